@@ -1,0 +1,20 @@
+// The pure-TypeScript reference backend: the living definition of every kernel.
+import type { Backend } from '../kernels.js';
+import { attentionBackward, attentionForward } from './attention.js';
+import * as ew from './elementwise.js';
+import { crossEntropyBackward, crossEntropyForward, embeddingBackward, embeddingForward } from './embedding.js';
+import { matmul } from './matmul.js';
+import * as norm from './norm.js';
+import * as red from './reduce.js';
+import { stridedCopy, stridedScatter } from './strided.js';
+
+export const jsBackend: Backend = {
+  name: 'js',
+  matmul,
+  ...ew,
+  ...red,
+  ...norm,
+  embeddingForward, embeddingBackward, crossEntropyForward, crossEntropyBackward,
+  attentionForward, attentionBackward,
+  stridedCopy, stridedScatter,
+};

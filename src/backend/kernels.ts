@@ -1,0 +1,103 @@
+// The kernel interface. Kernels see typed arrays and dimensions, never a Tensor (as llm.c's do).
+// Conventions, shared by every backend and checked by one conformance suite:
+// - forward kernels overwrite their outputs;
+// - backward kernels ACCUMULATE (+=) into the gradients they are given, so that autograd can
+//   sum contributions from several uses of a tensor without temporaries;
+// - a gradient argument that is `null` is not wanted and is skipped;
+// - shapes are row-major; strides are in elements, 0 on a broadcast axis.
+// B, T, C, V, H, D mean batch, time, channels, vocabulary, heads, head size.
+
+export type F32 = Float32Array;
+export type I32 = Int32Array;
+export type Strides = readonly number[];
+
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'relu' | 'pow';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
+export interface Backend {
+  readonly name: string;
+
+  /**
+   * out[b] (+)= op(a[b]) · op(b[b]) for b < batch, op(a) (M, K), op(b) (K, N), out[b] (M, N).
+   * `transA` means a[b] is stored (K, M); `transB` means b[b] is stored (N, K). Batch strides may
+   * be 0 (a broadcast operand, or an output summed over the batch when `accumulate`).
+   */
+  matmul(out: F32, a: F32, b: F32, batch: number, M: number, N: number, K: number,
+    transA: boolean, transB: boolean, strideA: number, strideB: number, strideOut: number, accumulate: boolean): void;
+
+  /** out = f(inp) elementwise; `p` is the exponent for 'pow'. */
+  unaryForward(op: UnaryOp, out: F32, inp: F32, n: number, p: number): void;
+  /** dinp += f'(inp) · dout; `out` is f(inp), which several derivatives reuse. */
+  unaryBackward(op: UnaryOp, dinp: F32, dout: F32, inp: F32, out: F32, n: number, p: number): void;
+
+  /** GELU, tanh approximation (GPT-2). */
+  geluForward(out: F32, inp: F32, n: number): void;
+  geluBackward(dinp: F32, inp: F32, dout: F32, n: number): void;
+  siluForward(out: F32, inp: F32, n: number): void;
+  siluBackward(dinp: F32, inp: F32, dout: F32, n: number): void;
+
+  /** out[i] = a[i·aStrides] op b[i·bStrides] over the output shape. */
+  binaryForward(op: BinaryOp, out: F32, a: F32, aStrides: Strides, b: F32, bStrides: Strides, shape: Strides): void;
+  /** da, db += partial derivatives · dout, summed over broadcast axes by the zero strides. */
+  binaryBackward(op: BinaryOp, da: F32 | null, db: F32 | null, dout: F32,
+    a: F32, aStrides: Strides, b: F32, bStrides: Strides, shape: Strides): void;
+
+  /** View inp as (outer, R, inner); out (outer, inner) = sum over R. */
+  sumForward(out: F32, inp: F32, outer: number, R: number, inner: number): void;
+  sumBackward(dinp: F32, dout: F32, outer: number, R: number, inner: number): void;
+  /** Max over R; argmax records the winning r (first on ties) for the backward. */
+  maxForward(out: F32, argmax: I32, inp: F32, outer: number, R: number, inner: number): void;
+  maxBackward(dinp: F32, dout: F32, argmax: I32, outer: number, R: number, inner: number): void;
+
+  /** Row-wise over the last axis: inp and out (N, C). */
+  softmaxForward(out: F32, inp: F32, N: number, C: number): void;
+  softmaxBackward(dinp: F32, dout: F32, out: F32, N: number, C: number): void;
+  logSoftmaxForward(out: F32, inp: F32, N: number, C: number): void;
+  logSoftmaxBackward(dinp: F32, dout: F32, out: F32, N: number, C: number): void;
+
+  /** out = (inp − mean)·rstd·weight + bias per row of (N, C); mean and rstd (N) are saved. */
+  layerNormForward(out: F32, mean: F32, rstd: F32, inp: F32, weight: F32, bias: F32 | null, N: number, C: number, eps: number): void;
+  layerNormBackward(dinp: F32 | null, dweight: F32 | null, dbias: F32 | null, dout: F32,
+    inp: F32, weight: F32, mean: F32, rstd: F32, N: number, C: number): void;
+  /** out = inp·rstd·weight, rstd = 1/sqrt(mean(inp²) + eps) per row. */
+  rmsNormForward(out: F32, rstd: F32, inp: F32, weight: F32, N: number, C: number, eps: number): void;
+  rmsNormBackward(dinp: F32 | null, dweight: F32 | null, dout: F32, inp: F32, weight: F32, rstd: F32, N: number, C: number): void;
+
+  /** out (N, C) = table[ids] with table (V, C); ids already checked to lie in [0, V). */
+  embeddingForward(out: F32, ids: I32, table: F32, N: number, C: number): void;
+  embeddingBackward(dtable: F32, dout: F32, ids: I32, N: number, C: number): void;
+
+  /**
+   * losses (N) = logsumexp(logits) − logits[target]; rows whose target is `ignoreIndex` get 0.
+   * lse (N) is saved for the backward.
+   */
+  crossEntropyForward(losses: F32, lse: F32, logits: F32, targets: I32, N: number, V: number, ignoreIndex: number): void;
+  crossEntropyBackward(dlogits: F32, dlosses: F32, logits: F32, lse: F32, targets: I32, N: number, V: number, ignoreIndex: number): void;
+
+  /**
+   * Scaled dot-product attention. q (B, H, Tq, D); k, v (B, Hkv, Tk, D) with H a multiple of Hkv
+   * (grouped-query attention: head h reads kv head h / (H / Hkv)); out (B, H, Tq, D).
+   * Causal: query i sees keys j ≤ i + Tk − Tq (so a decode step with a KV cache sees the past).
+   * `mask`, when given, is added to the scores through its strides over (B, H, Tq, Tk).
+   * lse (B, H, Tq) is saved; the backward recomputes the probabilities from it, so no (Tq, Tk)
+   * buffer has to outlive the forward (FlashAttention-2, Dao 2023).
+   */
+  attentionForward(out: F32, lse: F32, q: F32, k: F32, v: F32, mask: F32 | null, maskStrides: Strides,
+    B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, scale: number, causal: boolean): void;
+  attentionBackward(dq: F32 | null, dk: F32 | null, dv: F32 | null, dout: F32, out: F32, lse: F32,
+    q: F32, k: F32, v: F32, mask: F32 | null, maskStrides: Strides,
+    B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, scale: number, causal: boolean): void;
+
+  /** out (contiguous, `shape`) (+)= inp viewed at inpOffset with inpStrides. */
+  stridedCopy(out: F32, inp: F32, inpOffset: number, inpStrides: Strides, shape: Strides, accumulate: boolean): void;
+  /** out viewed at outOffset with outStrides (+)= inp (contiguous, `shape`). */
+  stridedScatter(out: F32, outOffset: number, outStrides: Strides, inp: F32, shape: Strides, accumulate: boolean): void;
+
+  /** out = cond ≠ 0 ? a : b, each read through its strides over the output shape. */
+  whereForward(out: F32, cond: F32 | I32, condStrides: Strides, a: F32, aStrides: Strides, b: F32, bStrides: Strides, shape: Strides): void;
+  whereBackward(da: F32 | null, db: F32 | null, dout: F32, cond: F32 | I32, condStrides: Strides,
+    aStrides: Strides, bStrides: Strides, shape: Strides): void;
+
+  /** Σ x², accumulated in float64: the global gradient norm for clipping. */
+  sumSquares(inp: F32, n: number): number;
+}

@@ -1,0 +1,68 @@
+// Elementwise ops: broadcasting arithmetic and the unary functions, each with its gradient.
+import { backend, type BinaryOp, type UnaryOp } from '../backend/index.js';
+import { gradOf, needsGrad, record } from '../autograd/index.js';
+import { Tensor, broadcastShapes, broadcastStrides, numel, scalar, zeros } from '../tensor/index.js';
+import { expectFloat, shapeMismatch } from './errors.js';
+
+export type Operand = Tensor | number;
+
+function asTensor(x: Operand): Tensor {
+  return typeof x === 'number' ? scalar(x) : x;
+}
+
+function binary(op: BinaryOp, xa: Operand, xb: Operand): Tensor {
+  const a = asTensor(xa), b = asTensor(xb);
+  expectFloat(op, a, 'left operand');
+  expectFloat(op, b, 'right operand');
+  const shape = broadcastShapes(a.shape, b.shape);
+  if (!shape) throw shapeMismatch(op, a.shape, b.shape, 'shapes that broadcast (equal, or 1, on each trailing axis)');
+  const out = zeros(shape);
+  const as = broadcastStrides(a.shape, shape), bs = broadcastStrides(b.shape, shape);
+  backend().binaryForward(op, out.f32, a.f32, as, b.f32, bs, shape);
+  if (!needsGrad(a, b)) return out;
+  return record(out, op, [a, b], (g) => {
+    backend().binaryBackward(op, gradOf(a), gradOf(b), g, a.f32, as, b.f32, bs, shape);
+  });
+}
+
+export const add = (a: Operand, b: Operand): Tensor => binary('add', a, b);
+export const sub = (a: Operand, b: Operand): Tensor => binary('sub', a, b);
+export const mul = (a: Operand, b: Operand): Tensor => binary('mul', a, b);
+export const div = (a: Operand, b: Operand): Tensor => binary('div', a, b);
+
+function unary(op: UnaryOp, x: Tensor, p = 0): Tensor {
+  expectFloat(op, x);
+  const out = zeros(x.shape);
+  backend().unaryForward(op, out.f32, x.f32, x.size, p);
+  if (!needsGrad(x)) return out;
+  return record(out, op, [x], (g) => backend().unaryBackward(op, gradOf(x)!, g, x.f32, out.f32, x.size, p));
+}
+
+export const neg = (x: Tensor): Tensor => unary('neg', x);
+export const exp = (x: Tensor): Tensor => unary('exp', x);
+export const log = (x: Tensor): Tensor => unary('log', x);
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+export const relu = (x: Tensor): Tensor => unary('relu', x);
+/** x^p for a constant exponent p. */
+export const pow = (x: Tensor, p: number): Tensor => unary('pow', x, p);
+
+export function gelu(x: Tensor): Tensor {
+  expectFloat('gelu', x);
+  const out = zeros(x.shape);
+  backend().geluForward(out.f32, x.f32, x.size);
+  return record(out, 'gelu', [x], (g) => backend().geluBackward(gradOf(x)!, x.f32, g, x.size));
+}
+
+export function silu(x: Tensor): Tensor {
+  expectFloat('silu', x);
+  const out = zeros(x.shape);
+  backend().siluForward(out.f32, x.f32, x.size);
+  return record(out, 'silu', [x], (g) => backend().siluBackward(gradOf(x)!, x.f32, g, x.size));
+}
+
+/** Σ x², as a number: the norm helper that gradient clipping builds on. */
+export function sumOfSquares(x: Tensor): number {
+  expectFloat('sumOfSquares', x);
+  return backend().sumSquares(x.f32, numel(x.shape));
+}

@@ -1,0 +1,94 @@
+// Batched matrix product with optional transposed operands and broadcast batch axes.
+// For C = A'·B' (A' = op(A), B' = op(B)): dA' = dC·B'ᵀ and dB' = A'ᵀ·dC, each written back in
+// the layout A and B are stored in, so no transposed copy is ever made.
+import { backend } from '../backend/index.js';
+import { gradOf, needsGrad, record } from '../autograd/index.js';
+import { Tensor, broadcastShapes, numel, shapeStr, stridesOf, zeros } from '../tensor/index.js';
+import { ShapeError, expectFloat } from './errors.js';
+
+export interface MatmulOptions {
+  /** a is stored (..., K, M) and used transposed. */
+  transA?: boolean;
+  /** b is stored (..., N, K) and used transposed (x·Wᵀ with W (out, in), as nn.Linear stores it). */
+  transB?: boolean;
+}
+
+/** Offsets of each batch element into an operand whose batch shape broadcasts to `batch`. */
+function batchOffsets(own: readonly number[], batch: readonly number[], matSize: number): number[] {
+  const n = numel(batch);
+  const st = stridesOf(own);
+  const off = batch.length - own.length;
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    let rem = i, o = 0;
+    for (let ax = batch.length - 1; ax >= 0; ax--) {
+      const idx = rem % batch[ax]!;
+      rem = Math.floor(rem / batch[ax]!);
+      const oa = ax - off;
+      if (oa >= 0 && own[oa] !== 1) o += idx * st[oa]!;
+    }
+    out[i] = o * matSize;
+  }
+  return out;
+}
+
+/** A uniform stride if the offsets are i·s, else null. */
+function uniformStride(offs: number[]): number | null {
+  const s = offs.length > 1 ? offs[1]! - offs[0]! : 0;
+  for (let i = 0; i < offs.length; i++) if (offs[i] !== i * s) return null;
+  return s;
+}
+
+type Gemm = (out: Float32Array, outOff: number, x: Float32Array, xOff: number, y: Float32Array, yOff: number,
+  M: number, N: number, K: number, tx: boolean, ty: boolean) => void;
+
+/** Runs one gemm per batch element, or a single batched call when the offsets are regular. */
+function batched(outOffs: number[], xOffs: number[], yOffs: number[], out: Float32Array, x: Float32Array, y: Float32Array,
+  M: number, N: number, K: number, tx: boolean, ty: boolean): void {
+  const so = uniformStride(outOffs), sx = uniformStride(xOffs), sy = uniformStride(yOffs);
+  if (so !== null && sx !== null && sy !== null) {
+    backend().matmul(out, x, y, outOffs.length, M, N, K, tx, ty, sx, sy, so, true);
+    return;
+  }
+  const one: Gemm = (o, oo, a, ao, b, bo) =>
+    backend().matmul(o.subarray(oo), a.subarray(ao), b.subarray(bo), 1, M, N, K, tx, ty, 0, 0, 0, true);
+  for (let i = 0; i < outOffs.length; i++) one(out, outOffs[i]!, x, xOffs[i]!, y, yOffs[i]!, M, N, K, tx, ty);
+}
+
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const op = 'matmul';
+  expectFloat(op, a, 'a');
+  expectFloat(op, b, 'b');
+  if (a.rank < 2 || b.rank < 2) {
+    throw new ShapeError(op, `operands must have rank ≥ 2, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  }
+  const tA = opts.transA ?? false, tB = opts.transB ?? false;
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const M = tA ? ac : ar, K = tA ? ar : ac;
+  const Kb = tB ? bc : br, N = tB ? br : bc;
+  if (K !== Kb) {
+    throw new ShapeError(op, `inner dimensions differ: a ${shapeStr(a.shape)}${tA ? 'ᵀ' : ''} has K=${K}, b ${shapeStr(b.shape)}${tB ? 'ᵀ' : ''} has K=${Kb}`);
+  }
+  const aBatch = a.shape.slice(0, -2), bBatch = b.shape.slice(0, -2);
+  const batch = broadcastShapes(aBatch, bBatch);
+  if (!batch) throw new ShapeError(op, `batch axes of ${shapeStr(a.shape)} and ${shapeStr(b.shape)} do not broadcast`);
+  const out = zeros([...batch, M, N]);
+  const aOffs = batchOffsets(aBatch, batch, ar * ac), bOffs = batchOffsets(bBatch, batch, br * bc);
+  const oOffs = batchOffsets(batch, batch, M * N);
+  batched(oOffs, aOffs, bOffs, out.f32, a.f32, b.f32, M, N, K, tA, tB);
+  if (!needsGrad(a, b)) return out;
+  return record(out, op, [a, b], (g) => {
+    const da = gradOf(a), db = gradOf(b);
+    if (da) {
+      // dA' = dC·B'ᵀ, stored as A is.
+      if (!tA) batched(aOffs, oOffs, bOffs, da, g, b.f32, M, K, N, false, !tB);
+      else batched(aOffs, bOffs, oOffs, da, b.f32, g, K, M, N, tB, true);
+    }
+    if (db) {
+      // dB' = A'ᵀ·dC, stored as B is.
+      if (!tB) batched(bOffs, aOffs, oOffs, db, a.f32, g, K, N, M, !tA, false);
+      else batched(bOffs, oOffs, aOffs, db, g, a.f32, N, K, M, true, tA);
+    }
+  });
+}

@@ -1,0 +1,4 @@
+export * from './tensor.js';
+export * from './shape.js';
+export * from './create.js';
+export * from './rng.js';
