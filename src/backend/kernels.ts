@@ -100,4 +100,12 @@ export interface Backend {
 
   /** Σ x², accumulated in float64: the global gradient norm for clipping. */
   sumSquares(inp: F32, n: number): number;
+
+  /**
+   * One fused AdamW step in place (Loshchilov & Hutter 2019, decoupled weight decay, in
+   * PyTorch's form): m, v ← moments; p ← p·(1 − lr·wd) − lr·(m/bc1)/(√(v/bc2) + eps)
+   * with bc1 = 1 − beta1^step and bc2 = 1 − beta2^step (step counts from 1).
+   */
+  adamwUpdate(param: F32, grad: F32, m: F32, v: F32, n: number, lr: number, beta1: number, beta2: number,
+    eps: number, weightDecay: number, step: number): void;
 }

@@ -118,3 +118,15 @@ export function sumSquares(inp: F32, n: number): number {
   for (let i = 0; i < n; i++) s += inp[i] * inp[i];
   return s;
 }
+
+export function adamwUpdate(param: F32, grad: F32, m: F32, v: F32, n: number, lr: number, beta1: number, beta2: number,
+  eps: number, weightDecay: number, step: number): void {
+  const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+  const decay = 1 - lr * weightDecay;
+  for (let i = 0; i < n; i++) {
+    const g = grad[i];
+    m[i] = beta1 * m[i] + (1 - beta1) * g;
+    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    param[i] = param[i] * decay - (lr * (m[i] / bc1)) / (Math.sqrt(v[i] / bc2) + eps);
+  }
+}
