@@ -1,0 +1,31 @@
+// Keys and values of the tokens already processed, per layer, so that decoding a new token
+// costs one row of attention instead of recomputing the whole prefix.
+import { concat } from '../ops/index.js';
+import type { Tensor } from '../tensor/index.js';
+
+export class KVCache {
+  private k: (Tensor | null)[];
+  private v: (Tensor | null)[];
+  /** Tokens held per row (the same for every row: prompts are left-padded). */
+  length = 0;
+
+  constructor(readonly nLayer: number) {
+    this.k = new Array<Tensor | null>(nLayer).fill(null);
+    this.v = new Array<Tensor | null>(nLayer).fill(null);
+  }
+
+  /** Appends this step's k, v (B, Hkv, T, D) for `layer`; returns the full (B, Hkv, Tk, D). */
+  append(layer: number, k: Tensor, v: Tensor): [Tensor, Tensor] {
+    const pk = this.k[layer], pv = this.v[layer];
+    const fk = pk ? concat([pk, k], 2) : k;
+    const fv = pv ? concat([pv, v], 2) : v;
+    this.k[layer] = fk;
+    this.v[layer] = fv;
+    return [fk, fv];
+  }
+
+  /** Called once per forward after every layer appended. */
+  advance(t: number): void {
+    this.length += t;
+  }
+}

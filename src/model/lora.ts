@@ -1,0 +1,66 @@
+// LoRA (Hu et al. 2021): a frozen weight W plus a trainable low-rank update (alpha/r)·B·A,
+// A (r, in) drawn small, B (out, r) zero so training starts from the base model exactly.
+import { dropout, mul } from '../ops/index.js';
+import { linear, normalParam, zerosParam, type WeightLayout } from '../nn/index.js';
+import { Rng, Tensor } from '../tensor/index.js';
+import type { Params } from './weights.js';
+
+export interface LoraConfig {
+  /** Rank of the update; 8 is the paper's common choice, small models do with 4. */
+  rank: number;
+  /** Scale numerator: the update is multiplied by alpha/rank (the paper sets alpha = rank·2 often). */
+  alpha: number;
+  /** Dropout on the adapter's input. */
+  dropout: number;
+  /** Which projections get adapters, by the last part of their name (e.g. q_proj, c_attn). */
+  targets: string[];
+}
+
+export const defaultLoraTargets = {
+  gpt2: ['c_attn', 'c_proj', 'c_fc'],
+  llama: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+};
+
+export interface LoraAdapter { A: Tensor; B: Tensor; scale: number; dropout: number }
+
+/** Adds adapters for every targeted 2-D weight; returns them keyed by the weight's name. */
+export function createLora(params: Params, layout: WeightLayout, cfg: LoraConfig, rng = new Rng(0)): Map<string, LoraAdapter> {
+  if (!(cfg.rank > 0) || !Number.isInteger(cfg.rank)) throw new Error(`lora: rank = ${cfg.rank}, expected a positive integer`);
+  const out = new Map<string, LoraAdapter>();
+  for (const [name, w] of params) {
+    if (w.rank !== 2 || !name.endsWith('.weight')) continue;
+    const module = name.split('.').at(-2)!;
+    if (!cfg.targets.includes(module)) continue;
+    const [inDim, outDim] = layout === 'in-out' ? [w.shape[0]!, w.shape[1]!] : [w.shape[1]!, w.shape[0]!];
+    const A = normalParam([cfg.rank, inDim], 1 / Math.sqrt(inDim), rng);
+    const B = zerosParam([outDim, cfg.rank]);
+    A.name = name.replace(/\.weight$/, '.lora_A.weight');
+    B.name = name.replace(/\.weight$/, '.lora_B.weight');
+    out.set(name, { A, B, scale: cfg.alpha / cfg.rank, dropout: cfg.dropout });
+  }
+  if (out.size === 0) throw new Error(`lora: no weight matches the targets [${cfg.targets.join(', ')}]`);
+  return out;
+}
+
+/** The adapter's contribution to y = linear(x, W): (alpha/r)·x·Aᵀ·Bᵀ. */
+export function loraDelta(x: Tensor, a: LoraAdapter, training: boolean, rng: Rng): Tensor {
+  const h = linear(dropout(x, a.dropout, training, rng), a.A);
+  return mul(linear(h, a.B), a.scale);
+}
+
+/** Folds every adapter into its base weight, in place; the adapters then contribute nothing. */
+export function mergeLora(params: Params, adapters: Map<string, LoraAdapter>, layout: WeightLayout): void {
+  for (const [name, a] of adapters) {
+    const w = params.get(name)!.f32;
+    const [r, inDim] = a.A.shape as [number, number];
+    const outDim = a.B.shape[0]!;
+    const A = a.A.f32, B = a.B.f32;
+    for (let o = 0; o < outDim; o++) for (let i = 0; i < inDim; i++) {
+      let s = 0;
+      for (let k = 0; k < r; k++) s += B[o * r + k]! * A[k * inDim + i]!;
+      w[layout === 'in-out' ? i * outDim + o : o * inDim + i]! += a.scale * s;
+    }
+    a.B.f32.fill(0);
+  }
+}
+

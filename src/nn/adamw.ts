@@ -1,0 +1,79 @@
+// AdamW with parameter groups: decoupled weight decay (Loshchilov & Hutter 2019) on matrices,
+// none on norms, biases and (by the usual convention) 1-D parameters. The update itself is
+// one fused kernel per tensor; state can be saved and restored for resume.
+import { backend } from '../backend/index.js';
+import type { Tensor } from '../tensor/index.js';
+
+export interface AdamWConfig {
+  /** Peak learning rate; a schedule may scale it per step. */
+  lr: number;
+  /** Momentum of the first moment (0.9 as in GPT-2/3 training). */
+  beta1: number;
+  /** 0.95 is the usual choice for small-batch transformer training (GPT-3), more stable than 0.999. */
+  beta2: number;
+  eps: number;
+  /** Applied to parameters of rank ≥ 2 only. */
+  weightDecay: number;
+}
+
+export const defaultAdamW: AdamWConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 };
+
+export interface AdamWState {
+  step: number;
+  m: Record<string, Float32Array>;
+  v: Record<string, Float32Array>;
+}
+
+export class AdamW {
+  readonly config: AdamWConfig;
+  private readonly params: [string, Tensor][];
+  private m = new Map<string, Float32Array>();
+  private v = new Map<string, Float32Array>();
+  step = 0;
+
+  constructor(params: Iterable<[string, Tensor]>, config: Partial<AdamWConfig> = {}) {
+    this.config = { ...defaultAdamW, ...config };
+    this.params = [...params].filter(([, p]) => p.requiresGrad);
+    for (const [name, p] of this.params) {
+      this.m.set(name, new Float32Array(p.size));
+      this.v.set(name, new Float32Array(p.size));
+    }
+  }
+
+  /** Whether weight decay applies: matrices yes; norms, biases and vectors no. */
+  static decays(name: string, p: Tensor): boolean {
+    return p.rank >= 2 && !/norm|ln_|bias/.test(name);
+  }
+
+  /** Applies one update with learning rate `lr` (defaults to the configured peak). */
+  update(lr = this.config.lr): void {
+    this.step++;
+    const { beta1, beta2, eps, weightDecay } = this.config;
+    const be = backend();
+    for (const [name, p] of this.params) {
+      if (!p.grad) continue;
+      const wd = AdamW.decays(name, p) ? weightDecay : 0;
+      be.adamwUpdate(p.f32, p.grad.f32, this.m.get(name)!, this.v.get(name)!, p.size, lr, beta1, beta2, eps, wd, this.step);
+    }
+  }
+
+  zeroGrad(): void {
+    for (const [, p] of this.params) p.grad = null;
+  }
+
+  state(): AdamWState {
+    return { step: this.step, m: Object.fromEntries(this.m), v: Object.fromEntries(this.v) };
+  }
+
+  loadState(s: AdamWState): void {
+    for (const [name, p] of this.params) {
+      const m = s.m[name], v = s.v[name];
+      if (!m || !v || m.length !== p.size || v.length !== p.size) {
+        throw new Error(`AdamW.loadState: state for parameter "${name}" is missing or has the wrong size (expected ${p.size})`);
+      }
+      this.m.get(name)!.set(m);
+      this.v.get(name)!.set(v);
+    }
+    this.step = s.step;
+  }
+}
