@@ -1,9 +1,10 @@
-// The table of subcommands. A command parses its own arguments and returns an exit code.
+// The table of subcommands, in the order `alignkit --help` lists them.
+import type { Command } from './commands-type.js';
+import { evalCommand } from './eval-command.js';
+import { generateCommand } from './generate-command.js';
+import { sftCommand } from './sft-command.js';
+import { trainTokenizerCommand } from './train-tokenizer-command.js';
 
-export interface Command {
-  name: string;
-  summary: string;
-  run(args: string[]): Promise<number>;
-}
+export type { Command } from './commands-type.js';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [trainTokenizerCommand, sftCommand, generateCommand, evalCommand];

@@ -51,6 +51,8 @@ export function validateConfig(c: ModelConfig): ModelConfig {
   if (c.family === 'llama' && (c.dModel / c.nHead) % 2 !== 0) bad('nHead', c.nHead, 'a head size that is even (RoPE rotates pairs)');
   if (!(c.dropout >= 0 && c.dropout < 1)) bad('dropout', c.dropout, 'a number in [0, 1)');
   if (!(c.normEps > 0)) bad('normEps', c.normEps, 'a positive number');
+  if (!(c.ropeTheta > 0)) bad('ropeTheta', c.ropeTheta, 'a positive number');
+  if (!(c.initStd >= 0)) bad('initStd', c.initStd, 'a non-negative number');
   return c;
 }
 

@@ -63,6 +63,10 @@ export class Transformer {
     const past = opts.cache?.length ?? 0;
     if (past + T > c.maxSeqLen) throw new RangeError(`model: sequence of ${past + T} tokens exceeds maxSeqLen ${c.maxSeqLen}`);
     const positions = opts.positions ?? defaultPositions(B, T, past);
+    if (positions.length !== B * T) throw new RangeError(`model: positions has ${positions.length} values, expected B·T = ${B * T}`);
+    if (opts.keyMask && opts.keyMask.length !== B * (past + T)) {
+      throw new RangeError(`model: keyMask has ${opts.keyMask.length} values, expected B·(cached + new) = ${B * (past + T)}`);
+    }
     const training = opts.training ?? false;
     if (opts.rng) this.rng = opts.rng;
     const Tk = past + T;

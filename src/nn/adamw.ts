@@ -19,7 +19,10 @@ export interface AdamWConfig {
 export const defaultAdamW: AdamWConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 };
 
 export interface AdamWState {
+  /** Updates applied. */
   step: number;
+  /** Per-parameter update counts (bias correction counts a parameter's own updates, as torch does). */
+  paramSteps?: Record<string, number>;
   m: Record<string, Float32Array>;
   v: Record<string, Float32Array>;
 }
@@ -29,6 +32,7 @@ export class AdamW {
   private readonly params: [string, Tensor][];
   private m = new Map<string, Float32Array>();
   private v = new Map<string, Float32Array>();
+  private paramSteps = new Map<string, number>();
   step = 0;
 
   constructor(params: Iterable<[string, Tensor]>, config: Partial<AdamWConfig> = {}) {
@@ -52,8 +56,10 @@ export class AdamW {
     const be = backend();
     for (const [name, p] of this.params) {
       if (!p.grad) continue;
+      const t = (this.paramSteps.get(name) ?? 0) + 1;
+      this.paramSteps.set(name, t);
       const wd = AdamW.decays(name, p) ? weightDecay : 0;
-      be.adamwUpdate(p.f32, p.grad.f32, this.m.get(name)!, this.v.get(name)!, p.size, lr, beta1, beta2, eps, wd, this.step);
+      be.adamwUpdate(p.f32, p.grad.f32, this.m.get(name)!, this.v.get(name)!, p.size, lr, beta1, beta2, eps, wd, t);
     }
   }
 
@@ -61,8 +67,10 @@ export class AdamW {
     for (const [, p] of this.params) p.grad = null;
   }
 
+  /** A snapshot (copies, so that later updates do not change it). */
   state(): AdamWState {
-    return { step: this.step, m: Object.fromEntries(this.m), v: Object.fromEntries(this.v) };
+    const copy = (m: Map<string, Float32Array>) => Object.fromEntries([...m].map(([k, a]) => [k, a.slice()]));
+    return { step: this.step, paramSteps: Object.fromEntries(this.paramSteps), m: copy(this.m), v: copy(this.v) };
   }
 
   loadState(s: AdamWState): void {
@@ -75,5 +83,6 @@ export class AdamW {
       this.v.get(name)!.set(v);
     }
     this.step = s.step;
+    this.paramSteps = new Map(Object.entries(s.paramSteps ?? Object.fromEntries(this.params.map(([n]) => [n, s.step]))));
   }
 }

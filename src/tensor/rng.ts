@@ -67,15 +67,15 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
-  /** The generator's full state, for checkpoints. */
+  /** The generator's full state as six finite numbers (JSON-safe), for checkpoints. */
   state(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3, this.spare ?? Number.NaN];
+    return [this.s0, this.s1, this.s2, this.s3, this.spare === null ? 0 : 1, this.spare ?? 0];
   }
 
   setState(st: readonly number[]): void {
-    if (st.length !== 5) throw new Error(`Rng.setState: expected 5 numbers, got ${st.length}`);
+    if (st.length !== 6 || !st.every(Number.isFinite)) throw new Error(`Rng.setState: expected 6 finite numbers, got [${st.join(', ')}]`);
     [this.s0, this.s1, this.s2, this.s3] = st.map((v) => v | 0) as [number, number, number, number];
-    this.spare = Number.isNaN(st[4]) ? null : st[4]!;
+    this.spare = st[4] ? st[5]! : null;
   }
 }
 

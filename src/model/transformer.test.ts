@@ -1,0 +1,88 @@
+// The transformer's own invariants and a finite-difference check; the exact numbers against
+// PyTorch are in test/golden/models.golden.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { noGrad } from '../autograd/index.js';
+import { crossEntropy } from '../ops/index.js';
+import { Rng, Tensor, tensor } from '../tensor/index.js';
+import { Transformer } from './transformer.js';
+import { expectClose, logitsAt, maxAbs, randomIds, tinyConfig } from './test-util.test.js';
+
+for (const family of ['gpt2', 'llama'] as const) {
+  test(`${family}: a left-padded row (key mask −∞ on pads, positions from 0 after them) == the row alone`, () => {
+    const cfg = tinyConfig(family);
+    const model = new Transformer(cfg, undefined, 21);
+    const rng = new Rng(22);
+    const T = 7, real = [7, 4], pad = real.map((n) => T - n);
+    const rows = real.map((n) => [...randomIds(rng, 1, n, cfg.vocabSize).i32]);
+    const ids = Int32Array.from(rows.flatMap((r, b) => [...new Array<number>(pad[b]!).fill(3), ...r]));
+    const keyMask = new Float32Array(2 * T), positions = new Int32Array(2 * T);
+    for (let b = 0; b < 2; b++) for (let t = 0; t < T; t++) {
+      if (t < pad[b]!) keyMask[b * T + t] = -Infinity;
+      positions[b * T + t] = Math.max(0, t - pad[b]!);
+    }
+    const batch = model.logits(tensor(ids, [2, T]), { keyMask, positions }); // (2, T, V)
+    for (let b = 0; b < 2; b++) {
+      const alone = noGrad(() => model.logits(tensor(Int32Array.from(rows[b]!), [1, real[b]!])));
+      for (let i = 0; i < real[b]!; i++) {
+        expectClose(`row ${b} real token ${i}`, logitsAt(batch, b, pad[b]! + i), logitsAt(alone, 0, i), 1e-5);
+      }
+    }
+    // Pad queries see only masked keys; their rows must stay finite and so must every gradient.
+    assert.ok(batch.f32.every(Number.isFinite), 'logits of pad positions are not finite');
+    const targets = Int32Array.from(ids, (v, n) => (n % T < pad[Math.floor(n / T)]! ? -100 : (v + 1) % cfg.vocabSize));
+    crossEntropy(batch, tensor(targets, [2, T])).backward();
+    for (const [name, p] of model.namedParameters()) {
+      assert.ok(p.grad && p.grad.f32.every(Number.isFinite), `gradient of ${name} is missing or not finite`);
+    }
+  });
+}
+
+test('hidden() rejects float ids and sequences past maxSeqLen, naming them', () => {
+  const cfg = tinyConfig('gpt2', { maxSeqLen: 8 });
+  const model = new Transformer(cfg);
+  assert.throws(() => model.hidden(tensor(new Float32Array(4), [1, 4])), /ids must be int32 \(B, T\)/);
+  assert.throws(() => model.hidden(tensor(new Int32Array(9), [1, 9])), /9 tokens exceeds maxSeqLen 8/);
+  assert.throws(() => model.p('nope.weight'), /no parameter named "nope.weight"/);
+});
+
+// Central differences on float32: ε = 1e-2 keeps the loss's rounding (≈ 5e-7 on a loss near 4,
+// i.e. 2.5e-5 after dividing by 2ε) well under the gradients checked (≥ 1e-2 of the largest), and
+// the O(ε²) truncation stays around 1e-4 relative. Hence the loose 2e-2 tolerance: this catches a
+// wrong or missing gradient path, independent of PyTorch; the golden suite pins the digits.
+for (const family of ['gpt2', 'llama'] as const) {
+  test(`${family}: finite differences of the loss match the autograd gradient on sampled entries`, () => {
+    const cfg = tinyConfig(family);
+    const model = new Transformer(cfg, undefined, 31);
+    const rng = new Rng(32);
+    const ids = randomIds(rng, 2, 6, cfg.vocabSize), targets = randomIds(rng, 2, 6, cfg.vocabSize);
+    const lossOf = (): number => noGrad(() => crossEntropy(model.logits(ids), targets).item());
+    crossEntropy(model.logits(ids), targets).backward();
+    const names = family === 'gpt2'
+      ? ['transformer.wte.weight', 'transformer.wpe.weight', 'transformer.h.0.ln_1.weight', 'transformer.h.0.attn.c_attn.weight',
+        'transformer.h.1.attn.c_proj.bias', 'transformer.h.1.mlp.c_fc.weight', 'transformer.ln_f.bias']
+      : ['model.embed_tokens.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.k_proj.weight',
+        'model.layers.1.self_attn.v_proj.weight', 'model.layers.1.mlp.gate_proj.weight', 'model.norm.weight', 'lm_head.weight'];
+    const eps = 1e-2;
+    for (const name of names) {
+      const p: Tensor = model.p(name);
+      const g = p.grad!.f32;
+      const scale = maxAbs(g);
+      // The entry with the largest gradient and two others whose gradient is not negligible.
+      const picks = [g.indexOf(g.reduce((a, v) => (Math.abs(v) > Math.abs(a) ? v : a), 0))];
+      for (let tries = 0; picks.length < 3 && tries < 1000; tries++) {
+        const i = rng.int(g.length);
+        if (Math.abs(g[i]!) > 0.05 * scale && !picks.includes(i)) picks.push(i);
+      }
+      for (const i of picks) {
+        const w = p.f32[i]!;
+        p.f32[i] = w + eps; const up = lossOf(), wUp = p.f32[i]!;
+        p.f32[i] = w - eps; const down = lossOf(), wDown = p.f32[i]!;
+        p.f32[i] = w;
+        const fd = (up - down) / (wUp - wDown); // the step as stored in float32
+        assert.ok(Math.abs(fd - g[i]!) <= 2e-2 * Math.max(Math.abs(g[i]!), 1e-2 * scale),
+          `${name}[${i}]: autograd ${g[i]}, finite differences ${fd}`);
+      }
+    }
+  });
+}

@@ -1,0 +1,42 @@
+// Clipping by global norm (Pascanu et al. 2013): over maxNorm, every gradient is scaled so that the
+// global norm becomes maxNorm; at or under it, nothing changes. The norm before is returned.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gradNorm } from '../autograd/index.js';
+import { Tensor, tensor } from '../tensor/index.js';
+import { clipGradNorm } from './clip.js';
+
+function withGrads(grads: number[][]): Tensor[] {
+  return grads.map((g) => {
+    const p = tensor(new Float32Array(g.length), [g.length], { requiresGrad: true });
+    p.grad = tensor(Float32Array.from(g), [g.length]);
+    return p;
+  });
+}
+
+test('a norm over maxNorm is scaled to maxNorm, keeping every direction', () => {
+  const ps = withGrads([[3, 0, -4], [12]]); // ‖g‖ = 13
+  const noGradParam = tensor(new Float32Array(2), [2], { requiresGrad: true });
+  const before = clipGradNorm([...ps, noGradParam], 1.3);
+  assert.ok(Math.abs(before - 13) < 1e-6, `returned ${before}`);
+  const after = gradNorm(ps);
+  assert.ok(Math.abs(after - 1.3) <= 1e-6 * 1.3, `norm after clipping ${after}`);
+  const want = [[0.3, 0, -0.4], [1.2]];
+  ps.forEach((p, i) => p.grad!.toArray().forEach((v, j) => assert.ok(Math.abs(v - want[i]![j]!) < 1e-6, `grad ${i}[${j}] = ${v}`)));
+  assert.equal(noGradParam.grad, null);
+});
+
+test('a norm at or under maxNorm leaves the gradients bit for bit', () => {
+  for (const maxNorm of [13, 100]) {
+    const ps = withGrads([[3, 0, -4], [12]]);
+    const copies = ps.map((p) => p.grad!.f32.slice());
+    assert.ok(Math.abs(clipGradNorm(ps, maxNorm) - 13) < 1e-6);
+    ps.forEach((p, i) => assert.deepEqual(p.grad!.f32, copies[i]));
+  }
+});
+
+test('no gradients at all: norm 0, nothing to do', () => {
+  const p = tensor(new Float32Array(3), [3], { requiresGrad: true });
+  assert.equal(clipGradNorm([p], 1), 0);
+  assert.equal(p.grad, null);
+});
