@@ -1,0 +1,9 @@
+// The run layer: where a trainer keeps what it produced (run store) and how it reports progress.
+export { RunStore, RunStoreError, SampleWriter } from './run-store.js';
+export type {
+  CompletedStage, Recovery, RunStoreOptions, RunSummary, SampleRecord, SamplesSummary, SamplingSettings,
+} from './run-store.js';
+export { readRunSummary } from './run-summary.js';
+export { sampleRecordProblem } from './sample-record.js';
+export { Progress, formatDuration } from './progress.js';
+export type { ProgressOptions } from './progress.js';
