@@ -1,0 +1,59 @@
+// Tasks by name, so a trainer or the CLI can say `--task arithmetic --task-opt digits=3` without
+// knowing where each task lives. Built-ins are registered here; a task defined elsewhere (the
+// sandboxed 'program' task beside src/rewards/sandbox*) registers itself with registerTask.
+import type { Task } from '../../rewards/verifier.js';
+import { arithmeticTask } from './arithmetic.js';
+import { g2pTask } from './g2p.js';
+import { loadUserTask, type UserTaskOptions } from './user-task.js';
+
+/** Builds a task from loose options; it validates them and throws naming the bad option. */
+export type TaskFactory = (opts: Record<string, unknown>) => Task | Promise<Task>;
+
+interface Entry { factory: TaskFactory; description: string }
+
+const registry = new Map<string, Entry>();
+
+/** Adds a task; a name can be taken once, so two modules cannot silently shadow each other. */
+export function registerTask(name: string, factory: TaskFactory, description = ''): void {
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`registerTask: name must be kebab-case (a-z, 0-9, -), got ${JSON.stringify(name)}`);
+  if (registry.has(name)) throw new Error(`registerTask: task "${name}" is already registered`);
+  registry.set(name, { factory, description });
+}
+
+/** Removes a task; for tests that register a throwaway one. */
+export function unregisterTask(name: string): boolean {
+  return registry.delete(name);
+}
+
+export function listTasks(): { name: string; description: string }[] {
+  return [...registry].map(([name, e]) => ({ name, description: e.description }));
+}
+
+/** Builds the named task. Unknown names fail with the list of known ones. */
+export async function getTask(name: string, opts: Record<string, unknown> = {}): Promise<Task> {
+  const entry = registry.get(name);
+  if (!entry) {
+    const hint = name === 'program' ? ' (the program task registers itself when its module is imported)' : '';
+    throw new Error(`unknown task "${name}"${hint}; known tasks: ${[...registry.keys()].join(', ')}`);
+  }
+  return entry.factory(opts);
+}
+
+const USER_OPTIONS = ['name', 'matcher', 'matcherOptions', 'verifier', 'testPath', 'testFraction', 'seed'];
+
+registerTask('arithmetic', (o) => arithmeticTask(o),
+  'arithmetic word problems with worked solutions; options: seed, trainSize, testSize, digits, steps, carries');
+registerTask('g2p', (o) => g2pTask(o),
+  'CMU Pronouncing Dictionary grapheme-to-phoneme; options: stress, vocabulary, minCount, minLength, maxLength, testFraction, trainSize, testSize, seed');
+registerTask('user', (o) => {
+  const { path, ...rest } = o;
+  if (typeof path !== 'string' || path === '') {
+    throw new Error(`task "user": option "path" must be the path of a .jsonl or .json file, got ${JSON.stringify(path)}`);
+  }
+  for (const k of Object.keys(rest)) {
+    if (!USER_OPTIONS.includes(k)) throw new Error(`task "user": unknown option "${k}"; known options: path, ${USER_OPTIONS.join(', ')}`);
+  }
+  return loadUserTask(path, rest as UserTaskOptions);
+}, `problems from a JSONL file of {prompt, answer} or {prompt, tests}; options: path, ${USER_OPTIONS.join(', ')}`);
+// 'program' (code problems run against tests in the sandbox) is registered by its own module
+// with registerTask('program', ...), not here: data/ must not depend on the sandbox.

@@ -1,0 +1,68 @@
+// A user's own verifier as a plain JavaScript module, for answers no named matcher can grade
+// (a proof checker, a unit-test runner, a call to an external tool). The module exports
+// `verify(problem, completion)`, named or as the default export, sync or async, returning a
+// boolean, a reward in [0, 1], or a Verdict-like object.
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Problem, Verdict, Verifier } from './verifier.js';
+
+type VerifyFn = (problem: Problem, completion: string) => unknown;
+
+/** Imports the module at `path` (relative to the working directory) and wraps its `verify`. */
+export async function loadVerifierModule(path: string): Promise<Verifier> {
+  const abs = resolve(path);
+  const where = `verifier module ${path}`;
+  if (!existsSync(abs)) throw new Error(`${where}: no such file`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`${where}: failed to load (${(err as Error).message})`);
+  }
+  const fn = findVerify(mod);
+  if (!fn) {
+    const found = Object.keys(mod).map((k) => `${k} (${typeof mod[k]})`).join(', ') || '(no exports)';
+    throw new Error(`${where}: expected an export "verify(problem, completion)", named or default; found ${found}`);
+  }
+  const name = typeof mod.name === 'string' ? mod.name : `module:${basename(path)}`;
+  return {
+    name,
+    async verify(problem, completion) {
+      const out = await fn(problem, completion);
+      return toVerdict(out, `${where}: verify() for problem "${problem.id}"`);
+    },
+  };
+}
+
+function findVerify(mod: Record<string, unknown>): VerifyFn | null {
+  if (typeof mod.verify === 'function') return mod.verify as VerifyFn;
+  const def = mod.default;
+  if (typeof def === 'function') return def as VerifyFn;
+  // A CommonJS module's exports object arrives as the default export.
+  if (def !== null && typeof def === 'object' && typeof (def as Record<string, unknown>).verify === 'function') {
+    return (def as { verify: VerifyFn }).verify.bind(def);
+  }
+  return null;
+}
+
+/** Normalises what a user function returned; anything else is the module's bug, so say so. */
+export function toVerdict(out: unknown, where: string): Verdict {
+  if (typeof out === 'boolean') return { correct: out, reward: out ? 1 : 0 };
+  if (typeof out === 'number') {
+    if (!Number.isFinite(out)) throw new Error(`${where}: returned ${out}; expected a finite reward`);
+    return { correct: out >= 1, reward: out };
+  }
+  if (out !== null && typeof out === 'object' && typeof (out as Verdict).correct === 'boolean') {
+    const v = out as Partial<Verdict> & { correct: boolean };
+    if (v.reward !== undefined && (typeof v.reward !== 'number' || !Number.isFinite(v.reward))) {
+      throw new Error(`${where}: returned reward ${String(v.reward)}; expected a finite number`);
+    }
+    const verdict: Verdict = { correct: v.correct, reward: v.reward ?? (v.correct ? 1 : 0) };
+    if (v.extracted !== undefined) verdict.extracted = v.extracted === null ? null : String(v.extracted);
+    if (v.detail !== undefined) verdict.detail = String(v.detail);
+    return verdict;
+  }
+  const shown = out === undefined ? 'undefined' : JSON.stringify(out)?.slice(0, 80) ?? String(out);
+  throw new Error(`${where}: returned ${shown}; expected a boolean, a number, or {correct: boolean, reward?, extracted?, detail?}`);
+}
