@@ -1,0 +1,199 @@
+// The N-API face of native/kernels: one KERNEL statement per kernel, which unwraps and checks its
+// JavaScript arguments (binding-args.h) and calls the C++ kernel of the same stem (geluForward →
+// ak::gelu_forward). Argument order and meaning are those of src/backend/kernels.ts.
+#include <napi.h>
+
+#include <utility>
+#include <vector>
+
+#include "binding-args.h"
+#include "kernels/cpu.h"
+#include "kernels/kernels.h"
+#include "kernels/pool.h"
+
+using binding::Args;
+using binding::batched;
+using binding::extent;
+using binding::product;
+using ak::Dims;
+
+namespace {
+
+std::vector<std::pair<const char*, Napi::Function::Callback>>& table() {
+  static std::vector<std::pair<const char*, Napi::Function::Callback>> t;
+  return t;
+}
+struct Register {
+  Register(const char* name, Napi::Function::Callback f) { table().emplace_back(name, f); }
+};
+
+}  // namespace
+
+// KERNEL(jsName, statements): a kernel returning undefined, whose statements see `a` (its Args),
+// registered on the addon as jsName. Shapes are read first, then each buffer is checked against
+// the extent the kernel will touch as it is unwrapped.
+#define KERNEL(name, ...)                                                                   \
+  static Napi::Value name(const Napi::CallbackInfo& info) {                                 \
+    const Args a(info, #name);                                                              \
+    __VA_ARGS__;                                                                            \
+    return info.Env().Undefined();                                                          \
+  }                                                                                         \
+  static const Register register_##name(#name, name);
+
+KERNEL(matmul,
+    const int64_t B = a.size(3, "batch"), M = a.size(4, "M"), N = a.size(5, "N"), K = a.size(6, "K");
+    const int64_t sA = a.size(9, "strideA"), sB = a.size(10, "strideB"), sO = a.size(11, "strideOut");
+    ak::matmul(a.f32(0, "out", batched(B, sO, M * N)), a.f32(1, "a", batched(B, sA, M * K)),
+               a.f32(2, "b", batched(B, sB, K * N)), B, M, N, K, a.flag(7, "transA"), a.flag(8, "transB"),
+               sA, sB, sO, a.flag(12, "accumulate")))
+
+KERNEL(unaryForward, const int64_t n = a.size(3, "n");
+    ak::unary_forward(binding::unary_op(a, 0), a.f32(1, "out", n), a.f32(2, "inp", n), n, float(a.num(4, "p"))))
+KERNEL(unaryBackward, const int64_t n = a.size(5, "n");
+    ak::unary_backward(binding::unary_op(a, 0), a.f32(1, "dinp", n), a.f32(2, "dout", n), a.f32(3, "inp", n),
+                       a.f32(4, "out", n), n, float(a.num(6, "p"))))
+KERNEL(geluForward, const int64_t n = a.size(2, "n"); ak::gelu_forward(a.f32(0, "out", n), a.f32(1, "inp", n), n))
+KERNEL(geluBackward, const int64_t n = a.size(3, "n");
+    ak::gelu_backward(a.f32(0, "dinp", n), a.f32(1, "inp", n), a.f32(2, "dout", n), n))
+KERNEL(siluForward, const int64_t n = a.size(2, "n"); ak::silu_forward(a.f32(0, "out", n), a.f32(1, "inp", n), n))
+KERNEL(siluBackward, const int64_t n = a.size(3, "n");
+    ak::silu_backward(a.f32(0, "dinp", n), a.f32(1, "inp", n), a.f32(2, "dout", n), n))
+
+KERNEL(binaryForward, const Dims as = a.dims(3, "aStrides"), bs = a.dims(5, "bStrides"), sh = a.shape(6, "shape");
+    ak::binary_forward(binding::binary_op(a, 0), a.f32(1, "out", product(sh)), a.f32(2, "a", extent(0, as, sh)), as,
+                       a.f32(4, "b", extent(0, bs, sh)), bs, sh))
+KERNEL(binaryBackward, const Dims as = a.dims(5, "aStrides"), bs = a.dims(7, "bStrides"), sh = a.shape(8, "shape");
+    ak::binary_backward(binding::binary_op(a, 0), a.f32n(1, "da", extent(0, as, sh)),
+                        a.f32n(2, "db", extent(0, bs, sh)), a.f32(3, "dout", product(sh)),
+                        a.f32(4, "a", extent(0, as, sh)), as, a.f32(6, "b", extent(0, bs, sh)), bs, sh))
+
+KERNEL(sumForward, const int64_t O = a.size(2, "outer"), R = a.size(3, "R"), I = a.size(4, "inner");
+    ak::sum_forward(a.f32(0, "out", O * I), a.f32(1, "inp", O * R * I), O, R, I))
+KERNEL(sumBackward, const int64_t O = a.size(2, "outer"), R = a.size(3, "R"), I = a.size(4, "inner");
+    ak::sum_backward(a.f32(0, "dinp", O * R * I), a.f32(1, "dout", O * I), O, R, I))
+KERNEL(maxForward, const int64_t O = a.size(3, "outer"), R = a.size(4, "R"), I = a.size(5, "inner");
+    ak::max_forward(a.f32(0, "out", O * I), a.i32(1, "argmax", O * I), a.f32(2, "inp", O * R * I), O, R, I))
+KERNEL(maxBackward, const int64_t O = a.size(3, "outer"), R = a.size(4, "R"), I = a.size(5, "inner");
+    ak::max_backward(a.f32(0, "dinp", O * R * I), a.f32(1, "dout", O * I), a.ids(2, "argmax", O * I, R), O, R, I))
+
+KERNEL(softmaxForward, const int64_t n = a.size(2, "N"), C = a.size(3, "C");
+    ak::softmax_forward(a.f32(0, "out", n * C), a.f32(1, "inp", n * C), n, C))
+KERNEL(softmaxBackward, const int64_t n = a.size(3, "N"), C = a.size(4, "C");
+    ak::softmax_backward(a.f32(0, "dinp", n * C), a.f32(1, "dout", n * C), a.f32(2, "out", n * C), n, C))
+KERNEL(logSoftmaxForward, const int64_t n = a.size(2, "N"), C = a.size(3, "C");
+    ak::log_softmax_forward(a.f32(0, "out", n * C), a.f32(1, "inp", n * C), n, C))
+KERNEL(logSoftmaxBackward, const int64_t n = a.size(3, "N"), C = a.size(4, "C");
+    ak::log_softmax_backward(a.f32(0, "dinp", n * C), a.f32(1, "dout", n * C), a.f32(2, "out", n * C), n, C))
+
+KERNEL(layerNormForward, const int64_t n = a.size(6, "N"), C = a.size(7, "C");
+    ak::layer_norm_forward(a.f32(0, "out", n * C), a.f32(1, "mean", n), a.f32(2, "rstd", n), a.f32(3, "inp", n * C),
+                           a.f32(4, "weight", C), a.f32n(5, "bias", C), n, C, float(a.num(8, "eps"))))
+KERNEL(layerNormBackward, const int64_t n = a.size(8, "N"), C = a.size(9, "C");
+    ak::layer_norm_backward(a.f32n(0, "dinp", n * C), a.f32n(1, "dweight", C), a.f32n(2, "dbias", C),
+                            a.f32(3, "dout", n * C), a.f32(4, "inp", n * C), a.f32(5, "weight", C),
+                            a.f32(6, "mean", n), a.f32(7, "rstd", n), n, C))
+KERNEL(rmsNormForward, const int64_t n = a.size(4, "N"), C = a.size(5, "C");
+    ak::rms_norm_forward(a.f32(0, "out", n * C), a.f32(1, "rstd", n), a.f32(2, "inp", n * C), a.f32(3, "weight", C),
+                         n, C, float(a.num(6, "eps"))))
+KERNEL(rmsNormBackward, const int64_t n = a.size(6, "N"), C = a.size(7, "C");
+    ak::rms_norm_backward(a.f32n(0, "dinp", n * C), a.f32n(1, "dweight", C), a.f32(2, "dout", n * C),
+                          a.f32(3, "inp", n * C), a.f32(4, "weight", C), a.f32(5, "rstd", n), n, C))
+
+// The table's row count is its length / C; every id is checked against it.
+KERNEL(embeddingForward, const int64_t n = a.size(3, "N"), C = a.size(4, "C"); float* table = a.f32(2, "table", 0);
+    ak::embedding_forward(a.f32(0, "out", n * C), a.ids(1, "ids", n, C ? a.len(2) / C : 0), table, n, C))
+KERNEL(embeddingBackward, const int64_t n = a.size(3, "N"), C = a.size(4, "C"); float* dtable = a.f32(0, "dtable", 0);
+    ak::embedding_backward(dtable, a.f32(1, "dout", n * C), a.ids(2, "ids", n, C ? a.len(0) / C : 0), n, C))
+KERNEL(crossEntropyForward, const int64_t n = a.size(4, "N"), V = a.size(5, "V"), ig = a.i64(6, "ignoreIndex");
+    ak::cross_entropy_forward(a.f32(0, "losses", n), a.f32(1, "lse", n), a.f32(2, "logits", n * V),
+                              a.ids(3, "targets", n, V, ig), n, V, ig))
+KERNEL(crossEntropyBackward, const int64_t n = a.size(5, "N"), V = a.size(6, "V"), ig = a.i64(7, "ignoreIndex");
+    ak::cross_entropy_backward(a.f32(0, "dlogits", n * V), a.f32(1, "dlosses", n), a.f32(2, "logits", n * V),
+                               a.f32(3, "lse", n), a.ids(4, "targets", n, V, ig), n, V, ig))
+
+// (mask, maskStrides) at `mask`, then (B, H, Hkv, Tq, Tk, D, scale, causal) from index `i`.
+static ak::AttentionShape attention_shape(const Args& a, size_t i, size_t mask) {
+  ak::AttentionShape s{a.size(i, "B"), a.size(i + 1, "H"), a.size(i + 2, "Hkv"), a.size(i + 3, "Tq"),
+                       a.size(i + 4, "Tk"), a.size(i + 5, "D"), float(a.num(i + 6, "scale")), a.flag(i + 7, "causal"),
+                       nullptr, {0, 0, 0, 0}};
+  if (s.Hkv == 0 || s.H % s.Hkv != 0)
+    a.fail<Napi::RangeError>("H", "must be a multiple of Hkv, got H = " + std::to_string(s.H) +
+                                      ", Hkv = " + std::to_string(s.Hkv));
+  const Dims ms = a.dims(mask + 1, "maskStrides");
+  for (size_t d = 0; d < 4 && d < ms.size(); d++) s.mask_strides[d] = ms[d];
+  s.mask = a.f32n(mask, "mask", extent(0, ms, Dims{s.B, s.H, s.Tq, s.Tk}));
+  return s;
+}
+KERNEL(attentionForward, const ak::AttentionShape s = attention_shape(a, 7, 5);
+    const int64_t q = s.B * s.H * s.Tq, kv = s.B * s.Hkv * s.Tk;
+    ak::attention_forward(a.f32(0, "out", q * s.D), a.f32(1, "lse", q), a.f32(2, "q", q * s.D),
+                          a.f32(3, "k", kv * s.D), a.f32(4, "v", kv * s.D), s))
+KERNEL(attentionBackward, const ak::AttentionShape s = attention_shape(a, 11, 9);
+    const int64_t q = s.B * s.H * s.Tq, kv = s.B * s.Hkv * s.Tk;
+    ak::attention_backward(a.f32n(0, "dq", q * s.D), a.f32n(1, "dk", kv * s.D), a.f32n(2, "dv", kv * s.D),
+                           a.f32(3, "dout", q * s.D), a.f32(4, "out", q * s.D), a.f32(5, "lse", q),
+                           a.f32(6, "q", q * s.D), a.f32(7, "k", kv * s.D), a.f32(8, "v", kv * s.D), s))
+
+KERNEL(stridedCopy, const int64_t off = a.i64(2, "inpOffset");
+    const Dims st = a.dims(3, "inpStrides"), sh = a.shape(4, "shape");
+    ak::strided_copy(a.f32(0, "out", product(sh)), a.f32(1, "inp", extent(off, st, sh)), off, st, sh,
+                     a.flag(5, "accumulate")))
+KERNEL(stridedScatter, const int64_t off = a.i64(1, "outOffset");
+    const Dims st = a.dims(2, "outStrides"), sh = a.shape(4, "shape");
+    ak::strided_scatter(a.f32(0, "out", extent(off, st, sh)), off, st, a.f32(3, "inp", product(sh)), sh,
+                        a.flag(5, "accumulate")))
+
+KERNEL(whereForward, bool ci; const Dims cs = a.dims(2, "condStrides"), as = a.dims(4, "aStrides");
+    const Dims bs = a.dims(6, "bStrides"), sh = a.shape(7, "shape");
+    const void* c = a.cond(1, "cond", extent(0, cs, sh), &ci);
+    ak::where_forward(a.f32(0, "out", product(sh)), c, ci, cs, a.f32(3, "a", extent(0, as, sh)), as,
+                      a.f32(5, "b", extent(0, bs, sh)), bs, sh))
+KERNEL(whereBackward, bool ci; const Dims cs = a.dims(4, "condStrides"), as = a.dims(5, "aStrides");
+    const Dims bs = a.dims(6, "bStrides"), sh = a.shape(7, "shape");
+    const void* c = a.cond(3, "cond", extent(0, cs, sh), &ci);
+    ak::where_backward(a.f32n(0, "da", extent(0, as, sh)), a.f32n(1, "db", extent(0, bs, sh)),
+                       a.f32(2, "dout", product(sh)), c, ci, cs, as, bs, sh))
+
+KERNEL(adamwUpdate, const int64_t n = a.size(4, "n");
+    ak::adamw_update(a.f32(0, "param", n), a.f32(1, "grad", n), a.f32(2, "m", n), a.f32(3, "v", n), n,
+                     float(a.num(5, "lr")), float(a.num(6, "beta1")), float(a.num(7, "beta2")), float(a.num(8, "eps")),
+                     float(a.num(9, "weightDecay")), a.size(10, "step")))
+
+static Napi::Value sumSquares(const Napi::CallbackInfo& info) {
+  const Args a(info, "sumSquares");
+  const int64_t n = a.size(1, "n");
+  return Napi::Number::New(info.Env(), ak::sum_squares(a.f32(0, "inp", n), n));
+}
+static const Register register_sumSquares("sumSquares", sumSquares);
+
+// Controls beside the kernels: which SIMD path and how many threads (for tests and benchmarks).
+static Napi::Value config(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("isa", ak::isa_name(ak::isa()));
+  o.Set("bestIsa", ak::isa_name(ak::best_isa()));
+  o.Set("threads", ak::num_threads());
+  return o;
+}
+static const Register register_config("config", config);
+
+static Napi::Value setIsa(const Napi::CallbackInfo& info) {
+  const Args a(info, "setIsa");
+  const std::string want = a.str(0, "isa");
+  for (ak::Isa i : {ak::Isa::generic, ak::Isa::avx2, ak::Isa::avx512})
+    if (want == ak::isa_name(i)) return Napi::String::New(info.Env(), ak::isa_name(ak::set_isa(i)));
+  a.fail<Napi::RangeError>("isa", "is '" + want + "', expected one of generic, avx2, avx512");
+}
+static const Register register_setIsa("setIsa", setIsa);
+
+static Napi::Value setThreads(const Napi::CallbackInfo& info) {
+  const Args a(info, "setThreads");
+  return Napi::Number::New(info.Env(), ak::set_num_threads(static_cast<int>(a.size(0, "threads"))));
+}
+static const Register register_setThreads("setThreads", setThreads);
+
+static Napi::Object init(Napi::Env env, Napi::Object exports) {
+  for (auto& [name, fn] : table()) exports.Set(name, Napi::Function::New(env, fn, name));
+  return exports;
+}
+
+NODE_API_MODULE(alignkit, init)

@@ -1,0 +1,127 @@
+// The GEMM driver (gemm.h) and the batched matmul kernel built on it.
+// Threads split the M×N output of each (jc, pc) step into blocks of whole A blocks and B
+// micro-panels, so no two threads write the same C element and no reduction is needed; the
+// shared B panel is packed cooperatively first (BLIS's ic-loop parallelism, Smith et al.,
+// "Anatomy of High-Performance Many-Threaded Matrix Multiplication", IPDPS 2014).
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "gemm.h"
+#include "kernels.h"
+#include "pool.h"
+
+namespace ak {
+namespace {
+
+using gemm::Config;
+using gemm::View;
+
+// Below this many multiply-adds a product runs on one thread: waking the pool costs a few
+// microseconds, about what 2^18 FMAs take on one AVX2 core.
+constexpr double kParallelWork = 1 << 18;
+
+// Grows, never shrinks; 64-byte aligned for the micro-kernels' aligned loads.
+struct Buffer {
+  float* p = nullptr;
+  size_t cap = 0;
+  float* get(size_t n) {
+    if (n > cap) {
+      std::free(p);
+      p = static_cast<float*>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64));
+      cap = n;
+    }
+    return p;
+  }
+  ~Buffer() { std::free(p); }
+};
+thread_local Buffer t_packed_a, t_packed_b;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// One task: rows [ic, ic+m) of C against micro-panels [p0, p1) of the packed B panel.
+void block(const Config& cf, View a, int64_t ic, int64_t m, int64_t pc, int64_t kc, const float* bp,
+           int64_t jc, int64_t nc, int64_t p0, int64_t p1, float* c, int64_t ldc, bool beta) {
+  const int mr = cf.mr, nr = cf.nr;
+  float* ap = t_packed_a.get(static_cast<size_t>(ceil_div(m, mr) * mr * kc));
+  gemm::pack_a(ap, a, ic, m, pc, kc, mr);
+  alignas(64) float tmp[16 * 64];
+  for (int64_t p = p0; p < p1; p++) {
+    const int64_t jr = p * nr, nn = std::min<int64_t>(nr, nc - jr);
+    const float* bpanel = bp + p * nr * kc;
+    for (int64_t ir = 0; ir < m; ir += mr) {
+      const int64_t mm = std::min<int64_t>(mr, m - ir);
+      float* cij = c + (ic + ir) * ldc + jc + jr;
+      if (mm == mr && nn == nr) {
+        cf.kernel(kc, ap + ir * kc, bpanel, cij, ldc, beta);
+        continue;
+      }
+      cf.kernel(kc, ap + ir * kc, bpanel, tmp, nr, false);
+      for (int64_t i = 0; i < mm; i++)
+        for (int64_t j = 0; j < nn; j++) cij[i * ldc + j] = (beta ? cij[i * ldc + j] : 0.f) + tmp[i * nr + j];
+    }
+  }
+}
+
+}  // namespace
+
+void sgemm(int64_t M, int64_t N, int64_t K, View a, View b, float* c, int64_t ldc, bool accumulate, bool threads) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < M; i++) std::memset(c + i * ldc, 0, sizeof(float) * N);
+    return;
+  }
+  if (sgemm_thin(M, N, K, a, b, c, ldc, accumulate, threads)) return;
+  const Config& cf = gemm::config();
+  const int64_t T = threads && double(M) * N * K >= kParallelWork ? num_threads() : 1;
+  // Equal K blocks (not kc, kc, ..., remainder) so that no pass is a short, overhead-bound one.
+  const int64_t kc = ceil_div(K, ceil_div(K, cf.kc));
+  // M blocks: a multiple of the thread count when there are enough rows, so threads finish
+  // together; when there are not, each A block is also split along N below.
+  int64_t mblocks = ceil_div(M, cf.mc);
+  const int64_t mpanels = ceil_div(M, cf.mr);
+  if (T > 1) mblocks = std::min(mpanels, ceil_div(mblocks, T) * T);
+  const int64_t mc = ceil_div(ceil_div(M, mblocks), cf.mr) * cf.mr;
+  mblocks = ceil_div(M, mc);
+  const int64_t nsplit = T > 1 && mblocks < 2 * T ? ceil_div(2 * T, mblocks) : 1;
+
+  for (int64_t jc = 0; jc < N; jc += cf.nc) {
+    const int64_t nc = std::min(cf.nc, N - jc), npanels = ceil_div(nc, cf.nr);
+    float* bp = t_packed_b.get(static_cast<size_t>(npanels * cf.nr * kc));
+    for (int64_t pc = 0; pc < K; pc += kc) {
+      const int64_t kk = std::min(kc, K - pc);
+      const bool beta = accumulate || pc > 0;
+      auto pack = [&](int64_t p0, int64_t p1) {
+        gemm::pack_b(bp + p0 * cf.nr * kk, b, pc, kk, jc + p0 * cf.nr, std::min(nc, p1 * cf.nr) - p0 * cf.nr, cf.nr);
+      };
+      if (T > 1) parallel_range(npanels, 4, pack);
+      else pack(0, npanels);
+      auto task = [&](int64_t t) {
+        const int64_t ib = t / nsplit, js = t % nsplit, ic = ib * mc;
+        block(cf, a, ic, std::min(mc, M - ic), pc, kk, bp, jc, nc, npanels * js / nsplit,
+              npanels * (js + 1) / nsplit, c, ldc, beta);
+      };
+      if (T > 1) parallel_for(mblocks * nsplit, task);
+      else
+        for (int64_t t = 0; t < mblocks * nsplit; t++) task(t);
+    }
+  }
+}
+
+void matmul(float* out, const float* a, const float* b, int64_t batch, int64_t M, int64_t N, int64_t K,
+            bool transA, bool transB, int64_t strideA, int64_t strideB, int64_t strideOut, bool accumulate) {
+  auto va = [&](int64_t t) { return transA ? View{a + t * strideA, 1, M} : View{a + t * strideA, K, 1}; };
+  auto vb = [&](int64_t t) { return transB ? View{b + t * strideB, 1, K} : View{b + t * strideB, N, 1}; };
+  if (batch <= 0) return;
+  // Outputs that alias across the batch (stride 0: a sum over the batch) must run in order.
+  const bool disjoint = strideOut >= M * N;
+  if (batch > 1 && disjoint && num_threads() > 1 && double(M) * N * K < 64.0 * kParallelWork) {
+    parallel_for(batch, [&](int64_t t) { sgemm(M, N, K, va(t), vb(t), out + t * strideOut, N, accumulate, false); });
+    return;
+  }
+  for (int64_t t = 0; t < batch; t++)
+    sgemm(M, N, K, va(t), vb(t), out + t * strideOut, N, accumulate || (strideOut == 0 && t > 0), true);
+}
+
+}  // namespace ak

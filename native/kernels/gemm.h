@@ -1,0 +1,52 @@
+// Internals of the single-precision GEMM shared by the driver, the packing routines and the
+// per-ISA micro-kernels. The structure is Goto & van de Geijn, "Anatomy of High-Performance
+// Matrix Multiplication" (ACM TOMS 2008), in the five-loop form of BLIS (Van Zee & van de Geijn
+// 2015): pack a kc×nc panel of B for the L3 cache and an mc×kc block of A for L2, then sweep an
+// MR×NR register tile over them with a micro-kernel whose only memory traffic is the packed data.
+#pragma once
+
+#include <cstdint>
+
+namespace ak {
+namespace gemm {
+
+// c[MR×NR tile, row stride ldc] = (accumulate ? c : 0) + Σ_k a[k·MR + i] · b[k·NR + j]
+using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate);
+
+struct Config {
+  int mr, nr;          // register tile
+  int64_t mc, kc, nc;  // cache blocks: A block in L2, B micro-panel in L1, B panel in L3
+  MicroKernel kernel;
+};
+
+const Config& config_avx512();
+const Config& config_avx2();
+const Config& config_generic();
+const Config& config();  // for the active ISA
+
+// A strided matrix: element (r, c) at p[r·rs + c·cs]. A transposed operand is the same memory
+// with rs and cs swapped, so the driver never branches on transposes; only packing does.
+struct View {
+  const float* p;
+  int64_t rs, cs;
+};
+
+// Packs rows [i0, i0+m) × cols [k0, k0+k) of A into ⌈m/mr⌉ panels of mr×k (k-major), padding
+// missing rows with zeros so the micro-kernel never sees a ragged edge.
+void pack_a(float* dst, View a, int64_t i0, int64_t m, int64_t k0, int64_t k, int mr);
+// Packs rows [k0, k0+k) × cols [j0, j0+n) of B into ⌈n/nr⌉ panels of k×nr, zero-padded.
+void pack_b(float* dst, View b, int64_t k0, int64_t k, int64_t j0, int64_t n, int nr);
+
+}  // namespace gemm
+
+// The thin-product path (gemm-small.cc) for M ≤ 4, or N ≤ 4 with A's rows contiguous; returns
+// false, having done nothing, for every other product.
+bool sgemm_thin(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::View b, float* c, int64_t ldc, bool accumulate,
+                bool threads);
+
+// C (M×N, row stride ldc) = (accumulate ? C : 0) + A·B with A and B read through their views.
+// `threads` false keeps it on the calling thread (for callers that already split the work).
+void sgemm(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::View b, float* c, int64_t ldc,
+           bool accumulate, bool threads);
+
+}  // namespace ak

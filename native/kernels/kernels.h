@@ -1,0 +1,84 @@
+// The native kernels, one C++ function per kernel of src/backend/kernels.ts with the same stem
+// (geluForward → gelu_forward) and the same conventions: forward kernels overwrite, backward
+// kernels accumulate (+=), a null gradient pointer is skipped, strides are in elements and 0 on
+// a broadcast axis. Plain C++: binding.cc unwraps the JavaScript arguments and calls these.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace ak {
+
+using Dims = std::vector<int64_t>;
+using std::size_t;
+
+enum class UnaryOp { neg, exp, log, sqrt, tanh, relu, pow };
+enum class BinaryOp { add, sub, mul, div };
+
+void matmul(float* out, const float* a, const float* b, int64_t batch, int64_t M, int64_t N, int64_t K,
+            bool transA, bool transB, int64_t strideA, int64_t strideB, int64_t strideOut, bool accumulate);
+
+void unary_forward(UnaryOp op, float* out, const float* inp, int64_t n, float p);
+void unary_backward(UnaryOp op, float* dinp, const float* dout, const float* inp, const float* out, int64_t n, float p);
+void gelu_forward(float* out, const float* inp, int64_t n);
+void gelu_backward(float* dinp, const float* inp, const float* dout, int64_t n);
+void silu_forward(float* out, const float* inp, int64_t n);
+void silu_backward(float* dinp, const float* inp, const float* dout, int64_t n);
+
+void binary_forward(BinaryOp op, float* out, const float* a, const Dims& as, const float* b, const Dims& bs,
+                    const Dims& shape);
+void binary_backward(BinaryOp op, float* da, float* db, const float* dout, const float* a, const Dims& as,
+                     const float* b, const Dims& bs, const Dims& shape);
+
+void sum_forward(float* out, const float* inp, int64_t outer, int64_t R, int64_t inner);
+void sum_backward(float* dinp, const float* dout, int64_t outer, int64_t R, int64_t inner);
+void max_forward(float* out, int32_t* argmax, const float* inp, int64_t outer, int64_t R, int64_t inner);
+void max_backward(float* dinp, const float* dout, const int32_t* argmax, int64_t outer, int64_t R, int64_t inner);
+
+void softmax_forward(float* out, const float* inp, int64_t N, int64_t C);
+void softmax_backward(float* dinp, const float* dout, const float* out, int64_t N, int64_t C);
+void log_softmax_forward(float* out, const float* inp, int64_t N, int64_t C);
+void log_softmax_backward(float* dinp, const float* dout, const float* out, int64_t N, int64_t C);
+
+void layer_norm_forward(float* out, float* mean, float* rstd, const float* inp, const float* weight,
+                        const float* bias, int64_t N, int64_t C, float eps);
+void layer_norm_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                         const float* weight, const float* mean, const float* rstd, int64_t N, int64_t C);
+void rms_norm_forward(float* out, float* rstd, const float* inp, const float* weight, int64_t N, int64_t C, float eps);
+void rms_norm_backward(float* dinp, float* dweight, const float* dout, const float* inp, const float* weight,
+                       const float* rstd, int64_t N, int64_t C);
+
+void embedding_forward(float* out, const int32_t* ids, const float* table, int64_t N, int64_t C);
+void embedding_backward(float* dtable, const float* dout, const int32_t* ids, int64_t N, int64_t C);
+void cross_entropy_forward(float* losses, float* lse, const float* logits, const int32_t* targets, int64_t N,
+                           int64_t V, int64_t ignore_index);
+void cross_entropy_backward(float* dlogits, const float* dlosses, const float* logits, const float* lse,
+                            const int32_t* targets, int64_t N, int64_t V, int64_t ignore_index);
+
+struct AttentionShape {
+  int64_t B, H, Hkv, Tq, Tk, D;
+  float scale;
+  bool causal;
+  const float* mask;  // may be null
+  int64_t mask_strides[4];
+};
+void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s);
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
+                        const float* q, const float* k, const float* v, const AttentionShape& s);
+
+void strided_copy(float* out, const float* inp, int64_t inp_offset, const Dims& inp_strides, const Dims& shape,
+                  bool accumulate);
+void strided_scatter(float* out, int64_t out_offset, const Dims& out_strides, const float* inp, const Dims& shape,
+                     bool accumulate);
+
+// `cond` is read as float or int32 by `cond_is_int`; only "≠ 0" matters.
+void where_forward(float* out, const void* cond, bool cond_is_int, const Dims& cs, const float* a, const Dims& as,
+                   const float* b, const Dims& bs, const Dims& shape);
+void where_backward(float* da, float* db, const float* dout, const void* cond, bool cond_is_int, const Dims& cs,
+                    const Dims& as, const Dims& bs, const Dims& shape);
+
+double sum_squares(const float* inp, int64_t n);
+void adamw_update(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
+                  float eps, float weight_decay, int64_t step);
+
+}  // namespace ak

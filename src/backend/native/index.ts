@@ -1,0 +1,69 @@
+// The native backend: the C++ kernels of native/ behind the same Backend interface as the JS
+// reference, plus controls the interface does not have (SIMD path, thread count) for the
+// conformance suite and the benchmarks.
+import type { Backend } from '../kernels.js';
+import { loadAddon } from './load.js';
+
+/** Every kernel of the Backend interface; the check below fails to compile if one is missing. */
+const KERNELS = [
+  'matmul', 'unaryForward', 'unaryBackward', 'geluForward', 'geluBackward', 'siluForward', 'siluBackward',
+  'binaryForward', 'binaryBackward', 'sumForward', 'sumBackward', 'maxForward', 'maxBackward',
+  'softmaxForward', 'softmaxBackward', 'logSoftmaxForward', 'logSoftmaxBackward',
+  'layerNormForward', 'layerNormBackward', 'rmsNormForward', 'rmsNormBackward',
+  'embeddingForward', 'embeddingBackward', 'crossEntropyForward', 'crossEntropyBackward',
+  'attentionForward', 'attentionBackward', 'stridedCopy', 'stridedScatter', 'whereForward', 'whereBackward',
+  'sumSquares', 'adamwUpdate',
+] as const satisfies readonly (keyof Backend)[];
+type Missing = Exclude<keyof Backend, 'name' | (typeof KERNELS)[number]>;
+const allKernelsListed: [Missing] extends [never] ? true : Missing = true;
+void allKernelsListed;
+
+export type Isa = 'generic' | 'avx2' | 'avx512';
+
+export interface NativeConfig {
+  /** The SIMD path in use. */
+  isa: Isa;
+  /** The widest path this CPU supports (picked at load with __builtin_cpu_supports). */
+  bestIsa: Isa;
+  /** Threads the big kernels use, the caller included (ALIGNKIT_THREADS, else the cores). */
+  threads: number;
+}
+
+type Addon = Omit<Backend, 'name'> & {
+  config(): NativeConfig;
+  setIsa(isa: Isa): Isa;
+  setThreads(n: number): number;
+};
+
+export interface Native {
+  backend: Backend;
+  config(): NativeConfig;
+  /** Lowers the SIMD path (never past bestIsa) for every later call; returns the one in force. */
+  setIsa(isa: Isa): Isa;
+  setThreads(n: number): number;
+}
+
+let cached: { ok: true; native: Native } | { ok: false; reason: string } | undefined;
+
+/** Loads the addon once; later calls return the same result. */
+export function loadNative(): { ok: true; native: Native } | { ok: false; reason: string } {
+  if (cached) return cached;
+  const r = loadAddon<Addon>();
+  if (!r.ok) return (cached = r);
+  const missing = KERNELS.filter((k) => typeof r.addon[k] !== 'function');
+  if (missing.length) {
+    return (cached = { ok: false, reason: `${r.path} is stale (no ${missing.join(', ')}); rebuild it with "npx node-gyp rebuild"` });
+  }
+  const backend = { name: 'native' } as Record<string, unknown>;
+  for (const k of KERNELS) backend[k] = r.addon[k];
+  const a = r.addon;
+  return (cached = {
+    ok: true,
+    native: {
+      backend: backend as unknown as Backend,
+      config: () => a.config(),
+      setIsa: (isa) => a.setIsa(isa),
+      setThreads: (n) => a.setThreads(n),
+    },
+  });
+}

@@ -1,0 +1,65 @@
+// Elementwise kernels on both backends: the unary table, GELU, SiLU, AdamW and Σx², at odd
+// lengths and at one length long enough to be split across threads.
+import { describe, test } from 'node:test';
+import { getBackend, type UnaryOp } from '../../src/backend/index.js';
+import { conform, f, Gen, skipNative } from './harness.js';
+
+const LENGTHS = [1, 7, 33, 1000, 100_003];
+
+// Inputs inside each op's domain: log, sqrt and pow of positives; the rest around 0 and in the
+// tails, where exp over/underflows and GELU's negative side is tiny.
+function input(g: Gen, op: UnaryOp | 'act', n: number): Float32Array {
+  if (op === 'log' || op === 'sqrt' || op === 'pow') return g.uniform(n, 0.05, 6);
+  const x = g.normal(n, 3);
+  if (n >= 7) x.set([0, -0, 12, -12, 80, -90, 0.5]);
+  return x;
+}
+
+describe('conformance: elementwise', { skip: skipNative }, () => {
+  test('unary forward and backward, every op', () => {
+    const g = new Gen(11);
+    const ops: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'relu', 'pow'];
+    for (const op of ops)
+      for (const n of LENGTHS) {
+        const p = op === 'pow' ? 2.5 : 0;
+        const inp = input(g, op, n);
+        conform(`unaryForward ${op} n=${n}`, { out: g.normal(n), inp },
+          (be, x) => be.unaryForward(op, f(x, 'out'), f(x, 'inp'), n, p));
+        // The backward reads f(inp) as `out`: the reference's.
+        const out = new Float32Array(n);
+        getBackend('js').unaryForward(op, out, inp, n, p);
+        conform(`unaryBackward ${op} n=${n}`, { dinp: g.normal(n), dout: g.normal(n), inp, out },
+          (be, x) => be.unaryBackward(op, f(x, 'dinp'), f(x, 'dout'), f(x, 'inp'), f(x, 'out'), n, p));
+      }
+  });
+
+  test('GELU and SiLU, forward and backward, including both tails', () => {
+    const g = new Gen(12);
+    for (const n of LENGTHS) {
+      const inp = input(g, 'act', n);
+      conform(`geluForward n=${n}`, { out: new Float32Array(n), inp }, (be, x) => be.geluForward(f(x, 'out'), f(x, 'inp'), n));
+      conform(`geluBackward n=${n}`, { dinp: g.normal(n), inp, dout: g.normal(n) },
+        (be, x) => be.geluBackward(f(x, 'dinp'), f(x, 'inp'), f(x, 'dout'), n));
+      conform(`siluForward n=${n}`, { out: new Float32Array(n), inp }, (be, x) => be.siluForward(f(x, 'out'), f(x, 'inp'), n));
+      conform(`siluBackward n=${n}`, { dinp: g.normal(n), inp, dout: g.normal(n) },
+        (be, x) => be.siluBackward(f(x, 'dinp'), f(x, 'inp'), f(x, 'dout'), n));
+    }
+  });
+
+  test('AdamW: first steps (small bias corrections), later steps, with and without decay', () => {
+    const g = new Gen(13);
+    for (const n of LENGTHS)
+      for (const [step, wd] of [[1, 0], [2, 0.1], [1000, 0.01]] as const) {
+        const bufs = { param: g.normal(n), grad: g.normal(n, 0.1), m: g.normal(n, 0.01), v: g.uniform(n, 0, 1e-3) };
+        conform(`adamwUpdate n=${n} step=${step} wd=${wd}`, bufs,
+          (be, x) => be.adamwUpdate(f(x, 'param'), f(x, 'grad'), f(x, 'm'), f(x, 'v'), n, 1e-3, 0.9, 0.999, 1e-8, wd, step));
+      }
+  });
+
+  test('sumSquares, the float64 gradient norm', () => {
+    const g = new Gen(14);
+    for (const n of [0, ...LENGTHS, 1_000_001]) {
+      conform(`sumSquares n=${n}`, { inp: g.normal(n) }, (be, x) => be.sumSquares(f(x, 'inp'), n), 1e-9);
+    }
+  });
+});
