@@ -38,6 +38,8 @@ export interface SftOptions {
   /** A checkpoint directory to continue from (weights, optimizer, data position, generator). */
   resumeFrom?: string;
   onLog?: (log: SftLog) => void;
+  /** Awaited after every optimizer step (validation with an asynchronous verifier); returning 'stop' ends training early. */
+  afterStep?: (step: number) => void | 'stop' | Promise<void | 'stop'>;
   quiet?: boolean;
 }
 
@@ -59,7 +61,7 @@ export function evaluateLoss(model: Transformer, examples: readonly TokenExample
   return count ? total / count : NaN;
 }
 
-export function trainSft(o: SftOptions): SftResult {
+export async function trainSft(o: SftOptions): Promise<SftResult> {
   const c = resolveSftConfig(o.config ?? {});
   const { model, tokenizer } = o;
   const padId = tokenizer.pad ?? tokenizer.eos ?? 0;
@@ -111,6 +113,7 @@ export function trainSft(o: SftOptions): SftResult {
     if (o.outDir && ((c.saveEvery && step % c.saveEvery === 0) || step === c.steps)) {
       saveCheckpoint(join(o.outDir, `checkpoint-${step}`), model, tokenizer, opt, { step, position: order.position, rng: rng.state(), tokens, config: c });
     }
+    if (o.afterStep && (await o.afterStep(step)) === 'stop') break;
   }
   progress.finish();
   if (o.outDir) saveModelDir(o.outDir, model, { tokenizer });

@@ -68,7 +68,7 @@ export const sftCommand: Command = {
     if (!existsSync(out)) mkdirSync(out, { recursive: true });
     const nParams = model.parameters().reduce((n, t) => n + t.size, 0);
     console.error(`sft: ${src.name}, ${train.length} training / ${evalSet.length} held-out sequences, ${model.config.family} with ${(nParams / 1e6).toFixed(2)}M parameters, tokenizer ${tokenizer.kind} (${tokenizer.vocabSize})${resumeFrom ? `, resuming ${resumeFrom}` : ''}`);
-    const res = trainSft({
+    const res = await trainSft({
       model, tokenizer, train, eval: evalSet, outDir: out, resumeFrom: resumeFrom ?? undefined, quiet: flag(p, 'quiet'),
       config: {
         steps: num(p, 'steps'), batchSize: num(p, 'batch-size'), gradAccum: num(p, 'grad-accum'), lr: num(p, 'lr'), minLr: num(p, 'lr') / 10,

@@ -49,6 +49,26 @@ export class Transformer {
     return this.namedParameters().map(([, t]) => t);
   }
 
+  /** An independent copy of the weights (adapters merged or not: the copy has none). */
+  clone(): Transformer {
+    const params: Params = new Map();
+    for (const [k, v] of this.params) {
+      const t = new Tensor(v.f32.slice(), v.shape, v.requiresGrad);
+      t.name = k;
+      params.set(k, t);
+    }
+    return new Transformer(this.config, params);
+  }
+
+  /** Overwrites this model's weights with another's (same config). */
+  copyFrom(other: Transformer): void {
+    for (const [k, v] of this.params) {
+      const o = other.params.get(k);
+      if (!o || o.size !== v.size) throw new Error(`model.copyFrom: parameter "${k}" is missing or differs in size`);
+      v.f32.set(o.f32);
+    }
+  }
+
   private proj(x: Tensor, name: string, bias: string | null, training: boolean): Tensor {
     const y = linear(x, this.p(`${name}.weight`), bias ? this.p(bias) : null, layoutOf(this.config));
     const a = this.lora.get(`${name}.weight`);
