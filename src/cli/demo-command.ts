@@ -2,11 +2,12 @@
 // word problems and prints the per-iteration table against the human-data baseline.
 import { rmSync } from 'node:fs';
 import type { Command } from './commands-type.js';
-import { flag, helpText, num, parseCommand, str, type OptionSpecs } from './args.js';
+import { flag, helpText, num, parseCommand, str, UsageError, type OptionSpecs } from './args.js';
 import { defaultRestEmDemo, formatRestEmTable, runRestEmDemo, type RestEmDemoConfig } from './demos/rest-em-demo.js';
 
 const specs: OptionSpecs = {
   seed: { type: 'number', help: 'seed of the problems, the model and the sampling', default: 0 },
+  task: { type: 'string', help: 'arithmetic, or g2p (grapheme-to-phoneme on the CMU dictionary)', default: 'arithmetic' },
   out: { type: 'string', help: 'run directory (samples, metrics, checkpoints); default runs/demo-seed<seed>' },
   resume: { type: 'boolean', help: 'continue a killed demo in --out from its last completed stage' },
   iterations: { type: 'number', help: 'ReST-EM iterations', default: 3 },
@@ -33,13 +34,15 @@ export const demoCommand: Command = {
       return 0;
     }
     const seed = num(p, 'seed');
-    const base = flag(p, 'tiny') ? tinyDemo(seed) : { ...defaultRestEmDemo, seed };
+    const task = str(p, 'task') as RestEmDemoConfig['task'];
+    if (task !== 'arithmetic' && task !== 'g2p') throw new UsageError(`--task ${task}: expected arithmetic or g2p`);
+    const base = { ...(flag(p, 'tiny') ? tinyDemo(seed) : { ...defaultRestEmDemo, seed }), task };
     const cfg: RestEmDemoConfig = { ...base, restEm: { ...base.restEm, iterations: num(p, 'iterations') } };
-    const out = str(p, 'out') ?? `runs/demo-seed${seed}`;
+    const out = str(p, 'out') ?? `runs/demo-${task === 'g2p' ? 'g2p-' : ''}seed${seed}`;
     if (!flag(p, 'resume') && !str(p, 'out')) rmSync(out, { recursive: true, force: true });
     const json = flag(p, 'json');
     const log = (s: string) => { if (!flag(p, 'quiet')) console.error(`demo: ${s}`); };
-    log(`ReST-EM on arithmetic word problems (seed ${seed}); run directory ${out}`);
+    log(`ReST-EM on ${task === 'g2p' ? 'grapheme-to-phoneme' : 'arithmetic word problems'} (seed ${seed}); run directory ${out}`);
     const res = await runRestEmDemo(cfg, out, { resume: flag(p, 'resume'), quiet: flag(p, 'quiet'), log });
     if (json) {
       console.log(JSON.stringify({ iterations: res.iterations, baseline_test_pass1: res.baseline_test_pass1, baseline_pass_at_k: res.baseline_pass_at_k, seconds: res.seconds, seed, out }));

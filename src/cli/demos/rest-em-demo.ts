@@ -4,6 +4,7 @@
 // problems that have answers only. The human-data baseline fine-tunes the same base model on
 // the reference solutions of every problem (the paper's "SFT on human data" row).
 import { arithmeticTask } from '../../data/tasks/arithmetic.js';
+import { g2pTask } from '../../data/tasks/g2p.js';
 import { completionExample } from '../../data/lm-examples.js';
 import { CharTokenizer } from '../../tokenizer/index.js';
 import { Transformer, defaultConfig, loadModelDir, saveModelDir } from '../../model/index.js';
@@ -14,6 +15,8 @@ import { evaluateTask } from '../../align/task-eval.js';
 import type { Task } from '../../rewards/verifier.js';
 
 export interface RestEmDemoConfig {
+  /** arithmetic word problems (the main demo) or grapheme-to-phoneme on the CMU dictionary. */
+  task: 'arithmetic' | 'g2p';
   seed: number;
   /** Worked reference solutions for the seed SFT ("a few hundred"). */
   seedProblems: number;
@@ -33,7 +36,7 @@ export interface RestEmDemoConfig {
 }
 
 export const defaultRestEmDemo: RestEmDemoConfig = {
-  seed: 0, seedProblems: 300, poolProblems: 1500, testProblems: 200, digits: 2, steps: 1, carries: false,
+  task: 'arithmetic', seed: 0, seedProblems: 300, poolProblems: 1500, testProblems: 200, digits: 2, steps: 1, carries: false,
   dModel: 64, layers: 2, heads: 4, seedSftSteps: 700, lr: 3e-3,
   restEm: {
     iterations: 3, samplesPerProblem: 24, cap: 10, temperature: 1.0, topK: 40, maxNewTokens: 24,
@@ -52,13 +55,16 @@ export interface RestEmDemoResult {
 
 export async function runRestEmDemo(cfg: RestEmDemoConfig, out: string, opts: { resume: boolean; quiet: boolean; log: (s: string) => void }): Promise<RestEmDemoResult> {
   const t0 = performance.now();
-  const full = arithmeticTask({ seed: cfg.seed, trainSize: cfg.seedProblems + cfg.poolProblems, testSize: cfg.testProblems, digits: cfg.digits, steps: cfg.steps, carries: cfg.carries });
+  const size = { trainSize: cfg.seedProblems + cfg.poolProblems, testSize: cfg.testProblems };
+  const full = cfg.task === 'g2p'
+    ? g2pTask({ ...size, seed: cfg.seed })
+    : arithmeticTask({ seed: cfg.seed, ...size, digits: cfg.digits, steps: cfg.steps, carries: cfg.carries });
   const seedSet = full.train.slice(0, cfg.seedProblems);
   const pool = full.train.slice(cfg.seedProblems);
   // The pool has answers only: ReST-EM never sees its reference solutions.
   const task: Task = { ...full, train: pool.map(({ reference: _r, ...p }) => p) };
   const text = [...full.train, ...full.test].map((p) => p.prompt + p.reference).join('');
-  const tok = CharTokenizer.fromCorpus(text + '0123456789-');
+  const tok = CharTokenizer.fromCorpus(text + (cfg.task === 'g2p' ? '' : '0123456789-'));
   const mcfg = defaultConfig('llama', { vocabSize: tok.vocabSize, dModel: cfg.dModel, nLayer: cfg.layers, nHead: cfg.heads, nKvHead: cfg.heads, maxSeqLen: 128 });
   const store = RunStore.open(out, { demo: 'rest-em', ...cfg } as unknown as Record<string, unknown>, { resume: opts.resume });
   const base = new Transformer(mcfg, undefined, cfg.seed);
