@@ -1,12 +1,14 @@
 // The table of subcommands, in the order `alignkit --help` lists them.
 import type { Command } from './commands-type.js';
 import { demoCommand } from './demo-command.js';
+import { dpoCommand } from './dpo-command.js';
 import { evalCommand } from './eval-command.js';
 import { generateCommand } from './generate-command.js';
+import { rewardCommand } from './reward-command.js';
 import { restEmCommand } from './rest-em-command.js';
 import { sftCommand } from './sft-command.js';
 import { trainTokenizerCommand } from './train-tokenizer-command.js';
 
 export type { Command } from './commands-type.js';
 
-export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, generateCommand, evalCommand, restEmCommand];
+export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, generateCommand, evalCommand, restEmCommand];
