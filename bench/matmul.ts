@@ -1,7 +1,7 @@
-// Matmul GFLOP/s on the active backend (the JS reference unless another is set), for square
-// n×n·n×n at a few sizes and the two transposed cases backward uses. Not a test: it prints.
-//   npm run build && node dist/bench/matmul.js [--sizes 64,256,512,1024]
-import { backend } from '../src/backend/index.js';
+// Matmul GFLOP/s of the JS reference backend (or --backend native), for square n×n·n×n at a
+// few sizes and the two transposed cases backward uses. Not a test: it prints.
+//   npm run build && node dist/bench/matmul.js [--sizes 64,256,512,1024] [--backend js|native]
+import { getBackend } from '../src/backend/index.js';
 
 function time(fn: () => void, minMs: number): number {
   fn();
@@ -14,7 +14,8 @@ function time(fn: () => void, minMs: number): number {
 
 const arg = process.argv.indexOf('--sizes');
 const sizes = arg > 0 ? process.argv[arg + 1]!.split(',').map(Number) : [64, 256, 512, 1024];
-const be = backend();
+const bi = process.argv.indexOf('--backend');
+const be = getBackend(bi > 0 && process.argv[bi + 1] === 'native' ? 'native' : 'js');
 console.log(`matmul on the "${be.name}" backend (single thread), GFLOP/s = 2·n³ / seconds`);
 console.log(`${'n'.padStart(6)} ${'A·B'.padStart(9)} ${'Aᵀ·B'.padStart(9)} ${'A·Bᵀ'.padStart(9)}`);
 for (const n of sizes) {
