@@ -3,6 +3,7 @@
 import { rmSync } from 'node:fs';
 import type { Command } from './commands-type.js';
 import { flag, helpText, num, parseCommand, str, UsageError, type OptionSpecs } from './args.js';
+import { runRlhfCommand } from './demos/rlhf-command.js';
 import { defaultRestEmDemo, formatRestEmTable, runRestEmDemo, type RestEmDemoConfig } from './demos/rest-em-demo.js';
 
 const specs: OptionSpecs = {
@@ -28,6 +29,8 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: 'ReST-EM on arithmetic word problems: seed SFT, 3 iterations, human-data baseline',
   async run(argv) {
+    // Sub-modes: the first positional argument (no sub-mode: ReST-EM).
+    if (argv[0] === 'rlhf') return runRlhfCommand(argv.slice(1));
     const p = parseCommand(argv, specs);
     if (!p) {
       console.log(helpText('demo', this.summary, specs, ['alignkit demo', 'alignkit demo --seed 1 --json']));
