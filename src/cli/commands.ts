@@ -9,9 +9,10 @@ import { ppoCommand } from './ppo-command.js';
 import { rewardCommand } from './reward-command.js';
 import { restEmCommand } from './rest-em-command.js';
 import { rlooCommand } from './rloo-command.js';
+import { serCommand } from './ser-command.js';
 import { sftCommand } from './sft-command.js';
 import { trainTokenizerCommand } from './train-tokenizer-command.js';
 
 export type { Command } from './commands-type.js';
 
-export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ppoCommand, grpoCommand, rlooCommand, generateCommand, evalCommand, restEmCommand];
+export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ppoCommand, grpoCommand, rlooCommand, generateCommand, evalCommand, restEmCommand, serCommand];

@@ -1,0 +1,212 @@
+// The SER demonstration (Huang et al. 2024) on the RLHF demo's real-text preference setup
+// (preference-setup.ts: a small model pretrained on a real corpus, pairs of its own completions
+// labelled by a hidden AFINN annotator). It compares three reward models on the annotator's test
+// pairs — the seed RM on 15% of the labels, the RM after each SER loop (which never sees the other
+// 85% of the labels), and the RM on 100% of the labels — reports the precision of SER's
+// pseudo-labels per loop against the hidden labels, and then trains a DPO policy with each of the
+// three RMs (on the pairs that RM labels) and scores its fresh samples with the hidden annotator
+// and the independent VADER judge.
+//
+// Targets to report, not assert: SER closes at least half the accuracy gap between the seed and
+// the 100% RM; the selected pseudo-labels are more accurate than the RM over the whole pool.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModelDir, saveModelDir, type Transformer } from '../../model/index.js';
+import { RunStore } from '../../runs/run-store.js';
+import { flag, helpText, num, parseCommand, str, UsageError, type OptionSpecs } from '../args.js';
+import { trainDpo } from '../../align/dpo.js';
+import type { DpoConfig } from '../../align/dpo-config.js';
+import { trainRewardModel } from '../../align/reward-model.js';
+import { labelWithRm, rmAccuracy, runSer, serSplit, type SerConfig, type SerLoopRecord } from '../../align/ser.js';
+import { buildPreferenceSetup, defaultPreferenceSetup, type PreferenceSetup, type PreferenceSetupConfig } from './preference-setup.js';
+import { evaluatePolicy, type PolicyRow } from './rlhf-demo.js';
+
+export interface SerDemoConfig {
+  setup: PreferenceSetupConfig;
+  seedFraction: number;
+  /** SER settings; rm.steps is the same for every reward model of the demo (seed, loops, 100%). */
+  ser: Partial<SerConfig>;
+  dpo: Partial<DpoConfig>;
+  /** false: reward models only (no DPO, no policy evaluation). */
+  policies: boolean;
+  evalSamplesPerPrompt: number;
+}
+
+export const defaultSerDemo: SerDemoConfig = {
+  // 800 prompts: 600 training pairs (90 labelled at 15%), 200 test pairs, within the held-out lines of Moby-Dick.
+  setup: { ...defaultPreferenceSetup, prompts: 800 },
+  seedFraction: 0.15,
+  ser: { maxLoops: 3, minPairs: 16, retrain: 'seed', policyStep: 'none', rm: { steps: 120, batchSize: 16, lr: 3e-4, warmupSteps: 5, evalEvery: 0 } },
+  dpo: { beta: 0.1, steps: 80, batchSize: 16, lr: 3e-4, evalPairs: 200 },
+  policies: true,
+  evalSamplesPerPrompt: 2,
+};
+
+export function tinySerDemo(seed: number): SerDemoConfig {
+  return {
+    ...defaultSerDemo,
+    setup: { ...defaultPreferenceSetup, seed, pretrainChars: 20_000, dModel: 16, layers: 1, heads: 2, seqLen: 32, pretrainSteps: 10, batchSize: 8, prompts: 60, completionTokens: 12 },
+    ser: { ...defaultSerDemo.ser, maxLoops: 2, minPairs: 2, rm: { steps: 6, batchSize: 8, lr: 3e-3, warmupSteps: 0, evalEvery: 0 } },
+    dpo: { ...defaultSerDemo.dpo, steps: 3, batchSize: 4, evalPairs: 8 },
+    evalSamplesPerPrompt: 1,
+  };
+}
+
+export interface SerDemoPolicyRow extends Omit<PolicyRow, 'method'> { method: 'reference' | 'dpo-seed-rm' | 'dpo-ser-rm' | 'dpo-full-rm' }
+
+export interface SerDemoResult {
+  setup: { train_pairs: number; test_pairs: number; labelled: number; unlabelled: number };
+  seed_rm_accuracy: number;
+  full_rm_accuracy: number;
+  loops: SerLoopRecord[];
+  stop_reason: string;
+  /** (SER − seed) / (full − seed) with the final SER RM; null when full ≤ seed. */
+  gap_closed: number | null;
+  /** Loops whose selected pseudo-labels beat the RM over the whole pool. */
+  precision_above_pool: { loops: number; of: number };
+  policies: SerDemoPolicyRow[];
+  seconds: number;
+}
+
+export interface SerDemoOptions { resume: boolean; quiet: boolean; log: (s: string) => void }
+
+const SUB_RUNS = ['ser'];
+
+export async function runSerDemo(cfg: SerDemoConfig, out: string, opts: SerDemoOptions): Promise<SerDemoResult> {
+  const t0 = performance.now();
+  const store = RunStore.open(out, { demo: 'ser', ...cfg } as unknown as Record<string, unknown>, { resume: opts.resume });
+  if (!store.resumed) for (const d of SUB_RUNS) rmSync(join(out, d), { recursive: true, force: true });
+  try {
+    const s: PreferenceSetup = await buildPreferenceSetup(cfg.setup, { store, log: opts.log, quiet: opts.quiet });
+    const tok = s.tokenizer, seed = cfg.setup.seed, reference = s.policy;
+    const { labelled, unlabelled } = serSplit(s.trainPairs, cfg.seedFraction, seed);
+    opts.log(`SER: ${labelled.length} labelled (${(100 * cfg.seedFraction).toFixed(0)}%) + ${unlabelled.length} unlabelled training pairs; ${s.testPairs.length} test pairs`);
+
+    // ---- SER (seed RM and loops) in its own run directory
+    const serCfg: Partial<SerConfig> = { ...cfg.ser, policyStep: 'none', rm: { seed, ...cfg.ser.rm } };
+    const serStore = RunStore.open(join(out, 'ser'), { demo: 'ser', run: 'ser', config: serCfg } as Record<string, unknown>, { resume: true });
+    let ser;
+    try {
+      ser = await runSer({ model: reference, tokenizer: tok, labelled, unlabelled, test: s.testPairs, config: serCfg, store: serStore, log: (l) => opts.log(`SER ${l}`), quiet: opts.quiet });
+    } finally {
+      serStore.close();
+    }
+    const seedRm = loadModelDir(join(out, 'ser', 'checkpoints', 'rm-0'), { tokenizer: false }).model;
+
+    // ---- the 100%-label reward model
+    let fullRm: Transformer, fullAcc: number;
+    if (store.isDone('full-rm')) {
+      fullRm = loadModelDir(store.checkpointPath('rm-full'), { tokenizer: false }).model;
+      fullAcc = store.stageResult<{ accuracy: number }>('full-rm').accuracy;
+    } else {
+      opts.log(`reward model on all ${s.trainPairs.length} labels`);
+      fullRm = reference.clone();
+      await trainRewardModel({ model: fullRm, tokenizer: tok, train: s.trainPairs, config: { seed, ...cfg.ser.rm, saveEvery: 0 }, quiet: opts.quiet });
+      fullAcc = rmAccuracy(fullRm, tok, s.testPairs);
+      const m = fullRm;
+      store.saveCheckpoint('rm-full', (d) => saveModelDir(d, m, { tokenizer: tok }));
+      store.logMetrics('full-rm', { pairs: s.trainPairs.length, accuracy: fullAcc });
+      store.completeStage('full-rm', { pairs: s.trainPairs.length, accuracy: fullAcc });
+    }
+    opts.log(`test accuracy: seed RM ${ser.seedTestAccuracy.toFixed(3)}, SER RM ${(ser.loops.filter((l) => l.testAccuracy !== null).at(-1)?.testAccuracy ?? ser.seedTestAccuracy).toFixed(3)}, 100% RM ${fullAcc.toFixed(3)}`);
+
+    // ---- DPO with each reward model, scored by the hidden annotator and VADER
+    const policies: SerDemoPolicyRow[] = [];
+    if (cfg.policies) {
+      const evalRm = fullRm; // the RM score column uses the best RM for every policy
+      const row = (method: SerDemoPolicyRow['method'], p: Transformer, k: number): SerDemoPolicyRow =>
+        ({ ...evaluatePolicy('dpo', p, reference, evalRm, s, cfg.evalSamplesPerPrompt, seed + 500 + k), method });
+      const runs: [SerDemoPolicyRow['method'], Transformer | null][] = [['reference', null], ['dpo-seed-rm', seedRm], ['dpo-ser-rm', ser.rm], ['dpo-full-rm', fullRm]];
+      for (const [k, [method, rm]] of runs.entries()) {
+        const stage = `policy/${method}`;
+        if (store.isDone(stage)) { policies.push(store.stageResult<SerDemoPolicyRow>(stage)); continue; }
+        let policy = reference;
+        if (rm) {
+          const pairs = [...labelled, ...labelWithRm(rm, tok, unlabelled)];
+          opts.log(`DPO with the ${method.slice(4)} on ${pairs.length} pairs`);
+          policy = reference.clone();
+          await trainDpo({ policy, tokenizer: tok, pairs, eval: s.testPairs, config: { seed, ...cfg.dpo, saveEvery: 0 }, quiet: opts.quiet });
+        }
+        const r = row(method, policy, k);
+        store.logMetrics(stage, { ...r });
+        store.completeStage(stage, r);
+        policies.push(r);
+      }
+    }
+    const lastAcc = ser.loops.filter((l) => l.testAccuracy !== null).at(-1)?.testAccuracy ?? ser.seedTestAccuracy;
+    const gap = fullAcc - ser.seedTestAccuracy;
+    const withBoth = ser.loops.filter((l) => l.precision !== null && l.poolAccuracy !== null && l.status !== null);
+    return {
+      setup: { train_pairs: s.trainPairs.length, test_pairs: s.testPairs.length, labelled: labelled.length, unlabelled: unlabelled.length },
+      seed_rm_accuracy: ser.seedTestAccuracy, full_rm_accuracy: fullAcc, loops: ser.loops, stop_reason: ser.stopReason,
+      gap_closed: gap > 0 ? (lastAcc - ser.seedTestAccuracy) / gap : null,
+      precision_above_pool: { loops: withBoth.filter((l) => l.precision! > l.poolAccuracy!).length, of: withBoth.length },
+      policies, seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    store.close();
+  }
+}
+
+const f3 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3));
+
+export function formatSerReport(r: SerDemoResult): string {
+  const rows: string[][] = [['reward model', 'status', 'pool', 'selected', 'precision', 'pool acc', 'test acc']];
+  rows.push([`seed (${r.setup.labelled} labels)`, '', '', '', '', '', f3(r.seed_rm_accuracy)]);
+  for (const l of r.loops) rows.push([`SER loop ${l.loop}`, l.status === null ? 'stop' : String(l.status), String(l.poolSize), String(l.selected), f3(l.precision), f3(l.poolAccuracy), f3(l.testAccuracy)]);
+  rows.push([`100% (${r.setup.train_pairs} labels)`, '', '', '', '', '', f3(r.full_rm_accuracy)]);
+  const table = (t: string[][]) => {
+    const w = t[0]!.map((_, j) => Math.max(...t.map((x) => x[j]!.length)));
+    return t.map((x) => x.map((c, j) => (j === 0 ? c.padEnd(w[j]!) : c.padStart(w[j]!))).join('  ')).join('\n');
+  };
+  const lines = [table(rows), '', `stopped: ${r.stop_reason}`,
+    `gap closed by SER: ${r.gap_closed === null ? '— (the 100% RM is not above the seed RM)' : `${(100 * r.gap_closed).toFixed(0)}% (target ≥ 50%)`}`,
+    `loops whose pseudo-labels beat the RM over the whole pool: ${r.precision_above_pool.loops} of ${r.precision_above_pool.of}`];
+  if (r.policies.length) {
+    lines.push('', table([['policy', 'RM score (100% RM)', 'hidden AFINN', 'VADER', 'KL to reference'], ...r.policies.map((p) => [p.method, f3(p.rm_score), f3(p.afinn), f3(p.vader), f3(p.kl)])]));
+  }
+  return lines.join('\n');
+}
+
+// ---- `alignkit demo ser`
+
+const specs: OptionSpecs = {
+  seed: { type: 'number', help: 'seed of the model, the prompts, the annotator, the label split and the sampling', default: 0 },
+  out: { type: 'string', help: 'run directory (pairs, metrics, checkpoints); default runs/demo-ser-seed<seed>' },
+  resume: { type: 'boolean', help: 'continue a killed demo in --out from its last completed stage' },
+  'seed-fraction': { type: 'number', help: 'share of the training labels the seed RM sees', default: 0.15 },
+  loops: { type: 'number', help: 'most SER loops (default: the demo\'s)' },
+  retrain: { type: 'string', help: 'seed or continue (default: the demo\'s, seed)' },
+  criterion: { type: 'string', help: 'sigmoid-each or sigmoid-diff (default: sigmoid-each)' },
+  'no-policies': { type: 'boolean', help: 'reward models only: skip DPO and the policy evaluation' },
+  tiny: { type: 'boolean', help: 'a seconds-long run with tiny sizes (smoke test; the numbers mean nothing)' },
+  json: { type: 'boolean', help: 'print the results as one JSON object on stdout' },
+  quiet: { type: 'boolean', help: 'no progress display' },
+};
+
+export const SER_SUMMARY = 'SER on Moby-Dick with a hidden AFINN annotator: seed RM on 15% of labels, self-labelling loops, 100% RM; DPO with each';
+
+export async function runSerDemoCommand(argv: string[]): Promise<number> {
+  const p = parseCommand(argv, specs);
+  if (!p) {
+    console.log(helpText('demo ser', SER_SUMMARY, specs, ['alignkit demo ser', 'alignkit demo ser --seed 1 --json', 'alignkit demo ser --out runs/s --resume']));
+    return 0;
+  }
+  const seed = num(p, 'seed');
+  const base: SerDemoConfig = flag(p, 'tiny') ? tinySerDemo(seed) : { ...defaultSerDemo, setup: { ...defaultSerDemo.setup, seed } };
+  const retrain = str(p, 'retrain'), criterion = str(p, 'criterion'), loops = p['loops'] as number | undefined;
+  if (retrain !== undefined && retrain !== 'seed' && retrain !== 'continue') throw new UsageError(`--retrain ${retrain}: expected seed or continue`);
+  if (criterion !== undefined && criterion !== 'sigmoid-each' && criterion !== 'sigmoid-diff') throw new UsageError(`--criterion ${criterion}: expected sigmoid-each or sigmoid-diff`);
+  const cfg: SerDemoConfig = {
+    ...base, seedFraction: num(p, 'seed-fraction'), policies: !flag(p, 'no-policies'),
+    ser: { ...base.ser, ...(loops !== undefined ? { maxLoops: loops } : {}), ...(retrain ? { retrain } : {}), ...(criterion ? { criterion } : {}) },
+  };
+  const out = str(p, 'out') ?? `runs/demo-ser-seed${seed}`;
+  if (!flag(p, 'resume') && !str(p, 'out')) rmSync(out, { recursive: true, force: true });
+  const log = (s: string) => { if (!flag(p, 'quiet')) console.error(`demo ser: ${s}`); };
+  log(`SER with a hidden AFINN-111 annotator (seed ${seed}); run directory ${out}`);
+  const res = await runSerDemo(cfg, out, { resume: flag(p, 'resume'), quiet: flag(p, 'quiet'), log });
+  if (flag(p, 'json')) console.log(JSON.stringify({ ...res, seed, out }));
+  else console.log(`\n${formatSerReport(res)}\n\n${res.seconds.toFixed(0)} s. Metrics and checkpoints: ${out}/`);
+  return 0;
+}
