@@ -55,10 +55,10 @@ static AK_INLINE void grad_row(float* d, int64_t sd, int64_t n, G g) {
 }
 
 // Operands: 0 = dout (contiguous), 1 = a and da, 2 = b and db.
-static AK_INLINE void binary_bwd_body(BinaryOp op, const Walk* w, float* da, float* db, const float* dout,
-                                      const float* a, const float* b) {
+static AK_INLINE void binary_bwd_body(BinaryOp op, const Walk* w, int64_t r0, int64_t r1, float* da, float* db,
+                                      const float* dout, const float* a, const float* b) {
   const int64_t sa = w->stride(1), sb = w->stride(2), n = w->n();
-  w->each(0, w->rows(), [&](int64_t oo, int64_t oa, int64_t ob) AK_INLINE_LAMBDA {
+  w->each(r0, r1, [&](int64_t oo, int64_t oa, int64_t ob) AK_INLINE_LAMBDA {
     const float* g = dout + oo;
     const float *x = a + oa, *y = b + ob;
     float *dx = da ? da + oa : nullptr, *dy = db ? db + ob : nullptr;
@@ -123,8 +123,9 @@ AK_MULTIVERSION(void, binary_fwd, binary_fwd_body,
                 (BinaryOp op, const Walk* w, int64_t r0, int64_t r1, float* out, const float* a, const float* b),
                 (op, w, r0, r1, out, a, b))
 AK_MULTIVERSION(void, binary_bwd, binary_bwd_body,
-                (BinaryOp op, const Walk* w, float* da, float* db, const float* dout, const float* a, const float* b),
-                (op, w, da, db, dout, a, b))
+                (BinaryOp op, const Walk* w, int64_t r0, int64_t r1, float* da, float* db, const float* dout,
+                 const float* a, const float* b),
+                (op, w, r0, r1, da, db, dout, a, b))
 AK_MULTIVERSION(void, where_fwd, where_fwd_body,
                 (const Walk* w, int64_t r0, int64_t r1, float* out, const void* c, bool ci, const float* a,
                  const float* b),
@@ -144,12 +145,17 @@ void binary_forward(BinaryOp op, float* out, const float* a, const Dims& as, con
   parallel_range(w.rows(), rows_grain(w), [&](int64_t lo, int64_t hi) { binary_fwd(op, &w, lo, hi, out, a, b); });
 }
 
-// Serial: broadcast operands receive sums from many rows.
+// Serial when a broadcast operand receives sums from many rows; split across threads when each
+// wanted gradient element belongs to one row (a residual connection's two same-shape operands).
 void binary_backward(BinaryOp op, float* da, float* db, const float* dout, const float* a, const Dims& as,
                      const float* b, const Dims& bs, const Dims& shape) {
   const Dims os = contiguous(shape);
   const Walk w(shape, &os, &as, &bs);
-  binary_bwd(op, &w, da, db, dout, a, b);
+  if ((da && !w.injective(1)) || (db && !w.injective(2))) {
+    binary_bwd(op, &w, 0, w.rows(), da, db, dout, a, b);
+    return;
+  }
+  parallel_range(w.rows(), rows_grain(w), [&](int64_t lo, int64_t hi) { binary_bwd(op, &w, lo, hi, da, db, dout, a, b); });
 }
 
 void where_forward(float* out, const void* cond, bool cond_is_int, const Dims& cs, const float* a, const Dims& as,

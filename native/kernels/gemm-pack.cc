@@ -51,6 +51,22 @@ void pack_a(float* dst, View a, int64_t i0, int64_t m, int64_t k0, int64_t k, in
 }
 
 void pack_b(float* dst, View b, int64_t k0, int64_t k, int64_t j0, int64_t n, int nr) {
+  if (b.cs == 1) {
+    // Rows of B contiguous: walk B row by row, so that it is read front to back in long runs
+    // (the prefetchers' pattern) rather than as nr-wide strips a row apart; every row feeds
+    // all the panels. Decoding streams each weight matrix from memory once per token, and this
+    // order is what keeps that stream at memory speed.
+    for (int64_t t = 0; t < k; t++) {
+      const float* src = b.p + (k0 + t) * b.rs + j0;
+      float* d = dst + t * nr;
+      for (int64_t j = 0; j < n; j += nr, d += nr * k) {
+        const int64_t w = std::min<int64_t>(nr, n - j);
+        std::memcpy(d, src + j, sizeof(float) * w);
+        if (w < nr) std::memset(d + w, 0, sizeof(float) * (nr - w));
+      }
+    }
+    return;
+  }
   for (int64_t j = 0; j < n; j += nr, dst += nr * k)
     panel(dst, b.p + k0 * b.rs + (j0 + j) * b.cs, b.cs, b.rs, std::min<int64_t>(nr, n - j), k, nr);
 }

@@ -53,6 +53,14 @@ Pool& pool() {
 
 thread_local bool t_in_task = false;
 
+// A wait: spin briefly, then yield the core. With more runnable threads than cores (a shared
+// machine, or the ALIGNKIT_THREADS of several processes) the thread we wait for may be queued
+// behind us on this core, and a pure spin would hold the very core it needs.
+inline void relax(int& spins) {
+  if (++spins < 2048) AK_PAUSE();
+  else std::this_thread::yield();
+}
+
 void work(Job* j) {
   t_in_task = true;
   for (int64_t i; (i = j->next.fetch_add(1)) < j->n;) {
@@ -66,8 +74,8 @@ void worker_loop(Pool* p, int index) {
   uint64_t seen = 0;
   for (;;) {
     auto t0 = std::chrono::steady_clock::now();
-    for (int spin = 0; p->gen.load() == seen; spin++) {
-      AK_PAUSE();
+    for (int spin = 0, spins = 0; p->gen.load() == seen; spin++) {
+      relax(spins);
       if ((spin & 255) == 255 && std::chrono::steady_clock::now() - t0 > std::chrono::microseconds(200)) {
         std::unique_lock<std::mutex> lk(p->mu);
         p->sleepers.fetch_add(1);
@@ -149,9 +157,10 @@ void run_tasks(int64_t n, void (*call)(void*, int64_t), void* ctx) {
     p.cv.notify_all();
   }
   work(&j);
-  while (j.done.load(std::memory_order_acquire) < n) AK_PAUSE();
+  int spins = 0;
+  while (j.done.load(std::memory_order_acquire) < n) relax(spins);
   p.job.store(nullptr);
-  while (p.active.load() > 0) AK_PAUSE();
+  while (p.active.load() > 0) relax(spins);
   p.owner.unlock();
 }
 

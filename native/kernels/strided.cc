@@ -40,12 +40,18 @@ void strided_copy(float* out, const float* inp, int64_t inp_offset, const Dims& 
                  [&](int64_t lo, int64_t hi) { copy_rows(&w, lo, hi, out, inp + inp_offset, accumulate); });
 }
 
-// Serial: a strided destination may alias itself (stride 0), where order decides the result.
+// Serial when the strided destination may alias itself (stride 0, overlapping axes), where order
+// decides the result; split across threads when it cannot (the backward of a head split).
 void strided_scatter(float* out, int64_t out_offset, const Dims& out_strides, const float* inp, const Dims& shape,
                      bool accumulate) {
   const Dims cs = contiguous(shape);
   const Walk w(shape, &out_strides, &cs);
-  copy_rows(&w, 0, w.rows(), out + out_offset, inp, accumulate);
+  if (!w.injective(0)) {
+    copy_rows(&w, 0, w.rows(), out + out_offset, inp, accumulate);
+    return;
+  }
+  parallel_range(w.rows(), 1 + (1 << 14) / (w.n() ? w.n() : 1),
+                 [&](int64_t lo, int64_t hi) { copy_rows(&w, lo, hi, out + out_offset, inp, accumulate); });
 }
 
 }  // namespace ak

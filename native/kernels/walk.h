@@ -4,6 +4,7 @@
 // becomes rows with strides (1, 0). The kernels then specialise the row loop on those strides.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -38,6 +39,24 @@ class Walk {
   }
 
   int64_t rows() const { return rows_; }
+
+  // Whether operand k reaches a different element from every index (no stride 0, no axes that
+  // overlap): then rows written through it are disjoint and may go to different threads.
+  bool injective(int k) const {
+    std::vector<std::pair<int64_t, int64_t>> ax;  // (|stride|, size) of every axis left
+    for (size_t i = 0; i < shape_.size(); i++) {
+      const int64_t st = st_[k][i] < 0 ? -st_[k][i] : st_[k][i];
+      if (shape_[i] > 1 && st == 0) return false;
+      ax.emplace_back(st, shape_[i]);
+    }
+    std::sort(ax.begin(), ax.end());
+    int64_t span = 0;  // the farthest offset the smaller-stride axes reach
+    for (auto [st, n] : ax) {
+      if (n > 1 && st <= span) return false;
+      span += (n - 1) * st;
+    }
+    return true;
+  }
   int64_t n() const { return n_; }
   int64_t stride(int k) const { return st_[k][0]; }
 

@@ -3,6 +3,9 @@
 import { concat } from '../ops/index.js';
 import type { Tensor } from '../tensor/index.js';
 
+/** A cache's buffers for one layer: (B, Hkv, capacity, D), the first `rows` rows of each head in use. */
+export interface CacheBuffers { k: Tensor; v: Tensor; rows: number }
+
 export class KVCache {
   private k: (Tensor | null)[];
   private v: (Tensor | null)[];
@@ -22,6 +25,15 @@ export class KVCache {
     this.k[layer] = fk;
     this.v[layer] = fv;
     return [fk, fv];
+  }
+
+  /**
+   * Stores this step's k, v like `append` but returns the cache's own buffers instead of a copy,
+   * for attentionDecode; null when the cache keeps no such buffers (this one: it concatenates
+   * tensors, so that gradients flow through it), and the caller then uses `append`.
+   */
+  store(_layer: number, _k: Tensor, _v: Tensor): CacheBuffers | null {
+    return null;
   }
 
   /** Called once per forward after every layer appended. */

@@ -1,9 +1,9 @@
 // Batching sequences of different lengths for the transformer: left padding with the positions and
 // key mask that make a padded row compute exactly what it would alone, and a KV cache whose rows
 // can be dropped, repeated and trimmed between decoding steps.
-import { concat } from '../ops/index.js';
-import { Tensor } from '../tensor/index.js';
-import { KVCache } from './kv-cache.js';
+import { backend } from '../backend/index.js';
+import { Tensor, shapeStr } from '../tensor/index.js';
+import { KVCache, type CacheBuffers } from './kv-cache.js';
 
 export interface PaddedBatch {
   ids: Tensor; // (B, T) int32, padding first
@@ -58,7 +58,9 @@ export function gatherSteps(h: Tensor, picks: readonly { row: number; start: num
  * A KV cache that can re-index its batch rows: drop finished samples, repeat a prompt's rows for n
  * samples of it, and trim left columns that are padding for every row left, so the cache never
  * grows past the longest live row (which is what keeps short prompts batched with long ones
- * inside maxSeqLen). Keeps its own tensors because the base class keeps its private.
+ * inside maxSeqLen). Keys and values live in preallocated buffers (B, Hkv, capacity, D) that
+ * double when full, so a decoding step writes one row per head instead of copying the cache, and
+ * `store` hands the buffers to attentionDecode. For sampling: no gradient flows through it.
  */
 export class RowCache extends KVCache {
   private keys: (Tensor | null)[];
@@ -70,13 +72,39 @@ export class RowCache extends KVCache {
     this.vals = new Array<Tensor | null>(nLayer).fill(null);
   }
 
+  /**
+   * The buffers of `layer`, (B, H, capacity, D) with capacity ≥ `rows`, grown (doubling, so a run
+   * copies O(1) times per token) and keeping the rows already held. The decoder writes into them.
+   */
+  reserve(layer: number, B: number, H: number, D: number, rows: number): { k: Tensor; v: Tensor } {
+    let kb = this.keys[layer] ?? null, vb = this.vals[layer] ?? null;
+    if (kb && (kb.shape[0] !== B || kb.shape[1] !== H || kb.shape[3] !== D)) {
+      throw new RangeError(`RowCache: layer ${layer} holds ${shapeStr(kb.shape)}, this step brings (${B}, ${H}, ·, ${D})`);
+    }
+    if (!kb || kb.shape[2]! < rows) {
+      const cap = Math.max(rows, 2 * (kb?.shape[2] ?? 8));
+      kb = regrow(kb, B, H, cap, D, this.length, 0, null);
+      vb = regrow(vb, B, H, cap, D, this.length, 0, null);
+      this.keys[layer] = kb;
+      this.vals[layer] = vb;
+    }
+    return { k: kb, v: vb! };
+  }
+
+  override store(layer: number, k: Tensor, v: Tensor): CacheBuffers {
+    const [B, H, T, D] = k.shape as [number, number, number, number];
+    const rows = this.length + T;
+    const { k: kb, v: vb } = this.reserve(layer, B, H, D, rows);
+    const cap = kb.shape[2]!, at = this.length * D, st = [H * cap * D, cap * D, D, 1];
+    backend().stridedScatter(kb.f32, at, st, k.f32, k.shape, false);
+    backend().stridedScatter(vb.f32, at, st, v.f32, v.shape, false);
+    return { k: kb, v: vb, rows };
+  }
+
+  /** The rows in use after this step as contiguous (B, Hkv, Tk, D) copies. */
   override append(layer: number, k: Tensor, v: Tensor): [Tensor, Tensor] {
-    const pk = this.keys[layer], pv = this.vals[layer];
-    const fk = pk ? concat([pk, k], 2) : k; // (B, Hkv, Tk, D)
-    const fv = pv ? concat([pv, v], 2) : v;
-    this.keys[layer] = fk;
-    this.vals[layer] = fv;
-    return [fk, fv];
+    const { k: kb, v: vb, rows } = this.store(layer, k, v);
+    return [inUse(kb, rows), inUse(vb, rows)];
   }
 
   /** Keeps batch rows `rows` (in that order, repeats allowed) and drops the first `dropLeft` columns. */
@@ -84,24 +112,39 @@ export class RowCache extends KVCache {
     if (dropLeft < 0 || dropLeft > this.length) {
       throw new RangeError(`RowCache.select: dropLeft is ${dropLeft}; expected an integer in [0, ${this.length}]`);
     }
-    const pick = (t: Tensor | null): Tensor | null => {
-      if (!t) return null;
-      const [B, H, Tk, D] = t.shape as [number, number, number, number];
-      const keep = Tk - dropLeft;
-      const out = new Float32Array(rows.length * H * keep * D);
-      rows.forEach((r, i) => {
-        if (!(r >= 0 && r < B)) throw new RangeError(`RowCache.select: row ${r} is outside the batch of ${B}`);
-        for (let h = 0; h < H; h++) {
-          const from = ((r * H + h) * Tk + dropLeft) * D;
-          out.set(t.f32.subarray(from, from + keep * D), (i * H + h) * keep * D);
-        }
-      });
-      return new Tensor(out, [rows.length, H, keep, D]);
-    };
+    const B = this.keys.find((t) => t)?.shape[0] ?? Infinity;
+    for (const r of rows) if (!(r >= 0 && r < B)) throw new RangeError(`RowCache.select: row ${r} is outside the batch of ${B}`);
+    const keep = this.length - dropLeft;
+    const pick = (t: Tensor | null): Tensor | null =>
+      t && regrow(t, rows.length, t.shape[1]!, t.shape[2]!, t.shape[3]!, keep, dropLeft, rows);
     this.keys = this.keys.map(pick);
     this.vals = this.vals.map(pick);
-    this.length -= dropLeft;
+    this.length = keep;
   }
+}
+
+/** A fresh (B, H, cap, D) buffer holding rows [from, from + keep) of `old`'s batch rows `pick` (default all) at row 0. */
+function regrow(old: Tensor | null, B: number, H: number, cap: number, D: number, keep: number, from: number, pick: readonly number[] | null): Tensor {
+  const out = new Float32Array(B * H * cap * D);
+  if (old && keep > 0) {
+    const oc = old.shape[2]!;
+    for (let i = 0; i < B; i++) {
+      const r = pick ? pick[i]! : i;
+      for (let h = 0; h < H; h++) {
+        const src = ((r * H + h) * oc + from) * D;
+        out.set(old.f32.subarray(src, src + keep * D), (i * H + h) * cap * D);
+      }
+    }
+  }
+  return new Tensor(out, [B, H, cap, D]);
+}
+
+/** The first `rows` rows per head of a (B, H, cap, D) buffer, as a contiguous (B, H, rows, D). */
+function inUse(buf: Tensor, rows: number): Tensor {
+  const [B, H, cap, D] = buf.shape as [number, number, number, number];
+  const out = new Float32Array(B * H * rows * D);
+  backend().stridedCopy(out, buf.f32, 0, [H * cap * D, cap * D, D, 1], [B, H, rows, D], false);
+  return new Tensor(out, [B, H, rows, D]);
 }
 
 /** Throws unless `ids` is a non-empty list of token ids below `vocabSize`, naming `what`. */

@@ -8,6 +8,7 @@
 import { noGrad } from '../autograd/index.js';
 import { Rng, Tensor, defaultRng } from '../tensor/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
+import { Decoder } from './decode.js';
 import { RowCache, checkTokens, gatherSteps, leftPad } from './sampling-batch.js';
 import { pickToken, type FilterOptions } from './sampling-filters.js';
 import type { Transformer } from './transformer.js';
@@ -134,6 +135,8 @@ function decodeBatch(model: Transformer, rows: Row[], o: Checked): void {
   let logits = model.lmHead(gatherSteps(h, unique.map((_, u) => ({ row: u, start: T - 1, len: 1 })))).f32; // (U, 1, V)
   let logitRow = rowOf;
   if (rowOf.some((u, a) => u !== a)) cache.select(rowOf);
+  // Steps of one token go through the kernel-level decoder when the model allows it (decode.ts).
+  const decoder = Decoder.supports(model) ? new Decoder(model, cache, live.length) : null;
   for (const r of live) r.fed = r.prompt.length;
   let active = live;
   for (;;) {
@@ -165,7 +168,7 @@ function decodeBatch(model: Transformer, rows: Row[], o: Checked): void {
       keyMask.fill(-Infinity, b * Tk, b * Tk + L - r.fed); // this row's left padding
       r.fed++;
     });
-    logits = model.logits(new Tensor(ids, [B, 1]), { positions, keyMask, cache }).f32; // (B, 1, V)
+    logits = decoder ? decoder.step(ids, positions, keyMask) : model.logits(new Tensor(ids, [B, 1]), { positions, keyMask, cache }).f32; // (B, 1, V)
     logitRow = active.map((_, b) => b);
   }
 }

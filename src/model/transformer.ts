@@ -1,6 +1,7 @@
 // The decoder-only transformer for both families, forward only: autograd supplies the backward.
 // Pre-norm blocks: x = x + attn(norm₁(x)); x = x + mlp(norm₂(x)) (GPT-2 and Llama alike).
-import { add, attention, embedding, gelu, layerNorm, mul, permute, reshape, rmsNorm, silu, slice, dropout } from '../ops/index.js';
+import { add, attention, attentionDecode, embedding, gelu, layerNorm, matmul, mul, rmsNorm, silu, stridedView, dropout } from '../ops/index.js';
+import { needsGrad } from '../autograd/index.js';
 import { linear } from '../nn/index.js';
 import { Rng, Tensor, shapeStr } from '../tensor/index.js';
 import { headDim, validateConfig, type ModelConfig } from './config.js';
@@ -70,7 +71,9 @@ export class Transformer {
   }
 
   private proj(x: Tensor, name: string, bias: string | null, training: boolean): Tensor {
-    const y = linear(x, this.p(`${name}.weight`), bias ? this.p(bias) : null, layoutOf(this.config));
+    // nn.linear's product without its two reshapes and separate bias add: matmul folds (B, T)
+    // into one GEMM and adds the bias in place, one output and one gradient buffer instead of four.
+    const y = matmul(x, this.p(`${name}.weight`), { transB: layoutOf(this.config) === 'out-in', bias: bias ? this.p(bias) : null });
     const a = this.lora.get(`${name}.weight`);
     return a ? add(y, loraDelta(x, a, training, this.rng)) : y;
   }
@@ -110,14 +113,18 @@ export class Transformer {
 
   private attentionBlock(x: Tensor, l: number, B: number, T: number, rope: RopeTables | null, mask: Tensor | null, cache: KVCache | undefined, training: boolean): Tensor {
     const c = this.config, D = headDim(c), H = c.nHead, Hkv = c.nKvHead;
-    const heads = (t: Tensor, h: number): Tensor => permute(reshape(t, [B, T, h, D]), [0, 2, 1, 3]); // (B, h, T, D)
+    // Heads (B, h, T, D) of `h` heads starting at channel `c0` of a (B, T, W) projection, in one copy.
+    const heads = (t: Tensor, h: number, c0 = 0): Tensor => {
+      const W = t.shape[2]!;
+      return stridedView(t, [B, h, T, D], [T * W, D, W, 1], c0);
+    };
     let q: Tensor, k: Tensor, v: Tensor;
     if (c.family === 'gpt2') {
       const pre = `transformer.h.${l}`;
       const h = layerNorm(x, this.p(`${pre}.ln_1.weight`), this.p(`${pre}.ln_1.bias`), c.normEps);
       const qkv = this.proj(h, `${pre}.attn.c_attn`, `${pre}.attn.c_attn.bias`, training); // (B, T, 3C)
       const C = c.dModel;
-      q = heads(slice(qkv, 2, 0, C), H); k = heads(slice(qkv, 2, C, 2 * C), H); v = heads(slice(qkv, 2, 2 * C, 3 * C), H);
+      q = heads(qkv, H, 0); k = heads(qkv, H, C); v = heads(qkv, H, 2 * C);
     } else {
       const pre = `model.layers.${l}`;
       const h = rmsNorm(x, this.p(`${pre}.input_layernorm.weight`), c.normEps);
@@ -125,9 +132,15 @@ export class Transformer {
       k = applyRope(heads(this.proj(h, `${pre}.self_attn.k_proj`, null, training), Hkv), rope!);
       v = heads(this.proj(h, `${pre}.self_attn.v_proj`, null, training), Hkv);
     }
-    if (cache) [k, v] = cache.append(l, k, v);
-    const o = attention(q, k, v, { causal: true, mask }); // (B, H, T, D)
-    const merged = reshape(permute(o, [0, 2, 1, 3]), [B, T, H * D]);
+    // A one-token step reads a cache that keeps buffers in place (no per-token concatenation).
+    const stored = cache && T === 1 && !needsGrad(q, k, v) ? cache.store(l, k, v) : null;
+    let o: Tensor; // (B, H, T, D)
+    if (stored) o = attentionDecode(q, stored.k, stored.v, stored.rows, { mask });
+    else {
+      if (cache) [k, v] = cache.append(l, k, v);
+      o = attention(q, k, v, { causal: true, mask });
+    }
+    const merged = stridedView(o, [B, T, H, D], [H * T * D, D, T * D, 1], 0, [B, T, H * D]); // (B, T, C)
     return c.family === 'gpt2'
       ? this.proj(merged, `transformer.h.${l}.attn.c_proj`, `transformer.h.${l}.attn.c_proj.bias`, training)
       : this.proj(merged, `model.layers.${l}.self_attn.o_proj`, null, training);
@@ -153,7 +166,8 @@ export class Transformer {
   lmHead(hidden: Tensor): Tensor {
     const c = this.config;
     const w = c.tieEmbeddings ? this.p(embeddingName(c)) : this.p('lm_head.weight');
-    return linear(hidden, w, null, 'out-in'); // (…, V): both heads store (V, C)
+    // (…, V): both heads store (V, C); matmul folds the leading axes (no reshapes to record).
+    return hidden.rank >= 2 ? matmul(hidden, w, { transB: true }) : linear(hidden, w, null, 'out-in');
   }
 
   logits(ids: Tensor, opts: ForwardOptions = {}): Tensor {

@@ -11,6 +11,8 @@ export interface MatmulOptions {
   transA?: boolean;
   /** b is stored (..., N, K) and used transposed (x·Wᵀ with W (out, in), as nn.Linear stores it). */
   transB?: boolean;
+  /** (N) added to every row of the product in the same pass: a linear layer's bias. */
+  bias?: Tensor | null;
 }
 
 /** Offsets of each batch element into an operand whose batch shape broadcasts to `batch`. */
@@ -63,23 +65,35 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     throw new ShapeError(op, `operands must have rank ≥ 2, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
   const tA = opts.transA ?? false, tB = opts.transB ?? false;
-  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  // (…, M, K)·(K, N) with b one matrix, as a linear layer on (B, T, C): the leading axes of a
+  // fold into M, so one GEMM runs instead of one per batch element, with no reshape.
+  const fold = b.rank === 2 && a.rank > 2 && !tA;
+  const ac = a.shape[a.rank - 1]!, ar = fold ? a.size / Math.max(ac, 1) : a.shape[a.rank - 2]!;
   const [br, bc] = b.shape.slice(-2) as [number, number];
   const M = tA ? ac : ar, K = tA ? ar : ac;
   const Kb = tB ? bc : br, N = tB ? br : bc;
   if (K !== Kb) {
     throw new ShapeError(op, `inner dimensions differ: a ${shapeStr(a.shape)}${tA ? 'ᵀ' : ''} has K=${K}, b ${shapeStr(b.shape)}${tB ? 'ᵀ' : ''} has K=${Kb}`);
   }
-  const aBatch = a.shape.slice(0, -2), bBatch = b.shape.slice(0, -2);
+  const aBatch = fold ? [] : a.shape.slice(0, -2), bBatch = b.shape.slice(0, -2);
   const batch = broadcastShapes(aBatch, bBatch);
   if (!batch) throw new ShapeError(op, `batch axes of ${shapeStr(a.shape)} and ${shapeStr(b.shape)} do not broadcast`);
-  const out = zeros([...batch, M, N]);
+  const bias = opts.bias ?? null;
+  if (bias) {
+    expectFloat(op, bias, 'bias');
+    if (bias.rank !== 1 || bias.shape[0] !== N) throw new ShapeError(op, `bias has shape ${shapeStr(bias.shape)}, expected [${N}] (the product's last axis)`);
+  }
+  const out = zeros(fold ? [...a.shape.slice(0, -1), N] : [...batch, M, N]);
+  const rows = N === 0 ? 0 : out.size / N;
+  // The bias is written first and the products accumulate onto it.
+  if (bias) backend().stridedCopy(out.f32, bias.f32, 0, [0, 1], [rows, N], false);
   const aOffs = batchOffsets(aBatch, batch, ar * ac), bOffs = batchOffsets(bBatch, batch, br * bc);
   const oOffs = batchOffsets(batch, batch, M * N);
   batched(oOffs, aOffs, bOffs, out.f32, a.f32, b.f32, M, N, K, tA, tB);
-  if (!needsGrad(a, b)) return out;
-  return record(out, op, [a, b], (g) => {
-    const da = gradOf(a), db = gradOf(b);
+  const inputs = bias ? [a, b, bias] : [a, b];
+  if (!needsGrad(...inputs)) return out;
+  return record(out, op, inputs, (g) => {
+    const da = gradOf(a), db = gradOf(b), dbias = gradOf(bias);
     if (da) {
       // dA' = dC·B'ᵀ, stored as A is.
       if (!tA) batched(aOffs, oOffs, bOffs, da, g, b.f32, M, K, N, false, !tB);
@@ -90,5 +104,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       if (!tB) batched(bOffs, aOffs, oOffs, db, a.f32, g, K, N, M, !tA, false);
       else batched(bOffs, oOffs, aOffs, db, g, a.f32, N, K, M, true, tA);
     }
+    // dbias = Σ over rows of dC: the backward of add(y, bias), as the unfused layer computed it.
+    if (dbias) backend().binaryBackward('add', null, dbias, g, g, [N, 1], bias!.f32, [0, 1], [rows, N]);
   });
 }

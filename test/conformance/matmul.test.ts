@@ -78,4 +78,15 @@ describe('conformance: matmul', { skip: skipNative }, () => {
         mm(g, 8, 20, 30, 40, true, false, 800, 1200, 600, true);
       });
   });
+
+  test('row-major B packed row by row: few rows, a ragged last panel, K > kc, accumulation, threads', () => {
+    const g = new Gen(9);
+    for (const t of [1, 3])
+      withThreads(t, () => {
+        for (const M of [5, 14, 32]) {
+          mm(g, 1, M, 1000, 60, false, false, 0, 0, 0, false);
+          mm(g, 1, M, 70, 1100, true, false, 0, 0, 0, true, 1e-4);
+        }
+      });
+  });
 });

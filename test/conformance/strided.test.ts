@@ -3,7 +3,7 @@
 // conditions, and the strided copy and scatter behind permute, slice and concat.
 import { describe, test } from 'node:test';
 import type { BinaryOp } from '../../src/backend/index.js';
-import { conform, f, fn, Gen, skipNative } from './harness.js';
+import { conform, f, fn, Gen, skipNative, withThreads } from './harness.js';
 
 const size = (shape: number[]): number => shape.reduce((p, d) => p * d, 1);
 
@@ -95,6 +95,22 @@ describe('conformance: strided', { skip: skipNative }, () => {
       for (const acc of [false, true])
         conform(`stridedCopy ${name} acc=${acc}`, { out: g.normal(size(shape)), inp },
           (be, x) => be.stridedCopy(f(x, 'out'), f(x, 'inp'), off, st, shape, acc));
+  });
+
+  test('scatter into a permuted view and a transposed binary backward, split across threads', () => {
+    const g = new Gen(36);
+    // (64, 48, 40) scattered into its (0, 2, 1) permutation: every destination element once.
+    const shape = [64, 48, 40], st = [48 * 40, 1, 48], n = size(shape);
+    // a (300, 200) array read transposed: rows stay rows after coalescing, each gradient element in one row.
+    const bshape = [200, 300], at = [1, 200], bs = [300, 1], m = size(bshape);
+    for (const threads of [2, 3])
+      withThreads(threads, () => {
+        for (const acc of [false, true])
+          conform(`stridedScatter permuted, ${threads} threads, acc=${acc}`, { out: g.normal(n), inp: g.normal(n) },
+            (be, x) => be.stridedScatter(f(x, 'out'), 0, st, f(x, 'inp'), shape, acc));
+        conform(`binaryBackward mul transposed, ${threads} threads`, { da: g.normal(m), db: g.normal(m), dout: g.normal(m), a: g.normal(m), b: g.normal(m) },
+          (be, x) => be.binaryBackward('mul', fn(x, 'da'), fn(x, 'db'), f(x, 'dout'), f(x, 'a'), at, f(x, 'b'), bs, bshape));
+      });
   });
 
   test('strided scatter: into permuted and sliced views, and accumulation through stride 0', () => {

@@ -40,12 +40,20 @@ function matmulCases(): GradCase[] {
     [[3, 4], [4, 5], false, false], [[4, 3], [4, 5], true, false], [[3, 4], [5, 4], false, true], [[4, 3], [5, 4], true, true],
     [[2, 3, 4], [2, 4, 2], false, false], [[2, 3, 4], [4, 5], false, false], [[2, 1, 3, 4], [3, 5, 4], false, true], [[1, 1], [1, 1], false, false],
   ];
-  return cfgs.map(([sa, sb, tA, tB]) => ({
+  const plain: GradCase[] = cfgs.map(([sa, sb, tA, tB]) => ({
     name: `matmul ${JSON.stringify(sa)}${tA ? 'ᵀ' : ''} · ${JSON.stringify(sb)}${tB ? 'ᵀ' : ''}`,
     inputs: [{ shape: sa }, { shape: sb }],
     run: ([a, b]) => ak.matmul(a!, b!, { transA: tA, transB: tB }),
     ref: ([a, b]) => matmulRef(a!, sa, b!, sb, tA, tB),
   }));
+  // The fused bias of a linear layer: (…, K)·W(ᵀ) + bias, with the leading axes folded.
+  const biased: [number[], number[], boolean][] = [[[2, 3, 4], [5, 4], true], [[3, 4], [4, 5], false]];
+  return plain.concat(biased.map(([sa, sb, tB]): GradCase => ({
+    name: `matmul ${JSON.stringify(sa)} · ${JSON.stringify(sb)}${tB ? 'ᵀ' : ''} + bias`,
+    inputs: [{ shape: sa }, { shape: sb }, { shape: [tB ? sb[0]! : sb[1]!] }],
+    run: ([a, b, c]) => ak.matmul(a!, b!, { transB: tB, bias: c! }),
+    ref: ([a, b, c]) => matmulRef(a!, sa, b!, sb, false, tB).map((v, i) => v + c![i % c!.length]!),
+  })));
 }
 
 function reduceCases(): GradCase[] {
@@ -135,6 +143,12 @@ function shapeCases(): GradCase[] {
     {
       name: 'slice axis 1 [1,3)', inputs: [{ shape: [2, 4, 3] }], run: ([x]) => ak.slice(x!, 1, 1, 3),
       ref: ([x]) => Float64Array.from({ length: 12 }, (_, i) => { const [a, b, c] = unravel(i, [2, 2, 3]); return x![a! * 12 + (b! + 1) * 3 + c!]!; }),
+    },
+    {
+      // Heads of a fused (B=2, T=3, 3C=6) projection with H=2, D=1: k, from channel 2.
+      name: 'stridedView: heads (B, H, T, D) out of (B, T, 3C)', inputs: [{ shape: [2, 3, 6] }],
+      run: ([x]) => ak.stridedView(x!, [2, 2, 3, 1], [18, 1, 6, 1], 2),
+      ref: ([x]) => Float64Array.from({ length: 12 }, (_, i) => { const [b, h, t] = unravel(i, [2, 2, 3, 1]); return x![b! * 18 + t! * 6 + 2 + h!]!; }),
     },
     {
       name: 'concat axis 1', inputs: [{ shape: [2, 1, 3] }, { shape: [2, 2, 3] }], run: ([a, b]) => ak.concat([a!, b!], 1),

@@ -1,0 +1,94 @@
+// The peers `alignkit bench` compares against, found on this machine or reported missing with
+// the reason: PyTorch (python3-torch), TensorFlow.js with its wasm backend (dev dependencies),
+// OpenBLAS through a small C harness (libopenblas-dev) or else through PyTorch, and the FMA peak
+// harness. The C harnesses are the ones bench/matmul-native.ts uses, compiled on the fly.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../backend/native/load.js';
+import { probe } from './children.js';
+
+export type Found<T> = { ok: true } & T | { ok: false; why: string };
+
+export interface Peers {
+  torch: Found<{ python: string; version: string; script: string }>;
+  tfjs: Found<{ script: string; version: string }>;
+  /** OpenBLAS sgemm: the C harness, or torch.mm when only PyTorch is there. */
+  openblas: Found<{ via: 'c-harness'; exe: string } | { via: 'pytorch' }>;
+  peak: Found<{ exe: string }>;
+  /** Environment for every peer process (thread counts, OPENBLAS_CORETYPE, OMP_WAIT_POLICY). */
+  env: NodeJS.ProcessEnv;
+}
+
+export function hasAvx512(): boolean {
+  try {
+    return /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+export function peerEnv(threads: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    BENCH_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads),
+    // Idle OpenMP workers sleep instead of spinning, so they do not steal the cores from whoever
+    // runs next on a shared machine (and the peer is not charged for spinning).
+    OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
+    // OpenBLAS picks slow kernels on AMD Zen with AVX-512 unless told the core type (DESIGN.md).
+    ...(hasAvx512() && !process.env.OPENBLAS_CORETYPE ? { OPENBLAS_CORETYPE: 'SkylakeX' } : {}),
+  };
+}
+
+function compile(dir: string, cc: string, src: string, out: string, libs: string[]): Found<{ exe: string }> {
+  const file = join(packageRoot(), 'bench', src);
+  if (!existsSync(file)) return { ok: false, why: `${file} is not in this installation` };
+  const exe = join(dir, out);
+  const r = spawnSync(cc, ['-O2', file, '-o', exe, ...libs], { encoding: 'utf8' });
+  if (r.error) return { ok: false, why: `${cc} not found` };
+  if (r.status !== 0) return { ok: false, why: (r.stderr.split('\n').find((l) => /error/.test(l)) ?? r.stderr).trim() };
+  return { ok: true, exe };
+}
+
+function findTorch(env: NodeJS.ProcessEnv, python?: string): Peers['torch'] {
+  const script = join(packageRoot(), 'bench', 'peers', 'torch-gpt.py');
+  if (!existsSync(script)) return { ok: false, why: `${script} is not in this installation` };
+  // Debian's python3-torch lives in the system interpreter, which a pyenv or venv python3 on PATH may hide.
+  const candidates = python ? [python] : ['/usr/bin/python3', 'python3'];
+  for (const py of candidates) {
+    const v = probe(py, ['-c', 'import torch; print(torch.__version__)'], env);
+    if (v) return { ok: true, python: py, version: v, script };
+  }
+  return { ok: false, why: `no ${candidates.join(' or ')} with torch (apt-get install python3-torch)` };
+}
+
+function findTfjs(): Peers['tfjs'] {
+  const script = join(packageRoot(), 'bench', 'peers', 'tfjs-gpt.mjs');
+  if (!existsSync(script)) return { ok: false, why: `${script} is not in this installation` };
+  try {
+    const req = createRequire(join(packageRoot(), 'package.json'));
+    req.resolve('@tensorflow/tfjs-backend-wasm');
+    const pkg = JSON.parse(readFileSync(req.resolve('@tensorflow/tfjs/package.json'), 'utf8')) as { version: string };
+    return { ok: true, script, version: pkg.version };
+  } catch {
+    return { ok: false, why: '@tensorflow/tfjs and @tensorflow/tfjs-backend-wasm are not installed (dev dependencies: npm install --include=dev)' };
+  }
+}
+
+export function findPeers(opts: { peers: boolean; threads: number; python?: string }): Peers {
+  const env = peerEnv(opts.threads);
+  const dir = mkdtempSync(join(tmpdir(), 'alignkit-bench-'));
+  const peak = compile(dir, 'c++', 'matmul-native-peak.cc', 'fma-peak', ['-lpthread']);
+  if (!opts.peers) {
+    const off = { ok: false as const, why: 'peers disabled (--no-peers)' };
+    return { torch: off, tfjs: off, openblas: off, peak, env };
+  }
+  const torch = findTorch(env, opts.python);
+  const harness = compile(dir, 'cc', 'matmul-native-openblas.c', 'openblas-sgemm', ['-lopenblas']);
+  const openblas: Peers['openblas'] = harness.ok ? { ok: true, via: 'c-harness', exe: harness.exe }
+    : torch.ok ? { ok: true, via: 'pytorch' }
+    : { ok: false, why: `no C harness (${harness.why}; apt-get install libopenblas-dev) and no PyTorch` };
+  return { torch, tfjs: findTfjs(), openblas, peak, env };
+}

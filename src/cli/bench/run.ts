@@ -1,0 +1,183 @@
+// Runs the plan: every contender of every line in its own child process, taking turns, and
+// collects the figures into the object that `alignkit bench --json` prints.
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { MODELS } from './configs.js';
+import { runChild, type ChildResult } from './children.js';
+import type { Peers } from './peers.js';
+import type { Plan } from './plan.js';
+import type { WorkerTask } from './tasks.js';
+
+export interface MatmulRow { n: number; alignkit_gflops: number | null; openblas_gflops: number | null; ratio: number | null; alignkit_peak_fraction: number | null }
+export interface TrainRow {
+  config: 'A' | 'B'; tokens_per_step: number; params: number;
+  alignkit_tok_s: number | null; pytorch_tok_s: number | null; tfjs_tok_s: number | null;
+  ratio_pytorch: number | null; ratio_tfjs: number | null;
+  alignkit_rss_mb: number | null; pytorch_rss_mb: number | null; tfjs_rss_mb: number | null;
+  /** Cores other processes kept busy while this line ran (the most seen by any of its runs). */
+  others_cores: number | null;
+}
+export interface GenerateRow {
+  config: 'A' | 'B'; batch: number; prompt: number; new_tokens: number;
+  alignkit_tok_s: number | null; pytorch_tok_s: number | null; ratio_pytorch: number | null;
+  alignkit_rss_mb: number | null; pytorch_rss_mb: number | null; others_cores: number | null;
+}
+export interface BenchResult {
+  machine: Record<string, unknown>;
+  settings: Record<string, unknown>;
+  matmul: MatmulRow[];
+  train: TrainRow[];
+  generate: GenerateRow[];
+  notes: string[];
+}
+
+interface Contender { name: string; cmd: string; args: string[]; env: NodeJS.ProcessEnv }
+interface Best { tok_s: number | null; rss_mb: number | null; value: Record<string, unknown> | null; error?: string }
+
+const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
+
+const ratio = (a: number | null, b: number | null): number | null => (a !== null && b !== null && b > 0 ? a / b : null);
+const numOr = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** Parameters of the GPT-2 model of a config (tied head): for the report. */
+function paramCount(c: 'A' | 'B'): number {
+  const m = MODELS[c], C = m.dModel;
+  return m.vocab * C + m.ctx * C + m.nLayer * (12 * C * C + 13 * C) + 2 * C;
+}
+
+export function runBench(plan: Plan, peers: Peers, log: (s: string) => void): BenchResult {
+  const notes: string[] = [];
+  const loadStart = loadavg();
+  const akEnv = { ...process.env, ALIGNKIT_THREADS: String(plan.threads) };
+  const alignkit = (task: WorkerTask): Contender => ({ name: 'alignkit', cmd: process.execPath, args: [WORKER, JSON.stringify(task)], env: akEnv });
+  const torch = (task: WorkerTask): Contender | null => peers.torch.ok ? { name: 'pytorch', cmd: peers.torch.python, args: [peers.torch.script, JSON.stringify(task)], env: peers.env } : null;
+  const tfjs = (task: WorkerTask): Contender | null => peers.tfjs.ok ? { name: 'tfjs', cmd: process.execPath, args: [peers.tfjs.script, JSON.stringify(task)], env: peers.env } : null;
+  if (!peers.torch.ok) notes.push(`PyTorch: skipped (${peers.torch.why})`);
+  if (!peers.tfjs.ok) notes.push(`TensorFlow.js: skipped (${peers.tfjs.why})`);
+  if (!peers.openblas.ok) notes.push(`OpenBLAS: skipped (${peers.openblas.why})`);
+  if (!peers.peak.ok) notes.push(`FMA peak: not measured (${peers.peak.why})`);
+  let akInfo: Record<string, unknown> = {};
+
+  /** The contenders of one line take turns; each keeps its best tok/s and its largest peak RSS. */
+  function line(label: string, contenders: (Contender | null)[], repeats = plan.repeats): { best: Map<string, Best>; othersCores: number | null } {
+    const best = new Map<string, Best>();
+    let others: number | null = null;
+    for (let rep = 0; rep < repeats; rep++) {
+      for (const c of contenders) {
+        if (!c) continue;
+        const b = best.get(c.name) ?? { tok_s: null, rss_mb: null, value: null };
+        if (b.error) continue;
+        log(`${label}: ${c.name}${repeats > 1 ? ` (turn ${rep + 1} of ${repeats})` : ''}`);
+        const r: ChildResult = runChild(c.cmd, c.args, c.env, plan.childTimeoutS);
+        if (!r.value) {
+          b.error = r.error;
+          notes.push(`${label}: ${c.name} failed: ${r.error}`);
+        } else {
+          const t = numOr(r.value['tok_s']);
+          if (t !== null && (b.tok_s === null || t > b.tok_s)) { b.tok_s = t; b.value = r.value; }
+          const rss = numOr(r.value['rss_mb']);
+          if (rss !== null) b.rss_mb = Math.max(b.rss_mb ?? 0, rss);
+          if (c.name === 'alignkit') akInfo = { backend: r.value['backend'], isa: r.value['isa'] ?? null, threads: r.value['threads'] ?? 1 };
+        }
+        if (r.othersCores !== null) others = Math.max(others ?? 0, r.othersCores);
+        best.set(c.name, b);
+      }
+    }
+    return { best, othersCores: others };
+  }
+
+  // The machine's FMA ceiling, measured rather than taken from a data sheet: the best of several
+  // short runs, since a busy machine lowers every one of them.
+  let peak: { gflops: number; isa: string } | null = null;
+  if (peers.peak.ok) {
+    log('FMA peak');
+    for (let i = 0; i < (plan.quick ? 1 : 8); i++) {
+      const out = spawnSync(peers.peak.exe, [String(plan.threads), plan.quick ? '100' : '200'], { encoding: 'utf8' }).stdout?.trim().split(' ') ?? [];
+      if (out.length === 2 && Number.isFinite(Number(out[0])) && Number(out[0]) > (peak?.gflops ?? 0)) peak = { gflops: Number(out[0]), isa: out[1]! };
+    }
+  }
+
+  // matmul: alignkit's sgemm and OpenBLAS's, alternating by round as bench/matmul-native.ts does.
+  const mmAk = new Map<number, number>(), mmBlas = new Map<number, number>();
+  const keepMax = (m: Map<number, number>, n: number, v: number | null): void => { if (v !== null && v > (m.get(n) ?? 0)) m.set(n, v); };
+  for (let rep = 0; rep < Math.max(plan.repeats, plan.quick ? 1 : 3); rep++) {
+    log(`matmul: round ${rep + 1}`);
+    const r = runChild(process.execPath, [WORKER, JSON.stringify({ kind: 'matmul', sizes: plan.matmulSizes, rounds: plan.matmulRounds } satisfies WorkerTask)], akEnv, plan.childTimeoutS);
+    if (!r.value) { notes.push(`matmul: alignkit failed: ${r.error}`); break; }
+    for (const p of r.value['points'] as { n: number; gflops: number }[]) keepMax(mmAk, p.n, p.gflops);
+    akInfo = { backend: r.value['backend'], isa: r.value['isa'] ?? null, threads: r.value['threads'] ?? 1 };
+    if (!peers.openblas.ok) continue;
+    if (peers.openblas.via === 'c-harness') {
+      for (const n of plan.matmulSizes) {
+        const o = spawnSync(peers.openblas.exe, [String(n), '0', '0', plan.quick ? '50' : '300'], { env: peers.env, encoding: 'utf8' });
+        keepMax(mmBlas, n, o.status === 0 ? numOr(Number(o.stdout.trim())) : null);
+      }
+    } else if (peers.torch.ok) {
+      const t = runChild(peers.torch.python, [peers.torch.script, JSON.stringify({ kind: 'matmul', sizes: plan.matmulSizes, rounds: plan.matmulRounds })], peers.env, plan.childTimeoutS);
+      for (const p of (t.value?.['points'] ?? []) as { n: number; gflops: number }[]) keepMax(mmBlas, p.n, p.gflops);
+    }
+  }
+  const matmul: MatmulRow[] = plan.matmulSizes.map((n) => {
+    const a = mmAk.get(n) ?? null, b = peers.openblas.ok ? mmBlas.get(n) ?? null : null;
+    return { n, alignkit_gflops: a, openblas_gflops: b, ratio: ratio(a, b), alignkit_peak_fraction: a !== null && peak ? a / peak.gflops : null };
+  });
+
+  const train: TrainRow[] = [];
+  for (const t of plan.train) {
+    const task: WorkerTask = { kind: 'train', config: t.config, rounds: t.rounds };
+    const tfTask: WorkerTask = { kind: 'train', config: t.config, rounds: t.tfjsRounds };
+    const { best, othersCores } = line(`train ${t.config}`, [alignkit(task), torch(task)]);
+    // tfjs-wasm is ~50× slower: one turn is enough, and it runs after the pair it is compared with.
+    const tf = t.tfjs ? line(`train ${t.config}`, [tfjs(tfTask)], 1).best.get('tfjs') : undefined;
+    if (!t.tfjs && peers.tfjs.ok) notes.push(`train ${t.config}: tfjs-wasm not run (a step takes minutes on one thread; --tfjs-b runs it)`);
+    const ak = best.get('alignkit'), pt = best.get('pytorch');
+    train.push({
+      config: t.config, tokens_per_step: MODELS[t.config].batch * MODELS[t.config].ctx, params: paramCount(t.config),
+      alignkit_tok_s: ak?.tok_s ?? null, pytorch_tok_s: pt?.tok_s ?? null, tfjs_tok_s: tf?.tok_s ?? null,
+      ratio_pytorch: ratio(ak?.tok_s ?? null, pt?.tok_s ?? null), ratio_tfjs: ratio(ak?.tok_s ?? null, tf?.tok_s ?? null),
+      alignkit_rss_mb: ak?.rss_mb ?? null, pytorch_rss_mb: pt?.rss_mb ?? null, tfjs_rss_mb: tf?.rss_mb ?? null,
+      others_cores: othersCores,
+    });
+  }
+
+  const generate: GenerateRow[] = [];
+  for (const g of plan.generate) {
+    const task: WorkerTask = { kind: 'generate', config: g.config, batch: g.batch, prompt: g.prompt, newTokens: g.newTokens, rounds: g.rounds };
+    const { best, othersCores } = line(`generate ${g.config} batch ${g.batch}`, [alignkit(task), torch(task)]);
+    const ak = best.get('alignkit'), pt = best.get('pytorch');
+    generate.push({
+      config: g.config, batch: g.batch, prompt: g.prompt, new_tokens: g.newTokens,
+      alignkit_tok_s: ak?.tok_s ?? null, pytorch_tok_s: pt?.tok_s ?? null, ratio_pytorch: ratio(ak?.tok_s ?? null, pt?.tok_s ?? null),
+      alignkit_rss_mb: ak?.rss_mb ?? null, pytorch_rss_mb: pt?.rss_mb ?? null, others_cores: othersCores,
+    });
+  }
+
+  const loadEnd = loadavg();
+  const cores = cpus().length;
+  const othersMax = Math.max(0, ...[...train, ...generate].map((r) => r.others_cores ?? 0));
+  // Busy when other processes kept a quarter of a core or more busy during some line.
+  const busy = othersMax >= 0.25;
+  if (busy) notes.push(`load: other processes kept up to ${othersMax.toFixed(1)} of ${cores} cores busy during the run (load average ${loadStart[0]!.toFixed(1)} at the start); figures are best-of but noisy`);
+  return {
+    machine: {
+      cpu: cpus()[0]?.model.trim() ?? 'unknown', cores, platform: `${process.platform}-${process.arch}`, node: process.version,
+      fma_peak_gflops: peak?.gflops ?? null, fma_peak_isa: peak?.isa ?? null,
+      alignkit_backend: akInfo['backend'] ?? null, alignkit_isa: akInfo['isa'] ?? null, alignkit_threads: akInfo['threads'] ?? null,
+      pytorch: peers.torch.ok ? peers.torch.version : null, python: peers.torch.ok ? peers.torch.python : null,
+      tfjs: peers.tfjs.ok ? `${peers.tfjs.version} wasm` : null,
+      openblas: peers.openblas.ok ? peers.openblas.via : null,
+      load_average_start: loadStart.map((x) => +x.toFixed(2)), load_average_end: loadEnd.map((x) => +x.toFixed(2)),
+      others_cores_max: +othersMax.toFixed(2), busy,
+    },
+    settings: {
+      quick: plan.quick, peers: plan.peers, threads: plan.threads, repeats: plan.repeats,
+      timing: 'best of several rounds in each child process; contenders of a line take turns',
+      train_step: 'forward, cross-entropy, backward, clip grad norm 1.0, AdamW (lr 1e-3, betas 0.9/0.95, wd 0.1 on matrices)',
+      models: MODELS, matmul_sizes: plan.matmulSizes,
+      generate: 'generate() with the KV cache, temperature 1, no stop token; tokens/s = sampled tokens / wall time incl. prefill',
+      openblas_coretype: peers.env['OPENBLAS_CORETYPE'] ?? null, omp_wait_policy: peers.env['OMP_WAIT_POLICY'] ?? null,
+    },
+    matmul, train, generate, notes,
+  };
+}
