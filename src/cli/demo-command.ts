@@ -5,6 +5,7 @@ import type { Command } from './commands-type.js';
 import { flag, helpText, num, parseCommand, str, UsageError, type OptionSpecs } from './args.js';
 import { runRlhfCommand } from './demos/rlhf-command.js';
 import { runSerDemoCommand } from './demos/ser-demo.js';
+import { runRestDemoCommand } from './demos/rest-demo.js';
 import { defaultRestEmDemo, formatRestEmTable, runRestEmDemo, type RestEmDemoConfig } from './demos/rest-em-demo.js';
 
 const specs: OptionSpecs = {
@@ -33,6 +34,7 @@ export const demoCommand: Command = {
     // Sub-modes: the first positional argument (no sub-mode: ReST-EM).
     if (argv[0] === 'rlhf') return runRlhfCommand(argv.slice(1));
     if (argv[0] === 'ser') return runSerDemoCommand(argv.slice(1));
+    if (argv[0] === 'rest') return runRestDemoCommand(argv.slice(1));
     const p = parseCommand(argv, specs);
     if (!p) {
       console.log(helpText('demo', this.summary, specs, ['alignkit demo', 'alignkit demo --seed 1 --json']));

@@ -1,0 +1,239 @@
+// `alignkit demo rest`: ReST (Gulcehre et al. 2023) on grapheme-to-phoneme conversion with the
+// CMU Pronouncing Dictionary, from nothing but `npm install`.
+//   1. BC: a small Llama-family model with a character tokenizer (RoPE lets it copy and align
+//      letters to sounds) learns from a few hundred labelled words: the original data D.
+//   2. ReST, G Grow × I Improve steps on a larger set of words whose pronunciations the policy
+//      never sees: the reward 1 − phoneme error rate reads them, the threshold rises each Improve
+//      step, and BC on the kept samples continues from the previous step.
+//   3. Online PPO from the same BC policy with the same number of samples (align/ppo.ts).
+//   4. The same ReST run with a deliberately flawed reward — chrF recall, which adding phonemes
+//      never lowers — to show a proxy that rises while exact match falls.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { g2pTask } from '../../data/tasks/g2p.js';
+import { completionExample } from '../../data/lm-examples.js';
+import { CharTokenizer, type Tokenizer } from '../../tokenizer/index.js';
+import { Transformer, defaultConfig, loadModelDir, saveModelDir } from '../../model/index.js';
+import { RunStore } from '../../runs/run-store.js';
+import type { Problem, Task } from '../../rewards/verifier.js';
+import { trainSft } from '../../align/sft.js';
+import { runRest, type RestConfig, type RestRow } from '../../align/rest.js';
+import { metricReward } from '../../align/rest-rewards.js';
+import { evaluatePolicy, type PolicyScores } from '../../align/rest-eval.js';
+import { trainPpo } from '../../align/ppo.js';
+import type { PpoConfig } from '../../align/ppo-config.js';
+import { flag, helpText, num, parseCommand, str, type OptionSpecs } from '../args.js';
+
+export interface RestDemoConfig {
+  seed: number;
+  /** Labelled words (the original data D): BC learns from them, and ReST keeps them in every D_g. */
+  labelled: number;
+  /** Words ReST grows on (their last `rest.validationProblems` pick checkpoints); the policy sees only the spelling. */
+  prompts: number;
+  testProblems: number;
+  dModel: number;
+  layers: number;
+  heads: number;
+  bcSteps: number;
+  lr: number;
+  rest: Partial<RestConfig>;
+  /** Run online PPO with ReST's sample budget (0 skips it). */
+  ppo: boolean;
+  ppoConfig: Partial<PpoConfig>;
+  /** Run ReST again with the chrF-recall reward. */
+  flawed: boolean;
+}
+
+export const defaultRestDemo: RestDemoConfig = {
+  seed: 0, labelled: 400, prompts: 2000, testProblems: 300, dModel: 64, layers: 2, heads: 4, bcSteps: 800, lr: 3e-3,
+  rest: {
+    growSteps: 2, improveSteps: 3, samplesPerPrompt: 8, temperature: 0.8, topK: 0, maxNewTokens: 40,
+    schedule: { kind: 'fixed', thresholds: [0.7, 0.8, 0.9] }, normalize: 'clip', includeOriginal: true, validationProblems: 150,
+    evalBestOfN: 8, batchSize: 256,
+    improve: { loss: 'bc', epochs: 1, maxSteps: 200, batchSize: 32, lr: 1e-3, minLr: 1e-4, warmupSteps: 10, evalEvery: 50 },
+  },
+  ppo: true,
+  ppoConfig: { promptsPerStep: 128, samplesPerPrompt: 1, epochs: 2, minibatchSize: 32, lr: 3e-4, temperature: 0.8, saveEvery: 25, batchSize: 256 },
+  flawed: true,
+};
+
+/** Seconds-long sizes for tests (the numbers mean nothing). */
+export function tinyRestDemo(seed: number): RestDemoConfig {
+  return {
+    ...defaultRestDemo, seed, labelled: 24, prompts: 40, testProblems: 12, dModel: 16, layers: 1, heads: 2, bcSteps: 20,
+    rest: {
+      ...defaultRestDemo.rest, samplesPerPrompt: 2, validationProblems: 8, evalBestOfN: 2, batchSize: 64,
+      improve: { ...defaultRestDemo.rest.improve, maxSteps: 4, evalEvery: 2, batchSize: 8 },
+    },
+    ppoConfig: { ...defaultRestDemo.ppoConfig, promptsPerStep: 16, minibatchSize: 8, saveEvery: 0, batchSize: 64 },
+  };
+}
+
+export interface PpoLine {
+  /** Why it did not run, when it did not. */
+  skipped?: string;
+  steps?: number;
+  samples?: number;
+  validation?: PolicyScores;
+  test?: PolicyScores;
+}
+
+export interface RestDemoResult {
+  rest: RestRow[];
+  flawed: RestRow[] | null;
+  ppo: PpoLine;
+  /** Samples each ReST run drew (G × Grow prompts × N). */
+  samples: number;
+  seconds: number;
+  config: RestDemoConfig;
+}
+
+interface DemoOptions { resume: boolean; quiet: boolean; log: (s: string) => void }
+
+export async function runRestDemo(cfg: RestDemoConfig, out: string, opts: DemoOptions): Promise<RestDemoResult> {
+  const t0 = performance.now();
+  const full = g2pTask({ seed: cfg.seed, trainSize: cfg.labelled + cfg.prompts, testSize: cfg.testProblems });
+  const labelled = full.train.slice(0, cfg.labelled);
+  const task: Task = { ...full, train: full.train.slice(cfg.labelled) };
+  const every: Problem[] = [...full.train, ...full.test];
+  const tok = CharTokenizer.fromCorpus(every.map((p) => `${p.prompt}${p.reference}\n`).join(''));
+  const mcfg = defaultConfig('llama', { vocabSize: tok.vocabSize, dModel: cfg.dModel, nLayer: cfg.layers, nHead: cfg.heads, nKvHead: cfg.heads, maxSeqLen: 64 });
+  const store = RunStore.open(out, { demo: 'rest', ...cfg } as unknown as Record<string, unknown>, { resume: opts.resume });
+  try {
+    if (!store.isDone('bc')) {
+      opts.log(`BC: ${labelled.length} labelled words, ${cfg.bcSteps} steps`);
+      const model = new Transformer(mcfg, undefined, cfg.seed);
+      const ex = labelled.map((p) => completionExample(p.prompt, p.reference!, tok, mcfg.maxSeqLen - 1));
+      await trainSft({ model, tokenizer: tok, train: ex, quiet: opts.quiet, config: { steps: cfg.bcSteps, batchSize: 32, lr: cfg.lr, minLr: cfg.lr / 10, warmupSteps: 30, seed: cfg.seed, evalEvery: 0 } });
+      store.saveCheckpoint('bc', (d) => saveModelDir(d, model, { tokenizer: tok }));
+      store.completeStage('bc', { examples: ex.length, steps: cfg.bcSteps });
+    }
+    const bc = () => loadModelDir(store.checkpointPath('bc'), { tokenizer: false }).model;
+    const per = metricReward(every, 'per');
+    const rest = { ...cfg.rest, seed: cfg.seed };
+    const growPrompts = task.train.length - Math.min(rest.validationProblems ?? 100, Math.floor(task.train.length / 4));
+    const samples = (rest.growSteps ?? 2) * growPrompts * (rest.samplesPerPrompt ?? 8);
+
+    const sub = async (name: string, run: (s: RunStore) => Promise<RestRow[]>) => {
+      const s = RunStore.open(join(out, name), { demo: `rest/${name}`, ...cfg } as unknown as Record<string, unknown>, { resume: opts.resume });
+      try { return await run(s); } finally { s.close(); }
+    };
+    opts.log(`ReST with reward 1 − PER: G = ${rest.growSteps}, I = ${rest.improveSteps}, ${growPrompts} prompts × ${rest.samplesPerPrompt} samples`);
+    const main = await sub('rest-per', (s) => runRest({ policy0: bc(), tokenizer: tok, task, original: labelled, reward: per, store: s, config: rest, quiet: opts.quiet, log: opts.log }));
+
+    const ppo = cfg.ppo ? await ppoLine(cfg, join(out, 'ppo'), bc(), tok, task, per, samples, opts) : { skipped: 'not asked for' };
+
+    let flawed: RestRow[] | null = null;
+    if (cfg.flawed) {
+      opts.log('ReST with the flawed reward chrF recall (1 − PER watched, never trained on)');
+      const recall = metricReward(every, 'chrf-recall');
+      flawed = await sub('rest-chrf-recall', (s) => runRest({
+        policy0: bc(), tokenizer: tok, task, original: labelled, reward: recall, monitor: per, store: s, config: { ...rest, evalBestOfN: 0 }, quiet: opts.quiet, log: opts.log,
+      }));
+    }
+    return { rest: main, flawed, ppo, samples, seconds: (performance.now() - t0) / 1000, config: cfg };
+  } finally {
+    store.close();
+  }
+}
+
+async function ppoLine(cfg: RestDemoConfig, dir: string, policy: Transformer, tok: Tokenizer, task: Task, reward: ReturnType<typeof metricReward>,
+  samples: number, opts: DemoOptions): Promise<PpoLine> {
+  const nVal = Math.min(cfg.rest.validationProblems ?? 100, Math.floor(task.train.length / 4));
+  const prompts = task.train.slice(0, task.train.length - nVal);
+  const validation = task.train.slice(task.train.length - nVal);
+  const c = cfg.ppoConfig;
+  const perStep = (c.promptsPerStep ?? 16) * (c.samplesPerPrompt ?? 1);
+  const steps = Math.max(1, Math.round(samples / perStep));
+  opts.log(`online PPO from the BC policy: ${steps} steps × ${perStep} samples (ReST's ${samples})`);
+  const store = RunStore.open(dir, { demo: 'rest/ppo', ...cfg } as unknown as Record<string, unknown>, { resume: opts.resume });
+  try {
+    await trainPpo({
+      policy, tokenizer: tok, prompts: prompts.map((p) => ({ id: p.id, text: p.prompt })), reward, store, quiet: opts.quiet,
+      config: { ...c, steps, maxNewTokens: cfg.rest.maxNewTokens ?? 40, seed: cfg.seed },
+    });
+    if (!store.isDone('eval')) {
+      const spec = { tokenizer: tok, verifier: task.verifier, reward, sampling: { maxNewTokens: cfg.rest.maxNewTokens ?? 40, temperature: 0, topK: 0, seed: cfg.seed, batchSize: 256 } };
+      const res = { validation: await evaluatePolicy(policy, validation, spec), test: await evaluatePolicy(policy, task.test, spec) };
+      store.logMetrics('eval', { validationReward: res.validation.reward, testReward: res.test.reward, testExact: res.test.exact });
+      store.completeStage('eval', res);
+    }
+    const res = store.stageResult<{ validation: PolicyScores; test: PolicyScores }>('eval');
+    return { steps, samples: steps * perStep, ...res };
+  } finally {
+    store.close();
+  }
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
+const f3 = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(3));
+
+function table(head: string[], body: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
+  return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+const keptCell = (x: RestRow) => (x.kept === null ? '' : `${x.kept}/${x.samples} (${pct(x.keptFraction)}) + ${x.keptData} D`);
+const stepLabel = (r: RestRow) => (r.grow === 0 ? 'BC (labelled words)' : `G${r.grow} I${r.improve}`);
+
+export function formatRestDemo(r: RestDemoResult): string {
+  const n = r.config.rest.evalBestOfN ?? 0;
+  const head = ['policy', 'τ', 'kept', 'val reward (1−PER)', 'val exact', 'test reward', 'test exact', ...(n ? [`best-of-${n} reward*`, `best-of-${n} exact*`] : []), 'steps (kept)'];
+  const body = r.rest.map((x) => [
+    stepLabel(x), x.threshold === null ? '' : String(x.threshold), keptCell(x),
+    f3(x.validationReward), pct(x.validationExact), f3(x.testReward), pct(x.testExact),
+    ...(n ? [f3(x.bestOfNReward), pct(x.bestOfNExact)] : []), x.steps === null ? '' : `${x.steps} (${x.bestStep})`,
+  ]);
+  const ppo = r.ppo.test
+    ? ['online PPO, same samples', '', `${r.ppo.samples} samples`, f3(r.ppo.validation!.reward), pct(r.ppo.validation!.exact), f3(r.ppo.test.reward), pct(r.ppo.test.exact), ...(n ? ['', ''] : []), `${r.ppo.steps} PPO steps`]
+    : null;
+  if (ppo) body.push(ppo);
+  const parts = [`ReST, reward 1 − phoneme error rate (G × I; ${r.samples} samples per run):`, table(head, body)];
+  if (!r.ppo.test) parts.push(`online PPO: not run — ${r.ppo.skipped}`);
+  if (n) parts.push(`* best-of-${n}: ${n} samples per test word reranked by the reward; the reward reads the reference, so this is an oracle bound, not a deployable score.`);
+  if (r.flawed) {
+    const fh = ['policy', 'τ', 'kept', 'val chrF recall (proxy)', 'test chrF recall', 'test exact', 'test 1−PER', 'phonemes per answer'];
+    const fb = r.flawed.map((x) => [
+      stepLabel(x), x.threshold === null ? '' : String(x.threshold), keptCell(x),
+      f3(x.validationReward), f3(x.testReward), pct(x.testExact), f3(x.testMonitor), x.testLength.toFixed(2),
+    ]);
+    parts.push('', 'ReST with a flawed reward, chrF recall (adding phonemes never lowers it):', table(fh, fb));
+  }
+  return parts.join('\n');
+}
+
+const specs: OptionSpecs = {
+  seed: { type: 'number', help: 'seed of the word sample, the model and the sampling', default: 0 },
+  out: { type: 'string', help: 'run directory; default runs/demo-rest-seed<seed>' },
+  resume: { type: 'boolean', help: 'continue a killed demo in --out from its last completed stage' },
+  'no-ppo': { type: 'boolean', help: 'skip the online PPO line' },
+  'no-flawed': { type: 'boolean', help: 'skip the flawed-reward run' },
+  tiny: { type: 'boolean', help: 'a seconds-long run with tiny sizes (smoke test; the numbers mean nothing)' },
+  json: { type: 'boolean', help: 'print the results as one JSON object on stdout' },
+  quiet: { type: 'boolean', help: 'no progress display' },
+};
+
+/** `alignkit demo rest [options]`. */
+export async function runRestDemoCommand(argv: string[]): Promise<number> {
+  const summary = 'ReST (Grow/Improve) on CMU-dict grapheme-to-phoneme: BC, G=2 × I=3 with reward 1 − PER, online PPO, a flawed reward';
+  const p = parseCommand(argv, specs);
+  if (!p) {
+    console.log(helpText('demo rest', summary, specs, ['alignkit demo rest', 'alignkit demo rest --json --seed 1']));
+    return 0;
+  }
+  const seed = num(p, 'seed');
+  const base = flag(p, 'tiny') ? tinyRestDemo(seed) : { ...defaultRestDemo, seed };
+  const cfg: RestDemoConfig = { ...base, ppo: !flag(p, 'no-ppo'), flawed: !flag(p, 'no-flawed') };
+  const out = str(p, 'out') ?? `runs/demo-rest-seed${seed}`;
+  if (!flag(p, 'resume') && !str(p, 'out')) rmSync(out, { recursive: true, force: true });
+  const log = (s: string) => { if (!flag(p, 'quiet')) console.error(`demo rest: ${s}`); };
+  log(`ReST on CMU-dict grapheme-to-phoneme (seed ${seed}); run directory ${out}`);
+  const res = await runRestDemo(cfg, out, { resume: flag(p, 'resume'), quiet: flag(p, 'quiet'), log });
+  if (flag(p, 'json')) {
+    console.log(JSON.stringify({ rest: res.rest, ppo: res.ppo, flawed: res.flawed, samples: res.samples, seconds: res.seconds, seed, out }));
+  } else {
+    console.log(`\n${formatRestDemo(res)}\n\n${res.seconds.toFixed(0)} s. Every grown sample with its reward and kept flags: ${out}/*/samples/; metrics: ${out}/*/metrics.jsonl`);
+  }
+  return 0;
+}
