@@ -8,7 +8,7 @@ import { flag, helpText, num, parseCommand, str, UsageError, type OptionSpecs } 
 import { findPeers } from './bench/peers.js';
 import { makePlan } from './bench/plan.js';
 import { formatReport } from './bench/report.js';
-import { runBench } from './bench/run.js';
+import { runBench, runProfile } from './bench/run.js';
 
 const specs: OptionSpecs = {
   json: { type: 'boolean', help: 'print one JSON object: machine, settings, matmul, train, generate' },
@@ -16,9 +16,10 @@ const specs: OptionSpecs = {
   'no-peers': { type: 'boolean', help: 'alignkit only (PyTorch, TensorFlow.js and OpenBLAS give null)' },
   configs: { type: 'string', help: 'model configs to train and sample: A, B or A,B', default: 'A,B' },
   threads: { type: 'number', help: 'threads for alignkit and the peers (default: the cores)' },
-  repeats: { type: 'number', help: 'turns each contender takes per line (default 2; 1 with --quick)' },
+  repeats: { type: 'number', help: 'turns each contender takes per line (default 3; 1 with --quick)' },
   'tfjs-b': { type: 'boolean', help: 'also train config B with TensorFlow.js-wasm (minutes per step)' },
   python: { type: 'string', help: 'python interpreter with torch (default: /usr/bin/python3, then python3)' },
+  profile: { type: 'boolean', help: 'also profile alignkit\'s training steps and sampling by kernel' },
   quiet: { type: 'boolean', help: 'no progress lines on stderr' },
 };
 
@@ -45,6 +46,7 @@ export const benchCommand: Command = {
     const peers = findPeers({ peers: plan.peers, threads, ...(python ? { python } : {}) });
     const log = flag(p, 'quiet') ? () => {} : (s: string) => process.stderr.write(`bench: ${s}\n`);
     const result = runBench(plan, peers, log);
+    if (flag(p, 'profile')) result.profile = runProfile(plan, log, result.notes);
     console.log(flag(p, 'json') ? JSON.stringify(result) : formatReport(result));
     return 0;
   },

@@ -26,7 +26,7 @@ export function makePlan(o: { quick: boolean; peers: boolean; threads: number; r
   for (const config of o.configs) {
     train.push({
       config,
-      rounds: q ? r(1, 1, 1, 0) : config === 'A' ? r(3, 3, 6, 5000) : r(1, 1, 4, 10_000),
+      rounds: q ? r(1, 1, 1, 0) : config === 'A' ? r(3, 3, 5, 4000) : r(1, 1, 3, 8000),
       // tfjs-wasm runs one thread at about 1/50 of alignkit's speed: a step of B takes minutes.
       tfjs: config === 'A' || o.tfjsB,
       tfjsRounds: q ? r(0, 1, 1, 0) : r(1, 1, 2, 15_000),
@@ -36,10 +36,10 @@ export function makePlan(o: { quick: boolean; peers: boolean; threads: number; r
     ...g,
     // --quick samples fewer tokens: a smoke test of the path, not a figure.
     newTokens: q ? Math.min(g.newTokens, 16) : g.newTokens,
-    rounds: q ? r(0, 1, 1, 0) : g.batch === 1 ? r(2, 3, 6, 4000) : r(1, 1, 3, 12_000),
+    rounds: q ? r(0, 1, 1, 0) : g.batch === 1 ? r(2, 3, 5, 3000) : r(1, 1, 3, 10_000),
   }));
   return {
-    quick: q, peers: o.peers, threads: o.threads, repeats: o.repeats ?? (q ? 1 : 2),
+    quick: q, peers: o.peers, threads: o.threads, repeats: o.repeats ?? (q ? 1 : 3),
     matmulSizes: [256, 512, 1024, 2048],
     matmulRounds: q ? r(1, 1, 1, 0) : r(1, 1, 1000, 300),
     train, generate,

@@ -39,7 +39,9 @@ export class KernelProfiler {
     if (!this.detail) return key;
     if (key === 'matmul') {
       const [, , , batch, M, N, K, tA, tB] = args as [unknown, unknown, unknown, number, number, number, number, boolean, boolean];
-      return `matmul ${batch > 1 ? `${batch}×` : ''}${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}`;
+      // Batched products are the decoder's attention over a growing cache: one line, not one per length.
+      if (batch > 1) return 'matmul, batched (decode attention)';
+      return `matmul ${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}`;
     }
     if (key === 'binaryForward' || key === 'binaryBackward' || key === 'unaryForward' || key === 'unaryBackward') return `${key}(${String(args[0])})`;
     return key;

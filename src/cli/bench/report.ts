@@ -1,6 +1,6 @@
 // The side-by-side table `alignkit bench` prints: one section per measurement, each line with
 // alignkit's figure, the peers' figures, the ratios alignkit / peer and the peak RSS of each.
-import type { BenchResult } from './run.js';
+import type { BenchResult, ProfileRow } from './run.js';
 
 const f = (v: number | null, digits = 0): string => (v === null ? '—' : v.toFixed(digits));
 const x = (v: number | null): string => (v === null ? '—' : `${v.toFixed(2)}×`);
@@ -43,5 +43,17 @@ export function formatReport(r: BenchResult): string {
   out.push('ratio = alignkit / peer (above 1: alignkit is faster). others = cores kept busy by other processes during the line (! = a quarter core or more).');
   out.push('A: vocab 256, d_model 128, 4 layers, 4 heads, context 64, batch 32. B: vocab 256, d_model 384, 6 layers, 6 heads, context 128, batch 16.');
   for (const n of r.notes) out.push(`note: ${n}`);
+  if (r.profile) out.push('', ...formatProfile(r.profile));
   return out.join('\n');
+}
+
+/** Per profiled call: wall time, the kernels' share, the rest (JavaScript), then the top kernels. */
+export function formatProfile(rows: ProfileRow[], top = 10): string[] {
+  const out = [`alignkit profile: the fastest of several calls, each kernel timed (matmul by shape M×K·K×N); "other" is JavaScript: ops, autograd, allocation, GC, sampling`];
+  for (const p of rows) {
+    const pct = (ms: number): string => `${((100 * ms) / p.wall_ms).toFixed(0)}%`;
+    out.push('', `${p.what}: ${p.wall_ms.toFixed(1)} ms — kernels ${p.kernel_ms.toFixed(1)} ms (${pct(p.kernel_ms)}), other ${p.other_ms.toFixed(1)} ms (${pct(p.other_ms)})`);
+    out.push(...table(['kernel', 'ms', 'share', 'calls'], p.kernels.slice(0, top).map((k) => [k.name, k.ms.toFixed(2), pct(k.ms), String(k.calls)])).map((l) => `  ${l}`));
+  }
+  return out;
 }

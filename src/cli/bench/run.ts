@@ -23,12 +23,22 @@ export interface GenerateRow {
   alignkit_tok_s: number | null; pytorch_tok_s: number | null; ratio_pytorch: number | null;
   alignkit_rss_mb: number | null; pytorch_rss_mb: number | null; others_cores: number | null;
 }
+export interface ProfileRow {
+  what: string;
+  wall_ms: number;
+  kernel_ms: number;
+  /** JavaScript around the kernels: op bookkeeping, autograd, allocation, GC, sampling. */
+  other_ms: number;
+  kernels: { name: string; ms: number; calls: number }[];
+}
 export interface BenchResult {
   machine: Record<string, unknown>;
   settings: Record<string, unknown>;
   matmul: MatmulRow[];
   train: TrainRow[];
   generate: GenerateRow[];
+  /** With --profile: where alignkit's time goes, by kernel. */
+  profile?: ProfileRow[];
   notes: string[];
 }
 
@@ -44,6 +54,24 @@ const numOr = (v: unknown): number | null => (typeof v === 'number' && Number.is
 function paramCount(c: 'A' | 'B'): number {
   const m = MODELS[c], C = m.dModel;
   return m.vocab * C + m.ctx * C + m.nLayer * (12 * C * C + 13 * C) + 2 * C;
+}
+
+/** alignkit's training steps and sampling calls of the plan, by kernel (each in its own process). */
+export function runProfile(plan: Plan, log: (s: string) => void, notes: string[]): ProfileRow[] {
+  const env = { ...process.env, ALIGNKIT_THREADS: String(plan.threads) };
+  const jobs: [string, WorkerTask][] = [
+    ...plan.train.map((t): [string, WorkerTask] => [`train ${t.config}`, { kind: 'profile', of: 'train', config: t.config, batch: 0, prompt: 0, newTokens: 0, calls: plan.quick ? 1 : 5 }]),
+    ...plan.generate.map((g): [string, WorkerTask] => [`generate ${g.config} batch ${g.batch}`, { kind: 'profile', of: 'generate', config: g.config, batch: g.batch, prompt: g.prompt, newTokens: g.newTokens, calls: plan.quick ? 1 : 3 }]),
+  ];
+  const rows: ProfileRow[] = [];
+  for (const [what, task] of jobs) {
+    log(`profile: ${what}`);
+    const r = runChild(process.execPath, [WORKER, JSON.stringify(task)], env, plan.childTimeoutS);
+    if (!r.value) { notes.push(`profile ${what}: failed: ${r.error}`); continue; }
+    const v = r.value as unknown as Omit<ProfileRow, 'what'>;
+    rows.push({ what, wall_ms: v.wall_ms, kernel_ms: v.kernel_ms, other_ms: v.other_ms, kernels: v.kernels });
+  }
+  return rows;
 }
 
 export function runBench(plan: Plan, peers: Peers, log: (s: string) => void): BenchResult {

@@ -1,6 +1,7 @@
 // alignkit's side of `alignkit bench`: train (forward, cross-entropy, backward, clip, AdamW on a
 // GPT-2-family model), generate (KV-cache sampling with `generate`, the API users call) and
-// matmul (the backend's sgemm). worker.ts runs one of these per process; profile.ts reuses them.
+// matmul (the backend's sgemm), and a profile of the first two by kernel. worker.ts runs one of
+// these per process.
 import { crossEntropy } from '../../ops/index.js';
 import { AdamW, clipGradNorm } from '../../nn/index.js';
 import { Rng, Tensor } from '../../tensor/index.js';
@@ -8,11 +9,13 @@ import { Transformer, defaultConfig, generate } from '../../model/index.js';
 import { backend, nativeStatus } from '../../backend/index.js';
 import { MODELS, TRAIN_STEP, type BenchModel } from './configs.js';
 import { bestOf, type Rounds } from './measure.js';
+import { KernelProfiler } from './profile.js';
 
 export type WorkerTask =
   | { kind: 'train'; config: 'A' | 'B'; rounds: Rounds }
   | { kind: 'generate'; config: 'A' | 'B'; batch: number; prompt: number; newTokens: number; rounds: Rounds }
-  | { kind: 'matmul'; sizes: number[]; rounds: Rounds };
+  | { kind: 'matmul'; sizes: number[]; rounds: Rounds }
+  | { kind: 'profile'; of: 'train' | 'generate'; config: 'A' | 'B'; batch: number; prompt: number; newTokens: number; calls: number };
 
 export function buildModel(m: BenchModel): Transformer {
   return new Transformer(defaultConfig('gpt2', {
@@ -97,11 +100,34 @@ function describeBackend(): Record<string, unknown> {
   return { backend: be.name };
 }
 
+/**
+ * The kernels of the fastest of `calls` training steps or sampling calls, each kernel's total and
+ * calls (matmul split by shape); `other_ms` is the rest of the wall time: JavaScript (op
+ * bookkeeping, autograd, allocation, garbage collection) and sampling.
+ */
+function profile(t: Extract<WorkerTask, { kind: 'profile' }>): Record<string, unknown> {
+  const call = t.of === 'train' ? trainStep(t.config).step : sampleCall(t.config, t.batch, t.prompt, t.newTokens);
+  call();
+  const prof = new KernelProfiler(true);
+  let best = Infinity, kernels: ReturnType<KernelProfiler['report']> = [];
+  for (let i = 0; i < t.calls; i++) {
+    prof.reset();
+    const t0 = performance.now();
+    call();
+    const ms = performance.now() - t0;
+    if (ms < best) { best = ms; kernels = prof.report(); }
+  }
+  prof.stop();
+  const inKernels = kernels.reduce((s, k) => s + k.ms, 0);
+  return { wall_ms: best, kernel_ms: inKernels, other_ms: best - inKernels, kernels };
+}
+
 /** Runs one task and returns what the worker prints (without the RSS, which the worker adds last). */
 export function runTask(task: WorkerTask): Record<string, unknown> {
   const result = task.kind === 'train' ? train(task.config, task.rounds)
     : task.kind === 'generate' ? sample(task.config, task.batch, task.prompt, task.newTokens, task.rounds)
     : task.kind === 'matmul' ? matmul(task.sizes, task.rounds)
+    : task.kind === 'profile' ? profile(task)
     : null;
   if (!result) throw new Error(`bench worker: unknown task ${JSON.stringify(task)}`);
   return { ...result, ...describeBackend() };
