@@ -20,15 +20,21 @@ export const REST_LOSSES: readonly RestLoss[] = ['bc', 'gold', 'bvmpo', 'oac'];
 export interface ImproveConfig {
   /** bc (the paper's best), gold, bvmpo or oac. */
   loss: RestLoss;
-  /** Passes over the kept data; the step count is capped by maxSteps. */
+  /** Passes over the kept data; more overfits a set the next Grow step replaces anyway. */
   epochs: number;
+  /** Cap on optimizer steps, so a generous threshold does not make one Improve step the whole run. */
   maxSteps: number;
+  /** Kept samples per update (32: as SFT on a small model). */
   batchSize: number;
   /** Each Improve step fine-tunes an already trained policy: a third of a from-scratch SFT rate. */
   lr: number;
+  /** Cosine floor, a tenth of the peak by convention. */
   minLr: number;
+  /** A fresh optimizer per Improve step: a few warm-up steps let Adam's moments settle. */
   warmupSteps: number;
+  /** 0: decay would pull the policy towards zero, not towards anything the data says. */
   weightDecay: number;
+  /** Global gradient-norm clip (1, as SFT). */
   gradClip: number;
   /** Validation reward every N steps and at the last. */
   evalEvery: number;
@@ -38,6 +44,8 @@ export interface ImproveConfig {
   goldMinWeight: number;
   /** OAC's truncation c̄ of π/π_b (Retrace, V-trace: 1). */
   oacRatioClip: number;
+  /** OAC's BC term λ (TD3+BC); 1 keeps every kept token's weight λ + ρ·A ≥ 0 for rewards in [0, 1]. */
+  oacBcCoef: number;
   /** Weight of the critic's squared error (bvmpo, oac). */
   valueCoef: number;
   /** V-MPO's ε_η and ε_α (Song et al. 2020: 0.01 and 0.005–0.01 for discrete actions). */
@@ -51,7 +59,7 @@ export interface ImproveConfig {
 
 export const defaultImproveConfig: ImproveConfig = {
   loss: 'bc', epochs: 2, maxSteps: 400, batchSize: 32, lr: 1e-3, minLr: 1e-4, warmupSteps: 10, weightDecay: 0, gradClip: 1,
-  evalEvery: 50, patience: 0, goldMinWeight: 0.1, oacRatioClip: 1, valueCoef: 0.5, bvmpoEpsEta: 0.01, bvmpoEpsAlpha: 0.01,
+  evalEvery: 50, patience: 0, goldMinWeight: 0.1, oacRatioClip: 1, oacBcCoef: 1, valueCoef: 0.5, bvmpoEpsEta: 0.01, bvmpoEpsAlpha: 0.01,
   bvmpoTopFraction: 0.5, criticLr: 1e-2,
 };
 
@@ -61,7 +69,7 @@ export function resolveImproveConfig(over: Partial<ImproveConfig>): ImproveConfi
   if (!REST_LOSSES.includes(c.loss)) throw new RangeError(`rest improve config: loss = ${JSON.stringify(c.loss)}, expected one of ${REST_LOSSES.join(', ')}`);
   for (const k of ['maxSteps', 'batchSize', 'evalEvery'] as const) if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RangeError(`rest improve config: ${k} = ${c[k]}, expected a positive integer`);
   for (const k of ['warmupSteps', 'patience'] as const) if (!(Number.isInteger(c[k]) && c[k] >= 0)) throw new RangeError(`rest improve config: ${k} = ${c[k]}, expected an integer ≥ 0`);
-  for (const k of ['epochs', 'lr', 'minLr', 'weightDecay', 'gradClip', 'goldMinWeight', 'oacRatioClip', 'valueCoef', 'bvmpoEpsEta', 'bvmpoEpsAlpha', 'criticLr'] as const) {
+  for (const k of ['epochs', 'lr', 'minLr', 'weightDecay', 'gradClip', 'goldMinWeight', 'oacRatioClip', 'oacBcCoef', 'valueCoef', 'bvmpoEpsEta', 'bvmpoEpsAlpha', 'criticLr'] as const) {
     if (!(Number.isFinite(c[k]) && c[k] >= 0)) throw new RangeError(`rest improve config: ${k} = ${c[k]}, expected a finite number ≥ 0`);
   }
   if (c.minLr > c.lr) throw new RangeError(`rest improve config: minLr = ${c.minLr} is above lr = ${c.lr}`);
@@ -216,7 +224,7 @@ export async function improvePolicy(o: ImproveOptions): Promise<ImproveResult> {
       const behaviour = placeCompletions(batch.map((e) => e.behaviour!), t);
       const values = critic!.values(t.hidden, t.start);
       out = c.loss === 'oac'
-        ? oacLoss(t.logp, behaviour, mask, rewards, values, { ratioClip: c.oacRatioClip, valueCoef: c.valueCoef })
+        ? oacLoss(t.logp, behaviour, mask, rewards, values, { ratioClip: c.oacRatioClip, valueCoef: c.valueCoef, bcCoef: c.oacBcCoef })
         : bvmpoLoss(t.logp, behaviour, mask, rewards, values, exp(critic!.logEta), exp(critic!.logAlpha),
           { epsEta: c.bvmpoEpsEta, epsAlpha: c.bvmpoEpsAlpha, topFraction: c.bvmpoTopFraction, valueCoef: c.valueCoef });
     }

@@ -47,7 +47,7 @@ test('offline actor-critic: truncated ratios, advantage against a detached criti
   const logp = param([[Math.log(0.25), Math.log(0.75)]]);
   const values = tensor([0.25], undefined, { requiresGrad: true });
   const b = [[Math.log(0.5), Math.log(0.5)]];
-  const { loss, stats } = oacLoss(logp, b, [[1, 1]], [1], values, { ratioClip: 1, valueCoef: 0.5 });
+  const { loss, stats } = oacLoss(logp, b, [[1, 1]], [1], values, { ratioClip: 1, valueCoef: 0.5, bcCoef: 0 });
   const policy = -(0.5 * 0.75 * Math.log(0.25) + 1 * 0.75 * Math.log(0.75)) / 2;
   const value = 0.5 * (0.25 - 1) ** 2;
   close(loss.item(), policy + 0.5 * value);
@@ -55,6 +55,12 @@ test('offline actor-critic: truncated ratios, advantage against a detached criti
   loss.backward();
   grads(logp).forEach((g, i) => close(g, [-0.5 * 0.75 / 2, -1 * 0.75 / 2][i]!));
   close(values.grad!.data[0]!, 0.5 * (0.25 - 1)); // valueCoef·(V − R); no policy gradient reaches V
+  // With the BC term (λ = 1) a negative advantage no longer pushes log π down: weights λ + ρ·A ≥ 0.
+  const lp2 = param([[Math.log(0.25), Math.log(0.75)]]);
+  const neg = oacLoss(lp2, b, [[1, 1]], [0], tensor([0.75], undefined, { requiresGrad: true }), { bcCoef: 1 });
+  close(neg.stats.nll!, -(Math.log(0.25) + Math.log(0.75)) / 2);
+  neg.loss.backward();
+  grads(lp2).forEach((g, i) => close(g, -([0.5, 1][i]! * -0.75 + 1) / 2));
 });
 
 test('BVMPO: top-half selection, softmax weights, temperature and trust-region losses by hand', () => {

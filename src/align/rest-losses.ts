@@ -74,21 +74,29 @@ export interface OacOptions {
   ratioClip?: number;
   /** Weight of the critic's squared error in the total loss. */
   valueCoef?: number;
+  /**
+   * λ of a behaviour-cloning term on the same data (TD3+BC, Fujimoto & Gu 2021, "A Minimalist
+   * Approach to Offline RL"). Without it a negative advantage pushes log π of a sampled sequence
+   * down without bound, and the policy collapses within a few dozen steps; with λ ≥ max|A| (1 for
+   * rewards in [0, 1]) every kept token's net weight λ + ρ·A stays ≥ 0.
+   */
+  bcCoef?: number;
 }
 
 /**
  * Offline actor-critic: a learned state value V(x) as baseline, per-token importance ratios to
- * the behaviour (Grow) policy truncated at c̄,
+ * the behaviour (Grow) policy truncated at c̄, and a BC term on the same data,
  *   A = R − sg[V(x)],  ρₜ = min(c̄, π(yₜ)/π_b(yₜ)) (constant),
- *   L = −Σ mₜ·ρₜ·A·log π(yₜ) / Σ m  +  valueCoef · ½ mean_b (V(x) − R)².
+ *   L = −Σ mₜ·(ρₜ·A + λ)·log π(yₜ) / Σ m  +  valueCoef · ½ mean_b (V(x) − R)².
  * logp (B, T) and values (B) differentiable; behaviourLogp (B, T), rewards (B), mask (B, T).
  */
 export function oacLoss(logp: Tensor, behaviourLogp: Values, mask: Values, rewards: readonly number[], values: Tensor,
   opts: OacOptions = {}): RestLossOutput {
   const op = 'oacLoss';
-  const { ratioClip = 1, valueCoef = 0.5 } = opts;
+  const { ratioClip = 1, valueCoef = 0.5, bcCoef = 1 } = opts;
   expectNonNegative(op, 'ratioClip', ratioClip);
   expectNonNegative(op, 'valueCoef', valueCoef);
+  expectNonNegative(op, 'bcCoef', bcCoef);
   const { m, n, B } = check(op, logp, mask);
   const b = constant(op, 'behaviourLogp', behaviourLogp, logp.shape);
   const r = rewardsOf(op, rewards, B);
@@ -104,10 +112,11 @@ export function oacLoss(logp: Tensor, behaviourLogp: Values, mask: Values, rewar
     if (m.data[i]) { rhoSum += rho[i]!; if (ratio > ratioClip) clipped++; }
   }
   const policy = maskedMean(neg(mul(mul(new Tensor(rho, logp.shape), adv), logp)), m, n);
+  const nll = maskedMean(neg(logp), m, n);
   const err = sub(v, r); // (B, 1)
   const value = mul(mean(mul(err, err)), 0.5);
-  const loss = add(policy, mul(value, valueCoef));
-  return { loss, stats: { policyLoss: policy.item(), valueLoss: value.item(), meanRatio: rhoSum / n, clipFrac: clipped / n, meanAdvantage: mean(adv).item() } };
+  const loss = add(add(policy, mul(nll, bcCoef)), mul(value, valueCoef));
+  return { loss, stats: { policyLoss: policy.item(), nll: nll.item(), valueLoss: value.item(), meanRatio: rhoSum / n, clipFrac: clipped / n, meanAdvantage: mean(adv).item() } };
 }
 
 export interface BvmpoOptions {

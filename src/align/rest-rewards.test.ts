@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { ByteTokenizer } from '../tokenizer/index.js';
+import { Transformer, addScalarHead, defaultConfig, saveModelDir } from '../model/index.js';
 import { g2pPerVerifier, g2pProblem, g2pVerifier } from '../data/tasks/g2p.js';
 import type { RewardMeta } from './reward-fn.js';
 import { firstLine, metricReward, metricScore, normaliseRewards, parseRewardSpec } from './rest-rewards.js';
@@ -37,6 +42,18 @@ test('reward specs: single terms, weighted sums and errors that name the term', 
   assert.ok(!parseRewardSpec('2*per', [cat], g2pVerifier).bounded, 'a sum that can pass 1 must be normalised');
   assert.throws(() => parseRewardSpec('per+wer', [cat], g2pVerifier), /unknown reward "wer"/);
   assert.throws(() => parseRewardSpec('rm:/nonexistent/rm', [cat], g2pVerifier), /config\.json/);
+});
+
+test('a reward-model directory (rm:<dir>) scores prompt + completion and is marked unbounded', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'rest-rm-')), 'rm');
+  const tok = new ByteTokenizer();
+  const rm = new Transformer(defaultConfig('gpt2', { vocabSize: tok.vocabSize, dModel: 8, nHead: 2, nLayer: 1, maxSeqLen: 32 }), undefined, 3);
+  addScalarHead(rm, 'score');
+  saveModelDir(dir, rm, { tokenizer: tok });
+  const parsed = parseRewardSpec(`0.5*per+0.5*rm:${dir}`, [cat], g2pVerifier);
+  assert.equal(parsed.bounded, false, 'an RM score needs normalising (sigmoid or minmax)');
+  const [a, b] = await parsed.reward(['cat\n', 'cat\n'], ['K AE T', 'K AH T'], meta([cat.id, cat.id]));
+  assert.ok(Number.isFinite(a) && Number.isFinite(b) && a !== b);
 });
 
 test('normalisation maps raw rewards into [0, 1]', () => {

@@ -46,11 +46,13 @@ export interface RestConfig {
   includeOriginal: boolean;
   /** Prompts held out of Grow (from the end of task.train) to pick each Improve step's checkpoint. */
   validationProblems: number;
+  /** The Improve step's loss and optimisation (rest-improve.ts: BC by default, the paper's best). */
   improve: Partial<ImproveConfig>;
   /** Best-of-N on the test problems for every policy, N samples reranked by the reward (0: off). */
   evalBestOfN: number;
-  /** Sequences decoded together. */
+  /** Sequences decoded together; bounds memory, not results. */
   batchSize: number;
+  /** Seeds Grow sampling (per Grow step), Improve data order and Best-of-N draws, so a resumed run redraws what the lost one drew. */
   seed: number;
 }
 

@@ -17,8 +17,8 @@ import { Transformer, defaultConfig, loadModelDir, saveModelDir } from '../../mo
 import { RunStore } from '../../runs/run-store.js';
 import type { Problem, Task } from '../../rewards/verifier.js';
 import { trainSft } from '../../align/sft.js';
-import { runRest, type RestConfig, type RestRow } from '../../align/rest.js';
-import { metricReward } from '../../align/rest-rewards.js';
+import { growStage, improveKey, runRest, type RestConfig, type RestRow } from '../../align/rest.js';
+import { firstLine, metricReward, referencesOf } from '../../align/rest-rewards.js';
 import { evaluatePolicy, type PolicyScores } from '../../align/rest-eval.js';
 import { trainPpo } from '../../align/ppo.js';
 import type { PpoConfig } from '../../align/ppo-config.js';
@@ -45,12 +45,12 @@ export interface RestDemoConfig {
 }
 
 export const defaultRestDemo: RestDemoConfig = {
-  seed: 0, labelled: 400, prompts: 2000, testProblems: 300, dModel: 64, layers: 2, heads: 4, bcSteps: 800, lr: 3e-3,
+  seed: 0, labelled: 400, prompts: 2500, testProblems: 500, dModel: 64, layers: 2, heads: 4, bcSteps: 400, lr: 3e-3,
   rest: {
     growSteps: 2, improveSteps: 3, samplesPerPrompt: 8, temperature: 0.8, topK: 0, maxNewTokens: 40,
-    schedule: { kind: 'fixed', thresholds: [0.7, 0.8, 0.9] }, normalize: 'clip', includeOriginal: true, validationProblems: 150,
+    schedule: { kind: 'fixed', thresholds: [0.7, 0.8, 0.9] }, normalize: 'clip', includeOriginal: true, validationProblems: 300,
     evalBestOfN: 8, batchSize: 256,
-    improve: { loss: 'bc', epochs: 1, maxSteps: 200, batchSize: 32, lr: 1e-3, minLr: 1e-4, warmupSteps: 10, evalEvery: 50 },
+    improve: { loss: 'bc', epochs: 2, maxSteps: 300, batchSize: 32, lr: 1e-3, minLr: 1e-4, warmupSteps: 10, evalEvery: 50 },
   },
   ppo: true,
   ppoConfig: { promptsPerStep: 128, samplesPerPrompt: 1, epochs: 2, minibatchSize: 32, lr: 3e-4, temperature: 0.8, saveEvery: 25, batchSize: 256 },
@@ -78,9 +78,22 @@ export interface PpoLine {
   test?: PolicyScores;
 }
 
+/** What the last Improve step of each Grow step kept, read back from the grown samples: the check DESIGN.md asks for. */
+export interface KeptInspection {
+  grow: number;
+  improve: number;
+  kept: number;
+  /** Kept although the dictionary rejects them. */
+  wrong: number;
+  /** Of those, answers with more phonemes than every accepted pronunciation. */
+  longer: number;
+}
+
 export interface RestDemoResult {
   rest: RestRow[];
   flawed: RestRow[] | null;
+  keptRest: KeptInspection[];
+  keptFlawed: KeptInspection[] | null;
   ppo: PpoLine;
   /** Samples each ReST run drew (G × Grow prompts × N). */
   samples: number;
@@ -114,27 +127,44 @@ export async function runRestDemo(cfg: RestDemoConfig, out: string, opts: DemoOp
     const growPrompts = task.train.length - Math.min(rest.validationProblems ?? 100, Math.floor(task.train.length / 4));
     const samples = (rest.growSteps ?? 2) * growPrompts * (rest.samplesPerPrompt ?? 8);
 
+    const byId = new Map(every.map((q) => [q.id, q]));
     const sub = async (name: string, run: (s: RunStore) => Promise<RestRow[]>) => {
       const s = RunStore.open(join(out, name), { demo: `rest/${name}`, ...cfg } as unknown as Record<string, unknown>, { resume: opts.resume });
-      try { return await run(s); } finally { s.close(); }
+      try {
+        const rows = await run(s);
+        return { rows, kept: inspectKept(s, rows, rest.improveSteps ?? 3, byId) };
+      } finally {
+        s.close();
+      }
     };
     opts.log(`ReST with reward 1 − PER: G = ${rest.growSteps}, I = ${rest.improveSteps}, ${growPrompts} prompts × ${rest.samplesPerPrompt} samples`);
-    const main = await sub('rest-per', (s) => runRest({ policy0: bc(), tokenizer: tok, task, original: labelled, reward: per, store: s, config: rest, quiet: opts.quiet, log: opts.log }));
+    const { rows: main, kept: keptRest } = await sub('rest-per', (s) => runRest({ policy0: bc(), tokenizer: tok, task, original: labelled, reward: per, store: s, config: rest, quiet: opts.quiet, log: opts.log }));
 
     const ppo = cfg.ppo ? await ppoLine(cfg, join(out, 'ppo'), bc(), tok, task, per, samples, opts) : { skipped: 'not asked for' };
 
-    let flawed: RestRow[] | null = null;
+    let flawed: RestRow[] | null = null, keptFlawed: KeptInspection[] | null = null;
     if (cfg.flawed) {
       opts.log('ReST with the flawed reward chrF recall (1 − PER watched, never trained on)');
       const recall = metricReward(every, 'chrf-recall');
-      flawed = await sub('rest-chrf-recall', (s) => runRest({
+      ({ rows: flawed, kept: keptFlawed } = await sub('rest-chrf-recall', (s) => runRest({
         policy0: bc(), tokenizer: tok, task, original: labelled, reward: recall, monitor: per, store: s, config: { ...rest, evalBestOfN: 0 }, quiet: opts.quiet, log: opts.log,
-      }));
+      })));
     }
-    return { rest: main, flawed, ppo, samples, seconds: (performance.now() - t0) / 1000, config: cfg };
+    return { rest: main, flawed, keptRest, keptFlawed, ppo, samples, seconds: (performance.now() - t0) / 1000, config: cfg };
   } finally {
     store.close();
   }
+}
+
+function inspectKept(store: RunStore, rows: readonly RestRow[], improveSteps: number, byId: ReadonlyMap<string, Problem>): KeptInspection[] {
+  const phonemes = (s: string) => firstLine(s).split(/\s+/).filter(Boolean).length;
+  return [...new Set(rows.filter((r) => r.grow > 0).map((r) => r.grow))].map((g) => {
+    const key = improveKey(improveSteps);
+    const kept = store.readSamples(growStage(g)).filter((r) => r['source'] === 'policy' && (r.kept as Record<string, boolean>)[key]);
+    const wrong = kept.filter((r) => !(r.verifier as { correct: boolean }).correct);
+    const longer = wrong.filter((r) => phonemes(r.sample) > Math.max(...referencesOf(byId.get(r.promptId)!).map(phonemes)));
+    return { grow: g, improve: improveSteps, kept: kept.length, wrong: wrong.length, longer: longer.length };
+  });
 }
 
 async function ppoLine(cfg: RestDemoConfig, dir: string, policy: Transformer, tok: Tokenizer, task: Task, reward: ReturnType<typeof metricReward>,
@@ -192,15 +222,33 @@ export function formatRestDemo(r: RestDemoResult): string {
   const parts = [`ReST, reward 1 − phoneme error rate (G × I; ${r.samples} samples per run):`, table(head, body)];
   if (!r.ppo.test) parts.push(`online PPO: not run — ${r.ppo.skipped}`);
   if (n) parts.push(`* best-of-${n}: ${n} samples per test word reranked by the reward; the reward reads the reference, so this is an oracle bound, not a deployable score.`);
+  const inspect = (k: readonly KeptInspection[]) => k.map((x) =>
+    `  G${x.grow} I${x.improve}: ${x.kept} samples kept, ${x.wrong} of them wrong (${pct(x.wrong / Math.max(x.kept, 1))}), ${x.longer} of those longer than every accepted pronunciation`).join('\n');
+  parts.push('', 'What the last threshold kept, read back from the grown samples:', inspect(r.keptRest));
   if (r.flawed) {
     const fh = ['policy', 'τ', 'kept', 'val chrF recall (proxy)', 'test chrF recall', 'test exact', 'test 1−PER', 'phonemes per answer'];
     const fb = r.flawed.map((x) => [
       stepLabel(x), x.threshold === null ? '' : String(x.threshold), keptCell(x),
       f3(x.validationReward), f3(x.testReward), pct(x.testExact), f3(x.testMonitor), x.testLength.toFixed(2),
     ]);
-    parts.push('', 'ReST with a flawed reward, chrF recall (adding phonemes never lowers it):', table(fh, fb));
+    parts.push('', 'ReST with a flawed reward, chrF recall (adding phonemes never lowers it), the same settings otherwise:', table(fh, fb));
+    if (r.keptFlawed) parts.push('', 'What the last threshold kept, read back from the grown samples:', inspect(r.keptFlawed));
+    parts.push('', hackingVerdict(r.flawed));
   }
   return parts.join('\n');
+}
+
+/** One sentence on the flawed run, from its first and last rows: did the proxy rise while exact match fell? */
+export function hackingVerdict(rows: readonly RestRow[]): string {
+  const a = rows[0]!, b = rows.at(-1)!;
+  const moved = (x: number, y: number) => (y > x ? 'rose' : y < x ? 'fell' : 'stayed');
+  const proxy = moved(a.validationReward, b.validationReward), exact = moved(a.testExact, b.testExact);
+  const head = `From BC to G${b.grow} I${b.improve}, the proxy ${proxy} (validation chrF recall ${f3(a.validationReward)} → ${f3(b.validationReward)}) ` +
+    `while test exact match ${exact} (${pct(a.testExact)} → ${pct(b.testExact)}; 1 − PER ${f3(a.testMonitor)} → ${f3(b.testMonitor)}, ` +
+    `${a.testLength.toFixed(2)} → ${b.testLength.toFixed(2)} phonemes per answer)`;
+  return proxy === 'rose' && exact === 'fell'
+    ? `${head}: the flawed reward was optimised at the expense of the task.`
+    : `${head}: the proxy did not pull exact match down in this run; the flaw shows in what the filter kept (above), not yet in the policy.`;
 }
 
 const specs: OptionSpecs = {
@@ -231,7 +279,7 @@ export async function runRestDemoCommand(argv: string[]): Promise<number> {
   log(`ReST on CMU-dict grapheme-to-phoneme (seed ${seed}); run directory ${out}`);
   const res = await runRestDemo(cfg, out, { resume: flag(p, 'resume'), quiet: flag(p, 'quiet'), log });
   if (flag(p, 'json')) {
-    console.log(JSON.stringify({ rest: res.rest, ppo: res.ppo, flawed: res.flawed, samples: res.samples, seconds: res.seconds, seed, out }));
+    console.log(JSON.stringify({ rest: res.rest, ppo: res.ppo, flawed: res.flawed, keptRest: res.keptRest, keptFlawed: res.keptFlawed, samples: res.samples, seconds: res.seconds, seed, out }));
   } else {
     console.log(`\n${formatRestDemo(res)}\n\n${res.seconds.toFixed(0)} s. Every grown sample with its reward and kept flags: ${out}/*/samples/; metrics: ${out}/*/metrics.jsonl`);
   }
