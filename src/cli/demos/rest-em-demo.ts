@@ -36,10 +36,10 @@ export interface RestEmDemoConfig {
 }
 
 export const defaultRestEmDemo: RestEmDemoConfig = {
-  task: 'arithmetic', seed: 0, seedProblems: 300, poolProblems: 1500, testProblems: 200, digits: 2, steps: 1, carries: false,
+  task: 'arithmetic', seed: 0, seedProblems: 300, poolProblems: 1800, testProblems: 200, digits: 2, steps: 1, carries: false,
   dModel: 64, layers: 2, heads: 4, seedSftSteps: 700, lr: 3e-3,
   restEm: {
-    iterations: 3, samplesPerProblem: 24, cap: 10, temperature: 1.0, topK: 40, maxNewTokens: 24,
+    iterations: 3, samplesPerProblem: 32, cap: 10, temperature: 1.0, topK: 40, maxNewTokens: 24,
     validationProblems: 100, mStepEpochs: 100, mStepMaxSteps: 1800, mStepEvalEvery: 300, mStepPatience: 0,
     evalK: 4, evalN: 8, trainEvalProblems: 200, batchSize: 256,
   },
