@@ -28,6 +28,11 @@ test('metric rewards score the first line against the best reference, row by pro
   const hedge = 'K AE T K AH T';
   assert.equal(metricScore('chrf-recall', hedge, ['K AE T']), 1);
   assert.ok(metricScore('chrf', hedge, ['K AE T']) < 1 && metricScore('per', hedge, ['K AE T']) === 0);
+  // Unclipped phoneme recall prefers an answer padded with reference phonemes to the answer itself.
+  assert.ok(Math.abs(metricScore('recall-unclipped', 'K AE T', ['K AE T']) - 0.8) < 1e-12);
+  assert.equal(metricScore('recall-unclipped', 'K AE T T', ['K AE T']), 1);
+  assert.ok(Math.abs(metricScore('recall-unclipped', 'K AH T', ['K AE T']) - (2 / 3) / 1.25) < 1e-12);
+  assert.ok(metricScore('per', 'K AE T T', ['K AE T']) < metricScore('per', 'K AE T', ['K AE T']));
   await assert.rejects(metricReward([cat], 'bleu')(['x'], ['y'], meta(['nope'])), /prompt id "nope"/);
 });
 

@@ -6,11 +6,12 @@ import type { Problem, Verifier } from '../rewards/verifier.js';
 import { sentenceChrf } from '../rewards/chrf.js';
 import { sentenceBleu } from '../rewards/bleu.js';
 import { tokenErrorRate } from '../rewards/edit-distance.js';
+import { unclippedRecall } from '../rewards/unclipped-recall.js';
 import { checkRewardInputs, verifierReward, weightedReward, type RewardFn, type WeightedPart } from './reward-fn.js';
 import { loadRewardModel } from './reward-fn-model.js';
 
-export type MetricName = 'per' | 'chrf' | 'chrf-recall' | 'bleu';
-export const METRIC_NAMES: readonly MetricName[] = ['per', 'chrf', 'chrf-recall', 'bleu'];
+export type MetricName = 'per' | 'chrf' | 'chrf-recall' | 'recall-unclipped' | 'bleu';
+export const METRIC_NAMES: readonly MetricName[] = ['per', 'chrf', 'chrf-recall', 'recall-unclipped', 'bleu'];
 
 /** What a metric compares against: the reference (else the answer) and any `meta.alternatives`. */
 export function referencesOf(p: Problem): string[] {
@@ -33,6 +34,10 @@ const tokens = (s: string) => s.split(/\s+/).filter(Boolean);
  *   chrf         sentence chrF / 100 with sacrebleu's defaults (β = 2, character 6-grams);
  *   chrf-recall  character n-gram recall alone: a deliberately flawed reward, since adding text
  *                never lowers recall (longer outputs game it);
+ *   recall-unclipped  min(1, unclipped phoneme recall / 1.25): flawed on purpose — every phoneme of
+ *                the answer found in the reference counts, however often it repeats, so the right
+ *                answer scores 0.8 and one that adds reference phonemes scores up to 1
+ *                (rewards/unclipped-recall.ts, unigrams);
  *   bleu         sentence BLEU / 100 (sacrebleu.sentence_bleu: 13a, 'exp' smoothing).
  */
 export function metricScore(name: MetricName, hypothesis: string, references: readonly string[]): number {
@@ -41,6 +46,7 @@ export function metricScore(name: MetricName, hypothesis: string, references: re
     case 'per': return Math.max(...references.map((r) => (tokens(r).length ? Math.max(0, 1 - tokenErrorRate(tokens(hypothesis), tokens(r))) : 0)));
     case 'chrf': return sentenceChrf(hypothesis, references).score / 100;
     case 'chrf-recall': return Math.max(...references.map((r) => sentenceChrf(hypothesis, r).recall));
+    case 'recall-unclipped': return Math.max(...references.map((r) => Math.min(1, unclippedRecall(hypothesis, r, 1) / 1.25)));
     case 'bleu': return sentenceBleu(hypothesis, references).score / 100;
     default: throw new RangeError(`unknown metric ${JSON.stringify(name)}; known: ${METRIC_NAMES.join(', ')}`);
   }

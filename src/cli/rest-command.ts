@@ -27,7 +27,7 @@ const specs: OptionSpecs = {
   'max-new-tokens': { type: 'number', help: 'longest sample', default: 64 },
   schedule: { type: 'string', help: 'thresholds per Improve step: fixed:τ,… (keep R > τ), percentile:p,… (per prompt), interpolate:γ,… (τ = γ·max + (1−γ)·mean per prompt)', default: 'fixed:0.7,0.8,0.9' },
   loss: { type: 'string', help: `offline loss: ${REST_LOSSES.join(', ')}`, default: 'bc' },
-  reward: { type: 'string', help: 'verifier, per, chrf, chrf-recall, bleu, rm:<dir>, or a weighted sum like 0.5*chrf+0.5*per', default: 'verifier' },
+  reward: { type: 'string', help: 'verifier, per, chrf, chrf-recall, recall-unclipped, bleu, rm:<dir>, or a weighted sum like 0.5*chrf+0.5*per', default: 'verifier' },
   monitor: { type: 'string', help: 'a reward measured on test outputs but never trained on (same syntax)' },
   normalize: { type: 'string', help: 'rewards to [0, 1]: clip, minmax (per Grow step) or sigmoid; default clip, sigmoid for rm:' },
   original: { type: 'number', help: 'the first n training problems are the original data D (their references stay in every D_g); the rest are Grow prompts', default: 0 },

@@ -4,3 +4,4 @@ export { MATCHER_NAMES, findNumbers, makeMatcher, parseNumber, type Matcher, typ
 export { loadVerifierModule, toVerdict } from './verifier-module.js';
 export { majAtK, majorityVote, meanPassAtK, passAtK } from './pass-at-k.js';
 export { levenshtein, tokenErrorRate } from './edit-distance.js';
+export { unclippedRecall } from './unclipped-recall.js';

@@ -6,8 +6,8 @@
 //      never sees: the reward 1 − phoneme error rate reads them, the threshold rises each Improve
 //      step, and BC on the kept samples continues from the previous step.
 //   3. Online PPO from the same BC policy with the same number of samples (align/ppo.ts).
-//   4. The same ReST run with a deliberately flawed reward — chrF recall, which adding phonemes
-//      never lowers — to show a proxy that rises while exact match falls.
+//   4. The same ReST run with a deliberately flawed reward — by default unclipped phoneme recall,
+//      which repeating reference phonemes raises — to show a proxy that rises while exact match falls.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { g2pTask } from '../../data/tasks/g2p.js';
@@ -18,7 +18,7 @@ import { RunStore } from '../../runs/run-store.js';
 import type { Problem, Task } from '../../rewards/verifier.js';
 import { trainSft } from '../../align/sft.js';
 import { growStage, improveKey, runRest, type RestConfig, type RestRow } from '../../align/rest.js';
-import { firstLine, metricReward, referencesOf } from '../../align/rest-rewards.js';
+import { METRIC_NAMES, firstLine, metricReward, referencesOf, type MetricName } from '../../align/rest-rewards.js';
 import { evaluatePolicy, type PolicyScores } from '../../align/rest-eval.js';
 import { trainPpo } from '../../align/ppo.js';
 import type { PpoConfig } from '../../align/ppo-config.js';
@@ -40,8 +40,10 @@ export interface RestDemoConfig {
   /** Run online PPO with ReST's sample budget (0 skips it). */
   ppo: boolean;
   ppoConfig: Partial<PpoConfig>;
-  /** Run ReST again with the chrF-recall reward. */
+  /** Run ReST again with a deliberately flawed reward. */
   flawed: boolean;
+  /** The flawed reward: a metric that repeating (recall-unclipped) or lengthening (chrf-recall) the answer games. */
+  flawedReward: MetricName;
 }
 
 export const defaultRestDemo: RestDemoConfig = {
@@ -55,6 +57,7 @@ export const defaultRestDemo: RestDemoConfig = {
   ppo: true,
   ppoConfig: { promptsPerStep: 128, samplesPerPrompt: 1, epochs: 2, minibatchSize: 32, lr: 3e-4, temperature: 0.8, saveEvery: 25, batchSize: 256 },
   flawed: true,
+  flawedReward: 'recall-unclipped',
 };
 
 /** Seconds-long sizes for tests (the numbers mean nothing). */
@@ -144,10 +147,10 @@ export async function runRestDemo(cfg: RestDemoConfig, out: string, opts: DemoOp
 
     let flawed: RestRow[] | null = null, keptFlawed: KeptInspection[] | null = null;
     if (cfg.flawed) {
-      opts.log('ReST with the flawed reward chrF recall (1 − PER watched, never trained on)');
-      const recall = metricReward(every, 'chrf-recall');
-      ({ rows: flawed, kept: keptFlawed } = await sub('rest-chrf-recall', (s) => runRest({
-        policy0: bc(), tokenizer: tok, task, original: labelled, reward: recall, monitor: per, store: s, config: { ...rest, evalBestOfN: 0 }, quiet: opts.quiet, log: opts.log,
+      opts.log(`ReST with the flawed reward ${cfg.flawedReward} (1 − PER watched, never trained on)`);
+      const proxy = metricReward(every, cfg.flawedReward);
+      ({ rows: flawed, kept: keptFlawed } = await sub(`rest-${cfg.flawedReward}`, (s) => runRest({
+        policy0: bc(), tokenizer: tok, task, original: labelled, reward: proxy, monitor: per, store: s, config: { ...rest, evalBestOfN: 0 }, quiet: opts.quiet, log: opts.log,
       })));
     }
     return { rest: main, flawed, keptRest, keptFlawed, ppo, samples, seconds: (performance.now() - t0) / 1000, config: cfg };
@@ -226,24 +229,31 @@ export function formatRestDemo(r: RestDemoResult): string {
     `  G${x.grow} I${x.improve}: ${x.kept} samples kept, ${x.wrong} of them wrong (${pct(x.wrong / Math.max(x.kept, 1))}), ${x.longer} of those longer than every accepted pronunciation`).join('\n');
   parts.push('', 'What the last threshold kept, read back from the grown samples:', inspect(r.keptRest));
   if (r.flawed) {
-    const fh = ['policy', 'τ', 'kept', 'val chrF recall (proxy)', 'test chrF recall', 'test exact', 'test 1−PER', 'phonemes per answer'];
+    const name = r.config.flawedReward;
+    const fh = ['policy', 'τ', 'kept', `val ${name} (proxy)`, `test ${name}`, 'test exact', 'test 1−PER', 'phonemes per answer'];
     const fb = r.flawed.map((x) => [
       stepLabel(x), x.threshold === null ? '' : String(x.threshold), keptCell(x),
       f3(x.validationReward), f3(x.testReward), pct(x.testExact), f3(x.testMonitor), x.testLength.toFixed(2),
     ]);
-    parts.push('', 'ReST with a flawed reward, chrF recall (adding phonemes never lowers it), the same settings otherwise:', table(fh, fb));
+    parts.push('', `ReST with a flawed reward, ${name} (${FLAW[name] ?? 'not a flawed metric'}), the same settings otherwise:`, table(fh, fb));
     if (r.keptFlawed) parts.push('', 'What the last threshold kept, read back from the grown samples:', inspect(r.keptFlawed));
-    parts.push('', hackingVerdict(r.flawed));
+    parts.push('', hackingVerdict(r.flawed, name));
   }
   return parts.join('\n');
 }
 
+/** How each flawed metric can be gamed, for the table's title. */
+const FLAW: Partial<Record<MetricName, string>> = {
+  'recall-unclipped': 'the right answer scores 0.8; repeating phonemes of the reference raises it to 1',
+  'chrf-recall': 'adding phonemes never lowers it',
+};
+
 /** One sentence on the flawed run, from its first and last rows: did the proxy rise while exact match fell? */
-export function hackingVerdict(rows: readonly RestRow[]): string {
+export function hackingVerdict(rows: readonly RestRow[], proxyName: string): string {
   const a = rows[0]!, b = rows.at(-1)!;
   const moved = (x: number, y: number) => (y > x ? 'rose' : y < x ? 'fell' : 'stayed');
   const proxy = moved(a.validationReward, b.validationReward), exact = moved(a.testExact, b.testExact);
-  const head = `From BC to G${b.grow} I${b.improve}, the proxy ${proxy} (validation chrF recall ${f3(a.validationReward)} → ${f3(b.validationReward)}) ` +
+  const head = `From BC to G${b.grow} I${b.improve}, the proxy ${proxy} (validation ${proxyName} ${f3(a.validationReward)} → ${f3(b.validationReward)}) ` +
     `while test exact match ${exact} (${pct(a.testExact)} → ${pct(b.testExact)}; 1 − PER ${f3(a.testMonitor)} → ${f3(b.testMonitor)}, ` +
     `${a.testLength.toFixed(2)} → ${b.testLength.toFixed(2)} phonemes per answer)`;
   return proxy === 'rose' && exact === 'fell'
@@ -257,6 +267,7 @@ const specs: OptionSpecs = {
   resume: { type: 'boolean', help: 'continue a killed demo in --out from its last completed stage' },
   'no-ppo': { type: 'boolean', help: 'skip the online PPO line' },
   'no-flawed': { type: 'boolean', help: 'skip the flawed-reward run' },
+  'flawed-reward': { type: 'string', help: `the flawed run's reward: ${METRIC_NAMES.join(', ')}`, default: defaultRestDemo.flawedReward },
   tiny: { type: 'boolean', help: 'a seconds-long run with tiny sizes (smoke test; the numbers mean nothing)' },
   json: { type: 'boolean', help: 'print the results as one JSON object on stdout' },
   quiet: { type: 'boolean', help: 'no progress display' },
@@ -272,7 +283,9 @@ export async function runRestDemoCommand(argv: string[]): Promise<number> {
   }
   const seed = num(p, 'seed');
   const base = flag(p, 'tiny') ? tinyRestDemo(seed) : { ...defaultRestDemo, seed };
-  const cfg: RestDemoConfig = { ...base, ppo: !flag(p, 'no-ppo'), flawed: !flag(p, 'no-flawed') };
+  const flawedReward = str(p, 'flawed-reward') as MetricName;
+  if (!METRIC_NAMES.includes(flawedReward)) throw new RangeError(`--flawed-reward ${JSON.stringify(flawedReward)}: expected one of ${METRIC_NAMES.join(', ')}`);
+  const cfg: RestDemoConfig = { ...base, ppo: !flag(p, 'no-ppo'), flawed: !flag(p, 'no-flawed'), flawedReward };
   const out = str(p, 'out') ?? `runs/demo-rest-seed${seed}`;
   if (!flag(p, 'resume') && !str(p, 'out')) rmSync(out, { recursive: true, force: true });
   const log = (s: string) => { if (!flag(p, 'quiet')) console.error(`demo rest: ${s}`); };
