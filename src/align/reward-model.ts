@@ -219,8 +219,15 @@ export function normalizeRewards(model: Transformer, tok: Tokenizer, samples: re
   const mean = r.reduce((a, b) => a + b, 0) / r.length;
   const std = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / r.length);
   if (!(std > 1e-8)) throw new RangeError(`normalizeRewards: the ${r.length} samples all score ${mean.toPrecision(6)} (std ${std}); the reward model cannot tell them apart, so there is no scale to normalise`);
+  const norm = { mean, std, samples: r.length };
+  applyRewardNormalization(model, norm);
+  return norm;
+}
+
+/** Folds (score − mean) / std into the score head, e.g. to replay a normalisation a resumed run recorded. */
+export function applyRewardNormalization(model: Transformer, norm: { mean: number; std: number }): void {
+  if (!(norm.std > 0)) throw new RangeError(`applyRewardNormalization: std = ${norm.std}, expected a positive number`);
   const w = model.p(`${SCORE_HEAD}.weight`).f32, b = model.p(`${SCORE_HEAD}.bias`).f32;
-  for (let i = 0; i < w.length; i++) w[i] = w[i]! / std;
-  b[0] = (b[0]! - mean) / std;
-  return { mean, std, samples: r.length };
+  for (let i = 0; i < w.length; i++) w[i] = w[i]! / norm.std;
+  b[0] = (b[0]! - norm.mean) / norm.std;
 }

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadModelDir } from '../model/index.js';
 import { defaultConfig, Transformer } from '../model/index.js';
 import { RunStore } from '../runs/run-store.js';
 import { ByteTokenizer } from '../tokenizer/index.js';
 import type { PreferencePair } from './reward-model-data.js';
-import { runSer, serSplit, type SerConfig, type SerLoopRecord } from './ser.js';
+import { resolveSerConfig, rmSteps, runSer, serSplit, type SerConfig, type SerLoopRecord } from './ser.js';
+import { runSerFixture } from './ser-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'alignkit-ser-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -88,4 +92,64 @@ test('runSer with DPO trains a policy on the pairs the evolved RM labels', async
   assert.ok(res.policy);
   assert.ok(res.policyPairs > data.labelled.length);
   assert.ok(res.dpoEval && Number.isFinite(res.dpoEval.loss));
+});
+
+test('a SER run killed with SIGKILL in the middle of a loop resumes to the uninterrupted result, with no duplicated records', async () => {
+  const dir = join(root, 'sigkill');
+  const script = fileURLToPath(new URL('./ser-fixture.js', import.meta.url));
+  const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let killedAfter = 0;
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      // Loop 1 is recorded; loop 2 is selecting or retraining when the kill lands.
+      if (!killedAfter && d.toString().includes('LOOP 1')) { killedAfter = 1; child.kill('SIGKILL'); }
+    });
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the fixture ended (code ${code}) before it was killed`))));
+  });
+  assert.equal(killedAfter, 1);
+  const logged = readFileSync(join(dir, 'metrics.jsonl'), 'utf8');
+  assert.ok(logged.includes('"ser/loop1/rm"') && !logged.includes('"ser/loop3/rm"'), `killed mid-run, after: ${logged}`);
+  const resumed = await runSerFixture(dir, true);
+  const whole = await runSerFixture(null, false);
+  assert.equal(resumed.loops.length, whole.loops.length);
+  assert.deepEqual(resumed.loops.map((l) => [l.status, l.selected, l.precision, l.testAccuracy]), whole.loops.map((l) => [l.status, l.selected, l.precision, l.testAccuracy]));
+  const metrics = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { stage: string });
+  const stages = metrics.map((m) => m.stage);
+  assert.equal(new Set(stages).size, stages.length, `a stage logged twice: ${stages.join(', ')}`);
+  for (let k = 1; k <= resumed.loops.length; k++) assert.ok(stages.includes(`ser/loop${k}/select`), `loop ${k} recorded`);
+  assert.equal(new Set(resumed.pseudoLabelled.map((p) => JSON.stringify(p))).size, resumed.pseudoLabelled.length, 'nothing labelled twice');
+});
+
+test('runSer with PPO normalises the evolved RM on reference samples and trains the policy against it; a resume finds it done', async () => {
+  const dir = join(root, 'ppo');
+  const cfg: Partial<SerConfig> = {
+    ...config, maxLoops: 1, policyStep: 'ppo', normalisationSamples: 8,
+    ppo: { steps: 3, promptsPerStep: 4, maxNewTokens: 4, minibatchSize: 4, epochs: 1, lr: 1e-2, saveEvery: 1, seed: 2 },
+  };
+  await assert.rejects(runSer({ model: tiny(), tokenizer: tok, ...data, test: test_, config: cfg }), /policyStep ppo needs a run store/);
+  const model = tiny();
+  let store = RunStore.open(dir, { command: 'ser-ppo' }, { resume: false });
+  const res = await runSer({ model, tokenizer: tok, ...data, test: test_, config: cfg, store });
+  store.close();
+  assert.ok(res.policy && res.ppo);
+  assert.equal(res.ppo.steps, 3);
+  assert.ok(res.ppo.normalisation.std > 0 && res.ppo.normalisation.samples === 7, 'one sample for each of the 7 distinct prompts');
+  const name = 'transformer.h.0.attn.c_attn.weight';
+  assert.notDeepEqual(res.policy.params.get(name)!.f32, model.params.get(name)!.f32, 'PPO changed the policy');
+  assert.ok(existsSync(join(dir, 'ppo', 'metrics.jsonl')), 'PPO wrote its own run under <store>/ppo');
+  const saved = loadModelDir(join(dir, 'checkpoints', 'policy'), { tokenizer: false }).model;
+  assert.deepEqual(saved.params.get(name)!.f32, res.policy.params.get(name)!.f32);
+  store = RunStore.open(dir, { command: 'ser-ppo' }, { resume: true });
+  const again = await runSer({ model: tiny(), tokenizer: tok, ...data, test: test_, config: cfg, store });
+  store.close();
+  assert.deepEqual(again.ppo, res.ppo);
+  assert.deepEqual(again.policy!.params.get(name)!.f32, res.policy.params.get(name)!.f32);
+});
+
+test('rmEpochs sets each RM training to ceil(epochs · pairs / batch) steps, at least 10; 0 keeps rm.steps', () => {
+  assert.deepEqual(rmSteps({ rm: { batchSize: 16 }, rmEpochs: 4 }, 338), { steps: 85 });
+  assert.deepEqual(rmSteps({ rm: { batchSize: 16 }, rmEpochs: 4 }, 2250), { steps: 563 });
+  assert.deepEqual(rmSteps({ rm: { batchSize: 16 }, rmEpochs: 1 }, 20), { steps: 10 });
+  assert.deepEqual(rmSteps({ rm: { steps: 7 }, rmEpochs: 0 }, 2250), {});
+  assert.throws(() => resolveSerConfig({ rmEpochs: -1 }), /rmEpochs = -1/);
 });

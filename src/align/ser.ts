@@ -4,7 +4,7 @@
 // pairs leave the pool and join the training set, and the reward model retrains (from the base
 // model, or continuing the previous one). When neither status finds minPairs pairs, or after
 // maxLoops, the loop stops and the policy trains against the evolved RM: DPO on the pairs it
-// labels.
+// labels, or PPO with the evolved RM (normalised on the reference policy's samples) as the reward.
 //
 // Every loop records, in the run store and through `log`: the status used, the pairs selected,
 // their pseudo-label precision against the hidden true labels (when the pool carries them), the
@@ -16,14 +16,19 @@
 //   ser/loop<k>/select     the selection (indices, sides, metrics or the stop reason) as its result
 //   ser/loop<k>/rm         RM retrained on labelled + every self-labelled pair so far; checkpoint rm-<k>
 //   reference, train/step-N (trainDpo's own), then ser/policy; checkpoint policy
-import { loadModelDir, saveModelDir, type Transformer } from '../model/index.js';
+//   with PPO: ser/rm-normalisation, then trainPpo's own run in <store>/ppo, then ser/policy
+import { join } from 'node:path';
+import { generate, loadModelDir, saveModelDir, type Transformer } from '../model/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
-import type { RunStore } from '../runs/run-store.js';
+import { RunStore } from '../runs/run-store.js';
 import type { DpoConfig } from './dpo-config.js';
 import { trainDpo, type DpoEval } from './dpo.js';
-import type { RewardModelConfig } from './reward-model-config.js';
+import { defaultRewardModelConfig, type RewardModelConfig } from './reward-model-config.js';
 import type { PreferencePair } from './reward-model-data.js';
-import { scoreTexts, trainRewardModel } from './reward-model.js';
+import { applyRewardNormalization, normalizeRewards, scoreTexts, trainRewardModel, type RewardNormalization } from './reward-model.js';
+import type { PpoConfig } from './ppo-config.js';
+import { trainPpo } from './ppo.js';
+import type { PromptItem } from './rollout.js';
 import {
   defaultSerSelectConfig, poolAccuracy, pseudoLabelPrecision, selectPairs, type SerPick, type SerSelectConfig, type SerStatus,
 } from './ser-select.js';
@@ -42,17 +47,27 @@ export interface SerConfig extends SerSelectConfig {
   maxLoops: number;
   /** Each retrain starts from the base model ('seed') or continues the previous reward model. */
   retrain: 'seed' | 'continue';
-  /** What trains the policy against the evolved RM ('none': the RM only). */
-  policyStep: 'dpo' | 'none';
+  /** What trains the policy against the evolved RM ('none': the RM only). PPO needs a run store. */
+  policyStep: 'dpo' | 'ppo' | 'none';
   /** Reward-model training, for the seed RM and every retrain. */
   rm: Partial<RewardModelConfig>;
+  /**
+   * > 0: each RM training runs this many passes over its pairs (ceil(rmEpochs · pairs / batch)
+   * steps, at least 10) instead of rm.steps, so the seed RM does not memorise its few labels for
+   * as many steps as a retrain on thousands of pairs takes.
+   */
+  rmEpochs: number;
   dpo: Partial<DpoConfig>;
+  /** PPO against the evolved RM; its prompts are the distinct prompts of the training pairs. */
+  ppo: Partial<PpoConfig>;
+  /** Reference samples the RM is normalised on before PPO (mean 0, std 1), one per prompt up to this many. */
+  normalisationSamples: number;
   /** Sequences per scoring forward. */
   scoreBatchSize: number;
 }
 
 export const defaultSerConfig: SerConfig = {
-  ...defaultSerSelectConfig, maxLoops: 3, retrain: 'seed', policyStep: 'dpo', rm: {}, dpo: {}, scoreBatchSize: 32,
+  ...defaultSerSelectConfig, maxLoops: 3, retrain: 'seed', policyStep: 'dpo', rm: {}, rmEpochs: 0, dpo: {}, ppo: {}, normalisationSamples: 256, scoreBatchSize: 32,
 };
 
 export interface SerOptions {
@@ -113,6 +128,8 @@ export interface SerResult {
   /** The trained policy (null with policyStep 'none'). */
   policy: Transformer | null;
   dpoEval: DpoEval | null;
+  /** With PPO: the RM normalisation, and the first and last logged steps (mean RM score, KL). */
+  ppo: { normalisation: RewardNormalization; steps: number; first: { score: number; kl: number } | null; last: { score: number; kl: number } | null } | null;
   /** Pairs DPO trained on: the labelled ones plus every pool pair oriented by the evolved RM. */
   policyPairs: number;
 }
@@ -125,9 +142,17 @@ export function resolveSerConfig(over: Partial<SerConfig>): SerConfig {
   if (!Number.isInteger(c.maxLoops) || c.maxLoops < 0) throw new RangeError(`ser config: maxLoops = ${c.maxLoops}, expected a non-negative integer`);
   if (c.retrain !== 'seed' && c.retrain !== 'continue') throw new RangeError(`ser config: retrain = ${String(c.retrain)}, expected seed or continue`);
   if (c.criterion !== 'sigmoid-each' && c.criterion !== 'sigmoid-diff') throw new RangeError(`ser config: criterion = ${String(c.criterion)}, expected sigmoid-each or sigmoid-diff`);
-  if (c.policyStep !== 'dpo' && c.policyStep !== 'none') throw new RangeError(`ser config: policyStep = ${String(c.policyStep)}, expected dpo or none (PPO is not wired into SER yet)`);
+  if (c.policyStep !== 'dpo' && c.policyStep !== 'ppo' && c.policyStep !== 'none') throw new RangeError(`ser config: policyStep = ${String(c.policyStep)}, expected dpo, ppo or none`);
+  if (!(c.rmEpochs >= 0 && Number.isFinite(c.rmEpochs))) throw new RangeError(`ser config: rmEpochs = ${c.rmEpochs}, expected a number ≥ 0 (0: rm.steps)`);
+  if (!Number.isInteger(c.normalisationSamples) || c.normalisationSamples < 2) throw new RangeError(`ser config: normalisationSamples = ${c.normalisationSamples}, expected an integer ≥ 2`);
   if (!Number.isInteger(c.maxPerLoop) || c.maxPerLoop < 0) throw new RangeError(`ser config: maxPerLoop = ${c.maxPerLoop}, expected a non-negative integer`);
   return c;
+}
+
+/** With rmEpochs > 0, the RM steps for `pairs` pairs: ceil(rmEpochs · pairs / batch), at least 10. */
+export function rmSteps(c: Pick<SerConfig, 'rm' | 'rmEpochs'>, pairs: number): { steps?: number } {
+  if (!(c.rmEpochs > 0)) return {};
+  return { steps: Math.max(10, Math.ceil(c.rmEpochs * pairs / (c.rm.batchSize ?? defaultRewardModelConfig.batchSize))) };
 }
 
 /** mulberry32: a small seeded generator for the split. */
@@ -194,6 +219,7 @@ export async function runSer(o: SerOptions): Promise<SerResult> {
   const { tokenizer: tok, store } = o;
   const log = o.log ?? (() => {});
   if (o.labelled.length === 0) throw new RangeError('runSer: labelled holds no pairs; the seed reward model needs some');
+  if (c.policyStep === 'ppo' && !store) throw new RangeError('runSer: policyStep ppo needs a run store (PPO writes its rollouts and checkpoints to <store>/ppo)');
   const truth = o.unlabelled.map((p) => p.preferred);
   const inPool = new Array<boolean>(o.unlabelled.length).fill(true);
   const pseudo: PreferencePair[] = [];
@@ -201,7 +227,7 @@ export async function runSer(o: SerOptions): Promise<SerResult> {
 
   const trainRm = async (start: Transformer, train: readonly PreferencePair[]): Promise<{ rm: Transformer; acc: number }> => {
     const rm = start.clone();
-    await trainRewardModel({ model: rm, tokenizer: tok, train, config: { evalEvery: 0, ...c.rm, saveEvery: 0 }, quiet: o.quiet ?? true });
+    await trainRewardModel({ model: rm, tokenizer: tok, train, config: { evalEvery: 0, ...c.rm, ...rmSteps(c, train.length), saveEvery: 0 }, quiet: o.quiet ?? true });
     return { rm, acc: rmAccuracy(rm, tok, o.test, c.scoreBatchSize) };
   };
   const loadRm = (name: string): Transformer => loadModelDir(store!.checkpointPath(name)).model;
@@ -310,8 +336,57 @@ export async function runSer(o: SerOptions): Promise<SerResult> {
     log(`DPO on ${pairs.length} pairs (${o.labelled.length} labelled + ${rmLabelled.length} labelled by the evolved RM)` +
       (dpoEval ? `: test preference accuracy ${fmt(dpoEval.accuracy)}` : ''));
   }
+  let ppo: SerResult['ppo'] = null;
+  if (c.policyStep === 'ppo') ({ policy, ppo } = await ppoStep(o, c, rm, store!, log));
   return {
     seedTestAccuracy: seedAcc, loops, stopReason, rm, pseudoLabelled: pseudo, remaining: inPool.flatMap((v, i) => (v ? [i] : [])),
-    policy, dpoEval, policyPairs,
+    policy, dpoEval, policyPairs, ppo,
   };
+}
+
+/**
+ * The PPO policy step: the evolved RM is normalised so the reference policy's samples score mean 0,
+ * std 1 (the scale the KL coefficient is set for), then PPO trains a copy of the policy against it
+ * on the distinct prompts of the training pairs. PPO's own run lives in <store>/ppo and resumes.
+ */
+async function ppoStep(o: SerOptions, c: SerConfig, evolved: Transformer, store: RunStore, log: (l: string) => void): Promise<{ policy: Transformer; ppo: NonNullable<SerResult['ppo']> }> {
+  const tok = o.tokenizer, start = o.policy ?? o.model;
+  const texts = [...new Set([...o.labelled.map((p) => p.prompt), ...o.unlabelled.map((p) => p.prompt)])];
+  const prompts: PromptItem[] = texts.map((text, i) => ({ id: `ser-p${i}`, text }));
+  const rm = evolved.clone();
+  let normalisation: RewardNormalization;
+  if (store.isDone('ser/rm-normalisation')) {
+    normalisation = store.stageResult<RewardNormalization>('ser/rm-normalisation');
+    applyRewardNormalization(rm, normalisation);
+  } else {
+    const n = Math.min(c.normalisationSamples, prompts.length);
+    const maxNewTokens = c.ppo.maxNewTokens ?? 32;
+    const samples = generate(start, prompts.slice(0, n).map((p) => tok.encode(p.text, { parseSpecial: false })), {
+      maxNewTokens, temperature: c.ppo.temperature ?? 1, seed: (c.ppo.seed ?? 0) + 7, tokenizer: tok, stopTokens: tok.eos === null ? [] : [tok.eos], batchSize: 64,
+    });
+    normalisation = normalizeRewards(rm, tok, samples.map((x) => ({ prompt: prompts[x.promptIndex]!.text, completion: x.text! })), { batchSize: c.scoreBatchSize });
+    store.logMetrics('ser/rm-normalisation', { ...normalisation });
+    store.completeStage('ser/rm-normalisation', normalisation);
+  }
+  if (store.isDone('ser/policy')) {
+    const ppo = store.stageResult<{ ppo: NonNullable<SerResult['ppo']> }>('ser/policy').ppo;
+    return { policy: loadModelDir(store.checkpointPath('policy')).model, ppo };
+  }
+  log(`PPO against the evolved RM (normalised on ${normalisation.samples} reference samples: mean ${fmt(normalisation.mean)}, std ${fmt(normalisation.std)}) on ${prompts.length} prompts`);
+  const policy = start.clone();
+  const sub = RunStore.open(join(store.dir, 'ppo'), { ser: 'ppo', config: c.ppo } as Record<string, unknown>, { resume: true });
+  try {
+    const res = await trainPpo({
+      policy, reference: start, tokenizer: tok, prompts, store: sub, config: c.ppo, quiet: o.quiet ?? true,
+      reward: async (ps, cs) => scoreTexts(rm, tok, ps, cs, { batchSize: c.scoreBatchSize }),
+    });
+    const pick = (l: { score: number; kl: number } | undefined) => (l ? { score: l.score, kl: l.kl } : null);
+    const ppo = { normalisation, steps: res.step, first: pick(res.logs[0]), last: pick(res.logs.at(-1)) };
+    store.saveCheckpoint('policy', (d) => saveModelDir(d, policy, { tokenizer: tok }));
+    store.completeStage('ser/policy', { ppo });
+    log(`PPO: ${res.step} steps` + (ppo.first && ppo.last ? `, RM score ${fmt(ppo.first.score)} → ${fmt(ppo.last.score)}, KL ${fmt(ppo.first.kl)} → ${fmt(ppo.last.kl)}` : ''));
+    return { policy, ppo };
+  } finally {
+    sub.close();
+  }
 }

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { defaultConfig, saveModelDir, Transformer } from '../model/index.js';
+import { defaultConfig, loadModelDir, saveModelDir, Transformer } from '../model/index.js';
 import { ByteTokenizer } from '../tokenizer/index.js';
 import { serCommand } from './ser-command.js';
 
@@ -43,6 +43,20 @@ test('alignkit ser: seed RM, loops with precision, DPO; --json; resume finds the
   assert.deepEqual(JSON.parse(stdout.at(-1)!), res);
   assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), before, 'a resume of a finished run logs nothing again');
   await assert.rejects(serCommand.run(args), /already holds a run/);
+});
+
+test('alignkit ser --policy-step ppo: PPO against the evolved RM writes a policy that differs from the base model', async () => {
+  const out = join(root, 'ser-ppo');
+  stdout = [];
+  assert.equal(await serCommand.run(['--model', lm, '--data', prefs, '--out', out, '--seed-fraction', '0.3', '--eval-fraction', '0.2', '--rm-steps', '10', '--lr', '1e-2',
+    '--max-loops', '1', '--min-pairs', '2', '--policy-step', 'ppo', '--ppo-steps', '2', '--prompts-per-step', '4', '--max-new-tokens', '4', '--ppo-lr', '1e-2', '--quiet', '--json']), 0);
+  const res = JSON.parse(stdout.at(-1)!) as { ppo: { steps: number; normalisation: { std: number } } | null };
+  assert.equal(res.ppo?.steps, 2);
+  assert.ok(res.ppo.normalisation.std > 0);
+  const base = loadModelDir(lm, { tokenizer: false }).model, policy = loadModelDir(join(out, 'checkpoints', 'policy'), { tokenizer: false }).model;
+  const w = 'transformer.wte.weight';
+  assert.notDeepEqual(policy.params.get(w)!.f32, base.params.get(w)!.f32);
+  await assert.rejects(serCommand.run(['--model', lm, '--data', prefs, '--out', join(root, 'bad-step'), '--policy-step', 'reinforce']), /--policy-step reinforce: expected dpo or ppo or none/);
 });
 
 test('alignkit ser: usage errors name the flag', async () => {

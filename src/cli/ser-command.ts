@@ -2,7 +2,7 @@
 // --seed-fraction of the training pairs keeps its labels and trains the seed reward model; the
 // rest become the unlabelled pool (their labels are hidden from training and used only to measure
 // pseudo-label precision). The RM self-labels the pool loop by loop, then DPO trains the policy on
-// the pairs the evolved RM labels. Reward models in <out>/checkpoints/rm-<loop> and rm-final, the
+// the pairs the evolved RM labels, or PPO trains it against the evolved RM. Reward models in <out>/checkpoints/rm-<loop> and rm-final, the
 // policy in <out>/checkpoints/policy.
 import { saveModelDir } from '../model/index.js';
 import { RunStore } from '../runs/run-store.js';
@@ -27,13 +27,18 @@ const specs: OptionSpecs = {
   'diff-threshold': { type: 'number', help: 'status 1 with sigmoid-diff: σ(|r₁ − r₂|) at least this', default: 0.7 },
   margin: { type: 'number', help: 'status 2: |Δ| at least this (σ space for sigmoid-each, calibrated scores for sigmoid-diff)', default: 0.3 },
   retrain: { type: 'string', help: 'each retrain starts from the base model (seed) or continues the previous RM (continue)', default: 'seed' },
-  'policy-step': { type: 'string', help: 'dpo (on the pairs the evolved RM labels) or none', default: 'dpo' },
+  'policy-step': { type: 'string', help: 'dpo (on the pairs the evolved RM labels), ppo (against the evolved RM, normalised on reference samples) or none', default: 'dpo' },
   'rm-steps': { type: 'number', help: 'reward-model steps per (re)training', default: 200 },
   'batch-size': { type: 'number', help: 'preference pairs per step (RM and DPO)', default: 8 },
   lr: { type: 'number', help: 'reward-model peak learning rate', default: 3e-4 },
   'dpo-steps': { type: 'number', help: 'DPO steps', default: 200 },
   'dpo-lr': { type: 'number', help: 'DPO peak learning rate', default: 1e-4 },
   beta: { type: 'number', help: 'DPO β', default: 0.1 },
+  'ppo-steps': { type: 'number', help: 'PPO rollout batches (--policy-step ppo)', default: 50 },
+  'ppo-lr': { type: 'number', help: 'PPO peak learning rate', default: 1e-5 },
+  'prompts-per-step': { type: 'number', help: 'PPO prompts per rollout batch', default: 16 },
+  'max-new-tokens': { type: 'number', help: 'PPO completion length in tokens', default: 32 },
+  'kl-coef': { type: 'number', help: 'PPO KL coefficient β', default: 0.1 },
   'max-len': { type: 'number', help: 'longest prompt + completion in tokens (0: the model\'s maximum)', default: 0 },
   seed: { type: 'number', help: 'seed of the splits, the data order and the hidden orientation of pool pairs', default: 0 },
   json: { type: 'boolean', help: 'print the per-loop results as one JSON object on stdout' },
@@ -60,7 +65,7 @@ export function formatSerTable(seedAcc: number, loops: readonly SerLoopRecord[])
 
 export const serCommand: Command = {
   name: 'ser',
-  summary: 'Self-Evolved Reward Learning: a seed RM on a labelled fraction self-labels the rest, then DPO',
+  summary: 'Self-Evolved Reward Learning: a seed RM on a labelled fraction self-labels the rest, then DPO or PPO',
   async run(argv) {
     const p = parseCommand(argv, specs);
     if (!p) {
@@ -74,7 +79,7 @@ export const serCommand: Command = {
     const data = required(p, 'data', 'a preference file of {prompt, chosen, rejected} records');
     const out = str(p, 'out')!, seed = num(p, 'seed'), seedFraction = num(p, 'seed-fraction');
     if (!(seedFraction > 0 && seedFraction < 1)) throw new UsageError(`--seed-fraction ${seedFraction}: expected a number in (0, 1)`);
-    const intFlags = ['max-loops', 'min-pairs', 'max-per-loop', 'rm-steps', 'dpo-steps', 'batch-size', 'max-len'];
+    const intFlags = ['max-loops', 'min-pairs', 'max-per-loop', 'rm-steps', 'dpo-steps', 'batch-size', 'max-len', 'ppo-steps', 'prompts-per-step', 'max-new-tokens'];
     for (const k of intFlags) if (!Number.isInteger(num(p, k)) || num(p, k) < 0) throw new UsageError(`--${k} ${num(p, k)}: expected a non-negative integer`);
     if (num(p, 'min-pairs') < 1) throw new UsageError(`--min-pairs ${num(p, 'min-pairs')}: expected at least 1`);
     const split = await readPreferenceSplit(data, str(p, 'eval-data'), num(p, 'eval-fraction'), seed);
@@ -85,9 +90,10 @@ export const serCommand: Command = {
       criterion: oneOf(p, 'criterion', ['sigmoid-each', 'sigmoid-diff'] as const),
       status1: { hi: num(p, 'hi'), lo: num(p, 'lo'), diffThreshold: num(p, 'diff-threshold') }, status2: { margin: num(p, 'margin') },
       minPairs: num(p, 'min-pairs'), maxPerLoop: num(p, 'max-per-loop'), maxLoops: num(p, 'max-loops'),
-      retrain: oneOf(p, 'retrain', ['seed', 'continue'] as const), policyStep: oneOf(p, 'policy-step', ['dpo', 'none'] as const),
+      retrain: oneOf(p, 'retrain', ['seed', 'continue'] as const), policyStep: oneOf(p, 'policy-step', ['dpo', 'ppo', 'none'] as const),
       rm: { steps: num(p, 'rm-steps'), batchSize: num(p, 'batch-size'), lr: num(p, 'lr'), maxLen: num(p, 'max-len'), seed },
       dpo: { steps: num(p, 'dpo-steps'), batchSize: num(p, 'batch-size'), lr: num(p, 'dpo-lr'), beta: num(p, 'beta'), maxLen: num(p, 'max-len'), seed },
+      ppo: { steps: num(p, 'ppo-steps'), lr: num(p, 'ppo-lr'), promptsPerStep: num(p, 'prompts-per-step'), maxNewTokens: num(p, 'max-new-tokens'), klCoef: num(p, 'kl-coef'), seed },
     };
     const runConfig = { command: 'ser', model: modelDir, data, evalData: str(p, 'eval-data') ?? null, evalFraction: num(p, 'eval-fraction'), seedFraction, seed, ...config };
     const store = RunStore.open(out, runConfig, { resume: flag(p, 'resume'), resumeMayChange: ['maxLoops'] });
@@ -103,10 +109,10 @@ export const serCommand: Command = {
         store.completeStage(finalStage, { loops: res.loops.length });
       }
       if (json) {
-        console.log(JSON.stringify({ seedTestAccuracy: res.seedTestAccuracy, loops: res.loops, stopReason: res.stopReason, dpoEval: res.dpoEval, out }));
+        console.log(JSON.stringify({ seedTestAccuracy: res.seedTestAccuracy, loops: res.loops, stopReason: res.stopReason, dpoEval: res.dpoEval, ppo: res.ppo, out }));
       } else {
         console.log(`\n${formatSerTable(res.seedTestAccuracy, res.loops)}\n\nstopped: ${res.stopReason}. Evolved RM in ${store.checkpointPath('rm-final')}` +
-          (res.policy ? `; policy (DPO on ${res.policyPairs} RM-labelled pairs) in ${store.checkpointPath('policy')}` : ''));
+          (res.policy ? `; policy (${res.ppo ? `PPO, ${res.ppo.steps} steps against the evolved RM` : `DPO on ${res.policyPairs} RM-labelled pairs`}) in ${store.checkpointPath('policy')}` : ''));
       }
     } finally {
       store.close();
