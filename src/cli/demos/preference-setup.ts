@@ -1,6 +1,6 @@
 // The preference data of the RLHF demonstration (and of the SER demonstration, which reuses it):
-//   1. pretrain a small character-level model on a built-in real corpus (Moby-Dick by default):
-//      this model is the SFT policy and the frozen reference of everything that follows;
+//   1. pretrain a small model (byte-level BPE by default) on a built-in real corpus (State of the
+//      Union addresses by default): it is the SFT policy and the frozen reference of everything after;
 //   2. prompts are short prefixes of held-out corpus lines (the model never trained on them);
 //   3. two completions are sampled per prompt, and a hidden annotator labels the pair: it scores
 //      each completion's sentiment with the AFINN-111 lexicon (real human word ratings) and prefers
@@ -12,7 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusSplit, loadCorpus } from '../../data/corpora.js';
 import { streamWindows } from '../../data/lm-examples.js';
-import { CharTokenizer } from '../../tokenizer/index.js';
+import { CharTokenizer, trainBpe, type Tokenizer } from '../../tokenizer/index.js';
 import { Transformer, defaultConfig, generate, loadModelDir, saveModelDir } from '../../model/index.js';
 import { Rng } from '../../tensor/index.js';
 import { trainSft } from '../../align/sft.js';
@@ -24,12 +24,18 @@ import { afinnAnnotator, afinnScore } from '../../rewards/sentiment.js';
 export interface PreferenceSetupConfig {
   seed: number;
   corpus: 'moby-dick' | 'sotu';
+  /**
+   * 'char': one id per character; 'bpe': byte-level BPE of `bpeVocab` ids trained on the
+   * pretraining text, so a sentiment word is usually one or two tokens the model can learn to write whole.
+   */
+  tokenizer: 'char' | 'bpe';
+  bpeVocab: number;
   /** Characters of the corpus used for pretraining (its start; 0: all of the training split). */
   pretrainChars: number;
   dModel: number;
   layers: number;
   heads: number;
-  /** Pretraining window (tokens = characters). */
+  /** Pretraining window in tokens. */
   seqLen: number;
   pretrainSteps: number;
   batchSize: number;
@@ -40,7 +46,7 @@ export interface PreferenceSetupConfig {
   testFraction: number;
   /** Longest prompt in characters (cut back to a word boundary). */
   promptChars: number;
-  /** Tokens (characters) per sampled completion. */
+  /** Tokens per sampled completion. */
   completionTokens: number;
   temperature: number;
   /** The annotator's rationality per AFINN point: 1 makes a one-point gap a 73/27 call. */
@@ -48,14 +54,16 @@ export interface PreferenceSetupConfig {
 }
 
 export const defaultPreferenceSetup: PreferenceSetupConfig = {
-  seed: 0, corpus: 'moby-dick', pretrainChars: 0, dModel: 96, layers: 3, heads: 4, seqLen: 64, pretrainSteps: 1200, batchSize: 16, lr: 3e-3,
-  prompts: 1100, testFraction: 0.25, promptChars: 24, completionTokens: 40, temperature: 1, annotatorBeta: 1,
+  // State of the Union addresses: political speech is dense in rated words ("great", "crisis",
+  // "peace", "war"), and 2 M characters leave thousands of held-out prompts.
+  seed: 0, corpus: 'sotu', tokenizer: 'bpe', bpeVocab: 1024, pretrainChars: 2_000_000, dModel: 96, layers: 3, heads: 4, seqLen: 64, pretrainSteps: 1500, batchSize: 16, lr: 3e-3,
+  prompts: 3000, testFraction: 0.25, promptChars: 24, completionTokens: 32, temperature: 1, annotatorBeta: 1,
 };
 
 export interface PreferenceSetup {
   /** The pretrained (SFT) model: the policy to start from and the frozen reference. Clone before training it. */
   policy: Transformer;
-  tokenizer: CharTokenizer;
+  tokenizer: Tokenizer;
   /** Train prompts (RL prompts) and test prompts (evaluation), as PromptItems. */
   prompts: PromptItem[];
   testPrompts: PromptItem[];
@@ -97,9 +105,14 @@ export async function buildPreferenceSetup(cfg: PreferenceSetupConfig, opts: Set
   const corpus = loadCorpus(cfg.corpus);
   const split = corpusSplit(corpus.text, 0.1);
   const trainText = cfg.pretrainChars > 0 ? split.train.slice(0, cfg.pretrainChars) : split.train;
-  // Every character of the corpus, so held-out prompts never hit unk.
-  const tok = CharTokenizer.fromCorpus(corpus.text);
-  const texts = corpusPrompts(split.eval, cfg.prompts, cfg.promptChars, cfg.seed);
+  let tok: Tokenizer;
+  const makeTokenizer = (): Tokenizer => (cfg.tokenizer === 'bpe'
+    ? trainBpe(trainText, { vocabSize: cfg.bpeVocab, specials: ['<|endoftext|>'], eos: '<|endoftext|>' })
+    // Every character of the corpus, so held-out prompts never hit unk.
+    : CharTokenizer.fromCorpus(corpus.text));
+  // A BPE prompt ends at the word, not the space: byte-level pre-tokens carry their leading space,
+  // so a trailing one would be a lone token the model rarely saw in training.
+  const texts = corpusPrompts(split.eval, cfg.prompts, cfg.promptChars, cfg.seed).map((t) => (cfg.tokenizer === 'bpe' ? t.trimEnd() : t));
   const nTest = Math.max(1, Math.round(cfg.prompts * cfg.testFraction));
   const items: PromptItem[] = texts.map((text, i) => ({ id: `p${i}`, text }));
   const testPrompts = items.slice(0, nTest), prompts = items.slice(nTest);
@@ -108,11 +121,14 @@ export async function buildPreferenceSetup(cfg: PreferenceSetupConfig, opts: Set
   let policy: Transformer, pairs: { train: PreferencePair[]; test: PreferencePair[] }, evalLoss: number | null = null;
   if (store?.isDone(STAGE)) {
     const dir = store.checkpointPath(CHECKPOINT);
-    policy = loadModelDir(dir, { tokenizer: false }).model;
+    const loaded = loadModelDir(dir, { tokenizer: cfg.tokenizer === 'bpe' });
+    policy = loaded.model;
+    tok = loaded.tokenizer ?? makeTokenizer();
     pairs = JSON.parse(readFileSync(join(dir, PAIRS_FILE), 'utf8')) as typeof pairs;
     evalLoss = (store.stageResult(STAGE) as { pretrainEvalLoss: number | null }).pretrainEvalLoss;
     log(`setup: reloaded the pretrained model and ${pairs.train.length} + ${pairs.test.length} labelled pairs`);
   } else {
+    tok = makeTokenizer();
     const mcfg = defaultConfig('gpt2', { vocabSize: tok.vocabSize, dModel: cfg.dModel, nLayer: cfg.layers, nHead: cfg.heads, maxSeqLen: Math.max(cfg.seqLen, cfg.promptChars + cfg.completionTokens + 8) });
     policy = new Transformer(mcfg, undefined, cfg.seed);
     // One document each (a spread of packDocuments would overflow the stack on 400 k ids).
@@ -142,6 +158,18 @@ export async function buildPreferenceSetup(cfg: PreferenceSetupConfig, opts: Set
     policy, tokenizer: tok, prompts, testPrompts, trainPairs: pairs.train, testPairs: pairs.test,
     annotatorScore: (t) => afinnScore(t), pretrainEvalLoss: evalLoss, config: cfg,
   };
+}
+
+/**
+ * The test pairs whose two completions the annotator scores differently, with `chosen` the
+ * higher-scoring one: the annotator's noiseless preference, what a reward model's ranking is
+ * measured against without the coin flips of its Bradley–Terry draws and of ties.
+ */
+export function decisivePairs(s: Pick<PreferenceSetup, 'testPairs' | 'annotatorScore'>): PreferencePair[] {
+  return s.testPairs.flatMap((p) => {
+    const a = s.annotatorScore(p.chosen), b = s.annotatorScore(p.rejected);
+    return a === b ? [] : [a > b ? p : { ...p, chosen: p.rejected, rejected: p.chosen }];
+  });
 }
 
 /** True when a saved setup exists in the store's checkpoint (for tests and tools). */

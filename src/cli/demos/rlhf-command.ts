@@ -13,7 +13,7 @@ const specs: OptionSpecs = {
   quiet: { type: 'boolean', help: 'no progress display' },
 };
 
-export const RLHF_SUMMARY = 'RLHF on Moby-Dick with a hidden AFINN annotator: reward models at 10/25/100% labels, PPO vs DPO, VADER as independent judge';
+export const RLHF_SUMMARY = 'RLHF on State of the Union text with a hidden AFINN annotator: reward models at 10/25/100% labels, PPO vs DPO, VADER as independent judge';
 
 export async function runRlhfCommand(argv: string[]): Promise<number> {
   const p = parseCommand(argv, specs);

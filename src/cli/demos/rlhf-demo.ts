@@ -1,5 +1,5 @@
 // `alignkit demo rlhf`: RLHF end to end on real text, with a hidden annotator.
-//   setup   a small char model pretrained on Moby-Dick; two completions per held-out prompt,
+//   setup   a small BPE model pretrained on State of the Union addresses; two completions per held-out prompt,
 //           labelled by the hidden AFINN-111 annotator with Bradley–Terry noise (preference-setup.ts);
 //   rm-*    reward models on 10%, 25% and 100% of the training labels, held-out pairwise accuracy
 //           against the annotator's choices on test prompts;
@@ -26,7 +26,7 @@ import type { PpoConfig } from '../../align/ppo-config.js';
 import { completionLogprobs, tokenLogprobs } from '../../align/logprobs.js';
 import type { RewardFn } from '../../align/reward-fn.js';
 import { vaderScore } from '../../rewards/sentiment.js';
-import { buildPreferenceSetup, defaultPreferenceSetup, type PreferenceSetup, type PreferenceSetupConfig } from './preference-setup.js';
+import { buildPreferenceSetup, decisivePairs, defaultPreferenceSetup, type PreferenceSetup, type PreferenceSetupConfig } from './preference-setup.js';
 
 export interface RlhfDemoConfig {
   setup: PreferenceSetupConfig;
@@ -46,8 +46,8 @@ export interface RlhfDemoConfig {
 export const defaultRlhfDemo: RlhfDemoConfig = {
   setup: defaultPreferenceSetup,
   rmFractions: [0.1, 0.25, 1],
-  rmEpochs: 2, rmMinSteps: 20, rmBatchSize: 16, rmLr: 3e-4,
-  ppo: { steps: 60, promptsPerStep: 16, epochs: 2, minibatchSize: 8, lr: 2e-4, adaptiveKl: true, klCoef: 0.2, klTarget: 4, klHorizon: 160, saveEvery: 10 },
+  rmEpochs: 4, rmMinSteps: 20, rmBatchSize: 16, rmLr: 1e-3,
+  ppo: { steps: 120, promptsPerStep: 32, epochs: 2, minibatchSize: 16, lr: 1e-4, adaptiveKl: true, klCoef: 0.1, klTarget: 6, klHorizon: 400, saveEvery: 20 },
   dpo: { beta: 0.1, steps: 250, batchSize: 16, lr: 3e-4, saveEvery: 40, evalPairs: 200 },
   evalSamplesPerPrompt: 2,
 };
@@ -159,8 +159,8 @@ export async function runRlhfDemo(cfg: RlhfDemoConfig, out: string, opts: RlhfRu
   const reference = s.policy;
   const testTokens = tokenizePairs(s.testPairs, tok, reference.config.maxSeqLen).pairs;
   // How often the annotator's noisy draw agrees with its own noiseless preference (the ceiling of any reward model).
-  const decisive = s.testPairs.filter((p) => s.annotatorScore(p.chosen) !== s.annotatorScore(p.rejected));
-  const agreement = decisive.length ? decisive.filter((p) => s.annotatorScore(p.chosen) > s.annotatorScore(p.rejected)).length / s.testPairs.length : 0;
+  const decisive = decisivePairs(s);
+  const agreement = s.testPairs.filter((p) => s.annotatorScore(p.chosen) > s.annotatorScore(p.rejected)).length / s.testPairs.length;
   opts.log(`${s.trainPairs.length} training pairs, ${s.testPairs.length} test pairs; ${decisive.length} test pairs have different AFINN scores, the rest are coin flips`);
 
   // ---- reward models at 10%, 25%, 100% of the labels ----
@@ -180,8 +180,8 @@ export async function runRlhfDemo(cfg: RlhfDemoConfig, out: string, opts: RlhfRu
       rstore.close();
       if (!store.isDone(name)) {
         const acc = evaluateRewardModel(model, testTokens, 32, padId).accuracy;
-        const better = scoreTexts(model, tok, decisive.map((p) => p.prompt), decisive.map((p) => (s.annotatorScore(p.chosen) > s.annotatorScore(p.rejected) ? p.chosen : p.rejected)), { batchSize: 32 });
-        const worse = scoreTexts(model, tok, decisive.map((p) => p.prompt), decisive.map((p) => (s.annotatorScore(p.chosen) > s.annotatorScore(p.rejected) ? p.rejected : p.chosen)), { batchSize: 32 });
+        const better = scoreTexts(model, tok, decisive.map((p) => p.prompt), decisive.map((p) => p.chosen), { batchSize: 32 });
+        const worse = scoreTexts(model, tok, decisive.map((p) => p.prompt), decisive.map((p) => p.rejected), { batchSize: 32 });
         const dAcc = decisive.length ? better.filter((b, i) => b > worse[i]!).length / decisive.length : null;
         store.logMetrics(name, { fraction: f, pairs: pairs.length, heldout_accuracy: acc, decisive_accuracy: dAcc });
         store.completeStage(name, { fraction: f, pairs: pairs.length, steps, heldout_accuracy: acc, test_pairs: testTokens.length, decisive_accuracy: dAcc, decisive_pairs: decisive.length } satisfies RmRow);

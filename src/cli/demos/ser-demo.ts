@@ -17,14 +17,14 @@ import { flag, helpText, num, parseCommand, str, UsageError, type OptionSpecs } 
 import { trainDpo } from '../../align/dpo.js';
 import type { DpoConfig } from '../../align/dpo-config.js';
 import { trainRewardModel } from '../../align/reward-model.js';
-import { labelWithRm, rmAccuracy, runSer, serSplit, type SerConfig, type SerLoopRecord } from '../../align/ser.js';
-import { buildPreferenceSetup, defaultPreferenceSetup, type PreferenceSetup, type PreferenceSetupConfig } from './preference-setup.js';
+import { labelWithRm, rmAccuracy, rmSteps, runSer, serSplit, type SerConfig, type SerLoopRecord } from '../../align/ser.js';
+import { buildPreferenceSetup, decisivePairs, defaultPreferenceSetup, type PreferenceSetup, type PreferenceSetupConfig } from './preference-setup.js';
 import { evaluatePolicy, type PolicyRow } from './rlhf-demo.js';
 
 export interface SerDemoConfig {
   setup: PreferenceSetupConfig;
   seedFraction: number;
-  /** SER settings; rm.steps is the same for every reward model of the demo (seed, loops, 100%). */
+  /** SER settings; the 100% RM trains with the same rm settings and rmEpochs rule as the seed RM and the loops. */
   ser: Partial<SerConfig>;
   dpo: Partial<DpoConfig>;
   /** false: reward models only (no DPO, no policy evaluation). */
@@ -33,10 +33,10 @@ export interface SerDemoConfig {
 }
 
 export const defaultSerDemo: SerDemoConfig = {
-  // 800 prompts: 600 training pairs (90 labelled at 15%), 200 test pairs, within the held-out lines of Moby-Dick.
-  setup: { ...defaultPreferenceSetup, prompts: 800 },
+  // The RLHF demo's setup: 2250 training pairs (338 labelled at 15%), 750 test pairs.
+  setup: defaultPreferenceSetup,
   seedFraction: 0.15,
-  ser: { maxLoops: 3, minPairs: 16, retrain: 'seed', policyStep: 'none', rm: { steps: 120, batchSize: 16, lr: 3e-4, warmupSteps: 5, evalEvery: 0 } },
+  ser: { maxLoops: 3, minPairs: 16, retrain: 'seed', policyStep: 'none', rmEpochs: 4, rm: { batchSize: 16, lr: 1e-3, warmupSteps: 10, evalEvery: 0 } },
   dpo: { beta: 0.1, steps: 80, batchSize: 16, lr: 3e-4, evalPairs: 200 },
   policies: true,
   evalSamplesPerPrompt: 2,
@@ -46,7 +46,7 @@ export function tinySerDemo(seed: number): SerDemoConfig {
   return {
     ...defaultSerDemo,
     setup: { ...defaultPreferenceSetup, seed, pretrainChars: 20_000, dModel: 16, layers: 1, heads: 2, seqLen: 32, pretrainSteps: 10, batchSize: 8, prompts: 60, completionTokens: 12 },
-    ser: { ...defaultSerDemo.ser, maxLoops: 2, minPairs: 2, rm: { steps: 6, batchSize: 8, lr: 3e-3, warmupSteps: 0, evalEvery: 0 } },
+    ser: { ...defaultSerDemo.ser, maxLoops: 2, minPairs: 2, rmEpochs: 0, rm: { steps: 6, batchSize: 8, lr: 3e-3, warmupSteps: 0, evalEvery: 0 } },
     dpo: { ...defaultSerDemo.dpo, steps: 3, batchSize: 4, evalPairs: 8 },
     evalSamplesPerPrompt: 1,
   };
@@ -55,7 +55,8 @@ export function tinySerDemo(seed: number): SerDemoConfig {
 export interface SerDemoPolicyRow extends Omit<PolicyRow, 'method'> { method: 'reference' | 'dpo-seed-rm' | 'dpo-ser-rm' | 'dpo-full-rm' }
 
 export interface SerDemoResult {
-  setup: { train_pairs: number; test_pairs: number; labelled: number; unlabelled: number };
+  /** decisive_test_pairs: the test pairs RM accuracy is measured on (different AFINN scores, noiseless preference). */
+  setup: { train_pairs: number; test_pairs: number; decisive_test_pairs: number; labelled: number; unlabelled: number };
   seed_rm_accuracy: number;
   full_rm_accuracy: number;
   loops: SerLoopRecord[];
@@ -80,14 +81,16 @@ export async function runSerDemo(cfg: SerDemoConfig, out: string, opts: SerDemoO
     const s: PreferenceSetup = await buildPreferenceSetup(cfg.setup, { store, log: opts.log, quiet: opts.quiet });
     const tok = s.tokenizer, seed = cfg.setup.seed, reference = s.policy;
     const { labelled, unlabelled } = serSplit(s.trainPairs, cfg.seedFraction, seed);
-    opts.log(`SER: ${labelled.length} labelled (${(100 * cfg.seedFraction).toFixed(0)}%) + ${unlabelled.length} unlabelled training pairs; ${s.testPairs.length} test pairs`);
+    // RM accuracy is measured on the test pairs the annotator scores differently, against its noiseless preference.
+    const test = decisivePairs(s);
+    opts.log(`SER: ${labelled.length} labelled (${(100 * cfg.seedFraction).toFixed(0)}%) + ${unlabelled.length} unlabelled training pairs; ${test.length} of ${s.testPairs.length} test pairs have different AFINN scores`);
 
     // ---- SER (seed RM and loops) in its own run directory
     const serCfg: Partial<SerConfig> = { ...cfg.ser, policyStep: 'none', rm: { seed, ...cfg.ser.rm } };
     const serStore = RunStore.open(join(out, 'ser'), { demo: 'ser', run: 'ser', config: serCfg } as Record<string, unknown>, { resume: true });
     let ser;
     try {
-      ser = await runSer({ model: reference, tokenizer: tok, labelled, unlabelled, test: s.testPairs, config: serCfg, store: serStore, log: (l) => opts.log(`SER ${l}`), quiet: opts.quiet });
+      ser = await runSer({ model: reference, tokenizer: tok, labelled, unlabelled, test, config: serCfg, store: serStore, log: (l) => opts.log(`SER ${l}`), quiet: opts.quiet });
     } finally {
       serStore.close();
     }
@@ -101,8 +104,8 @@ export async function runSerDemo(cfg: SerDemoConfig, out: string, opts: SerDemoO
     } else {
       opts.log(`reward model on all ${s.trainPairs.length} labels`);
       fullRm = reference.clone();
-      await trainRewardModel({ model: fullRm, tokenizer: tok, train: s.trainPairs, config: { seed, ...cfg.ser.rm, saveEvery: 0 }, quiet: opts.quiet });
-      fullAcc = rmAccuracy(fullRm, tok, s.testPairs);
+      await trainRewardModel({ model: fullRm, tokenizer: tok, train: s.trainPairs, config: { seed, ...cfg.ser.rm, ...rmSteps({ rm: cfg.ser.rm ?? {}, rmEpochs: cfg.ser.rmEpochs ?? 0 }, s.trainPairs.length), saveEvery: 0 }, quiet: opts.quiet });
+      fullAcc = rmAccuracy(fullRm, tok, test);
       const m = fullRm;
       store.saveCheckpoint('rm-full', (d) => saveModelDir(d, m, { tokenizer: tok }));
       store.logMetrics('full-rm', { pairs: s.trainPairs.length, accuracy: fullAcc });
@@ -137,7 +140,7 @@ export async function runSerDemo(cfg: SerDemoConfig, out: string, opts: SerDemoO
     const gap = fullAcc - ser.seedTestAccuracy;
     const withBoth = ser.loops.filter((l) => l.precision !== null && l.poolAccuracy !== null && l.status !== null);
     return {
-      setup: { train_pairs: s.trainPairs.length, test_pairs: s.testPairs.length, labelled: labelled.length, unlabelled: unlabelled.length },
+      setup: { train_pairs: s.trainPairs.length, test_pairs: s.testPairs.length, decisive_test_pairs: test.length, labelled: labelled.length, unlabelled: unlabelled.length },
       seed_rm_accuracy: ser.seedTestAccuracy, full_rm_accuracy: fullAcc, loops: ser.loops, stop_reason: ser.stopReason,
       gap_closed: gap > 0 ? (lastAcc - ser.seedTestAccuracy) / gap : null,
       precision_above_pool: { loops: withBoth.filter((l) => l.precision! > l.poolAccuracy!).length, of: withBoth.length },
@@ -159,7 +162,8 @@ export function formatSerReport(r: SerDemoResult): string {
     const w = t[0]!.map((_, j) => Math.max(...t.map((x) => x[j]!.length)));
     return t.map((x) => x.map((c, j) => (j === 0 ? c.padEnd(w[j]!) : c.padStart(w[j]!))).join('  ')).join('\n');
   };
-  const lines = [table(rows), '', `stopped: ${r.stop_reason}`,
+  const lines = [`test acc: agreement with the annotator's noiseless preference on the ${r.setup.decisive_test_pairs} of ${r.setup.test_pairs} test pairs it scores differently; precision and pool acc: against the hidden (noisy) labels of the pool`,
+    table(rows), '', `stopped: ${r.stop_reason}`,
     `gap closed by SER: ${r.gap_closed === null ? '— (the 100% RM is not above the seed RM)' : `${(100 * r.gap_closed).toFixed(0)}% (target ≥ 50%)`}`,
     `loops whose pseudo-labels beat the RM over the whole pool: ${r.precision_above_pool.loops} of ${r.precision_above_pool.of}`];
   if (r.policies.length) {
@@ -184,7 +188,7 @@ const specs: OptionSpecs = {
   quiet: { type: 'boolean', help: 'no progress display' },
 };
 
-export const SER_SUMMARY = 'SER on Moby-Dick with a hidden AFINN annotator: seed RM on 15% of labels, self-labelling loops, 100% RM; DPO with each';
+export const SER_SUMMARY = 'SER on State of the Union text with a hidden AFINN annotator: seed RM on 15% of labels, self-labelling loops, 100% RM; DPO with each';
 
 export async function runSerDemoCommand(argv: string[]): Promise<number> {
   const p = parseCommand(argv, specs);
