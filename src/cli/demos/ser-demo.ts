@@ -36,7 +36,7 @@ export const defaultSerDemo: SerDemoConfig = {
   // The RLHF demo's setup: 2250 training pairs (338 labelled at 15%), 750 test pairs.
   setup: defaultPreferenceSetup,
   seedFraction: 0.15,
-  ser: { maxLoops: 3, minPairs: 16, retrain: 'seed', policyStep: 'none', rmEpochs: 4, rm: { batchSize: 16, lr: 1e-3, warmupSteps: 10, evalEvery: 0 } },
+  ser: { maxLoops: 3, minPairs: 16, retrain: 'seed', policyStep: 'none', rmEpochs: 8, rm: { batchSize: 16, lr: 1e-3, warmupSteps: 10, evalEvery: 0 } },
   dpo: { beta: 0.1, steps: 80, batchSize: 16, lr: 3e-4, evalPairs: 200 },
   policies: true,
   evalSamplesPerPrompt: 2,
