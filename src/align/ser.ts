@@ -26,7 +26,7 @@ import { trainDpo, type DpoEval } from './dpo.js';
 import { defaultRewardModelConfig, type RewardModelConfig } from './reward-model-config.js';
 import type { PreferencePair } from './reward-model-data.js';
 import { applyRewardNormalization, normalizeRewards, scoreTexts, trainRewardModel, type RewardNormalization } from './reward-model.js';
-import type { PpoConfig } from './ppo-config.js';
+import { resolvePpoConfig, type PpoConfig } from './ppo-config.js';
 import { trainPpo } from './ppo.js';
 import type { PromptItem } from './rollout.js';
 import {
@@ -360,9 +360,10 @@ async function ppoStep(o: SerOptions, c: SerConfig, evolved: Transformer, store:
     applyRewardNormalization(rm, normalisation);
   } else {
     const n = Math.min(c.normalisationSamples, prompts.length);
-    const maxNewTokens = c.ppo.maxNewTokens ?? 32;
+    // Sampled as PPO will sample (its resolved length and temperature).
+    const pc = resolvePpoConfig(c.ppo);
     const samples = generate(start, prompts.slice(0, n).map((p) => tok.encode(p.text, { parseSpecial: false })), {
-      maxNewTokens, temperature: c.ppo.temperature ?? 1, seed: (c.ppo.seed ?? 0) + 7, tokenizer: tok, stopTokens: tok.eos === null ? [] : [tok.eos], batchSize: 64,
+      maxNewTokens: pc.maxNewTokens, temperature: pc.temperature, seed: pc.seed + 7, tokenizer: tok, stopTokens: tok.eos === null ? [] : [tok.eos], batchSize: 64,
     });
     normalisation = normalizeRewards(rm, tok, samples.map((x) => ({ prompt: prompts[x.promptIndex]!.text, completion: x.text! })), { batchSize: c.scoreBatchSize });
     store.logMetrics('ser/rm-normalisation', { ...normalisation });
