@@ -14,8 +14,8 @@ import type { RunStore } from '../runs/run-store.js';
 import { grpoAdvantages, grpoLoss } from './losses/index.js';
 import { tokenLogprobs } from './logprobs.js';
 import type { RewardFn } from './reward-fn.js';
-import { rolloutPairs, sampleRollouts, samplingFor, scoreRollouts, type PromptItem } from './rollout.js';
-import { itemsForStep, maskedEntropy, maxLogRatio, minibatches, placeRows, stepSeed } from './rollout-layout.js';
+import { rolloutPairs, samplingFor, stepRollout, type PromptItem } from './rollout.js';
+import { maskedEntropy, maxLogRatio, meanOf, minibatches, placeRows, stepSeed } from './rollout-layout.js';
 import { frozenReference, rolloutRecords, stepName } from './rollout-store.js';
 import { runBlocks, type StepOutput } from './rollout-blocks.js';
 import { resolveGrpoConfig, type GrpoConfig } from './grpo-config.js';
@@ -67,11 +67,8 @@ export async function trainGrpo(o: GrpoOptions): Promise<GrpoResult> {
 
   const runStep = async (n: number): Promise<StepOutput<GrpoLog>> => {
     const t0 = performance.now();
-    const seed = stepSeed(c.seed, n);
     // 1. Rollout: G samples of each prompt, consecutive.
-    const prompts = itemsForStep(o.prompts, n, c.promptsPerStep, c.seed);
-    const r = sampleRollouts({ policy, reference, tokenizer: tok, prompts, n: G, sampling, seed });
-    const scored = await scoreRollouts(r, o.reward, c.missingEosPenalty);
+    const { seed, prompts, r, scored } = await stepRollout({ policy, reference, tokenizer: tok, prompts: o.prompts, reward: o.reward, sampling }, c, n, G);
     // 2. Group-normalised advantages, one per completion.
     const adv = grpoAdvantages(scored.scores, G, { scaleByStd: c.scaleByStd });
     // 3. μ epochs of clipped updates, k3 KL to the reference in the loss.
@@ -95,11 +92,10 @@ export async function trainGrpo(o: GrpoOptions): Promise<GrpoResult> {
     }
 
     const lengths = r.completions.map((x) => x.length);
-    const mean = (x: readonly number[]) => x.reduce((s, v) => s + v, 0) / x.length;
     const log: GrpoLog = {
-      step: n, score: mean(scored.scores), groupStd: mean(adv.groupStds), zeroVarianceGroups: adv.zeroVarianceGroups,
+      step: n, score: meanOf(scored.scores), groupStd: meanOf(adv.groupStds), zeroVarianceGroups: adv.zeroVarianceGroups,
       zeroVarianceFraction: adv.zeroVarianceGroups / prompts.length, kl: m.kl / m.updates, loss: m.loss / m.updates,
-      clipFrac: m.clipFrac / m.updates, entropy: m.entropy / m.updates, responseLength: mean(lengths), noEos: scored.noEos / B,
+      clipFrac: m.clipFrac / m.updates, entropy: m.entropy / m.updates, responseLength: meanOf(lengths), noEos: scored.noEos / B,
       ratioDeviation, seconds: (performance.now() - t0) / 1000,
     };
     return {

@@ -22,9 +22,9 @@ import {
 } from './losses/index.js';
 import { tokenLogprobs } from './logprobs.js';
 import type { RewardFn } from './reward-fn.js';
-import { rolloutPairs, sampleRollouts, samplingFor, scoreRollouts, type PromptItem, type ValueSource } from './rollout.js';
+import { rolloutPairs, samplingFor, stepRollout, type PromptItem, type ValueSource } from './rollout.js';
 import {
-  completionValues, maskRows, maskedEntropy, maxLogRatio, minibatches, itemsForStep, padRows, placeRows, stepSeed, unpadRows,
+  completionValues, maskRows, maskedEntropy, maxLogRatio, meanOf, minibatches, padRows, placeRows, stepSeed, unpadRows,
 } from './rollout-layout.js';
 import { frozenReference, rolloutRecords, stepName, type TrainerParts } from './rollout-store.js';
 import { runBlocks, type StepOutput } from './rollout-blocks.js';
@@ -94,11 +94,8 @@ export async function trainPpo(o: PpoOptions): Promise<PpoResult> {
 
   const runStep = async (n: number): Promise<StepOutput<PpoLog>> => {
     const t0 = performance.now();
-    const seed = stepSeed(c.seed, n);
     // 1. Rollout.
-    const prompts = itemsForStep(o.prompts, n, c.promptsPerStep, c.seed);
-    const r = sampleRollouts({ policy, reference, tokenizer: tok, prompts, n: c.samplesPerPrompt, sampling, seed, value });
-    const scored = await scoreRollouts(r, o.reward, c.missingEosPenalty);
+    const { seed, r, scored } = await stepRollout({ policy, reference, tokenizer: tok, prompts: o.prompts, reward: o.reward, sampling, value }, c, n, c.samplesPerPrompt);
     // 2. Per-token rewards, advantages, value targets (bookkeeping layout).
     const lengths = r.completions.map((t) => t.length), mask = maskRows(lengths);
     const beta = kl.value;
@@ -136,12 +133,11 @@ export async function trainPpo(o: PpoOptions): Promise<PpoResult> {
     kl.update(shaped.meanKl, lengths.length);
 
     const seqKl = shaped.kl.map((row) => row.reduce((s, x) => s + x, 0));
-    const mean = (x: readonly number[]) => x.reduce((s, v) => s + v, 0) / x.length;
     const log: PpoLog = {
-      step: n, score: mean(scored.scores), reward: mean(scored.scores.map((s, i) => s - beta * seqKl[i]!)), kl: shaped.meanKl, beta,
+      step: n, score: meanOf(scored.scores), reward: meanOf(scored.scores.map((s, i) => s - beta * seqKl[i]!)), kl: shaped.meanKl, beta,
       entropy: m.entropy / m.updates, clipFrac: m.clipFrac / m.updates, approxKl: m.approxKl / m.updates,
       policyLoss: m.policyLoss / m.updates, valueLoss: m.valueLoss / m.updates, valueClipFrac: m.valueClipFrac / m.updates,
-      explainedVariance: explainedVariance(oldValues, g.returns, mask), responseLength: mean(lengths), noEos: scored.noEos / lengths.length,
+      explainedVariance: explainedVariance(oldValues, g.returns, mask), responseLength: meanOf(lengths), noEos: scored.noEos / lengths.length,
       ratioDeviation, seconds: (performance.now() - t0) / 1000,
     };
     return {

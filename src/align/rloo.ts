@@ -15,8 +15,8 @@ import type { RunStore } from '../runs/run-store.js';
 import { klEstimate, rlooAdvantages, rlooLoss } from './losses/index.js';
 import { tokenLogprobs } from './logprobs.js';
 import type { RewardFn } from './reward-fn.js';
-import { rolloutPairs, sampleRollouts, samplingFor, scoreRollouts, type PromptItem } from './rollout.js';
-import { itemsForStep, maskedEntropy, maxLogRatio, minibatches, placeRows, stepSeed } from './rollout-layout.js';
+import { rolloutPairs, samplingFor, stepRollout, type PromptItem } from './rollout.js';
+import { maskedEntropy, maxLogRatio, meanOf, minibatches, placeRows, stepSeed } from './rollout-layout.js';
 import { frozenReference, rolloutRecords, stepName } from './rollout-store.js';
 import { runBlocks, type StepOutput } from './rollout-blocks.js';
 import { resolveRlooConfig, type RlooConfig } from './rloo-config.js';
@@ -68,11 +68,8 @@ export async function trainRloo(o: RlooOptions): Promise<RlooResult> {
 
   const runStep = async (n: number): Promise<StepOutput<RlooLog>> => {
     const t0 = performance.now();
-    const seed = stepSeed(c.seed, n);
     // 1. Rollout: k samples of each prompt, consecutive.
-    const prompts = itemsForStep(o.prompts, n, c.promptsPerStep, c.seed);
-    const r = sampleRollouts({ policy, reference, tokenizer: tok, prompts, n: k, sampling, seed });
-    const scored = await scoreRollouts(r, o.reward, c.missingEosPenalty);
+    const { seed, prompts, r, scored } = await stepRollout({ policy, reference, tokenizer: tok, prompts: o.prompts, reward: o.reward, sampling }, c, n, k);
     // 2. KL-regularised sequence rewards.
     const seqKl = r.logprobs.map((lp, i) => lp.reduce((s, x, t) => s + klEstimate(x, r.refLogprobs[i]![t]!, 'k1'), 0));
     const rewards = scored.scores.map((s, i) => s - c.beta * seqKl[i]!);
@@ -95,10 +92,9 @@ export async function trainRloo(o: RlooOptions): Promise<RlooResult> {
     opt.zeroGrad();
 
     const lengths = r.completions.map((x) => x.length);
-    const mean = (x: readonly number[]) => x.reduce((s, v) => s + v, 0) / x.length;
     const log: RlooLog = {
-      step: n, score: mean(scored.scores), kl: mean(seqKl), reward: mean(rewards), beta: c.beta, advantageAbs: mean(adv.map(Math.abs)),
-      loss, gradNorm, entropy: entropy / parts, responseLength: mean(lengths), noEos: scored.noEos / B, ratioDeviation,
+      step: n, score: meanOf(scored.scores), kl: meanOf(seqKl), reward: meanOf(rewards), beta: c.beta, advantageAbs: meanOf(adv.map(Math.abs)),
+      loss, gradNorm, entropy: entropy / parts, responseLength: meanOf(lengths), noEos: scored.noEos / B, ratioDeviation,
       seconds: (performance.now() - t0) / 1000,
     };
     return {

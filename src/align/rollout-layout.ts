@@ -131,3 +131,8 @@ export function itemsForStep<T>(items: readonly T[], step: number, size: number,
   }
   return out;
 }
+
+/** The mean of a non-empty list of numbers (NaN for an empty one). */
+export function meanOf(x: readonly number[]): number {
+  return x.reduce((s, v) => s + v, 0) / x.length;
+}

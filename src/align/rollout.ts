@@ -11,7 +11,7 @@ import type { Tokenizer } from '../tokenizer/index.js';
 import { completionLogprobs, tokenLogprobs, type PromptCompletion } from './logprobs.js';
 import { checkRewards, type RewardFn } from './reward-fn.js';
 import type { OnlineConfig } from './rollout-config.js';
-import { rolloutValues } from './rollout-layout.js';
+import { itemsForStep, rolloutValues, stepSeed } from './rollout-layout.js';
 
 /** One prompt of an RL prompt set: a stable id (a task problem's) and the text the policy continues. */
 export interface PromptItem { id: string; text: string }
@@ -137,4 +137,31 @@ export async function scoreRollouts(r: Rollout, reward: RewardFn, missingEosPena
     return x - missingEosPenalty;
   });
   return { scores, rewards, notes: Array.from(notes, (x) => x ?? null), noEos };
+}
+
+/** What an online trainer's step samples from: the run's prompts, policy, reference, reward and sampling. */
+export interface StepRolloutSource {
+  policy: Transformer;
+  reference: Transformer;
+  tokenizer: Tokenizer;
+  prompts: readonly PromptItem[];
+  reward: RewardFn;
+  sampling: SamplingConfig;
+  value?: ValueSource;
+}
+
+/**
+ * Step `step` of an online trainer: its `promptsPerStep` prompts (itemsForStep), `perPrompt`
+ * samples of each drawn with the step's seed, and their scores. A pure function of the run's
+ * seed and the step, so a resumed run redraws the same rollout.
+ */
+export async function stepRollout(src: StepRolloutSource, c: Pick<OnlineConfig, 'seed' | 'promptsPerStep' | 'missingEosPenalty'>, step: number, perPrompt: number):
+  Promise<{ seed: number; prompts: PromptItem[]; r: Rollout; scored: RolloutScores }> {
+  const seed = stepSeed(c.seed, step);
+  const prompts = itemsForStep(src.prompts, step, c.promptsPerStep, c.seed);
+  const r = sampleRollouts({
+    policy: src.policy, reference: src.reference, tokenizer: src.tokenizer, prompts, n: perPrompt, sampling: src.sampling, seed,
+    ...(src.value ? { value: src.value } : {}),
+  });
+  return { seed, prompts, r, scored: await scoreRollouts(r, src.reward, c.missingEosPenalty) };
 }
