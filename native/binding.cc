@@ -5,6 +5,9 @@
 
 #include <utility>
 #include <vector>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "binding-args.h"
 #include "kernels/cpu.h"
@@ -191,7 +194,23 @@ static Napi::Value setThreads(const Napi::CallbackInfo& info) {
 }
 static const Register register_setThreads("setThreads", setThreads);
 
+// A training step allocates hundreds of tensors of a few MB, and Node backs each typed array with
+// calloc. glibc serves blocks above its mmap threshold (128 KiB at first, raised dynamically)
+// with fresh mmap'd pages, one page fault per 4 KiB on first touch, and returns freed heap tops
+// to the kernel past its trim threshold; either way the next step faults the same memory in
+// again. Keeping blocks up to 32 MiB (glibc's ceiling for this setting) in the heap and not
+// trimming it lets freed tensors' memory be reused: on config B of `alignkit bench` the faults
+// fell from about 13,000 to 600 per step. Set once, when the addon loads; the JS backend does
+// not need it to work, only to go faster.
+static void keep_freed_memory() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
+  keep_freed_memory();
   for (auto& [name, fn] : table()) exports.Set(name, Napi::Function::New(env, fn, name));
   return exports;
 }

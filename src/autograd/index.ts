@@ -1,1 +1,2 @@
 export * from './tape.js';
+export { gradPoolStats, releaseGradBuffers } from './grad-pool.js';

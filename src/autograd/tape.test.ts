@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { add, matmul, mul, sum, tanh } from '../ops/index.js';
 import { tensor } from '../tensor/index.js';
-import { backward, gradNorm, noGrad, retainGrad } from './index.js';
+import { backward, gradNorm, gradPoolStats, noGrad, releaseGradBuffers, retainGrad } from './index.js';
 
 test('gradients accumulate into parameters across backward calls', () => {
   const w = tensor([1, 2, 3], undefined, { requiresGrad: true });
@@ -67,4 +67,37 @@ test('gradNorm is the global L2 norm over parameters', () => {
   const b = tensor([1, 1], undefined, { requiresGrad: true });
   sum(add(mul(a, a), sum(mul(b, 2)))).backward(); // grads: a → 6, b → [2, 2]
   assert.ok(Math.abs(gradNorm([a, b]) - Math.sqrt(36 + 8)) < 1e-6);
+});
+
+test('recycled gradient buffers come back zeroed: a second backward gives the same gradients', () => {
+  releaseGradBuffers();
+  // Intermediates of 64×64 = 4096 floats, large enough for the pool.
+  const w = tensor(Array.from({ length: 64 }, (_, i) => Array.from({ length: 64 }, (_, j) => Math.sin(i * 64 + j))), undefined, { requiresGrad: true });
+  const loss = () => sum(tanh(matmul(tanh(matmul(w, w)), w)));
+  loss().backward();
+  const first = w.grad!.toArray();
+  // The intermediates' buffers are now spare, holding the first backward's values.
+  const spare = gradPoolStats();
+  assert.ok(spare.buffers >= 2, `expected spare buffers after backward, got ${spare.buffers}`);
+  w.grad = null;
+  loss().backward();
+  assert.ok(gradPoolStats().buffers >= spare.buffers, 'the second backward returns what it took');
+  w.grad!.toArray().forEach((g, i) => assert.ok(Math.abs(g - first[i]!) <= 1e-6 * Math.max(1, Math.abs(first[i]!)), `grad ${i}: ${g} vs ${first[i]}`));
+});
+
+test('the gradient pool reuses an intermediate buffer and never hands out a retained one', () => {
+  releaseGradBuffers();
+  const w = tensor(Array.from({ length: 4096 }, (_, i) => i / 4096), undefined, { requiresGrad: true });
+  const h = mul(w, 2);
+  const k = retainGrad(mul(w, 3));
+  sum(add(h, k)).backward();
+  const kept = k.grad!.f32;
+  // h's gradient buffer went back to the pool, k's did not.
+  assert.equal(gradPoolStats().buffers, 1);
+  const h2 = mul(w, 5);
+  sum(h2).backward();
+  assert.notEqual(w.grad!.f32, kept);
+  assert.ok(k.grad!.toArray().every((v) => v === 1), "k's retained gradient is untouched");
+  releaseGradBuffers();
+  assert.deepEqual(gradPoolStats(), { buffers: 0, bytes: 0 });
 });

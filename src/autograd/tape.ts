@@ -2,9 +2,11 @@
 // hangs a GradNode on its output; `backward` orders the graph from the loss by depth-first
 // search and runs the nodes in reverse, each accumulating into its inputs' `.grad`.
 // Gradients of intermediate tensors are dropped as soon as they have been propagated, unless
-// `retainGrad` asked to keep them; parameters (leaves) keep and accumulate theirs.
+// `retainGrad` asked to keep them, and their buffers recycled (grad-pool.ts); parameters
+// (leaves) keep and accumulate theirs.
 import { backend } from '../backend/index.js';
 import { Tensor, registerBackward, shapeStr, type GradNode } from '../tensor/index.js';
+import { recycleGradBuffer, takeGradBuffer } from './grad-pool.js';
 
 let gradEnabled = true;
 
@@ -44,7 +46,7 @@ export function needsGrad(...inputs: readonly (Tensor | null | undefined)[]): bo
 /** The gradient buffer of `t`, allocated (zeroed) on first use; null when t needs none. */
 export function gradOf(t: Tensor | null | undefined): Float32Array | null {
   if (!t || !t.requiresGrad) return null;
-  if (!t.grad) t.grad = new Tensor(new Float32Array(t.size), t.shape);
+  if (!t.grad) t.grad = new Tensor(takeGradBuffer(t.size), t.shape);
   return t.grad.f32;
 }
 
@@ -108,7 +110,10 @@ export function backward(root: Tensor, grad?: Float32Array): void {
     const t = order[i]!;
     if (!t.node || !t.grad) continue;
     t.node.backward(t.grad.f32);
-    if (!retained.has(t)) t.grad = null;
+    if (retained.has(t)) continue;
+    // Nothing else holds an intermediate's gradient: its buffer can serve a later one.
+    recycleGradBuffer(t.grad.f32);
+    t.grad = null;
   }
 }
 
