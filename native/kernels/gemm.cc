@@ -63,6 +63,36 @@ void block(const Config& cf, View a, int64_t ic, int64_t m, int64_t pc, int64_t 
   }
 }
 
+// A small output over a long K (the weight gradients Xᵀ·dY of a training step: K is the batch's
+// tokens, M×N a weight matrix) leaves too few M×N blocks to share between threads without each
+// packing the same A block. Splitting K instead gives every thread its own slice of both operands,
+// packed once; the partial products are summed at the end, a pass over M×N that is small next to
+// the M×N×K of the product.
+constexpr int64_t kSplitKMaxOutput = 1 << 17;  // M·N (512 KiB of C)
+
+bool split_k(int64_t M, int64_t N, int64_t K, View a, View b, float* c, int64_t ldc, bool accumulate, int64_t T) {
+  if (T < 2 || M * N > kSplitKMaxOutput || K < 4 * std::max(M, N) || K < 256 * T) return false;
+  thread_local Buffer t_partial;
+  // Thread 0 writes into C itself; threads 1..T-1 into their rows of `partial`.
+  float* partial = t_partial.get(static_cast<size_t>((T - 1) * M * N));
+  parallel_for(T, [&](int64_t t) {
+    const int64_t k0 = K * t / T, k1 = K * (t + 1) / T;
+    const View at{a.p + k0 * a.cs, a.rs, a.cs}, bt{b.p + k0 * b.rs, b.rs, b.cs};
+    if (t == 0) sgemm(M, N, k1 - k0, at, bt, c, ldc, accumulate, false);
+    else sgemm(M, N, k1 - k0, at, bt, partial + (t - 1) * M * N, N, false, false);
+  });
+  parallel_range(M, 16, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+      float* ci = c + i * ldc;
+      for (int64_t t = 1; t < T; t++) {
+        const float* pi = partial + (t - 1) * M * N + i * N;
+        for (int64_t j = 0; j < N; j++) ci[j] += pi[j];
+      }
+    }
+  });
+  return true;
+}
+
 }  // namespace
 
 void sgemm(int64_t M, int64_t N, int64_t K, View a, View b, float* c, int64_t ldc, bool accumulate, bool threads) {
@@ -75,6 +105,7 @@ void sgemm(int64_t M, int64_t N, int64_t K, View a, View b, float* c, int64_t ld
   if (sgemm_thin(M, N, K, a, b, c, ldc, accumulate, threads)) return;
   const Config& cf = gemm::config();
   const int64_t T = threads && double(M) * N * K >= kParallelWork ? num_threads() : 1;
+  if (split_k(M, N, K, a, b, c, ldc, accumulate, T)) return;
   // Equal K blocks (not kc, kc, ..., remainder) so that no pass is a short, overhead-bound one.
   const int64_t kc = ceil_div(K, ceil_div(K, cf.kc));
   // M blocks: a multiple of the thread count when there are enough rows, so threads finish

@@ -79,6 +79,19 @@ describe('conformance: matmul', { skip: skipNative }, () => {
       });
   });
 
+  test('a long K over a small output, split across threads, every transpose case, accumulation', () => {
+    // The weight-gradient shape Xᵀ·dY: M·N small and K ≥ 4·max(M, N), where the native driver
+    // gives each thread a slice of K and sums the partial products (K = 1031 splits unevenly).
+    const g = new Gen(10);
+    for (const t of [2, 3])
+      withThreads(t, () => {
+        for (const [tA, tB] of TRANSPOSES) {
+          mm(g, 1, 40, 24, 1031, tA, tB, 0, 0, 0, false, 1e-4);
+          mm(g, 1, 17, 64, 2048, tA, tB, 0, 0, 0, true, 1e-4);
+        }
+      });
+  });
+
   test('row-major B packed row by row: few rows, a ragged last panel, K > kc, accumulation, threads', () => {
     const g = new Gen(9);
     for (const t of [1, 3])
