@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
@@ -7,8 +10,13 @@ const main = fileURLToPath(new URL('./main.js', import.meta.url));
 
 // The shape of `alignkit bench --json`, not its timings: those are figures for a person to read.
 test('alignkit bench --quick --json --no-peers prints one object with every section, peers null', () => {
-  const r = spawnSync(process.execPath, [main, 'bench', '--quick', '--json', '--no-peers', '--quiet'], { encoding: 'utf8', timeout: 600_000 });
+  // A temporary folder of its own, to check that the compiled harnesses do not outlive the run.
+  const tmp = mkdtempSync(join(tmpdir(), 'alignkit-bench-test-'));
+  const r = spawnSync(process.execPath, [main, 'bench', '--quick', '--json', '--no-peers', '--quiet'], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, TMPDIR: tmp } });
+  const left = readdirSync(tmp);
+  rmSync(tmp, { recursive: true, force: true });
   assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(left, [], 'bench removes its temporary folder');
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 1, 'one JSON object on one line');
   const res = JSON.parse(lines[0]!) as Record<string, unknown>;

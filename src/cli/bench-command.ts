@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from './commands-type.js';
 import { flag, helpText, num, parseCommand, str, UsageError, type OptionSpecs } from './args.js';
-import { findPeers } from './bench/peers.js';
+import { findPeers, removeHarnesses } from './bench/peers.js';
 import { makePlan } from './bench/plan.js';
 import { formatReport } from './bench/report.js';
 import { runBench, runProfile } from './bench/run.js';
@@ -45,7 +45,12 @@ export const benchCommand: Command = {
     const python = str(p, 'python');
     const peers = findPeers({ peers: plan.peers, threads, ...(python ? { python } : {}) });
     const log = flag(p, 'quiet') ? () => {} : (s: string) => process.stderr.write(`bench: ${s}\n`);
-    const result = runBench(plan, peers, log);
+    let result;
+    try {
+      result = runBench(plan, peers, log);
+    } finally {
+      removeHarnesses(peers);
+    }
     if (flag(p, 'profile')) result.profile = runProfile(plan, log, result.notes);
     console.log(flag(p, 'json') ? JSON.stringify(result) : formatReport(result));
     return 0;

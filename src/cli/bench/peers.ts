@@ -3,7 +3,7 @@
 // OpenBLAS through a small C harness (libopenblas-dev) or else through PyTorch, and the FMA peak
 // harness. The C harnesses are the ones bench/matmul-native.ts uses, compiled on the fly.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,13 @@ export interface Peers {
   peak: Found<{ exe: string }>;
   /** Environment for every peer process (thread counts, OPENBLAS_CORETYPE, OMP_WAIT_POLICY). */
   env: NodeJS.ProcessEnv;
+  /** The temporary folder of the compiled harnesses; removeHarnesses deletes it after the run. */
+  dir: string;
+}
+
+/** Deletes the compiled harnesses once the benchmark no longer needs them. */
+export function removeHarnesses(peers: Pick<Peers, 'dir'>): void {
+  rmSync(peers.dir, { recursive: true, force: true });
 }
 
 export function hasAvx512(): boolean {
@@ -83,12 +90,12 @@ export function findPeers(opts: { peers: boolean; threads: number; python?: stri
   const peak = compile(dir, 'c++', 'matmul-native-peak.cc', 'fma-peak', ['-lpthread']);
   if (!opts.peers) {
     const off = { ok: false as const, why: 'peers disabled (--no-peers)' };
-    return { torch: off, tfjs: off, openblas: off, peak, env };
+    return { torch: off, tfjs: off, openblas: off, peak, env, dir };
   }
   const torch = findTorch(env, opts.python);
   const harness = compile(dir, 'cc', 'matmul-native-openblas.c', 'openblas-sgemm', ['-lopenblas']);
   const openblas: Peers['openblas'] = harness.ok ? { ok: true, via: 'c-harness', exe: harness.exe }
     : torch.ok ? { ok: true, via: 'pytorch' }
     : { ok: false, why: `no C harness (${harness.why}; apt-get install libopenblas-dev) and no PyTorch` };
-  return { torch, tfjs: findTfjs(), openblas, peak, env };
+  return { torch, tfjs: findTfjs(), openblas, peak, env, dir };
 }
