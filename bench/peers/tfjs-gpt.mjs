@@ -5,26 +5,15 @@
 // the wasm backend has no UnsortedSegmentSum, which the gradient of gather needs.
 // The wasm backend runs on one thread in Node (its threaded build needs browser workers).
 //   node tfjs-gpt.mjs '<task JSON>'   → one JSON line; only the 'train' task.
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-
-const MODELS = {
-  A: { vocab: 256, dModel: 128, nLayer: 4, nHead: 4, ctx: 64, batch: 32 },
-  B: { vocab: 256, dModel: 384, nLayer: 6, nHead: 6, ctx: 128, batch: 16 },
-};
-const STEP = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clip: 1.0 };
-
-function peakRssMb() {
-  try {
-    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) / 1024;
-  } catch { /* not Linux */ }
-  return process.resourceUsage().maxRSS / 1024;
-}
+// The models, the step's settings, the timing loop and the memory reading are alignkit's own
+// (compiled to dist/), so that both sides of a line are described and measured the same way.
+import { MODELS, TRAIN_STEP as STEP } from '../../dist/src/cli/bench/configs.js';
+import { bestOf, peakRssMb } from '../../dist/src/cli/bench/measure.js';
 
 function build(m) {
-  const C = m.dModel, F = 4 * C, std = 0.02, projStd = std / Math.sqrt(2 * m.nLayer);
+  const C = m.dModel, F = 4 * C, std = m.initStd, projStd = std / Math.sqrt(2 * m.nLayer);
   const p = {};
   const normal = (name, shape, s) => { p[name] = tf.variable(tf.randomNormal(shape, 0, s, 'float32', 1 + Object.keys(p).length), true, name); };
   const fill = (name, shape, v) => { p[name] = tf.variable(tf.fill(shape, v), true, name); };
@@ -86,7 +75,7 @@ function train(cfg, rounds) {
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => loss(p, m, ids, tgt, mask, posOneHot));
       const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))).dataSync()[0];
-      const scale = norm > STEP.clip ? STEP.clip / (norm + 1e-6) : 1;
+      const scale = norm > STEP.gradClip ? STEP.gradClip / (norm + 1e-6) : 1;
       const bc1 = 1 - STEP.beta1 ** t, bc2 = 1 - STEP.beta2 ** t;
       for (const n of names) {
         const g = grads[n].mul(scale);
@@ -99,16 +88,8 @@ function train(cfg, rounds) {
       lastLoss = value.dataSync()[0];
     });
   };
-  for (let i = 0; i < rounds.warmup; i++) step();
-  let best = Infinity, n = 0;
-  const start = performance.now();
-  do {
-    const t0 = performance.now();
-    for (let i = 0; i < rounds.steps; i++) step();
-    best = Math.min(best, (performance.now() - t0) / rounds.steps);
-    n++;
-  } while (n < rounds.rounds && performance.now() - start < rounds.budgetMs);
-  return { tok_s: (B * T * 1000) / best, ms_per_step: best, rounds: n, loss: lastLoss };
+  const r = bestOf(rounds, step);
+  return { tok_s: (B * T * 1000) / r.msPerCall, ms_per_step: r.msPerCall, rounds: r.roundsRun, loss: lastLoss };
 }
 
 const task = JSON.parse(process.argv[2] ?? '{}');

@@ -20,6 +20,7 @@
 import { join } from 'node:path';
 import { generate, loadModelDir, saveModelDir, type Transformer } from '../model/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
+import { mulberry32 } from '../data/prng.js';
 import { RunStore } from '../runs/run-store.js';
 import type { DpoConfig } from './dpo-config.js';
 import { trainDpo, type DpoEval } from './dpo.js';
@@ -155,18 +156,6 @@ export function rmSteps(c: Pick<SerConfig, 'rm' | 'rmEpochs'>, pairs: number): {
   return { steps: Math.max(10, Math.ceil(c.rmEpochs * pairs / (c.rm.batchSize ?? defaultRewardModelConfig.batchSize))) };
 }
 
-/** mulberry32: a small seeded generator for the split. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Splits labelled pairs into a seed fraction that keeps its labels and a pool whose labels are
  * hidden: each pool pair's two responses are put in a seeded random order (so the order leaks
@@ -174,7 +163,7 @@ function rng(seed: number): () => number {
  */
 export function serSplit(pairs: readonly PreferencePair[], seedFraction: number, seed = 0): { labelled: PreferencePair[]; unlabelled: SerPoolPair[] } {
   if (!(seedFraction > 0 && seedFraction <= 1)) throw new RangeError(`serSplit: seedFraction ${seedFraction}, expected a number in (0, 1]`);
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const order = pairs.map((_, i) => i);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));

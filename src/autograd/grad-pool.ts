@@ -34,10 +34,10 @@ export function recycleGradBuffer(buf: Float32Array): void {
   const n = buf.length;
   if (n < MIN_ELEMENTS || buf.byteOffset !== 0 || buf.buffer.byteLength !== buf.byteLength) return;
   if (pooledBytes + buf.byteLength > MAX_BYTES) return;
-  let list = free.get(n);
-  if (!list) free.set(n, (list = []));
-  if (list.length >= PER_SIZE || list.includes(buf)) return;
+  const list = free.get(n) ?? [];
+  if (list.length >= PER_SIZE) return;
   list.push(buf);
+  free.set(n, list);
   pooledBytes += buf.byteLength;
 }
 

@@ -94,9 +94,12 @@ test('the gradient pool reuses an intermediate buffer and never hands out a reta
   const kept = k.grad!.f32;
   // h's gradient buffer went back to the pool, k's did not.
   assert.equal(gradPoolStats().buffers, 1);
-  const h2 = mul(w, 5);
+  // The next intermediate of that size takes h's old buffer, never k's.
+  const h2 = retainGrad(mul(w, 5));
   sum(h2).backward();
-  assert.notEqual(w.grad!.f32, kept);
+  assert.equal(gradPoolStats().buffers, 0, 'the spare buffer was taken');
+  assert.notEqual(h2.grad!.f32, kept);
+  assert.ok(h2.grad!.toArray().every((v) => v === 1), 'and zeroed before use');
   assert.ok(k.grad!.toArray().every((v) => v === 1), "k's retained gradient is untouched");
   releaseGradBuffers();
   assert.deepEqual(gradPoolStats(), { buffers: 0, bytes: 0 });

@@ -8,7 +8,7 @@ import { flag, helpText, num, parseCommand, str, UsageError, type OptionSpecs } 
 import { findPeers, removeHarnesses } from './bench/peers.js';
 import { makePlan } from './bench/plan.js';
 import { formatReport } from './bench/report.js';
-import { runBench, runProfile } from './bench/run.js';
+import { runBench, runProfile, type BenchResult } from './bench/run.js';
 
 const specs: OptionSpecs = {
   json: { type: 'boolean', help: 'print one JSON object: machine, settings, matmul, train, generate' },
@@ -45,7 +45,7 @@ export const benchCommand: Command = {
     const python = str(p, 'python');
     const peers = findPeers({ peers: plan.peers, threads, ...(python ? { python } : {}) });
     const log = flag(p, 'quiet') ? () => {} : (s: string) => process.stderr.write(`bench: ${s}\n`);
-    let result;
+    let result: BenchResult;
     try {
       result = runBench(plan, peers, log);
     } finally {
