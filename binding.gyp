@@ -6,6 +6,7 @@
         "native/binding.cc",
         "native/kernels/attention.cc",
         "native/kernels/binary.cc",
+        "native/kernels/block-mm.cc",
         "native/kernels/cpu.cc",
         "native/kernels/elementwise.cc",
         "native/kernels/embedding.cc",

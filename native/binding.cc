@@ -114,28 +114,42 @@ KERNEL(crossEntropyBackward, const int64_t n = a.size(5, "N"), V = a.size(6, "V"
     ak::cross_entropy_backward(a.f32(0, "dlogits", n * V), a.f32(1, "dlosses", n), a.f32(2, "logits", n * V),
                                a.f32(3, "lse", n), a.ids(4, "targets", n, V, ig), n, V, ig))
 
-// (mask, maskStrides) at `mask`, then (B, H, Hkv, Tq, Tk, D, scale, causal) from index `i`.
+// (mask, maskStrides) at `mask`, then (B, H, Hkv, Tq, Tk, D, scale, causal, layout) from index
+// `i`: layout holds the (batch, head, row) strides of q, k, v and out, in that order.
 static ak::AttentionShape attention_shape(const Args& a, size_t i, size_t mask) {
   ak::AttentionShape s{a.size(i, "B"), a.size(i + 1, "H"), a.size(i + 2, "Hkv"), a.size(i + 3, "Tq"),
                        a.size(i + 4, "Tk"), a.size(i + 5, "D"), float(a.num(i + 6, "scale")), a.flag(i + 7, "causal"),
-                       nullptr, {0, 0, 0, 0}};
+                       nullptr, {0, 0, 0, 0}, {}, {}, {}, {}};
   if (s.Hkv == 0 || s.H % s.Hkv != 0)
     a.fail<Napi::RangeError>("H", "must be a multiple of Hkv, got H = " + std::to_string(s.H) +
                                       ", Hkv = " + std::to_string(s.Hkv));
   const Dims ms = a.dims(mask + 1, "maskStrides");
   for (size_t d = 0; d < 4 && d < ms.size(); d++) s.mask_strides[d] = ms[d];
   s.mask = a.f32n(mask, "mask", extent(0, ms, Dims{s.B, s.H, s.Tq, s.Tk}));
+  const Dims lay = a.dims(i + 8, "layout");
+  if (lay.size() != 12) a.fail<Napi::RangeError>("layout", "must hold 12 strides (q, k, v, out × batch, head, row), got " + std::to_string(lay.size()));
+  for (int64_t st : lay)
+    if (st < 0) a.fail<Napi::RangeError>("layout", "must hold strides ≥ 0, got " + std::to_string(st));
+  int64_t* dst[4] = {s.q_strides, s.k_strides, s.v_strides, s.o_strides};
+  for (int t = 0; t < 4; t++)
+    for (int d = 0; d < 3; d++) dst[t][d] = lay[t * 3 + d];
   return s;
 }
+// Elements a (batch, head, row) view with D contiguous values per row touches.
+static binding::Range heads_extent(const int64_t* st, int64_t B, int64_t H, int64_t T, int64_t D) {
+  return extent(0, Dims{st[0], st[1], st[2], 1}, Dims{B, H, T, D});
+}
 KERNEL(attentionForward, const ak::AttentionShape s = attention_shape(a, 7, 5);
-    const int64_t q = s.B * s.H * s.Tq, kv = s.B * s.Hkv * s.Tk;
-    ak::attention_forward(a.f32(0, "out", q * s.D), a.f32(1, "lse", q), a.f32(2, "q", q * s.D),
-                          a.f32(3, "k", kv * s.D), a.f32(4, "v", kv * s.D), s))
+    const auto qx = heads_extent(s.q_strides, s.B, s.H, s.Tq, s.D), ox = heads_extent(s.o_strides, s.B, s.H, s.Tq, s.D);
+    const auto kx = heads_extent(s.k_strides, s.B, s.Hkv, s.Tk, s.D), vx = heads_extent(s.v_strides, s.B, s.Hkv, s.Tk, s.D);
+    ak::attention_forward(a.f32(0, "out", ox), a.f32(1, "lse", s.B * s.H * s.Tq), a.f32(2, "q", qx), a.f32(3, "k", kx),
+                          a.f32(4, "v", vx), s))
 KERNEL(attentionBackward, const ak::AttentionShape s = attention_shape(a, 11, 9);
-    const int64_t q = s.B * s.H * s.Tq, kv = s.B * s.Hkv * s.Tk;
-    ak::attention_backward(a.f32n(0, "dq", q * s.D), a.f32n(1, "dk", kv * s.D), a.f32n(2, "dv", kv * s.D),
-                           a.f32(3, "dout", q * s.D), a.f32(4, "out", q * s.D), a.f32(5, "lse", q),
-                           a.f32(6, "q", q * s.D), a.f32(7, "k", kv * s.D), a.f32(8, "v", kv * s.D), s))
+    const auto qx = heads_extent(s.q_strides, s.B, s.H, s.Tq, s.D), ox = heads_extent(s.o_strides, s.B, s.H, s.Tq, s.D);
+    const auto kx = heads_extent(s.k_strides, s.B, s.Hkv, s.Tk, s.D), vx = heads_extent(s.v_strides, s.B, s.Hkv, s.Tk, s.D);
+    ak::attention_backward(a.f32n(0, "dq", qx), a.f32n(1, "dk", kx), a.f32n(2, "dv", vx), a.f32(3, "dout", ox),
+                           a.f32(4, "out", ox), a.f32(5, "lse", s.B * s.H * s.Tq), a.f32(6, "q", qx), a.f32(7, "k", kx),
+                           a.f32(8, "v", vx), s))
 
 KERNEL(stridedCopy, const int64_t off = a.i64(2, "inpOffset");
     const Dims st = a.dims(3, "inpStrides"), sh = a.shape(4, "shape");

@@ -1,14 +1,21 @@
 // Scaled dot-product attention, tiled as in FlashAttention-2 (Dao 2023): the forward walks key
 // blocks with an online softmax (running max m and sum l per query row) and keeps only
 // lse = m + log l; the backward recomputes P = exp(S − lse) block by block (Algorithm 2, with
-// D_i = dO_i · O_i), so no Tq×Tk buffer outlives a block. Block products go through the packed
-// GEMM (gemm.h) on one thread; parallelism is across (batch, head, block) tasks.
+// D_i = dO_i · O_i), so no Tq×Tk buffer outlives a block. Block products run on block_mm, one
+// thread each; parallelism is across (batch, head, block) tasks. A block's scores are kept
+// transposed, Sᵀ (keys × queries), so that the softmax's per-query max and sum run down columns,
+// across the queries of a vector, instead of ending each 64-wide row in a horizontal reduction.
+// q, k, v and out are read and written through their (batch, head, row) strides, so heads can
+// stay interleaved in the projection that made them (B, T, H·D) and no head split or merge has
+// to be copied. A causal block computes only the band its queries see (block-mm.h's Band).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
+#include "block-mm.h"
 #include "cpu.h"
-#include "gemm.h"
 #include "kernels.h"
 #include "pool.h"
 #include "rows.h"
@@ -18,108 +25,202 @@ namespace {
 
 constexpr int64_t kBq = 64, kBk = 64;  // 64×64 score blocks: 16 KiB, in L1 with their K rows
 constexpr float kNegInf = -__builtin_inff();
+constexpr int64_t kSeesAll = INT64_MAX / 4;  // band offset of a non-causal block
 
-using gemm::View;
-
-// One thread's block buffers.
-thread_local std::vector<float> t_s, t_ds;
+// Grows, never shrinks; 64-byte aligned for block_mm's B operands.
+struct Scratch {
+  float* p = nullptr;
+  size_t cap = 0;
+  float* get(size_t n) {
+    if (n > cap) {
+      std::free(p);
+      p = static_cast<float*>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64));
+      cap = n;
+    }
+    return p;
+  }
+  ~Scratch() { std::free(p); }
+};
+thread_local Scratch t_scratch;
 
 struct Geometry {
   const AttentionShape& s;
   int64_t group;
   // The last key that query i may see (−1 and below: none).
   int64_t last_key(int64_t i) const { return s.causal ? std::min(s.Tk - 1, i + s.Tk - s.Tq) : s.Tk - 1; }
+  // Key j0 + c is visible to query i0 + r when c ≤ r + delta.
+  int64_t delta(int64_t i0, int64_t j0) const { return s.causal ? i0 + s.Tk - s.Tq - j0 : kSeesAll; }
   const float* mask_row(int64_t b, int64_t h, int64_t i) const {
     return s.mask ? s.mask + b * s.mask_strides[0] + h * s.mask_strides[1] + i * s.mask_strides[2] : nullptr;
   }
+  int64_t q_at(int64_t b, int64_t h, int64_t i) const { return b * s.q_strides[0] + h * s.q_strides[1] + i * s.q_strides[2]; }
+  int64_t k_at(int64_t b, int64_t h, int64_t j) const { return b * s.k_strides[0] + h * s.k_strides[1] + j * s.k_strides[2]; }
+  int64_t v_at(int64_t b, int64_t h, int64_t j) const { return b * s.v_strides[0] + h * s.v_strides[1] + j * s.v_strides[2]; }
+  int64_t o_at(int64_t b, int64_t h, int64_t i) const { return b * s.o_strides[0] + h * s.o_strides[1] + i * s.o_strides[2]; }
 };
 
-// S[r][c] ← scale·S[r][c] + mask for query i0 + r and key j0 + c, −∞ where the key is not visible.
-static AK_INLINE void scores_body(float* S, int64_t nq, int64_t nk, const Geometry* g, int64_t b, int64_t h,
-                                  int64_t i0, int64_t j0) {
+// dst (rows × width, row stride ld) ← rows of src (row stride rs), zero past `cols`.
+void copy_rows(float* dst, int64_t ld, const float* src, int64_t rs, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; r++) {
+    std::memcpy(dst + r * ld, src + r * rs, sizeof(float) * cols);
+    std::memset(dst + r * ld + cols, 0, sizeof(float) * (ld - cols));
+  }
+}
+
+// dst (cols × ld) ← the transpose of rows of src (rows × cols, row stride rs), zero past `rows`.
+// Written row by row of dst: strided loads cost less than stores scattered over `cols` lines.
+void transpose_rows(float* dst, int64_t ld, const float* src, int64_t rs, int64_t rows, int64_t cols) {
+  for (int64_t d = 0; d < cols; d++) {
+    float* out = dst + d * ld;
+    for (int64_t r = 0; r < rows; r++) out[r] = src[r * rs + d];
+    std::memset(out + rows, 0, sizeof(float) * (ld - rows));
+  }
+}
+
+// The elementwise passes over Sᵀ below run along a row c in whole 16-wide runs from the run
+// holding its first visible query, over the block's padded width nqp: exact bounds would leave
+// a scalar remainder on every row, which cost more than the products. Lanes before a row's
+// first visible query (r < c − delta) and past the block (r ≥ nq) hold −∞ scores and P = 0.
+constexpr int64_t kRun = 16;
+static AK_INLINE int64_t first_run(int64_t c, int64_t delta, int64_t nqp) {
+  return std::clamp<int64_t>(c - delta, 0, nqp) / kRun * kRun;
+}
+
+// Sᵀ[c][r] ← scale·Sᵀ[c][r] + mask for key j0 + c and query i0 + r, −∞ where the key is not
+// visible (only the band from r = c − delta on was computed).
+static AK_INLINE void scores_body(float* ST, int64_t ld, int64_t nk, int64_t nq, const Geometry* g, int64_t b,
+                                  int64_t h, int64_t i0, int64_t j0) {
   const float scale = g->s.scale;
-  const int64_t m3 = g->s.mask_strides[3];
-  for (int64_t r = 0; r < nq; r++) {
-    float* row = S + r * nk;
-    const float* mr = g->mask_row(b, h, i0 + r);
-    const int64_t visible = std::min(nk, std::max<int64_t>(0, g->last_key(i0 + r) - j0 + 1));
-    if (mr) for (int64_t c = 0; c < visible; c++) row[c] = row[c] * scale + mr[(j0 + c) * m3];
-    else for (int64_t c = 0; c < visible; c++) row[c] *= scale;
-    for (int64_t c = visible; c < nk; c++) row[c] = kNegInf;
-  }
-}
-
-// Online softmax step: turns S into P = exp(S − m_new) and rescales the rows of O and l.
-static AK_INLINE void online_body(float* S, int64_t nq, int64_t nk, float* m, float* l, float* O, int64_t D) {
-  for (int64_t r = 0; r < nq; r++) {
-    float* row = S + r * nk;
-    const float mn = std::max(m[r], row_max(row, nk));
-    if (mn == kNegInf) {  // nothing visible yet: P = 0 and O, l stay 0
-      for (int64_t c = 0; c < nk; c++) row[c] = 0.f;
-      continue;
+  const int64_t delta = g->delta(i0, j0), m2 = g->s.mask_strides[2];
+  for (int64_t c = 0; c < nk; c++) {
+    float* row = ST + c * ld;
+    const int64_t from = std::clamp<int64_t>(c - delta, 0, nq), run = first_run(c, delta, ld);
+    for (int64_t r = 0; r < run; r++) row[r] = kNegInf;
+    for (int64_t r0 = run; r0 < ld; r0 += kRun)
+#pragma omp simd
+      for (int64_t r = r0; r < r0 + kRun; r++) row[r] = (r >= from) & (r < nq) ? row[r] * scale : kNegInf;
+    if (g->s.mask) {
+      const float* mc = g->mask_row(b, h, i0) + (j0 + c) * g->s.mask_strides[3];
+      for (int64_t r = from; r < nq; r++) row[r] += mc[r * m2];
     }
-    const float corr = exp_f(m[r] - mn);
-    float s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t c = 0; c < nk; c++) { row[c] = exp_f(row[c] - mn); s += row[c]; }
-    l[r] = l[r] * corr + s;
-    m[r] = mn;
-    if (corr != 1.f) for (int64_t d = 0; d < D; d++) O[r * D + d] *= corr;
   }
 }
 
-// P = exp(S − lse) in place; a row with lse = −∞ saw no key and gets P = 0.
-static AK_INLINE void probs_body(float* S, int64_t nq, int64_t nk, const float* lse) {
+// Online softmax step down the columns of Sᵀ: turns it into Pᵀ = exp(Sᵀ − m_new) and rescales
+// l and the rows of O. m, l hold ld ≥ nq entries (the padding's stay −∞ and 0).
+static AK_INLINE void online_body(float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, float* m, float* l,
+                                  float* O, int64_t ldo, int64_t D) {
+  alignas(64) float mx[kBq], sum[kBq], sub[kBq];
+  for (int64_t r = 0; r < ld; r++) { mx[r] = m[r]; sum[r] = 0.f; }
+  for (int64_t c = 0; c < nk; c++) {
+    const float* row = ST + c * ld;
+    for (int64_t r0 = first_run(c, delta, ld); r0 < ld; r0 += kRun)
+#pragma omp simd
+      for (int64_t r = r0; r < r0 + kRun; r++) mx[r] = row[r] > mx[r] ? row[r] : mx[r];
+  }
+  // A query that has seen no key yet keeps P = 0 (every score −∞) and O, l = 0.
+  for (int64_t r = 0; r < ld; r++) sub[r] = mx[r] == kNegInf ? 0.f : mx[r];
+  for (int64_t c = 0; c < nk; c++) {
+    float* row = ST + c * ld;
+    const int64_t run = first_run(c, delta, ld);
+    for (int64_t r = 0; r < run; r++) row[r] = 0.f;
+    for (int64_t r0 = run; r0 < ld; r0 += kRun)
+#pragma omp simd
+      for (int64_t r = r0; r < r0 + kRun; r++) {
+        const float p = exp_f(row[r] - sub[r]);
+        row[r] = p;
+        sum[r] += p;
+      }
+  }
   for (int64_t r = 0; r < nq; r++) {
-    float* row = S + r * nk;
-    const float l = lse[r];
-    if (l == kNegInf) for (int64_t c = 0; c < nk; c++) row[c] = 0.f;
-    else for (int64_t c = 0; c < nk; c++) row[c] = exp_f(row[c] - l);
+    if (mx[r] == kNegInf) continue;
+    const float corr = exp_f(m[r] - mx[r]);
+    l[r] = l[r] * corr + sum[r];
+    m[r] = mx[r];
+    if (corr != 1.f) for (int64_t d = 0; d < D; d++) O[r * ldo + d] *= corr;
   }
 }
 
-// dS = P ⊙ (dP − D_i) · scale, into dP.
-static AK_INLINE void dscores_body(float* dP, const float* P, int64_t nq, int64_t nk, const float* Di, float scale) {
-  for (int64_t r = 0; r < nq; r++)
-    for (int64_t c = 0; c < nk; c++) dP[r * nk + c] = P[r * nk + c] * (dP[r * nk + c] - Di[r]) * scale;
+// Pᵀ = exp(Sᵀ − lse) in place; a query with lse = −∞ saw no key and gets P = 0.
+static AK_INLINE void probs_body(float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, const float* lse) {
+  alignas(64) float sub[kBq];
+  for (int64_t r = 0; r < ld; r++) sub[r] = r >= nq || lse[r] == kNegInf ? __builtin_inff() : lse[r];
+  for (int64_t c = 0; c < nk; c++) {
+    float* row = ST + c * ld;
+    const int64_t run = first_run(c, delta, ld);
+    for (int64_t r = 0; r < run; r++) row[r] = 0.f;
+    for (int64_t r0 = run; r0 < ld; r0 += kRun)
+#pragma omp simd
+      for (int64_t r = r0; r < r0 + kRun; r++) row[r] = exp_f(row[r] - sub[r]);
+  }
+}
+
+// dSᵀ = Pᵀ ⊙ (dPᵀ − D_r) · scale into dPᵀ where the key is visible (r ≥ c − delta), 0 elsewhere
+// (dPᵀ was not computed there).
+static AK_INLINE void dscores_body(float* dPT, const float* PT, int64_t ld, int64_t nk, int64_t nq, const float* Di,
+                                   float scale, int64_t delta) {
+  alignas(64) float di[kBq];
+  for (int64_t r = 0; r < ld; r++) di[r] = r < nq ? Di[r] : 0.f;
+  for (int64_t c = 0; c < nk; c++) {
+    float* ds = dPT + c * ld;
+    const float* p = PT + c * ld;
+    const int64_t from = std::clamp<int64_t>(c - delta, 0, nq), run = first_run(c, delta, ld);
+    for (int64_t r = 0; r < run; r++) ds[r] = 0.f;
+    for (int64_t r0 = run; r0 < ld; r0 += kRun)
+#pragma omp simd
+      for (int64_t r = r0; r < r0 + kRun; r++) ds[r] = r >= from ? p[r] * (ds[r] - di[r]) * scale : 0.f;
+  }
 }
 
 AK_MULTIVERSION(void, scores, scores_body,
-                (float* S, int64_t nq, int64_t nk, const Geometry* g, int64_t b, int64_t h, int64_t i0, int64_t j0),
-                (S, nq, nk, g, b, h, i0, j0))
-AK_MULTIVERSION(void, online, online_body, (float* S, int64_t nq, int64_t nk, float* m, float* l, float* O, int64_t D),
-                (S, nq, nk, m, l, O, D))
-AK_MULTIVERSION(void, probs, probs_body, (float* S, int64_t nq, int64_t nk, const float* lse), (S, nq, nk, lse))
+                (float* ST, int64_t ld, int64_t nk, int64_t nq, const Geometry* g, int64_t b, int64_t h, int64_t i0,
+                 int64_t j0),
+                (ST, ld, nk, nq, g, b, h, i0, j0))
+AK_MULTIVERSION(void, online, online_body,
+                (float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, float* m, float* l, float* O,
+                 int64_t ldo, int64_t D),
+                (ST, ld, nk, nq, delta, m, l, O, ldo, D))
+AK_MULTIVERSION(void, probs, probs_body,
+                (float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, const float* lse),
+                (ST, ld, nk, nq, delta, lse))
 AK_MULTIVERSION(void, dscores, dscores_body,
-                (float* dP, const float* P, int64_t nq, int64_t nk, const float* Di, float scale),
-                (dP, P, nq, nk, Di, scale))
+                (float* dPT, const float* PT, int64_t ld, int64_t nk, int64_t nq, const float* Di, float scale,
+                 int64_t delta),
+                (dPT, PT, ld, nk, nq, Di, scale, delta))
 
 // One (b, h, query block) of the forward.
 void forward_block(float* out, float* lse, const float* q, const float* k, const float* v, const Geometry& g,
                    int64_t b, int64_t h, int64_t i0) {
   const AttentionShape& s = g.s;
-  const int64_t D = s.D, nq = std::min(kBq, s.Tq - i0), row0 = (b * s.H + h) * s.Tq + i0;
-  const int64_t kv = (b * s.Hkv + h / g.group) * s.Tk * D;
-  const float* Q = q + row0 * D;
-  float* O = out + row0 * D;
-  std::fill(O, O + nq * D, 0.f);
+  const int64_t D = s.D, Dp = block_pad(D), nq = std::min(kBq, s.Tq - i0), nqp = block_pad(nq), kvh = h / g.group;
+  const int64_t row0 = (b * s.H + h) * s.Tq + i0;
+  // Scratch: Sᵀ (kBk × kBq), Qᵀ (D × kBq), V rows (kBk × Dp), O (kBq × Dp).
+  float* ST = t_scratch.get(static_cast<size_t>(kBk * kBq + D * kBq + kBk * Dp + kBq * Dp));
+  float *QT = ST + kBk * kBq, *Vb = QT + D * kBq, *O = Vb + kBk * Dp;
+  transpose_rows(QT, nqp, q + g.q_at(b, h, i0), s.q_strides[2], nq, D);
+  std::fill(O, O + nq * Dp, 0.f);
   float m[kBq], l[kBq];
-  std::fill(m, m + nq, kNegInf);
-  std::fill(l, l + nq, 0.f);
-  t_s.resize(kBq * kBk);
-  float* S = t_s.data();
+  std::fill(m, m + kBq, kNegInf);
+  std::fill(l, l + kBq, 0.f);
   const int64_t jend = g.last_key(i0 + nq - 1) + 1;
   for (int64_t j0 = 0; j0 < jend; j0 += kBk) {
-    const int64_t nk = std::min(kBk, jend - j0);
-    sgemm(nq, nk, D, View{Q, D, 1}, View{k + kv + j0 * D, 1, D}, S, nk, false, false);
-    scores(S, nq, nk, &g, b, h, i0, j0);
-    online(S, nq, nk, m, l, O, D);
-    sgemm(nq, D, nk, View{S, nk, 1}, View{v + kv + j0 * D, D, 1}, O, D, true, false);
+    const int64_t nk = std::min(kBk, jend - j0), delta = g.delta(i0, j0);
+    block_mm(nk, nq, D, k + g.k_at(b, kvh, j0), s.k_strides[2], 1, QT, nqp, ST, nqp, false, Band::cols_from_row, delta);
+    scores(ST, nqp, nk, nq, &g, b, h, i0, j0);
+    online(ST, nqp, nk, nq, delta, m, l, O, Dp, D);
+    copy_rows(Vb, Dp, v + g.v_at(b, kvh, j0), s.v_strides[2], nk, D);
+    block_mm(nq, D, nk, ST, 1, nqp, Vb, Dp, O, Dp, true, Band::k_to_row, delta);
   }
+  float* Out = out + g.o_at(b, h, i0);
   for (int64_t r = 0; r < nq; r++) {
-    if (m[r] == kNegInf) { lse[row0 + r] = kNegInf; continue; }
+    float* o = Out + r * s.o_strides[2];
+    if (m[r] == kNegInf) {
+      lse[row0 + r] = kNegInf;
+      std::fill(o, o + D, 0.f);
+      continue;
+    }
     const float inv = 1.f / l[r];
-    for (int64_t d = 0; d < D; d++) O[r * D + d] *= inv;
+    for (int64_t d = 0; d < D; d++) o[d] = O[r * Dp + d] * inv;
     lse[row0 + r] = m[r] + std::log(l[r]);
   }
 }
@@ -136,43 +237,71 @@ void attention_forward(float* out, float* lse, const float* q, const float* k, c
   else parallel_for(tasks, task);
 }
 
+namespace {
+
+// Where a task writes the dq rows of one head: dq itself or a private partial (row stride ld).
+struct DqRows {
+  float* p;
+  int64_t ld;
+};
+
 // The backward for kv head (b, kvh) over key blocks [kb0, kb1): this task alone writes those
-// rows of dk and dv, and the dq rows of the heads in the group go to `dq` (dq itself, or a
-// private partial when several tasks share the kv head).
-static void backward_task(float* dq, int64_t dq_stride, float* dk, float* dv, const float* dout, const float* out,
-                          const float* lse, const float* q, const float* k, const float* v, const Geometry& g,
-                          int64_t b, int64_t kvh, int64_t kb0, int64_t kb1) {
+// rows of dk and dv, and the dq rows of the heads in the group go to dq_of(gi).
+template <class DqOf>
+void backward_task(const DqOf& dq_of, float* dk, float* dv, const float* dout, const float* out, const float* lse,
+                   const float* q, const float* k, const float* v, const Geometry& g, int64_t b, int64_t kvh,
+                   int64_t kb0, int64_t kb1) {
   const AttentionShape& s = g.s;
-  const int64_t D = s.D, kv = (b * s.Hkv + kvh) * s.Tk * D;
-  t_s.resize(kBq * kBk);
-  t_ds.resize(kBq * kBk);
-  float *P = t_s.data(), *dS = t_ds.data();
-  std::vector<float> Di(static_cast<size_t>(s.Tq));
+  const int64_t D = s.D, Dp = block_pad(D), qrs = s.q_strides[2], ors = s.o_strides[2];
+  const bool want_dq = dq_of(0).p != nullptr;
+  // Scratch: Pᵀ and dSᵀ (kBk × kBq each), Qᵀ and dOᵀ (D × kBq each), K rows (kBk × Dp), Q and
+  // dO rows (kBq × Dp each).
+  float* PT = t_scratch.get(static_cast<size_t>(2 * kBk * kBq + 2 * D * kBq + kBk * Dp + 2 * kBq * Dp));
+  float *dST = PT + kBk * kBq, *QT = dST + kBk * kBq, *dOT = QT + D * kBq, *Kb = dOT + D * kBq, *Qb = Kb + kBk * Dp,
+        *dOb = Qb + kBq * Dp;
+  // D_r = dO_r · O_r for every query row of the group's heads.
+  std::vector<float> Di(static_cast<size_t>(g.group * s.Tq));
   for (int64_t gi = 0; gi < g.group; gi++) {
-    const int64_t h = kvh * g.group + gi, row0 = (b * s.H + h) * s.Tq;
-    const float *Q = q + row0 * D, *dO = dout + row0 * D;
-    float* dQ = dq ? dq + gi * dq_stride : nullptr;
-    for (int64_t i = 0; i < s.Tq; i++) Di[i] = row_dot(dO + i * D, out + (row0 + i) * D, D);
-    for (int64_t j0 = kb0 * kBk; j0 < std::min(s.Tk, kb1 * kBk); j0 += kBk) {
-      const int64_t nk = std::min(kBk, s.Tk - j0);
-      const float *Kj = k + kv + j0 * D, *Vj = v + kv + j0 * D;
-      // Causal: query i sees key j0 only from i = j0 − (Tk − Tq) on.
-      const int64_t ist = s.causal ? std::max<int64_t>(0, j0 - (s.Tk - s.Tq)) : 0;
+    const int64_t h = kvh * g.group + gi;
+    for (int64_t i = 0; i < s.Tq; i++)
+      Di[gi * s.Tq + i] = row_dot(dout + g.o_at(b, h, i), out + g.o_at(b, h, i), D);
+  }
+  for (int64_t j0 = kb0 * kBk; j0 < std::min(s.Tk, kb1 * kBk); j0 += kBk) {
+    const int64_t nk = std::min(kBk, s.Tk - j0);
+    const float *Kj = k + g.k_at(b, kvh, j0), *Vj = v + g.v_at(b, kvh, j0);
+    float *dKj = dk ? dk + g.k_at(b, kvh, j0) : nullptr, *dVj = dv ? dv + g.v_at(b, kvh, j0) : nullptr;
+    if (want_dq) copy_rows(Kb, Dp, Kj, s.k_strides[2], nk, D);
+    // Causal: query i sees key j0 only from i = j0 − (Tk − Tq) on.
+    const int64_t ist = s.causal ? std::max<int64_t>(0, j0 - (s.Tk - s.Tq)) : 0;
+    for (int64_t gi = 0; gi < g.group; gi++) {
+      const int64_t h = kvh * g.group + gi, row0 = (b * s.H + h) * s.Tq;
+      const DqRows dq = dq_of(gi);
       for (int64_t i0 = ist; i0 < s.Tq; i0 += kBq) {
-        const int64_t nq = std::min(kBq, s.Tq - i0);
-        sgemm(nq, nk, D, View{Q + i0 * D, D, 1}, View{Kj, 1, D}, P, nk, false, false);
-        scores(P, nq, nk, &g, b, h, i0, j0);
-        probs(P, nq, nk, lse + row0 + i0);
-        if (dv) sgemm(nk, D, nq, View{P, 1, nk}, View{dO + i0 * D, D, 1}, dv + kv + j0 * D, D, true, false);
-        if (!dQ && !dk) continue;
-        sgemm(nq, nk, D, View{dO + i0 * D, D, 1}, View{Vj, 1, D}, dS, nk, false, false);
-        dscores(dS, P, nq, nk, Di.data() + i0, s.scale);
-        if (dQ) sgemm(nq, D, nk, View{dS, nk, 1}, View{Kj, D, 1}, dQ + i0 * D, D, true, false);
-        if (dk) sgemm(nk, D, nq, View{dS, 1, nk}, View{Q + i0 * D, D, 1}, dk + kv + j0 * D, D, true, false);
+        const int64_t nq = std::min(kBq, s.Tq - i0), nqp = block_pad(nq), delta = g.delta(i0, j0);
+        const float *Q = q + g.q_at(b, h, i0), *dO = dout + g.o_at(b, h, i0);
+        transpose_rows(QT, nqp, Q, qrs, nq, D);
+        block_mm(nk, nq, D, Kj, s.k_strides[2], 1, QT, nqp, PT, nqp, false, Band::cols_from_row, delta);
+        scores(PT, nqp, nk, nq, &g, b, h, i0, j0);
+        probs(PT, nqp, nk, nq, delta, lse + row0 + i0);
+        if (dv) {
+          copy_rows(dOb, Dp, dO, ors, nq, D);
+          block_mm(nk, D, nq, PT, nqp, 1, dOb, Dp, dVj, s.v_strides[2], true, Band::k_from_row, delta);
+        }
+        if (!want_dq && !dk) continue;
+        transpose_rows(dOT, nqp, dO, ors, nq, D);
+        block_mm(nk, nq, D, Vj, s.v_strides[2], 1, dOT, nqp, dST, nqp, false, Band::cols_from_row, delta);
+        dscores(dST, PT, nqp, nk, nq, Di.data() + gi * s.Tq + i0, s.scale, delta);
+        if (want_dq) block_mm(nq, D, nk, dST, 1, nqp, Kb, Dp, dq.p + i0 * dq.ld, dq.ld, true, Band::k_to_row, delta);
+        if (dk) {
+          copy_rows(Qb, Dp, Q, qrs, nq, D);
+          block_mm(nk, D, nq, dST, nqp, 1, Qb, Dp, dKj, s.k_strides[2], true, Band::k_from_row, delta);
+        }
       }
     }
   }
 }
+
+}  // namespace
 
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
                         const float* q, const float* k, const float* v, const AttentionShape& s) {
@@ -186,20 +315,27 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   std::vector<float> parts(splits > 1 && dq ? static_cast<size_t>(heads * splits * gsize) : 0, 0.f);
   auto task = [&](int64_t t) {
     const int64_t hk = t / splits, c = t % splits, b = hk / s.Hkv, kvh = hk % s.Hkv;
-    float* dqt = !dq ? nullptr : splits > 1 ? parts.data() + t * gsize : dq + (b * s.H + kvh * g.group) * qsize;
-    backward_task(dqt, qsize, dk, dv, dout, out, lse, q, k, v, g, b, kvh, kblocks * c / splits,
-                  kblocks * (c + 1) / splits);
+    auto dq_of = [&](int64_t gi) {
+      if (!dq) return DqRows{nullptr, 0};
+      if (splits > 1) return DqRows{parts.data() + t * gsize + gi * qsize, s.D};
+      return DqRows{dq + g.q_at(b, kvh * g.group + gi, 0), s.q_strides[2]};
+    };
+    backward_task(dq_of, dk, dv, dout, out, lse, q, k, v, g, b, kvh, kblocks * c / splits, kblocks * (c + 1) / splits);
   };
   if (small) for (int64_t t = 0; t < heads * splits; t++) task(t);
   else parallel_for(heads * splits, task);
   if (parts.empty()) return;
-  for (int64_t hk = 0; hk < heads; hk++) {
-    float* dst = dq + ((hk / s.Hkv) * s.H + (hk % s.Hkv) * g.group) * qsize;
-    for (int64_t c = 0; c < splits; c++) {
-      const float* src = parts.data() + (hk * splits + c) * gsize;
-      for (int64_t i = 0; i < gsize; i++) dst[i] += src[i];
+  for (int64_t hk = 0; hk < heads; hk++)
+    for (int64_t gi = 0; gi < g.group; gi++) {
+      const int64_t b = hk / s.Hkv, h = (hk % s.Hkv) * g.group + gi;
+      for (int64_t c = 0; c < splits; c++) {
+        const float* src = parts.data() + (hk * splits + c) * gsize + gi * qsize;
+        for (int64_t i = 0; i < s.Tq; i++) {
+          float* dst = dq + g.q_at(b, h, i);
+          for (int64_t d = 0; d < s.D; d++) dst[d] += src[i * s.D + d];
+        }
+      }
     }
-  }
 }
 
 }  // namespace ak

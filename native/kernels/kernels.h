@@ -61,6 +61,9 @@ struct AttentionShape {
   bool causal;
   const float* mask;  // may be null
   int64_t mask_strides[4];
+  // Element strides of (batch, head, row) for q and dq, k and dk, v and dv, out and dout; each
+  // row's D values are contiguous. lse is always (B, H, Tq), contiguous.
+  int64_t q_strides[3], k_strides[3], v_strides[3], o_strides[3];
 };
 void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s);
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,

@@ -8,6 +8,7 @@ import { jsBackend } from './js/index.js';
 import { loadNative, type Native } from './native/index.js';
 
 export type { Backend, BinaryOp, F32, I32, Strides, UnaryOp } from './kernels.js';
+export { contiguousLayout } from './kernels.js';
 export { jsBackend } from './js/index.js';
 export type { Isa, Native, NativeConfig } from './native/index.js';
 

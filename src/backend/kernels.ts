@@ -81,12 +81,18 @@ export interface Backend {
    * `mask`, when given, is added to the scores through its strides over (B, H, Tq, Tk).
    * lse (B, H, Tq) is saved; the backward recomputes the probabilities from it, so no (Tq, Tk)
    * buffer has to outlive the forward (FlashAttention-2, Dao 2023).
+   * `layout` (12 numbers) gives the (batch, head, row) strides of q, k, v and out, in that
+   * order, with each row's D values contiguous: heads may be read from, and written into, an
+   * interleaved (B, T, H·D) projection. The gradients use the strides of what they belong to
+   * (dq q's, dout out's); `contiguousLayout` gives the packed (B, H, T, D) strides.
    */
   attentionForward(out: F32, lse: F32, q: F32, k: F32, v: F32, mask: F32 | null, maskStrides: Strides,
-    B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, scale: number, causal: boolean): void;
+    B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, scale: number, causal: boolean,
+    layout: Strides): void;
   attentionBackward(dq: F32 | null, dk: F32 | null, dv: F32 | null, dout: F32, out: F32, lse: F32,
     q: F32, k: F32, v: F32, mask: F32 | null, maskStrides: Strides,
-    B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, scale: number, causal: boolean): void;
+    B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, scale: number, causal: boolean,
+    layout: Strides): void;
 
   /** out (contiguous, `shape`) (+)= inp viewed at inpOffset with inpStrides. */
   stridedCopy(out: F32, inp: F32, inpOffset: number, inpStrides: Strides, shape: Strides, accumulate: boolean): void;
@@ -108,4 +114,10 @@ export interface Backend {
    */
   adamwUpdate(param: F32, grad: F32, m: F32, v: F32, n: number, lr: number, beta1: number, beta2: number,
     eps: number, weightDecay: number, step: number): void;
+}
+
+/** The attention `layout` of packed q, out (B, H, Tq, D) and k, v (B, Hkv, Tk, D). */
+export function contiguousLayout(H: number, Hkv: number, Tq: number, Tk: number, D: number): number[] {
+  const q = [H * Tq * D, Tq * D, D], kv = [Hkv * Tk * D, Tk * D, D];
+  return [...q, ...kv, ...kv, ...q];
 }

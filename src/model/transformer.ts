@@ -1,6 +1,6 @@
 // The decoder-only transformer for both families, forward only: autograd supplies the backward.
 // Pre-norm blocks: x = x + attn(norm₁(x)); x = x + mlp(norm₂(x)) (GPT-2 and Llama alike).
-import { add, attention, attentionDecode, embedding, gelu, layerNorm, matmul, mul, rmsNorm, silu, stridedView, dropout } from '../ops/index.js';
+import { add, attention, attentionDecode, projectionAttention, embedding, gelu, layerNorm, matmul, mul, rmsNorm, silu, stridedView, dropout } from '../ops/index.js';
 import { needsGrad } from '../autograd/index.js';
 import { linear } from '../nn/index.js';
 import { Rng, Tensor, shapeStr } from '../tensor/index.js';
@@ -124,6 +124,12 @@ export class Transformer {
       const h = layerNorm(x, this.p(`${pre}.ln_1.weight`), this.p(`${pre}.ln_1.bias`), c.normEps);
       const qkv = this.proj(h, `${pre}.attn.c_attn`, `${pre}.attn.c_attn.bias`, training); // (B, T, 3C)
       const C = c.dModel;
+      if (!cache) {
+        // Heads read in place from qkv and written merged: no split or merge copies.
+        const o = projectionAttention({ of: qkv, heads: H }, { of: qkv, heads: H, channel: C },
+          { of: qkv, heads: H, channel: 2 * C }, D, { causal: true, mask });
+        return this.proj(o, `${pre}.attn.c_proj`, `${pre}.attn.c_proj.bias`, training);
+      }
       q = heads(qkv, H, 0); k = heads(qkv, H, C); v = heads(qkv, H, 2 * C);
     } else {
       const pre = `model.layers.${l}`;

@@ -1,6 +1,6 @@
 // Scaled dot-product attention, causal by default, with an optional additive mask and grouped
 // key/value heads. softmax(q·kᵀ·scale + mask)·v, Vaswani et al. 2017, eq. 1.
-import { backend } from '../backend/index.js';
+import { backend, contiguousLayout } from '../backend/index.js';
 import { gradOf, needsGrad, record } from '../autograd/index.js';
 import { Tensor, broadcastStrides, broadcastShapes, shapeStr, zeros } from '../tensor/index.js';
 import { ShapeError, expectFloat } from './errors.js';
@@ -27,6 +27,59 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     throw new ShapeError(op, `q ${shapeStr(q.shape)} and k ${shapeStr(k.shape)} do not match: expected the same B and D, and H a multiple of k's heads`);
   }
   if (v.shape.some((d, i) => d !== k.shape[i])) throw new ShapeError(op, `k ${shapeStr(k.shape)} and v ${shapeStr(v.shape)} must have the same shape`);
+  const layout = contiguousLayout(H, Hkv, Tq, Tk, D);
+  const heads = (t: Tensor, i: number): HeadsIn => ({ t, offset: 0, strides: layout.slice(3 * i, 3 * i + 3) });
+  return attentionOn(op, heads(q, 0), heads(k, 1), heads(v, 2), { B, H, Hkv, Tq, Tk, D }, [B, H, Tq, D], layout.slice(9), opts);
+}
+
+/** Heads left in place in a (B, T, W) projection: `heads` heads of D channels from `channel` on. */
+export interface ProjectionHeads {
+  of: Tensor;
+  heads: number;
+  channel?: number;
+}
+
+/**
+ * attention() on heads read in place from their projections, e.g. q, k and v all from GPT-2's fused
+ * (B, T, 3C) c_attn output, head h of q at channels [h·D, (h+1)·D), of k at C + h·D, and so on.
+ * Returns (B, Tq, H·D): the heads already merged as the output projection reads them. Equals
+ * splitting the heads into (B, H, T, D) copies, attention(), and merging, without the copies.
+ */
+export function projectionAttention(q: ProjectionHeads, k: ProjectionHeads, v: ProjectionHeads, D: number,
+  opts: AttentionOptions = {}): Tensor {
+  const op = 'projectionAttention';
+  const dims = (p: ProjectionHeads, n: string): [number, number] => {
+    expectFloat(op, p.of, n);
+    const c0 = p.channel ?? 0, W = p.of.shape[2] ?? 0;
+    if (p.of.rank !== 3 || !Number.isInteger(c0) || c0 < 0 || !(p.heads >= 1) || c0 + p.heads * D > W) {
+      throw new ShapeError(op, `${n}: ${p.heads} heads of ${D} channels from channel ${c0} do not fit a (B, T, W) projection of shape ${shapeStr(p.of.shape)}`);
+    }
+    return [p.of.shape[0]!, p.of.shape[1]!];
+  };
+  const [B, Tq] = dims(q, 'q'), [Bk, Tk] = dims(k, 'k'), [Bv, Tv] = dims(v, 'v');
+  const H = q.heads, Hkv = k.heads;
+  if (Bk !== B || Bv !== B || Tv !== Tk || v.heads !== Hkv || H % Hkv !== 0) {
+    throw new ShapeError(op, `q (${B}, ${Tq}, ${H} heads), k (${Bk}, ${Tk}, ${Hkv} heads) and v (${Bv}, ${Tv}, ${v.heads} heads) do not match: expected the same B, k and v alike, and q's heads a multiple of k's`);
+  }
+  const heads = (p: ProjectionHeads): HeadsIn => {
+    const [T, W] = [p.of.shape[1]!, p.of.shape[2]!];
+    return { t: p.of, offset: p.channel ?? 0, strides: [T * W, D, W] };
+  };
+  return attentionOn(op, heads(q), heads(k), heads(v), { B, H, Hkv, Tq, Tk, D }, [B, Tq, H * D], [Tq * H * D, D, H * D], opts);
+}
+
+/** A (B, heads, T, D) view: element (b, h, t, d) at t.f32[offset + b·s0 + h·s1 + t·s2 + d]. */
+interface HeadsIn {
+  t: Tensor;
+  offset: number;
+  strides: number[];
+}
+
+interface Dims { B: number; H: number; Hkv: number; Tq: number; Tk: number; D: number }
+
+function attentionOn(op: string, q: HeadsIn, k: HeadsIn, v: HeadsIn, d: Dims, outShape: number[], outStrides: number[],
+  opts: AttentionOptions): Tensor {
+  const { B, H, Hkv, Tq, Tk, D } = d;
   const causal = opts.causal ?? true;
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   const mask = opts.mask ?? null;
@@ -35,16 +88,22 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     expectFloat(op, mask, 'mask');
     const full = [B, H, Tq, Tk];
     const b = broadcastShapes(mask.shape, full);
-    if (!b || b.some((d, i) => d !== full[i])) throw new ShapeError(op, `mask ${shapeStr(mask.shape)} does not broadcast to (B, H, Tq, Tk) = ${shapeStr(full)}`);
+    if (!b || b.some((n, i) => n !== full[i])) throw new ShapeError(op, `mask ${shapeStr(mask.shape)} does not broadcast to (B, H, Tq, Tk) = ${shapeStr(full)}`);
     ms = broadcastStrides(mask.shape, full);
   }
-  const out = zeros([B, H, Tq, D]);
+  const layout = [...q.strides, ...k.strides, ...v.strides, ...outStrides];
+  const at = (x: Float32Array, h: HeadsIn) => (h.offset ? x.subarray(h.offset) : x);
+  const out = zeros(outShape);
   const lse = new Float32Array(B * H * Tq);
   const m = mask ? mask.f32 : null;
-  backend().attentionForward(out.f32, lse, q.f32, k.f32, v.f32, m, ms, B, H, Hkv, Tq, Tk, D, scale, causal);
-  if (!needsGrad(q, k, v)) return out;
-  return record(out, op, [q, k, v], (g) =>
-    backend().attentionBackward(gradOf(q), gradOf(k), gradOf(v), g, out.f32, lse, q.f32, k.f32, v.f32, m, ms, B, H, Hkv, Tq, Tk, D, scale, causal));
+  backend().attentionForward(out.f32, lse, at(q.t.f32, q), at(k.t.f32, k), at(v.t.f32, v), m, ms, B, H, Hkv, Tq, Tk, D, scale, causal, layout);
+  const sources = [...new Set([q.t, k.t, v.t])];
+  if (!needsGrad(...sources)) return out;
+  return record(out, op, sources, (g) => {
+    const grad = (h: HeadsIn) => { const x = gradOf(h.t); return x && at(x, h); };
+    backend().attentionBackward(grad(q), grad(k), grad(v), g, out.f32, lse, at(q.t.f32, q), at(k.t.f32, k), at(v.t.f32, v),
+      m, ms, B, H, Hkv, Tq, Tk, D, scale, causal, layout);
+  });
 }
 
 /**

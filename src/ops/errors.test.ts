@@ -12,6 +12,11 @@ test('shape mismatches name the op, both shapes and the expectation', () => {
   assert.throws(() => op.reshape(a, [4, 2]), /reshape: cannot view \[2, 3\] \(6 elements\) as \[4, 2\]/);
   assert.throws(() => op.concat([a, b], 0), /concat: shapes \[2, 3\] and \[4, 5\] differ outside axis 0/);
   assert.throws(() => op.attention(randn([1, 2, 3, 4]), randn([1, 3, 3, 4]), randn([1, 3, 3, 4])), /H a multiple of k's heads/);
+  const qkv = randn([1, 3, 24]);
+  assert.throws(() => op.projectionAttention({ of: qkv, heads: 2 }, { of: qkv, heads: 2, channel: 8 }, { of: qkv, heads: 2, channel: 17 }, 4),
+    /projectionAttention: v: 2 heads of 4 channels from channel 17 do not fit a \(B, T, W\) projection of shape \[1, 3, 24\]/);
+  assert.throws(() => op.projectionAttention({ of: qkv, heads: 3 }, { of: qkv, heads: 2, channel: 12 }, { of: qkv, heads: 2, channel: 16 }, 2),
+    /q's heads a multiple of k's/);
   assert.throws(() => op.sum(a, 2), /axis 2 is out of range for a tensor of rank 2/);
 });
 

@@ -3,7 +3,7 @@
 // strides (with −∞ padding, including fully masked rows), lengths that cross the 64-wide tiles,
 // and every subset of wanted gradients.
 import { describe, test } from 'node:test';
-import { getBackend } from '../../src/backend/index.js';
+import { contiguousLayout, getBackend } from '../../src/backend/index.js';
 import { conform, f, fn, Gen, skipNative } from './harness.js';
 
 interface Case {
@@ -39,29 +39,62 @@ function maskOf(g: Gen, c: Case): { mask: Float32Array | null; strides: number[]
   return { mask, strides };
 }
 
+/**
+ * Where the heads live: packed (B, H, T, D) buffers, or interleaved in projections, q in a
+ * (B, Tq, Wq) buffer and k, v side by side in one (B, Tk, Wkv) buffer, out in a (B, Tq, Wo) one,
+ * each wider than its heads (the extra channels must be left alone), as a fused QKV projection
+ * lays them out.
+ */
+interface Layout {
+  sizes: { q: number; kv: number; out: number };
+  /** Offsets of q, k, v, out in their buffers. */
+  offsets: [number, number, number, number];
+  strides: number[];
+}
+
+function layouts(c: Case): [string, Layout][] {
+  const { B, H, Hkv, Tq, Tk, D } = c;
+  const nq = B * H * Tq * D, nk = B * Hkv * Tk * D;
+  const Wq = H * D + 3, Wkv = 2 * Hkv * D + 5, Wo = H * D + 2;
+  return [
+    ['packed', { sizes: { q: nq, kv: 2 * nk, out: nq }, offsets: [0, 0, nk, 0], strides: contiguousLayout(H, Hkv, Tq, Tk, D) }],
+    ['interleaved', {
+      sizes: { q: B * Tq * Wq, kv: B * Tk * Wkv, out: B * Tq * Wo },
+      offsets: [3, 1, 1 + Hkv * D, 2],
+      strides: [Tq * Wq, D, Wq, Tk * Wkv, D, Wkv, Tk * Wkv, D, Wkv, Tq * Wo, D, Wo],
+    }],
+  ];
+}
+
 describe('conformance: attention', { skip: skipNative }, () => {
   for (const c of CASES)
-    test(c.name, () => {
-      const g = new Gen(41);
-      const { B, H, Hkv, Tq, Tk, D, causal } = c;
-      const nq = B * H * Tq * D, nk = B * Hkv * Tk * D, scale = 1 / Math.sqrt(D);
-      const q = g.normal(nq), k = g.normal(nk), v = g.normal(nk);
-      const { mask, strides } = maskOf(g, c);
-      const tol = Tk >= 100 ? 1e-4 : 1e-5;
-      conform(`attentionForward ${c.name}`, { out: g.normal(nq), lse: g.normal(B * H * Tq), q, k, v, mask },
-        (be, x) => be.attentionForward(f(x, 'out'), f(x, 'lse'), f(x, 'q'), f(x, 'k'), f(x, 'v'), fn(x, 'mask'), strides,
-          B, H, Hkv, Tq, Tk, D, scale, causal), tol);
-      const out = new Float32Array(nq), lse = new Float32Array(B * H * Tq);
-      getBackend('js').attentionForward(out, lse, q, k, v, mask, strides, B, H, Hkv, Tq, Tk, D, scale, causal);
-      const dout = g.normal(nq);
-      for (const grads of [7, 1, 2, 4, 6]) {
-        const bufs = {
-          dq: grads & 1 ? g.normal(nq) : null, dk: grads & 2 ? g.normal(nk) : null, dv: grads & 4 ? g.normal(nk) : null,
-          dout, out, lse, q, k, v, mask,
-        };
-        conform(`attentionBackward ${c.name} grads=${grads}`, bufs, (be, x) => be.attentionBackward(fn(x, 'dq'), fn(x, 'dk'),
-          fn(x, 'dv'), f(x, 'dout'), f(x, 'out'), f(x, 'lse'), f(x, 'q'), f(x, 'k'), f(x, 'v'), fn(x, 'mask'), strides,
-          B, H, Hkv, Tq, Tk, D, scale, causal), 1e-4);
-      }
-    });
+    for (const [where, lay] of layouts(c))
+      test(`${c.name} (${where})`, () => {
+        const g = new Gen(41);
+        const { B, H, Hkv, Tq, Tk, D, causal } = c;
+        const { sizes, offsets: [oq, ok, ov, oo], strides: layout } = lay;
+        const scale = 1 / Math.sqrt(D);
+        const q = g.normal(sizes.q), kv = g.normal(sizes.kv);
+        const { mask, strides } = maskOf(g, c);
+        const tol = Tk >= 100 ? 1e-4 : 1e-5;
+        const at = (x: Float32Array, o: number) => x.subarray(o);
+        conform(`attentionForward ${c.name} ${where}`, { out: g.normal(sizes.out), lse: g.normal(B * H * Tq), q, kv, mask },
+          (be, x) => be.attentionForward(at(f(x, 'out'), oo), f(x, 'lse'), at(f(x, 'q'), oq), at(f(x, 'kv'), ok),
+            at(f(x, 'kv'), ov), fn(x, 'mask'), strides, B, H, Hkv, Tq, Tk, D, scale, causal, layout), tol);
+        const out = g.normal(sizes.out), lse = new Float32Array(B * H * Tq);
+        getBackend('js').attentionForward(at(out, oo), lse, at(q, oq), at(kv, ok), at(kv, ov), mask, strides, B, H, Hkv, Tq, Tk, D, scale, causal, layout);
+        const dout = g.normal(sizes.out);
+        for (const grads of [7, 1, 2, 4, 6]) {
+          const bufs = {
+            dq: grads & 1 ? g.normal(sizes.q) : null, dkv: grads & 6 ? g.normal(sizes.kv) : null,
+            dout, out, lse, q, kv, mask,
+          };
+          conform(`attentionBackward ${c.name} ${where} grads=${grads}`, bufs, (be, x) => {
+            const dkv = fn(x, 'dkv'), dq = fn(x, 'dq');
+            be.attentionBackward(dq && at(dq, oq), dkv && grads & 2 ? at(dkv, ok) : null, dkv && grads & 4 ? at(dkv, ov) : null,
+              at(f(x, 'dout'), oo), at(f(x, 'out'), oo), f(x, 'lse'), at(f(x, 'q'), oq), at(f(x, 'kv'), ok), at(f(x, 'kv'), ov),
+              fn(x, 'mask'), strides, B, H, Hkv, Tq, Tk, D, scale, causal, layout);
+          }, 1e-4);
+        }
+      });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { nativeStatus } from '../../src/backend/index.js';
+import { contiguousLayout, nativeStatus } from '../../src/backend/index.js';
 import { native, skipNative } from './harness.js';
 
 const INDEX = fileURLToPath(new URL('../../src/backend/index.js', import.meta.url));
@@ -100,8 +100,14 @@ describe('native binding checks its arguments', { skip: skipNative }, () => {
     assert.throws(() => native().embeddingForward(new Float32Array(4), Int32Array.of(0, 2), new Float32Array(4), 2, 2),
       /embeddingForward: ids\[1\] is 2, outside \[0, 2\)/);
     const z = new Float32Array(64);
-    assert.throws(() => native().attentionForward(z, z, z, z, z, null, [], 1, 3, 2, 1, 1, 1, 1, false),
+    assert.throws(() => native().attentionForward(z, z, z, z, z, null, [], 1, 3, 2, 1, 1, 1, 1, false, contiguousLayout(3, 2, 1, 1, 1)),
       /attentionForward: H must be a multiple of Hkv/);
+    assert.throws(() => native().attentionForward(z, z, z, z, z, null, [], 1, 2, 2, 1, 1, 1, 1, false, [1, 1, 1]),
+      /attentionForward: layout must hold 12 strides/);
+    // Head rows 40 apart: four rows of two heads reach past a 64-element q.
+    const wide = [160, 4, 40, ...contiguousLayout(2, 2, 4, 4, 4).slice(3)];
+    assert.throws(() => native().attentionForward(z, z, z, z, z, null, [], 1, 2, 2, 4, 4, 4, 1, false, wide),
+      /attentionForward: q has 64 elements; the kernel reads \[0, 127\]/);
     assert.throws(() => native().unaryForward('cube' as 'neg', z, z, 4, 0), /unaryForward: op is 'cube'/);
   });
 

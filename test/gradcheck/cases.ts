@@ -203,7 +203,44 @@ function attentionCases(): GradCase[] {
     mk('attention grouped-query H=4 Hkv=2', 1, 4, 2, 3, 3, 2, true),
     mk('attention decode Tq=2 < Tk=5', 1, 2, 1, 2, 5, 3, true),
     mk('attention T=1', 1, 1, 1, 1, 1, 2, true),
+    projection('projectionAttention on a fused qkv (B, T, 3·H·D + 2)', 2, 2, 2, 4, 3, true, true),
+    projection('projectionAttention, q apart from kv, grouped-query H=4 Hkv=2', 1, 4, 2, 3, 2, false, false),
   ];
+}
+
+/** (B, heads, T, D) heads at channel c0 of a (B, T, W) projection, gathered packed. */
+function headsOf(x: Float64Array, B: number, T: number, W: number, heads: number, D: number, c0: number): Float64Array {
+  const out = new Float64Array(B * heads * T * D);
+  for (let b = 0; b < B; b++) for (let h = 0; h < heads; h++) for (let t = 0; t < T; t++) for (let d = 0; d < D; d++)
+    out[((b * heads + h) * T + t) * D + d] = x[(b * T + t) * W + c0 + h * D + d]!;
+  return out;
+}
+
+/** (B, H, T, D) → (B, T, H·D). */
+function merged(o: Float64Array, B: number, H: number, T: number, D: number): Float64Array {
+  const out = new Float64Array(o.length);
+  for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let t = 0; t < T; t++) for (let d = 0; d < D; d++)
+    out[(b * T + t) * H * D + h * D + d] = o[((b * H + h) * T + t) * D + d]!;
+  return out;
+}
+
+// projectionAttention reads heads in place, with channels left over around them (offset 1, and
+// spare channels at the end) that must get a zero gradient.
+function projection(name: string, B: number, H: number, Hkv: number, T: number, D: number, fused: boolean, causal: boolean): GradCase {
+  const Wq = fused ? (H + 2 * Hkv) * D + 2 : H * D + 1, Wkv = fused ? Wq : 2 * Hkv * D + 2;
+  const qc = 1, kc = fused ? 1 + H * D : 1, vc = kc + Hkv * D;
+  return {
+    name,
+    inputs: fused ? [{ shape: [B, T, Wq] }] : [{ shape: [B, T, Wq] }, { shape: [B, T, Wkv] }],
+    run: ([x, y]) => ak.projectionAttention({ of: x!, heads: H, channel: qc }, { of: y ?? x!, heads: Hkv, channel: kc },
+      { of: y ?? x!, heads: Hkv, channel: vc }, D, { causal }),
+    ref: ([x, y]) => {
+      const kv = y ?? x!;
+      const o = attentionRef(headsOf(x!, B, T, Wq, H, D, qc), headsOf(kv, B, T, Wkv, Hkv, D, kc), headsOf(kv, B, T, Wkv, Hkv, D, vc),
+        null, [], B, H, Hkv, T, T, D, causal);
+      return merged(o, B, H, T, D);
+    },
+  };
 }
 
 export const cases: GradCase[] = [
