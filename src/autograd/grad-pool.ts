@@ -8,6 +8,8 @@
 // Only buffers that backward itself owned come back here: parameters keep their gradients, and
 // so do tensors marked with retainGrad.
 
+import { uninitializedF32 } from '../tensor/index.js';
+
 /** Smaller buffers are cheap to allocate and not worth tracking. */
 const MIN_ELEMENTS = 4096;
 /** Spare buffers kept per size: a backward rarely frees more of one size before it needs one. */
@@ -18,12 +20,15 @@ const MAX_BYTES = 256 * 2 ** 20;
 const free = new Map<number, Float32Array[]>();
 let pooledBytes = 0;
 
-/** A zero-filled buffer of n floats: a recycled one when the pool has one of that size. */
-export function takeGradBuffer(n: number): Float32Array {
+/**
+ * A buffer of n floats, a recycled one when the pool has one of that size: zero-filled, or with
+ * `zero` false of undefined contents (for a writer that overwrites it in full).
+ */
+export function takeGradBuffer(n: number, zero = true): Float32Array {
   const spare = n >= MIN_ELEMENTS ? free.get(n)?.pop() : undefined;
-  if (!spare) return new Float32Array(n);
+  if (!spare) return zero ? new Float32Array(n) : uninitializedF32(n);
   pooledBytes -= spare.byteLength;
-  return spare.fill(0);
+  return zero ? spare.fill(0) : spare;
 }
 
 /**

@@ -50,6 +50,20 @@ export function gradOf(t: Tensor | null | undefined): Float32Array | null {
   return t.grad.f32;
 }
 
+/**
+ * The gradient buffer of `t` for a writer that can either overwrite or accumulate (a product's
+ * `accumulate` flag): `fresh` when this call created it, its contents then undefined, and the
+ * caller must write every element; otherwise it holds what earlier uses added, to accumulate
+ * onto. Skips zero-filling the megabytes of an activation's gradient that the first write would
+ * replace anyway. null when t needs no gradient.
+ */
+export function gradSlot(t: Tensor | null | undefined): { grad: Float32Array; fresh: boolean } | null {
+  if (!t || !t.requiresGrad) return null;
+  if (t.grad) return { grad: t.grad.f32, fresh: false };
+  t.grad = new Tensor(takeGradBuffer(t.size, false), t.shape);
+  return { grad: t.grad.f32, fresh: true };
+}
+
 const retained = new WeakSet<Tensor>();
 
 /** Keeps the gradient of an intermediate tensor after backward (for inspection and tests). */

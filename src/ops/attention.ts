@@ -2,7 +2,7 @@
 // key/value heads. softmax(q·kᵀ·scale + mask)·v, Vaswani et al. 2017, eq. 1.
 import { backend, contiguousLayout } from '../backend/index.js';
 import { gradOf, needsGrad, record } from '../autograd/index.js';
-import { Tensor, broadcastStrides, broadcastShapes, shapeStr, zeros } from '../tensor/index.js';
+import { Tensor, broadcastStrides, broadcastShapes, empty, shapeStr, zeros } from '../tensor/index.js';
 import { ShapeError, expectFloat } from './errors.js';
 
 export interface AttentionOptions {
@@ -93,7 +93,7 @@ function attentionOn(op: string, q: HeadsIn, k: HeadsIn, v: HeadsIn, d: Dims, ou
   }
   const layout = [...q.strides, ...k.strides, ...v.strides, ...outStrides];
   const at = (x: Float32Array, h: HeadsIn) => (h.offset ? x.subarray(h.offset) : x);
-  const out = zeros(outShape);
+  const out = empty(outShape);
   const lse = new Float32Array(B * H * Tq);
   const m = mask ? mask.f32 : null;
   backend().attentionForward(out.f32, lse, at(q.t.f32, q), at(k.t.f32, k), at(v.t.f32, v), m, ms, B, H, Hkv, Tq, Tk, D, scale, causal, layout);

@@ -1,7 +1,7 @@
 // Elementwise ops: broadcasting arithmetic and the unary functions, each with its gradient.
 import { backend, type BinaryOp, type UnaryOp } from '../backend/index.js';
 import { gradOf, needsGrad, record } from '../autograd/index.js';
-import { Tensor, broadcastShapes, broadcastStrides, numel, scalar, zeros } from '../tensor/index.js';
+import { Tensor, broadcastShapes, broadcastStrides, empty, numel, scalar } from '../tensor/index.js';
 import { expectFloat, shapeMismatch } from './errors.js';
 
 export type Operand = Tensor | number;
@@ -16,7 +16,7 @@ function binary(op: BinaryOp, xa: Operand, xb: Operand): Tensor {
   expectFloat(op, b, 'right operand');
   const shape = broadcastShapes(a.shape, b.shape);
   if (!shape) throw shapeMismatch(op, a.shape, b.shape, 'shapes that broadcast (equal, or 1, on each trailing axis)');
-  const out = zeros(shape);
+  const out = empty(shape);
   const as = broadcastStrides(a.shape, shape), bs = broadcastStrides(b.shape, shape);
   backend().binaryForward(op, out.f32, a.f32, as, b.f32, bs, shape);
   if (!needsGrad(a, b)) return out;
@@ -32,7 +32,7 @@ export const div = (a: Operand, b: Operand): Tensor => binary('div', a, b);
 
 function unary(op: UnaryOp, x: Tensor, p = 0): Tensor {
   expectFloat(op, x);
-  const out = zeros(x.shape);
+  const out = empty(x.shape);
   backend().unaryForward(op, out.f32, x.f32, x.size, p);
   if (!needsGrad(x)) return out;
   return record(out, op, [x], (g) => backend().unaryBackward(op, gradOf(x)!, g, x.f32, out.f32, x.size, p));
@@ -49,14 +49,14 @@ export const pow = (x: Tensor, p: number): Tensor => unary('pow', x, p);
 
 export function gelu(x: Tensor): Tensor {
   expectFloat('gelu', x);
-  const out = zeros(x.shape);
+  const out = empty(x.shape);
   backend().geluForward(out.f32, x.f32, x.size);
   return record(out, 'gelu', [x], (g) => backend().geluBackward(gradOf(x)!, x.f32, g, x.size));
 }
 
 export function silu(x: Tensor): Tensor {
   expectFloat('silu', x);
-  const out = zeros(x.shape);
+  const out = empty(x.shape);
   backend().siluForward(out.f32, x.f32, x.size);
   return record(out, 'silu', [x], (g) => backend().siluBackward(gradOf(x)!, x.f32, g, x.size));
 }

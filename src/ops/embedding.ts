@@ -1,7 +1,7 @@
 // Embedding lookup by Int32 ids, and cross-entropy from logits with an ignore index.
 import { backend } from '../backend/index.js';
 import { gradOf, needsGrad, record } from '../autograd/index.js';
-import { Tensor, shapeStr, zeros } from '../tensor/index.js';
+import { Tensor, empty, shapeStr, zeros } from '../tensor/index.js';
 import { mul } from './elementwise.js';
 import { ShapeError, expectFloat, expectInt } from './errors.js';
 import { sum } from './reduce.js';
@@ -17,7 +17,7 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
   for (let i = 0; i < idv.length; i++) {
     if (idv[i]! < 0 || idv[i]! >= V) throw new RangeError(`${op}: id ${idv[i]} at position ${i} is outside the table's ${V} rows`);
   }
-  const out = zeros([...ids.shape, C]);
+  const out = empty([...ids.shape, C]);
   backend().embeddingForward(out.f32, idv, table.f32, idv.length, C);
   if (!needsGrad(table)) return out;
   return record(out, op, [table], (g) => backend().embeddingBackward(gradOf(table)!, g, idv, idv.length, C));

@@ -2,8 +2,8 @@
 // For C = A'·B' (A' = op(A), B' = op(B)): dA' = dC·B'ᵀ and dB' = A'ᵀ·dC, each written back in
 // the layout A and B are stored in, so no transposed copy is ever made.
 import { backend } from '../backend/index.js';
-import { gradOf, needsGrad, record } from '../autograd/index.js';
-import { Tensor, broadcastShapes, numel, shapeStr, stridesOf, zeros } from '../tensor/index.js';
+import { gradOf, gradSlot, needsGrad, record } from '../autograd/index.js';
+import { Tensor, broadcastShapes, empty, numel, shapeStr, stridesOf } from '../tensor/index.js';
 import { ShapeError, expectFloat } from './errors.js';
 
 export interface MatmulOptions {
@@ -45,16 +45,26 @@ type Gemm = (out: Float32Array, outOff: number, x: Float32Array, xOff: number, y
   M: number, N: number, K: number, tx: boolean, ty: boolean) => void;
 
 /** Runs one gemm per batch element, or a single batched call when the offsets are regular. */
+/**
+ * out[outOffs[i]] (+)= x[xOffs[i]]·y[yOffs[i]]. With `accumulate` false every output block is
+ * written once, overwriting what was there: only for outputs whose offsets are all distinct.
+ */
 function batched(outOffs: number[], xOffs: number[], yOffs: number[], out: Float32Array, x: Float32Array, y: Float32Array,
-  M: number, N: number, K: number, tx: boolean, ty: boolean): void {
+  M: number, N: number, K: number, tx: boolean, ty: boolean, accumulate = true): void {
   const so = uniformStride(outOffs), sx = uniformStride(xOffs), sy = uniformStride(yOffs);
   if (so !== null && sx !== null && sy !== null) {
-    backend().matmul(out, x, y, outOffs.length, M, N, K, tx, ty, sx, sy, so, true);
+    backend().matmul(out, x, y, outOffs.length, M, N, K, tx, ty, sx, sy, so, accumulate);
     return;
   }
   const one: Gemm = (o, oo, a, ao, b, bo) =>
-    backend().matmul(o.subarray(oo), a.subarray(ao), b.subarray(bo), 1, M, N, K, tx, ty, 0, 0, 0, true);
+    backend().matmul(o.subarray(oo), a.subarray(ao), b.subarray(bo), 1, M, N, K, tx, ty, 0, 0, 0, accumulate);
   for (let i = 0; i < outOffs.length; i++) one(out, outOffs[i]!, x, xOffs[i]!, y, yOffs[i]!, M, N, K, tx, ty);
+}
+
+/** gradSlot's shape for a gradient that must be accumulated onto (zero-filled when new). */
+function zeroedSlot(t: Tensor): { grad: Float32Array; fresh: false } | null {
+  const grad = gradOf(t);
+  return grad && { grad, fresh: false };
 }
 
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
@@ -83,26 +93,32 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     expectFloat(op, bias, 'bias');
     if (bias.rank !== 1 || bias.shape[0] !== N) throw new ShapeError(op, `bias has shape ${shapeStr(bias.shape)}, expected [${N}] (the product's last axis)`);
   }
-  const out = zeros(fold ? [...a.shape.slice(0, -1), N] : [...batch, M, N]);
+  // Every output block is written once (K = 0 writes zeros), so its contents need no zero fill.
+  const out = empty(fold ? [...a.shape.slice(0, -1), N] : [...batch, M, N]);
   const rows = N === 0 ? 0 : out.size / N;
   // The bias is written first and the products accumulate onto it.
   if (bias) backend().stridedCopy(out.f32, bias.f32, 0, [0, 1], [rows, N], false);
   const aOffs = batchOffsets(aBatch, batch, ar * ac), bOffs = batchOffsets(bBatch, batch, br * bc);
   const oOffs = batchOffsets(batch, batch, M * N);
-  batched(oOffs, aOffs, bOffs, out.f32, a.f32, b.f32, M, N, K, tA, tB);
+  batched(oOffs, aOffs, bOffs, out.f32, a.f32, b.f32, M, N, K, tA, tB, bias !== null);
   const inputs = bias ? [a, b, bias] : [a, b];
   if (!needsGrad(...inputs)) return out;
+  // An operand broadcast over the batch sums its gradient over it: those blocks must accumulate.
+  const aWhole = oOffs.length === 1 || aBatch.length === batch.length && aBatch.every((d, i) => d === batch[i]);
+  const bWhole = oOffs.length === 1 || bBatch.length === batch.length && bBatch.every((d, i) => d === batch[i]);
   return record(out, op, inputs, (g) => {
-    const da = gradOf(a), db = gradOf(b), dbias = gradOf(bias);
+    // A gradient this product creates is overwritten rather than zero-filled and added to.
+    const da = aWhole ? gradSlot(a) : zeroedSlot(a), db = bWhole ? gradSlot(b) : zeroedSlot(b);
+    const dbias = gradOf(bias);
     if (da) {
       // dA' = dC·B'ᵀ, stored as A is.
-      if (!tA) batched(aOffs, oOffs, bOffs, da, g, b.f32, M, K, N, false, !tB);
-      else batched(aOffs, bOffs, oOffs, da, b.f32, g, K, M, N, tB, true);
+      if (!tA) batched(aOffs, oOffs, bOffs, da.grad, g, b.f32, M, K, N, false, !tB, !da.fresh);
+      else batched(aOffs, bOffs, oOffs, da.grad, b.f32, g, K, M, N, tB, true, !da.fresh);
     }
     if (db) {
       // dB' = A'ᵀ·dC, stored as B is.
-      if (!tB) batched(bOffs, aOffs, oOffs, db, a.f32, g, K, N, M, !tA, false);
-      else batched(bOffs, oOffs, aOffs, db, g, a.f32, N, K, M, true, tA);
+      if (!tB) batched(bOffs, aOffs, oOffs, db.grad, a.f32, g, K, N, M, !tA, false, !db.fresh);
+      else batched(bOffs, oOffs, aOffs, db.grad, g, a.f32, N, K, M, true, tA, !db.fresh);
     }
     // dbias = Σ over rows of dC: the backward of add(y, bias), as the unfused layer computed it.
     if (dbias) backend().binaryBackward('add', null, dbias, g, g, [N, 1], bias!.f32, [0, 1], [rows, N]);

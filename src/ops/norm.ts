@@ -1,7 +1,7 @@
 // LayerNorm and RMSNorm over the last axis, with a learnable weight (and optional bias).
 import { backend } from '../backend/index.js';
 import { gradOf, needsGrad, record } from '../autograd/index.js';
-import { Tensor, shapeStr, zeros } from '../tensor/index.js';
+import { Tensor, empty, shapeStr } from '../tensor/index.js';
 import { ShapeError, expectFloat } from './errors.js';
 
 function rows(op: string, x: Tensor, weight: Tensor, bias: Tensor | null): [number, number] {
@@ -21,7 +21,7 @@ function rows(op: string, x: Tensor, weight: Tensor, bias: Tensor | null): [numb
 /** y = (x − mean)/√(var + eps)·weight + bias over the last axis (biased variance). */
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor | null = null, eps = 1e-5): Tensor {
   const [N, C] = rows('layerNorm', x, weight, bias);
-  const out = zeros(x.shape);
+  const out = empty(x.shape);
   const mean = new Float32Array(N), rstd = new Float32Array(N);
   backend().layerNormForward(out.f32, mean, rstd, x.f32, weight.f32, bias ? bias.f32 : null, N, C, eps);
   const inputs = bias ? [x, weight, bias] : [x, weight];
@@ -33,7 +33,7 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor | null = null,
 /** y = x/√(mean(x²) + eps)·weight over the last axis. */
 export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-6): Tensor {
   const [N, C] = rows('rmsNorm', x, weight, null);
-  const out = zeros(x.shape);
+  const out = empty(x.shape);
   const rstd = new Float32Array(N);
   backend().rmsNormForward(out.f32, rstd, x.f32, weight.f32, N, C, eps);
   if (!needsGrad(x, weight)) return out;

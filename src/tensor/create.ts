@@ -55,6 +55,23 @@ export function zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
   return new Tensor(data, shape, opts.requiresGrad ?? false);
 }
 
+/**
+ * n floats whose contents are undefined, for a buffer its writer fills in full. A new
+ * Float32Array is zero-filled, which for the megabytes of a training step's activations is a
+ * memset on the JS thread per op; Node's Buffer.allocUnsafeSlow skips it. Small sizes, and
+ * runtimes without Buffer, get an ordinary array.
+ */
+export function uninitializedF32(n: number): Float32Array {
+  if (n < 4096 || typeof Buffer === 'undefined') return new Float32Array(n);
+  const b = Buffer.allocUnsafeSlow(n * 4);
+  return new Float32Array(b.buffer, b.byteOffset, n);
+}
+
+/** A float tensor whose contents are undefined: only for outputs a kernel writes in full. */
+export function empty(shape: Shape): Tensor {
+  return new Tensor(uninitializedF32(numel(shape)), shape);
+}
+
 export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
   const t = zeros(shape, opts);
   t.data.fill(value);
