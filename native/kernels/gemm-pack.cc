@@ -11,34 +11,87 @@ namespace ak {
 namespace gemm {
 namespace {
 
-// One panel of `w` lanes: dst[t·w + l] = src(l, t) for l < w_used, t < len; zero for l ≥ w_used.
-// `lane` is the stride between lanes in the source, `step` the stride along t.
-static AK_INLINE void panel_body(float* dst, const float* src, int64_t lane, int64_t step, int64_t w_used,
-                                 int64_t len, int w) {
-  if (lane == 1 && w_used == w) {
-    for (int64_t t = 0; t < len; t++) std::memcpy(dst + t * w, src + t * step, sizeof(float) * w);
+// One panel of W lanes: dst[t·W + l] = src(l, t) for l < w_used, t < len; zero for l ≥ w_used.
+// `lane` is the stride between lanes in the source, `step` the stride along t. W is a constant
+// (the register tile's MR or NR), so that a lane-contiguous row is a few vector moves rather than
+// a memcpy call, and a gather writes each destination row whole.
+template <int W>
+static AK_INLINE void panel_fixed(float* dst, const float* src, int64_t lane, int64_t step, int64_t w_used,
+                                  int64_t len) {
+  if (lane == 1 && w_used == W) {
+    for (int64_t t = 0; t < len; t++) std::memcpy(dst + t * W, src + t * step, sizeof(float) * W);
     return;
   }
   if (lane == 1) {
-    for (int64_t t = 0; t < len; t++) {
-      for (int64_t l = 0; l < w_used; l++) dst[t * w + l] = src[t * step + l];
-      for (int64_t l = w_used; l < w; l++) dst[t * w + l] = 0.f;
-    }
+    for (int64_t t = 0; t < len; t++)
+      for (int l = 0; l < W; l++) dst[t * W + l] = l < w_used ? src[t * step + l] : 0.f;
     return;
   }
-  // Gather: walk each source lane along its contiguous (or strided) direction, in blocks of t
-  // short enough that the w destination lines being written stay in L1.
-  for (int64_t t0 = 0; t0 < len; t0 += 64) {
-    int64_t t1 = std::min(len, t0 + 64);
-    for (int64_t l = 0; l < w_used; l++) {
-      const float* s = src + l * lane;
-      for (int64_t t = t0; t < t1; t++) dst[t * w + l] = s[t * step];
-    }
-    for (int64_t l = w_used; l < w; l++)
-      for (int64_t t = t0; t < t1; t++) dst[t * w + l] = 0.f;
+  // Gather: each destination row takes one element from every source lane. The W source lines
+  // stay in L1 across consecutive t, and the destination is written front to back.
+  if (w_used == W) {
+    for (int64_t t = 0; t < len; t++)
+      for (int l = 0; l < W; l++) dst[t * W + l] = src[l * lane + t * step];
+    return;
+  }
+  for (int64_t t = 0; t < len; t++)
+    for (int l = 0; l < W; l++) dst[t * W + l] = l < w_used ? src[l * lane + t * step] : 0.f;
+}
+
+// Any other width (none of the built-in tiles).
+static AK_INLINE void panel_any(float* dst, const float* src, int64_t lane, int64_t step, int64_t w_used, int64_t len,
+                                int w) {
+  for (int64_t t = 0; t < len; t++)
+    for (int64_t l = 0; l < w; l++) dst[t * w + l] = l < w_used ? src[l * lane + t * step] : 0.f;
+}
+
+static AK_INLINE void panel_body(float* dst, const float* src, int64_t lane, int64_t step, int64_t w_used,
+                                 int64_t len, int w) {
+  switch (w) {
+    case 4: return panel_fixed<4>(dst, src, lane, step, w_used, len);
+    case 6: return panel_fixed<6>(dst, src, lane, step, w_used, len);
+    case 8: return panel_fixed<8>(dst, src, lane, step, w_used, len);
+    case 14: return panel_fixed<14>(dst, src, lane, step, w_used, len);
+    case 16: return panel_fixed<16>(dst, src, lane, step, w_used, len);
+    case 32: return panel_fixed<32>(dst, src, lane, step, w_used, len);
+    default: return panel_any(dst, src, lane, step, w_used, len, w);
   }
 }
 
+// k rows of n contiguous values (stride rs) into ⌈n/NR⌉ panels of k×NR, for B's rows or a
+// transposed A's columns: walk the source row by row, so
+// that it is read front to back in long runs (the prefetchers' pattern) rather than as NR-wide
+// strips a row apart; every row feeds all the panels. Decoding streams each weight matrix from
+// memory once per token, and this order is what keeps that stream at memory speed.
+template <int NR>
+static AK_INLINE void rows_fixed(float* dst, const float* src, int64_t rs, int64_t k, int64_t n) {
+  for (int64_t t = 0; t < k; t++) {
+    const float* s = src + t * rs;
+    float* d = dst + t * NR;
+    int64_t j = 0;
+    for (; j + NR <= n; j += NR, d += NR * k) std::memcpy(d, s + j, sizeof(float) * NR);
+    if (j < n)
+      for (int64_t l = 0; l < NR; l++) d[l] = j + l < n ? s[j + l] : 0.f;
+  }
+}
+
+static AK_INLINE void rows_body(float* dst, const float* src, int64_t rs, int64_t k, int64_t n, int nr) {
+  switch (nr) {
+    case 4: return rows_fixed<4>(dst, src, rs, k, n);
+    case 6: return rows_fixed<6>(dst, src, rs, k, n);
+    case 8: return rows_fixed<8>(dst, src, rs, k, n);
+    case 14: return rows_fixed<14>(dst, src, rs, k, n);
+    case 16: return rows_fixed<16>(dst, src, rs, k, n);
+    case 32: return rows_fixed<32>(dst, src, rs, k, n);
+    default:
+      for (int64_t t = 0; t < k; t++)
+        for (int64_t j = 0; j < n; j += nr)
+          for (int64_t l = 0; l < nr; l++) dst[(j / nr) * nr * k + t * nr + l] = j + l < n ? src[t * rs + j + l] : 0.f;
+  }
+}
+
+AK_MULTIVERSION(void, rows, rows_body, (float* dst, const float* src, int64_t rs, int64_t k, int64_t n, int nr),
+                (dst, src, rs, k, n, nr))
 AK_MULTIVERSION(void, panel, panel_body,
                 (float* dst, const float* src, int64_t lane, int64_t step, int64_t w_used, int64_t len, int w),
                 (dst, src, lane, step, w_used, len, w))
@@ -46,25 +99,17 @@ AK_MULTIVERSION(void, panel, panel_body,
 }  // namespace
 
 void pack_a(float* dst, View a, int64_t i0, int64_t m, int64_t k0, int64_t k, int mr) {
+  if (a.rs == 1) {  // A's columns contiguous (a transposed operand, Xᵀ): the same row walk as B's
+    rows(dst, a.p + i0 + k0 * a.cs, a.cs, k, m, mr);
+    return;
+  }
   for (int64_t i = 0; i < m; i += mr, dst += mr * k)
     panel(dst, a.p + (i0 + i) * a.rs + k0 * a.cs, a.rs, a.cs, std::min<int64_t>(mr, m - i), k, mr);
 }
 
 void pack_b(float* dst, View b, int64_t k0, int64_t k, int64_t j0, int64_t n, int nr) {
   if (b.cs == 1) {
-    // Rows of B contiguous: walk B row by row, so that it is read front to back in long runs
-    // (the prefetchers' pattern) rather than as nr-wide strips a row apart; every row feeds
-    // all the panels. Decoding streams each weight matrix from memory once per token, and this
-    // order is what keeps that stream at memory speed.
-    for (int64_t t = 0; t < k; t++) {
-      const float* src = b.p + (k0 + t) * b.rs + j0;
-      float* d = dst + t * nr;
-      for (int64_t j = 0; j < n; j += nr, d += nr * k) {
-        const int64_t w = std::min<int64_t>(nr, n - j);
-        std::memcpy(d, src + j, sizeof(float) * w);
-        if (w < nr) std::memset(d + w, 0, sizeof(float) * (nr - w));
-      }
-    }
+    rows(dst, b.p + k0 * b.rs + j0, b.rs, k, n, nr);
     return;
   }
   for (int64_t j = 0; j < n; j += nr, dst += nr * k)
