@@ -7,6 +7,10 @@
 #include "cpu.h"
 #include "gemm.h"
 
+#ifdef AK_X86
+#include <immintrin.h>
+#endif
+
 namespace ak {
 namespace gemm {
 namespace {
@@ -96,6 +100,71 @@ AK_MULTIVERSION(void, panel, panel_body,
                 (float* dst, const float* src, int64_t lane, int64_t step, int64_t w_used, int64_t len, int w),
                 (dst, src, lane, step, w_used, len, w))
 
+#ifdef AK_X86
+// GCC 12 flags the undefined pass-through operand inside its own unpack and shuffle intrinsics.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// r[0..15] ← its transpose, in registers: 2×2 blocks of floats, then of pairs, then of 128-bit
+// lanes, then of 256-bit halves (64 shuffles for 256 floats).
+AK_TARGET_AVX512 static inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+  for (int h = 0; h < 2; h++)
+    for (int i = 0; i < 4; i++) {
+      t[8 * h + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0x88);
+      t[8 * h + 4 + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0xDD);
+    }
+  for (int i = 0; i < 8; i++) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
+  }
+}
+
+// The gather of panel_fixed for lanes contiguous along t (step 1: a row-major A, a transposed
+// B), 16 values of t at a time: 16 lanes are loaded as rows, transposed in registers and written
+// as 16 destination rows, instead of one scalar load and store per element. Returns how many t
+// it did (a multiple of 16); the caller finishes the rest.
+AK_TARGET_AVX512 static int64_t gather_avx512(float* dst, const float* src, int64_t lane, int64_t w_used, int64_t len,
+                                               int w) {
+  const int64_t done = len / 16 * 16;
+  for (int g = 0; g < w; g += 16) {
+    const int cols = std::min(16, w - g);
+    const __mmask16 keep = static_cast<__mmask16>((1u << cols) - 1);
+    for (int64_t t0 = 0; t0 < done; t0 += 16) {
+      __m512 r[16];
+      for (int l = 0; l < 16; l++)
+        r[l] = g + l < w_used ? _mm512_loadu_ps(src + (g + l) * lane + t0) : _mm512_setzero_ps();
+      transpose16(r);
+      for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(dst + (t0 + j) * w + g, keep, r[j]);
+    }
+  }
+  return done;
+}
+#pragma GCC diagnostic pop
+#endif
+
+// panel() with the AVX-512 gather where it applies.
+void pack_panel(float* dst, const float* src, int64_t lane, int64_t step, int64_t w_used, int64_t len, int w) {
+#ifdef AK_X86
+  if (lane != 1 && step == 1 && len >= 16 && isa() == Isa::avx512) {
+    const int64_t done = gather_avx512(dst, src, lane, w_used, len, w);
+    dst += done * w;
+    src += done;
+    len -= done;
+  }
+#endif
+  if (len > 0) panel(dst, src, lane, step, w_used, len, w);
+}
+
 }  // namespace
 
 void pack_a(float* dst, View a, int64_t i0, int64_t m, int64_t k0, int64_t k, int mr) {
@@ -104,7 +173,7 @@ void pack_a(float* dst, View a, int64_t i0, int64_t m, int64_t k0, int64_t k, in
     return;
   }
   for (int64_t i = 0; i < m; i += mr, dst += mr * k)
-    panel(dst, a.p + (i0 + i) * a.rs + k0 * a.cs, a.rs, a.cs, std::min<int64_t>(mr, m - i), k, mr);
+    pack_panel(dst, a.p + (i0 + i) * a.rs + k0 * a.cs, a.rs, a.cs, std::min<int64_t>(mr, m - i), k, mr);
 }
 
 void pack_b(float* dst, View b, int64_t k0, int64_t k, int64_t j0, int64_t n, int nr) {
@@ -113,7 +182,7 @@ void pack_b(float* dst, View b, int64_t k0, int64_t k, int64_t j0, int64_t n, in
     return;
   }
   for (int64_t j = 0; j < n; j += nr, dst += nr * k)
-    panel(dst, b.p + k0 * b.rs + (j0 + j) * b.cs, b.cs, b.rs, std::min<int64_t>(nr, n - j), k, nr);
+    pack_panel(dst, b.p + k0 * b.rs + (j0 + j) * b.cs, b.cs, b.rs, std::min<int64_t>(nr, n - j), k, nr);
 }
 
 }  // namespace gemm
