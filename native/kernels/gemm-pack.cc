@@ -63,19 +63,21 @@ static AK_INLINE void panel_body(float* dst, const float* src, int64_t lane, int
 }
 
 // k rows of n contiguous values (stride rs) into ⌈n/NR⌉ panels of k×NR, for B's rows or a
-// transposed A's columns: walk the source row by row, so
-// that it is read front to back in long runs (the prefetchers' pattern) rather than as NR-wide
-// strips a row apart; every row feeds all the panels. Decoding streams each weight matrix from
-// memory once per token, and this order is what keeps that stream at memory speed.
+// transposed A's columns. The source is read in blocks of 16 rows, front to back (the
+// prefetchers' pattern; decoding streams each weight matrix from memory once per token this
+// way), and each block is written panel by panel: the panels lie a multiple of 4 KiB apart, so
+// writing one row into every panel in turn would map all of them to the same L1 sets.
 template <int NR>
 static AK_INLINE void rows_fixed(float* dst, const float* src, int64_t rs, int64_t k, int64_t n) {
-  for (int64_t t = 0; t < k; t++) {
-    const float* s = src + t * rs;
-    float* d = dst + t * NR;
+  for (int64_t t0 = 0; t0 < k; t0 += 16) {
+    const int64_t t1 = std::min<int64_t>(k, t0 + 16);
+    float* d = dst;
     int64_t j = 0;
-    for (; j + NR <= n; j += NR, d += NR * k) std::memcpy(d, s + j, sizeof(float) * NR);
+    for (; j + NR <= n; j += NR, d += NR * k)
+      for (int64_t t = t0; t < t1; t++) std::memcpy(d + t * NR, src + t * rs + j, sizeof(float) * NR);
     if (j < n)
-      for (int64_t l = 0; l < NR; l++) d[l] = j + l < n ? s[j + l] : 0.f;
+      for (int64_t t = t0; t < t1; t++)
+        for (int64_t l = 0; l < NR; l++) d[t * NR + l] = j + l < n ? src[t * rs + j + l] : 0.f;
   }
 }
 
