@@ -48,6 +48,7 @@ export interface ProjectionHeads {
 export function projectionAttention(q: ProjectionHeads, k: ProjectionHeads, v: ProjectionHeads, D: number,
   opts: AttentionOptions = {}): Tensor {
   const op = 'projectionAttention';
+  if (!Number.isInteger(D) || D < 1) throw new ShapeError(op, `head size D is ${D}, expected a positive integer`);
   const dims = (p: ProjectionHeads, n: string): [number, number] => {
     expectFloat(op, p.of, n);
     const c0 = p.channel ?? 0, W = p.of.shape[2] ?? 0;
