@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -9,8 +8,9 @@ import { loadModelDir } from '../model/index.js';
 import type { SampleRecord } from '../runs/run-store.js';
 import { readJsonl } from '../io/jsonl.js';
 import { fixtureModels, runFixture } from './rest-em-fixture.js';
+import { tempDir } from '../io/temp-dir.test.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'rest-em-'));
+const tmp = () => tempDir('rest-em-');
 
 test('E-step: only verified samples are kept, at most `cap` per problem; the M-step trains on exactly those', async () => {
   const dir = tmp();

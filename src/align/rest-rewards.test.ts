@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ByteTokenizer } from '../tokenizer/index.js';
@@ -8,6 +6,7 @@ import { Transformer, addScalarHead, defaultConfig, saveModelDir } from '../mode
 import { g2pPerVerifier, g2pProblem, g2pVerifier } from '../data/tasks/g2p.js';
 import type { RewardMeta } from './reward-fn.js';
 import { firstLine, metricReward, metricScore, normaliseRewards, parseRewardSpec } from './rest-rewards.js';
+import { tempDir } from '../io/temp-dir.test.js';
 
 const read = g2pProblem('read')!; // R EH D, or R IY D
 const cat = g2pProblem('cat')!; // K AE T
@@ -50,7 +49,7 @@ test('reward specs: single terms, weighted sums and errors that name the term', 
 });
 
 test('a reward-model directory (rm:<dir>) scores prompt + completion and is marked unbounded', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'rest-rm-')), 'rm');
+  const dir = join(tempDir('rest-rm-'), 'rm');
   const tok = new ByteTokenizer();
   const rm = new Transformer(defaultConfig('gpt2', { vocabSize: tok.vocabSize, dModel: 8, nHead: 2, nLayer: 1, maxSeqLen: 32 }), undefined, 3);
   addScalarHead(rm, 'score');

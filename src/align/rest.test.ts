@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CharTokenizer } from '../tokenizer/index.js';
@@ -11,6 +10,7 @@ import { binaryVerdict, type Problem, type Task } from '../rewards/verifier.js';
 import type { RewardFn } from './reward-fn.js';
 import { improveKey, runRest, type RestConfig } from './rest.js';
 import { RestCritic, improvePolicy, resolveImproveConfig, type ImproveExample } from './rest-improve.js';
+import { tempDir } from '../io/temp-dir.test.js';
 
 // A toy task: the reward is the share of 'a' in the answer, exact match is "aaa".
 const tok = CharTokenizer.fromCorpus('abq:0123456789\n');
@@ -28,7 +28,7 @@ const config: Partial<RestConfig> = {
   improve: { batchSize: 4, maxSteps: 3, evalEvery: 2, lr: 3e-3, minLr: 3e-4, warmupSteps: 0 },
 };
 const policy0 = () => new Transformer(defaultConfig('llama', { vocabSize: tok.vocabSize, dModel: 16, nHead: 2, nLayer: 1, maxSeqLen: 16, initStd: 0.3 }), undefined, 4);
-const tmp = () => join(mkdtempSync(join(tmpdir(), 'rest-')), 'run');
+const tmp = () => join(tempDir('rest-'), 'run');
 
 async function run(dir: string, resume: boolean, over: Partial<RestConfig> = {}, onStageComplete?: (s: string) => void) {
   const cfg = { ...config, ...over };

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadCorpus, holdOutEveryKth } from '../data/corpora.js';
@@ -8,6 +7,7 @@ import { completionExample, packDocuments, streamWindows, type TokenExample } fr
 import { defaultConfig, generate, Transformer } from '../model/index.js';
 import { ByteTokenizer, CharTokenizer } from '../tokenizer/index.js';
 import { evaluateLoss, latestCheckpoint, trainSft, type SftLog } from './sft.js';
+import { tempDir } from '../io/temp-dir.test.js';
 
 const tiny = (vocab: number, seed = 0) =>
   new Transformer(defaultConfig('gpt2', { vocabSize: vocab, dModel: 16, nHead: 2, nLayer: 1, maxSeqLen: 32 }), undefined, seed);
@@ -49,7 +49,7 @@ test('batch 1 × accumulation 8 updates the weights exactly as batch 8 × accumu
 test('resume after an interruption continues with the same loss curve', async () => {
   const cfg = { steps: 6, batchSize: 4, saveEvery: 3, lr: 5e-3, warmupSteps: 1, seed: 2 };
   const full: SftLog[] = (await trainSft({ model: tiny(tok.vocabSize, 5), tokenizer: tok, train: pairs, config: cfg, quiet: true })).logs;
-  const out = mkdtempSync(join(tmpdir(), 'sft-resume-'));
+  const out = tempDir('sft-resume-');
   await assert.rejects(trainSft({
     model: tiny(tok.vocabSize, 5), tokenizer: tok, train: pairs, config: cfg, outDir: out, quiet: true,
     onLog: (l) => { if (l.step === 5) throw new Error('simulated crash'); },

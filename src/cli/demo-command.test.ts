@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { tempDir } from '../io/temp-dir.test.js';
 
 const main = fileURLToPath(new URL('./main.js', import.meta.url));
 
 test('alignkit demo --tiny --json prints every iteration and the baseline as fractions', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'demo-')), 'run');
+  const out = join(tempDir('demo-'), 'run');
   const r = spawnSync(process.execPath, [main, 'demo', '--tiny', '--json', '--quiet', '--iterations', '2', '--out', out], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const res = JSON.parse(r.stdout) as { iterations: { iteration: number; test_pass1: number; pass_at_k: number; maj_at_k: number }[]; baseline_test_pass1: number; seconds: number };

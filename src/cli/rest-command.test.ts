@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -9,9 +8,10 @@ import { g2pTask } from '../data/tasks/g2p.js';
 import { CharTokenizer } from '../tokenizer/index.js';
 import { Transformer, defaultConfig, saveModelDir } from '../model/index.js';
 import { parseTaskOpts } from './rest-command.js';
+import { tempDir } from '../io/temp-dir.test.js';
 
 const main = fileURLToPath(new URL('./main.js', import.meta.url));
-const tmp = () => mkdtempSync(join(tmpdir(), 'rest-cli-'));
+const tmp = () => tempDir('rest-cli-');
 const fraction = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
 
 test('task options parse as numbers, booleans and strings', () => {

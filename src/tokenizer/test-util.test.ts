@@ -1,9 +1,9 @@
 // Shared fixtures for the tokenizer suites (a *.test.ts file so that it never ships as library code).
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as HfCore } from '@huggingface/tokenizers';
+import { tempDir as tempFolder } from '../io/temp-dir.test.js';
 
 const require = createRequire(import.meta.url);
 
@@ -13,15 +13,9 @@ export function mobyDick(): string {
   return chapters.slice(3).map((c) => c.text).join('\n\n');
 }
 
-const made: string[] = [];
-// Each suite runs in its own process: its folders go when it exits.
-process.on('exit', () => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
-
 /** A fresh temporary folder, removed when the test process exits. */
 export function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'alignkit-tok-'));
-  made.push(d);
-  return d;
+  return tempFolder('alignkit-tok-');
 }
 
 /** The independent oracle: Hugging Face's own runtime reading the files we wrote. */

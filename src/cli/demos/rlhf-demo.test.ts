@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { rewardHackingCheck, type PolicyRow, type RlhfDemoResult } from './rlhf-demo.js';
+import { tempDir } from '../../io/temp-dir.test.js';
 
 const main = fileURLToPath(new URL('../main.js', import.meta.url));
 const frac = (v: number) => assert.ok(v >= 0 && v <= 1, `${v} is not a fraction`);
 
 test('alignkit demo rlhf --tiny --json: reward models, PPO, DPO and the evaluation all ran', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'rlhf-')), 'run');
+  const out = join(tempDir('rlhf-'), 'run');
   const r = spawnSync(process.execPath, [main, 'demo', 'rlhf', '--tiny', '--json', '--quiet', '--out', out], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const res = JSON.parse(r.stdout) as Omit<RlhfDemoResult, 'config'> & { out: string };
