@@ -16,6 +16,7 @@
 
 #include "block-mm.h"
 #include "cpu.h"
+#include "gemm.h"
 #include "kernels.h"
 #include "pool.h"
 #include "rows.h"
@@ -67,14 +68,23 @@ void copy_rows(float* dst, int64_t ld, const float* src, int64_t rs, int64_t row
   }
 }
 
-// dst (cols × ld) ← the transpose of rows of src (rows × cols, row stride rs), zero past `rows`.
-// Written row by row of dst: strided loads cost less than stores scattered over `cols` lines.
+// dst (cols × ld) ← the transpose of rows of src (rows × cols, row stride rs), zero past `rows`:
+// the GEMM's panel packing, which transposes 16×16 tiles in registers on AVX-512.
 void transpose_rows(float* dst, int64_t ld, const float* src, int64_t rs, int64_t rows, int64_t cols) {
-  for (int64_t d = 0; d < cols; d++) {
-    float* out = dst + d * ld;
-    for (int64_t r = 0; r < rows; r++) out[r] = src[r * rs + d];
-    std::memset(out + rows, 0, sizeof(float) * (ld - rows));
+  gemm::pack_panel(dst, src, rs, 1, rows, cols, static_cast<int>(ld));
+}
+
+// Rows of a B operand for block_mm: the source rows themselves when D fills whole vectors
+// (block_mm reads B unaligned and never past n rounded up to kBlockPad), else a padded copy in
+// `scratch`. Returns the rows and sets *ld to their stride.
+const float* b_rows(float* scratch, int64_t Dp, const float* src, int64_t rs, int64_t rows, int64_t D, int64_t* ld) {
+  if (D == Dp) {
+    *ld = rs;
+    return src;
   }
+  copy_rows(scratch, Dp, src, rs, rows, D);
+  *ld = Dp;
+  return scratch;
 }
 
 // The elementwise passes over Sᵀ below run along a row c in whole 16-wide runs from the run
@@ -208,8 +218,9 @@ void forward_block(float* out, float* lse, const float* q, const float* k, const
     block_mm(nk, nq, D, k + g.k_at(b, kvh, j0), s.k_strides[2], 1, QT, nqp, ST, nqp, false, Band::cols_from_row, delta);
     scores(ST, nqp, nk, nq, &g, b, h, i0, j0);
     online(ST, nqp, nk, nq, delta, m, l, O, Dp, D);
-    copy_rows(Vb, Dp, v + g.v_at(b, kvh, j0), s.v_strides[2], nk, D);
-    block_mm(nq, D, nk, ST, 1, nqp, Vb, Dp, O, Dp, true, Band::k_to_row, delta);
+    int64_t ldv;
+    const float* V = b_rows(Vb, Dp, v + g.v_at(b, kvh, j0), s.v_strides[2], nk, D, &ldv);
+    block_mm(nq, D, nk, ST, 1, nqp, V, ldv, O, Dp, true, Band::k_to_row, delta);
   }
   float* Out = out + g.o_at(b, h, i0);
   for (int64_t r = 0; r < nq; r++) {
@@ -270,7 +281,8 @@ void backward_task(const DqOf& dq_of, float* dk, float* dv, const float* dout, c
     const int64_t nk = std::min(kBk, s.Tk - j0);
     const float *Kj = k + g.k_at(b, kvh, j0), *Vj = v + g.v_at(b, kvh, j0);
     float *dKj = dk ? dk + g.k_at(b, kvh, j0) : nullptr, *dVj = dv ? dv + g.v_at(b, kvh, j0) : nullptr;
-    if (want_dq) copy_rows(Kb, Dp, Kj, s.k_strides[2], nk, D);
+    int64_t ldk = 0;
+    const float* KB = want_dq ? b_rows(Kb, Dp, Kj, s.k_strides[2], nk, D, &ldk) : nullptr;
     // Causal: query i sees key j0 only from i = j0 − (Tk − Tq) on.
     const int64_t ist = s.causal ? std::max<int64_t>(0, j0 - (s.Tk - s.Tq)) : 0;
     for (int64_t gi = 0; gi < g.group; gi++) {
@@ -284,17 +296,19 @@ void backward_task(const DqOf& dq_of, float* dk, float* dv, const float* dout, c
         scores(PT, nqp, nk, nq, &g, b, h, i0, j0);
         probs(PT, nqp, nk, nq, delta, lse + row0 + i0);
         if (dv) {
-          copy_rows(dOb, Dp, dO, ors, nq, D);
-          block_mm(nk, D, nq, PT, nqp, 1, dOb, Dp, dVj, s.v_strides[2], true, Band::k_from_row, delta);
+          int64_t ld;
+          const float* dOB = b_rows(dOb, Dp, dO, ors, nq, D, &ld);
+          block_mm(nk, D, nq, PT, nqp, 1, dOB, ld, dVj, s.v_strides[2], true, Band::k_from_row, delta);
         }
         if (!want_dq && !dk) continue;
         transpose_rows(dOT, nqp, dO, ors, nq, D);
         block_mm(nk, nq, D, Vj, s.v_strides[2], 1, dOT, nqp, dST, nqp, false, Band::cols_from_row, delta);
         dscores(dST, PT, nqp, nk, nq, Di.data() + gi * s.Tq + i0, s.scale, delta);
-        if (want_dq) block_mm(nq, D, nk, dST, 1, nqp, Kb, Dp, dq.p + i0 * dq.ld, dq.ld, true, Band::k_to_row, delta);
+        if (want_dq) block_mm(nq, D, nk, dST, 1, nqp, KB, ldk, dq.p + i0 * dq.ld, dq.ld, true, Band::k_to_row, delta);
         if (dk) {
-          copy_rows(Qb, Dp, Q, qrs, nq, D);
-          block_mm(nk, D, nq, dST, nqp, 1, Qb, Dp, dKj, s.k_strides[2], true, Band::k_from_row, delta);
+          int64_t ld;
+          const float* QB = b_rows(Qb, Dp, Q, qrs, nq, D, &ld);
+          block_mm(nk, D, nq, dST, nqp, 1, QB, ld, dKj, s.k_strides[2], true, Band::k_from_row, delta);
         }
       }
     }

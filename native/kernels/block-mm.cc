@@ -38,9 +38,9 @@ static AK_INLINE void tile(const Product& x, int64_t r0, int64_t j0, int64_t k0,
     for (int m = 0; m < M; m++) t[r][m] = V{};
   const float* a = x.a + r0 * x.ars;
   for (int64_t k = k0; k < k1; k++) {
-    const V* bk = reinterpret_cast<const V*>(x.b + k * x.ldb + j0);
+    const float* bk = x.b + k * x.ldb + j0;
     V bv[M];
-    for (int m = 0; m < M; m++) bv[m] = bk[m];
+    for (int m = 0; m < M; m++) __builtin_memcpy(&bv[m], bk + m * VW, sizeof(V));
     for (int r = 0; r < R; r++) {
       const float s = a[r * x.ars + k * x.acs];
       for (int m = 0; m < M; m++) t[r][m] += s * bv[m];

@@ -2,8 +2,8 @@
 // with an MR×W register tile and no packing, since a 64×64×D product does too little work per
 // element for packing to pay (packed, attention's blocks ran at about 40% of the GEMM's rate).
 // A is read one element at a time through any strides (a broadcast per multiply-add row), so a
-// transposed A costs nothing; B's rows must be contiguous, 64-byte aligned, and readable up to
-// n rounded up to kBlockPad (the caller's padded scratch copies).
+// transposed A costs nothing; B's rows must be contiguous and readable up to n rounded up to
+// kBlockPad (the source rows when n fills whole vectors, else the caller's padded copies).
 #pragma once
 
 #include <cstdint>

@@ -154,6 +154,8 @@ AK_TARGET_AVX512 static int64_t gather_avx512(float* dst, const float* src, int6
 #pragma GCC diagnostic pop
 #endif
 
+}  // namespace
+
 // panel() with the AVX-512 gather where it applies.
 void pack_panel(float* dst, const float* src, int64_t lane, int64_t step, int64_t w_used, int64_t len, int w) {
 #ifdef AK_X86
@@ -166,8 +168,6 @@ void pack_panel(float* dst, const float* src, int64_t lane, int64_t step, int64_
 #endif
   if (len > 0) panel(dst, src, lane, step, w_used, len, w);
 }
-
-}  // namespace
 
 void pack_a(float* dst, View a, int64_t i0, int64_t m, int64_t k0, int64_t k, int mr) {
   if (a.rs == 1) {  // A's columns contiguous (a transposed operand, Xᵀ): the same row walk as B's

@@ -36,6 +36,9 @@ struct View {
 void pack_a(float* dst, View a, int64_t i0, int64_t m, int64_t k0, int64_t k, int mr);
 // Packs rows [k0, k0+k) × cols [j0, j0+n) of B into ⌈n/nr⌉ panels of k×nr, zero-padded.
 void pack_b(float* dst, View b, int64_t k0, int64_t k, int64_t j0, int64_t n, int nr);
+// One panel of w lanes: dst[t·w + l] = src[l·lane + t·step] for l < w_used, t < len, and 0 for
+// w_used ≤ l < w. With step 1 it is a transpose (attention's blocks use it so).
+void pack_panel(float* dst, const float* src, int64_t lane, int64_t step, int64_t w_used, int64_t len, int w);
 
 }  // namespace gemm
 
