@@ -28,7 +28,7 @@ constexpr int64_t kBq = 64, kBk = 64;  // 64×64 score blocks: 16 KiB, in L1 wit
 constexpr float kNegInf = -__builtin_inff();
 constexpr int64_t kSeesAll = INT64_MAX / 4;  // band offset of a non-causal block
 
-// Grows, never shrinks; 64-byte aligned for block_mm's B operands.
+// Grows, never shrinks; 64-byte aligned, so each block buffer starts on a cache line.
 struct Scratch {
   float* p = nullptr;
   size_t cap = 0;
