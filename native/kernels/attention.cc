@@ -10,7 +10,6 @@
 // to be copied. A causal block computes only the band its queries see (block-mm.h's Band).
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -20,6 +19,7 @@
 #include "kernels.h"
 #include "pool.h"
 #include "rows.h"
+#include "scratch.h"
 
 namespace ak {
 namespace {
@@ -28,21 +28,7 @@ constexpr int64_t kBq = 64, kBk = 64;  // 64×64 score blocks: 16 KiB, in L1 wit
 constexpr float kNegInf = -__builtin_inff();
 constexpr int64_t kSeesAll = INT64_MAX / 4;  // band offset of a non-causal block
 
-// Grows, never shrinks; 64-byte aligned, so each block buffer starts on a cache line.
-struct Scratch {
-  float* p = nullptr;
-  size_t cap = 0;
-  float* get(size_t n) {
-    if (n > cap) {
-      std::free(p);
-      p = static_cast<float*>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64));
-      cap = n;
-    }
-    return p;
-  }
-  ~Scratch() { std::free(p); }
-};
-thread_local Scratch t_scratch;
+thread_local ScratchBuffer t_scratch;  // a task's block buffers
 
 struct Geometry {
   const AttentionShape& s;
@@ -96,6 +82,23 @@ static AK_INLINE int64_t first_run(int64_t c, int64_t delta, int64_t nqp) {
   return std::clamp<int64_t>(c - delta, 0, nqp) / kRun * kRun;
 }
 
+// Pᵀ[c][r] = exp(Sᵀ[c][r] − sub[r]) in place from row c's first visible run on, 0 before it;
+// with kSum, also sum[r] += Pᵀ[c][r].
+template <bool kSum>
+static AK_INLINE void exp_down(float* ST, int64_t ld, int64_t nk, int64_t delta, const float* sub, float* sum) {
+  for (int64_t c = 0; c < nk; c++) {
+    float* row = ST + c * ld;
+    const int64_t run = first_run(c, delta, ld);
+    for (int64_t r = 0; r < run; r++) row[r] = 0.f;
+    for (int64_t r0 = run; r0 < ld; r0 += kRun)
+#pragma omp simd
+      for (int64_t r = r0; r < r0 + kRun; r++) {
+        row[r] = exp_f(row[r] - sub[r]);
+        if constexpr (kSum) sum[r] += row[r];
+      }
+  }
+}
+
 // Sᵀ[c][r] ← scale·Sᵀ[c][r] + mask for key j0 + c and query i0 + r, −∞ where the key is not
 // visible (only the band from r = c − delta on was computed).
 static AK_INLINE void scores_body(float* ST, int64_t ld, int64_t nk, int64_t nq, const Geometry* g, int64_t b,
@@ -130,18 +133,7 @@ static AK_INLINE void online_body(float* ST, int64_t ld, int64_t nk, int64_t nq,
   }
   // A query that has seen no key yet keeps P = 0 (every score −∞) and O, l = 0.
   for (int64_t r = 0; r < ld; r++) sub[r] = mx[r] == kNegInf ? 0.f : mx[r];
-  for (int64_t c = 0; c < nk; c++) {
-    float* row = ST + c * ld;
-    const int64_t run = first_run(c, delta, ld);
-    for (int64_t r = 0; r < run; r++) row[r] = 0.f;
-    for (int64_t r0 = run; r0 < ld; r0 += kRun)
-#pragma omp simd
-      for (int64_t r = r0; r < r0 + kRun; r++) {
-        const float p = exp_f(row[r] - sub[r]);
-        row[r] = p;
-        sum[r] += p;
-      }
-  }
+  exp_down<true>(ST, ld, nk, delta, sub, sum);
   for (int64_t r = 0; r < nq; r++) {
     if (mx[r] == kNegInf) continue;
     const float corr = exp_f(m[r] - mx[r]);
@@ -155,14 +147,7 @@ static AK_INLINE void online_body(float* ST, int64_t ld, int64_t nk, int64_t nq,
 static AK_INLINE void probs_body(float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, const float* lse) {
   alignas(64) float sub[kBq];
   for (int64_t r = 0; r < ld; r++) sub[r] = r >= nq || lse[r] == kNegInf ? __builtin_inff() : lse[r];
-  for (int64_t c = 0; c < nk; c++) {
-    float* row = ST + c * ld;
-    const int64_t run = first_run(c, delta, ld);
-    for (int64_t r = 0; r < run; r++) row[r] = 0.f;
-    for (int64_t r0 = run; r0 < ld; r0 += kRun)
-#pragma omp simd
-      for (int64_t r = r0; r < r0 + kRun; r++) row[r] = exp_f(row[r] - sub[r]);
-  }
+  exp_down<false>(ST, ld, nk, delta, sub, nullptr);
 }
 
 // dSᵀ = Pᵀ ⊙ (dPᵀ − D_r) · scale into dPᵀ where the key is visible (r ≥ c − delta), 0 elsewhere

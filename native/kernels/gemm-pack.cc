@@ -16,23 +16,13 @@ namespace gemm {
 namespace {
 
 // One panel of W lanes: dst[t·W + l] = src(l, t) for l < w_used, t < len; zero for l ≥ w_used.
-// `lane` is the stride between lanes in the source, `step` the stride along t. W is a constant
-// (the register tile's MR or NR), so that a lane-contiguous row is a few vector moves rather than
-// a memcpy call, and a gather writes each destination row whole.
+// `lane` is the stride between lanes in the source, `step` the stride along t. Lanes that are
+// contiguous (lane 1) never come here: pack_a and pack_b walk such sources by rows. W is a
+// constant (the register tile's MR or NR), so that each destination row is written whole; the W
+// source lines stay in L1 across consecutive t, and the destination is written front to back.
 template <int W>
 static AK_INLINE void panel_fixed(float* dst, const float* src, int64_t lane, int64_t step, int64_t w_used,
                                   int64_t len) {
-  if (lane == 1 && w_used == W) {
-    for (int64_t t = 0; t < len; t++) std::memcpy(dst + t * W, src + t * step, sizeof(float) * W);
-    return;
-  }
-  if (lane == 1) {
-    for (int64_t t = 0; t < len; t++)
-      for (int l = 0; l < W; l++) dst[t * W + l] = l < w_used ? src[t * step + l] : 0.f;
-    return;
-  }
-  // Gather: each destination row takes one element from every source lane. The W source lines
-  // stay in L1 across consecutive t, and the destination is written front to back.
   if (w_used == W) {
     for (int64_t t = 0; t < len; t++)
       for (int l = 0; l < W; l++) dst[t * W + l] = src[l * lane + t * step];

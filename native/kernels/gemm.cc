@@ -4,12 +4,12 @@
 // shared B panel is packed cooperatively first (BLIS's ic-loop parallelism, Smith et al.,
 // "Anatomy of High-Performance Many-Threaded Matrix Multiplication", IPDPS 2014).
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
 #include "gemm.h"
 #include "kernels.h"
 #include "pool.h"
+#include "scratch.h"
 
 namespace ak {
 namespace {
@@ -21,21 +21,7 @@ using gemm::View;
 // microseconds, about what 2^18 FMAs take on one AVX2 core.
 constexpr double kParallelWork = 1 << 18;
 
-// Grows, never shrinks; 64-byte aligned for the micro-kernels' aligned loads.
-struct Buffer {
-  float* p = nullptr;
-  size_t cap = 0;
-  float* get(size_t n) {
-    if (n > cap) {
-      std::free(p);
-      p = static_cast<float*>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64));
-      cap = n;
-    }
-    return p;
-  }
-  ~Buffer() { std::free(p); }
-};
-thread_local Buffer t_packed_a, t_packed_b;
+thread_local ScratchBuffer t_packed_a, t_packed_b;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -72,7 +58,7 @@ constexpr int64_t kSplitKMaxOutput = 1 << 17;  // M·N (512 KiB of C)
 
 bool split_k(int64_t M, int64_t N, int64_t K, View a, View b, float* c, int64_t ldc, bool accumulate, int64_t T) {
   if (T < 2 || M * N > kSplitKMaxOutput || K < 4 * std::max(M, N) || K < 256 * T) return false;
-  thread_local Buffer t_partial;
+  thread_local ScratchBuffer t_partial;
   // Thread 0 writes into C itself; threads 1..T-1 into their rows of `partial`.
   float* partial = t_partial.get(static_cast<size_t>((T - 1) * M * N));
   parallel_for(T, [&](int64_t t) {
