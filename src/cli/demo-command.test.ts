@@ -21,3 +21,11 @@ test('alignkit demo --tiny --json prints every iteration and the baseline as fra
   assert.notEqual(again.status, 0);
   assert.match(again.stderr, /already holds a run.*--resume/);
 });
+
+test('alignkit demo ser rejects a --prompts that is not an integer of at least 8, and a bad --retrain, naming the flag', () => {
+  for (const [flag, value, want] of [['--prompts', '2.5', /--prompts 2\.5: expected an integer ≥ 8/], ['--prompts', '4', /--prompts 4: expected an integer ≥ 8/], ['--retrain', 'never', /--retrain never: expected seed or continue/]] as const) {
+    const r = spawnSync(process.execPath, [main, 'demo', 'ser', flag, value, '--quiet'], { encoding: 'utf8' });
+    assert.equal(r.status, 1, `${flag} ${value}: ${r.stderr}`);
+    assert.match(r.stderr, want);
+  }
+});

@@ -17,7 +17,9 @@ import { flag, helpText, num, parseCommand, str, UsageError, type OptionSpecs } 
 import { trainDpo } from '../../align/dpo.js';
 import type { DpoConfig } from '../../align/dpo-config.js';
 import { trainRewardModel } from '../../align/reward-model.js';
-import { labelWithRm, rmAccuracy, rmSteps, runSer, serSplit, type SerConfig, type SerLoopRecord } from '../../align/ser.js';
+import { labelWithRm, rmAccuracy, rmSteps, runSer, serSplit, type SerConfig, type SerLoopRecord, type SerPoolPair } from '../../align/ser.js';
+import type { PreferencePair } from '../../align/reward-model-data.js';
+import { mulberry32 } from '../../data/prng.js';
 import { buildPreferenceSetup, decisivePairs, defaultPreferenceSetup, type PreferenceSetup, type PreferenceSetupConfig } from './preference-setup.js';
 import { evaluatePolicy, type PolicyRow } from './rlhf-demo.js';
 
@@ -61,8 +63,16 @@ export interface SerDemoResult {
   full_rm_accuracy: number;
   loops: SerLoopRecord[];
   stop_reason: string;
+  /**
+   * The control: an RM on the seed labels plus as many pool pairs with their TRUE labels as SER
+   * labelled itself (drawn at random), trained by the same rule. It tells what SER's pair count
+   * would have been worth with the annotator's labels. null when SER selected nothing.
+   */
+  control_rm: { pairs: number; accuracy: number } | null;
   /** (SER − seed) / (full − seed) with the final SER RM; null when full ≤ seed. */
   gap_closed: number | null;
+  /** (control − seed) / (full − seed); null without a control or when full ≤ seed. */
+  control_gap_closed: number | null;
   /** Loops whose selected pseudo-labels beat the RM over the whole pool. */
   precision_above_pool: { loops: number; of: number };
   policies: SerDemoPolicyRow[];
@@ -96,6 +106,13 @@ export async function runSerDemo(cfg: SerDemoConfig, out: string, opts: SerDemoO
     }
     const seedRm = loadModelDir(join(out, 'ser', 'checkpoints', 'rm-0'), { tokenizer: false }).model;
 
+    // The 100% RM and the control train by the seed RM's rule (same settings, steps from rmEpochs).
+    const trainRm = async (train: readonly PreferencePair[]): Promise<Transformer> => {
+      const rm = reference.clone();
+      await trainRewardModel({ model: rm, tokenizer: tok, train, config: { seed, ...cfg.ser.rm, ...rmSteps({ rm: cfg.ser.rm ?? {}, rmEpochs: cfg.ser.rmEpochs ?? 0 }, train.length), saveEvery: 0 }, quiet: opts.quiet });
+      return rm;
+    };
+
     // ---- the 100%-label reward model
     let fullRm: Transformer, fullAcc: number;
     if (store.isDone('full-rm')) {
@@ -103,15 +120,29 @@ export async function runSerDemo(cfg: SerDemoConfig, out: string, opts: SerDemoO
       fullAcc = store.stageResult<{ accuracy: number }>('full-rm').accuracy;
     } else {
       opts.log(`reward model on all ${s.trainPairs.length} labels`);
-      fullRm = reference.clone();
-      await trainRewardModel({ model: fullRm, tokenizer: tok, train: s.trainPairs, config: { seed, ...cfg.ser.rm, ...rmSteps({ rm: cfg.ser.rm ?? {}, rmEpochs: cfg.ser.rmEpochs ?? 0 }, s.trainPairs.length), saveEvery: 0 }, quiet: opts.quiet });
+      fullRm = await trainRm(s.trainPairs);
       fullAcc = rmAccuracy(fullRm, tok, test);
       const m = fullRm;
       store.saveCheckpoint('rm-full', (d) => saveModelDir(d, m, { tokenizer: tok }));
       store.logMetrics('full-rm', { pairs: s.trainPairs.length, accuracy: fullAcc });
       store.completeStage('full-rm', { pairs: s.trainPairs.length, accuracy: fullAcc });
     }
-    opts.log(`test accuracy: seed RM ${ser.seedTestAccuracy.toFixed(3)}, SER RM ${(ser.loops.filter((l) => l.testAccuracy !== null).at(-1)?.testAccuracy ?? ser.seedTestAccuracy).toFixed(3)}, 100% RM ${fullAcc.toFixed(3)}`);
+    // ---- the control: as many of the pool's true labels as SER labelled itself
+    let control: SerDemoResult['control_rm'] = null;
+    if (ser.pseudoLabelled.length > 0) {
+      if (store.isDone('control-rm')) {
+        control = store.stageResult<NonNullable<SerDemoResult['control_rm']>>('control-rm');
+      } else {
+        const extra = trueLabelSample(unlabelled, ser.pseudoLabelled.length, seed + 7);
+        const train = [...labelled, ...extra];
+        opts.log(`control: reward model on the ${labelled.length} seed labels + ${extra.length} true labels drawn at random from the pool (as many as SER labelled)`);
+        control = { pairs: train.length, accuracy: rmAccuracy(await trainRm(train), tok, test) };
+        store.logMetrics('control-rm', { ...control });
+        store.completeStage('control-rm', control);
+      }
+    }
+    opts.log(`test accuracy: seed RM ${ser.seedTestAccuracy.toFixed(3)}, SER RM ${(ser.loops.filter((l) => l.testAccuracy !== null).at(-1)?.testAccuracy ?? ser.seedTestAccuracy).toFixed(3)}, 100% RM ${fullAcc.toFixed(3)}` +
+      (control ? `, control (as many true labels as SER took) ${control.accuracy.toFixed(3)}` : ''));
 
     // ---- DPO with each reward model, scored by the hidden annotator and VADER
     const policies: SerDemoPolicyRow[] = [];
@@ -142,7 +173,9 @@ export async function runSerDemo(cfg: SerDemoConfig, out: string, opts: SerDemoO
     return {
       setup: { train_pairs: s.trainPairs.length, test_pairs: s.testPairs.length, decisive_test_pairs: test.length, labelled: labelled.length, unlabelled: unlabelled.length },
       seed_rm_accuracy: ser.seedTestAccuracy, full_rm_accuracy: fullAcc, loops: ser.loops, stop_reason: ser.stopReason,
+      control_rm: control,
       gap_closed: gap > 0 ? (lastAcc - ser.seedTestAccuracy) / gap : null,
+      control_gap_closed: gap > 0 && control ? (control.accuracy - ser.seedTestAccuracy) / gap : null,
       precision_above_pool: { loops: withBoth.filter((l) => l.precision! > l.poolAccuracy!).length, of: withBoth.length },
       policies, seconds: (performance.now() - t0) / 1000,
     };
@@ -151,12 +184,28 @@ export async function runSerDemo(cfg: SerDemoConfig, out: string, opts: SerDemoO
   }
 }
 
+/** `count` pool pairs drawn at random (seeded), oriented by their hidden true labels. */
+export function trueLabelSample(pool: readonly SerPoolPair[], count: number, seed: number): PreferencePair[] {
+  const r = mulberry32(seed);
+  const idx = pool.flatMap((p, i) => (p.preferred ? [i] : []));
+  if (count > idx.length) throw new RangeError(`trueLabelSample: ${count} pairs asked, the pool has ${idx.length} with a true label`);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(r() * (idx.length - i));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return idx.slice(0, count).map((i) => {
+    const p = pool[i]!;
+    return p.preferred === 'a' ? { prompt: p.prompt, chosen: p.a, rejected: p.b } : { prompt: p.prompt, chosen: p.b, rejected: p.a };
+  });
+}
+
 const f3 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3));
 
 export function formatSerReport(r: SerDemoResult): string {
   const rows: string[][] = [['reward model', 'status', 'pool', 'selected', 'precision', 'pool acc', 'test acc']];
   rows.push([`seed (${r.setup.labelled} labels)`, '', '', '', '', '', f3(r.seed_rm_accuracy)]);
   for (const l of r.loops) rows.push([`SER loop ${l.loop}`, l.status === null ? 'stop' : String(l.status), String(l.poolSize), String(l.selected), f3(l.precision), f3(l.poolAccuracy), f3(l.testAccuracy)]);
+  if (r.control_rm) rows.push([`control (${r.control_rm.pairs} true labels)`, '', '', '', '', '', f3(r.control_rm.accuracy)]);
   rows.push([`100% (${r.setup.train_pairs} labels)`, '', '', '', '', '', f3(r.full_rm_accuracy)]);
   const table = (t: string[][]) => {
     const w = t[0]!.map((_, j) => Math.max(...t.map((x) => x[j]!.length)));
@@ -164,7 +213,8 @@ export function formatSerReport(r: SerDemoResult): string {
   };
   const lines = [`test acc: agreement with the annotator's noiseless preference on the ${r.setup.decisive_test_pairs} of ${r.setup.test_pairs} test pairs it scores differently; precision and pool acc: against the hidden (noisy) labels of the pool`,
     table(rows), '', `stopped: ${r.stop_reason}`,
-    `gap closed by SER: ${r.gap_closed === null ? '— (the 100% RM is not above the seed RM)' : `${(100 * r.gap_closed).toFixed(0)}% (target ≥ 50%)`}`,
+    `gap closed by SER: ${r.gap_closed === null ? '— (the 100% RM is not above the seed RM)' : `${(100 * r.gap_closed).toFixed(0)}% (target ≥ 50%)`}` +
+      (r.control_gap_closed === null ? '' : `; by as many true labels (control): ${(100 * r.control_gap_closed).toFixed(0)}%`),
     `loops whose pseudo-labels beat the RM over the whole pool: ${r.precision_above_pool.loops} of ${r.precision_above_pool.of}`];
   if (r.policies.length) {
     lines.push('', table([['policy', 'RM score (100% RM)', 'hidden AFINN', 'VADER', 'KL to reference'], ...r.policies.map((p) => [p.method, f3(p.rm_score), f3(p.afinn), f3(p.vader), f3(p.kl)])]));
@@ -178,6 +228,7 @@ const specs: OptionSpecs = {
   seed: { type: 'number', help: 'seed of the model, the prompts, the annotator, the label split and the sampling', default: 0 },
   out: { type: 'string', help: 'run directory (pairs, metrics, checkpoints); default runs/demo-ser-seed<seed>' },
   resume: { type: 'boolean', help: 'continue a killed demo in --out from its last completed stage' },
+  prompts: { type: 'number', help: 'prompts of the preference setup, train and test (one labelled pair each; at most about 9,000 held-out lines exist)', default: defaultPreferenceSetup.prompts },
   'seed-fraction': { type: 'number', help: 'share of the training labels the seed RM sees', default: 0.15 },
   loops: { type: 'number', help: 'most SER loops (default: the demo\'s)' },
   retrain: { type: 'string', help: 'seed or continue (default: the demo\'s, seed)' },
@@ -197,7 +248,9 @@ export async function runSerDemoCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const seed = num(p, 'seed');
-  const base: SerDemoConfig = flag(p, 'tiny') ? tinySerDemo(seed) : { ...defaultSerDemo, setup: { ...defaultSerDemo.setup, seed } };
+  const prompts = num(p, 'prompts');
+  if (!Number.isInteger(prompts) || prompts < 8) throw new UsageError(`--prompts ${prompts}: expected an integer ≥ 8`);
+  const base: SerDemoConfig = flag(p, 'tiny') ? tinySerDemo(seed) : { ...defaultSerDemo, setup: { ...defaultSerDemo.setup, seed, prompts } };
   const retrain = str(p, 'retrain'), criterion = str(p, 'criterion'), loops = p['loops'] as number | undefined;
   if (retrain !== undefined && retrain !== 'seed' && retrain !== 'continue') throw new UsageError(`--retrain ${retrain}: expected seed or continue`);
   if (criterion !== undefined && criterion !== 'sigmoid-each' && criterion !== 'sigmoid-diff') throw new UsageError(`--criterion ${criterion}: expected sigmoid-each or sigmoid-diff`);
