@@ -192,7 +192,8 @@ export function rmAccuracy(rm: Transformer, tok: Tokenizer, pairs: readonly Pref
   return pairs.filter((_, i) => r[2 * i]! > r[2 * i + 1]!).length / pairs.length;
 }
 
-const asPair = (p: SerPoolPair, side: 'a' | 'b'): PreferencePair =>
+/** A pool pair as a preference pair with `side` chosen. */
+export const asPair = (p: SerPoolPair, side: 'a' | 'b'): PreferencePair =>
   side === 'a' ? { prompt: p.prompt, chosen: p.a, rejected: p.b } : { prompt: p.prompt, chosen: p.b, rejected: p.a };
 
 /** Pool pairs oriented by a reward model (chosen = higher-scored); exact ties are dropped. */

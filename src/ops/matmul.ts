@@ -44,10 +44,10 @@ function uniformStride(offs: number[]): number | null {
 type Gemm = (out: Float32Array, outOff: number, x: Float32Array, xOff: number, y: Float32Array, yOff: number,
   M: number, N: number, K: number, tx: boolean, ty: boolean) => void;
 
-/** Runs one gemm per batch element, or a single batched call when the offsets are regular. */
 /**
- * out[outOffs[i]] (+)= x[xOffs[i]]·y[yOffs[i]]. With `accumulate` false every output block is
- * written once, overwriting what was there: only for outputs whose offsets are all distinct.
+ * out[outOffs[i]] (+)= x[xOffs[i]]·y[yOffs[i]]: one batched call when the offsets are regular,
+ * else one gemm per batch element. With `accumulate` false every output block is written once,
+ * overwriting what was there: only for outputs whose offsets are all distinct.
  */
 function batched(outOffs: number[], xOffs: number[], yOffs: number[], out: Float32Array, x: Float32Array, y: Float32Array,
   M: number, N: number, K: number, tx: boolean, ty: boolean, accumulate = true): void {

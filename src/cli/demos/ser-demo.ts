@@ -17,9 +17,9 @@ import { flag, helpText, num, parseCommand, str, UsageError, type OptionSpecs } 
 import { trainDpo } from '../../align/dpo.js';
 import type { DpoConfig } from '../../align/dpo-config.js';
 import { trainRewardModel } from '../../align/reward-model.js';
-import { labelWithRm, rmAccuracy, rmSteps, runSer, serSplit, type SerConfig, type SerLoopRecord, type SerPoolPair } from '../../align/ser.js';
+import { asPair, labelWithRm, rmAccuracy, rmSteps, runSer, serSplit, type SerConfig, type SerLoopRecord, type SerPoolPair } from '../../align/ser.js';
 import type { PreferencePair } from '../../align/reward-model-data.js';
-import { mulberry32 } from '../../data/prng.js';
+import { seededShuffle } from '../../data/prng.js';
 import { buildPreferenceSetup, decisivePairs, defaultPreferenceSetup, type PreferenceSetup, type PreferenceSetupConfig } from './preference-setup.js';
 import { evaluatePolicy, type PolicyRow } from './rlhf-demo.js';
 
@@ -186,17 +186,9 @@ export async function runSerDemo(cfg: SerDemoConfig, out: string, opts: SerDemoO
 
 /** `count` pool pairs drawn at random (seeded), oriented by their hidden true labels. */
 export function trueLabelSample(pool: readonly SerPoolPair[], count: number, seed: number): PreferencePair[] {
-  const r = mulberry32(seed);
-  const idx = pool.flatMap((p, i) => (p.preferred ? [i] : []));
-  if (count > idx.length) throw new RangeError(`trueLabelSample: ${count} pairs asked, the pool has ${idx.length} with a true label`);
-  for (let i = 0; i < count; i++) {
-    const j = i + Math.floor(r() * (idx.length - i));
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-  }
-  return idx.slice(0, count).map((i) => {
-    const p = pool[i]!;
-    return p.preferred === 'a' ? { prompt: p.prompt, chosen: p.a, rejected: p.b } : { prompt: p.prompt, chosen: p.b, rejected: p.a };
-  });
+  const labelled = pool.filter((p) => p.preferred !== undefined);
+  if (count > labelled.length) throw new RangeError(`trueLabelSample: ${count} pairs asked, the pool has ${labelled.length} with a true label`);
+  return seededShuffle(labelled, seed).slice(0, count).map((p) => asPair(p, p.preferred!));
 }
 
 const f3 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3));
