@@ -15,7 +15,8 @@ export const LAYERS = {
   model: 6,
   rewards: 7, runs: 7, data: 7,
   align: 8,
-  cli: 9, dashboard: 9,
+  recipes: 9,
+  cli: 10,
 };
 
 const ROOT = resolve(process.argv[2] ?? 'src');

@@ -1,19 +1,19 @@
 // The table of subcommands, in the order `alignkit --help` lists them.
 import type { Command } from './commands-type.js';
-import { benchCommand } from './bench-command.js';
-import { demoCommand } from './demo-command.js';
-import { dpoCommand } from './dpo-command.js';
-import { evalCommand } from './eval-command.js';
-import { generateCommand } from './generate-command.js';
-import { grpoCommand } from './grpo-command.js';
-import { ppoCommand } from './ppo-command.js';
-import { rewardCommand } from './reward-command.js';
-import { restEmCommand } from './rest-em-command.js';
-import { restCommand } from './rest-command.js';
-import { rlooCommand } from './rloo-command.js';
-import { serCommand } from './ser-command.js';
-import { sftCommand } from './sft-command.js';
-import { trainTokenizerCommand } from './train-tokenizer-command.js';
+import { benchCommand } from './commands/bench.js';
+import { demoCommand } from './commands/demo.js';
+import { dpoCommand } from './commands/dpo.js';
+import { evalCommand } from './commands/eval.js';
+import { generateCommand } from './commands/generate.js';
+import { grpoCommand } from './commands/grpo.js';
+import { ppoCommand } from './commands/ppo.js';
+import { rewardCommand } from './commands/reward.js';
+import { restEmCommand } from './commands/rest-em.js';
+import { restCommand } from './commands/rest.js';
+import { rlooCommand } from './commands/rloo.js';
+import { serCommand } from './commands/ser.js';
+import { sftCommand } from './commands/sft.js';
+import { trainTokenizerCommand } from './commands/train-tokenizer.js';
 
 export type { Command } from './commands-type.js';
 

@@ -5,7 +5,7 @@ import { needsGrad } from '../autograd/index.js';
 import { linear } from '../nn/index.js';
 import { Rng, Tensor, shapeStr } from '../tensor/index.js';
 import { headDim, validateConfig, type ModelConfig } from './config.js';
-import type { KVCache } from './kv-cache.js';
+import type { KVCache } from './sampling/kv-cache.js';
 import { loraDelta, type LoraAdapter } from './lora.js';
 import { applyRope, ropeTables, type RopeTables } from './rope.js';
 import { embeddingName, initParams, layoutOf, type Params } from './weights.js';

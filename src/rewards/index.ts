@@ -3,5 +3,5 @@ export { binaryVerdict, type Problem, type Task, type Verdict, type Verifier } f
 export { MATCHER_NAMES, findNumbers, makeMatcher, parseNumber, type Matcher, type MatcherName, type MatcherOptions } from './matchers.js';
 export { loadVerifierModule, toVerdict } from './verifier-module.js';
 export { majAtK, majorityVote, meanPassAtK, passAtK } from './pass-at-k.js';
-export { levenshtein, tokenErrorRate } from './edit-distance.js';
-export { unclippedRecall } from './unclipped-recall.js';
+export { levenshtein, tokenErrorRate } from './scorers/edit-distance.js';
+export { unclippedRecall } from './scorers/unclipped-recall.js';

@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { readJsonl } from '../io/jsonl.js';
 import {
   FIXTURE_CONFIG, fakeLoop, fixturePoints, grownSamples, keptBy, stagesOf, weightsOf,
-} from './run-store-crash-fixture.js';
+} from '../../test/fixtures/run-store-crash.js';
 import type { SampleRecord } from './sample-record.js';
 
-const fixture = fileURLToPath(new URL('./run-store-crash-fixture.js', import.meta.url));
+const fixture = fileURLToPath(new URL('../../test/fixtures/run-store-crash.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'alignkit-run-crash-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 

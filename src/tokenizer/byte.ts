@@ -4,11 +4,11 @@
 // Saved as a byte-level BPE with no merges, so Hugging Face loads it and gets the same ids.
 import {
   BYTE_TO_CHAR, CHAR_TO_BYTE, decodeByteRuns, decodeToBytes, utf8Encoder,
-} from './byte-level.js';
+} from './bpe/byte-level.js';
 import {
   BYTE_LEVEL_DECODER, BYTE_LEVEL_PRE_TOKENIZER, bpeModelJson, checkAddedTokens, parseBpeFile, specialOptions,
   writeNativeTokenizer, type NativeConfig,
-} from './hf-json.js';
+} from './hf/json.js';
 import { SpecialTokens, type SpecialTokenOptions } from './specials.js';
 import { checkIds, type DecodeOptions, type EncodeOptions, type Tokenizer } from './types.js';
 

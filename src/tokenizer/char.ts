@@ -6,7 +6,7 @@
 // into exactly "one token per code point, unknown ones to <|unk|>".
 import {
   checkAddedTokens, parseBpeFile, bpeModelJson, specialOptions, writeNativeTokenizer, type NativeConfig,
-} from './hf-json.js';
+} from './hf/json.js';
 import { DEFAULT_SPECIALS, SpecialTokens, type SpecialTokenOptions } from './specials.js';
 import { checkIds, type DecodeOptions, type EncodeOptions, type Tokenizer } from './types.js';
 

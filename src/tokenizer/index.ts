@@ -2,11 +2,11 @@ export { truncateAtEos, type DecodeOptions, type EncodeOptions, type Tokenizer }
 export {
   DEFAULT_BOS, DEFAULT_EOS, DEFAULT_PAD, DEFAULT_SPECIALS, SpecialTokens, type SpecialTokenOptions,
 } from './specials.js';
-export { BYTE_TO_CHAR, CHAR_TO_BYTE, GPT2_SPLIT, preTokenize } from './byte-level.js';
+export { BYTE_TO_CHAR, CHAR_TO_BYTE, GPT2_SPLIT, preTokenize } from './bpe/byte-level.js';
 export { ByteTokenizer } from './byte.js';
 export { CharTokenizer, DEFAULT_UNK, type CharTokenizerOptions } from './char.js';
-export { BpeTokenizer, type Merge } from './bpe.js';
-export { trainBpe, type BpeTrainOptions } from './bpe-train.js';
-export { HfTokenizer, loadHfTokenizer, type HfTokenizerOptions } from './hf.js';
-export { applyChatTemplate, type ChatMessage, type ChatTemplateOptions } from './chat-template.js';
+export { BpeTokenizer, type Merge } from './bpe/bpe.js';
+export { trainBpe, type BpeTrainOptions } from './bpe/train.js';
+export { HfTokenizer, loadHfTokenizer, type HfTokenizerOptions } from './hf/hf.js';
+export { applyChatTemplate, type ChatMessage, type ChatTemplateOptions } from './hf/chat-template.js';
 export { loadTokenizer, type LoadTokenizerOptions } from './load.js';

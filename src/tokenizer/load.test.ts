@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainBpe } from './bpe-train.js';
+import { trainBpe } from './bpe/train.js';
 import { ByteTokenizer } from './byte.js';
 import { CharTokenizer } from './char.js';
 import { loadTokenizer } from './load.js';

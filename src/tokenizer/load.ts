@@ -2,11 +2,11 @@
 // wrote them (faster, exact decodeBytes, no dependency), anything else through Hugging Face.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BpeTokenizer } from './bpe.js';
+import { BpeTokenizer } from './bpe/bpe.js';
 import { ByteTokenizer } from './byte.js';
 import { CharTokenizer } from './char.js';
-import { CONFIG_FILE, TOKENIZER_FILE, parseNativeConfig, readJsonFile } from './hf-json.js';
-import { loadHfTokenizer, type HfTokenizerOptions } from './hf.js';
+import { CONFIG_FILE, TOKENIZER_FILE, parseNativeConfig, readJsonFile } from './hf/json.js';
+import { loadHfTokenizer, type HfTokenizerOptions } from './hf/hf.js';
 import type { Tokenizer } from './types.js';
 
 export interface LoadTokenizerOptions extends HfTokenizerOptions {

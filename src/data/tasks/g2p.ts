@@ -3,7 +3,7 @@
 // (phoneme error rate) for trainers that want more than pass/fail. English spelling is regular
 // enough that a small model learns much of it, and irregular enough that it never learns all.
 import { createRequire } from 'node:module';
-import { levenshtein } from '../../rewards/edit-distance.js';
+import { levenshtein } from '../../rewards/scorers/edit-distance.js';
 import { binaryVerdict, type Problem, type Task, type Verdict, type Verifier } from '../../rewards/verifier.js';
 import { loadCorpus } from '../corpora.js';
 import { seededShuffle } from '../prng.js';

@@ -1,0 +1,79 @@
+// Resumable training through the run store, shared by the reward-model and DPO trainers. A run
+// of S steps is cut into stages `train/step-<end>` of `saveEvery` steps; each stage logs its
+// steps' metrics, writes checkpoint `step-<end>` (weights with their heads, tokenizer, AdamW
+// moments, data position) and then completes. A crash loses only the stage in progress: the run
+// store drops that stage's metrics and the resume reloads `step-<start>` and replays it, so every
+// step is logged exactly once. Each stage reads only the checkpoint of the stage before it, never
+// the one it writes (the run store's rule).
+import { join } from 'node:path';
+import { readJson, writeJsonAtomic } from '../../io/checkpoint.js';
+import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
+import { loadModelDir, saveModelDir, type Transformer } from '../../model/index.js';
+import type { AdamW } from '../../nn/index.js';
+import type { RunStore } from '../../runs/run-store.js';
+import type { Tokenizer } from '../../tokenizer/index.js';
+
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const TRAINER_STATE_FILE = 'trainer_state.json';
+
+/** What a checkpoint needs beyond weights and optimizer to continue exactly. */
+export interface TrainerState {
+  step: number;
+  /** ExampleOrder position: pairs consumed so far. */
+  position: number;
+}
+
+const STAGE_RE = /^train\/step-(\d+)$/;
+export const trainStage = (end: number): string => `train/step-${end}`;
+export const stepCheckpoint = (end: number): string => `step-${end}`;
+
+/** The last step a completed `train/step-N` stage reached (0 for a fresh run). */
+export function completedStep(store: RunStore): number {
+  let step = 0;
+  for (const s of store.completedStages()) {
+    const m = STAGE_RE.exec(s);
+    if (m) step = Math.max(step, Number(m[1]));
+  }
+  return step;
+}
+
+/** End of the stage that starts after `step`: the next multiple of `every`, at most `total`. */
+export function stageEnd(step: number, every: number, total: number): number {
+  return Math.min(total, (Math.floor(step / every) + 1) * every);
+}
+
+/** A stage result keeps finite numbers only (the run store refuses NaN, which a diverged loss can be). */
+export function finite(r: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).filter((e): e is [string, number] => Number.isFinite(e[1])));
+}
+
+/** Writes weights (saveModelDir: `score.*` heads included), AdamW moments and the trainer state into `dir`. */
+export function writeTrainerCheckpoint(dir: string, model: Transformer, tokenizer: Tokenizer, opt: AdamW, state: TrainerState, metadata?: Record<string, string>): void {
+  saveModelDir(dir, model, { tokenizer, ...(metadata ? { metadata } : {}) });
+  const s = opt.state();
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [k, v] of Object.entries(s.m)) tensors.set(`m.${k}`, { shape: [v.length], data: v });
+  for (const [k, v] of Object.entries(s.v)) tensors.set(`v.${k}`, { shape: [v.length], data: v });
+  writeSafetensors(join(dir, OPTIMIZER_FILE), tensors, { step: String(s.step), paramSteps: JSON.stringify(s.paramSteps ?? {}) });
+  writeJsonAtomic(join(dir, TRAINER_STATE_FILE), state);
+}
+
+/** Copies a checkpoint's weights into `model` and its moments into `opt`; returns the trainer state. */
+export function readTrainerCheckpoint(dir: string, model: Transformer, opt: AdamW): TrainerState {
+  const state = readJson(join(dir, TRAINER_STATE_FILE), 'trainer state') as Partial<TrainerState>;
+  if (!Number.isInteger(state.step) || !Number.isInteger(state.position)) {
+    throw new Error(`${join(dir, TRAINER_STATE_FILE)}: expected integer "step" and "position", got ${JSON.stringify(state)}`);
+  }
+  const saved = loadModelDir(dir, { tokenizer: false }).model;
+  for (const [name, p] of model.params) {
+    const q = saved.params.get(name);
+    if (!q || q.size !== p.size) throw new Error(`${dir}: checkpoint has no parameter "${name}" of ${p.size} values; it belongs to a different model`);
+    p.f32.set(q.f32);
+  }
+  const { tensors, metadata } = readSafetensors(join(dir, OPTIMIZER_FILE));
+  const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
+  for (const [k, t] of tensors) (k.startsWith('m.') ? m : v)[k.slice(2)] = t.data as Float32Array;
+  const paramSteps = metadata['paramSteps'] ? (JSON.parse(metadata['paramSteps']) as Record<string, number>) : undefined;
+  opt.loadState({ step: Number(metadata['step'] ?? state.step), ...(paramSteps ? { paramSteps } : {}), m, v });
+  return { step: state.step!, position: state.position! };
+}

@@ -1,0 +1,92 @@
+// Preference pairs as the reward model and DPO read them: text records {prompt, chosen,
+// rejected} from a dataset file, and their token ids. Message lists are rendered as the SFT code
+// renders them (renderTurns: "role: content" lines); an implicit-prompt record gets its prompt
+// from the shared prefix of chosen and rejected (TRL's extract_prompt).
+import { extractPrompt, type PreferenceRecord } from '../../data/formats.js';
+import { renderTurns } from '../../data/lm-examples.js';
+import { loadDataset, type Dataset } from '../../data/load-dataset.js';
+import type { Tokenizer } from '../../tokenizer/index.js';
+
+export interface PreferencePair {
+  prompt: string;
+  chosen: string;
+  rejected: string;
+  /** Llama 2's per-pair margin m(r) for the reward model's loss, added to config.margin (library use: dataset files carry no margin field). */
+  margin?: number;
+}
+
+/** A pair in token ids; each completion ends with EOS when the tokenizer has one. */
+export interface TokenPair { prompt: number[]; chosen: number[]; rejected: number[]; margin: number }
+
+/** Text pairs from one preference record; `where` (file:line) names it in errors. */
+export function pairFromRecord(record: PreferenceRecord, where: string): PreferencePair {
+  const r = extractPrompt(record);
+  const pair = { prompt: renderTurns(r.prompt), chosen: renderTurns(r.chosen), rejected: renderTurns(r.rejected) };
+  if (pair.chosen === '' || pair.rejected === '') {
+    throw new Error(`${where}: ${pair.chosen === '' ? 'chosen' : 'rejected'} is empty after taking the shared prompt off; each completion needs text of its own`);
+  }
+  return pair;
+}
+
+/** Every record of a loaded dataset as pairs; a dataset of another format is refused by name. */
+export function pairsFromDataset(ds: Dataset): PreferencePair[] {
+  if (ds.format !== 'preference') {
+    throw new Error(`${ds.file}: records are in the "${ds.format}" format; expected preference records {prompt, chosen, rejected} (prompt optional)`);
+  }
+  return ds.records.map((r, i) => pairFromRecord(r, `${ds.file}:${ds.lines[i]}`));
+}
+
+/** Preference pairs from a .jsonl, .json or .parquet file (errors name the file and line). */
+export async function loadPreferencePairs(file: string): Promise<PreferencePair[]> {
+  return pairsFromDataset(await loadDataset(file));
+}
+
+export interface TokenizeStats { pairs: TokenPair[]; truncated: number }
+
+const encode = (tok: Tokenizer, s: string): number[] => tok.encode(s, { parseSpecial: false });
+
+/** A completion's ids, ending with EOS when the tokenizer has one: the reward is read there, and DPO learns to stop. */
+export function encodeCompletion(tok: Tokenizer, text: string): number[] {
+  const ids = encode(tok, text);
+  if (tok.eos !== null) ids.push(tok.eos);
+  return ids;
+}
+
+/** A prompt's ids; an empty prompt becomes BOS, since the first completion token needs a context. */
+export function encodePrompt(tok: Tokenizer, text: string, where: string): number[] {
+  const ids = encode(tok, text);
+  if (ids.length > 0) return ids;
+  if (tok.bos === null) throw new RangeError(`${where}: empty prompt and the tokenizer has no BOS to stand for it; the first completion token needs a context`);
+  return [tok.bos];
+}
+
+/**
+ * Fits prompt + a completion of `completionLen` tokens into maxLen by dropping the start of the
+ * prompt: the completion, where the preference lives, and the EOS the reward is read at stay
+ * whole. A completion that leaves no room for one prompt token is an error naming `where`.
+ */
+export function fitPrompt(prompt: number[], completionLen: number, maxLen: number, where: string): number[] {
+  if (completionLen + 1 > maxLen) {
+    throw new RangeError(`${where}: a completion of ${completionLen} tokens does not fit maxLen ${maxLen} with at least one prompt token; raise maxLen or shorten the data`);
+  }
+  return prompt.length + completionLen > maxLen ? prompt.slice(prompt.length + completionLen - maxLen) : prompt;
+}
+
+/** Token ids of each pair; `truncated` counts pairs whose prompt lost its start to fit maxLen (see fitPrompt). */
+export function tokenizePairs(pairs: readonly PreferencePair[], tok: Tokenizer, maxLen: number): TokenizeStats {
+  let truncated = 0;
+  const out = pairs.map((p, i) => {
+    const where = `preference pair ${i}`;
+    for (const k of ['prompt', 'chosen', 'rejected'] as const) {
+      if (typeof p[k] !== 'string') throw new TypeError(`${where}: field "${k}" must be a string, got ${typeof p[k]}`);
+    }
+    const margin = p.margin ?? 0;
+    if (!Number.isFinite(margin)) throw new RangeError(`${where}: margin must be a finite number, got ${margin}`);
+    const chosen = encodeCompletion(tok, p.chosen), rejected = encodeCompletion(tok, p.rejected);
+    const full = encodePrompt(tok, p.prompt, where);
+    const prompt = fitPrompt(full, Math.max(chosen.length, rejected.length), maxLen, where);
+    if (prompt.length < full.length) truncated++;
+    return { prompt, chosen, rejected, margin };
+  });
+  return { pairs: out, truncated };
+}

@@ -1,0 +1,67 @@
+// Evaluating a policy on verifiable problems: greedy pass@1, and from k samples at a temperature
+// the unbiased pass@k (Chen et al. 2021) and majority-vote accuracy maj@k (Wang et al. 2023,
+// self-consistency), as ReST-EM reports them.
+import { generate, type Sample, type Transformer } from '../../model/index.js';
+import type { Tokenizer } from '../../tokenizer/index.js';
+import type { Problem, Verdict, Verifier } from '../../rewards/verifier.js';
+import { majorityVote, passAtK } from '../../rewards/pass-at-k.js';
+
+export interface SampleSettings {
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  seed: number;
+  /** Sequences decoded together. */
+  batchSize: number;
+}
+
+export interface ScoredSample { problem: Problem; sample: Sample; text: string; verdict: Verdict }
+
+/** Samples n completions per problem and verifies each (verifiers may be asynchronous). */
+export async function sampleAndVerify(model: Transformer, tok: Tokenizer, problems: readonly Problem[], verifier: Verifier,
+  n: number, s: SampleSettings): Promise<ScoredSample[]> {
+  const prompts = problems.map((p) => tok.encode(p.prompt, { parseSpecial: false }));
+  const samples = generate(model, prompts, {
+    maxNewTokens: s.maxNewTokens, temperature: s.temperature, topK: s.topK, n, seed: s.seed, batchSize: s.batchSize,
+    stopTokens: tok.eos !== null ? [tok.eos] : [],
+  });
+  return Promise.all(samples.map(async (sample) => {
+    const problem = problems[sample.promptIndex]!;
+    const text = tok.decode(sample.tokens, { skipSpecial: true });
+    return { problem, sample, text, verdict: await verifier.verify(problem, text) };
+  }));
+}
+
+export interface TaskScores {
+  /** Greedy decoding, one sample per problem. */
+  pass1: number;
+  /** Unbiased pass@k from k samples per problem at the sampling temperature. */
+  passAtK: number;
+  /** Majority vote over the k samples' extracted answers. */
+  majAtK: number;
+  k: number;
+  problems: number;
+}
+
+/**
+ * Greedy pass@1, plus pass@k estimated from n ≥ k samples per problem and maj@k from the first
+ * k of them (k = 0 skips sampling).
+ */
+export async function evaluateTask(model: Transformer, tok: Tokenizer, problems: readonly Problem[], verifier: Verifier,
+  k: number, n: number, s: SampleSettings): Promise<TaskScores> {
+  if (k > n) throw new RangeError(`evaluateTask: pass@${k} needs at least k samples per problem, got n = ${n}`);
+  const greedy = await sampleAndVerify(model, tok, problems, verifier, 1, { ...s, temperature: 0 });
+  const pass1 = greedy.filter((g) => g.verdict.correct).length / Math.max(problems.length, 1);
+  let pk = 0, maj = 0;
+  if (k > 0) {
+    const sampled = await sampleAndVerify(model, tok, problems, verifier, n, s);
+    problems.forEach((p, i) => {
+      const mine = sampled.slice(i * n, (i + 1) * n);
+      pk += passAtK(n, mine.filter((m) => m.verdict.correct).length, k);
+      const vote = majorityVote(mine.slice(0, k).map((m) => m.verdict.extracted ?? null));
+      if (vote !== null && p.answer !== undefined && vote === String(p.answer)) maj++;
+    });
+  }
+  const count = Math.max(problems.length, 1);
+  return { pass1, passAtK: pk / count, majAtK: maj / count, k, problems: problems.length };
+}

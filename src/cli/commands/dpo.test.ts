@@ -1,0 +1,53 @@
+// `alignkit dpo` end to end on a tiny model: message-list records, the final policy, a resume
+// that reuses the stored reference log-probabilities, and the errors a person meets first.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { defaultConfig, saveModelDir, Transformer } from '../../model/index.js';
+import { ByteTokenizer } from '../../tokenizer/index.js';
+import { dpoCommand } from './dpo.js';
+
+const root = mkdtempSync(join(tmpdir(), 'alignkit-dpo-cli-'));
+const lm = join(root, 'lm'), prefs = join(root, 'prefs.jsonl'), chats = join(root, 'chats.jsonl');
+const quietConsole = { log: console.log, error: console.error };
+
+before(() => {
+  const tok = new ByteTokenizer();
+  saveModelDir(lm, new Transformer(defaultConfig('gpt2', { vocabSize: tok.vocabSize, dModel: 16, nHead: 2, nLayer: 1, maxSeqLen: 48 }), undefined, 1), { tokenizer: tok });
+  const S = ['film', 'meal', 'day', 'book', 'song', 'trip', 'town', 'game'], P = ['good', 'great', 'nice'], N = ['bad', 'awful', 'sad'];
+  writeFileSync(prefs, S.flatMap((s, i) => P.map((p, j) => JSON.stringify({ prompt: `${s}:`, chosen: ` a ${p} ${s}`, rejected: ` a ${N[(i + j) % 3]} ${s}` }))).join('\n') + '\n');
+  writeFileSync(chats, S.map((s) => JSON.stringify({
+    prompt: [{ role: 'user', content: `rate the ${s}` }], chosen: [{ role: 'assistant', content: 'good' }], rejected: [{ role: 'assistant', content: 'bad' }],
+  })).join('\n') + '\n');
+  console.log = () => {};
+  console.error = () => {};
+});
+after(() => {
+  Object.assign(console, quietConsole);
+  rmSync(root, { recursive: true, force: true });
+});
+
+const metricSteps = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+
+test('alignkit dpo: message-list records, the final policy, and a resume that reuses the reference', async () => {
+  const out = join(root, 'dpo');
+  const args = ['--model', lm, '--data', chats, '--out', out, '--lr', '1e-2', '--warmup', '0', '--batch-size', '4', '--save-every', '4', '--eval-fraction', '0.25', '--quiet'];
+  assert.equal(await dpoCommand.run([...args, '--steps', '6', '--variant', 'robust', '--label-smoothing', '0.1']), 0);
+  assert.ok(existsSync(join(out, 'checkpoints', 'final', 'model.safetensors')));
+  const refs = JSON.parse(readFileSync(join(out, 'checkpoints', 'reference-logps', 'logps.json'), 'utf8')) as { train: { chosen: number[] } };
+  assert.equal(refs.train.chosen.length, 6, 'six of eight chats train, two are held out');
+  assert.equal(await dpoCommand.run([...args, '--steps', '8', '--variant', 'robust', '--label-smoothing', '0.1', '--resume']), 0);
+  assert.deepEqual(metricSteps(out), [1, 2, 3, 4, 5, 6, 7, 8]);
+  await assert.rejects(dpoCommand.run([...args, '--steps', '8', '--variant', 'ipo', '--resume']), /differs from the run's in .*variant/);
+});
+
+test('alignkit dpo names what is wrong with its input', async () => {
+  await assert.rejects(dpoCommand.run(['--model', lm, '--data', prefs, '--variant', 'kto']), /--variant kto: expected one of sigmoid, ipo, cdpo, robust/);
+  await assert.rejects(dpoCommand.run(['--model', lm, '--data', prefs, '--variant', 'cdpo']), /--variant cdpo needs --label-smoothing in \(0, 0\.5\)/);
+  await assert.rejects(dpoCommand.run(['--model', lm, '--data', prefs, '--beta=-1']), /beta = -1, expected a positive number/);
+  await assert.rejects(dpoCommand.run(['--data', prefs]), /--model is required/);
+  await assert.rejects(dpoCommand.run(['--model', lm, '--data', prefs, '--reference', root, '--out', join(root, 'x')]), /config\.json.*not found/);
+  assert.equal(existsSync(join(root, 'x')), false, 'nothing is written before the inputs are known to be good');
+});

@@ -1,0 +1,211 @@
+// A model as a Hugging Face checkpoint directory: config.json, model.safetensors,
+// generation_config.json and the tokenizer's files, so `AutoModelForCausalLM.from_pretrained(dir)`
+// and `AutoTokenizer.from_pretrained(dir)` read what alignkit trained, and alignkit reads back
+// HF's GPT-2 and Llama checkpoints (F16/BF16 widened to F32, sharded or not).
+//
+// Atomic as a whole: everything is written into `<dir>.tmp-<pid>` beside it and renamed into
+// place at the end, so an error while writing (or a crash) leaves `dir` as it was. Files of
+// others in `dir` (trainer_state.json, metrics.jsonl, checkpoint-N/ ...) are moved across before
+// the swap and survive; only the files a save owns (OWNED) are replaced, so stale adapter or
+// shard files of an earlier save never linger. What a crash leaves: while writing, `dir` intact
+// plus a stale .tmp-<pid> (never read); while moving others' files across, `dir` with the old
+// checkpoint whole and some of those files in .tmp-<pid>; between the two renames of the swap,
+// no `dir`, the old copy in `<dir>.old-<pid>` and the new, complete one in `<dir>.tmp-<pid>`
+// (loadModelDir's error names them). A reader of `dir` never sees half a checkpoint.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { CheckpointError, MODEL_FILE, MODEL_INDEX_FILE, readJson, readSafetensorsShards, writeJsonAtomic } from '../../io/checkpoint.js';
+import { writeSafetensors, type TensorToWrite } from '../../io/safetensors.js';
+import { loadTokenizer, type Tokenizer } from '../../tokenizer/index.js';
+import type { Tensor } from '../../tensor/index.js';
+import type { ModelConfig } from '../config.js';
+import { fromHfConfig, HF_CONFIG_FILE, toHfConfig } from './config.js';
+import { checkGeneration, fromHfGenerationConfig, GENERATION_CONFIG_FILE, toHfGenerationConfig, type GenerationSettings } from './generation-config.js';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, mergedParams, peftAdapter, readPeftAdapter } from './peft.js';
+import { hfTensors, weightsFromHf } from './weights.js';
+import { mergeLora } from '../lora.js';
+import { Transformer } from '../transformer.js';
+import { layoutOf } from '../weights.js';
+
+export interface SaveModelOptions {
+  /** Its files (tokenizer.json, tokenizer_config.json) go beside the weights. */
+  tokenizer?: Tokenizer;
+  /** generation_config.json; its bos/eos/pad default to the tokenizer's. */
+  generation?: GenerationSettings;
+  /** More tensors for model.safetensors (names must not clash with parameters). */
+  extraTensors?: ReadonlyMap<string, Tensor>;
+  /** Strings for the safetensors header's __metadata__; "format" is always "pt", as HF requires. */
+  metadata?: Readonly<Record<string, string>>;
+  /**
+   * LoRA adapters: 'merge' (default) folds them into a copy of the weights, a plain checkpoint
+   * any HF tool loads; 'peft' keeps the base weights and writes the adapters as PEFT's
+   * adapter_config.json + adapter_model.safetensors.
+   */
+  adapters?: 'merge' | 'peft';
+  /** adapter_config.json's base_model_name_or_path; by default this directory's absolute path. */
+  baseModelNameOrPath?: string;
+}
+
+/**
+ * Writes `model` as a HF checkpoint directory, atomically. The files a save owns are replaced
+ * together; anything else already in `dir` is kept.
+ */
+export function saveModelDir(dir: string, model: Transformer, opts: SaveModelOptions = {}): void {
+  const final = resolve(dir);
+  if (existsSync(final) && !statSync(final).isDirectory()) throw new CheckpointError(final, 'exists and is not a directory');
+  const c = model.config, tok = opts.tokenizer;
+  if (tok && tok.vocabSize > c.vocabSize) {
+    throw new CheckpointError(final, `tokenizer has ${tok.vocabSize} ids but the model's vocabSize is ${c.vocabSize}; its ids would not fit the embedding`);
+  }
+  const g = opts.generation ?? {};
+  const gen = checkGeneration({
+    ...g, bos: g.bos === undefined ? tok?.bos ?? null : g.bos, eos: g.eos === undefined ? tok?.eos ?? null : g.eos, pad: g.pad === undefined ? tok?.pad ?? null : g.pad,
+  }, join(final, GENERATION_CONFIG_FILE));
+  const peft = opts.adapters === 'peft' && model.lora.size > 0;
+  const params = peft ? model.params : mergedParams(model);
+  const tensors = hfTensors(params);
+  for (const [name, t] of opts.extraTensors ?? []) {
+    if (tensors.has(name)) throw new CheckpointError(join(final, MODEL_FILE), `extra tensor ${JSON.stringify(name)} has the name of a model parameter`);
+    tensors.set(name, { shape: [...t.shape], data: t.data } satisfies TensorToWrite);
+  }
+
+  const tmp = `${final}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    writeJsonAtomic(join(tmp, HF_CONFIG_FILE), toHfConfig(c, { bos: gen.bos ?? null, eos: gen.eos ?? null, pad: gen.pad ?? null }));
+    writeJsonAtomic(join(tmp, GENERATION_CONFIG_FILE), toHfGenerationConfig(gen));
+    tok?.save(tmp);
+    if (peft) {
+      const a = peftAdapter(model, opts.baseModelNameOrPath ?? final);
+      writeJsonAtomic(join(tmp, ADAPTER_CONFIG_FILE), a.config);
+      writeSafetensors(join(tmp, ADAPTER_WEIGHTS_FILE), a.tensors, { format: 'pt' });
+    }
+    // from_pretrained refuses safetensors whose metadata lacks format "pt" (or tf/flax/mlx).
+    writeSafetensors(join(tmp, MODEL_FILE), tensors, { ...opts.metadata, format: 'pt' });
+    swapInto(tmp, final);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+// The names a save writes, or that would contradict what it wrote if an earlier save left them
+// (a model.safetensors beside a stale index is fine to readers, a stale adapter is not).
+const OWNED = new Set([
+  HF_CONFIG_FILE, GENERATION_CONFIG_FILE, MODEL_FILE, MODEL_INDEX_FILE, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE,
+  'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json', 'chat_template.jinja',
+  'vocab.json', 'merges.txt', 'tokenizer.model',
+]);
+const isOwned = (name: string): boolean => OWNED.has(name) || /^model-\d+-of-\d+\.safetensors$/.test(name);
+
+// rename(2) cannot replace a non-empty directory, so the old one steps aside first.
+function swapInto(tmp: string, final: string): void {
+  if (!existsSync(final)) {
+    renameSync(tmp, final);
+    syncDir(dirname(final));
+    return;
+  }
+  const moved: string[] = [];
+  const old = `${final}.old-${process.pid}`;
+  try {
+    for (const name of readdirSync(final)) {
+      if (isOwned(name) || existsSync(join(tmp, name))) continue;
+      renameSync(join(final, name), join(tmp, name));
+      moved.push(name);
+    }
+    rmSync(old, { recursive: true, force: true });
+    renameSync(final, old);
+    try {
+      renameSync(tmp, final);
+    } catch (err) {
+      renameSync(old, final);
+      throw err;
+    }
+  } catch (err) {
+    // Others' files go back before the caller deletes tmp.
+    for (const name of moved) renameSync(join(tmp, name), join(final, name));
+    throw err;
+  }
+  rmSync(old, { recursive: true, force: true });
+  syncDir(dirname(final));
+}
+
+// Makes the renames durable (the files themselves were fsynced as they were written). Best
+// effort: not every platform can open a directory for fsync.
+function syncDir(path: string): void {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Windows cannot; the renames are still atomic, only their durability is the OS's.
+  }
+}
+
+/** Leftovers of an interrupted save of `dir`, to name in an error. */
+function interrupted(dir: string): string[] {
+  const parent = dirname(dir), base = basename(dir);
+  if (!existsSync(parent)) return [];
+  return readdirSync(parent).filter((f) => f.startsWith(`${base}.tmp-`) || f.startsWith(`${base}.old-`)).map((f) => join(parent, f));
+}
+
+export interface LoadModelOptions {
+  /** Load the tokenizer when tokenizer.json is present (default true). */
+  tokenizer?: boolean;
+  /** PEFT adapter files, if present: 'attach' (default) as model.lora, 'merge' into the weights, or 'ignore'. */
+  adapters?: 'attach' | 'merge' | 'ignore';
+  /** Return unknown tensors in `extras` instead of failing on them. */
+  allowExtraTensors?: boolean;
+  /** Overrides the dropout read from config.json (HF GPT-2 checkpoints say 0.1). */
+  dropout?: number;
+}
+
+export interface LoadedModelDir {
+  model: Transformer;
+  tokenizer: Tokenizer | null;
+  /** From generation_config.json; null when the directory has none. */
+  generation: GenerationSettings | null;
+  extras: Map<string, Tensor>;
+  /** The safetensors __metadata__. */
+  metadata: Record<string, string>;
+}
+
+/** Reads a HF checkpoint directory of a GPT-2 or Llama causal LM. */
+export function loadModelDir(dir: string, opts: LoadModelOptions = {}): LoadedModelDir {
+  const configFile = join(dir, HF_CONFIG_FILE);
+  if (!existsSync(configFile)) {
+    const left = interrupted(resolve(dir));
+    throw new CheckpointError(configFile, `not found: ${dir} is not a Hugging Face model directory` +
+      (left.length ? ` (an interrupted save left ${left.join(', ')}: an .old- directory is the previous checkpoint, a .tmp- one may be incomplete)` : ''));
+  }
+  const { config: read } = fromHfConfig(readJson(configFile, 'model config'), configFile);
+  const config: ModelConfig = opts.dropout === undefined ? read : { ...read, dropout: opts.dropout };
+
+  const contents = readSafetensorsShards(dir);
+  const weightsFile = contents.files.length === 1 ? contents.files[0]! : join(dir, MODEL_INDEX_FILE);
+  const { params, extras } = weightsFromHf(config, contents.tensors, weightsFile, opts.allowExtraTensors);
+  const model = new Transformer(config, params);
+
+  const mode = opts.adapters ?? 'attach';
+  if (mode !== 'ignore' && existsSync(join(dir, ADAPTER_CONFIG_FILE))) {
+    const adapters = readPeftAdapter(dir, model);
+    if (mode === 'merge') mergeLora(model.params, adapters, layoutOf(config));
+    else model.lora = adapters;
+  }
+
+  const genFile = join(dir, GENERATION_CONFIG_FILE);
+  const generation = existsSync(genFile) ? fromHfGenerationConfig(readJson(genFile, 'generation config'), genFile) : null;
+
+  let tokenizer: Tokenizer | null = null;
+  if ((opts.tokenizer ?? true) && existsSync(join(dir, 'tokenizer.json'))) {
+    tokenizer = loadTokenizer(dir);
+    if (tokenizer.vocabSize > config.vocabSize) {
+      throw new CheckpointError(join(dir, 'tokenizer.json'), `has ${tokenizer.vocabSize} ids but config.json's vocab_size is ${config.vocabSize}`);
+    }
+  }
+  return { model, tokenizer, generation, extras, metadata: contents.metadata };
+}

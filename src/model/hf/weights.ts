@@ -1,0 +1,118 @@
+// Model weights ↔ the tensors of a Hugging Face model.safetensors. Names already match one to one
+// (weights.ts), so writing is a plain copy; reading is where checkpoints from elsewhere are
+// checked: every expected tensor present with its exact shape, HF's non-parameter buffers
+// skipped, scalar heads taken in, and anything else refused rather than silently dropped.
+import { CheckpointError } from '../../io/checkpoint.js';
+import type { SafetensorsTensor, TensorToWrite } from '../../io/safetensors.js';
+import { param } from '../../nn/index.js';
+import { Tensor, shapeStr } from '../../tensor/index.js';
+import type { ModelConfig } from '../config.js';
+import { embeddingName, expectedShapes, type Params } from '../weights.js';
+
+/** Scalar heads (heads.ts) that a checkpoint may carry beside the LM: reward (`score`), value (`v_head`). */
+export const SCALAR_HEADS = ['score', 'v_head'];
+
+// Buffers, not parameters: GPT-2's causal mask (attn.bias) and its fill value (attn.masked_bias),
+// and Llama's RoPE frequencies; older transformers saved them, the engine recomputes them.
+const HF_BUFFER = /^(transformer\.h\.\d+\.attn\.(bias|masked_bias)|model\.(layers\.\d+\.self_attn\.)?rotary_emb\.inv_freq)$/;
+
+/** Tensors to write for `params`: every parameter as F32 under its own (HF) name. */
+export function hfTensors(params: Params): Map<string, TensorToWrite> {
+  const out = new Map<string, TensorToWrite>();
+  for (const [name, t] of params) out.set(name, { shape: [...t.shape], data: t.f32 });
+  return out;
+}
+
+export interface WeightsFromHf {
+  params: Params;
+  /** Tensors that are neither parameters nor known extras; only kept when allowed. */
+  extras: Map<string, Tensor>;
+}
+
+/**
+ * Builds the parameters of a `c` model from checkpoint tensors. `file` names the weights file in
+ * errors. Unknown tensors are an error unless `allowExtra`, when they come back in `extras`.
+ */
+export function weightsFromHf(c: ModelConfig, tensors: ReadonlyMap<string, SafetensorsTensor>, file: string, allowExtra = false): WeightsFromHf {
+  const byName = addBasePrefix(c, tensors);
+  const expected = expectedShapes(c);
+  const params: Params = new Map();
+  const extras = new Map<string, Tensor>();
+  const unexpected: string[] = [];
+  const asParam = (name: string, t: SafetensorsTensor): Tensor => {
+    if (!(t.data instanceof Float32Array)) {
+      throw new CheckpointError(file, `tensor ${JSON.stringify(name)} has dtype ${t.dtype}, expected a float dtype (F32, F16, BF16)`);
+    }
+    return param(new Tensor(t.data, t.shape), name);
+  };
+  const checkShape = (name: string, t: SafetensorsTensor, want: readonly number[], why: string): void => {
+    if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
+      throw new CheckpointError(file, `tensor ${JSON.stringify(name)} has shape ${shapeStr(t.shape)}, expected ${shapeStr(want)} (${why})`);
+    }
+  };
+  let tiedHead: SafetensorsTensor | undefined;
+  for (const [name, t] of byName) {
+    const want = expected.get(name);
+    if (want) {
+      checkShape(name, t, want, 'from config.json');
+      params.set(name, asParam(name, t));
+    } else if (HF_BUFFER.test(name)) {
+      continue;
+    } else if (name === 'lm_head.weight' && c.tieEmbeddings) {
+      tiedHead = t; // HF may store the tied copy; it must then equal the embedding (checked below).
+    } else if (isHeadParam(name)) {
+      checkShape(name, t, name.endsWith('.weight') ? [1, c.dModel] : [1], 'a scalar head maps C to 1');
+      params.set(name, asParam(name, t));
+    } else if (allowExtra) {
+      extras.set(name, new Tensor(t.data, t.shape));
+    } else {
+      unexpected.push(name);
+    }
+  }
+  const missing = [...expected.keys()].filter((k) => !params.has(k));
+  if (missing.length > 0) {
+    const want = expected.get(missing[0]!)!;
+    throw new CheckpointError(file, `missing tensor ${JSON.stringify(missing[0])} of shape ${shapeStr(want)}` +
+      (missing.length > 1 ? ` (and ${missing.length - 1} more: ${missing.slice(1, 4).map((m) => JSON.stringify(m)).join(', ')}${missing.length > 4 ? ', …' : ''})` : '') +
+      ` required by config.json (${c.family}, ${c.nLayer} layers, tie_word_embeddings ${c.tieEmbeddings})`);
+  }
+  if (unexpected.length > 0) {
+    throw new CheckpointError(file, `unexpected tensor${unexpected.length > 1 ? 's' : ''} ${unexpected.slice(0, 4).map((u) => JSON.stringify(u)).join(', ')}` +
+      `${unexpected.length > 4 ? ` (${unexpected.length} in all)` : ''}: not a ${c.family} parameter, a scalar head (${SCALAR_HEADS.join(', ')}) or a known HF buffer; ` +
+      'a different architecture or a config.json that does not match the weights?');
+  }
+  if (tiedHead) {
+    const emb = params.get(embeddingName(c))!.f32, head = tiedHead.data;
+    const same = tiedHead.shape.length === 2 && tiedHead.shape[0] === c.vocabSize && tiedHead.shape[1] === c.dModel && head.every((v, i) => Object.is(v, emb[i]));
+    if (!same) throw new CheckpointError(file, `tensor "lm_head.weight" differs from ${JSON.stringify(embeddingName(c))} but config.json has tie_word_embeddings true`);
+  }
+  for (const h of SCALAR_HEADS) {
+    // HF's *ForSequenceClassification score layer has no bias; ours does, and zero is the same map.
+    if (params.has(`${h}.weight`) && !params.has(`${h}.bias`)) params.set(`${h}.bias`, param(new Tensor(new Float32Array(1), [1]), `${h}.bias`));
+    if (params.has(`${h}.bias`) && !params.has(`${h}.weight`)) throw new CheckpointError(file, `tensor "${h}.bias" is present but "${h}.weight" is missing`);
+  }
+  // The canonical order initParams uses, whatever order the file had, so namedParameters() of a
+  // loaded model lines up with a fresh one's (optimizer state, gradient lists).
+  const ordered: Params = new Map([...expected.keys()].map((k) => [k, params.get(k)!]));
+  for (const [k, t] of params) if (!ordered.has(k)) ordered.set(k, t);
+  return { params: ordered, extras };
+}
+
+function isHeadParam(name: string): boolean {
+  const [head, leaf, ...rest] = name.split('.');
+  return rest.length === 0 && SCALAR_HEADS.includes(head!) && (leaf === 'weight' || leaf === 'bias');
+}
+
+// A checkpoint saved from the bare GPT2Model / LlamaModel (openai-community/gpt2 is one) names its
+// tensors without the base-model prefix; from_pretrained adds it back, so we do too.
+function addBasePrefix(c: ModelConfig, tensors: ReadonlyMap<string, SafetensorsTensor>): ReadonlyMap<string, SafetensorsTensor> {
+  const prefix = c.family === 'gpt2' ? 'transformer.' : 'model.';
+  const bare = embeddingName(c).slice(prefix.length);
+  if (tensors.has(embeddingName(c)) || !tensors.has(bare)) return tensors;
+  const out = new Map<string, SafetensorsTensor>();
+  for (const [name, t] of tensors) {
+    const top = name.split('.')[0]!;
+    out.set(top === 'lm_head' || SCALAR_HEADS.includes(top) ? name : prefix + name, t);
+  }
+  return out;
+}

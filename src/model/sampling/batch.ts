@@ -1,0 +1,160 @@
+// Batching sequences of different lengths for the transformer: left padding with the positions and
+// key mask that make a padded row compute exactly what it would alone, and a KV cache whose rows
+// can be dropped, repeated and trimmed between decoding steps.
+import { backend } from '../../backend/index.js';
+import { Tensor, shapeStr } from '../../tensor/index.js';
+import { KVCache, type CacheBuffers } from './kv-cache.js';
+
+export interface PaddedBatch {
+  ids: Tensor; // (B, T) int32, padding first
+  /** Per token (B·T): 0 at each row's first real token; padding gets 0 too (it is masked anyway). */
+  positions: Int32Array;
+  /** Additive (B·T): −∞ over padding so that no real token attends to it. */
+  keyMask: Float32Array;
+  /** Padding tokens at the start of each row. */
+  pads: number[];
+}
+
+/**
+ * Left padding keeps every row's last token in the last column, so one decoding step appends one
+ * column for all rows. Pad ids are 0: any valid id will do, since pad keys are masked and pad
+ * outputs are never read.
+ */
+export function leftPad(seqs: readonly (readonly number[])[]): PaddedBatch {
+  const B = seqs.length;
+  const T = Math.max(...seqs.map((s) => s.length));
+  const ids = new Int32Array(B * T), positions = new Int32Array(B * T), keyMask = new Float32Array(B * T);
+  const pads: number[] = [];
+  seqs.forEach((s, b) => {
+    const pad = T - s.length;
+    pads.push(pad);
+    for (let t = 0; t < T; t++) {
+      const i = b * T + t;
+      if (t < pad) keyMask[i] = -Infinity;
+      else { ids[i] = s[t - pad]!; positions[i] = t - pad; }
+    }
+  });
+  return { ids: new Tensor(ids, [B, T]), positions, keyMask, pads };
+}
+
+/**
+ * Copies `len` consecutive time steps of hidden states (B, T, C) per picked row, stacked into
+ * (N, 1, C), so that the LM head computes (…, V) logits only where they are read.
+ */
+export function gatherSteps(h: Tensor, picks: readonly { row: number; start: number; len: number }[]): Tensor {
+  const [, T, C] = h.shape as [number, number, number];
+  const n = picks.reduce((a, p) => a + p.len, 0);
+  const out = new Float32Array(n * C);
+  let o = 0;
+  for (const p of picks) {
+    const from = (p.row * T + p.start) * C;
+    out.set(h.f32.subarray(from, from + p.len * C), o);
+    o += p.len * C;
+  }
+  return new Tensor(out, [n, 1, C]); // (N, 1, C)
+}
+
+/**
+ * A KV cache that can re-index its batch rows: drop finished samples, repeat a prompt's rows for n
+ * samples of it, and trim left columns that are padding for every row left, so the cache never
+ * grows past the longest live row (which is what keeps short prompts batched with long ones
+ * inside maxSeqLen). Keys and values live in preallocated buffers (B, Hkv, capacity, D) that
+ * double when full, so a decoding step writes one row per head instead of copying the cache, and
+ * `store` hands the buffers to attentionDecode. For sampling: no gradient flows through it.
+ */
+export class RowCache extends KVCache {
+  private keys: (Tensor | null)[];
+  private vals: (Tensor | null)[];
+
+  constructor(nLayer: number) {
+    super(nLayer);
+    this.keys = new Array<Tensor | null>(nLayer).fill(null);
+    this.vals = new Array<Tensor | null>(nLayer).fill(null);
+  }
+
+  /**
+   * The buffers of `layer`, (B, H, capacity, D) with capacity ≥ `rows`, grown (doubling, so a run
+   * copies O(1) times per token) and keeping the rows already held. The decoder writes into them.
+   */
+  reserve(layer: number, B: number, H: number, D: number, rows: number): { k: Tensor; v: Tensor } {
+    let kb = this.keys[layer] ?? null, vb = this.vals[layer] ?? null;
+    if (kb && (kb.shape[0] !== B || kb.shape[1] !== H || kb.shape[3] !== D)) {
+      throw new RangeError(`RowCache: layer ${layer} holds ${shapeStr(kb.shape)}, this step brings (${B}, ${H}, ·, ${D})`);
+    }
+    if (!kb || kb.shape[2]! < rows) {
+      const cap = Math.max(rows, 2 * (kb?.shape[2] ?? 8));
+      kb = regrow(kb, B, H, cap, D, this.length, 0, null);
+      vb = regrow(vb, B, H, cap, D, this.length, 0, null);
+      this.keys[layer] = kb;
+      this.vals[layer] = vb;
+    }
+    return { k: kb, v: vb! };
+  }
+
+  override store(layer: number, k: Tensor, v: Tensor): CacheBuffers {
+    const [B, H, T, D] = k.shape as [number, number, number, number];
+    const rows = this.length + T;
+    const { k: kb, v: vb } = this.reserve(layer, B, H, D, rows);
+    const cap = kb.shape[2]!, at = this.length * D, st = [H * cap * D, cap * D, D, 1];
+    backend().stridedScatter(kb.f32, at, st, k.f32, k.shape, false);
+    backend().stridedScatter(vb.f32, at, st, v.f32, v.shape, false);
+    return { k: kb, v: vb, rows };
+  }
+
+  /** The rows in use after this step as contiguous (B, Hkv, Tk, D) copies. */
+  override append(layer: number, k: Tensor, v: Tensor): [Tensor, Tensor] {
+    const { k: kb, v: vb, rows } = this.store(layer, k, v);
+    return [inUse(kb, rows), inUse(vb, rows)];
+  }
+
+  /** Keeps batch rows `rows` (in that order, repeats allowed) and drops the first `dropLeft` columns. */
+  select(rows: readonly number[], dropLeft = 0): void {
+    if (dropLeft < 0 || dropLeft > this.length) {
+      throw new RangeError(`RowCache.select: dropLeft is ${dropLeft}; expected an integer in [0, ${this.length}]`);
+    }
+    const B = this.keys.find((t) => t)?.shape[0] ?? Infinity;
+    for (const r of rows) if (!(r >= 0 && r < B)) throw new RangeError(`RowCache.select: row ${r} is outside the batch of ${B}`);
+    const keep = this.length - dropLeft;
+    const pick = (t: Tensor | null): Tensor | null =>
+      t && regrow(t, rows.length, t.shape[1]!, t.shape[2]!, t.shape[3]!, keep, dropLeft, rows);
+    this.keys = this.keys.map(pick);
+    this.vals = this.vals.map(pick);
+    this.length = keep;
+  }
+}
+
+/** A fresh (B, H, cap, D) buffer holding rows [from, from + keep) of `old`'s batch rows `pick` (default all) at row 0. */
+function regrow(old: Tensor | null, B: number, H: number, cap: number, D: number, keep: number, from: number, pick: readonly number[] | null): Tensor {
+  const out = new Float32Array(B * H * cap * D);
+  if (old && keep > 0) {
+    const oc = old.shape[2]!;
+    for (let i = 0; i < B; i++) {
+      const r = pick ? pick[i]! : i;
+      for (let h = 0; h < H; h++) {
+        const src = ((r * H + h) * oc + from) * D;
+        out.set(old.f32.subarray(src, src + keep * D), (i * H + h) * cap * D);
+      }
+    }
+  }
+  return new Tensor(out, [B, H, cap, D]);
+}
+
+/** The first `rows` rows per head of a (B, H, cap, D) buffer, as a contiguous (B, H, rows, D). */
+function inUse(buf: Tensor, rows: number): Tensor {
+  const [B, H, cap, D] = buf.shape as [number, number, number, number];
+  const out = new Float32Array(B * H * rows * D);
+  backend().stridedCopy(out, buf.f32, 0, [H * cap * D, cap * D, D, 1], [B, H, rows, D], false);
+  return new Tensor(out, [B, H, rows, D]);
+}
+
+/** Throws unless `ids` is a non-empty list of token ids below `vocabSize`, naming `what`. */
+export function checkTokens(owner: string, what: string, ids: readonly number[], vocabSize: number, allowEmpty = false): void {
+  if (!Array.isArray(ids)) throw new TypeError(`${owner}: ${what} is ${typeof ids}; expected an array of token ids`);
+  if (ids.length === 0 && !allowEmpty) throw new RangeError(`${owner}: ${what} is empty; expected at least one token (a BOS, for example)`);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+      throw new RangeError(`${owner}: ${what}[${i}] is ${id}; expected an integer in [0, ${vocabSize})`);
+    }
+  }
+}

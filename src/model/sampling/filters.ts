@@ -1,0 +1,133 @@
+// Turning one row of logits into one token: temperature, top-k, top-p (nucleus), then an inverse-CDF
+// draw. Pure functions on typed arrays so that the distribution they define can be tested exactly.
+//
+// Order as in Hugging Face's logits warpers: temperature first, then top-k, then top-p on the
+// distribution renormalised over the top-k set (Holtzman et al. 2020 for top-p).
+import type { Rng } from '../../tensor/index.js';
+
+export interface FilterOptions {
+  /** Softmax temperature; 0 means greedy (argmax). Default 1. */
+  temperature?: number;
+  /** Keep the k most probable tokens; 0 (default) keeps all. */
+  topK?: number;
+  /** Keep the smallest set of most probable tokens whose mass reaches p; 1 (default) keeps all. */
+  topP?: number;
+}
+
+/** A truncated distribution: candidate ids, most probable first, and their renormalised probabilities. */
+export interface Candidates {
+  ids: Int32Array;
+  probs: Float64Array;
+}
+
+/**
+ * log softmax(logits / T) in float64. T = 0 (greedy) is read as T = 1, so that greedy decoding
+ * reports the model's own log-probabilities rather than a degenerate 0 / −∞.
+ */
+export function logSoftmaxT(logits: ArrayLike<number>, temperature = 1): Float64Array {
+  const t = temperature === 0 ? 1 : temperature;
+  const V = logits.length;
+  const out = new Float64Array(V);
+  let m = -Infinity;
+  for (let i = 0; i < V; i++) {
+    const z = logits[i]! / t;
+    out[i] = z;
+    if (z > m) m = z;
+  }
+  let s = 0;
+  for (let i = 0; i < V; i++) s += Math.exp(out[i]! - m);
+  const lse = m + Math.log(s);
+  for (let i = 0; i < V; i++) out[i] = out[i]! - lse;
+  return out;
+}
+
+/** Index of the largest value; the lowest index wins a tie, so greedy decoding is reproducible. */
+export function argmax(x: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
+  return best;
+}
+
+/** Ids of the k largest values, largest first (ties: lower id first). */
+function topIndices(x: Float64Array, k: number): number[] {
+  const V = x.length;
+  const before = (a: number, b: number): boolean => x[a]! > x[b]! || (x[a] === x[b] && a < b);
+  if (k >= V) return Array.from({ length: V }, (_, i) => i).sort((a, b) => (before(a, b) ? -1 : 1));
+  // Insertion into a short sorted buffer: O(V) when k ≪ V, since most ids fail the first compare.
+  const buf: number[] = [];
+  for (let i = 0; i < V; i++) {
+    if (buf.length === k && !before(i, buf[k - 1]!)) continue;
+    let j = buf.length < k ? buf.length : k - 1;
+    if (buf.length < k) buf.push(i);
+    while (j > 0 && before(i, buf[j - 1]!)) { buf[j] = buf[j - 1]!; j--; }
+    buf[j] = i;
+  }
+  return buf;
+}
+
+/**
+ * The distribution top-k then top-p leave of `logp` (log-probabilities), renormalised. Top-p keeps
+ * the smallest prefix whose mass within the top-k set reaches p, and never fewer than one token.
+ */
+export function truncate(logp: Float64Array, topK = 0, topP = 1): Candidates {
+  const V = logp.length;
+  const ids = topIndices(logp, topK > 0 ? Math.min(topK, V) : V);
+  const probs = ids.map((i) => Math.exp(logp[i]!));
+  let mass = probs.reduce((a, b) => a + b, 0);
+  let keep = ids.length;
+  if (topP < 1) {
+    let c = 0;
+    for (keep = 0; keep < ids.length;) {
+      c += probs[keep++]!;
+      if (c >= topP * mass) break;
+    }
+    mass = c;
+  }
+  const out = new Float64Array(keep);
+  for (let i = 0; i < keep; i++) out[i] = probs[i]! / mass;
+  return { ids: Int32Array.from(ids.slice(0, keep)), probs: out };
+}
+
+/** Inverse CDF: the first candidate whose cumulative probability exceeds u ∈ [0, 1). */
+export function drawFrom(c: Candidates, u: number): number {
+  let acc = 0;
+  for (let i = 0; i < c.ids.length; i++) {
+    acc += c.probs[i]!;
+    if (u < acc) return c.ids[i]!;
+  }
+  // Rounding can leave the total a hair under 1; the last candidate takes that sliver.
+  return c.ids[c.ids.length - 1]!;
+}
+
+/**
+ * Picks the next token from one row of logits. `logprob` is log softmax(logits / T)[token] BEFORE
+ * top-k/top-p truncation (T = 1 when greedy): the probability under the policy's smooth
+ * distribution, which is what PPO's ratio and the KL penalty need, and what scoreTokens
+ * recomputes by teacher forcing.
+ */
+export function pickToken(logits: ArrayLike<number>, opts: FilterOptions, rng: Rng): { token: number; logprob: number } {
+  const T = opts.temperature ?? 1, topK = opts.topK ?? 0, topP = opts.topP ?? 1;
+  const logp = logSoftmaxT(logits, T);
+  // One NaN logit makes the normaliser, and so every entry, NaN: a diverged model, not a draw.
+  if (Number.isNaN(logp[0])) throw new RangeError('pickToken: logits contain NaN (has the model diverged?)');
+  if (T === 0) {
+    const token = argmax(logits);
+    return { token, logprob: logp[token]! };
+  }
+  let token: number;
+  if (topK === 0 && topP >= 1) {
+    // No truncation: draw over the vocabulary in id order, without sorting it.
+    const u = rng.uniform();
+    let acc = 0;
+    token = -1;
+    for (let i = 0; i < logp.length; i++) {
+      acc += Math.exp(logp[i]!);
+      if (u < acc) { token = i; break; }
+    }
+    // The rounding sliver, as in drawFrom: the last token that has any probability.
+    for (let i = logp.length - 1; i >= 0 && token < 0; i--) if (logp[i]! > -Infinity) token = i;
+  } else {
+    token = drawFrom(truncate(logp, topK, topP), rng.uniform());
+  }
+  return { token, logprob: logp[token]! };
+}
