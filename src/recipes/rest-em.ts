@@ -12,7 +12,7 @@ import { RunStore } from '../runs/run-store.js';
 import { trainSft } from '../align/sft/sft.js';
 import { runRestEm, type RestEmConfig, type RestEmRow } from '../align/rest-em/rest-em.js';
 import { evaluateTask } from '../align/trainer/task-eval.js';
-import type { Task } from '../rewards/verifier.js';
+import type { Task } from '../data/tasks/task.js';
 
 export interface RestEmDemoConfig {
   /** arithmetic word problems (the main demo) or grapheme-to-phoneme on the CMU dictionary. */

@@ -15,7 +15,7 @@ import { completionExample } from '../data/lm-examples.js';
 import { CharTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { Transformer, defaultConfig, loadModelDir, saveModelDir } from '../model/index.js';
 import { RunStore } from '../runs/run-store.js';
-import type { Problem, Task } from '../rewards/verifier.js';
+import type { Problem, Task } from '../data/tasks/task.js';
 import { trainSft } from '../align/sft/sft.js';
 import { growStage, improveKey, runRest, type RestConfig, type RestRow } from '../align/rest/rest.js';
 import { METRIC_NAMES, firstLine, metricReward, referencesOf, type MetricName } from '../align/rest/rewards.js';

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findNumbers, makeMatcher, parseNumber } from './matchers.js';
-import type { Problem, Verdict } from './verifier.js';
+import type { Verdict, VerifiedProblem } from './verifier.js';
 
-const p = (answer: string): Problem => ({ id: 'p1', prompt: 'Q?', answer });
+const p = (answer: string): VerifiedProblem => ({ id: 'p1', prompt: 'Q?', answer });
 const run = (name: string, answer: string, completion: string, opts = {}): Verdict =>
   makeMatcher(name, opts).verify(p(answer), completion) as Verdict;
 

@@ -1,7 +1,7 @@
 // Named answer matchers for user tasks, so a JSONL of {prompt, answer} needs no code to become a
 // ReST-EM task. Each is a binary verifier over `problem.answer`; the grading rules are the usual
 // ones of math-eval harnesses (exact string, numeric with tolerance, regex, last number).
-import { binaryVerdict, type Problem, type Verdict, type Verifier } from './verifier.js';
+import { binaryVerdict, type Verdict, type VerifiedProblem, type Verifier } from './verifier.js';
 
 export const MATCHER_NAMES = ['exact', 'numeric', 'regex', 'last-number'] as const;
 export type MatcherName = (typeof MATCHER_NAMES)[number];
@@ -84,7 +84,7 @@ export function makeMatcher(name: string, opts: MatcherOptions = {}): Matcher {
   }
 }
 
-function goldOf(problem: Problem, matcher: string): string {
+function goldOf(problem: VerifiedProblem, matcher: string): string {
   if (typeof problem.answer !== 'string') {
     throw new Error(`matcher "${matcher}": problem "${problem.id}" has no "answer" to compare with`);
   }

@@ -5,9 +5,9 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Problem, Verdict, Verifier } from './verifier.js';
+import type { Verdict, VerifiedProblem, Verifier } from './verifier.js';
 
-type VerifyFn = (problem: Problem, completion: string) => unknown;
+type VerifyFn = (problem: VerifiedProblem, completion: string) => unknown;
 
 /** Imports the module at `path` (relative to the working directory) and wraps its `verify`. */
 export async function loadVerifierModule(path: string): Promise<Verifier> {

@@ -1,4 +1,4 @@
-// The contract between a task and a trainer. ReST-EM (Singh et al. 2023, "Beyond Human Data")
+// The contract between a verifier and a trainer. ReST-EM (Singh et al. 2023, "Beyond Human Data")
 // needs only a binary verifier: sample N completions per problem, keep those it accepts,
 // fine-tune, repeat. ReST (Gulcehre et al. 2023) and GRPO want a graded reward; both read the
 // same Verdict, so one verifier serves every trainer.
@@ -14,22 +14,17 @@ export interface Verdict {
   detail?: string;
 }
 
-/** One problem. `prompt + completion` is the text the model sees. */
-export interface Problem {
+/**
+ * What a verifier may read of a problem. Tasks (data/tasks/task.ts) add a worked reference and
+ * group problems into train and test; a verifier needs only these fields.
+ */
+export interface VerifiedProblem {
   /** Stable across runs, so grown samples and eval results can be joined back to the problem. */
   id: string;
-  /**
-   * Built-in tasks end the prompt with "\n" so that `prompt + reference` is exactly a training
-   * text; a user task's prompt is used as written.
-   */
+  /** The text the model continues; `prompt + completion` is what it sees. */
   prompt: string;
   /** The gold final answer, when the task has one (a program task may have tests instead). */
   answer?: string;
-  /**
-   * A worked solution written as a human annotator would: the SFT data and the human-data
-   * baseline that ReST-EM is compared against (the paper's "fine-tuned on human data" row).
-   */
-  reference?: string;
   /** Test cases for a program task (typically string[]); their shape is the verifier's business. */
   tests?: unknown;
   meta?: Record<string, unknown>;
@@ -37,17 +32,7 @@ export interface Problem {
 
 export interface Verifier {
   name: string;
-  verify(problem: Problem, completion: string): Verdict | Promise<Verdict>;
-}
-
-/** Problems and the verifier that judges completions for them; train and test never overlap. */
-export interface Task {
-  name: string;
-  verifier: Verifier;
-  train: Problem[];
-  test: Problem[];
-  /** One line on where the problems come from, for run logs. */
-  description?: string;
+  verify(problem: VerifiedProblem, completion: string): Verdict | Promise<Verdict>;
 }
 
 /** A 1/0 verdict; the common case. */

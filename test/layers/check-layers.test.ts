@@ -1,4 +1,4 @@
-// The layer check must catch an upward import and accept downward ones.
+// The layer check must catch upward, same-rank, cyclic and cross-command imports and accept downward ones.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -43,4 +43,40 @@ test('check-layers rejects a directory missing from the layer table', () => {
   const r = run(tree({ 'mystery/x.ts': 'export const x = 1;\n' }));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /src\/mystery" is not in the layer table/);
+});
+
+test('check-layers rejects an import between two folders of the same rank', () => {
+  const r = run(tree({ 'rewards/a.ts': "import { b } from '../runs/b.js';\nexport const a = b;\n", 'runs/b.ts': 'export const b = 1;\n' }));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /rewards\/a\.ts: layer "rewards" imports "\.\.\/runs\/b\.js" from "runs", a folder of the same rank/);
+});
+
+test('check-layers rejects subfolders that import each other in a cycle, and accepts the same imports one way', () => {
+  const files = { 'align/a/x.ts': "import { y } from '../b/y.js';\nexport const x = y;\n", 'align/b/y.ts': 'export const y = 1;\n' };
+  assert.equal(run(tree(files)).status, 0);
+  const r = run(tree({ ...files, 'align/b/z.ts': "import { x } from '../a/x.js';\nexport const z = x;\n" }));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /folders import each other in a cycle: src\/align\/(a -> src\/align\/b -> src\/align\/a|b -> src\/align\/a -> src\/align\/b)/);
+});
+
+test('check-layers rejects a command that imports another command', () => {
+  const r = run(tree({ 'cli/commands/a.ts': "import { b } from './b.js';\nexport const a = b;\n", 'cli/commands/b.ts': 'export const b = 1;\n' }));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /cli\/commands\/a\.ts: a command imports another command/);
+});
+
+test('check-layers lets a test, and only a test, import a fixture from outside src/', () => {
+  const fixtures = { 'fixtures/f.ts': 'export const f = 1;\n' };
+  const ok = tree({ ...fixtures, 'src/model/m.test.ts': "import { f } from '../../fixtures/f.js';\nexport const m = f;\n" });
+  assert.equal(run(join(ok, 'src')).status, 0);
+  const bad = tree({ ...fixtures, 'src/model/m.ts': "import { f } from '../../fixtures/f.js';\nexport const m = f;\n" });
+  const r = run(join(bad, 'src'));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /model\/m\.ts: imports "\.\.\/\.\.\/fixtures\/f\.js" from outside src\//);
+});
+
+test('check-layers rejects an import that resolves to no file', () => {
+  const r = run(tree({ 'model/m.ts': "import { x } from './missing.js';\nexport const m = x;\n" }));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /model\/m\.ts: imports "\.\/missing\.js", which does not resolve to a file/);
 });

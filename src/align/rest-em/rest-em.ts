@@ -8,7 +8,7 @@
 // every sample (kept or not) stays on disk for inspection.
 import { loadModelDir, saveModelDir, type Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
-import type { Problem, Task } from '../../rewards/verifier.js';
+import type { Problem, Task } from '../../data/tasks/task.js';
 import { completionExample, type TokenExample } from '../../data/lm-examples.js';
 import type { RunStore, SampleRecord } from '../../runs/run-store.js';
 import { trainSft } from '../sft/sft.js';

@@ -4,7 +4,8 @@
 // the answer length (the first symptom of a reward that longer outputs game), and Best-of-N.
 import type { Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
-import type { Problem, Verifier } from '../../rewards/verifier.js';
+import type { Verifier } from '../../rewards/verifier.js';
+import type { Problem } from '../../data/tasks/task.js';
 import { bestOfNGroups } from '../../rewards/best-of-n.js';
 import type { RewardFn } from '../trainer/reward-fn.js';
 import { firstLine } from './rewards.js';

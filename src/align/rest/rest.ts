@@ -14,7 +14,7 @@
 import { noGrad } from '../../autograd/index.js';
 import { loadModelDir, saveModelDir, type Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
-import type { Problem, Task } from '../../rewards/verifier.js';
+import type { Problem, Task } from '../../data/tasks/task.js';
 import type { RunStore, SampleRecord } from '../../runs/run-store.js';
 import { completionLogprobs, tokenLogprobs } from '../trainer/logprobs.js';
 import type { RewardFn } from '../trainer/reward-fn.js';

@@ -2,7 +2,8 @@
 // reference-based metric (chrF, sentence BLEU, 1 − phoneme/token error rate), a learned reward
 // model directory, or a weighted sum of these — and how raw scores become the [0, 1] rewards the
 // threshold schedule is written in (Gulcehre et al. 2023 filter normalised reward-model scores).
-import type { Problem, Verifier } from '../../rewards/verifier.js';
+import type { Verifier } from '../../rewards/verifier.js';
+import type { Problem } from '../../data/tasks/task.js';
 import { sentenceChrf } from '../../rewards/scorers/chrf.js';
 import { sentenceBleu } from '../../rewards/scorers/bleu.js';
 import { tokenErrorRate } from '../../rewards/scorers/edit-distance.js';

@@ -3,7 +3,8 @@
 // so that a trainer never knows which one it was given. Rewards are per completion (outcome
 // rewards); the trainers spread them over tokens themselves.
 import type { FinishReason } from '../../model/index.js';
-import type { Problem, Verifier } from '../../rewards/verifier.js';
+import type { Verifier } from '../../rewards/verifier.js';
+import type { Problem } from '../../data/tasks/task.js';
 
 /** What a reward may need beside the texts; every array has one entry per completion. */
 export interface RewardMeta {

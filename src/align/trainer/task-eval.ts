@@ -3,7 +3,8 @@
 // self-consistency), as ReST-EM reports them.
 import { generate, type Sample, type Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
-import type { Problem, Verdict, Verifier } from '../../rewards/verifier.js';
+import type { Verdict, Verifier } from '../../rewards/verifier.js';
+import type { Problem } from '../../data/tasks/task.js';
 import { majorityVote, passAtK } from '../../rewards/pass-at-k.js';
 
 export interface SampleSettings {

@@ -3,9 +3,9 @@
 import { rmSync } from 'node:fs';
 import type { Command } from '../commands-type.js';
 import { flag, helpText, num, parseCommand, str, UsageError, type OptionSpecs } from '../args.js';
-import { runRlhfCommand } from './demo-rlhf.js';
-import { runSerDemoCommand } from './demo-ser.js';
-import { runRestDemoCommand } from './demo-rest.js';
+import { runRlhfCommand } from '../demos/rlhf.js';
+import { runSerDemoCommand } from '../demos/ser.js';
+import { runRestDemoCommand } from '../demos/rest.js';
 import { defaultRestEmDemo, formatRestEmTable, runRestEmDemo, type RestEmDemoConfig } from '../../recipes/rest-em.js';
 
 const specs: OptionSpecs = {

@@ -10,7 +10,7 @@ import { finite } from '../../align/trainer/checkpoint.js';
 import type { DpoVariant } from '../../align/losses/index.js';
 import type { Command } from '../commands-type.js';
 import { flag, helpText, num, parseCommand, required, str, UsageError, type OptionSpecs } from '../args.js';
-import { loadWithTokenizer, readPreferenceSplit } from './reward.js';
+import { loadWithTokenizer, readPreferenceSplit } from '../../align/trainer/inputs.js';
 
 const specs: OptionSpecs = {
   model: { type: 'string', help: 'language model directory to optimise (with tokenizer.json); also the reference unless --reference' },

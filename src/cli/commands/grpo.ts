@@ -4,7 +4,7 @@ import { trainGrpo } from '../../align/grpo/grpo.js';
 import { defaultGrpoConfig, resolveGrpoConfig, type GrpoConfig } from '../../align/grpo/config.js';
 import type { Command } from '../commands-type.js';
 import { flag, helpText, num, parseCommand, str, type OptionSpecs } from '../args.js';
-import { checked, readRlSetup, rlConfig, rlSpecs, runRl } from './ppo.js';
+import { checked, readRlSetup, rlConfig, rlSpecs, runRl } from '../online-rl.js';
 
 const d = defaultGrpoConfig;
 const specs: OptionSpecs = {

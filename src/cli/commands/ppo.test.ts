@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import { addScalarHead, defaultConfig, loadModelDir, saveModelDir, Transformer } from '../../model/index.js';
 import { ByteTokenizer } from '../../tokenizer/index.js';
 import { grpoCommand } from './grpo.js';
-import { parseTaskOpts, ppoCommand } from './ppo.js';
+import { ppoCommand } from './ppo.js';
+import { parseTaskOpts } from '../online-rl.js';
 import { rlooCommand } from './rloo.js';
 
 const root = mkdtempSync(join(tmpdir(), 'alignkit-rl-cli-'));

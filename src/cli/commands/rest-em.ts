@@ -1,7 +1,6 @@
 // `alignkit rest-em`: ReST-EM on a task with a verifier, from a base model directory.
 import { existsSync } from 'node:fs';
 import { getTask } from '../../data/tasks/index.js';
-import '../../rewards/sandbox/program-verifier.js'; // registers the 'program' task
 import { loadModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { runRestEm } from '../../align/rest-em/rest-em.js';

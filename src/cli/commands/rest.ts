@@ -1,10 +1,9 @@
 // `alignkit rest`: ReST (Grow/Improve, Gulcehre et al. 2023) on a task, from a policy directory.
 import { existsSync } from 'node:fs';
 import { getTask } from '../../data/tasks/index.js';
-import '../../rewards/sandbox/program-verifier.js'; // registers the 'program' task
 import { loadModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
-import type { Problem } from '../../rewards/verifier.js';
+import type { Problem } from '../../data/tasks/task.js';
 import { runRest, type RestConfig, type RestRow } from '../../align/rest/rest.js';
 import { REST_LOSSES, type RestLoss } from '../../align/rest/improve.js';
 import { parseRewardSpec, type RewardNormalization } from '../../align/rest/rewards.js';

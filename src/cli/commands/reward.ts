@@ -10,7 +10,8 @@ import { splitDataset } from '../../data/split-dataset.js';
 import { RunStore } from '../../runs/run-store.js';
 import { normalizeRewards, trainRewardModel, type RewardNormalization } from '../../align/reward/reward-model.js';
 import { finite } from '../../align/trainer/checkpoint.js';
-import { loadPreferencePairs, type PreferencePair } from '../../align/trainer/preference-data.js';
+import type { PreferencePair } from '../../align/trainer/preference-data.js';
+import { loadWithTokenizer, readPreferenceSplit } from '../../align/trainer/inputs.js';
 import type { Command } from '../commands-type.js';
 import { flag, helpText, num, parseCommand, required, str, UsageError, type OptionSpecs } from '../args.js';
 
@@ -35,21 +36,6 @@ const specs: OptionSpecs = {
   resume: { type: 'boolean', help: 'continue the run in --out from its last checkpoint' },
   quiet: { type: 'boolean', help: 'no progress display' },
 };
-
-/** A model directory with its tokenizer, or a usage error saying what is missing. */
-export function loadWithTokenizer(dir: string, flagName: string): { model: Transformer; tokenizer: Tokenizer } {
-  const { model, tokenizer } = loadModelDir(dir);
-  if (!tokenizer) throw new UsageError(`--${flagName} ${dir}: no tokenizer.json; the model directory needs its tokenizer to encode the text`);
-  return { model, tokenizer };
-}
-
-/** Training and held-out pairs from --data and --eval-data or --eval-fraction. */
-export async function readPreferenceSplit(data: string, evalData: string | undefined, evalFraction: number, seed: number): Promise<{ train: PreferencePair[]; eval: PreferencePair[] }> {
-  if (!(evalFraction >= 0 && evalFraction < 1)) throw new UsageError(`--eval-fraction ${evalFraction}: expected a number in [0, 1)`);
-  const pairs = await loadPreferencePairs(data);
-  if (evalData) return { train: pairs, eval: await loadPreferencePairs(evalData) };
-  return splitDataset(pairs, { evalFraction, seed });
-}
 
 /** `n` completions of the training prompts (cycled) sampled from the reference policy. */
 function referenceSamples(policy: Transformer, tok: Tokenizer, pairs: readonly PreferencePair[], n: number, maxNewTokens: number, seed: number) {

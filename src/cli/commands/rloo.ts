@@ -4,7 +4,7 @@ import { trainRloo } from '../../align/rloo/rloo.js';
 import { defaultRlooConfig, resolveRlooConfig, type RlooConfig } from '../../align/rloo/config.js';
 import type { Command } from '../commands-type.js';
 import { flag, helpText, num, parseCommand, str, type OptionSpecs } from '../args.js';
-import { checked, readRlSetup, rlConfig, rlSpecs, runRl } from './ppo.js';
+import { checked, readRlSetup, rlConfig, rlSpecs, runRl } from '../online-rl.js';
 
 const d = defaultRlooConfig;
 const specs: OptionSpecs = {

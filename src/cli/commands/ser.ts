@@ -9,7 +9,7 @@ import { RunStore } from '../../runs/run-store.js';
 import { runSer, serSplit, type SerConfig, type SerLoopRecord } from '../../align/ser/ser.js';
 import type { Command } from '../commands-type.js';
 import { flag, helpText, num, parseCommand, required, str, UsageError, type OptionSpecs } from '../args.js';
-import { loadWithTokenizer, readPreferenceSplit } from './reward.js';
+import { loadWithTokenizer, readPreferenceSplit } from '../../align/trainer/inputs.js';
 
 const specs: OptionSpecs = {
   model: { type: 'string', help: 'language model directory the reward model and the policy start from (with tokenizer.json)' },

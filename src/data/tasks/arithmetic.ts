@@ -3,7 +3,8 @@
 // can learn the format from a few hundred examples yet still get sums wrong: the regime where
 // ReST-EM's sample-filter-finetune loop has something to improve. Texts are short and drawn from
 // a small vocabulary on purpose; the difficulty lives in the numbers.
-import { binaryVerdict, type Problem, type Task, type Verdict, type Verifier } from '../../rewards/verifier.js';
+import { binaryVerdict, type Verdict, type Verifier } from '../../rewards/verifier.js';
+import type { Problem, Task } from './task.js';
 import { mulberry32 } from '../prng.js';
 import { fnv1a32, hashUnit } from './hash.js';
 import { readOptions, type OptionSpecs } from './task-options.js';

@@ -4,7 +4,8 @@
 // enough that a small model learns much of it, and irregular enough that it never learns all.
 import { createRequire } from 'node:module';
 import { levenshtein } from '../../rewards/scorers/edit-distance.js';
-import { binaryVerdict, type Problem, type Task, type Verdict, type Verifier } from '../../rewards/verifier.js';
+import { binaryVerdict, type Verdict, type Verifier } from '../../rewards/verifier.js';
+import type { Problem, Task } from './task.js';
 import { loadCorpus } from '../corpora.js';
 import { seededShuffle } from '../prng.js';
 import { hashUnit } from './hash.js';

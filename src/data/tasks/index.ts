@@ -1,6 +1,7 @@
 // Tasks for training with a verifier (ReST-EM, ReST, GRPO): problems with answers and worked
 // solutions, split into train and test, and the verifier that grades completions.
-export type { Problem, Task, Verdict, Verifier } from '../../rewards/verifier.js';
+export type { Problem, Task } from './task.js';
+export type { Verdict, Verifier } from '../../rewards/verifier.js';
 export {
   ARITHMETIC_DEFAULTS, arithmeticProblems, arithmeticSplitOf, arithmeticTask, arithmeticVerifier, extractAnswer, generateArithmetic,
   type ArithmeticDifficulty, type ArithmeticOptions, type ArithmeticProblem, type ArithmeticTask, type Op,

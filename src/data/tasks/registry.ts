@@ -1,7 +1,8 @@
 // Tasks by name, so a trainer or the CLI can say `--task arithmetic --task-opt digits=3` without
-// knowing where each task lives. Built-ins are registered here; a task defined elsewhere (the
-// sandboxed 'program' task beside src/rewards/sandbox*) registers itself with registerTask.
-import type { Task } from '../../rewards/verifier.js';
+// knowing where each task lives. Every built-in task is registered here; a user's own code can
+// add more with registerTask.
+import { programTask } from './program-task.js';
+import type { Task } from './task.js';
 import { arithmeticTask } from './arithmetic.js';
 import { g2pTask } from './g2p.js';
 import { loadUserTask, type UserTaskOptions } from './user-task.js';
@@ -33,8 +34,7 @@ export function listTasks(): { name: string; description: string }[] {
 export async function getTask(name: string, opts: Record<string, unknown> = {}): Promise<Task> {
   const entry = registry.get(name);
   if (!entry) {
-    const hint = name === 'program' ? ' (the program task registers itself when its module is imported)' : '';
-    throw new Error(`unknown task "${name}"${hint}; known tasks: ${[...registry.keys()].join(', ')}`);
+    throw new Error(`unknown task "${name}"; known tasks: ${[...registry.keys()].join(', ')}`);
   }
   return entry.factory(opts);
 }
@@ -55,5 +55,5 @@ registerTask('user', (o) => {
   }
   return loadUserTask(path, rest as UserTaskOptions);
 }, `problems from a JSONL file of {prompt, answer} or {prompt, tests}; options: path, ${USER_OPTIONS.join(', ')}`);
-// 'program' (code problems run against tests in the sandbox) is registered by its own module
-// with registerTask('program', ...), not here: data/ must not depend on the sandbox.
+registerTask('program', (o) => programTask(o),
+  'short JavaScript functions run against assertions in a sandboxed Node process; options: testFraction, timeoutMs, memoryMb');

@@ -1,14 +1,10 @@
 // The binary verifier of ReST-EM's code setting (Singh et al. 2023, §4: "a solution is correct
 // if it passes all the test cases"): read the function out of a completion, run the problem's
-// assertions against it in the sandbox, reward 1 or 0. Also the 'program' task, built from the
-// problems in data/tasks/programs.ts and registered by name when this module loads (data/ must
-// not depend on the sandbox, so the task is put together here).
-import { programSplit, PROGRAM_TEST_FRACTION } from '../../data/tasks/programs.js';
-import { registerTask } from '../../data/tasks/registry.js';
-import { readOptions, type OptionSpecs } from '../../data/tasks/task-options.js';
+// assertions against it in the sandbox, reward 1 or 0. The 'program' task that pairs it with the
+// built-in problems is data/tasks/program-task.ts.
 import type { Limiter } from './limiter.js';
 import { runInSandbox } from './sandbox.js';
-import { binaryVerdict, type Problem, type Task, type Verdict, type Verifier } from '../verifier.js';
+import { binaryVerdict, type VerifiedProblem, type Verdict, type Verifier } from '../verifier.js';
 
 export interface ProgramVerifierOptions {
   /** Per completion, for the code and all its tests; the sandbox's 2 s default suits short functions. */
@@ -129,7 +125,7 @@ function matchBracket(src: string, open: number): number {
   return -1;
 }
 
-function testsOf(problem: Problem): string[] | string {
+function testsOf(problem: VerifiedProblem): string[] | string {
   const t = problem.tests;
   if (typeof t === 'string' || (Array.isArray(t) && t.length > 0 && t.every((x) => typeof x === 'string'))) return t;
   throw new Error(`program verifier: problem "${problem.id}" needs tests as a string or a non-empty array of strings, got ${JSON.stringify(t) ?? String(t)}`);
@@ -139,7 +135,7 @@ function testsOf(problem: Problem): string[] | string {
 export function createProgramVerifier(opts: ProgramVerifierOptions = {}): Verifier {
   return {
     name: 'program',
-    async verify(problem: Problem, completion: string): Promise<Verdict> {
+    async verify(problem: VerifiedProblem, completion: string): Promise<Verdict> {
       const tests = testsOf(problem);
       const code = extractProgram(completion);
       if (code === null) return binaryVerdict(false, null, 'no ```js block or function declaration in the completion');
@@ -152,33 +148,3 @@ export function createProgramVerifier(opts: ProgramVerifierOptions = {}): Verifi
 
 /** The verifier with the sandbox's defaults. */
 export const programVerifier: Verifier = createProgramVerifier();
-
-export interface ProgramTaskOptions {
-  /** Share of problems held out, by a hash of the id. */
-  testFraction: number;
-  /** Per-completion sandbox budget in ms. */
-  timeoutMs: number;
-  /** Per-completion V8 heap in MB. */
-  memoryMb: number;
-}
-
-const OPTION_SPECS: OptionSpecs<ProgramTaskOptions> = {
-  testFraction: { kind: 'number', default: PROGRAM_TEST_FRACTION, min: 0, max: 0.9 },
-  timeoutMs: { kind: 'integer', default: 2000, min: 50, max: 60_000 },
-  memoryMb: { kind: 'integer', default: 64, min: 16, max: 4096 },
-};
-
-export function programTask(opts: Partial<ProgramTaskOptions> = {}): Task {
-  const o = readOptions<ProgramTaskOptions>('program', opts, OPTION_SPECS);
-  const { train, test } = programSplit(o.testFraction);
-  return {
-    name: 'program',
-    verifier: createProgramVerifier({ timeoutMs: o.timeoutMs, memoryMb: o.memoryMb }),
-    train,
-    test,
-    description: `short JavaScript functions checked by assertions in a sandboxed process (${o.timeoutMs} ms, ${o.memoryMb} MB); ${o.testFraction} held out by id hash`,
-  };
-}
-
-registerTask('program', (o) => programTask(o),
-  'short JavaScript functions run against assertions in a sandboxed Node process; options: testFraction, timeoutMs, memoryMb');
