@@ -13,7 +13,9 @@ export interface OptionSpec {
 export type OptionSpecs = Record<string, OptionSpec>;
 export type Parsed = Record<string, string | number | boolean | undefined>;
 
-export class UsageError extends Error {}
+import { UsageError } from './flags.js';
+
+export { UsageError };
 
 export function helpText(command: string, summary: string, specs: OptionSpecs, examples: string[] = []): string {
   const rows = Object.entries(specs).map(([name, s]) => {

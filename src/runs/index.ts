@@ -1,5 +1,6 @@
 // The run layer: where a trainer keeps what it produced (run store) and how it reports progress.
-export { RunStore, RunStoreError, SampleWriter } from './run-store.js';
+export { RunStore, RunStoreError, SampleWriter, stageOf } from './run-store.js';
+export type { StageScope } from './run-store.js';
 export type {
   CompletedStage, Recovery, RunStoreOptions, RunSummary, SampleRecord, SamplesSummary, SamplingSettings,
 } from './run-store.js';

@@ -5,6 +5,7 @@
 //   state.json                completed stages and their results (atomic)
 //   metrics.jsonl             one JSON line per logged record
 //   samples/<stage>.jsonl     Grow data a person can inspect; `/` in a stage becomes `__`
+//   model/                    the final model (config.json, model.safetensors, tokenizer files)
 //   checkpoints/<name>/       whatever the trainer writes there (weights, optimiser state)
 //   run.lock                  which process holds the run
 //
@@ -23,13 +24,15 @@ export const STATE_FILE = 'state.json';
 export const METRICS_FILE = 'metrics.jsonl';
 export const SAMPLES_DIR = 'samples';
 export const CHECKPOINTS_DIR = 'checkpoints';
+/** Where every command leaves its final model. */
+export const MODEL_DIR = 'model';
 export const LOCK_FILE = 'run.lock';
 export const TMP_SUFFIX = '.tmp';
 /** What a checkpoint being replaced is renamed to until the new one is in place. */
 export const OLD_SUFFIX = '.old.tmp';
 
 /** Files whose presence means the directory already holds a run. */
-export const RUN_FILES = [CONFIG_FILE, STATE_FILE, METRICS_FILE, SAMPLES_DIR, CHECKPOINTS_DIR] as const;
+export const RUN_FILES = [CONFIG_FILE, STATE_FILE, METRICS_FILE, SAMPLES_DIR, CHECKPOINTS_DIR, MODEL_DIR] as const;
 
 // A segment starts with a letter or digit so that no name is hidden (`.x`) or a path step (`..`).
 const SEGMENT = '[A-Za-z0-9][A-Za-z0-9._-]*';

@@ -23,15 +23,16 @@ function entries(dir: string): string[] {
 
 export function recoverRun(dir: string, completed: ReadonlySet<string>, staleLock: string | null): Recovery {
   const r: Recovery = { removed: [], restored: [], droppedMetrics: 0, staleLock };
-  // saveCheckpoint moves the old copy to <name>.old.tmp before renaming the new one in; killed
-  // between the two renames, <name> is missing and the old copy is the last good one.
-  const ckDir = join(dir, CHECKPOINTS_DIR);
-  for (const name of entries(ckDir)) {
-    if (!name.endsWith(OLD_SUFFIX)) continue;
-    const base = name.slice(0, -OLD_SUFFIX.length);
-    if (!existsSync(join(ckDir, base))) {
-      renameSync(join(ckDir, name), join(ckDir, base));
-      r.restored.push(`${CHECKPOINTS_DIR}/${base}`);
+  // saveCheckpoint and saveModel move the old copy to <name>.old.tmp before renaming the new one
+  // in; killed between the two renames, <name> is missing and the old copy is the last good one.
+  for (const sub of [CHECKPOINTS_DIR, '']) {
+    for (const name of entries(join(dir, sub))) {
+      if (!name.endsWith(OLD_SUFFIX)) continue;
+      const base = name.slice(0, -OLD_SUFFIX.length);
+      if (!existsSync(join(dir, sub, base))) {
+        renameSync(join(dir, sub, name), join(dir, sub, base));
+        r.restored.push(sub ? `${sub}/${base}` : base);
+      }
     }
   }
   for (const sub of ['', SAMPLES_DIR, CHECKPOINTS_DIR]) {

@@ -2,7 +2,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
-  appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync,
+  appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync,
 } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -369,4 +369,49 @@ test('errors are RunStoreErrors that name the file', () => {
     assert.equal(e.file, join(dir, 'state.json'));
   }
   run.close();
+});
+
+test('stage(): computes once, stores the result, and a resumed run gets the stored copy without computing', async () => {
+  const dir = freshDir();
+  const run = RunStore.open(dir, config, { resume: false });
+  let calls = 0;
+  const first = await run.stage('iter1/grow', (s) => {
+    calls++;
+    const w = s.samples();
+    w.write([sample(1), sample(2)]);
+    w.commit();
+    s.log({ reward: 0.5 });
+    return { samples: 2, mean: 0.5 };
+  });
+  assert.deepEqual(first, { samples: 2, mean: 0.5 });
+  assert.deepEqual(await run.stage('iter1/grow', () => { calls++; return { samples: 0, mean: 0 }; }), first, 'a completed stage is not computed again');
+  await assert.rejects(run.stage('iter1/improve', () => { calls++; throw new Error('killed'); }), /killed/);
+  assert.equal(run.isDone('iter1/improve'), false, 'a stage whose compute throws does not complete');
+  run.close();
+  const again = RunStore.open(dir, config, { resume: true });
+  assert.deepEqual(await again.stage('iter1/grow', () => { calls++; return null; }), first);
+  assert.equal(calls, 2);
+  assert.equal(again.readSamples('iter1/grow').length, 2);
+  const metrics = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { stage: string; reward: number });
+  assert.deepEqual(metrics.map((m) => [m.stage, m.reward]), [['iter1/grow', 0.5]]);
+  again.close();
+});
+
+test('saveModel writes <out>/model atomically, and a resume restores it when a kill fell between its renames', () => {
+  const dir = freshDir();
+  const run = RunStore.open(dir, config, { resume: false });
+  run.saveModel((d) => writeFileSync(join(d, 'weights'), 'v1'));
+  assert.equal(readFileSync(join(run.modelPath, 'weights'), 'utf8'), 'v1');
+  assert.throws(() => run.saveModel(() => { throw new Error('disk full'); }), /disk full/);
+  assert.equal(readFileSync(join(dir, 'model', 'weights'), 'utf8'), 'v1', 'a failed save leaves the last model whole');
+  run.close();
+  // A kill between the two renames: the old copy stands aside, the new one is not yet in place.
+  renameSync(join(dir, 'model'), join(dir, 'model.old.tmp'));
+  mkdirSync(join(dir, 'model.tmp'));
+  const again = RunStore.open(dir, config, { resume: true });
+  assert.deepEqual(again.recovery.restored, ['model']);
+  assert.equal(readFileSync(join(dir, 'model', 'weights'), 'utf8'), 'v1');
+  assert.equal(existsSync(join(dir, 'model.tmp')), false);
+  again.close();
+  assert.throws(() => RunStore.open(dir, config, { resume: false }), fails(/already holds a run/));
 });

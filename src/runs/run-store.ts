@@ -1,20 +1,20 @@
 // The run store every trainer writes through. A trainer is a sequence of named stages
 // (`iter1/e-step`, `iter1/m-step`, `iter1/eval`, …); each stage commits its outputs (samples,
-// checkpoints, metrics) and then calls `completeStage`, which is the single atomic commit point.
-// So a kill -9 at any moment loses at most the stage in progress, and `--resume` reruns it from
+// checkpoints, metrics) and then completes, which is the single atomic commit point. So a
+// kill -9 at any moment loses at most the stage in progress, and `--resume` reruns it from
 // nothing: `open` removes its temporary files and drops its metrics first.
 //
 //   const run = RunStore.open(out, config, { resume, resumeMayChange: ['iterations'] });
 //   for (let it = 1; it <= config.iterations; it++) {
-//     const grow = `iter${it}/grow`;
-//     if (!run.isDone(grow)) {
-//       const w = run.samples(grow);
-//       for (const batch of prompts) { w.write(sampleAndScore(batch)); run.logMetrics(grow, { … }); }
+//     const grown = await run.stage(`iter${it}/grow`, (s) => {
+//       const w = s.samples();
+//       for (const batch of prompts) { w.write(sampleAndScore(batch)); s.log({ … }); }
 //       w.commit();
-//       run.completeStage(grow, { samples: w.count });
-//     }
+//       return { samples: w.count };              // the stage's result, stored with its completion
+//     });                                         // a completed stage returns its stored result
 //     …
 //   }
+//   run.saveModel((dir) => saveModelDir(dir, policy, { tokenizer }));   // <out>/model
 //
 // Rules a stage must keep for this to hold: write only through this store (or inside the tmp
 // directory of `saveCheckpoint`); never read back a checkpoint name it also writes (a rerun
@@ -26,7 +26,7 @@ import { readJson, writeJsonAtomic } from '../io/checkpoint.js';
 import { writeJsonl } from '../io/jsonl.js';
 import { describeChange, diffConfig, mayChange } from './config-diff.js';
 import {
-  CHECKPOINTS_DIR, CONFIG_FILE, METRICS_FILE, OLD_SUFFIX, RUN_FILES, RunStoreError, STATE_FILE, TMP_SUFFIX,
+  CHECKPOINTS_DIR, CONFIG_FILE, METRICS_FILE, MODEL_DIR, OLD_SUFFIX, RUN_FILES, RunStoreError, STATE_FILE, TMP_SUFFIX,
   checkCheckpointName, checkStageName, samplesFile,
 } from './run-layout.js';
 import { acquireRunLock, releaseRunLock } from './run-lock.js';
@@ -42,6 +42,13 @@ export type { CompletedStage } from './run-state.js';
 export type { RunSummary, SamplesSummary } from './run-summary.js';
 export type { SampleRecord, SamplingSettings } from './sample-record.js';
 export { SampleWriter } from './sample-writer.js';
+
+/** What a stage's compute function may do: log its metrics and write its samples. */
+export interface StageScope {
+  readonly name: string;
+  log(record: Record<string, unknown>): void;
+  samples(): SampleWriter;
+}
 
 export interface RunStoreOptions {
   /** Continue the run already in the directory (the CLI's --resume). */
@@ -144,6 +151,18 @@ export class RunStore {
   isDone(stage: string): boolean {
     checkStageName(stage, this.dir);
     return this.done.has(stage);
+  }
+
+  /**
+   * The stage `name`: when it completed before (this run or the one resumed), its stored result;
+   * otherwise `compute` runs and its result is stored as the stage completes. Either way the
+   * caller gets the JSON copy, so a fresh run and a resumed one read the same value.
+   */
+  async stage<R>(name: string, compute: (scope: StageScope) => R | Promise<R>): Promise<R> {
+    if (this.isDone(name)) return this.stageResult<R>(name);
+    const scope: StageScope = { name, log: (record) => this.logMetrics(name, record), samples: () => this.samples(name) };
+    this.completeStage(name, await compute(scope));
+    return this.stageResult<R>(name);
   }
 
   /** Completed stage names, in the order they completed. */
@@ -262,7 +281,20 @@ export class RunStore {
    * `write` must be synchronous: the rename must not overtake its writes.
    */
   saveCheckpoint(name: string, write: (tmpDir: string) => void): string {
-    const final = this.checkpointPath(name);
+    return this.replaceDir(this.checkpointPath(name), write, 'saveCheckpoint');
+  }
+
+  /** `<out>/model`: where every command leaves its final model. */
+  get modelPath(): string {
+    return join(this.dir, MODEL_DIR);
+  }
+
+  /** Writes the final model as saveCheckpoint writes a checkpoint: into `model.tmp`, then renamed to `model`. */
+  saveModel(write: (tmpDir: string) => void): string {
+    return this.replaceDir(this.modelPath, write, 'saveModel');
+  }
+
+  private replaceDir(final: string, write: (tmpDir: string) => void, what: string): string {
     if (this.closed) throw new RunStoreError(final, 'the run store was closed');
     const tmp = final + TMP_SUFFIX, old = final + OLD_SUFFIX;
     rmSync(tmp, { recursive: true, force: true });
@@ -271,7 +303,7 @@ export class RunStore {
       const ret: unknown = write(tmp);
       if (ret instanceof Promise) {
         ret.catch(() => {}); // reported below, not as an unhandled rejection
-        throw new RunStoreError(final, 'saveCheckpoint: write returned a Promise; it must write synchronously before the directory is renamed');
+        throw new RunStoreError(final, `${what}: write returned a Promise; it must write synchronously before the directory is renamed`);
       }
     } catch (err) {
       rmSync(tmp, { recursive: true, force: true });
@@ -325,4 +357,17 @@ function normaliseConfig(config: Record<string, unknown>, dir: string): Record<s
     return v;
   });
   return JSON.parse(text) as Record<string, unknown>;
+}
+
+/**
+ * `store.stage(name, compute)`, or `compute` alone for a trainer called without a run store
+ * (its scope logs nowhere and has no samples file).
+ */
+export async function stageOf<R>(store: RunStore | undefined, name: string, compute: (scope: StageScope) => R | Promise<R>): Promise<R> {
+  if (store) return store.stage(name, compute);
+  return compute({
+    name,
+    log: () => {},
+    samples: () => { throw new RunStoreError('(no run store)', `stage "${name}" has no run store to write samples to`); },
+  });
 }

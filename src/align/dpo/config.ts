@@ -1,72 +1,44 @@
 // DPO training settings. β and the variants follow the DPO paper and TRL's DPOTrainer; the
 // optimisation defaults suit a small model on one CPU.
+import { ConfigError, choice, declareConfig, int, num, type ConfigOf, type Overrides } from '../../config/index.js';
 import type { DpoVariant } from '../losses/index.js';
+import { lengthOptions, optimizerOptions } from '../trainer/optimizer-options.js';
 
 export const DPO_VARIANTS: readonly DpoVariant[] = ['sigmoid', 'ipo', 'cdpo', 'robust'];
 
-export interface DpoConfig {
-  /** Strength of the tie to the reference: 0.1 in the DPO paper (Rafailov et al. 2023 §6) and TRL. */
-  beta: number;
-  /** sigmoid (DPO), ipo (Azar et al. 2023), cdpo (Mitchell 2023), robust (Chowdhury et al. 2024); see losses/dpo.ts. */
-  variant: DpoVariant;
-  /** ε, the assumed rate of flipped labels: needed by cdpo and robust, 0 for plain DPO. */
-  labelSmoothing: number;
-  /** Optimizer updates. */
-  steps: number;
-  /** Preference pairs per update (2·batchSize sequences through the policy). */
-  batchSize: number;
-  /** Peak learning rate. The paper's 1e-6 is for 7B models; small models need far larger steps. */
-  lr: number;
-  /** Cosine floor as a fraction of lr. */
-  minLrRatio: number;
-  /** Linear warm-up (the paper warms up over 150 steps at its scale). */
-  warmupSteps: number;
-  /** 0: the reference already ties the policy to where it started; decay would pull elsewhere. */
-  weightDecay: number;
-  beta1: number;
-  /** 0.95 as in GPT-3's recipe: small batches, noisy gradients. */
-  beta2: number;
-  /** Global gradient-norm clip. */
-  gradClip: number;
-  /** Longest prompt + completion in tokens; longer prompts lose their start. 0: the model's maxSeqLen. */
-  maxLen: number;
-  /** Held-out DPO loss, accuracy and margin every N steps (0: at the end only). */
-  evalEvery: number;
-  /** Cap on held-out pairs, to bound the cost of evaluation and of their reference log-probabilities. */
-  evalPairs: number;
-  /** Steps per run-store stage, each ending in a checkpoint (0: one stage for the whole run). */
-  saveEvery: number;
-  /** Sequences per forward when precomputing the reference log-probabilities (no graph, so larger batches are cheap). */
-  refBatchSize: number;
-  /** Seeds the data order. */
-  seed: number;
-}
+export const dpoConfig = declareConfig('dpo', {
+  /** 0.1 in the DPO paper (Rafailov et al. 2023 §6) and TRL. */
+  beta: num(0.1, 'β, strength of the tie to the reference', { gt: 0, expected: "a positive number (0.1 is the paper's)" }),
+  /** sigmoid (DPO), ipo (Azar et al. 2023), cdpo (Mitchell 2023), robust (Chowdhury et al. 2024); see losses/preference/dpo.ts. */
+  variant: choice(DPO_VARIANTS, 'sigmoid', 'loss: sigmoid (DPO), ipo, cdpo (label smoothing) or robust', { aliases: ['loss_type'] }),
+  /** Needed by cdpo and robust, 0 for plain DPO. */
+  labelSmoothing: num(0, 'ε, the assumed rate of flipped labels (cdpo and robust need it > 0)', { min: 0, lt: 0.5, aliases: ['label_smoothing'] }),
+  ...lengthOptions({ steps: 200 }),
+  /** 2·batchSize sequences through the policy per update. */
+  batchSize: int(8, 'preference pairs per step', { min: 1, aliases: ['per_device_train_batch_size'] }),
+  // lr: the paper's 1e-6 is for 7B models, small models need far larger steps; the paper warms up
+  // over 150 steps at its scale; weight decay 0: the reference already ties the policy to where
+  // it started, and decay would pull it elsewhere.
+  ...optimizerOptions({ lr: 1e-4, warmupSteps: 10, weightDecay: 0 }),
+  /** Longer prompts lose their start. */
+  maxLen: int(0, "longest prompt + completion in tokens (0: the model's maximum)", { min: 0, aliases: ['max_length'] }),
+  evalEvery: int(50, 'held-out loss, accuracy and margin every N steps (0: at the end only)', { min: 0, aliases: ['eval_steps'] }),
+  /** Bounds the cost of evaluation and of the held-out reference log-probabilities. */
+  evalPairs: int(256, 'most held-out pairs evaluated', { min: 0 }),
+  /** Each stage ends in a checkpoint (0: one stage for the whole run). */
+  saveEvery: int(100, 'checkpoint (and resume point) every N steps (0: at the end only)', { min: 0, aliases: ['save_steps'] }),
+  /** No graph when precomputing the reference log-probabilities, so larger batches are cheap. */
+  refBatchSize: int(32, 'sequences per forward when precomputing the reference log-probabilities', { min: 1 }),
+  seed: int(0, 'seed of the data order (and of the held-out split)', { min: 0 }),
+}, (c) => {
+  if ((c.variant === 'cdpo' || c.variant === 'robust') && c.labelSmoothing === 0) {
+    throw new ConfigError(`dpo config: variant ${c.variant} needs labelSmoothing in (0, 0.5), the assumed rate of flipped labels; got 0 (which is plain sigmoid)`, 'labelSmoothing');
+  }
+  if (c.variant === 'ipo' && c.labelSmoothing !== 0) throw new ConfigError(`dpo config: variant ipo takes no labelSmoothing, got ${c.labelSmoothing}`, 'labelSmoothing');
+});
 
-export const defaultDpoConfig: DpoConfig = {
-  beta: 0.1, variant: 'sigmoid', labelSmoothing: 0, steps: 200, batchSize: 8, lr: 1e-4, minLrRatio: 0.1, warmupSteps: 10,
-  weightDecay: 0, beta1: 0.9, beta2: 0.95, gradClip: 1, maxLen: 0, evalEvery: 50, evalPairs: 256, saveEvery: 100, refBatchSize: 32, seed: 0,
-};
+export type DpoConfig = ConfigOf<typeof dpoConfig>;
+export const defaultDpoConfig: DpoConfig = dpoConfig.defaults;
 
 /** Merges over the defaults and checks; an error names the field, the value and what was expected. */
-export function resolveDpoConfig(over: Partial<DpoConfig>): DpoConfig {
-  const c = { ...defaultDpoConfig, ...over };
-  for (const k of ['steps', 'batchSize', 'refBatchSize'] as const) {
-    if (!Number.isInteger(c[k]) || c[k] <= 0) throw new RangeError(`dpo config: ${k} = ${c[k]}, expected a positive integer`);
-  }
-  for (const k of ['warmupSteps', 'maxLen', 'evalEvery', 'evalPairs', 'saveEvery', 'seed'] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < 0) throw new RangeError(`dpo config: ${k} = ${c[k]}, expected a non-negative integer`);
-  }
-  for (const k of ['lr', 'weightDecay', 'gradClip'] as const) {
-    if (!(Number.isFinite(c[k]) && c[k] >= 0)) throw new RangeError(`dpo config: ${k} = ${c[k]}, expected a finite number ≥ 0`);
-  }
-  if (!(c.minLrRatio >= 0 && c.minLrRatio <= 1)) throw new RangeError(`dpo config: minLrRatio = ${c.minLrRatio}, expected a number in [0, 1]`);
-  for (const k of ['beta1', 'beta2'] as const) if (!(c[k] >= 0 && c[k] < 1)) throw new RangeError(`dpo config: ${k} = ${c[k]}, expected a number in [0, 1)`);
-  if (!(Number.isFinite(c.beta) && c.beta > 0)) throw new RangeError(`dpo config: beta = ${c.beta}, expected a positive number (0.1 is the paper's)`);
-  if (!DPO_VARIANTS.includes(c.variant)) throw new RangeError(`dpo config: variant = ${JSON.stringify(c.variant)}, expected one of ${DPO_VARIANTS.join(', ')}`);
-  if (!(c.labelSmoothing >= 0 && c.labelSmoothing < 0.5)) throw new RangeError(`dpo config: labelSmoothing = ${c.labelSmoothing}, expected a number in [0, 0.5)`);
-  if ((c.variant === 'cdpo' || c.variant === 'robust') && c.labelSmoothing === 0) {
-    throw new RangeError(`dpo config: variant ${c.variant} needs labelSmoothing in (0, 0.5), the assumed rate of flipped labels; got 0 (which is plain sigmoid)`);
-  }
-  if (c.variant === 'ipo' && c.labelSmoothing !== 0) throw new RangeError(`dpo config: variant ipo takes no labelSmoothing, got ${c.labelSmoothing}`);
-  return c;
-}
+export const resolveDpoConfig = (over: Overrides<typeof dpoConfig.options> = {}): DpoConfig => dpoConfig.resolve(over);

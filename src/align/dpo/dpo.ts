@@ -21,10 +21,9 @@ import { dpoLoss, type DpoOptions } from '../losses/index.js';
 import { sequenceLogprob, tokenLogprobs } from '../trainer/logprobs.js';
 import { resolveDpoConfig, type DpoConfig } from './config.js';
 import { referenceLogps, type ReferenceLogps } from './reference.js';
-import {
-  completedStep, finite, readTrainerCheckpoint, stageEnd, stepCheckpoint, trainStage, writeTrainerCheckpoint,
-} from '../trainer/checkpoint.js';
+import { completedStep, trainInBlocks } from '../trainer/checkpoint.js';
 import { tokenizePairs, type PreferencePair, type TokenPair } from '../trainer/preference-data.js';
+import { stepsFor } from '../trainer/optimizer-options.js';
 
 export interface DpoLog {
   step: number;
@@ -119,18 +118,13 @@ export async function trainDpo(o: DpoTrainOptions): Promise<DpoResult> {
 
   const opt = new AdamW(policy.namedParameters(), { lr: c.lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay });
   const order = new ExampleOrder(train.pairs.length, c.seed);
-  const schedule = { lr: c.lr, minLr: c.lr * c.minLrRatio, warmupSteps: c.warmupSteps, totalSteps: c.steps };
-  let step = store ? completedStep(store) : 0;
-  if (step > c.steps) throw new RangeError(`trainDpo: the run in ${store!.dir} already trained ${step} steps, more than steps = ${c.steps}`);
-  if (step > 0) order.position = readTrainerCheckpoint(store!.checkpointPath(stepCheckpoint(step)), policy, opt).position;
-
-  const logs: DpoLog[] = [];
-  const progress = new Progress({ label: 'dpo', total: c.steps, quiet: o.quiet }, step);
+  const steps = stepsFor(c, train.pairs.length, c.batchSize);
+  const schedule = { lr: c.lr, minLr: c.lr * c.minLrRatio, warmupSteps: c.warmupSteps, totalSteps: steps };
+  const progress = new Progress({ label: 'dpo', total: steps, quiet: o.quiet }, store ? completedStep(store) : 0);
   let last: DpoEval | null = null;
-  while (step < c.steps) {
-    const end = store ? stageEnd(step, c.saveEvery || c.steps, c.steps) : c.steps;
-    const stage = trainStage(end);
-    for (; step < end;) {
+  const res = await trainInBlocks<DpoLog>({
+    store, steps, saveEvery: c.saveEvery, model: policy, tokenizer: tok, opt, order, progress, onLog: o.onLog, who: 'trainDpo',
+    trainStep: (step) => {
       const idx = order.next(c.batchSize);
       const out = batchLoss(policy, idx.map((i) => train.pairs[i]!), idx.map((i) => ref.train.chosen[i]!), idx.map((i) => ref.train.rejected[i]!), padId, lossOpts);
       out.loss.backward();
@@ -138,26 +132,19 @@ export async function trainDpo(o: DpoTrainOptions): Promise<DpoResult> {
       const lr = learningRate(step, schedule);
       opt.update(lr);
       opt.zeroGrad();
-      step++;
       const log: DpoLog = {
-        step, loss: out.loss.item(), accuracy: out.accuracy, rewardChosen: mean(out.chosenRewards), rewardRejected: mean(out.rejectedRewards),
+        step: step + 1, loss: out.loss.item(), accuracy: out.accuracy, rewardChosen: mean(out.chosenRewards), rewardRejected: mean(out.rejectedRewards),
         margin: mean(out.margins), logpChosen: out.logpChosen, logpRejected: out.logpRejected, lr, gradNorm,
       };
-      if (evalPairs.length && ((c.evalEvery && step % c.evalEvery === 0) || step === c.steps)) {
+      if (evalPairs.length && ((c.evalEvery && log.step % c.evalEvery === 0) || log.step === steps)) {
         last = evaluateDpo(policy, evalPairs, ref.eval, c.refBatchSize, padId, lossOpts);
         Object.assign(log, { evalLoss: last.loss, evalAccuracy: last.accuracy, evalMargin: last.margin });
       }
-      logs.push(log);
-      store?.logMetrics(stage, { ...log });
-      o.onLog?.(log);
-      progress.update(step, { loss: log.loss, margin: log.margin, acc: log.accuracy, ...(last && log.evalAccuracy !== undefined ? { 'eval acc': last.accuracy } : {}) });
-    }
-    if (store) {
-      store.saveCheckpoint(stepCheckpoint(end), (d) => writeTrainerCheckpoint(d, policy, tok, opt, { step, position: order.position }));
-      store.completeStage(stage, finite({ step, loss: logs.at(-1)!.loss, margin: logs.at(-1)!.margin, evalAccuracy: last?.accuracy }));
-    }
-  }
-  progress.finish();
+      progress.update(log.step, { loss: log.loss, margin: log.margin, acc: log.accuracy, ...(last && log.evalAccuracy !== undefined ? { 'eval acc': last.accuracy } : {}) });
+      return log;
+    },
+    summary: (block) => ({ step: block.at(-1)!.step, loss: block.at(-1)!.loss, margin: block.at(-1)!.margin, evalAccuracy: last?.accuracy }),
+  });
   if (!last && evalPairs.length) last = evaluateDpo(policy, evalPairs, ref.eval, c.refBatchSize, padId, lossOpts);
-  return { logs, step, reference: ref.train, eval: last, truncated: train.truncated };
+  return { logs: res.logs, step: res.step, reference: ref.train, eval: last, truncated: train.truncated };
 }

@@ -10,7 +10,8 @@ import { readJson, writeJsonAtomic } from '../../io/checkpoint.js';
 import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
 import { loadModelDir, saveModelDir, type Transformer } from '../../model/index.js';
 import type { AdamW } from '../../nn/index.js';
-import type { RunStore } from '../../runs/run-store.js';
+import type { Progress } from '../../runs/progress.js';
+import { stageOf, type RunStore } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
@@ -76,4 +77,56 @@ export function readTrainerCheckpoint(dir: string, model: Transformer, opt: Adam
   const paramSteps = metadata['paramSteps'] ? (JSON.parse(metadata['paramSteps']) as Record<string, number>) : undefined;
   opt.loadState({ step: Number(metadata['step'] ?? state.step), ...(paramSteps ? { paramSteps } : {}), m, v });
   return { step: state.step!, position: state.position! };
+}
+
+export interface BlockTraining<L extends { step: number }> {
+  store: RunStore | undefined;
+  /** Total steps and steps per block (0: one block). */
+  steps: number;
+  saveEvery: number;
+  model: Transformer;
+  tokenizer: Tokenizer;
+  opt: AdamW;
+  /** The data order; its position is saved with each checkpoint. */
+  order: { position: number };
+  /** Runs optimizer step `step` (0-based) and returns its log, whose `step` is one past it. */
+  trainStep(step: number): L;
+  /** The stage result of a block, from the logs of its steps. */
+  summary(logs: readonly L[]): Record<string, number | undefined>;
+  onLog?: (log: L) => void;
+  progress: Progress;
+  /** Names the trainer in errors. */
+  who: string;
+}
+
+/**
+ * Runs `steps` steps in blocks of `saveEvery`, each the run-store stage `train/step-<end>`: its
+ * steps' metrics, then checkpoint `step-<end>`, then completion. A resumed run first reloads the
+ * last completed block's checkpoint, so only the block in progress is repeated. Without a store
+ * the steps run in one block and nothing is written.
+ */
+export async function trainInBlocks<L extends { step: number }>(t: BlockTraining<L>): Promise<{ logs: L[]; step: number }> {
+  const { store } = t;
+  let step = store ? completedStep(store) : 0;
+  if (step > t.steps) throw new RangeError(`${t.who}: the run in ${store!.dir} already trained ${step} steps, more than steps = ${t.steps}`);
+  if (step > 0) t.order.position = readTrainerCheckpoint(store!.checkpointPath(stepCheckpoint(step)), t.model, t.opt).position;
+  const logs: L[] = [];
+  while (step < t.steps) {
+    const end = store ? stageEnd(step, t.saveEvery || t.steps, t.steps) : t.steps;
+    await stageOf(store, trainStage(end), (s) => {
+      const block: L[] = [];
+      for (; step < end;) {
+        const log = t.trainStep(step);
+        step = log.step;
+        block.push(log);
+        s.log({ ...log });
+        t.onLog?.(log);
+      }
+      logs.push(...block);
+      store?.saveCheckpoint(stepCheckpoint(end), (d) => writeTrainerCheckpoint(d, t.model, t.tokenizer, t.opt, { step, position: t.order.position }));
+      return finite(t.summary(block));
+    });
+  }
+  t.progress.finish();
+  return { logs, step };
 }

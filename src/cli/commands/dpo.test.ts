@@ -35,7 +35,7 @@ test('alignkit dpo: message-list records, the final policy, and a resume that re
   const out = join(root, 'dpo');
   const args = ['--model', lm, '--data', chats, '--out', out, '--lr', '1e-2', '--warmup', '0', '--batch-size', '4', '--save-every', '4', '--eval-fraction', '0.25', '--quiet'];
   assert.equal(await dpoCommand.run([...args, '--steps', '6', '--variant', 'robust', '--label-smoothing', '0.1']), 0);
-  assert.ok(existsSync(join(out, 'checkpoints', 'final', 'model.safetensors')));
+  assert.ok(existsSync(join(out, 'model', 'model.safetensors')));
   const refs = JSON.parse(readFileSync(join(out, 'checkpoints', 'reference-logps', 'logps.json'), 'utf8')) as { train: { chosen: number[] } };
   assert.equal(refs.train.chosen.length, 6, 'six of eight chats train, two are held out');
   assert.equal(await dpoCommand.run([...args, '--steps', '8', '--variant', 'robust', '--label-smoothing', '0.1', '--resume']), 0);
@@ -46,7 +46,7 @@ test('alignkit dpo: message-list records, the final policy, and a resume that re
 test('alignkit dpo names what is wrong with its input', async () => {
   await assert.rejects(dpoCommand.run(['--model', lm, '--data', prefs, '--variant', 'kto']), /--variant kto: expected one of sigmoid, ipo, cdpo, robust/);
   await assert.rejects(dpoCommand.run(['--model', lm, '--data', prefs, '--variant', 'cdpo']), /--variant cdpo needs --label-smoothing in \(0, 0\.5\)/);
-  await assert.rejects(dpoCommand.run(['--model', lm, '--data', prefs, '--beta=-1']), /beta = -1, expected a positive number/);
+  await assert.rejects(dpoCommand.run(['--model', lm, '--data', prefs, '--beta=-1']), /--beta -1: expected a positive number/);
   await assert.rejects(dpoCommand.run(['--data', prefs]), /--model is required/);
   await assert.rejects(dpoCommand.run(['--model', lm, '--data', prefs, '--reference', root, '--out', join(root, 'x')]), /config\.json.*not found/);
   assert.equal(existsSync(join(root, 'x')), false, 'nothing is written before the inputs are known to be good');

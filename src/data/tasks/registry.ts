@@ -7,8 +7,11 @@ import { arithmeticTask } from './arithmetic.js';
 import { g2pTask } from './g2p.js';
 import { loadUserTask, type UserTaskOptions } from './user-task.js';
 
+/** What every task is built with, beside its own options: the run's seed, for tasks that draw or split at random. */
+export interface TaskContext { seed: number }
+
 /** Builds a task from loose options; it validates them and throws naming the bad option. */
-export type TaskFactory = (opts: Record<string, unknown>) => Task | Promise<Task>;
+export type TaskFactory = (opts: Record<string, unknown>, context: TaskContext) => Task | Promise<Task>;
 
 interface Entry { factory: TaskFactory; description: string }
 
@@ -30,22 +33,22 @@ export function listTasks(): { name: string; description: string }[] {
   return [...registry].map(([name, e]) => ({ name, description: e.description }));
 }
 
-/** Builds the named task. Unknown names fail with the list of known ones. */
-export async function getTask(name: string, opts: Record<string, unknown> = {}): Promise<Task> {
+/** Builds the named task; an option `seed` overrides the context's. Unknown names fail with the list of known ones. */
+export async function getTask(name: string, opts: Record<string, unknown> = {}, context: TaskContext = { seed: 0 }): Promise<Task> {
   const entry = registry.get(name);
   if (!entry) {
     throw new Error(`unknown task "${name}"; known tasks: ${[...registry.keys()].join(', ')}`);
   }
-  return entry.factory(opts);
+  return entry.factory(opts, context);
 }
 
 const USER_OPTIONS = ['name', 'matcher', 'matcherOptions', 'verifier', 'testPath', 'testFraction', 'seed'];
 
-registerTask('arithmetic', (o) => arithmeticTask(o),
+registerTask('arithmetic', (o, ctx) => arithmeticTask({ seed: ctx.seed, ...o }),
   'arithmetic word problems with worked solutions; options: seed, trainSize, testSize, digits, steps, carries');
-registerTask('g2p', (o) => g2pTask(o),
+registerTask('g2p', (o, ctx) => g2pTask({ seed: ctx.seed, ...o }),
   'CMU Pronouncing Dictionary grapheme-to-phoneme; options: stress, vocabulary, minCount, minLength, maxLength, testFraction, trainSize, testSize, seed');
-registerTask('user', (o) => {
+registerTask('user', (o, ctx) => {
   const { path, ...rest } = o;
   if (typeof path !== 'string' || path === '') {
     throw new Error(`task "user": option "path" must be the path of a .jsonl or .json file, got ${JSON.stringify(path)}`);
@@ -53,7 +56,8 @@ registerTask('user', (o) => {
   for (const k of Object.keys(rest)) {
     if (!USER_OPTIONS.includes(k)) throw new Error(`task "user": unknown option "${k}"; known options: path, ${USER_OPTIONS.join(', ')}`);
   }
-  return loadUserTask(path, rest as UserTaskOptions);
+  return loadUserTask(path, { seed: ctx.seed, ...rest } as UserTaskOptions);
 }, `problems from a JSONL file of {prompt, answer} or {prompt, tests}; options: path, ${USER_OPTIONS.join(', ')}`);
+// The program task splits by a hash of each problem's id, so the run's seed does not move it.
 registerTask('program', (o) => programTask(o),
   'short JavaScript functions run against assertions in a sandboxed Node process; options: testFraction, timeoutMs, memoryMb');

@@ -1,0 +1,66 @@
+// `alignkit dpo` as one library call: a model directory and a preference file in, a run directory
+// out (the policy in <out>/model). The reference is `reference` or the starting model; its
+// log-probabilities are computed once and kept in the run, so a resume never loads it again.
+import { checkEach, declareConfig, num, optionalText, requiredText, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
+import { saveModelDir } from '../../model/index.js';
+import { RunStore } from '../../runs/run-store.js';
+import { finite } from '../trainer/checkpoint.js';
+import { loadWithTokenizer, readPreferenceSplit } from '../trainer/inputs.js';
+import { noLog, runOptions, type JobHooks } from '../trainer/job.js';
+import { dpoConfig } from './config.js';
+import { trainDpo, type DpoEval } from './dpo.js';
+
+export const dpoJobOptions = declareConfig('dpo', {
+  model: requiredText('language model directory to optimise (with its tokenizer); also the reference unless --reference', 'the language model directory to optimise', { aliases: ['model_name_or_path'] }),
+  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}, strings or message lists', 'a preference file of {prompt, chosen, rejected} records'),
+  evalData: optionalText('held-out preference file (default: --eval-fraction of --data)'),
+  evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
+  reference: optionalText('frozen reference model directory (default: --model as it starts)', { aliases: ['ref_model'] }),
+  ...runOptions('runs/dpo'),
+  ...dpoConfig.options,
+}, checkEach(dpoConfig));
+
+export type DpoJobOptions = ConfigOf<typeof dpoJobOptions>;
+
+export interface DpoJobResult {
+  /** The run directory and the trained policy in it. */
+  out: string;
+  model: string;
+  step: number;
+  /** Held-out loss, accuracy and margin of the final policy (null without held-out pairs). */
+  eval: Pick<DpoEval, 'loss' | 'accuracy' | 'margin'> | null;
+  trainPairs: number;
+  evalPairs: number;
+  /** Training pairs whose prompt lost its start to fit maxLen. */
+  truncated: number;
+}
+
+export async function runDpoJob(options: Overrides<typeof dpoJobOptions.options>, hooks: JobHooks = {}): Promise<DpoJobResult> {
+  const o = dpoJobOptions.resolve(options);
+  const log = hooks.log ?? noLog;
+  const config = dpoConfig.resolve(valuesFor(dpoConfig, o));
+  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed);
+  const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
+  // Loaded before the run directory is touched, so that a bad --reference leaves nothing behind.
+  const reference = o.reference ? loadWithTokenizer(o.reference, 'reference').model : undefined;
+  if (reference && reference.config.vocabSize !== policy.config.vocabSize) {
+    throw new Error(`--reference ${o.reference}: vocabulary of ${reference.config.vocabSize} ids, but --model has ${policy.config.vocabSize}; the two must share a tokenizer`);
+  }
+  const runConfig = { command: 'dpo', model: o.model, reference: o.reference ?? null, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, ...config };
+  const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });
+  try {
+    if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
+    log(`${config.variant}, β ${config.beta}: ${split.train.length} training / ${split.eval.length} held-out pairs from ${o.data}; policy ${o.model}, reference ${o.reference ?? 'a copy of the policy'}`);
+    const res = await trainDpo({ policy, ...(reference ? { reference } : {}), tokenizer, pairs: split.train, eval: split.eval, config, store, quiet: o.quiet });
+    if (res.truncated) log(`${res.truncated} training pairs lost the start of their prompt to fit ${config.maxLen || policy.config.maxSeqLen} tokens`);
+    // Named by the step count, so that a resume with more steps writes a new final model.
+    const fin = await store.stage(`final/step-${res.step}`, () => {
+      store.saveModel((d) => saveModelDir(d, policy, { tokenizer }));
+      return finite({ step: res.step, evalLoss: res.eval?.loss, evalAccuracy: res.eval?.accuracy, evalMargin: res.eval?.margin });
+    });
+    const evalResult = fin.evalAccuracy !== undefined ? { loss: fin.evalLoss!, accuracy: fin.evalAccuracy, margin: fin.evalMargin! } : null;
+    return { out: o.out, model: store.modelPath, step: res.step, eval: evalResult, trainPairs: split.train.length, evalPairs: split.eval.length, truncated: res.truncated };
+  } finally {
+    store.close();
+  }
+}

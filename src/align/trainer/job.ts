@@ -1,0 +1,19 @@
+// What every training command shares as a library call: where its run goes (--out, --resume,
+// --quiet), and one output layout — the final model in <out>/model, resume points in
+// <out>/checkpoints/, the run store's config.json, state.json, metrics.jsonl and samples/ beside.
+import { bool, text } from '../../config/index.js';
+
+export function runOptions(defaultOut: string) {
+  return {
+    out: text(defaultOut, 'run directory: the final model in <out>/model, checkpoints/, metrics.jsonl, samples/', { aliases: ['output_dir'] }),
+    resume: bool(false, 'continue the run in --out from its last completed stage'),
+    quiet: bool(false, 'no progress display'),
+  };
+}
+
+/** Where a job reports what it is doing, a line at a time (the CLI prints them to stderr). */
+export interface JobHooks {
+  log?: (line: string) => void;
+}
+
+export const noLog = (): void => {};

@@ -1,0 +1,93 @@
+// Command-line flags generated from an option declaration (config/): `--kebab-case` of each
+// option's name, plus its aliases (TRL's names such as --learning_rate, and older flags); values
+// converted to the option's type and checked against it, with errors that name the flag.
+import { parseArgs } from 'node:util';
+import { showValue, type Option, type Options } from '../config/index.js';
+
+export class UsageError extends Error {}
+
+export const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Every name an option answers to on the command line and in a config file: its key, its flag, its aliases. */
+export function namesOf(key: string, o: Option): string[] {
+  const names = [key, kebab(key), ...(o.aliases ?? []).flatMap((a) => [a, kebab(a.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()))])];
+  return [...new Set(names)];
+}
+
+/** name (key, flag or alias) → option key; two options claiming one name is a declaration bug. */
+export function nameTable(options: Options): Map<string, string> {
+  const table = new Map<string, string>();
+  for (const [key, e] of Object.entries(options)) {
+    if (e.kind !== 'option') throw new Error(`option "${key}" is a group; a command's options must be flat`);
+    for (const n of namesOf(key, e)) {
+      const other = table.get(n);
+      if (other !== undefined && other !== key) throw new Error(`options "${other}" and "${key}" both answer to "${n}"`);
+      table.set(n, key);
+    }
+  }
+  return table;
+}
+
+/**
+ * A raw value (a flag's string, or what a config file holds) as the option's type; `where`
+ * names its source in the error ("--lr abc", "run.yaml: lr").
+ */
+export function convert(o: Option, raw: unknown, where: string): unknown {
+  let v = raw;
+  if (typeof raw === 'string') {
+    if (o.type === 'number' || o.type === 'integer') v = raw.trim() === '' ? NaN : Number(raw);
+    else if (o.type === 'boolean' && (raw === 'true' || raw === 'false')) v = raw === 'true';
+    else if (o.type === 'json' && o.fromText) v = o.fromText(raw, where);
+  }
+  if (!o.schema.safeParse(v).success) throw new UsageError(`${where}: expected ${o.expected}`);
+  return v;
+}
+
+export interface ParsedFlags {
+  /** Option key → converted value, for the flags that were given. */
+  values: Record<string, unknown>;
+  help: boolean;
+  printConfig: boolean;
+  config: string | undefined;
+}
+
+/** Parses argv against the declared options (unknown flags and positionals are errors). */
+export function parseFlags(argv: string[], options: Options): ParsedFlags {
+  const table = nameTable(options);
+  const spec: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' }, config: { type: 'string' }, 'print-config': { type: 'boolean' },
+  };
+  for (const [name, key] of table) {
+    if (name === key && kebab(key) !== key) continue; // camelCase keys are for config files, not flags
+    spec[name] = { type: (options[key] as Option).type === 'boolean' ? 'boolean' : 'string' };
+  }
+  let parsed: { values: Record<string, string | boolean | undefined> };
+  try {
+    parsed = parseArgs({ args: argv, options: spec, allowPositionals: false, strict: true }) as typeof parsed;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const values: Record<string, unknown> = {}, by: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(parsed.values)) {
+    if (raw === undefined || name === 'help' || name === 'config' || name === 'print-config') continue;
+    const key = table.get(name)!;
+    if (by[key] !== undefined) throw new UsageError(`--${by[key]} and --${name} set the same option; give one`);
+    by[key] = name;
+    values[key] = convert(options[key] as Option, raw, `--${name} ${typeof raw === 'string' ? raw : ''}`.trimEnd());
+  }
+  return { values, help: parsed.values['help'] === true, printConfig: parsed.values['print-config'] === true, config: parsed.values['config'] as string | undefined };
+}
+
+/** A config file's keys mapped to option keys and their values converted; `file` names it in errors. */
+export function readConfigValues(fileValues: Record<string, unknown>, options: Options, file: string): Record<string, unknown> {
+  const table = nameTable(options);
+  const out: Record<string, unknown> = {}, by: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(fileValues)) {
+    const key = table.get(name);
+    if (key === undefined) throw new UsageError(`${file}: unknown option "${name}"; known: ${Object.keys(options).map(kebab).join(', ')}`);
+    if (by[key] !== undefined) throw new UsageError(`${file}: "${by[key]}" and "${name}" set the same option; give one`);
+    by[key] = name;
+    out[key] = convert(options[key] as Option, raw, `${file}: ${name} = ${showValue(raw)}`);
+  }
+  return out;
+}

@@ -1,0 +1,10 @@
+// Option declarations: each trainer's and command's options, declared once (type, default, help,
+// validation) and read by the trainers, the command line and config files alike.
+export {
+  bool, choice, choiceWords, int, json, num, optionalChoice, optionalNum, optionalText, requiredText, text, withDefault,
+  type IntBounds, type NumBounds, type Option, type OptionExtras, type OptionType,
+} from './option.js';
+export {
+  ConfigError, checkEach, declareConfig, group, partialGroup, pickOptions, showValue, valuesFor,
+  type ConfigDecl, type ConfigOf, type Entry, type Group, type Options, type Overrides, type ValuesOf,
+} from './declare.js';
