@@ -25,6 +25,8 @@ type OverrideOf<E> = E extends Group<infer O, boolean> ? Overrides<O> : ValueOf<
 export type Overrides<O extends Options> = { [K in keyof O]?: OverrideOf<O[K]> };
 
 export type ConfigOf<D> = D extends ConfigDecl<infer O> ? ValuesOf<O> : never;
+/** What a caller passes to a declaration's resolve: any subset of the options, nested groups too. */
+export type ConfigInput<D> = D extends ConfigDecl<infer O> ? Overrides<O> : never;
 
 export interface ConfigDecl<O extends Options = Options> {
   readonly name: string;

@@ -6,5 +6,5 @@ export {
 } from './option.js';
 export {
   ConfigError, checkEach, declareConfig, group, partialGroup, pickOptions, showValue, valuesFor,
-  type ConfigDecl, type ConfigOf, type Entry, type Group, type Options, type Overrides, type ValuesOf,
+  type ConfigDecl, type ConfigInput, type ConfigOf, type Entry, type Group, type Options, type Overrides, type ValuesOf,
 } from './declare.js';

@@ -16,7 +16,7 @@ import { RunStore } from '../runs/run-store.js';
 import { trainDpo } from '../align/dpo/dpo.js';
 import type { DpoConfig } from '../align/dpo/config.js';
 import { trainRewardModel } from '../align/reward/reward-model.js';
-import { asPair, labelWithRm, rmAccuracy, rmSteps, runSer, serSplit, type SerConfig, type SerLoopRecord, type SerPoolPair } from '../align/ser/ser.js';
+import { asPair, labelWithRm, rmAccuracy, rmSteps, runSer, serSplit, type SerConfigInput, type SerLoopRecord, type SerPoolPair } from '../align/ser/ser.js';
 import type { PreferencePair } from '../align/trainer/preference-data.js';
 import { seededShuffle } from '../data/prng.js';
 import { buildPreferenceSetup, decisivePairs, defaultPreferenceSetup, type PreferenceSetup, type PreferenceSetupConfig } from './preference-setup.js';
@@ -26,7 +26,7 @@ export interface SerDemoConfig {
   setup: PreferenceSetupConfig;
   seedFraction: number;
   /** SER settings; the 100% RM trains with the same rm settings and rmEpochs rule as the seed RM and the loops. */
-  ser: Partial<SerConfig>;
+  ser: SerConfigInput;
   dpo: Partial<DpoConfig>;
   /** false: reward models only (no DPO, no policy evaluation). */
   policies: boolean;
@@ -95,7 +95,7 @@ export async function runSerDemo(cfg: SerDemoConfig, out: string, opts: SerDemoO
     opts.log(`SER: ${labelled.length} labelled (${(100 * cfg.seedFraction).toFixed(0)}%) + ${unlabelled.length} unlabelled training pairs; ${test.length} of ${s.testPairs.length} test pairs have different AFINN scores`);
 
     // ---- SER (seed RM and loops) in its own run directory
-    const serCfg: Partial<SerConfig> = { ...cfg.ser, policyStep: 'none', rm: { seed, ...cfg.ser.rm } };
+    const serCfg: SerConfigInput = { ...cfg.ser, policyStep: 'none', rm: { seed, ...cfg.ser.rm } };
     const serStore = RunStore.open(join(out, 'ser'), { demo: 'ser', run: 'ser', config: serCfg } as Record<string, unknown>, { resume: true });
     let ser;
     try {

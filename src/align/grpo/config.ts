@@ -1,35 +1,26 @@
 // GRPO settings (Shao et al. 2024, DeepSeekMath, section 4; TRL's GRPOTrainer where it differs).
-import { checkOnlineConfig, defaultOnlineConfig, mergeConfig, type OnlineConfig } from '../rollout/config.js';
+import { bool, choice, declareConfig, int, num, type ConfigOf, type Overrides } from '../../config/index.js';
+import { onlineOptions } from '../rollout/config.js';
 
-export interface GrpoConfig extends OnlineConfig {
-  /** μ, passes over each batch (DeepSeekMath: 1, so π_old = π and the ratio is 1). */
-  epochs: number;
-  /** Samples per gradient step; 0: the whole batch, one step per epoch. */
-  minibatchSize: number;
-  /** β of the k3 KL to the reference inside the loss (DeepSeekMath: 0.04); 0 drops the reference. */
-  beta: number;
-  /** ε of the ratio clip. */
-  clip: number;
+const online = onlineOptions({ promptsPerStep: 4, samplesPerPrompt: 8 });
+
+export const grpoConfig = declareConfig('grpo', {
+  ...online,
+  /** A group needs a spread of rewards. */
+  samplesPerPrompt: int(8, 'completions per prompt (the group G)', { min: 2, aliases: ['num_generations'], expected: 'at least 2 (a group needs a spread of rewards)' }),
+  /** DeepSeekMath: 1, so π_old = π and the ratio is 1. */
+  epochs: int(1, 'μ, passes over each rollout batch', { min: 1, aliases: ['num_iterations'] }),
+  /** 0: one step per epoch. */
+  minibatchSize: int(0, 'samples per gradient step (0: the whole batch)', { min: 0, expected: 'an integer ≥ 0 (0: the whole batch)' }),
+  /** DeepSeekMath: 0.04; 0 drops the reference. */
+  beta: num(0.04, 'β of the k3 KL to the reference in the loss (0: no reference)', { min: 0 }),
+  clip: num(0.2, 'ε of the ratio clip', { min: 0, aliases: ['epsilon'] }),
   /** 'sequence': mean over each output's tokens, then over outputs (eq. 3); 'token': one mean over all tokens (DAPO). */
-  aggregation: 'sequence' | 'token';
-  /** false: advantages r − mean without the division by std (Dr. GRPO, Liu et al. 2025). */
-  scaleByStd: boolean;
-}
+  aggregation: choice(['sequence', 'token'] as const, 'sequence', 'loss aggregation: sequence (mean per output, then over outputs) or token (DAPO)'),
+  /** false: r − mean without the division by std (Dr. GRPO, Liu et al. 2025). */
+  scaleByStd: bool(true, 'divide advantages by the group std (false: Dr. GRPO)'),
+});
 
-export const defaultGrpoConfig: GrpoConfig = {
-  ...defaultOnlineConfig, promptsPerStep: 4, samplesPerPrompt: 8, epochs: 1, minibatchSize: 0, beta: 0.04, clip: 0.2,
-  aggregation: 'sequence', scaleByStd: true,
-};
-
-export function resolveGrpoConfig(over: Partial<GrpoConfig>): GrpoConfig {
-  const c = mergeConfig('grpo', defaultGrpoConfig, over);
-  checkOnlineConfig('grpo', c);
-  const bad = (k: string, v: unknown, want: string): never => { throw new RangeError(`grpo config: ${k} = ${JSON.stringify(v)}, expected ${want}`); };
-  if (c.samplesPerPrompt < 2) bad('samplesPerPrompt', c.samplesPerPrompt, 'at least 2 (a group needs a spread of rewards)');
-  if (!(Number.isInteger(c.epochs) && c.epochs > 0)) bad('epochs', c.epochs, 'a positive integer');
-  if (!(Number.isInteger(c.minibatchSize) && c.minibatchSize >= 0)) bad('minibatchSize', c.minibatchSize, 'an integer ≥ 0 (0: the whole batch)');
-  for (const k of ['beta', 'clip'] as const) if (!(c[k] >= 0 && Number.isFinite(c[k]))) bad(k, c[k], 'a finite number ≥ 0');
-  if (c.aggregation !== 'sequence' && c.aggregation !== 'token') bad('aggregation', c.aggregation, "'sequence' or 'token'");
-  if (typeof c.scaleByStd !== 'boolean') bad('scaleByStd', c.scaleByStd, 'true or false');
-  return c;
-}
+export type GrpoConfig = ConfigOf<typeof grpoConfig>;
+export const defaultGrpoConfig: GrpoConfig = grpoConfig.defaults;
+export const resolveGrpoConfig = (over: Overrides<typeof grpoConfig.options> = {}): GrpoConfig => grpoConfig.resolve(over);

@@ -1,51 +1,41 @@
 // PPO settings (RLHF: Ziegler et al. 2019; Ouyang et al. 2022; TRL's defaults where they exist).
+import { ConfigError, bool, choice, declareConfig, int, num, type ConfigOf, type Overrides } from '../../config/index.js';
 import type { KlEstimator } from '../losses/index.js';
-import { checkOnlineConfig, defaultOnlineConfig, mergeConfig, type OnlineConfig } from '../rollout/config.js';
+import { onlineOptions } from '../rollout/config.js';
 
-export interface PpoConfig extends OnlineConfig {
-  /** Passes over each rollout batch (TRL: 4); more reuse the samples harder, the clip keeps it honest. */
-  epochs: number;
-  /** Samples per gradient step; 0: the whole batch. */
-  minibatchSize: number;
-  /** β of the per-token KL penalty, or its start when adaptive (TRL PPOv2: 0.05). */
-  klCoef: number;
+const KL_ESTIMATORS: readonly KlEstimator[] = ['k1', 'k3'];
+
+export const ppoConfig = declareConfig('ppo', {
+  ...onlineOptions({ promptsPerStep: 16, samplesPerPrompt: 1 }),
+  /** TRL: 4; more reuse the samples harder, the clip keeps it honest. */
+  epochs: int(4, 'passes over each rollout batch', { min: 1, aliases: ['num_ppo_epochs'] }),
+  minibatchSize: int(8, 'samples per gradient step (0: the whole batch)', { min: 0, expected: 'an integer ≥ 0 (0: the whole batch)' }),
+  /** Its start when adaptive (TRL PPOv2: 0.05). */
+  klCoef: num(0.05, 'β of the per-token KL penalty (its start when adaptive)', { min: 0, aliases: ['kl_coef'] }),
   /** k1 = log π − log ref (unbiased, per token may be < 0); k3 (unbiased, ≥ 0, lower variance). */
-  klEstimator: KlEstimator;
-  /** Ziegler et al. 2019's proportional controller steers the sequence KL towards klTarget. */
-  adaptiveKl: boolean;
-  /** Nats per sequence (TRL: 6). */
-  klTarget: number;
-  /** Samples over which β moves by about a factor (1 ± 0.2) (TRL: 10000). */
-  klHorizon: number;
-  /** Discount; 1 as TRL: the episode is one short completion. */
-  gamma: number;
-  /** GAE λ (TRL: 0.95). */
-  lambda: number;
-  /** ε of the clipped surrogate (Schulman et al. 2017: 0.2). */
-  clip: number;
+  klEstimator: choice(KL_ESTIMATORS, 'k1', 'estimator of the per-token KL', { aliases: ['kl_estimator'] }),
+  /** Ziegler et al. 2019's proportional controller. */
+  adaptiveKl: bool(false, 'steer the sequence KL towards --kl-target'),
+  /** TRL: 6. */
+  klTarget: num(6, 'target KL per sequence (nats) of the adaptive controller', { gt: 0 }),
+  /** β moves by about a factor (1 ± 0.2) over this many samples (TRL: 10000). */
+  klHorizon: num(10000, 'horizon (samples) of the adaptive controller', { gt: 0 }),
+  /** 1 as TRL: the episode is one short completion. */
+  gamma: num(1, 'discount', { min: 0, max: 1 }),
+  /** TRL: 0.95. */
+  lambda: num(0.95, 'GAE λ', { min: 0, max: 1, aliases: ['lam'] }),
+  /** Schulman et al. 2017: 0.2. */
+  clip: num(0.2, 'ε of the clipped surrogate', { min: 0, aliases: ['cliprange'] }),
   /** ±range the value prediction may move from its rollout value unclipped (TRL: 0.2). */
-  clipValue: number;
-  /** Weight of the value loss beside the policy loss (TRL: 0.1). */
-  vfCoef: number;
-  /** Whiten advantages over the batch (TRL does): the step size then does not depend on the reward's scale. */
-  whitenAdvantages: boolean;
-}
+  clipValue: num(0.2, 'clip range of the value loss', { min: 0, aliases: ['cliprange_value'] }),
+  /** TRL: 0.1. */
+  vfCoef: num(0.1, 'weight of the value loss', { min: 0, aliases: ['vf_coef'] }),
+  /** TRL does: the step size then does not depend on the reward's scale. */
+  whitenAdvantages: bool(true, 'whiten advantages over the batch'),
+}, (c) => {
+  if (c.adaptiveKl && !(c.klCoef > 0)) throw new ConfigError(`ppo config: klCoef = ${c.klCoef}, expected > 0 when adaptiveKl (a controller multiplies it)`, 'klCoef');
+});
 
-export const defaultPpoConfig: PpoConfig = {
-  ...defaultOnlineConfig, epochs: 4, minibatchSize: 8, klCoef: 0.05, klEstimator: 'k1', adaptiveKl: false, klTarget: 6,
-  klHorizon: 10000, gamma: 1, lambda: 0.95, clip: 0.2, clipValue: 0.2, vfCoef: 0.1, whitenAdvantages: true,
-};
-
-export function resolvePpoConfig(over: Partial<PpoConfig>): PpoConfig {
-  const c = mergeConfig('ppo', defaultPpoConfig, over);
-  checkOnlineConfig('ppo', c);
-  const bad = (k: string, v: unknown, want: string): never => { throw new RangeError(`ppo config: ${k} = ${JSON.stringify(v)}, expected ${want}`); };
-  if (!(Number.isInteger(c.epochs) && c.epochs > 0)) bad('epochs', c.epochs, 'a positive integer');
-  if (!(Number.isInteger(c.minibatchSize) && c.minibatchSize >= 0)) bad('minibatchSize', c.minibatchSize, 'an integer ≥ 0 (0: the whole batch)');
-  if (c.klEstimator !== 'k1' && c.klEstimator !== 'k3') bad('klEstimator', c.klEstimator, "'k1' or 'k3'");
-  for (const k of ['klCoef', 'clip', 'clipValue', 'vfCoef'] as const) if (!(c[k] >= 0 && Number.isFinite(c[k]))) bad(k, c[k], 'a finite number ≥ 0');
-  for (const k of ['klTarget', 'klHorizon'] as const) if (!(c[k] > 0 && Number.isFinite(c[k]))) bad(k, c[k], 'a finite number > 0');
-  if (c.adaptiveKl && !(c.klCoef > 0)) bad('klCoef', c.klCoef, '> 0 when adaptiveKl (a controller multiplies it)');
-  for (const k of ['gamma', 'lambda'] as const) if (!(c[k] >= 0 && c[k] <= 1)) bad(k, c[k], 'a number in [0, 1]');
-  return c;
-}
+export type PpoConfig = ConfigOf<typeof ppoConfig>;
+export const defaultPpoConfig: PpoConfig = ppoConfig.defaults;
+export const resolvePpoConfig = (over: Overrides<typeof ppoConfig.options> = {}): PpoConfig => ppoConfig.resolve(over);

@@ -12,45 +12,10 @@ import type { Problem, Task } from '../../data/tasks/task.js';
 import { completionExample, type TokenExample } from '../../data/lm-examples.js';
 import type { RunStore, SampleRecord } from '../../runs/run-store.js';
 import { trainSft } from '../sft/sft.js';
-import type { SftConfig } from '../sft/config.js';
+import { resolveRestEmConfig, type RestEmConfig } from './config.js';
 import { evaluateTask, sampleAndVerify, type SampleSettings, type TaskScores } from '../trainer/task-eval.js';
 
-export interface RestEmConfig {
-  /** E/M iterations; the paper sees most of the gain in the first and overfitting after ~3. */
-  iterations: number;
-  /** Solutions sampled per training problem in the E-step. */
-  samplesPerProblem: number;
-  /** Most correct solutions kept per problem (the paper: 10). */
-  cap: number;
-  /** E-step sampling temperature (the paper: 0.7) and top-k (40). */
-  temperature: number;
-  topK: number;
-  maxNewTokens: number;
-  /** Training problems held out of the E-step to choose the M-step checkpoint. */
-  validationProblems: number;
-  /** M-step length in passes over the kept solutions, capped by maxSteps. */
-  mStepEpochs: number;
-  mStepMaxSteps: number;
-  /** Validation greedy pass@1 is measured every this many M-step steps (and at the end). */
-  mStepEvalEvery: number;
-  /** Stop the M-step after this many validations without improvement (0 = never stop early). */
-  mStepPatience: number;
-  mStep: Partial<SftConfig>;
-  /** Test evaluation: pass@k from n samples, maj@k from k of them. */
-  evalK: number;
-  evalN: number;
-  /** Training problems scored by one sampled solution each for the "train pass@1 (sampled)" column. */
-  trainEvalProblems: number;
-  /** Sequences decoded together when sampling. */
-  batchSize: number;
-  seed: number;
-}
-
-export const defaultRestEmConfig: RestEmConfig = {
-  iterations: 3, samplesPerProblem: 8, cap: 10, temperature: 0.7, topK: 40, maxNewTokens: 64,
-  validationProblems: 64, mStepEpochs: 3, mStepMaxSteps: 600, mStepEvalEvery: 100, mStepPatience: 0, mStep: {},
-  evalK: 4, evalN: 8, trainEvalProblems: 128, batchSize: 64, seed: 0,
-};
+export { defaultRestEmConfig, resolveRestEmConfig, type RestEmConfig } from './config.js';
 
 export interface RestEmRow {
   iteration: number;
@@ -83,16 +48,6 @@ export interface RestEmOptions {
 }
 
 const policyName = (i: number) => `iter${i}`;
-
-export function resolveRestEmConfig(over: Partial<RestEmConfig>): RestEmConfig {
-  const c = { ...defaultRestEmConfig, ...over, mStep: { ...defaultRestEmConfig.mStep, ...(over.mStep ?? {}) } };
-  for (const k of ['iterations', 'samplesPerProblem', 'cap', 'maxNewTokens', 'mStepMaxSteps', 'batchSize'] as const) {
-    if (!Number.isInteger(c[k]) || c[k] <= 0) throw new Error(`rest-em config: ${k} = ${c[k]}, expected a positive integer`);
-  }
-  if (!(c.temperature > 0)) throw new Error(`rest-em config: temperature = ${c.temperature}, expected > 0 (the E-step samples)`);
-  if (c.evalK > c.evalN) throw new Error(`rest-em config: evalK = ${c.evalK} exceeds evalN = ${c.evalN}`);
-  return c;
-}
 
 export async function runRestEm(o: RestEmOptions): Promise<RestEmRow[]> {
   const c = resolveRestEmConfig(o.config ?? {});

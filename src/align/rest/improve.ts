@@ -12,70 +12,11 @@ import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
 import { ExampleOrder } from '../../data/lm-examples.js';
 import { Progress } from '../../runs/progress.js';
 import { tokenLogprobs, type TokenLogprobs } from '../trainer/logprobs.js';
+import { minLrOf } from '../trainer/optimizer-options.js';
+import type { ImproveConfig, RestLoss } from './config.js';
 import { bcLoss, bvmpoLoss, goldLoss, oacLoss, type RestLossOutput } from '../losses/offline.js';
 
-export type RestLoss = 'bc' | 'gold' | 'bvmpo' | 'oac';
-export const REST_LOSSES: readonly RestLoss[] = ['bc', 'gold', 'bvmpo', 'oac'];
-
-export interface ImproveConfig {
-  /** bc (the paper's best), gold, bvmpo or oac. */
-  loss: RestLoss;
-  /** Passes over the kept data; more overfits a set the next Grow step replaces anyway. */
-  epochs: number;
-  /** Cap on optimizer steps, so a generous threshold does not make one Improve step the whole run. */
-  maxSteps: number;
-  /** Kept samples per update (32: as SFT on a small model). */
-  batchSize: number;
-  /** Each Improve step fine-tunes an already trained policy: a third of a from-scratch SFT rate. */
-  lr: number;
-  /** Cosine floor, a tenth of the peak by convention. */
-  minLr: number;
-  /** A fresh optimizer per Improve step: a few warm-up steps let Adam's moments settle. */
-  warmupSteps: number;
-  /** 0: decay would pull the policy towards zero, not towards anything the data says. */
-  weightDecay: number;
-  /** Global gradient-norm clip (1, as SFT). */
-  gradClip: number;
-  /** Validation reward every N steps and at the last. */
-  evalEvery: number;
-  /** Stop after this many validations without a new best (0: run every step). */
-  patience: number;
-  /** GOLD's importance-weight floor u (Pang & He 2021). */
-  goldMinWeight: number;
-  /** OAC's truncation c̄ of π/π_b (Retrace, V-trace: 1). */
-  oacRatioClip: number;
-  /** OAC's BC term λ (TD3+BC); 1 keeps every kept token's weight λ + ρ·A ≥ 0 for rewards in [0, 1]. */
-  oacBcCoef: number;
-  /** Weight of the critic's squared error (bvmpo, oac). */
-  valueCoef: number;
-  /** V-MPO's ε_η and ε_α (Song et al. 2020: 0.01 and 0.005–0.01 for discrete actions). */
-  bvmpoEpsEta: number;
-  bvmpoEpsAlpha: number;
-  /** V-MPO reweights the top half of each batch by advantage. */
-  bvmpoTopFraction: number;
-  /** The value head and V-MPO's η, α learn faster than the language model: they start from nothing. */
-  criticLr: number;
-}
-
-export const defaultImproveConfig: ImproveConfig = {
-  loss: 'bc', epochs: 2, maxSteps: 400, batchSize: 32, lr: 1e-3, minLr: 1e-4, warmupSteps: 10, weightDecay: 0, gradClip: 1,
-  evalEvery: 50, patience: 0, goldMinWeight: 0.1, oacRatioClip: 1, oacBcCoef: 1, valueCoef: 0.5, bvmpoEpsEta: 0.01, bvmpoEpsAlpha: 0.01,
-  bvmpoTopFraction: 0.5, criticLr: 1e-2,
-};
-
-export function resolveImproveConfig(over: Partial<ImproveConfig>): ImproveConfig {
-  const c = { ...defaultImproveConfig, ...over };
-  for (const k of Object.keys(over)) if (!(k in defaultImproveConfig)) throw new RangeError(`rest improve config: unknown field "${k}"; known: ${Object.keys(defaultImproveConfig).join(', ')}`);
-  if (!REST_LOSSES.includes(c.loss)) throw new RangeError(`rest improve config: loss = ${JSON.stringify(c.loss)}, expected one of ${REST_LOSSES.join(', ')}`);
-  for (const k of ['maxSteps', 'batchSize', 'evalEvery'] as const) if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RangeError(`rest improve config: ${k} = ${c[k]}, expected a positive integer`);
-  for (const k of ['warmupSteps', 'patience'] as const) if (!(Number.isInteger(c[k]) && c[k] >= 0)) throw new RangeError(`rest improve config: ${k} = ${c[k]}, expected an integer ≥ 0`);
-  for (const k of ['epochs', 'lr', 'minLr', 'weightDecay', 'gradClip', 'goldMinWeight', 'oacRatioClip', 'oacBcCoef', 'valueCoef', 'bvmpoEpsEta', 'bvmpoEpsAlpha', 'criticLr'] as const) {
-    if (!(Number.isFinite(c[k]) && c[k] >= 0)) throw new RangeError(`rest improve config: ${k} = ${c[k]}, expected a finite number ≥ 0`);
-  }
-  if (c.minLr > c.lr) throw new RangeError(`rest improve config: minLr = ${c.minLr} is above lr = ${c.lr}`);
-  if (!(c.bvmpoTopFraction > 0 && c.bvmpoTopFraction <= 1)) throw new RangeError(`rest improve config: bvmpoTopFraction = ${c.bvmpoTopFraction}, expected a number in (0, 1]`);
-  return c;
-}
+export { REST_LOSSES, defaultImproveConfig, resolveImproveConfig, type ImproveConfig, type RestLoss } from './config.js';
 
 /** Whether the loss reads the behaviour policy's log-probabilities and a learned value. */
 export const needsCritic = (loss: RestLoss): boolean => loss === 'bvmpo' || loss === 'oac';
@@ -230,7 +171,7 @@ export async function improvePolicy(o: ImproveOptions): Promise<ImproveResult> {
     }
     out.loss.backward();
     const gradNorm = clipGradNorm(model.parameters(), c.gradClip);
-    const lr = learningRate(step - 1, { lr: c.lr, minLr: c.minLr, warmupSteps: c.warmupSteps, totalSteps: steps });
+    const lr = learningRate(step - 1, { lr: c.lr, minLr: minLrOf(c), warmupSteps: c.warmupSteps, totalSteps: steps });
     opt.update(lr);
     opt.zeroGrad();
     if (critic && criticOpt) {

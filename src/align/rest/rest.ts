@@ -19,64 +19,13 @@ import type { RunStore, SampleRecord } from '../../runs/run-store.js';
 import { completionLogprobs, tokenLogprobs } from '../trainer/logprobs.js';
 import type { RewardFn } from '../trainer/reward-fn.js';
 import { sampleAndVerify, type SampleSettings, type ScoredSample } from '../trainer/task-eval.js';
-import { applyThreshold, checkSchedule, scheduleValues, type FilterItem, type ThresholdSchedule } from './thresholds.js';
-import { normaliseRewards, type RewardNormalization } from './rewards.js';
+import { applyThreshold, scheduleValues, type FilterItem, type ThresholdSchedule } from './thresholds.js';
+import { normaliseRewards } from './rewards.js';
 import { evaluateBestOfN, evaluatePolicy, rewardSamples, type EvalSpec, type PolicyScores } from './eval.js';
-import {
-  RestCritic, improvePolicy, needsCritic, resolveImproveConfig, type ImproveConfig, type ImproveExample,
-} from './improve.js';
+import { RestCritic, improvePolicy, needsCritic, type ImproveExample } from './improve.js';
+import { resolveImproveConfig, resolveRestConfig, type RestConfig } from './config.js';
 
-export interface RestConfig {
-  /** G: Grow steps. The paper gains most from the first two; more Grow steps raise the reward model's score faster than human ratings. */
-  growSteps: number;
-  /** I: Improve steps per Grow step, one per schedule value. */
-  improveSteps: number;
-  /** N: samples per prompt in each Grow step. */
-  samplesPerPrompt: number;
-  /** Grow sampling temperature; 0.8 keeps samples diverse without much garbage. */
-  temperature: number;
-  /** 0: no top-k cut (the offline losses then see the distribution that was sampled). */
-  topK: number;
-  maxNewTokens: number;
-  /** τ per Improve step (rest-thresholds.ts); the paper's fixed list starts 0, 0.7, 0.8, 0.9, 0.95. */
-  schedule: ThresholdSchedule;
-  /** How raw rewards become [0, 1] (rest-rewards.ts): clip for metrics, minmax or sigmoid for a reward model. */
-  normalize: RewardNormalization;
-  /** Keep the original labelled data D in every grown set, scored and filtered like the samples (the paper does). */
-  includeOriginal: boolean;
-  /** Prompts held out of Grow (from the end of task.train) to pick each Improve step's checkpoint. */
-  validationProblems: number;
-  /** The Improve step's loss and optimisation (rest-improve.ts: BC by default, the paper's best). */
-  improve: Partial<ImproveConfig>;
-  /** Best-of-N on the test problems for every policy, N samples reranked by the reward (0: off). */
-  evalBestOfN: number;
-  /** Sequences decoded together; bounds memory, not results. */
-  batchSize: number;
-  /** Seeds Grow sampling (per Grow step), Improve data order and Best-of-N draws, so a resumed run redraws what the lost one drew. */
-  seed: number;
-}
-
-export const defaultRestConfig: RestConfig = {
-  growSteps: 2, improveSteps: 3, samplesPerPrompt: 8, temperature: 0.8, topK: 0, maxNewTokens: 64,
-  schedule: { kind: 'fixed', thresholds: [0.7, 0.8, 0.9] }, normalize: 'clip', includeOriginal: true, validationProblems: 100,
-  improve: {}, evalBestOfN: 0, batchSize: 128, seed: 0,
-};
-
-export function resolveRestConfig(over: Partial<RestConfig>): RestConfig {
-  const c: RestConfig = { ...defaultRestConfig, ...over, improve: { ...defaultRestConfig.improve, ...(over.improve ?? {}) } };
-  for (const k of Object.keys(over)) if (!(k in defaultRestConfig)) throw new RangeError(`rest config: unknown field "${k}"; known: ${Object.keys(defaultRestConfig).join(', ')}`);
-  for (const k of ['growSteps', 'improveSteps', 'samplesPerPrompt', 'maxNewTokens', 'batchSize'] as const) {
-    if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RangeError(`rest config: ${k} = ${c[k]}, expected a positive integer`);
-  }
-  for (const k of ['topK', 'validationProblems', 'evalBestOfN'] as const) {
-    if (!(Number.isInteger(c[k]) && c[k] >= 0)) throw new RangeError(`rest config: ${k} = ${c[k]}, expected an integer ≥ 0`);
-  }
-  if (!(c.temperature > 0 && Number.isFinite(c.temperature))) throw new RangeError(`rest config: temperature = ${c.temperature}, expected > 0 (Grow samples)`);
-  if (!['clip', 'minmax', 'sigmoid'].includes(c.normalize)) throw new RangeError(`rest config: normalize = ${JSON.stringify(c.normalize)}, expected clip, minmax or sigmoid`);
-  checkSchedule(c.schedule, c.improveSteps);
-  resolveImproveConfig(c.improve);
-  return c;
-}
+export { defaultRestConfig, resolveRestConfig, type RestConfig } from './config.js';
 
 /** One policy of the run: the starting one (grow 0, improve 0) or the result of an Improve step. */
 export interface RestRow {

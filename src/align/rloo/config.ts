@@ -1,24 +1,20 @@
 // RLOO settings (Ahmadian et al. 2024, "Back to basics").
-import { checkOnlineConfig, defaultOnlineConfig, mergeConfig, type OnlineConfig } from '../rollout/config.js';
+import { declareConfig, int, num, type ConfigOf, type Overrides } from '../../config/index.js';
+import { onlineOptions } from '../rollout/config.js';
 
-export interface RlooConfig extends OnlineConfig {
-  /** β of the KL folded into each sample's reward: r = score − β·Σₜ(log π − log ref) (the paper's KL-regularised reward). */
-  beta: number;
+export const rlooConfig = declareConfig('rloo', {
+  ...onlineOptions({ promptsPerStep: 4, samplesPerPrompt: 4 }),
+  /** The leave-one-out baseline needs another sample. */
+  samplesPerPrompt: int(4, 'completions per prompt (k)', { min: 2, aliases: ['num_generations', 'rloo_k'], expected: 'at least 2 (the leave-one-out baseline needs another sample)' }),
+  /** r = score − β·Σₜ(log π − log ref): the paper's KL-regularised reward. */
+  beta: num(0.05, 'β of the KL to the reference folded into each reward', { min: 0 }),
   /**
-   * Samples per forward/backward pass; their gradients accumulate into the batch's one update
-   * (REINFORCE is on-policy: one step per rollout). 0: the whole batch at once. Results do not change.
+   * Their gradients accumulate into the batch's one update (REINFORCE is on-policy: one step per
+   * rollout), so results do not change.
    */
-  minibatchSize: number;
-}
+  minibatchSize: int(0, 'samples per forward/backward pass, accumulated into one update (0: all)', { min: 0, expected: 'an integer ≥ 0 (0: the whole batch)' }),
+});
 
-export const defaultRlooConfig: RlooConfig = { ...defaultOnlineConfig, promptsPerStep: 4, samplesPerPrompt: 4, beta: 0.05, minibatchSize: 0 };
-
-export function resolveRlooConfig(over: Partial<RlooConfig>): RlooConfig {
-  const c = mergeConfig('rloo', defaultRlooConfig, over);
-  checkOnlineConfig('rloo', c);
-  const bad = (k: string, v: unknown, want: string): never => { throw new RangeError(`rloo config: ${k} = ${JSON.stringify(v)}, expected ${want}`); };
-  if (c.samplesPerPrompt < 2) bad('samplesPerPrompt', c.samplesPerPrompt, 'at least 2 (the leave-one-out baseline needs another sample)');
-  if (!(c.beta >= 0 && Number.isFinite(c.beta))) bad('beta', c.beta, 'a finite number ≥ 0');
-  if (!(Number.isInteger(c.minibatchSize) && c.minibatchSize >= 0)) bad('minibatchSize', c.minibatchSize, 'an integer ≥ 0 (0: the whole batch)');
-  return c;
-}
+export type RlooConfig = ConfigOf<typeof rlooConfig>;
+export const defaultRlooConfig: RlooConfig = rlooConfig.defaults;
+export const resolveRlooConfig = (over: Overrides<typeof rlooConfig.options> = {}): RlooConfig => rlooConfig.resolve(over);

@@ -15,22 +15,11 @@
 // minPairs pairs it moves to status 2; when status 2 also finds fewer, the loop stops. The
 // higher-scored response always becomes chosen; an exact tie is never selected.
 
-export type SerCriterion = 'sigmoid-each' | 'sigmoid-diff';
+import type { SerSelectConfig } from './config.js';
+import { defaultSerSelectConfig } from './config.js';
+
+export { defaultSerSelectConfig, type SerCriterion, type SerSelectConfig } from './config.js';
 export type SerStatus = 1 | 2;
-
-export interface SerSelectConfig {
-  criterion: SerCriterion;
-  status1: { hi: number; lo: number; diffThreshold: number };
-  status2: { margin: number };
-  /** Fewer selected pairs than this in a status moves on to the next status (or stops). */
-  minPairs: number;
-  /** Most pairs kept per loop, the most confident first (0: all). */
-  maxPerLoop: number;
-}
-
-export const defaultSerSelectConfig: SerSelectConfig = {
-  criterion: 'sigmoid-each', status1: { hi: 0.55, lo: 0.45, diffThreshold: 0.7 }, status2: { margin: 0.3 }, minPairs: 4, maxPerLoop: 0,
-};
 
 /** One self-labelled pair: the pool index and which response the RM prefers. */
 export interface SerPick {

@@ -10,7 +10,7 @@ import { defaultConfig, Transformer } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { ByteTokenizer } from '../../tokenizer/index.js';
 import type { PreferencePair } from '../trainer/preference-data.js';
-import { resolveSerConfig, rmSteps, runSer, serSplit, type SerConfig, type SerLoopRecord } from './ser.js';
+import { resolveSerConfig, rmSteps, runSer, serSplit, type SerConfigInput, type SerLoopRecord } from './ser.js';
 import { runSerFixture } from '../../../test/fixtures/ser-run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'alignkit-ser-'));
@@ -24,7 +24,7 @@ const pairs: PreferencePair[] = SUBJECTS.flatMap((s, i) => POS.map((p, j) => ({ 
 const test_ = pairs.filter((p) => p.prompt.startsWith('game'));
 const data = serSplit(pairs.filter((p) => !p.prompt.startsWith('game')), 0.3, 1);
 
-const config: Partial<SerConfig> = {
+const config: SerConfigInput = {
   maxLoops: 2, minPairs: 2, maxPerLoop: 6, retrain: 'continue', policyStep: 'none',
   rm: { steps: 12, batchSize: 8, lr: 1e-2, warmupSteps: 0, seed: 1 },
 };
@@ -122,7 +122,7 @@ test('a SER run killed with SIGKILL in the middle of a loop resumes to the unint
 
 test('runSer with PPO normalises the evolved RM on reference samples and trains the policy against it; a resume finds it done', async () => {
   const dir = join(root, 'ppo');
-  const cfg: Partial<SerConfig> = {
+  const cfg: SerConfigInput = {
     ...config, maxLoops: 1, policyStep: 'ppo', normalisationSamples: 8,
     ppo: { steps: 3, promptsPerStep: 4, maxNewTokens: 4, minibatchSize: 4, epochs: 1, lr: 1e-2, saveEvery: 1, seed: 2 },
   };

@@ -30,9 +30,10 @@ import { applyRewardNormalization, normalizeRewards, scoreTexts, trainRewardMode
 import { resolvePpoConfig, type PpoConfig } from '../ppo/config.js';
 import { trainPpo } from '../ppo/ppo.js';
 import type { PromptItem } from '../rollout/rollout.js';
-import {
-  defaultSerSelectConfig, poolAccuracy, pseudoLabelPrecision, selectPairs, type SerPick, type SerSelectConfig, type SerStatus,
-} from './select.js';
+import { poolAccuracy, pseudoLabelPrecision, selectPairs, type SerPick, type SerStatus } from './select.js';
+import { resolveSerConfig, type SerConfig, type SerConfigInput } from './config.js';
+
+export { defaultSerConfig, resolveSerConfig, type SerConfig, type SerConfigInput } from './config.js';
 
 /** An unlabelled pair: two responses in no particular order, with the true preference hidden from training. */
 export interface SerPoolPair {
@@ -42,34 +43,6 @@ export interface SerPoolPair {
   /** The true label, used only to measure pseudo-label precision and pool accuracy. */
   preferred?: 'a' | 'b';
 }
-
-export interface SerConfig extends SerSelectConfig {
-  /** Most self-labelling loops. */
-  maxLoops: number;
-  /** Each retrain starts from the base model ('seed') or continues the previous reward model. */
-  retrain: 'seed' | 'continue';
-  /** What trains the policy against the evolved RM ('none': the RM only). PPO needs a run store. */
-  policyStep: 'dpo' | 'ppo' | 'none';
-  /** Reward-model training, for the seed RM and every retrain. */
-  rm: Partial<RewardModelConfig>;
-  /**
-   * > 0: each RM training runs this many passes over its pairs (ceil(rmEpochs · pairs / batch)
-   * steps, at least 10) instead of rm.steps, so the seed RM does not memorise its few labels for
-   * as many steps as a retrain on thousands of pairs takes.
-   */
-  rmEpochs: number;
-  dpo: Partial<DpoConfig>;
-  /** PPO against the evolved RM; its prompts are the distinct prompts of the training pairs. */
-  ppo: Partial<PpoConfig>;
-  /** Reference samples the RM is normalised on before PPO (mean 0, std 1), one per prompt up to this many. */
-  normalisationSamples: number;
-  /** Sequences per scoring forward. */
-  scoreBatchSize: number;
-}
-
-export const defaultSerConfig: SerConfig = {
-  ...defaultSerSelectConfig, maxLoops: 3, retrain: 'seed', policyStep: 'dpo', rm: {}, rmEpochs: 0, dpo: {}, ppo: {}, normalisationSamples: 256, scoreBatchSize: 32,
-};
 
 export interface SerOptions {
   /** The base language model; not modified (the RM and the policy train copies). */
@@ -82,7 +55,7 @@ export interface SerOptions {
   unlabelled: readonly SerPoolPair[];
   /** Labelled held-out pairs for RM accuracy (and DPO's evaluation). */
   test: readonly PreferencePair[];
-  config?: Partial<SerConfig>;
+  config?: SerConfigInput;
   store?: RunStore;
   /** Called after each loop is recorded (also for loops a resume found done). */
   onLoop?: (r: SerLoopRecord) => void;
@@ -135,23 +108,8 @@ export interface SerResult {
   policyPairs: number;
 }
 
-export function resolveSerConfig(over: Partial<SerConfig>): SerConfig {
-  const c: SerConfig = {
-    ...defaultSerConfig, ...over,
-    status1: { ...defaultSerConfig.status1, ...over.status1 }, status2: { ...defaultSerConfig.status2, ...over.status2 },
-  };
-  if (!Number.isInteger(c.maxLoops) || c.maxLoops < 0) throw new RangeError(`ser config: maxLoops = ${c.maxLoops}, expected a non-negative integer`);
-  if (c.retrain !== 'seed' && c.retrain !== 'continue') throw new RangeError(`ser config: retrain = ${String(c.retrain)}, expected seed or continue`);
-  if (c.criterion !== 'sigmoid-each' && c.criterion !== 'sigmoid-diff') throw new RangeError(`ser config: criterion = ${String(c.criterion)}, expected sigmoid-each or sigmoid-diff`);
-  if (c.policyStep !== 'dpo' && c.policyStep !== 'ppo' && c.policyStep !== 'none') throw new RangeError(`ser config: policyStep = ${String(c.policyStep)}, expected dpo, ppo or none`);
-  if (!(c.rmEpochs >= 0 && Number.isFinite(c.rmEpochs))) throw new RangeError(`ser config: rmEpochs = ${c.rmEpochs}, expected a number ≥ 0 (0: rm.steps)`);
-  if (!Number.isInteger(c.normalisationSamples) || c.normalisationSamples < 2) throw new RangeError(`ser config: normalisationSamples = ${c.normalisationSamples}, expected an integer ≥ 2`);
-  if (!Number.isInteger(c.maxPerLoop) || c.maxPerLoop < 0) throw new RangeError(`ser config: maxPerLoop = ${c.maxPerLoop}, expected a non-negative integer`);
-  return c;
-}
-
 /** With rmEpochs > 0, the RM steps for `pairs` pairs: ceil(rmEpochs · pairs / batch), at least 10. */
-export function rmSteps(c: Pick<SerConfig, 'rm' | 'rmEpochs'>, pairs: number): { steps?: number } {
+export function rmSteps(c: { rm: { batchSize?: number; steps?: number }; rmEpochs: number }, pairs: number): { steps?: number } {
   if (!(c.rmEpochs > 0)) return {};
   return { steps: Math.max(10, Math.ceil(c.rmEpochs * pairs / (c.rm.batchSize ?? defaultRewardModelConfig.batchSize))) };
 }
@@ -217,7 +175,7 @@ export async function runSer(o: SerOptions): Promise<SerResult> {
 
   const trainRm = async (start: Transformer, train: readonly PreferencePair[]): Promise<{ rm: Transformer; acc: number }> => {
     const rm = start.clone();
-    await trainRewardModel({ model: rm, tokenizer: tok, train, config: { evalEvery: 0, ...c.rm, ...rmSteps(c, train.length), saveEvery: 0 }, quiet: o.quiet ?? true });
+    await trainRewardModel({ model: rm, tokenizer: tok, train, config: { ...c.rm, ...rmSteps(c, train.length), evalEvery: 0, saveEvery: 0 }, quiet: o.quiet ?? true });
     return { rm, acc: rmAccuracy(rm, tok, o.test, c.scoreBatchSize) };
   };
   const loadRm = (name: string): Transformer => loadModelDir(store!.checkpointPath(name)).model;

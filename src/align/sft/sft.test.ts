@@ -80,7 +80,7 @@ test('pretraining on Moby-Dick beats the unigram baseline and samples English wo
   for (const e of evalSet) for (const id of e.labels) { uni -= Math.log(((counts.get(id) ?? 0) + 1) / (total + ctok.vocabSize)); n++; }
   uni /= n;
   const model = new Transformer(defaultConfig('gpt2', { vocabSize: ctok.vocabSize, dModel: 64, nHead: 4, nLayer: 2, maxSeqLen: 128 }), undefined, 1);
-  const res = await trainSft({ model, tokenizer: ctok, train, eval: evalSet, config: { steps: 800, batchSize: 16, lr: 4e-3, warmupSteps: 10, seqLen: T, evalEvery: 0 }, quiet: true });
+  const res = await trainSft({ model, tokenizer: ctok, train, eval: evalSet, config: { steps: 800, batchSize: 16, lr: 4e-3, minLr: 1e-4, warmupSteps: 10, seqLen: T, evalEvery: 0 }, quiet: true });
   assert.ok(res.finalEvalLoss! < uni - 0.7, `held-out loss ${res.finalEvalLoss} vs unigram ${uni}`);
   // "Looks like English": most words of three samples occur in the training text.
   const words = new Set(trainText.toLowerCase().match(/[a-z]+/g));

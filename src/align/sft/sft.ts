@@ -16,6 +16,7 @@ import { appendJsonl, readJsonl, writeJsonl } from '../../io/jsonl.js';
 import { ExampleOrder, collate, type Batch, type TokenExample } from '../../data/lm-examples.js';
 import { Progress } from '../../runs/progress.js';
 import { resolveSftConfig, type SftConfig } from './config.js';
+import { minLrOf } from '../trainer/optimizer-options.js';
 
 export interface SftLog {
   step: number;
@@ -94,7 +95,7 @@ export async function trainSft(o: SftOptions): Promise<SftResult> {
       windowTokens += b.B * b.T;
     }
     const gradNorm = clipGradNorm(model.parameters(), c.gradClip);
-    const lr = learningRate(step, { lr: c.lr, minLr: c.minLr, warmupSteps: c.warmupSteps, totalSteps: c.steps });
+    const lr = learningRate(step, { lr: c.lr, minLr: minLrOf(c), warmupSteps: c.warmupSteps, totalSteps: c.steps });
     opt.update(lr);
     opt.zeroGrad();
     step++;

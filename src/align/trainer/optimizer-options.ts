@@ -1,29 +1,46 @@
-// The AdamW and schedule options every gradient trainer declares (config/): each trainer passes
-// the defaults that suit it, once, and gets the options with TRL's names as aliases.
-import { int, num } from '../../config/index.js';
+// The AdamW, schedule and length options every gradient trainer declares (config/): each trainer
+// passes the defaults that suit it, once, and gets the options with TRL's names as aliases.
+import { int, num, optionalNum } from '../../config/index.js';
 
-export interface OptimizerDefaults {
-  /** Peak learning rate of the cosine schedule. */
-  lr: number;
-  warmupSteps: number;
-  weightDecay: number;
-}
-
-export function optimizerOptions(d: OptimizerDefaults) {
+export function adamOptions(d: { lr: number; weightDecay: number }) {
   return {
     lr: num(d.lr, 'peak learning rate', { min: 0, aliases: ['learning_rate'] }),
-    /** A tenth of the peak, by convention. */
-    minLrRatio: num(0.1, 'floor of the cosine schedule as a fraction of --lr', { min: 0, max: 1 }),
-    /** A few percent of the run: Adam's first updates are noisy. */
-    warmupSteps: int(d.warmupSteps, 'linear warm-up steps', { min: 0, aliases: ['warmup', 'warmup_steps'] }),
     weightDecay: num(d.weightDecay, 'AdamW weight decay', { min: 0, aliases: ['weight_decay'] }),
     beta1: num(0.9, 'Adam β1', { min: 0, lt: 1, aliases: ['adam_beta1'] }),
     /** 0.95 rather than 0.999: small batches, noisy gradients (GPT-3's recipe). */
     beta2: num(0.95, 'Adam β2', { min: 0, lt: 1, aliases: ['adam_beta2'] }),
-    /** 1.0 as in GPT-2/3 training. */
+    /** 1.0 as in GPT-2/3 training and TRL. */
     gradClip: num(1, 'global gradient-norm clip', { min: 0, aliases: ['max_grad_norm'] }),
   };
 }
+
+/** A few percent of the run: Adam's first updates are noisy. */
+const warmup = (steps: number) => int(steps, 'linear warm-up steps', { min: 0, aliases: ['warmup', 'warmup_steps'] });
+
+/** Adam, and a cosine schedule whose floor is a fraction of the peak (a tenth, by convention). */
+export function optimizerOptions(d: { lr: number; warmupSteps: number; weightDecay: number }) {
+  return {
+    ...adamOptions(d),
+    minLrRatio: num(0.1, 'floor of the cosine schedule as a fraction of --lr', { min: 0, max: 1 }),
+    warmupSteps: warmup(d.warmupSteps),
+  };
+}
+
+/**
+ * Adam, and a cosine schedule whose floor is given in absolute terms, lr / 10 when left out: the
+ * supervised trainers have always divided (lr / 10 and lr · 0.1 can differ in the last bit, and
+ * the demonstrations' figures depend on every bit).
+ */
+export function supervisedOptimizerOptions(d: { lr: number; warmupSteps: number; weightDecay: number }) {
+  return {
+    ...adamOptions(d),
+    minLr: optionalNum('floor of the cosine schedule (default: --lr / 10)', { min: 0, aliases: ['min_lr'] }),
+    warmupSteps: warmup(d.warmupSteps),
+  };
+}
+
+/** The schedule floor of a config with an optional absolute `minLr`. */
+export const minLrOf = (c: { lr: number; minLr?: number | undefined }): number => c.minLr ?? c.lr / 10;
 
 /** Steps from `epochs` passes over `examples` when epochs > 0 (TRL's num_train_epochs), else `steps`. */
 export function stepsFor(c: { steps: number; epochs: number }, examples: number, perStep: number): number {

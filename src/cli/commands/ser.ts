@@ -6,7 +6,7 @@
 // policy in <out>/checkpoints/policy.
 import { saveModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
-import { runSer, serSplit, type SerConfig, type SerLoopRecord } from '../../align/ser/ser.js';
+import { runSer, serSplit, type SerConfigInput, type SerLoopRecord } from '../../align/ser/ser.js';
 import type { Command } from '../commands-type.js';
 import { flag, helpText, num, parseCommand, required, str, UsageError, type OptionSpecs } from '../args.js';
 import { loadWithTokenizer, readPreferenceSplit } from '../../align/trainer/inputs.js';
@@ -86,7 +86,7 @@ export const serCommand: Command = {
     const { labelled, unlabelled } = serSplit(split.train, seedFraction, seed);
     if (split.eval.length === 0) throw new UsageError('no test pairs: give --eval-data or an --eval-fraction above 0, RM accuracy needs labelled held-out pairs');
     const { model, tokenizer } = loadWithTokenizer(modelDir, 'model');
-    const config: Partial<SerConfig> = {
+    const config: SerConfigInput = {
       criterion: oneOf(p, 'criterion', ['sigmoid-each', 'sigmoid-diff'] as const),
       status1: { hi: num(p, 'hi'), lo: num(p, 'lo'), diffThreshold: num(p, 'diff-threshold') }, status2: { margin: num(p, 'margin') },
       minPairs: num(p, 'min-pairs'), maxPerLoop: num(p, 'max-per-loop'), maxLoops: num(p, 'max-loops'),
