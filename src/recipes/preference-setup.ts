@@ -18,7 +18,7 @@ import { Rng } from '../tensor/index.js';
 import { trainSft } from '../align/sft/sft.js';
 import type { PreferencePair } from '../align/trainer/preference-data.js';
 import type { PromptItem } from '../align/rollout/rollout.js';
-import type { RunStore } from '../runs/run-store.js';
+import { stageOf, type RunStore } from '../runs/run-store.js';
 import { afinnAnnotator, afinnScore } from '../rewards/scorers/sentiment.js';
 
 export interface PreferenceSetupConfig {
@@ -99,13 +99,38 @@ export function corpusPrompts(evalText: string, count: number, maxChars: number,
   return all.slice(0, count);
 }
 
+type Pairs = { train: PreferencePair[]; test: PreferencePair[] };
+interface Labelled { policy: Transformer; tokenizer: Tokenizer; pairs: Pairs; evalLoss: number | null }
+
+/** Pretrains the model on the corpus, samples two completions per prompt and lets the hidden annotator label them. */
+async function pretrainAndLabel(cfg: PreferenceSetupConfig, tok: Tokenizer, trainText: string, heldText: string, items: readonly PromptItem[], nTest: number, opts: SetupOptions): Promise<Labelled> {
+  const log = opts.log ?? (() => {});
+  const mcfg = defaultConfig('gpt2', { vocabSize: tok.vocabSize, dModel: cfg.dModel, nLayer: cfg.layers, nHead: cfg.heads, maxSeqLen: Math.max(cfg.seqLen, cfg.promptChars + cfg.completionTokens + 8) });
+  const policy = new Transformer(mcfg, undefined, cfg.seed);
+  // One document each (a spread of packDocuments would overflow the stack on 400 k ids).
+  const windows = streamWindows(tok.encode(trainText, { parseSpecial: false }), cfg.seqLen);
+  const held = streamWindows(tok.encode(heldText, { parseSpecial: false }), cfg.seqLen);
+  log(`pretraining: ${mcfg.nLayer}×${mcfg.dModel} model on ${(trainText.length / 1000).toFixed(0)} k characters of ${cfg.corpus}, ${cfg.pretrainSteps} steps`);
+  const res = await trainSft({
+    model: policy, tokenizer: tok, train: windows, eval: held, quiet: opts.quiet,
+    config: { steps: cfg.pretrainSteps, batchSize: cfg.batchSize, lr: cfg.lr, minLr: cfg.lr / 10, warmupSteps: 20, seqLen: cfg.seqLen, evalEvery: 0, evalExamples: 32, seed: cfg.seed },
+  });
+  log(`sampling 2 completions for each of ${items.length} prompts; the hidden AFINN annotator labels each pair`);
+  const annotator = afinnAnnotator({ beta: cfg.annotatorBeta, seed: cfg.seed + 101 });
+  const samples = generate(policy, items.map((p) => tok.encode(p.text, { parseSpecial: false })), {
+    maxNewTokens: cfg.completionTokens, n: 2, temperature: cfg.temperature, seed: cfg.seed + 11, tokenizer: tok,
+    stopTokens: tok.eos === null ? [] : [tok.eos], batchSize: 64,
+  });
+  const labelled = items.map((p, i) => annotator.label(p.text, samples[2 * i]!.text!, samples[2 * i + 1]!.text!));
+  return { policy, tokenizer: tok, pairs: { test: labelled.slice(0, nTest), train: labelled.slice(nTest) }, evalLoss: res.finalEvalLoss };
+}
+
 /** Pretrains (or, with a store that finished `setup`, reloads) the model and builds the labelled pairs. */
 export async function buildPreferenceSetup(cfg: PreferenceSetupConfig, opts: SetupOptions = {}): Promise<PreferenceSetup> {
   const log = opts.log ?? (() => {});
   const corpus = loadCorpus(cfg.corpus);
   const split = corpusSplit(corpus.text, 0.1);
   const trainText = cfg.pretrainChars > 0 ? split.train.slice(0, cfg.pretrainChars) : split.train;
-  let tok: Tokenizer;
   const makeTokenizer = (): Tokenizer => (cfg.tokenizer === 'bpe'
     ? trainBpe(trainText, { vocabSize: cfg.bpeVocab, specials: ['<|endoftext|>'], eos: '<|endoftext|>' })
     // Every character of the corpus, so held-out prompts never hit unk.
@@ -118,46 +143,26 @@ export async function buildPreferenceSetup(cfg: PreferenceSetupConfig, opts: Set
   const testPrompts = items.slice(0, nTest), prompts = items.slice(nTest);
   const store = opts.store;
 
-  let policy: Transformer, pairs: { train: PreferencePair[]; test: PreferencePair[] }, evalLoss: number | null = null;
-  if (store?.isDone(STAGE)) {
-    const dir = store.checkpointPath(CHECKPOINT);
-    const loaded = loadModelDir(dir, { tokenizer: cfg.tokenizer === 'bpe' });
-    policy = loaded.model;
-    tok = loaded.tokenizer ?? makeTokenizer();
-    pairs = JSON.parse(readFileSync(join(dir, PAIRS_FILE), 'utf8')) as typeof pairs;
-    evalLoss = (store.stageResult(STAGE) as { pretrainEvalLoss: number | null }).pretrainEvalLoss;
-    log(`setup: reloaded the pretrained model and ${pairs.train.length} + ${pairs.test.length} labelled pairs`);
-  } else {
-    tok = makeTokenizer();
-    const mcfg = defaultConfig('gpt2', { vocabSize: tok.vocabSize, dModel: cfg.dModel, nLayer: cfg.layers, nHead: cfg.heads, maxSeqLen: Math.max(cfg.seqLen, cfg.promptChars + cfg.completionTokens + 8) });
-    policy = new Transformer(mcfg, undefined, cfg.seed);
-    // One document each (a spread of packDocuments would overflow the stack on 400 k ids).
-    const windows = streamWindows(tok.encode(trainText, { parseSpecial: false }), cfg.seqLen);
-    const held = streamWindows(tok.encode(split.eval.slice(0, 20_000), { parseSpecial: false }), cfg.seqLen);
-    log(`pretraining: ${mcfg.nLayer}×${mcfg.dModel} model on ${(trainText.length / 1000).toFixed(0)} k characters of ${cfg.corpus}, ${cfg.pretrainSteps} steps`);
-    const res = await trainSft({
-      model: policy, tokenizer: tok, train: windows, eval: held, quiet: opts.quiet,
-      config: { steps: cfg.pretrainSteps, batchSize: cfg.batchSize, lr: cfg.lr, minLr: cfg.lr / 10, warmupSteps: 20, seqLen: cfg.seqLen, evalEvery: 0, evalExamples: 32, seed: cfg.seed },
-    });
-    evalLoss = res.finalEvalLoss;
-    log(`sampling 2 completions for each of ${items.length} prompts; the hidden AFINN annotator labels each pair`);
-    const annotator = afinnAnnotator({ beta: cfg.annotatorBeta, seed: cfg.seed + 101 });
-    const samples = generate(policy, items.map((p) => tok.encode(p.text, { parseSpecial: false })), {
-      maxNewTokens: cfg.completionTokens, n: 2, temperature: cfg.temperature, seed: cfg.seed + 11, tokenizer: tok,
-      stopTokens: tok.eos === null ? [] : [tok.eos], batchSize: 64,
-    });
-    const labelled = items.map((p, i) => annotator.label(p.text, samples[2 * i]!.text!, samples[2 * i + 1]!.text!));
-    pairs = { test: labelled.slice(0, nTest), train: labelled.slice(nTest) };
-    if (store) {
-      const p = policy;
-      store.saveCheckpoint(CHECKPOINT, (d) => { saveModelDir(d, p, { tokenizer: tok }); writeFileSync(join(d, PAIRS_FILE), JSON.stringify(pairs)); });
-      store.completeStage(STAGE, { pretrainEvalLoss: evalLoss, trainPairs: pairs.train.length, testPairs: pairs.test.length });
-    }
-  }
+  let made: Labelled | null = null;
+  const result = await stageOf(store, STAGE, async () => {
+    const m = await pretrainAndLabel(cfg, makeTokenizer(), trainText, split.eval.slice(0, 20_000), items, nTest, opts);
+    made = m;
+    store?.saveCheckpoint(CHECKPOINT, (d) => { saveModelDir(d, m.policy, { tokenizer: m.tokenizer }); writeFileSync(join(d, PAIRS_FILE), JSON.stringify(m.pairs)); });
+    return { pretrainEvalLoss: m.evalLoss, trainPairs: m.pairs.train.length, testPairs: m.pairs.test.length };
+  });
+  const setup: Labelled = made ?? reload(store!, cfg, makeTokenizer);
+  if (!made) log(`setup: reloaded the pretrained model and ${setup.pairs.train.length} + ${setup.pairs.test.length} labelled pairs`);
   return {
-    policy, tokenizer: tok, prompts, testPrompts, trainPairs: pairs.train, testPairs: pairs.test,
-    annotatorScore: (t) => afinnScore(t), pretrainEvalLoss: evalLoss, config: cfg,
+    policy: setup.policy, tokenizer: setup.tokenizer, prompts, testPrompts, trainPairs: setup.pairs.train, testPairs: setup.pairs.test,
+    annotatorScore: (t) => afinnScore(t), pretrainEvalLoss: result.pretrainEvalLoss, config: cfg,
   };
+}
+
+function reload(store: RunStore, cfg: PreferenceSetupConfig, makeTokenizer: () => Tokenizer): Labelled {
+  const dir = store.checkpointPath(CHECKPOINT);
+  const loaded = loadModelDir(dir, { tokenizer: cfg.tokenizer === 'bpe' });
+  const pairs = JSON.parse(readFileSync(join(dir, PAIRS_FILE), 'utf8')) as Pairs;
+  return { policy: loaded.model, tokenizer: loaded.tokenizer ?? makeTokenizer(), pairs, evalLoss: null };
 }
 
 /**

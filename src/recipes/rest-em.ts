@@ -3,16 +3,19 @@
 // hundred worked solutions — the seed SFT — then runs ReST-EM iterations on a larger pool of
 // problems that have answers only. The human-data baseline fine-tunes the same base model on
 // the reference solutions of every problem (the paper's "SFT on human data" row).
-import { arithmeticTask } from '../data/tasks/arithmetic.js';
-import { g2pTask } from '../data/tasks/g2p.js';
+import { arithmeticTask } from '../data/tasks/builtin/arithmetic.js';
+import { g2pTask } from '../data/tasks/builtin/g2p.js';
 import { completionExample } from '../data/lm-examples.js';
 import { CharTokenizer } from '../tokenizer/index.js';
-import { Transformer, defaultConfig, loadModelDir, saveModelDir } from '../model/index.js';
+import { Transformer, defaultConfig } from '../model/index.js';
 import { RunStore } from '../runs/run-store.js';
 import { trainSft } from '../align/sft/sft.js';
 import { runRestEm, type RestEmConfig, type RestEmRow } from '../align/rest-em/rest-em.js';
 import { evaluateTask } from '../align/trainer/task-eval.js';
-import type { Task } from '../data/tasks/task.js';
+import type { Problem, Task } from '../data/tasks/task.js';
+import { choice, declareConfig, int } from '../config/index.js';
+import { modelStage } from '../align/trainer/model-stage.js';
+import { defineRecipe, recipeOptions, recipeRunDir } from './recipe.js';
 
 export interface RestEmDemoConfig {
   /** arithmetic word problems (the main demo) or grapheme-to-phoneme on the CMU dictionary. */
@@ -60,51 +63,75 @@ export async function runRestEmDemo(cfg: RestEmDemoConfig, out: string, opts: { 
     ? g2pTask({ ...size, seed: cfg.seed })
     : arithmeticTask({ seed: cfg.seed, ...size, digits: cfg.digits, steps: cfg.steps, carries: cfg.carries });
   const seedSet = full.train.slice(0, cfg.seedProblems);
-  const pool = full.train.slice(cfg.seedProblems);
   // The pool has answers only: ReST-EM never sees its reference solutions.
-  const task: Task = { ...full, train: pool.map(({ reference: _r, ...p }) => p) };
+  const task: Task = { ...full, train: full.train.slice(cfg.seedProblems).map(({ reference: _r, ...p }) => p) };
   const text = [...full.train, ...full.test].map((p) => p.prompt + p.reference).join('');
   const tok = CharTokenizer.fromCorpus(text + (cfg.task === 'g2p' ? '' : '0123456789-'));
   const mcfg = defaultConfig('llama', { vocabSize: tok.vocabSize, dModel: cfg.dModel, nLayer: cfg.layers, nHead: cfg.heads, nKvHead: cfg.heads, maxSeqLen: 128 });
   const store = RunStore.open(out, { demo: 'rest-em', ...cfg } as unknown as Record<string, unknown>, { resume: opts.resume });
-  const base = new Transformer(mcfg, undefined, cfg.seed);
-  const sft = cfg.restEm.mStep ?? {};
-  const maxLen = mcfg.maxSeqLen - 1;
-
-  let policy0: Transformer;
-  if (!store.isDone('seed-sft')) {
-    opts.log(`seed SFT: ${seedSet.length} worked solutions, ${cfg.seedSftSteps} steps`);
-    policy0 = base.clone();
-    const ex = seedSet.map((p) => completionExample(p.prompt, p.reference!, tok, maxLen));
-    await trainSft({ model: policy0, tokenizer: tok, train: ex, quiet: opts.quiet, config: { steps: cfg.seedSftSteps, batchSize: 16, lr: cfg.lr, minLr: cfg.lr / 10, warmupSteps: 20, seed: cfg.seed, ...sft } });
-    store.saveCheckpoint('iter0', (d) => saveModelDir(d, policy0, { tokenizer: tok }));
-    store.completeStage('seed-sft', { examples: ex.length });
-  } else {
-    policy0 = loadModelDir(store.checkpointPath('iter0'), { tokenizer: false }).model;
-  }
-
-  const rows = await runRestEm({
-    base, policy0, tokenizer: tok, task, store, quiet: opts.quiet, log: opts.log,
-    config: { ...cfg.restEm, seed: cfg.seed, mStep: { lr: cfg.lr, minLr: cfg.lr / 10, ...sft } },
-  });
-
-  if (!store.isDone('baseline')) {
-    const steps = cfg.restEm.mStepMaxSteps ?? 1800;
-    opts.log(`baseline: SFT of the base model on the reference solutions of all ${full.train.length} training problems, ${steps} steps`);
-    const model = base.clone();
-    const ex = full.train.map((p) => completionExample(p.prompt, p.reference!, tok, maxLen));
-    await trainSft({ model, tokenizer: tok, train: ex, quiet: opts.quiet, config: { steps, batchSize: 16, lr: cfg.lr, minLr: cfg.lr / 10, warmupSteps: 20, seed: cfg.seed, ...sft } });
-    const r = cfg.restEm;
-    const scores = await evaluateTask(model, tok, task.test, task.verifier, r.evalK ?? 4, r.evalN ?? 8, {
-      maxNewTokens: r.maxNewTokens ?? 24, temperature: r.temperature ?? 1, topK: r.topK ?? 40, seed: cfg.seed + 7, batchSize: r.batchSize ?? 256,
+  try {
+    const base = new Transformer(mcfg, undefined, cfg.seed);
+    const sft = cfg.restEm.mStep ?? {};
+    const maxLen = mcfg.maxSeqLen - 1;
+    const sftOn = async (model: Transformer, problems: readonly Problem[], steps: number) => {
+      const ex = problems.map((p) => completionExample(p.prompt, p.reference!, tok, maxLen));
+      await trainSft({ model, tokenizer: tok, train: ex, quiet: opts.quiet, config: { steps, batchSize: 16, lr: cfg.lr, minLr: cfg.lr / 10, warmupSteps: 20, seed: cfg.seed, ...sft } });
+      return ex.length;
+    };
+    const { model: policy0 } = await modelStage(store, 'seed-sft', 'iter0', tok, async () => {
+      opts.log(`seed SFT: ${seedSet.length} worked solutions, ${cfg.seedSftSteps} steps`);
+      const model = base.clone();
+      return { model, result: { examples: await sftOn(model, seedSet, cfg.seedSftSteps) } };
     });
-    store.logMetrics('baseline', { test_pass1: scores.pass1, pass_at_k: scores.passAtK, maj_at_k: scores.majAtK });
-    store.completeStage('baseline', scores);
+    const rows = await runRestEm({
+      base, policy0, tokenizer: tok, task, store, quiet: opts.quiet, log: opts.log,
+      config: { ...cfg.restEm, seed: cfg.seed, mStep: { lr: cfg.lr, minLr: cfg.lr / 10, ...sft } },
+    });
+    const b = await store.stage('baseline', async (s) => {
+      const steps = cfg.restEm.mStepMaxSteps ?? 1800;
+      opts.log(`baseline: SFT of the base model on the reference solutions of all ${full.train.length} training problems, ${steps} steps`);
+      const model = base.clone();
+      await sftOn(model, full.train, steps);
+      const r = cfg.restEm;
+      const scores = await evaluateTask(model, tok, task.test, task.verifier, r.evalK ?? 4, r.evalN ?? 8, {
+        maxNewTokens: r.maxNewTokens ?? 24, temperature: r.temperature ?? 1, topK: r.topK ?? 40, seed: cfg.seed + 7, batchSize: r.batchSize ?? 256,
+      });
+      s.log({ test_pass1: scores.pass1, pass_at_k: scores.passAtK, maj_at_k: scores.majAtK });
+      return scores;
+    });
+    return { iterations: rows, baseline_test_pass1: b.pass1, baseline_pass_at_k: b.passAtK, seconds: (performance.now() - t0) / 1000, config: cfg };
+  } finally {
+    store.close();
   }
-  const b = store.stageResult('baseline') as { pass1: number; passAtK: number };
-  store.close();
-  return { iterations: rows, baseline_test_pass1: b.pass1, baseline_pass_at_k: b.passAtK, seconds: (performance.now() - t0) / 1000, config: cfg };
 }
+
+/** Sizes for a seconds-long smoke run (CI). */
+export function tinyRestEmDemo(seed: number): RestEmDemoConfig {
+  return {
+    ...defaultRestEmDemo, seed, seedProblems: 24, poolProblems: 40, testProblems: 16, dModel: 16, layers: 1, heads: 2, seedSftSteps: 20,
+    restEm: { ...defaultRestEmDemo.restEm, samplesPerProblem: 4, validationProblems: 8, mStepMaxSteps: 20, mStepEvalEvery: 10, evalK: 2, evalN: 2, trainEvalProblems: 8, batchSize: 64 },
+  };
+}
+
+export const restEmRecipe = defineRecipe({
+  name: 'rest-em',
+  summary: 'ReST-EM on arithmetic word problems: seed SFT, 3 iterations, human-data baseline (the main job)',
+  options: declareConfig('demo rest-em', {
+    ...recipeOptions('seed of the problems, the model and the sampling'),
+    task: choice(['arithmetic', 'g2p'] as const, 'arithmetic', 'arithmetic, or g2p (grapheme-to-phoneme on the CMU dictionary)'),
+    iterations: int(3, 'ReST-EM iterations', { min: 1 }),
+  }),
+  examples: ['alignkit demo', 'alignkit demo --seed 1 --json', 'alignkit demo --task g2p'],
+  async run(o, hooks) {
+    const base = { ...(o.tiny ? tinyRestEmDemo(o.seed) : { ...defaultRestEmDemo, seed: o.seed }), task: o.task };
+    const cfg: RestEmDemoConfig = { ...base, restEm: { ...base.restEm, iterations: o.iterations } };
+    const out = recipeRunDir(o, `runs/demo-${o.task === 'g2p' ? 'g2p-' : ''}seed${o.seed}`);
+    hooks.log(`ReST-EM on ${o.task === 'g2p' ? 'grapheme-to-phoneme' : 'arithmetic word problems'} (seed ${o.seed}); run directory ${out}`);
+    return { ...(await runRestEmDemo(cfg, out, { resume: o.resume, quiet: o.quiet, log: hooks.log })), out };
+  },
+  json: (r) => ({ iterations: r.iterations, baseline_test_pass1: r.baseline_test_pass1, baseline_pass_at_k: r.baseline_pass_at_k, seconds: r.seconds, seed: r.config.seed, out: r.out }),
+  format: (r) => `${formatRestEmTable(r)}\n\n${r.seconds.toFixed(0)} s. Every sample with its reward and kept flag: ${r.out}/samples/; metrics: ${r.out}/metrics.jsonl`,
+});
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
 

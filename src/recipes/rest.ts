@@ -10,10 +10,11 @@
 //      which repeating reference phonemes raises — to show a proxy that rises while exact match falls.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { g2pTask } from '../data/tasks/g2p.js';
+import { g2pTask } from '../data/tasks/builtin/g2p.js';
 import { completionExample } from '../data/lm-examples.js';
 import { CharTokenizer, type Tokenizer } from '../tokenizer/index.js';
-import { Transformer, defaultConfig, loadModelDir, saveModelDir } from '../model/index.js';
+import { Transformer, defaultConfig, loadModelDir } from '../model/index.js';
+import { modelStage } from '../align/trainer/model-stage.js';
 import { RunStore } from '../runs/run-store.js';
 import type { Problem, Task } from '../data/tasks/task.js';
 import { trainSft } from '../align/sft/sft.js';
@@ -22,6 +23,8 @@ import { METRIC_NAMES, firstLine, metricReward, referencesOf, type MetricName } 
 import { evaluatePolicy, type PolicyScores } from '../align/rest/eval.js';
 import { trainPpo } from '../align/ppo/ppo.js';
 import type { PpoConfig } from '../align/ppo/config.js';
+import { bool, choice, declareConfig } from '../config/index.js';
+import { defineRecipe, recipeOptions, recipeRunDir } from './recipe.js';
 
 export interface RestDemoConfig {
   seed: number;
@@ -115,14 +118,14 @@ export async function runRestDemo(cfg: RestDemoConfig, out: string, opts: DemoOp
   const mcfg = defaultConfig('llama', { vocabSize: tok.vocabSize, dModel: cfg.dModel, nLayer: cfg.layers, nHead: cfg.heads, nKvHead: cfg.heads, maxSeqLen: 64 });
   const store = RunStore.open(out, { demo: 'rest', ...cfg } as unknown as Record<string, unknown>, { resume: opts.resume });
   try {
-    if (!store.isDone('bc')) {
+    await modelStage(store, 'bc', 'bc', tok, async () => {
       opts.log(`BC: ${labelled.length} labelled words, ${cfg.bcSteps} steps`);
       const model = new Transformer(mcfg, undefined, cfg.seed);
       const ex = labelled.map((p) => completionExample(p.prompt, p.reference!, tok, mcfg.maxSeqLen - 1));
       await trainSft({ model, tokenizer: tok, train: ex, quiet: opts.quiet, config: { steps: cfg.bcSteps, batchSize: 32, lr: cfg.lr, minLr: cfg.lr / 10, warmupSteps: 30, seed: cfg.seed, evalEvery: 0 } });
-      store.saveCheckpoint('bc', (d) => saveModelDir(d, model, { tokenizer: tok }));
-      store.completeStage('bc', { examples: ex.length, steps: cfg.bcSteps });
-    }
+      return { model, result: { examples: ex.length, steps: cfg.bcSteps } };
+    });
+    // Each run starts from the saved BC weights, as a resumed run does.
     const bc = () => loadModelDir(store.checkpointPath('bc'), { tokenizer: false }).model;
     const per = metricReward(every, 'per');
     const rest = { ...cfg.rest, seed: cfg.seed };
@@ -184,13 +187,12 @@ async function ppoLine(cfg: RestDemoConfig, dir: string, policy: Transformer, to
       policy, tokenizer: tok, prompts: prompts.map((p) => ({ id: p.id, text: p.prompt })), reward, store, quiet: opts.quiet,
       config: { ...c, steps, maxNewTokens: cfg.rest.maxNewTokens ?? 40, seed: cfg.seed },
     });
-    if (!store.isDone('eval')) {
+    const res = await store.stage('eval', async (s) => {
       const spec = { tokenizer: tok, verifier: task.verifier, reward, sampling: { maxNewTokens: cfg.rest.maxNewTokens ?? 40, temperature: 0, topK: 0, seed: cfg.seed, batchSize: 256 } };
-      const res = { validation: await evaluatePolicy(policy, validation, spec), test: await evaluatePolicy(policy, task.test, spec) };
-      store.logMetrics('eval', { validationReward: res.validation.reward, testReward: res.test.reward, testExact: res.test.exact });
-      store.completeStage('eval', res);
-    }
-    const res = store.stageResult<{ validation: PolicyScores; test: PolicyScores }>('eval');
+      const r = { validation: await evaluatePolicy(policy, validation, spec), test: await evaluatePolicy(policy, task.test, spec) };
+      s.log({ validationReward: r.validation.reward, testReward: r.test.reward, testExact: r.test.exact });
+      return r;
+    });
     return { steps, samples: steps * perStep, ...res };
   } finally {
     store.close();
@@ -259,3 +261,24 @@ export function hackingVerdict(rows: readonly RestRow[], proxyName: string): str
     ? `${head}: the flawed reward was optimised at the expense of the task.`
     : `${head}: the proxy did not pull exact match down in this run; the flaw shows in what the filter kept (above), not yet in the policy.`;
 }
+
+export const restRecipe = defineRecipe({
+  name: 'rest',
+  summary: 'ReST (Grow/Improve) on CMU-dict grapheme-to-phoneme: BC, G=2 × I=3 with reward 1 − PER, online PPO, a flawed reward',
+  options: declareConfig('demo rest', {
+    ...recipeOptions('seed of the word sample, the model and the sampling'),
+    noPpo: bool(false, 'skip the online PPO line'),
+    noFlawed: bool(false, 'skip the flawed-reward run'),
+    flawedReward: choice(METRIC_NAMES, defaultRestDemo.flawedReward, "the flawed run's reward"),
+  }),
+  examples: ['alignkit demo rest', 'alignkit demo rest --json --seed 1'],
+  async run(o, hooks) {
+    const base = o.tiny ? tinyRestDemo(o.seed) : { ...defaultRestDemo, seed: o.seed };
+    const cfg: RestDemoConfig = { ...base, ppo: !o.noPpo, flawed: !o.noFlawed, flawedReward: o.flawedReward };
+    const out = recipeRunDir(o, `runs/demo-rest-seed${o.seed}`);
+    hooks.log(`ReST on CMU-dict grapheme-to-phoneme (seed ${o.seed}); run directory ${out}`);
+    return { ...(await runRestDemo(cfg, out, { resume: o.resume, quiet: o.quiet, log: hooks.log })), out };
+  },
+  json: (r) => ({ rest: r.rest, ppo: r.ppo, flawed: r.flawed, keptRest: r.keptRest, keptFlawed: r.keptFlawed, samples: r.samples, seconds: r.seconds, seed: r.config.seed, out: r.out }),
+  format: (r) => `${formatRestDemo(r)}\n\n${r.seconds.toFixed(0)} s. Every grown sample with its reward and kept flags: ${r.out}/*/samples/; metrics: ${r.out}/*/metrics.jsonl`,
+});

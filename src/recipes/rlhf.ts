@@ -27,6 +27,8 @@ import { completionLogprobs, tokenLogprobs } from '../align/trainer/logprobs.js'
 import type { RewardFn } from '../align/trainer/reward-fn.js';
 import { vaderScore } from '../rewards/scorers/sentiment.js';
 import { buildPreferenceSetup, decisivePairs, defaultPreferenceSetup, type PreferenceSetup, type PreferenceSetupConfig } from './preference-setup.js';
+import { declareConfig, optionalNum } from '../config/index.js';
+import { defineRecipe, recipeOptions, recipeRunDir } from './recipe.js';
 
 export interface RlhfDemoConfig {
   setup: PreferenceSetupConfig;
@@ -146,109 +148,131 @@ export function rewardHackingCheck(ref: PolicyRow, p: PolicyRow): { detected: bo
   return { detected: false, message: `${name}: no reward hacking seen — reward model ${rmUp ? 'up' : 'not up'}, AFINN ${afinnDown ? 'down' : 'not down'}, VADER ${vaderDown ? 'down' : 'not down'} against the reference.` };
 }
 
-export async function runRlhfDemo(cfg: RlhfDemoConfig, out: string, opts: RlhfRunOptions): Promise<RlhfDemoResult> {
-  const t0 = performance.now();
-  const store = RunStore.open(out, { demo: 'rlhf', ...cfg } as unknown as Record<string, unknown>, { resume: opts.resume });
-  // A fresh demo starts its trainers' runs afresh; a resumed one continues them.
-  if (!store.resumed) for (const d of SUB_RUNS) rmSync(join(out, d), { recursive: true, force: true });
-  const sub = (name: string, c: unknown) => RunStore.open(join(out, name), { demo: 'rlhf', run: name, config: c } as Record<string, unknown>, { resume: true });
-  const seed = cfg.setup.seed;
+interface RlhfContext {
+  cfg: RlhfDemoConfig;
+  s: PreferenceSetup;
+  store: RunStore;
+  /** A trainer's own run directory under --out, always resumed (the demo decides whether it starts afresh). */
+  sub: (name: string, config: unknown) => RunStore;
+  opts: RlhfRunOptions;
+}
 
-  const s = await buildPreferenceSetup(cfg.setup, { store, log: opts.log, quiet: opts.quiet });
-  const tok = s.tokenizer, padId = tok.pad ?? tok.eos ?? 0;
-  const reference = s.policy;
-  const testTokens = tokenizePairs(s.testPairs, tok, reference.config.maxSeqLen).pairs;
-  // How often the annotator's noisy draw agrees with its own noiseless preference (the ceiling of any reward model).
+/** Reward models on each fraction of the labels; returns their rows and the 100% one, normalised on reference samples. */
+async function rewardModels(c: RlhfContext): Promise<{ rows: RmRow[]; rm: Transformer }> {
+  const { cfg, s, store } = c;
+  const tok = s.tokenizer, padId = tok.pad ?? tok.eos ?? 0, seed = cfg.setup.seed;
+  const testTokens = tokenizePairs(s.testPairs, tok, s.policy.config.maxSeqLen).pairs;
   const decisive = decisivePairs(s);
-  const agreement = s.testPairs.filter((p) => s.annotatorScore(p.chosen) > s.annotatorScore(p.rejected)).length / s.testPairs.length;
-  opts.log(`${s.trainPairs.length} training pairs, ${s.testPairs.length} test pairs; ${decisive.length} test pairs have different AFINN scores, the rest are coin flips`);
-
-  // ---- reward models at 10%, 25%, 100% of the labels ----
-  const rms: RmRow[] = [];
+  const rows: RmRow[] = [];
   let rm100: Transformer | null = null;
   for (const f of cfg.rmFractions) {
     const name = `rm-${Math.round(f * 100)}`;
     const pairs = labelSubset(s.trainPairs, f);
     const steps = Math.max(cfg.rmMinSteps, Math.ceil(cfg.rmEpochs * pairs.length / cfg.rmBatchSize));
-    const needModel = f === 1;
-    if (!store.isDone(name) || needModel) {
-      const model = reference.clone();
-      if (!store.isDone(name)) opts.log(`reward model on ${pairs.length} labels (${(100 * f).toFixed(0)}%), ${steps} steps`);
+    // Trained in its own run: a second call (the 100% model after a resume) reloads it from there.
+    const train = async () => {
+      const model = s.policy.clone();
       const rconfig = { steps, batchSize: cfg.rmBatchSize, lr: cfg.rmLr, evalEvery: 0, saveEvery: 0, seed };
-      const rstore = sub(name, { fraction: f, ...rconfig });
-      await trainRewardModel({ model, tokenizer: tok, train: pairs, config: rconfig, store: rstore, quiet: opts.quiet });
+      const rstore = c.sub(name, { fraction: f, ...rconfig });
+      await trainRewardModel({ model, tokenizer: tok, train: pairs, config: rconfig, store: rstore, quiet: c.opts.quiet });
       rstore.close();
-      if (!store.isDone(name)) {
-        const acc = evaluateRewardModel(model, testTokens, 32, padId).accuracy;
-        const better = scoreTexts(model, tok, decisive.map((p) => p.prompt), decisive.map((p) => p.chosen), { batchSize: 32 });
-        const worse = scoreTexts(model, tok, decisive.map((p) => p.prompt), decisive.map((p) => p.rejected), { batchSize: 32 });
-        const dAcc = decisive.length ? better.filter((b, i) => b > worse[i]!).length / decisive.length : null;
-        store.logMetrics(name, { fraction: f, pairs: pairs.length, heldout_accuracy: acc, decisive_accuracy: dAcc });
-        store.completeStage(name, { fraction: f, pairs: pairs.length, steps, heldout_accuracy: acc, test_pairs: testTokens.length, decisive_accuracy: dAcc, decisive_pairs: decisive.length } satisfies RmRow);
-      }
-      if (needModel) rm100 = model;
-    }
-    rms.push(store.stageResult<RmRow>(name));
+      return model;
+    };
+    let model: Transformer | null = null;
+    rows.push(await store.stage(name, async (st) => {
+      c.opts.log(`reward model on ${pairs.length} labels (${(100 * f).toFixed(0)}%), ${steps} steps`);
+      model = await train();
+      const acc = evaluateRewardModel(model, testTokens, 32, padId).accuracy;
+      const better = scoreTexts(model, tok, decisive.map((p) => p.prompt), decisive.map((p) => p.chosen), { batchSize: 32 });
+      const worse = scoreTexts(model, tok, decisive.map((p) => p.prompt), decisive.map((p) => p.rejected), { batchSize: 32 });
+      const dAcc = decisive.length ? better.filter((x, i) => x > worse[i]!).length / decisive.length : null;
+      st.log({ fraction: f, pairs: pairs.length, heldout_accuracy: acc, decisive_accuracy: dAcc });
+      return { fraction: f, pairs: pairs.length, steps, heldout_accuracy: acc, test_pairs: testTokens.length, decisive_accuracy: dAcc, decisive_pairs: decisive.length } satisfies RmRow;
+    }));
+    if (f === 1) rm100 = model ?? await train();
   }
   if (!rm100) throw new Error('rlhf demo: rmFractions must include 1 (the reward model PPO trains against)');
   // Rewards of reference samples get mean 0, std 1, so the KL coefficient has a fixed meaning.
-  const refSamples = generate(reference, s.prompts.map((p) => tok.encode(p.text, { parseSpecial: false })), {
+  const refSamples = generate(s.policy, s.prompts.map((p) => tok.encode(p.text, { parseSpecial: false })), {
     maxNewTokens: s.config.completionTokens, temperature: 1, seed: seed + 23, tokenizer: tok, stopTokens: tok.eos === null ? [] : [tok.eos], batchSize: 64,
   });
   normalizeRewards(rm100, tok, refSamples.map((x) => ({ prompt: s.prompts[x.promptIndex]!.text, completion: x.text! })));
-  const rm = rm100;
+  return { rows, rm: rm100 };
+}
 
-  // ---- PPO against the 100% reward model ----
-  const ppoPolicy = reference.clone();
-  const ppoConfig: Partial<PpoConfig> = { ...cfg.ppo, maxNewTokens: s.config.completionTokens, seed };
+type PpoStage = { steps: number; first: Partial<PpoLog> | null; last: Partial<PpoLog> | null };
+
+/** PPO against the 100% reward model, in its own run. */
+async function ppoAgainst(c: RlhfContext, rm: Transformer): Promise<{ policy: Transformer; stage: PpoStage }> {
+  const { cfg, s } = c;
+  const tok = s.tokenizer;
+  const policy = s.policy.clone();
+  const ppoConfig: Partial<PpoConfig> = { ...cfg.ppo, maxNewTokens: s.config.completionTokens, seed: cfg.setup.seed };
   const reward: RewardFn = async (prompts, completions) => scoreTexts(rm, tok, prompts, completions, { batchSize: 32 });
-  if (!store.isDone('ppo')) opts.log(`PPO against the reward model: ${ppoConfig.steps} steps of ${ppoConfig.promptsPerStep} prompts, KL target ${ppoConfig.klTarget} nats`);
-  const pstore = sub('ppo', ppoConfig);
-  const ppoRes = await trainPpo({ policy: ppoPolicy, reference, tokenizer: tok, prompts: s.prompts, reward, store: pstore, config: ppoConfig, quiet: opts.quiet });
+  c.opts.log(`PPO against the reward model: ${ppoConfig.steps} steps of ${ppoConfig.promptsPerStep} prompts, KL target ${ppoConfig.klTarget} nats`);
+  const pstore = c.sub('ppo', ppoConfig);
+  const res = await trainPpo({ policy, reference: s.policy, tokenizer: tok, prompts: s.prompts, reward, store: pstore, config: ppoConfig, quiet: c.opts.quiet });
   pstore.close();
   const pick = (l: PpoLog | undefined): Partial<PpoLog> | null => (l ? { step: l.step, score: l.score, kl: l.kl, beta: l.beta, reward: l.reward, entropy: l.entropy } : null);
-  if (!store.isDone('ppo')) store.completeStage('ppo', { steps: ppoRes.step, first: pick(ppoRes.logs[0]), last: pick(ppoRes.logs.at(-1)) });
-  const ppoStage = store.stageResult<{ steps: number; first: Partial<PpoLog> | null; last: Partial<PpoLog> | null }>('ppo');
+  return { policy, stage: await c.store.stage('ppo', () => ({ steps: res.step, first: pick(res.logs[0]), last: pick(res.logs.at(-1)) })) };
+}
 
-  // ---- DPO on the same pairs ----
-  const dpoPolicy = reference.clone();
-  const dpoConfig: Partial<DpoConfig> = { ...cfg.dpo, evalEvery: 0, seed };
-  if (!store.isDone('dpo')) opts.log(`DPO on the same ${s.trainPairs.length} pairs: ${dpoConfig.steps} steps, β ${dpoConfig.beta}`);
-  const dstore = sub('dpo', dpoConfig);
-  const dpoRes = await trainDpo({ policy: dpoPolicy, reference, tokenizer: tok, pairs: s.trainPairs, eval: s.testPairs, config: dpoConfig, store: dstore, quiet: opts.quiet });
+/** DPO on the same pairs, in its own run. */
+async function dpoOnPairs(c: RlhfContext): Promise<{ policy: Transformer; stage: { steps: number; eval_accuracy: number | null } }> {
+  const { cfg, s } = c;
+  const policy = s.policy.clone();
+  const dpoConfig: Partial<DpoConfig> = { ...cfg.dpo, evalEvery: 0, seed: cfg.setup.seed };
+  c.opts.log(`DPO on the same ${s.trainPairs.length} pairs: ${dpoConfig.steps} steps, β ${dpoConfig.beta}`);
+  const dstore = c.sub('dpo', dpoConfig);
+  const res = await trainDpo({ policy, reference: s.policy, tokenizer: s.tokenizer, pairs: s.trainPairs, eval: s.testPairs, config: dpoConfig, store: dstore, quiet: c.opts.quiet });
   dstore.close();
-  if (!store.isDone('dpo')) store.completeStage('dpo', { steps: dpoRes.step, eval_accuracy: dpoRes.eval?.accuracy ?? null });
-  const dpoStage = store.stageResult<{ steps: number; eval_accuracy: number | null }>('dpo');
+  return { policy, stage: await c.store.stage('dpo', () => ({ steps: res.step, eval_accuracy: res.eval?.accuracy ?? null })) };
+}
 
-  // ---- evaluation on fresh samples ----
-  if (!store.isDone('eval')) {
-    opts.log(`evaluating reference, PPO and DPO on ${s.testPrompts.length} test prompts × ${cfg.evalSamplesPerPrompt} fresh samples`);
-    const rows = [
-      evaluatePolicy('reference', reference, reference, rm, s, cfg.evalSamplesPerPrompt, seed + 31),
-      evaluatePolicy('ppo', ppoPolicy, reference, rm, s, cfg.evalSamplesPerPrompt, seed + 31),
-      evaluatePolicy('dpo', dpoPolicy, reference, rm, s, cfg.evalSamplesPerPrompt, seed + 31),
-    ];
-    for (const r of rows) store.logMetrics('eval', { ...r });
-    store.completeStage('eval', { rows });
+export async function runRlhfDemo(cfg: RlhfDemoConfig, out: string, opts: RlhfRunOptions): Promise<RlhfDemoResult> {
+  const t0 = performance.now();
+  const store = RunStore.open(out, { demo: 'rlhf', ...cfg } as unknown as Record<string, unknown>, { resume: opts.resume });
+  try {
+    // A fresh demo starts its trainers' runs afresh; a resumed one continues them.
+    if (!store.resumed) for (const d of SUB_RUNS) rmSync(join(out, d), { recursive: true, force: true });
+    const sub = (name: string, config: unknown) => RunStore.open(join(out, name), { demo: 'rlhf', run: name, config } as Record<string, unknown>, { resume: true });
+    const seed = cfg.setup.seed;
+    const s = await buildPreferenceSetup(cfg.setup, { store, log: opts.log, quiet: opts.quiet });
+    const c: RlhfContext = { cfg, s, store, sub, opts };
+    // How often the annotator's noisy draw agrees with its own noiseless preference (the ceiling of any reward model).
+    const agreement = s.testPairs.filter((p) => s.annotatorScore(p.chosen) > s.annotatorScore(p.rejected)).length / s.testPairs.length;
+    opts.log(`${s.trainPairs.length} training pairs, ${s.testPairs.length} test pairs; ${decisivePairs(s).length} test pairs have different AFINN scores, the rest are coin flips`);
+    const { rows: rms, rm } = await rewardModels(c);
+    const ppo = await ppoAgainst(c, rm);
+    const dpo = await dpoOnPairs(c);
+    const { rows: policies } = await store.stage('eval', (st) => {
+      opts.log(`evaluating reference, PPO and DPO on ${s.testPrompts.length} test prompts × ${cfg.evalSamplesPerPrompt} fresh samples`);
+      const rows = [
+        evaluatePolicy('reference', s.policy, s.policy, rm, s, cfg.evalSamplesPerPrompt, seed + 31),
+        evaluatePolicy('ppo', ppo.policy, s.policy, rm, s, cfg.evalSamplesPerPrompt, seed + 31),
+        evaluatePolicy('dpo', dpo.policy, s.policy, rm, s, cfg.evalSamplesPerPrompt, seed + 31),
+      ];
+      for (const r of rows) st.log({ ...r });
+      return { rows };
+    });
+    const checks = policies.slice(1).map((p) => rewardHackingCheck(policies[0]!, p));
+    const hacked = checks.filter((x) => x.detected);
+    return {
+      setup: {
+        train_pairs: s.trainPairs.length, test_pairs: s.testPairs.length, train_prompts: s.prompts.length, test_prompts: s.testPrompts.length,
+        pretrain_eval_loss: s.pretrainEvalLoss, annotator_agreement_on_test: agreement,
+      },
+      reward_models: rms,
+      ppo: { available: true, steps: ppo.stage.steps, kl_target: cfg.ppo.adaptiveKl ? cfg.ppo.klTarget ?? null : null, first: ppo.stage.first, last: ppo.stage.last },
+      dpo: dpo.stage,
+      policies,
+      reward_hacking: { detected: hacked.length > 0, message: (hacked.length ? hacked : checks).map((x) => x.message).join('\n') },
+      seconds: (performance.now() - t0) / 1000,
+      config: cfg,
+    };
+  } finally {
+    store.close();
   }
-  const policies = store.stageResult<{ rows: PolicyRow[] }>('eval').rows;
-  const ref = policies[0]!;
-  const checks = policies.slice(1).map((p) => rewardHackingCheck(ref, p));
-  const hacked = checks.filter((c) => c.detected);
-  store.close();
-  return {
-    setup: {
-      train_pairs: s.trainPairs.length, test_pairs: s.testPairs.length, train_prompts: s.prompts.length, test_prompts: s.testPrompts.length,
-      pretrain_eval_loss: s.pretrainEvalLoss, annotator_agreement_on_test: agreement,
-    },
-    reward_models: rms,
-    ppo: { available: true, steps: ppoStage.steps, kl_target: cfg.ppo.adaptiveKl ? cfg.ppo.klTarget ?? null : null, first: ppoStage.first, last: ppoStage.last },
-    dpo: dpoStage,
-    policies,
-    reward_hacking: { detected: hacked.length > 0, message: (hacked.length ? hacked : checks).map((c) => c.message).join('\n') },
-    seconds: (performance.now() - t0) / 1000,
-    config: cfg,
-  };
 }
 
 const f3 = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(3));
@@ -278,3 +302,22 @@ export function formatRlhfReport(r: RlhfDemoResult): string {
     '', r.reward_hacking.message,
   ].join('\n');
 }
+
+export const rlhfRecipe = defineRecipe({
+  name: 'rlhf',
+  summary: 'RLHF on State of the Union text with a hidden AFINN annotator: reward models at 10/25/100% labels, PPO vs DPO, VADER as independent judge',
+  options: declareConfig('demo rlhf', {
+    ...recipeOptions('seed of the model, the prompts, the annotator and the sampling'),
+    ppoSteps: optionalNum("PPO rollout batches (default: the demo's)", { integer: true, min: 1 }),
+  }),
+  examples: ['alignkit demo rlhf', 'alignkit demo rlhf --json', 'alignkit demo rlhf --out runs/r --resume'],
+  async run(o, hooks) {
+    const base: RlhfDemoConfig = o.tiny ? tinyRlhfDemo(o.seed) : { ...defaultRlhfDemo, setup: { ...defaultRlhfDemo.setup, seed: o.seed } };
+    const cfg: RlhfDemoConfig = o.ppoSteps === undefined ? base : { ...base, ppo: { ...base.ppo, steps: o.ppoSteps } };
+    const out = recipeRunDir(o, `runs/demo-rlhf-seed${o.seed}`);
+    hooks.log(`RLHF with a hidden AFINN-111 annotator (seed ${o.seed}); run directory ${out}`);
+    return { ...(await runRlhfDemo(cfg, out, { resume: o.resume, quiet: o.quiet, log: hooks.log })), out };
+  },
+  json: ({ config, ...rest }) => ({ ...rest, seed: config.setup.seed }),
+  format: (r) => `${formatRlhfReport(r)}\n\n${r.seconds.toFixed(0)} s. Pairs, PPO samples with their rewards, metrics: ${r.out}/`,
+});

@@ -11,7 +11,8 @@
 // the 100% RM; the selected pseudo-labels are more accurate than the RM over the whole pool.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModelDir, saveModelDir, type Transformer } from '../model/index.js';
+import { loadModelDir, type Transformer } from '../model/index.js';
+import { modelStage } from '../align/trainer/model-stage.js';
 import { RunStore } from '../runs/run-store.js';
 import { trainDpo } from '../align/dpo/dpo.js';
 import type { DpoConfig } from '../align/dpo/config.js';
@@ -21,6 +22,8 @@ import type { PreferencePair } from '../align/trainer/preference-data.js';
 import { seededShuffle } from '../data/prng.js';
 import { buildPreferenceSetup, decisivePairs, defaultPreferenceSetup, type PreferenceSetup, type PreferenceSetupConfig } from './preference-setup.js';
 import { evaluatePolicy, type PolicyRow } from './rlhf.js';
+import { bool, declareConfig, int, num, optionalChoice, optionalNum } from '../config/index.js';
+import { defineRecipe, recipeOptions, recipeRunDir } from './recipe.js';
 
 export interface SerDemoConfig {
   setup: PreferenceSetupConfig;
@@ -82,96 +85,102 @@ export interface SerDemoOptions { resume: boolean; quiet: boolean; log: (s: stri
 
 const SUB_RUNS = ['ser'];
 
+interface SerDemoContext {
+  cfg: SerDemoConfig;
+  s: PreferenceSetup;
+  store: RunStore;
+  opts: SerDemoOptions;
+  labelled: PreferencePair[];
+  unlabelled: SerPoolPair[];
+  /** The test pairs the annotator scores differently, oriented by its noiseless preference. */
+  test: PreferencePair[];
+}
+
+/** The 100% RM and the control train by the seed RM's rule (same settings, steps from rmEpochs). */
+async function trainRmLikeSeed(c: SerDemoContext, train: readonly PreferencePair[]): Promise<Transformer> {
+  const { cfg, s } = c;
+  const rm = s.policy.clone();
+  const steps = rmSteps({ rm: cfg.ser.rm ?? {}, rmEpochs: cfg.ser.rmEpochs ?? 0 }, train.length);
+  await trainRewardModel({ model: rm, tokenizer: s.tokenizer, train, config: { seed: cfg.setup.seed, ...cfg.ser.rm, ...steps, saveEvery: 0 }, quiet: c.opts.quiet });
+  return rm;
+}
+
+/** SER's seed RM and loops, in their own run directory under --out. */
+async function serLoops(c: SerDemoContext, out: string) {
+  const { cfg, s, opts } = c;
+  const serCfg: SerConfigInput = { ...cfg.ser, policyStep: 'none', rm: { seed: cfg.setup.seed, ...cfg.ser.rm } };
+  const serStore = RunStore.open(join(out, 'ser'), { demo: 'ser', run: 'ser', config: serCfg } as Record<string, unknown>, { resume: true });
+  try {
+    return await runSer({
+      model: s.policy, tokenizer: s.tokenizer, labelled: c.labelled, unlabelled: c.unlabelled, test: c.test, config: serCfg, store: serStore,
+      log: (l) => opts.log(`SER ${l}`), quiet: opts.quiet,
+    });
+  } finally {
+    serStore.close();
+  }
+}
+
+/** DPO with each reward model (and the reference as it is), scored by the hidden annotator and VADER. */
+async function dpoPolicies(c: SerDemoContext, rms: [SerDemoPolicyRow['method'], Transformer | null][], evalRm: Transformer): Promise<SerDemoPolicyRow[]> {
+  const { cfg, s, opts } = c;
+  const tok = s.tokenizer, seed = cfg.setup.seed;
+  const policies: SerDemoPolicyRow[] = [];
+  for (const [k, [method, rm]] of rms.entries()) {
+    policies.push(await c.store.stage(`policy/${method}`, async (st) => {
+      let policy = s.policy;
+      if (rm) {
+        const pairs = [...c.labelled, ...labelWithRm(rm, tok, c.unlabelled)];
+        opts.log(`DPO with the ${method.slice(4)} on ${pairs.length} pairs`);
+        policy = s.policy.clone();
+        await trainDpo({ policy, tokenizer: tok, pairs, eval: s.testPairs, config: { seed, ...cfg.dpo, saveEvery: 0 }, quiet: opts.quiet });
+      }
+      // The RM score column uses the best RM for every policy.
+      const r: SerDemoPolicyRow = { ...evaluatePolicy('dpo', policy, s.policy, evalRm, s, cfg.evalSamplesPerPrompt, seed + 500 + k), method };
+      st.log({ ...r });
+      return r;
+    }));
+  }
+  return policies;
+}
+
 export async function runSerDemo(cfg: SerDemoConfig, out: string, opts: SerDemoOptions): Promise<SerDemoResult> {
   const t0 = performance.now();
   const store = RunStore.open(out, { demo: 'ser', ...cfg } as unknown as Record<string, unknown>, { resume: opts.resume });
   if (!store.resumed) for (const d of SUB_RUNS) rmSync(join(out, d), { recursive: true, force: true });
   try {
     const s: PreferenceSetup = await buildPreferenceSetup(cfg.setup, { store, log: opts.log, quiet: opts.quiet });
-    const tok = s.tokenizer, seed = cfg.setup.seed, reference = s.policy;
+    const tok = s.tokenizer, seed = cfg.setup.seed;
     const { labelled, unlabelled } = serSplit(s.trainPairs, cfg.seedFraction, seed);
-    // RM accuracy is measured on the test pairs the annotator scores differently, against its noiseless preference.
-    const test = decisivePairs(s);
-    opts.log(`SER: ${labelled.length} labelled (${(100 * cfg.seedFraction).toFixed(0)}%) + ${unlabelled.length} unlabelled training pairs; ${test.length} of ${s.testPairs.length} test pairs have different AFINN scores`);
-
-    // ---- SER (seed RM and loops) in its own run directory
-    const serCfg: SerConfigInput = { ...cfg.ser, policyStep: 'none', rm: { seed, ...cfg.ser.rm } };
-    const serStore = RunStore.open(join(out, 'ser'), { demo: 'ser', run: 'ser', config: serCfg } as Record<string, unknown>, { resume: true });
-    let ser;
-    try {
-      ser = await runSer({ model: reference, tokenizer: tok, labelled, unlabelled, test, config: serCfg, store: serStore, log: (l) => opts.log(`SER ${l}`), quiet: opts.quiet });
-    } finally {
-      serStore.close();
-    }
+    const c: SerDemoContext = { cfg, s, store, opts, labelled, unlabelled, test: decisivePairs(s) };
+    opts.log(`SER: ${labelled.length} labelled (${(100 * cfg.seedFraction).toFixed(0)}%) + ${unlabelled.length} unlabelled training pairs; ${c.test.length} of ${s.testPairs.length} test pairs have different AFINN scores`);
+    const ser = await serLoops(c, out);
     const seedRm = loadModelDir(join(out, 'ser', 'checkpoints', 'rm-0'), { tokenizer: false }).model;
-
-    // The 100% RM and the control train by the seed RM's rule (same settings, steps from rmEpochs).
-    const trainRm = async (train: readonly PreferencePair[]): Promise<Transformer> => {
-      const rm = reference.clone();
-      await trainRewardModel({ model: rm, tokenizer: tok, train, config: { seed, ...cfg.ser.rm, ...rmSteps({ rm: cfg.ser.rm ?? {}, rmEpochs: cfg.ser.rmEpochs ?? 0 }, train.length), saveEvery: 0 }, quiet: opts.quiet });
-      return rm;
-    };
-
-    // ---- the 100%-label reward model
-    let fullRm: Transformer, fullAcc: number;
-    if (store.isDone('full-rm')) {
-      fullRm = loadModelDir(store.checkpointPath('rm-full'), { tokenizer: false }).model;
-      fullAcc = store.stageResult<{ accuracy: number }>('full-rm').accuracy;
-    } else {
+    const full = await modelStage(store, 'full-rm', 'rm-full', tok, async (st) => {
       opts.log(`reward model on all ${s.trainPairs.length} labels`);
-      fullRm = await trainRm(s.trainPairs);
-      fullAcc = rmAccuracy(fullRm, tok, test);
-      const m = fullRm;
-      store.saveCheckpoint('rm-full', (d) => saveModelDir(d, m, { tokenizer: tok }));
-      store.logMetrics('full-rm', { pairs: s.trainPairs.length, accuracy: fullAcc });
-      store.completeStage('full-rm', { pairs: s.trainPairs.length, accuracy: fullAcc });
-    }
-    // ---- the control: as many of the pool's true labels as SER labelled itself
-    let control: SerDemoResult['control_rm'] = null;
-    if (ser.pseudoLabelled.length > 0) {
-      if (store.isDone('control-rm')) {
-        control = store.stageResult<NonNullable<SerDemoResult['control_rm']>>('control-rm');
-      } else {
-        const extra = trueLabelSample(unlabelled, ser.pseudoLabelled.length, seed + 7);
-        const train = [...labelled, ...extra];
-        opts.log(`control: reward model on the ${labelled.length} seed labels + ${extra.length} true labels drawn at random from the pool (as many as SER labelled)`);
-        control = { pairs: train.length, accuracy: rmAccuracy(await trainRm(train), tok, test) };
-        store.logMetrics('control-rm', { ...control });
-        store.completeStage('control-rm', control);
-      }
-    }
-    opts.log(`test accuracy: seed RM ${ser.seedTestAccuracy.toFixed(3)}, SER RM ${(ser.loops.filter((l) => l.testAccuracy !== null).at(-1)?.testAccuracy ?? ser.seedTestAccuracy).toFixed(3)}, 100% RM ${fullAcc.toFixed(3)}` +
-      (control ? `, control (as many true labels as SER took) ${control.accuracy.toFixed(3)}` : ''));
-
-    // ---- DPO with each reward model, scored by the hidden annotator and VADER
-    const policies: SerDemoPolicyRow[] = [];
-    if (cfg.policies) {
-      const evalRm = fullRm; // the RM score column uses the best RM for every policy
-      const row = (method: SerDemoPolicyRow['method'], p: Transformer, k: number): SerDemoPolicyRow =>
-        ({ ...evaluatePolicy('dpo', p, reference, evalRm, s, cfg.evalSamplesPerPrompt, seed + 500 + k), method });
-      const runs: [SerDemoPolicyRow['method'], Transformer | null][] = [['reference', null], ['dpo-seed-rm', seedRm], ['dpo-ser-rm', ser.rm], ['dpo-full-rm', fullRm]];
-      for (const [k, [method, rm]] of runs.entries()) {
-        const stage = `policy/${method}`;
-        if (store.isDone(stage)) { policies.push(store.stageResult<SerDemoPolicyRow>(stage)); continue; }
-        let policy = reference;
-        if (rm) {
-          const pairs = [...labelled, ...labelWithRm(rm, tok, unlabelled)];
-          opts.log(`DPO with the ${method.slice(4)} on ${pairs.length} pairs`);
-          policy = reference.clone();
-          await trainDpo({ policy, tokenizer: tok, pairs, eval: s.testPairs, config: { seed, ...cfg.dpo, saveEvery: 0 }, quiet: opts.quiet });
-        }
-        const r = row(method, policy, k);
-        store.logMetrics(stage, { ...r });
-        store.completeStage(stage, r);
-        policies.push(r);
-      }
-    }
+      const model = await trainRmLikeSeed(c, s.trainPairs);
+      const result = { pairs: s.trainPairs.length, accuracy: rmAccuracy(model, tok, c.test) };
+      st.log(result);
+      return { model, result };
+    });
+    // The control: as many of the pool's true labels as SER labelled itself.
+    const control = ser.pseudoLabelled.length === 0 ? null : await store.stage('control-rm', async (st) => {
+      const extra = trueLabelSample(unlabelled, ser.pseudoLabelled.length, seed + 7);
+      const train = [...labelled, ...extra];
+      opts.log(`control: reward model on the ${labelled.length} seed labels + ${extra.length} true labels drawn at random from the pool (as many as SER labelled)`);
+      const r = { pairs: train.length, accuracy: rmAccuracy(await trainRmLikeSeed(c, train), tok, c.test) };
+      st.log({ ...r });
+      return r;
+    });
     const lastAcc = ser.loops.filter((l) => l.testAccuracy !== null).at(-1)?.testAccuracy ?? ser.seedTestAccuracy;
-    const gap = fullAcc - ser.seedTestAccuracy;
+    opts.log(`test accuracy: seed RM ${ser.seedTestAccuracy.toFixed(3)}, SER RM ${lastAcc.toFixed(3)}, 100% RM ${full.result.accuracy.toFixed(3)}` +
+      (control ? `, control (as many true labels as SER took) ${control.accuracy.toFixed(3)}` : ''));
+    const policies = cfg.policies
+      ? await dpoPolicies(c, [['reference', null], ['dpo-seed-rm', seedRm], ['dpo-ser-rm', ser.rm], ['dpo-full-rm', full.model]], full.model) : [];
+    const gap = full.result.accuracy - ser.seedTestAccuracy;
     const withBoth = ser.loops.filter((l) => l.precision !== null && l.poolAccuracy !== null && l.status !== null);
     return {
-      setup: { train_pairs: s.trainPairs.length, test_pairs: s.testPairs.length, decisive_test_pairs: test.length, labelled: labelled.length, unlabelled: unlabelled.length },
-      seed_rm_accuracy: ser.seedTestAccuracy, full_rm_accuracy: fullAcc, loops: ser.loops, stop_reason: ser.stopReason,
+      setup: { train_pairs: s.trainPairs.length, test_pairs: s.testPairs.length, decisive_test_pairs: c.test.length, labelled: labelled.length, unlabelled: unlabelled.length },
+      seed_rm_accuracy: ser.seedTestAccuracy, full_rm_accuracy: full.result.accuracy, loops: ser.loops, stop_reason: ser.stopReason,
       control_rm: control,
       gap_closed: gap > 0 ? (lastAcc - ser.seedTestAccuracy) / gap : null,
       control_gap_closed: gap > 0 && control ? (control.accuracy - ser.seedTestAccuracy) / gap : null,
@@ -212,3 +221,30 @@ export function formatSerReport(r: SerDemoResult): string {
   }
   return lines.join('\n');
 }
+
+export const serRecipe = defineRecipe({
+  name: 'ser',
+  summary: 'SER on State of the Union text with a hidden AFINN annotator: seed RM on 15% of labels, self-labelling loops, 100% RM; DPO with each',
+  options: declareConfig('demo ser', {
+    ...recipeOptions('seed of the model, the prompts, the annotator, the label split and the sampling'),
+    prompts: int(defaultPreferenceSetup.prompts, 'prompts of the preference setup, train and test (one labelled pair each; at most about 9,000 held-out lines exist)', { min: 8 }),
+    seedFraction: num(defaultSerDemo.seedFraction, 'share of the training labels the seed RM sees', { gt: 0, lt: 1 }),
+    loops: optionalNum("most SER loops (default: the demo's)", { integer: true, min: 0 }),
+    retrain: optionalChoice(['seed', 'continue'] as const, "seed or continue (default: the demo's, seed)"),
+    criterion: optionalChoice(['sigmoid-each', 'sigmoid-diff'] as const, 'sigmoid-each or sigmoid-diff (default: sigmoid-each)'),
+    noPolicies: bool(false, 'reward models only: skip DPO and the policy evaluation'),
+  }),
+  examples: ['alignkit demo ser', 'alignkit demo ser --seed 1 --json', 'alignkit demo ser --out runs/s --resume'],
+  async run(o, hooks) {
+    const base: SerDemoConfig = o.tiny ? tinySerDemo(o.seed) : { ...defaultSerDemo, setup: { ...defaultSerDemo.setup, seed: o.seed, prompts: o.prompts } };
+    const cfg: SerDemoConfig = {
+      ...base, seedFraction: o.seedFraction, policies: !o.noPolicies,
+      ser: { ...base.ser, ...(o.loops !== undefined ? { maxLoops: o.loops } : {}), ...(o.retrain ? { retrain: o.retrain } : {}), ...(o.criterion ? { criterion: o.criterion } : {}) },
+    };
+    const out = recipeRunDir(o, `runs/demo-ser-seed${o.seed}`);
+    hooks.log(`SER with a hidden AFINN-111 annotator (seed ${o.seed}); run directory ${out}`);
+    return { ...(await runSerDemo(cfg, out, { resume: o.resume, quiet: o.quiet, log: hooks.log })), seed: o.seed, out };
+  },
+  json: (r) => r,
+  format: (r) => `${formatSerReport(r)}\n\n${r.seconds.toFixed(0)} s. Metrics and checkpoints: ${r.out}/`,
+});

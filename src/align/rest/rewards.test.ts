@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ByteTokenizer } from '../../tokenizer/index.js';
 import { Transformer, addScalarHead, defaultConfig, saveModelDir } from '../../model/index.js';
-import { g2pPerVerifier, g2pProblem, g2pVerifier } from '../../data/tasks/g2p.js';
+import { g2pPerVerifier, g2pProblem, g2pVerifier } from '../../data/tasks/builtin/g2p.js';
 import type { RewardMeta } from '../trainer/reward-fn.js';
 import { firstLine, metricReward, metricScore, normaliseRewards, parseRewardSpec } from './rewards.js';
 import { tempDir } from '../../io/temp-dir.test.js';

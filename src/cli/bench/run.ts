@@ -74,21 +74,36 @@ export function runProfile(plan: Plan, log: (s: string) => void, notes: string[]
   return rows;
 }
 
-export function runBench(plan: Plan, peers: Peers, log: (s: string) => void): BenchResult {
-  const notes: string[] = [];
-  const loadStart = loadavg();
-  const akEnv = { ...process.env, ALIGNKIT_THREADS: String(plan.threads) };
-  const alignkit = (task: WorkerTask): Contender => ({ name: 'alignkit', cmd: process.execPath, args: [WORKER, JSON.stringify(task)], env: akEnv });
-  const torch = (task: WorkerTask): Contender | null => peers.torch.ok ? { name: 'pytorch', cmd: peers.torch.python, args: [peers.torch.script, JSON.stringify(task)], env: peers.env } : null;
-  const tfjs = (task: WorkerTask): Contender | null => peers.tfjs.ok ? { name: 'tfjs', cmd: process.execPath, args: [peers.tfjs.script, JSON.stringify(task)], env: peers.env } : null;
-  if (!peers.torch.ok) notes.push(`PyTorch: skipped (${peers.torch.why})`);
-  if (!peers.tfjs.ok) notes.push(`TensorFlow.js: skipped (${peers.tfjs.why})`);
-  if (!peers.openblas.ok) notes.push(`OpenBLAS: skipped (${peers.openblas.why})`);
-  if (!peers.peak.ok) notes.push(`FMA peak: not measured (${peers.peak.why})`);
-  let akInfo: Record<string, unknown> = {};
+/** One bench run: the contenders, the figures as they come in, and the notes on what was skipped or failed. */
+class BenchRun {
+  readonly notes: string[] = [];
+  readonly akEnv: NodeJS.ProcessEnv;
+  akInfo: Record<string, unknown> = {};
+
+  constructor(readonly plan: Plan, readonly peers: Peers, readonly log: (s: string) => void) {
+    this.akEnv = { ...process.env, ALIGNKIT_THREADS: String(plan.threads) };
+    if (!peers.torch.ok) this.notes.push(`PyTorch: skipped (${peers.torch.why})`);
+    if (!peers.tfjs.ok) this.notes.push(`TensorFlow.js: skipped (${peers.tfjs.why})`);
+    if (!peers.openblas.ok) this.notes.push(`OpenBLAS: skipped (${peers.openblas.why})`);
+    if (!peers.peak.ok) this.notes.push(`FMA peak: not measured (${peers.peak.why})`);
+  }
+
+  alignkit(task: WorkerTask): Contender {
+    return { name: 'alignkit', cmd: process.execPath, args: [WORKER, JSON.stringify(task)], env: this.akEnv };
+  }
+
+  torch(task: WorkerTask): Contender | null {
+    const t = this.peers.torch;
+    return t.ok ? { name: 'pytorch', cmd: t.python, args: [t.script, JSON.stringify(task)], env: this.peers.env } : null;
+  }
+
+  tfjs(task: WorkerTask): Contender | null {
+    const t = this.peers.tfjs;
+    return t.ok ? { name: 'tfjs', cmd: process.execPath, args: [t.script, JSON.stringify(task)], env: this.peers.env } : null;
+  }
 
   /** The contenders of one line take turns; each keeps its best tok/s and its largest peak RSS. */
-  function line(label: string, contenders: (Contender | null)[], repeats = plan.repeats): { best: Map<string, Best>; othersCores: number | null } {
+  line(label: string, contenders: (Contender | null)[], repeats = this.plan.repeats): { best: Map<string, Best>; othersCores: number | null } {
     const best = new Map<string, Best>();
     let others: number | null = null;
     for (let rep = 0; rep < repeats; rep++) {
@@ -96,17 +111,17 @@ export function runBench(plan: Plan, peers: Peers, log: (s: string) => void): Be
         if (!c) continue;
         const b = best.get(c.name) ?? { tok_s: null, rss_mb: null, value: null };
         if (b.error) continue;
-        log(`${label}: ${c.name}${repeats > 1 ? ` (turn ${rep + 1} of ${repeats})` : ''}`);
-        const r: ChildResult = runChild(c.cmd, c.args, c.env, plan.childTimeoutS);
+        this.log(`${label}: ${c.name}${repeats > 1 ? ` (turn ${rep + 1} of ${repeats})` : ''}`);
+        const r: ChildResult = runChild(c.cmd, c.args, c.env, this.plan.childTimeoutS);
         if (!r.value) {
           b.error = r.error;
-          notes.push(`${label}: ${c.name} failed: ${r.error}`);
+          this.notes.push(`${label}: ${c.name} failed: ${r.error}`);
         } else {
           const t = numOr(r.value['tok_s']);
           if (t !== null && (b.tok_s === null || t > b.tok_s)) { b.tok_s = t; b.value = r.value; }
           const rss = numOr(r.value['rss_mb']);
           if (rss !== null) b.rss_mb = Math.max(b.rss_mb ?? 0, rss);
-          if (c.name === 'alignkit') akInfo = { backend: r.value['backend'], isa: r.value['isa'] ?? null, threads: r.value['threads'] ?? 1 };
+          if (c.name === 'alignkit') this.akInfo = { backend: r.value['backend'], isa: r.value['isa'] ?? null, threads: r.value['threads'] ?? 1 };
         }
         if (r.othersCores !== null) others = Math.max(others ?? 0, r.othersCores);
         best.set(c.name, b);
@@ -115,83 +130,101 @@ export function runBench(plan: Plan, peers: Peers, log: (s: string) => void): Be
     return { best, othersCores: others };
   }
 
-  // The machine's FMA ceiling, measured rather than taken from a data sheet: the best of several
-  // short runs, since a busy machine lowers every one of them.
-  let peak: { gflops: number; isa: string } | null = null;
-  if (peers.peak.ok) {
-    log('FMA peak');
-    for (let i = 0; i < (plan.quick ? 1 : 8); i++) {
-      const out = spawnSync(peers.peak.exe, [String(plan.threads), plan.quick ? '100' : '200'], { encoding: 'utf8' }).stdout?.trim().split(' ') ?? [];
+  /**
+   * The machine's FMA ceiling, measured rather than taken from a data sheet: the best of several
+   * short runs, since a busy machine lowers every one of them.
+   */
+  peak(): { gflops: number; isa: string } | null {
+    if (!this.peers.peak.ok) return null;
+    this.log('FMA peak');
+    let peak: { gflops: number; isa: string } | null = null;
+    for (let i = 0; i < (this.plan.quick ? 1 : 8); i++) {
+      const out = spawnSync(this.peers.peak.exe, [String(this.plan.threads), this.plan.quick ? '100' : '200'], { encoding: 'utf8' }).stdout?.trim().split(' ') ?? [];
       if (out.length === 2 && Number.isFinite(Number(out[0])) && Number(out[0]) > (peak?.gflops ?? 0)) peak = { gflops: Number(out[0]), isa: out[1]! };
     }
+    return peak;
   }
 
-  // matmul: alignkit's sgemm and OpenBLAS's, alternating by round as bench/matmul-native.ts does.
-  const mmAk = new Map<number, number>(), mmBlas = new Map<number, number>();
-  const keepMax = (m: Map<number, number>, n: number, v: number | null): void => { if (v !== null && v > (m.get(n) ?? 0)) m.set(n, v); };
-  for (let rep = 0; rep < Math.max(plan.repeats, plan.quick ? 1 : 3); rep++) {
-    log(`matmul: round ${rep + 1}`);
-    const r = runChild(process.execPath, [WORKER, JSON.stringify({ kind: 'matmul', sizes: plan.matmulSizes, rounds: plan.matmulRounds } satisfies WorkerTask)], akEnv, plan.childTimeoutS);
-    if (!r.value) { notes.push(`matmul: alignkit failed: ${r.error}`); break; }
-    for (const p of r.value['points'] as { n: number; gflops: number }[]) keepMax(mmAk, p.n, p.gflops);
-    akInfo = { backend: r.value['backend'], isa: r.value['isa'] ?? null, threads: r.value['threads'] ?? 1 };
-    if (!peers.openblas.ok) continue;
-    if (peers.openblas.via === 'c-harness') {
-      for (const n of plan.matmulSizes) {
-        const o = spawnSync(peers.openblas.exe, [String(n), '0', '0', plan.quick ? '50' : '300'], { env: peers.env, encoding: 'utf8' });
-        keepMax(mmBlas, n, o.status === 0 ? numOr(Number(o.stdout.trim())) : null);
+  /** alignkit's sgemm and OpenBLAS's, alternating by round as bench/matmul-native.ts does. */
+  matmul(peak: { gflops: number } | null): MatmulRow[] {
+    const { plan, peers } = this;
+    const mmAk = new Map<number, number>(), mmBlas = new Map<number, number>();
+    const keepMax = (m: Map<number, number>, n: number, v: number | null): void => { if (v !== null && v > (m.get(n) ?? 0)) m.set(n, v); };
+    for (let rep = 0; rep < Math.max(plan.repeats, plan.quick ? 1 : 3); rep++) {
+      this.log(`matmul: round ${rep + 1}`);
+      const r = runChild(process.execPath, [WORKER, JSON.stringify({ kind: 'matmul', sizes: plan.matmulSizes, rounds: plan.matmulRounds } satisfies WorkerTask)], this.akEnv, plan.childTimeoutS);
+      if (!r.value) { this.notes.push(`matmul: alignkit failed: ${r.error}`); break; }
+      for (const p of r.value['points'] as { n: number; gflops: number }[]) keepMax(mmAk, p.n, p.gflops);
+      this.akInfo = { backend: r.value['backend'], isa: r.value['isa'] ?? null, threads: r.value['threads'] ?? 1 };
+      if (!peers.openblas.ok) continue;
+      if (peers.openblas.via === 'c-harness') {
+        for (const n of plan.matmulSizes) {
+          const o = spawnSync(peers.openblas.exe, [String(n), '0', '0', plan.quick ? '50' : '300'], { env: peers.env, encoding: 'utf8' });
+          keepMax(mmBlas, n, o.status === 0 ? numOr(Number(o.stdout.trim())) : null);
+        }
+      } else if (peers.torch.ok) {
+        const t = runChild(peers.torch.python, [peers.torch.script, JSON.stringify({ kind: 'matmul', sizes: plan.matmulSizes, rounds: plan.matmulRounds })], peers.env, plan.childTimeoutS);
+        for (const p of (t.value?.['points'] ?? []) as { n: number; gflops: number }[]) keepMax(mmBlas, p.n, p.gflops);
       }
-    } else if (peers.torch.ok) {
-      const t = runChild(peers.torch.python, [peers.torch.script, JSON.stringify({ kind: 'matmul', sizes: plan.matmulSizes, rounds: plan.matmulRounds })], peers.env, plan.childTimeoutS);
-      for (const p of (t.value?.['points'] ?? []) as { n: number; gflops: number }[]) keepMax(mmBlas, p.n, p.gflops);
     }
-  }
-  const matmul: MatmulRow[] = plan.matmulSizes.map((n) => {
-    const a = mmAk.get(n) ?? null, b = peers.openblas.ok ? mmBlas.get(n) ?? null : null;
-    return { n, alignkit_gflops: a, openblas_gflops: b, ratio: ratio(a, b), alignkit_peak_fraction: a !== null && peak ? a / peak.gflops : null };
-  });
-
-  const train: TrainRow[] = [];
-  for (const t of plan.train) {
-    const task: WorkerTask = { kind: 'train', config: t.config, rounds: t.rounds };
-    const tfTask: WorkerTask = { kind: 'train', config: t.config, rounds: t.tfjsRounds };
-    const { best, othersCores } = line(`train ${t.config}`, [alignkit(task), torch(task)]);
-    // tfjs-wasm is ~50× slower: one turn is enough, and it runs after the pair it is compared with.
-    const tf = t.tfjs ? line(`train ${t.config}`, [tfjs(tfTask)], 1).best.get('tfjs') : undefined;
-    if (!t.tfjs && peers.tfjs.ok) notes.push(`train ${t.config}: tfjs-wasm not run (a step takes minutes on one thread; --tfjs-b runs it)`);
-    const ak = best.get('alignkit'), pt = best.get('pytorch');
-    train.push({
-      config: t.config, tokens_per_step: MODELS[t.config].batch * MODELS[t.config].ctx, params: paramCount(t.config),
-      alignkit_tok_s: ak?.tok_s ?? null, pytorch_tok_s: pt?.tok_s ?? null, tfjs_tok_s: tf?.tok_s ?? null,
-      ratio_pytorch: ratio(ak?.tok_s ?? null, pt?.tok_s ?? null), ratio_tfjs: ratio(ak?.tok_s ?? null, tf?.tok_s ?? null),
-      alignkit_rss_mb: ak?.rss_mb ?? null, pytorch_rss_mb: pt?.rss_mb ?? null, tfjs_rss_mb: tf?.rss_mb ?? null,
-      others_cores: othersCores,
+    return plan.matmulSizes.map((n) => {
+      const a = mmAk.get(n) ?? null, b = peers.openblas.ok ? mmBlas.get(n) ?? null : null;
+      return { n, alignkit_gflops: a, openblas_gflops: b, ratio: ratio(a, b), alignkit_peak_fraction: a !== null && peak ? a / peak.gflops : null };
     });
   }
 
-  const generate: GenerateRow[] = [];
-  for (const g of plan.generate) {
-    const task: WorkerTask = { kind: 'generate', config: g.config, batch: g.batch, prompt: g.prompt, newTokens: g.newTokens, rounds: g.rounds };
-    const { best, othersCores } = line(`generate ${g.config} batch ${g.batch}`, [alignkit(task), torch(task)]);
-    const ak = best.get('alignkit'), pt = best.get('pytorch');
-    generate.push({
-      config: g.config, batch: g.batch, prompt: g.prompt, new_tokens: g.newTokens,
-      alignkit_tok_s: ak?.tok_s ?? null, pytorch_tok_s: pt?.tok_s ?? null, ratio_pytorch: ratio(ak?.tok_s ?? null, pt?.tok_s ?? null),
-      alignkit_rss_mb: ak?.rss_mb ?? null, pytorch_rss_mb: pt?.rss_mb ?? null, others_cores: othersCores,
+  train(): TrainRow[] {
+    return this.plan.train.map((t) => {
+      const task: WorkerTask = { kind: 'train', config: t.config, rounds: t.rounds };
+      const tfTask: WorkerTask = { kind: 'train', config: t.config, rounds: t.tfjsRounds };
+      const { best, othersCores } = this.line(`train ${t.config}`, [this.alignkit(task), this.torch(task)]);
+      // tfjs-wasm is ~50× slower: one turn is enough, and it runs after the pair it is compared with.
+      const tf = t.tfjs ? this.line(`train ${t.config}`, [this.tfjs(tfTask)], 1).best.get('tfjs') : undefined;
+      if (!t.tfjs && this.peers.tfjs.ok) this.notes.push(`train ${t.config}: tfjs-wasm not run (a step takes minutes on one thread; --tfjs-b runs it)`);
+      const ak = best.get('alignkit'), pt = best.get('pytorch');
+      return {
+        config: t.config, tokens_per_step: MODELS[t.config].batch * MODELS[t.config].ctx, params: paramCount(t.config),
+        alignkit_tok_s: ak?.tok_s ?? null, pytorch_tok_s: pt?.tok_s ?? null, tfjs_tok_s: tf?.tok_s ?? null,
+        ratio_pytorch: ratio(ak?.tok_s ?? null, pt?.tok_s ?? null), ratio_tfjs: ratio(ak?.tok_s ?? null, tf?.tok_s ?? null),
+        alignkit_rss_mb: ak?.rss_mb ?? null, pytorch_rss_mb: pt?.rss_mb ?? null, tfjs_rss_mb: tf?.rss_mb ?? null,
+        others_cores: othersCores,
+      };
     });
   }
 
+  generate(): GenerateRow[] {
+    return this.plan.generate.map((g) => {
+      const task: WorkerTask = { kind: 'generate', config: g.config, batch: g.batch, prompt: g.prompt, newTokens: g.newTokens, rounds: g.rounds };
+      const { best, othersCores } = this.line(`generate ${g.config} batch ${g.batch}`, [this.alignkit(task), this.torch(task)]);
+      const ak = best.get('alignkit'), pt = best.get('pytorch');
+      return {
+        config: g.config, batch: g.batch, prompt: g.prompt, new_tokens: g.newTokens,
+        alignkit_tok_s: ak?.tok_s ?? null, pytorch_tok_s: pt?.tok_s ?? null, ratio_pytorch: ratio(ak?.tok_s ?? null, pt?.tok_s ?? null),
+        alignkit_rss_mb: ak?.rss_mb ?? null, pytorch_rss_mb: pt?.rss_mb ?? null, others_cores: othersCores,
+      };
+    });
+  }
+}
+
+export function runBench(plan: Plan, peers: Peers, log: (s: string) => void): BenchResult {
+  const loadStart = loadavg();
+  const run = new BenchRun(plan, peers, log);
+  const peak = run.peak();
+  const matmul = run.matmul(peak);
+  const train = run.train();
+  const generate = run.generate();
   const loadEnd = loadavg();
   const cores = cpus().length;
   const othersMax = Math.max(0, ...[...train, ...generate].map((r) => r.others_cores ?? 0));
   // Busy when other processes kept a quarter of a core or more busy during some line.
   const busy = othersMax >= 0.25;
-  if (busy) notes.push(`load: other processes kept up to ${othersMax.toFixed(1)} of ${cores} cores busy during the run (load average ${loadStart[0]!.toFixed(1)} at the start); figures are best-of but noisy`);
+  if (busy) run.notes.push(`load: other processes kept up to ${othersMax.toFixed(1)} of ${cores} cores busy during the run (load average ${loadStart[0]!.toFixed(1)} at the start); figures are best-of but noisy`);
+  const ak = run.akInfo;
   return {
     machine: {
       cpu: cpus()[0]?.model.trim() ?? 'unknown', cores, platform: `${process.platform}-${process.arch}`, node: process.version,
       fma_peak_gflops: peak?.gflops ?? null, fma_peak_isa: peak?.isa ?? null,
-      alignkit_backend: akInfo['backend'] ?? null, alignkit_isa: akInfo['isa'] ?? null, alignkit_threads: akInfo['threads'] ?? null,
+      alignkit_backend: ak['backend'] ?? null, alignkit_isa: ak['isa'] ?? null, alignkit_threads: ak['threads'] ?? null,
       pytorch: peers.torch.ok ? peers.torch.version : null, python: peers.torch.ok ? peers.torch.python : null,
       tfjs: peers.tfjs.ok ? `${peers.tfjs.version} wasm` : null,
       openblas: peers.openblas.ok ? peers.openblas.via : null,
@@ -206,6 +239,6 @@ export function runBench(plan: Plan, peers: Peers, log: (s: string) => void): Be
       generate: 'generate() with the KV cache, temperature 1, no stop token; tokens/s = sampled tokens / wall time incl. prefill',
       openblas_coretype: peers.env['OPENBLAS_CORETYPE'] ?? null, omp_wait_policy: peers.env['OMP_WAIT_POLICY'] ?? null,
     },
-    matmul, train, generate, notes,
+    matmul, train, generate, notes: run.notes,
   };
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { g2pTask } from '../../data/tasks/g2p.js';
+import { g2pTask } from '../../data/tasks/builtin/g2p.js';
 import { CharTokenizer } from '../../tokenizer/index.js';
 import { Transformer, defaultConfig, saveModelDir } from '../../model/index.js';
 import { parseTaskOpts } from './rest.js';

@@ -5,11 +5,11 @@ export type { Verdict, Verifier } from '../../rewards/verifier.js';
 export {
   ARITHMETIC_DEFAULTS, arithmeticProblems, arithmeticSplitOf, arithmeticTask, arithmeticVerifier, extractAnswer, generateArithmetic,
   type ArithmeticDifficulty, type ArithmeticOptions, type ArithmeticProblem, type ArithmeticTask, type Op,
-} from './arithmetic.js';
+} from './builtin/arithmetic.js';
 export {
   G2P_DEFAULTS, cmudictEntries, extractPhonemes, g2pPerVerifier, g2pProblem, g2pSplitOf, g2pTask, g2pVerifier,
   normalizePhonemes, phonemeErrorRate, stripStress, type G2pOptions,
-} from './g2p.js';
+} from './builtin/g2p.js';
 export { loadUserTask, readUserProblems, type UserTaskOptions } from './user-task.js';
 export { getTask, listTasks, registerTask, unregisterTask, type TaskFactory } from './registry.js';
 export { readOptions, type OptionSpec, type OptionSpecs } from './task-options.js';

@@ -1,10 +1,10 @@
 // Tasks by name, so a trainer or the CLI can say `--task arithmetic --task-opt digits=3` without
 // knowing where each task lives. Every built-in task is registered here; a user's own code can
 // add more with registerTask.
-import { programTask } from './program-task.js';
+import { programTask } from './builtin/program-task.js';
 import type { Task } from './task.js';
-import { arithmeticTask } from './arithmetic.js';
-import { g2pTask } from './g2p.js';
+import { arithmeticTask } from './builtin/arithmetic.js';
+import { g2pTask } from './builtin/g2p.js';
 import { loadUserTask, type UserTaskOptions } from './user-task.js';
 
 /** What every task is built with, beside its own options: the run's seed, for tasks that draw or split at random. */

@@ -76,85 +76,97 @@ export function toHfConfig(c: ModelConfig, ids: Partial<HfTokenIds> = {}): HfCon
   };
 }
 
+/** Typed reads of config.json keys, each throwing a CheckpointError that names the key, its value and what was expected. */
+function hfReader(j: HfConfigJson, defaults: Record<string, unknown>, file: string) {
+  const bad = (key: string, value: unknown, expected: string): never => {
+    throw new CheckpointError(file, `${key} = ${JSON.stringify(value)}, expected ${expected}`);
+  };
+  // A key set to null takes the default too, as HF's `x or default` idioms mostly do.
+  const get = (key: string): unknown => j[key] ?? defaults[key] ?? null;
+  return {
+    bad, get,
+    int: (key: string): number => {
+      const v = get(key);
+      return Number.isInteger(v) && (v as number) > 0 ? (v as number) : bad(key, v, 'a positive integer');
+    },
+    num: (key: string, ok: (v: number) => boolean, what: string): number => {
+      const v = get(key);
+      return typeof v === 'number' && ok(v) ? v : bad(key, v, what);
+    },
+    flag: (key: string): boolean => {
+      const v = get(key);
+      return typeof v === 'boolean' ? v : bad(key, v, 'true or false');
+    },
+    refuse: (key: string, ok: (v: unknown) => boolean, expected: string): void => {
+      if (key in j && !ok(j[key])) bad(key, j[key], expected);
+    },
+  };
+}
+
+type HfReader = ReturnType<typeof hfReader>;
+const positive = (v: number): boolean => v > 0;
+const rate = (v: number): boolean => v >= 0 && v < 1;
+const std = (v: number): boolean => v >= 0 && v <= 1;
+
+function gpt2FromHf(j: HfConfigJson, r: HfReader): ModelConfig {
+  const act = r.get('activation_function');
+  if (!TANH_GELU.includes(act as string)) r.bad('activation_function', act, `one of ${JSON.stringify(TANH_GELU)} (alignkit's GELU is the tanh form)`);
+  r.refuse('scale_attn_weights', (v) => v === true || v === null, 'true (alignkit always scales attention by 1/√D)');
+  r.refuse('scale_attn_by_inverse_layer_idx', (v) => v === false || v === null, 'false (not implemented)');
+  r.refuse('add_cross_attention', (v) => v === false || v === null, 'false (decoder-only models only)');
+  const C = r.int('n_embd');
+  const inner = j.n_inner ?? null;
+  if (inner !== null && !(Number.isInteger(inner) && (inner as number) > 0)) r.bad('n_inner', inner, 'null (4·n_embd) or a positive integer');
+  const nHead = r.int('n_head');
+  return {
+    family: 'gpt2', vocabSize: r.int('vocab_size'), maxSeqLen: r.int('n_positions'), dModel: C, nLayer: r.int('n_layer'), nHead, nKvHead: nHead,
+    dFF: (inner as number | null) ?? 4 * C, normEps: r.num('layer_norm_epsilon', positive, 'a positive number'),
+    ropeTheta: 10000, tieEmbeddings: r.flag('tie_word_embeddings'),
+    // resid_pdrop is the rate of the residual dropout, the one the engine applies throughout.
+    dropout: r.num('resid_pdrop', rate, 'a number in [0, 1)'),
+    initStd: r.num('initializer_range', std, 'a number in [0, 1]'),
+  };
+}
+
+function llamaFromHf(j: HfConfigJson, r: HfReader): ModelConfig {
+  const act = r.get('hidden_act');
+  if (act !== 'silu') r.bad('hidden_act', act, '"silu" (alignkit\'s Llama MLP is SwiGLU)');
+  r.refuse('attention_bias', (v) => v === false || v === null, 'false (alignkit\'s Llama projections have no bias)');
+  r.refuse('mlp_bias', (v) => v === false || v === null, 'false (alignkit\'s Llama projections have no bias)');
+  r.refuse('rope_scaling', (v) => v === null || isDefaultRope(v), 'null (alignkit implements unscaled RoPE only)');
+  // transformers v5 folds rope_theta and rope_scaling into rope_parameters.
+  r.refuse('rope_parameters', (v) => v === null || isDefaultRope(v), '{"rope_type": "default", ...} (alignkit implements unscaled RoPE only)');
+  const C = r.int('hidden_size'), nHead = r.int('num_attention_heads');
+  const headDimKey = j.head_dim ?? null;
+  if (headDimKey !== null && headDimKey !== C / nHead) r.bad('head_dim', headDimKey, `null or hidden_size / num_attention_heads = ${C / nHead}`);
+  const rp = j.rope_parameters as Record<string, unknown> | null | undefined;
+  const thetaKey = rp && rp.rope_theta !== undefined ? 'rope_parameters.rope_theta' : 'rope_theta';
+  const theta = rp && rp.rope_theta !== undefined ? rp.rope_theta : r.get('rope_theta');
+  if (!(typeof theta === 'number' && theta > 0)) r.bad(thetaKey, theta, 'a positive number');
+  const ours = j.alignkit as Record<string, unknown> | undefined;
+  const dropout = ours?.residual_dropout ?? 0;
+  if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) r.bad('alignkit.residual_dropout', dropout, 'a number in [0, 1)');
+  return {
+    family: 'llama', vocabSize: r.int('vocab_size'), maxSeqLen: r.int('max_position_embeddings'), dModel: C, nLayer: r.int('num_hidden_layers'),
+    nHead, nKvHead: j.num_key_value_heads == null ? nHead : r.int('num_key_value_heads'), dFF: r.int('intermediate_size'),
+    normEps: r.num('rms_norm_eps', positive, 'a positive number'), ropeTheta: theta as number,
+    tieEmbeddings: r.flag('tie_word_embeddings'), dropout: dropout as number,
+    initStd: r.num('initializer_range', std, 'a number in [0, 1]'),
+  };
+}
+
 /** Parses config.json (already JSON-decoded); `file` names it in errors. */
 export function fromHfConfig(json: unknown, file = HF_CONFIG_FILE): { config: ModelConfig; ids: HfTokenIds } {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new CheckpointError(file, `expected a JSON object, got ${JSON.stringify(json)}`);
   }
   const j = json as HfConfigJson;
-  const bad = (key: string, value: unknown, expected: string): never => {
-    throw new CheckpointError(file, `${key} = ${JSON.stringify(value)}, expected ${expected}`);
-  };
   const family: Family = j.model_type === 'gpt2' || j.model_type === 'llama'
-    ? j.model_type : bad('model_type', j.model_type, '"gpt2" or "llama" (the families alignkit implements)');
+    ? j.model_type : hfReader(j, {}, file).bad('model_type', j.model_type, '"gpt2" or "llama" (the families alignkit implements)');
   const defaults: Record<string, unknown> = family === 'gpt2' ? GPT2_DEFAULTS : LLAMA_DEFAULTS;
-  // A key set to null takes the default too, as HF's `x or default` idioms mostly do.
-  const get = (key: string): unknown => j[key] ?? defaults[key] ?? null;
-  const int = (key: string): number => {
-    const v = get(key);
-    return Number.isInteger(v) && (v as number) > 0 ? (v as number) : bad(key, v, 'a positive integer');
-  };
-  const num = (key: string, ok: (v: number) => boolean, what: string): number => {
-    const v = get(key);
-    return typeof v === 'number' && ok(v) ? v : bad(key, v, what);
-  };
-  const positive = (v: number): boolean => v > 0;
-  const rate = (v: number): boolean => v >= 0 && v < 1;
-  const std = (v: number): boolean => v >= 0 && v <= 1;
-  const flag = (key: string): boolean => {
-    const v = get(key);
-    return typeof v === 'boolean' ? v : bad(key, v, 'true or false');
-  };
-  const refuse = (key: string, ok: (v: unknown) => boolean, expected: string): void => {
-    if (key in j && !ok(j[key])) bad(key, j[key], expected);
-  };
-  const ids: HfTokenIds = { bos: tokenId(get('bos_token_id'), 'bos_token_id', bad), eos: eosIds(get('eos_token_id'), bad), pad: tokenId(get('pad_token_id'), 'pad_token_id', bad) };
-
-  let c: ModelConfig;
-  if (family === 'gpt2') {
-    const act = get('activation_function');
-    if (!TANH_GELU.includes(act as string)) bad('activation_function', act, `one of ${JSON.stringify(TANH_GELU)} (alignkit's GELU is the tanh form)`);
-    refuse('scale_attn_weights', (v) => v === true || v === null, 'true (alignkit always scales attention by 1/√D)');
-    refuse('scale_attn_by_inverse_layer_idx', (v) => v === false || v === null, 'false (not implemented)');
-    refuse('add_cross_attention', (v) => v === false || v === null, 'false (decoder-only models only)');
-    const C = int('n_embd');
-    const inner = j.n_inner ?? null;
-    if (inner !== null && !(Number.isInteger(inner) && (inner as number) > 0)) bad('n_inner', inner, 'null (4·n_embd) or a positive integer');
-    const nHead = int('n_head');
-    c = {
-      family, vocabSize: int('vocab_size'), maxSeqLen: int('n_positions'), dModel: C, nLayer: int('n_layer'), nHead, nKvHead: nHead,
-      dFF: (inner as number | null) ?? 4 * C, normEps: num('layer_norm_epsilon', positive, 'a positive number'),
-      ropeTheta: 10000, tieEmbeddings: flag('tie_word_embeddings'),
-      // resid_pdrop is the rate of the residual dropout, the one the engine applies throughout.
-      dropout: num('resid_pdrop', rate, 'a number in [0, 1)'),
-      initStd: num('initializer_range', std, 'a number in [0, 1]'),
-    };
-  } else {
-    const act = get('hidden_act');
-    if (act !== 'silu') bad('hidden_act', act, '"silu" (alignkit\'s Llama MLP is SwiGLU)');
-    refuse('attention_bias', (v) => v === false || v === null, 'false (alignkit\'s Llama projections have no bias)');
-    refuse('mlp_bias', (v) => v === false || v === null, 'false (alignkit\'s Llama projections have no bias)');
-    refuse('rope_scaling', (v) => v === null || isDefaultRope(v), 'null (alignkit implements unscaled RoPE only)');
-    // transformers v5 folds rope_theta and rope_scaling into rope_parameters.
-    refuse('rope_parameters', (v) => v === null || isDefaultRope(v), '{"rope_type": "default", ...} (alignkit implements unscaled RoPE only)');
-    const C = int('hidden_size'), nHead = int('num_attention_heads');
-    const headDimKey = j.head_dim ?? null;
-    if (headDimKey !== null && headDimKey !== C / nHead) bad('head_dim', headDimKey, `null or hidden_size / num_attention_heads = ${C / nHead}`);
-    const rp = j.rope_parameters as Record<string, unknown> | null | undefined;
-    const thetaKey = rp && rp.rope_theta !== undefined ? 'rope_parameters.rope_theta' : 'rope_theta';
-    const theta = rp && rp.rope_theta !== undefined ? rp.rope_theta : get('rope_theta');
-    if (!(typeof theta === 'number' && theta > 0)) bad(thetaKey, theta, 'a positive number');
-    const ours = j.alignkit as Record<string, unknown> | undefined;
-    const dropout = ours?.residual_dropout ?? 0;
-    if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) bad('alignkit.residual_dropout', dropout, 'a number in [0, 1)');
-    c = {
-      family, vocabSize: int('vocab_size'), maxSeqLen: int('max_position_embeddings'), dModel: C, nLayer: int('num_hidden_layers'),
-      nHead, nKvHead: j.num_key_value_heads == null ? nHead : int('num_key_value_heads'), dFF: int('intermediate_size'),
-      normEps: num('rms_norm_eps', positive, 'a positive number'), ropeTheta: theta as number,
-      tieEmbeddings: flag('tie_word_embeddings'), dropout: dropout as number,
-      initStd: num('initializer_range', std, 'a number in [0, 1]'),
-    };
-  }
+  const r = hfReader(j, defaults, file);
+  const ids: HfTokenIds = { bos: tokenId(r.get('bos_token_id'), 'bos_token_id', r.bad), eos: eosIds(r.get('eos_token_id'), r.bad), pad: tokenId(r.get('pad_token_id'), 'pad_token_id', r.bad) };
+  const c = family === 'gpt2' ? gpt2FromHf(j, r) : llamaFromHf(j, r);
   try {
     return { config: validateConfig(c), ids };
   } catch (err) {

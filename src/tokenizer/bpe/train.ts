@@ -31,58 +31,109 @@ export function trainBpe(corpus: string, opts: BpeTrainOptions): BpeTokenizer {
   return new BpeTokenizer(merges, opts);
 }
 
-/** Returns merges as id pairs; ids follow the same rule BpeTokenizer replays. */
-export function learnMerges(corpus: string, newTokens: number, minPairCount: number, specials: SpecialTokens): Merge[] {
-  // Specials never take part in a merge: text is split on them exactly as encode() splits it.
+/** Pre-tokens of the corpus as byte ids with their counts; specials never take part in a merge. */
+function countWords(corpus: string, specials: SpecialTokens): { words: number[][]; counts: number[] } {
+  // Text is split on specials exactly as encode() splits it.
   const wordCounts = new Map<string, number>();
   for (const seg of specials.split(corpus)) {
     if (typeof seg !== 'string') continue;
     for (const piece of preTokenize(seg)) wordCounts.set(piece, (wordCounts.get(piece) ?? 0) + 1);
   }
-  const words: number[][] = [];
-  const counts: number[] = [];
+  const words: number[][] = [], counts: number[] = [];
   for (const [piece, c] of wordCounts) {
     words.push(Array.from(utf8Encoder.encode(piece)));
     counts.push(c);
   }
+  return { words, counts };
+}
 
-  const pairCounts = new Map<number, number>();
+/** Pair counts over the words, the words each pair occurs in, and a heap of the most frequent. */
+class PairIndex {
+  readonly pairCounts = new Map<number, number>();
   // Word lists may hold a word twice or hold words that lost the pair; both are skipped later.
-  const where = new Map<number, number[]>();
-  const addWhere = (key: number, w: number) => {
-    const list = where.get(key);
-    if (list) list.push(w);
-    else where.set(key, [w]);
-  };
-  words.forEach((word, w) => {
-    for (let i = 0; i + 1 < word.length; i++) {
-      const key = word[i] * PAIR_BASE + word[i + 1];
-      pairCounts.set(key, (pairCounts.get(key) ?? 0) + counts[w]);
-      addWhere(key, w);
-    }
-  });
-
+  readonly where = new Map<number, number[]>();
   // Most frequent first; ties go to the smaller (left, right) id pair, so the result never depends
   // on Map iteration order or on the corpus's word order.
-  const heap = new Heap<[number, number]>((x, y) => x[0] > y[0] || (x[0] === y[0] && x[1] < y[1]));
-  for (const [key, c] of pairCounts) heap.push([c, key]);
+  private readonly heap = new Heap<[number, number]>((x, y) => x[0] > y[0] || (x[0] === y[0] && x[1] < y[1]));
+  private readonly seenAt: Int32Array;
 
+  constructor(readonly words: number[][], readonly counts: readonly number[]) {
+    words.forEach((word, w) => {
+      for (let i = 0; i + 1 < word.length; i++) {
+        const key = word[i] * PAIR_BASE + word[i + 1];
+        this.pairCounts.set(key, (this.pairCounts.get(key) ?? 0) + counts[w]);
+        this.addWhere(key, w);
+      }
+    });
+    for (const [key, c] of this.pairCounts) this.heap.push([c, key]);
+    this.seenAt = new Int32Array(words.length).fill(-1);
+  }
+
+  private addWhere(key: number, w: number): void {
+    const list = this.where.get(key);
+    if (list) list.push(w);
+    else this.where.set(key, [w]);
+  }
+
+  /** The most frequent pair as [count, key], or undefined when none is left. */
+  popBest(): [number, number] | undefined {
+    // Heap entries whose count has since changed are stale; the fresh entry is further down.
+    let top = this.heap.pop();
+    while (top && this.pairCounts.get(top[1]) !== top[0]) top = this.heap.pop();
+    return top;
+  }
+
+  /** Replaces pair (a, b) by `id` in every word that holds it, updating counts, lists and the heap. */
+  merge(key: number, a: number, b: number, id: number, step: number): void {
+    const changed = new Set<number>();
+    for (const w of this.where.get(key) ?? []) {
+      if (this.seenAt[w] === step) continue;
+      this.seenAt[w] = step;
+      const word = this.words[w];
+      if (!hasPair(word, a, b)) continue;
+      const c = this.counts[w];
+      for (let i = 0; i + 1 < word.length; i++) {
+        const k = word[i] * PAIR_BASE + word[i + 1];
+        this.pairCounts.set(k, this.pairCounts.get(k)! - c);
+        changed.add(k);
+      }
+      const out = mergePair(word, a, b, id);
+      for (let i = 0; i + 1 < out.length; i++) {
+        const k = out[i] * PAIR_BASE + out[i + 1];
+        this.pairCounts.set(k, (this.pairCounts.get(k) ?? 0) + c);
+        changed.add(k);
+        // Only pairs touching the new token are new to this word; the others are indexed already.
+        if (out[i] === id || out[i + 1] === id) this.addWhere(k, w);
+      }
+      this.words[w] = out;
+    }
+    this.where.delete(key);
+    for (const k of changed) {
+      const c = this.pairCounts.get(k)!;
+      if (c > 0) this.heap.push([c, k]);
+      else {
+        this.pairCounts.delete(k);
+        this.where.delete(k);
+      }
+    }
+  }
+}
+
+/** Returns merges as id pairs; ids follow the same rule BpeTokenizer replays. */
+export function learnMerges(corpus: string, newTokens: number, minPairCount: number, specials: SpecialTokens): Merge[] {
+  const { words, counts } = countWords(corpus, specials);
+  const index = new PairIndex(words, counts);
   const tokens = [...BYTE_TO_CHAR];
   const idOf = new Map<string, number>(tokens.map((t, id) => [t, id]));
   const merged = new Map<number, number>();
   const merges: Merge[] = [];
-  const seenAt = new Int32Array(words.length).fill(-1);
   let made = 0;
-
   for (let step = 0; made < newTokens; step++) {
-    // Heap entries whose count has since changed are stale; the fresh entry is further down.
-    let top = heap.pop();
-    while (top && pairCounts.get(top[1]) !== top[0]) top = heap.pop();
+    const top = index.popBest();
     if (!top || top[0] < minPairCount) break;
     const key = top[1];
     const a = Math.floor(key / PAIR_BASE);
     const b = key - a * PAIR_BASE;
-
     // A pair merged before can reappear only when a later merge re-spelled an existing token; it
     // is applied again with its old id but not listed twice (encode would merge it anyway).
     let id = merged.get(key);
@@ -98,38 +149,7 @@ export function learnMerges(corpus: string, newTokens: number, minPairCount: num
       merged.set(key, id);
       merges.push([a, b]);
     }
-
-    const changed = new Set<number>();
-    for (const w of where.get(key) ?? []) {
-      if (seenAt[w] === step) continue;
-      seenAt[w] = step;
-      const word = words[w];
-      if (!hasPair(word, a, b)) continue;
-      const c = counts[w];
-      for (let i = 0; i + 1 < word.length; i++) {
-        const k = word[i] * PAIR_BASE + word[i + 1];
-        pairCounts.set(k, pairCounts.get(k)! - c);
-        changed.add(k);
-      }
-      const out = mergePair(word, a, b, id);
-      for (let i = 0; i + 1 < out.length; i++) {
-        const k = out[i] * PAIR_BASE + out[i + 1];
-        pairCounts.set(k, (pairCounts.get(k) ?? 0) + c);
-        changed.add(k);
-        // Only pairs touching the new token are new to this word; the others are indexed already.
-        if (out[i] === id || out[i + 1] === id) addWhere(k, w);
-      }
-      words[w] = out;
-    }
-    where.delete(key);
-    for (const k of changed) {
-      const c = pairCounts.get(k)!;
-      if (c > 0) heap.push([c, k]);
-      else {
-        pairCounts.delete(k);
-        where.delete(k);
-      }
-    }
+    index.merge(key, a, b, id, step);
   }
   return merges;
 }

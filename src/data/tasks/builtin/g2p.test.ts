@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import {
   cmudictEntries, extractPhonemes, g2pPerVerifier, g2pProblem, g2pSplitOf, g2pTask, g2pVerifier, phonemeErrorRate, stripStress,
 } from './g2p.js';
-import type { Verdict } from '../../rewards/verifier.js';
-import type { Problem } from './task.js';
+import type { Verdict } from '../../../rewards/verifier.js';
+import type { Problem } from '../task.js';
 
 const verify = (p: Problem, c: string) => g2pVerifier.verify(p, c) as Verdict;
 

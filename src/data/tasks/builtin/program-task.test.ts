@@ -2,10 +2,10 @@
 // reference passes its own tests, a do-nothing stub passes none), and the task is known by name.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { programVerifier } from '../../rewards/sandbox/program-verifier.js';
+import { programVerifier } from '../../../rewards/sandbox/program-verifier.js';
 import { programProblems } from './programs.js';
 import { programTask } from './program-task.js';
-import { getTask } from './registry.js';
+import { getTask } from '../registry.js';
 
 describe('the built-in program problems', () => {
   // The oracle for the built-in tasks: each reference passes its own tests, and a stub that

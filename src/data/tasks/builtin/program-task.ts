@@ -1,9 +1,9 @@
 // The 'program' task: the built-in JavaScript problems (programs.ts) graded by the sandboxed
 // program verifier (rewards/sandbox/program-verifier.ts), split by a hash of each problem's id.
-import { createProgramVerifier } from '../../rewards/sandbox/program-verifier.js';
+import { createProgramVerifier } from '../../../rewards/sandbox/program-verifier.js';
 import { programSplit, PROGRAM_TEST_FRACTION } from './programs.js';
-import { readOptions, type OptionSpecs } from './task-options.js';
-import type { Task } from './task.js';
+import { readOptions, type OptionSpecs } from '../task-options.js';
+import type { Task } from '../task.js';
 
 export interface ProgramTaskOptions {
   /** Share of problems held out, by a hash of the id. */

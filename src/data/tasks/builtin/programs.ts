@@ -3,7 +3,7 @@
 // is a solution a person would write, and the tests are assertions the sandboxed program
 // verifier (src/rewards/program-verifier.ts) runs. Everything here is plain data, so data/ does
 // not depend on the sandbox; program-verifier.ts builds the 'program' task from it.
-import type { Problem } from './task.js';
+import type { Problem } from '../task.js';
 import { hashUnit } from './hash.js';
 
 export interface ProgramProblem extends Problem {

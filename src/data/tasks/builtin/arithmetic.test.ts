@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   arithmeticProblems, arithmeticSplitOf, arithmeticTask, arithmeticVerifier, extractAnswer, generateArithmetic, type ArithmeticProblem,
 } from './arithmetic.js';
-import type { Verdict } from '../../rewards/verifier.js';
+import type { Verdict } from '../../../rewards/verifier.js';
 
 const verify = (p: ArithmeticProblem, c: string) => arithmeticVerifier.verify(p, c) as Verdict;
 

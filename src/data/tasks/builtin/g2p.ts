@@ -3,13 +3,13 @@
 // (phoneme error rate) for trainers that want more than pass/fail. English spelling is regular
 // enough that a small model learns much of it, and irregular enough that it never learns all.
 import { createRequire } from 'node:module';
-import { levenshtein } from '../../rewards/scorers/edit-distance.js';
-import { binaryVerdict, type Verdict, type Verifier } from '../../rewards/verifier.js';
-import type { Problem, Task } from './task.js';
-import { loadCorpus } from '../corpora.js';
-import { seededShuffle } from '../prng.js';
+import { levenshtein } from '../../../rewards/scorers/edit-distance.js';
+import { binaryVerdict, type Verdict, type Verifier } from '../../../rewards/verifier.js';
+import type { Problem, Task } from '../task.js';
+import { loadCorpus } from '../../corpora.js';
+import { seededShuffle } from '../../prng.js';
 import { hashUnit } from './hash.js';
-import { readOptions, type OptionSpecs } from './task-options.js';
+import { readOptions, type OptionSpecs } from '../task-options.js';
 
 const require = createRequire(import.meta.url);
 

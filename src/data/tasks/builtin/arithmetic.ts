@@ -3,11 +3,11 @@
 // can learn the format from a few hundred examples yet still get sums wrong: the regime where
 // ReST-EM's sample-filter-finetune loop has something to improve. Texts are short and drawn from
 // a small vocabulary on purpose; the difficulty lives in the numbers.
-import { binaryVerdict, type Verdict, type Verifier } from '../../rewards/verifier.js';
-import type { Problem, Task } from './task.js';
-import { mulberry32 } from '../prng.js';
+import { binaryVerdict, type Verdict, type Verifier } from '../../../rewards/verifier.js';
+import type { Problem, Task } from '../task.js';
+import { mulberry32 } from '../../prng.js';
 import { fnv1a32, hashUnit } from './hash.js';
-import { readOptions, type OptionSpecs } from './task-options.js';
+import { readOptions, type OptionSpecs } from '../task-options.js';
 
 export interface ArithmeticOptions {
   /** Selects the problem stream; problem i of seed s is the same on every machine. */

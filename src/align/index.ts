@@ -1,0 +1,49 @@
+// `alignkit/align`: every trainer, its declared options and its loss — SFT, reward models, DPO,
+// PPO, GRPO, RLOO, ReST, ReST-EM and SER — and, per method, the job a command runs (files in,
+// a run directory out).
+export * from './losses/index.js';
+export { bcLoss, bvmpoLoss, goldLoss, oacLoss, type BvmpoOptions, type GoldOptions, type OacOptions, type RestLossOutput } from './losses/offline.js';
+
+export { runOptions, type JobHooks } from './trainer/job.js';
+export { adamOptions, lengthOptions, optimizerOptions, stepsFor, supervisedOptimizerOptions } from './trainer/optimizer-options.js';
+export { loadWithTokenizer, readPreferenceSplit } from './trainer/inputs.js';
+export { completionLogprobs, sequenceLogprob, tokenLogprobs, type PromptCompletion, type TokenLogprobs } from './trainer/logprobs.js';
+export { loadPreferencePairs, pairsFromDataset, tokenizePairs, type PreferencePair, type TokenPair } from './trainer/preference-data.js';
+export { checkRewards, verifierReward, weightedReward, type RewardFn, type RewardMeta, type WeightedPart } from './trainer/reward-fn.js';
+export { evaluateTask, sampleAndVerify, type SampleSettings, type ScoredSample, type TaskScores } from './trainer/task-eval.js';
+export { modelStage, type TrainedModel } from './trainer/model-stage.js';
+
+export { defaultSftConfig, resolveSftConfig, sftConfig, type SftConfig } from './sft/config.js';
+export { evaluateLoss, trainSft, type SftLog, type SftOptions, type SftResult } from './sft/sft.js';
+
+export { defaultRewardModelConfig, resolveRewardModelConfig, rewardModelConfig, type RewardModelConfig } from './reward/config.js';
+export {
+  SCORE_HEAD, applyRewardNormalization, ensureScoreHead, evaluateRewardModel, normalizeRewards, scoreTexts, sequenceRewards, trainRewardModel,
+  type RewardEval, type RewardModelLog, type RewardModelOptions, type RewardModelResult, type RewardNormalization,
+} from './reward/reward-model.js';
+export { loadRewardModel, rewardModelReward } from './reward/reward-fn-model.js';
+
+export { DPO_VARIANTS, defaultDpoConfig, dpoConfig, resolveDpoConfig, type DpoConfig } from './dpo/config.js';
+export { evaluateDpo, trainDpo, type DpoEval, type DpoLog, type DpoResult, type DpoTrainOptions } from './dpo/dpo.js';
+export { dpoJobOptions, runDpoJob, type DpoJobOptions, type DpoJobResult } from './dpo/job.js';
+
+export { onlineOptions, type OnlineConfig } from './rollout/config.js';
+export type { PromptItem } from './rollout/rollout.js';
+export { defaultPpoConfig, ppoConfig, resolvePpoConfig, type PpoConfig } from './ppo/config.js';
+export { VALUE_HEAD, trainPpo, type PpoLog, type PpoOptions, type PpoResult } from './ppo/ppo.js';
+export { defaultGrpoConfig, grpoConfig, resolveGrpoConfig, type GrpoConfig } from './grpo/config.js';
+export { trainGrpo, type GrpoLog, type GrpoOptions, type GrpoResult } from './grpo/grpo.js';
+export { defaultRlooConfig, resolveRlooConfig, rlooConfig, type RlooConfig } from './rloo/config.js';
+export { trainRloo, type RlooLog, type RlooOptions, type RlooResult } from './rloo/rloo.js';
+
+export { REST_LOSSES, defaultImproveConfig, defaultRestConfig, improveConfig, resolveImproveConfig, resolveRestConfig, restConfig, type ImproveConfig, type RestConfig, type RestLoss } from './rest/config.js';
+export { growStage, improveKey, improveStage, runRest, type RestOptions, type RestRow } from './rest/rest.js';
+export { METRIC_NAMES, metricReward, normaliseRewards, parseRewardSpec, type MetricName } from './rest/rewards.js';
+export { applyThreshold, parseSchedule, scheduleValues, type ThresholdSchedule } from './rest/thresholds.js';
+
+export { defaultRestEmConfig, resolveRestEmConfig, restEmConfig, type RestEmConfig } from './rest-em/config.js';
+export { runRestEm, type RestEmOptions, type RestEmRow } from './rest-em/rest-em.js';
+
+export { defaultSerConfig, resolveSerConfig, serConfig, serPpoConfig, type SerConfig, type SerConfigInput } from './ser/config.js';
+export { asPair, labelWithRm, rmAccuracy, rmSteps, runSer, scorePool, serSplit, type SerLoopRecord, type SerOptions, type SerPoolPair, type SerResult } from './ser/ser.js';
+export { calibrate, poolAccuracy, pseudoLabelPrecision, selectPairs, type SerPick, type SerSelection, type SerStatus } from './ser/select.js';

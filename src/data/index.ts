@@ -1,0 +1,16 @@
+// `alignkit/data`: datasets in TRL's formats (text, prompt/completion, messages, preference) from
+// JSONL, JSON or Parquet; built-in corpora; token examples; and tasks with verifiers.
+export { detectFormat, extractPrompt, isConversational, validateRecords, type Source, type SourcedValue, type ValidatedRecords } from './formats.js';
+export {
+  DATASET_FORMATS, type DatasetFormat, type Message, type MessagesRecord, type PreferenceRecord, type PromptCompletionRecord,
+  type PromptRecord, type Role, type TextRecord, type Turns,
+} from './format-schemas.js';
+export { loadDataset, type Dataset, type LoadDatasetOptions } from './load-dataset.js';
+export { DatasetError } from './dataset-error.js';
+export { splitDataset, type Split, type SplitOptions } from './split-dataset.js';
+export { corpusSplit, holdOutEveryKth, listCorpora, loadCorpus, type Corpus, type CorpusInfo } from './corpora.js';
+export { ExampleOrder, IGNORE, collate, completionExample, packDocuments, renderTurns, streamWindows, type Batch, type TokenExample } from './lm-examples.js';
+export { mulberry32, seededShuffle } from './prng.js';
+export * from './tasks/index.js';
+export { loadTaskInput, parseTaskOpts, taskInputOptions, type TaskInput } from './tasks/task-input.js';
+export { programTask, type ProgramTaskOptions } from './tasks/builtin/program-task.js';
