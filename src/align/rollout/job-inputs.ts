@@ -2,7 +2,7 @@
 // policy (also the frozen reference), where the reward comes from (a task's verifier, a reward
 // model, or both, weighted) and the prompts (a task's training problems, or a prompt file).
 import { basename } from 'node:path';
-import { ConfigError, num, optionalText, requiredText } from '../../config/index.js';
+import { ConfigError, num, optionalText, requiredText, type ValuesOf } from '../../config/index.js';
 import { renderTurns } from '../../data/lm-examples.js';
 import { loadDataset } from '../../data/load-dataset.js';
 import { loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
@@ -22,16 +22,7 @@ export const onlineInputOptions = {
 };
 
 /** The values of onlineInputOptions, as a job resolved them. */
-export interface OnlineInputs {
-  model: string;
-  task: string | undefined;
-  taskOpts: string;
-  matcher: string | undefined;
-  verifier: string | undefined;
-  rewardModel: string | undefined;
-  rmWeight: number;
-  prompts: string | undefined;
-}
+export type OnlineInputs = ValuesOf<typeof onlineInputOptions>;
 
 /**
  * The inputs that must go together, checked before anything is read or written. Its words avoid
