@@ -18,7 +18,7 @@ export const grpoConfig = declareConfig('grpo', {
   /** 'sequence': mean over each output's tokens, then over outputs (eq. 3); 'token': one mean over all tokens (DAPO). */
   aggregation: choice(['sequence', 'token'] as const, 'sequence', 'loss aggregation: sequence (mean per output, then over outputs) or token (DAPO)'),
   /** false: r − mean without the division by std (Dr. GRPO, Liu et al. 2025). */
-  scaleByStd: bool(true, 'divide advantages by the group std (false: Dr. GRPO)'),
+  scaleByStd: bool(true, 'divide advantages by the group std (false: Dr. GRPO)', { aliases: ['scale_rewards'] }),
 });
 
 export type GrpoConfig = ConfigOf<typeof grpoConfig>;

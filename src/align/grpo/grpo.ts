@@ -5,7 +5,7 @@
 //                  whose rewards are all equal teaches nothing and is counted (zeroVarianceGroups);
 //   3. optimise    μ passes over minibatches of the clipped surrogate with the k3 KL to the frozen
 //                  reference inside the loss (β), π_old being the sampling log-probabilities.
-// Steps run in checkpointed blocks through the run store (rollout-blocks.ts).
+// Steps run in checkpointed blocks through the run store (rollout/blocks.ts).
 import { AdamW, clipGradNorm } from '../../nn/index.js';
 import type { Transformer } from '../../model/index.js';
 import { Rng, Tensor } from '../../tensor/index.js';

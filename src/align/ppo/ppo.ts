@@ -10,7 +10,7 @@
 //   4. β         the adaptive controller moves β towards the target KL (losses/kl-controller.ts).
 // The critic is a value head `v_head` on the policy's trunk (one forward serves both losses) or
 // a separate model, e.g. a copy of the reward model whose `score` head then predicts values.
-// Steps run in checkpointed blocks through the run store (rollout-store.ts).
+// Steps run in checkpointed blocks through the run store (rollout/blocks.ts, rollout/store.ts).
 import { add, mul } from '../../ops/index.js';
 import { AdamW, clipGradNorm } from '../../nn/index.js';
 import { addScalarHead, scalarPerToken, type Transformer } from '../../model/index.js';
@@ -22,7 +22,7 @@ import {
 } from '../losses/index.js';
 import { tokenLogprobs } from '../trainer/logprobs.js';
 import type { RewardFn } from '../trainer/reward-fn.js';
-import { rolloutPairs, samplingFor, stepRollout, type PromptItem, type ValueSource } from '../rollout/rollout.js';
+import { rolloutPairs, samplingFor, stepRollout, type PromptItem, type Rollout, type ValueSource } from '../rollout/rollout.js';
 import {
   completionValues, maskRows, maskedEntropy, maxLogRatio, meanOf, minibatches, padRows, placeRows, stepSeed, unpadRows,
 } from '../rollout/layout.js';
@@ -105,30 +105,7 @@ export async function trainPpo(o: PpoOptions): Promise<PpoResult> {
     const advantages = unpadRows(c.whitenAdvantages ? whiten(g.advantages, mask) : g.advantages, lengths);
     const returns = unpadRows(g.returns, lengths);
     // 3. Epochs of clipped updates over minibatches.
-    const rng = new Rng(stepSeed(c.seed, n, 1));
-    const m = { policyLoss: 0, valueLoss: 0, clipFrac: 0, valueClipFrac: 0, approxKl: 0, entropy: 0, updates: 0 };
-    let ratioDeviation = NaN;
-    for (let epoch = 0; epoch < c.epochs; epoch++) {
-      for (const rows of minibatches(lengths.length, c.minibatchSize, rng)) {
-        const pairs = rolloutPairs(r, rows);
-        const pick = (x: readonly number[][]) => rows.map((i) => x[i]!);
-        const t = tokenLogprobs(policy, pairs, c.temperature);
-        const M = new Tensor(t.mask, [t.B, t.T]);
-        const oldLogp = placeRows(pick(r.logprobs), t);
-        if (Number.isNaN(ratioDeviation)) ratioDeviation = maxLogRatio(t.logp, oldLogp, t.mask);
-        const pl = ppoPolicyLoss(t.logp, oldLogp, placeRows(pick(advantages), t), M, c.clip);
-        const values = critic ? completionValues(critic, value.head, pairs).values : scalarPerToken(policy, t.hidden, VALUE_HEAD); // (B, T)
-        const vl = ppoValueLoss(values, placeRows(pick(r.values!), t), placeRows(pick(returns), t), M, c.clipValue);
-        add(pl.loss, mul(vl.loss, c.vfCoef)).backward();
-        for (const [key, opt] of Object.entries(optimizers)) {
-          clipGradNorm((key === 'critic' ? critic! : policy).parameters(), c.gradClip);
-          opt.update(c.lr);
-          opt.zeroGrad();
-        }
-        m.policyLoss += pl.loss.item(); m.valueLoss += vl.loss.item(); m.clipFrac += pl.clipFrac; m.valueClipFrac += vl.clipFrac;
-        m.approxKl += pl.approxKl; m.entropy += maskedEntropy(policy, t, c.temperature); m.updates++;
-      }
-    }
+    const { m, ratioDeviation } = ppoUpdates({ c, policy, critic, head: value.head, optimizers, r, advantages, returns, rng: new Rng(stepSeed(c.seed, n, 1)) });
     // 4. The KL coefficient, fed the batch's sequence KL and its sample count.
     kl.update(shaped.meanKl, lengths.length);
 
@@ -156,4 +133,46 @@ export async function trainPpo(o: PpoOptions): Promise<PpoResult> {
     step: runStep,
     show: (l) => ({ score: l.score, kl: l.kl, beta: l.beta }),
   });
+}
+
+interface UpdateInputs {
+  c: PpoConfig;
+  policy: Transformer;
+  critic: Transformer | null;
+  /** The critic's value head (VALUE_HEAD on the policy when critic is null). */
+  head: string;
+  optimizers: Readonly<Record<string, AdamW>>;
+  r: Rollout;
+  advantages: number[][];
+  returns: number[][];
+  rng: Rng;
+}
+
+/** `epochs` passes of clipped policy and value updates over shuffled minibatches; sums of the metrics over the updates. */
+function ppoUpdates(u: UpdateInputs) {
+  const { c, policy, critic, optimizers, r } = u;
+  const m = { policyLoss: 0, valueLoss: 0, clipFrac: 0, valueClipFrac: 0, approxKl: 0, entropy: 0, updates: 0 };
+  let ratioDeviation = NaN;
+  for (let epoch = 0; epoch < c.epochs; epoch++) {
+    for (const rows of minibatches(r.completions.length, c.minibatchSize, u.rng)) {
+      const pairs = rolloutPairs(r, rows);
+      const pick = (x: readonly number[][]) => rows.map((i) => x[i]!);
+      const t = tokenLogprobs(policy, pairs, c.temperature);
+      const M = new Tensor(t.mask, [t.B, t.T]);
+      const oldLogp = placeRows(pick(r.logprobs), t);
+      if (Number.isNaN(ratioDeviation)) ratioDeviation = maxLogRatio(t.logp, oldLogp, t.mask);
+      const pl = ppoPolicyLoss(t.logp, oldLogp, placeRows(pick(u.advantages), t), M, c.clip);
+      const values = critic ? completionValues(critic, u.head, pairs).values : scalarPerToken(policy, t.hidden, VALUE_HEAD); // (B, T)
+      const vl = ppoValueLoss(values, placeRows(pick(r.values!), t), placeRows(pick(u.returns), t), M, c.clipValue);
+      add(pl.loss, mul(vl.loss, c.vfCoef)).backward();
+      for (const [key, opt] of Object.entries(optimizers)) {
+        clipGradNorm((key === 'critic' ? critic! : policy).parameters(), c.gradClip);
+        opt.update(c.lr);
+        opt.zeroGrad();
+      }
+      m.policyLoss += pl.loss.item(); m.valueLoss += vl.loss.item(); m.clipFrac += pl.clipFrac; m.valueClipFrac += vl.clipFrac;
+      m.approxKl += pl.approxKl; m.entropy += maskedEntropy(policy, t, c.temperature); m.updates++;
+    }
+  }
+  return { m, ratioDeviation };
 }

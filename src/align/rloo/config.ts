@@ -7,7 +7,7 @@ export const rlooConfig = declareConfig('rloo', {
   /** The leave-one-out baseline needs another sample. */
   samplesPerPrompt: int(4, 'completions per prompt (k)', { min: 2, aliases: ['num_generations', 'rloo_k'], expected: 'at least 2 (the leave-one-out baseline needs another sample)' }),
   /** r = score − β·Σₜ(log π − log ref): the paper's KL-regularised reward. */
-  beta: num(0.05, 'β of the KL to the reference folded into each reward', { min: 0 }),
+  beta: num(0.05, 'β of the KL to the reference folded into each reward', { min: 0, aliases: ['kl_coef'] }),
   /**
    * Their gradients accumulate into the batch's one update (REINFORCE is on-policy: one step per
    * rollout), so results do not change.

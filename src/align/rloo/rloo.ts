@@ -5,7 +5,7 @@
 //                  does: r = score − β·Σₜ(log π − log ref) over the sampled tokens;
 //   3. advantages  each reward minus the mean of the other k − 1 of its prompt (losses/rloo.ts);
 //   4. optimise    one REINFORCE step on −A·log π(y|x), gradients accumulated over minibatches.
-// Steps run in checkpointed blocks through the run store (rollout-blocks.ts).
+// Steps run in checkpointed blocks through the run store (rollout/blocks.ts).
 import { mul } from '../../ops/index.js';
 import { AdamW, clipGradNorm } from '../../nn/index.js';
 import type { Transformer } from '../../model/index.js';

@@ -1,5 +1,5 @@
 // The outer loop every online trainer shares: steps in checkpointed blocks through the run store
-// (see rollout-store.ts for why blocks, and what a resume restores). The trainer supplies one
+// (see store.ts for why blocks, and what a resume restores). The trainer supplies one
 // step — rollout, advantages, update — and this runs it from wherever the run stands.
 import { Progress } from '../../runs/progress.js';
 import type { RunStore, SampleRecord } from '../../runs/run-store.js';
@@ -48,18 +48,21 @@ export async function runBlocks<L extends { step: number }>(o: BlockRunOptions<L
   const progress = new Progress({ label: o.label, total: o.steps, quiet: o.quiet }, step);
   while (step < o.steps) {
     const end = blockEnd(step + 1, o.steps, o.saveEvery), stage = stepName(end);
-    const samples = store.samples(stage);
-    for (let n = step + 1; n <= end; n++) {
-      const { log, records } = await o.step(n);
-      samples.write(records);
-      store.logMetrics(stage, { ...log });
-      logs.push(log);
-      o.onLog?.(log);
-      progress.update(n, o.show(log));
-    }
-    samples.commit();
-    saveTrainerCheckpoint(store, stage, parts, tok, { step: end, ...state() });
-    store.completeStage(stage, { step: end, ...o.show(logs.at(-1)!) });
+    // The block's samples, metrics and checkpoint commit together as the stage completes.
+    await store.stage(stage, async (scope) => {
+      const samples = scope.samples();
+      for (let n = step + 1; n <= end; n++) {
+        const { log, records } = await o.step(n);
+        samples.write(records);
+        scope.log({ ...log });
+        logs.push(log);
+        o.onLog?.(log);
+        progress.update(n, o.show(log));
+      }
+      samples.commit();
+      saveTrainerCheckpoint(store, stage, parts, tok, { step: end, ...state() });
+      return { step: end, ...o.show(logs.at(-1)!) };
+    });
     step = end;
   }
   progress.finish();

@@ -15,7 +15,7 @@ export function onlineOptions(d: { promptsPerStep: number; samplesPerPrompt: num
     temperature: num(1, 'sampling temperature', { gt: 0, expected: 'a finite number > 0 (RL samples from the policy)' }),
     /** Sampling with a cut while the loss uses the full distribution is off-policy by the cut mass; keep it 0 unless the tail is garbage. */
     topK: int(0, 'sample from the k most likely tokens only (0: all)', { min: 0, aliases: ['top_k'] }),
-    maxNewTokens: int(32, 'longest completion in tokens', { min: 1, aliases: ['max_completion_length'] }),
+    maxNewTokens: int(32, 'longest completion in tokens', { min: 1, aliases: ['max_completion_length', 'response_length'] }),
     /** TRL's missing_eos_penalty; 0 turns it off. */
     missingEosPenalty: num(0, 'subtracted from the score of a completion that never emits EOS', { min: 0, aliases: ['missing_eos_penalty'] }),
     // lr: RL fine-tuning moves a trained policy a little, about a tenth of the SFT rate; weight
@@ -24,9 +24,9 @@ export function onlineOptions(d: { promptsPerStep: number; samplesPerPrompt: num
     /** A crash loses at most one block. */
     saveEvery: int(10, 'checkpoint (and resume point) every N steps (0: at the end only)', { min: 0, aliases: ['save_steps'] }),
     /** Bounds memory, not results. */
-    batchSize: int(64, 'sequences per forward pass when sampling and scoring', { min: 1 }),
-    /** Per step, so a resumed run redraws what the lost one drew. */
-    seed: int(0, 'seed of sampling and of the minibatch order', { min: 0 }),
+    batchSize: int(64, 'sequences per forward pass when sampling and scoring', { min: 1, aliases: ['local_rollout_forward_batch_size'] }),
+    /** Per step, so a resumed run redraws what the lost one drew; the jobs also draw a task's problems with it. */
+    seed: int(0, 'seed of sampling, of the minibatch order and of the task', { min: 0 }),
   };
 }
 

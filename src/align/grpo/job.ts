@@ -1,0 +1,33 @@
+// `alignkit grpo` as one library call: a policy directory, a reward (a task's verifier, a reward
+// model, or both) and prompts in; a run directory out, the policy in <out>/model.
+import { bool, checkEach, declareConfig, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
+import { checkOnlineInputs, onlineInputOptions, readOnlineSetup } from '../rollout/job-inputs.js';
+import { runOnlineJob, type OnlineJobResult } from '../rollout/job-run.js';
+import { runOptions, type JobHooks } from '../trainer/job.js';
+import { grpoConfig } from './config.js';
+import { trainGrpo } from './grpo.js';
+
+export const grpoJobOptions = declareConfig('grpo', {
+  ...onlineInputOptions,
+  ...runOptions('runs/grpo'),
+  ...grpoConfig.options,
+  // A boolean flag can only switch on, and scaleByStd is on by default: this is the command
+  // line's way to turn it off (the flag grpo has always had); a config file may say either.
+  noStdScale: bool(false, 'advantages r − mean without dividing by the group std (Dr. GRPO): scale-by-std false'),
+}, (o) => {
+  checkOnlineInputs('grpo', o);
+  checkEach(grpoConfig)(o);
+});
+
+export type GrpoJobOptions = ConfigOf<typeof grpoJobOptions>;
+
+export async function runGrpoJob(options: Overrides<typeof grpoJobOptions.options>, hooks: JobHooks = {}): Promise<OnlineJobResult> {
+  const o = grpoJobOptions.resolve(options);
+  const config = grpoConfig.resolve({ ...valuesFor(grpoConfig, o), scaleByStd: o.scaleByStd && !o.noStdScale });
+  const setup = await readOnlineSetup(o, { name: 'grpo', seed: config.seed, batchSize: config.batchSize });
+  return runOnlineJob({
+    name: 'grpo', out: o.out, resume: o.resume, setup, config,
+    train: (store) => trainGrpo({ policy: setup.policy, tokenizer: setup.tokenizer, prompts: setup.prompts, reward: setup.reward, store, config, quiet: o.quiet }),
+    headline: (l) => ({ score: l.score, kl: l.kl, zeroVarianceGroups: l.zeroVarianceGroups }),
+  }, hooks);
+}

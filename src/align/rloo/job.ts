@@ -1,0 +1,30 @@
+// `alignkit rloo` as one library call: a policy directory, a reward (a task's verifier, a reward
+// model, or both) and prompts in; a run directory out, the policy in <out>/model.
+import { checkEach, declareConfig, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
+import { checkOnlineInputs, onlineInputOptions, readOnlineSetup } from '../rollout/job-inputs.js';
+import { runOnlineJob, type OnlineJobResult } from '../rollout/job-run.js';
+import { runOptions, type JobHooks } from '../trainer/job.js';
+import { rlooConfig } from './config.js';
+import { trainRloo } from './rloo.js';
+
+export const rlooJobOptions = declareConfig('rloo', {
+  ...onlineInputOptions,
+  ...runOptions('runs/rloo'),
+  ...rlooConfig.options,
+}, (o) => {
+  checkOnlineInputs('rloo', o);
+  checkEach(rlooConfig)(o);
+});
+
+export type RlooJobOptions = ConfigOf<typeof rlooJobOptions>;
+
+export async function runRlooJob(options: Overrides<typeof rlooJobOptions.options>, hooks: JobHooks = {}): Promise<OnlineJobResult> {
+  const o = rlooJobOptions.resolve(options);
+  const config = rlooConfig.resolve(valuesFor(rlooConfig, o));
+  const setup = await readOnlineSetup(o, { name: 'rloo', seed: config.seed, batchSize: config.batchSize });
+  return runOnlineJob({
+    name: 'rloo', out: o.out, resume: o.resume, setup, config,
+    train: (store) => trainRloo({ policy: setup.policy, tokenizer: setup.tokenizer, prompts: setup.prompts, reward: setup.reward, store, config, quiet: o.quiet }),
+    headline: (l) => ({ score: l.score, kl: l.kl }),
+  }, hooks);
+}
