@@ -3,7 +3,7 @@ import { evaluateLoss } from '../../align/sft/sft.js';
 import { loadModelDir } from '../../model/index.js';
 import type { Command } from '../commands-type.js';
 import { flag, helpText, num, parseCommand, required, str, UsageError, type OptionSpecs } from '../args.js';
-import { readSource, toExamples } from '../sources.js';
+import { readSource, toExamples } from '../../data/text-source.js';
 
 const specs: OptionSpecs = {
   model: { type: 'string', help: 'model directory' },

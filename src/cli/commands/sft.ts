@@ -4,7 +4,8 @@ import { trainSft, latestCheckpoint } from '../../align/sft/sft.js';
 import { defaultConfig, loadModelDir, Transformer, type Family } from '../../model/index.js';
 import type { Command } from '../commands-type.js';
 import { flag, helpText, num, parseCommand, str, UsageError, type OptionSpecs } from '../args.js';
-import { makeTokenizer, readSource, sourceText, toExamples } from '../sources.js';
+import { readSource, sourceText, toExamples } from '../../data/text-source.js';
+import { makeTokenizer } from '../../tokenizer/from-spec.js';
 
 const specs: OptionSpecs = {
   corpus: { type: 'string', help: 'built-in corpus: moby-dick or sotu' },

@@ -3,7 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import type { Command } from '../commands-type.js';
 import { helpText, num, parseCommand, str, UsageError, type OptionSpecs } from '../args.js';
-import { makeTokenizer, readSource, sourceText } from '../sources.js';
+import { readSource, sourceText } from '../../data/text-source.js';
+import { makeTokenizer } from '../../tokenizer/from-spec.js';
 
 const specs: OptionSpecs = {
   corpus: { type: 'string', help: 'built-in corpus: moby-dick or sotu' },
