@@ -1,5 +1,6 @@
 // `alignkit sft` end to end on tiny models: the run layout (<out>/model, checkpoints/, metrics),
-// a resume with more steps, --epochs, a YAML --config, the errors met before anything is written.
+// a resume with more steps, --epochs, a YAML --config, the errors met before anything is written,
+// and the model it leaves read back by `train-tokenizer`'s sibling commands `generate` and `eval`.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +9,10 @@ import { splitDataset } from '../../data/split-dataset.js';
 import { tempDir } from '../../io/temp-dir.test.js';
 import { defaultConfig, loadModelDir, saveModelDir, Transformer } from '../../model/index.js';
 import { ByteTokenizer } from '../../tokenizer/index.js';
+import { evalCommand } from './eval.js';
+import { generateCommand } from './generate.js';
 import { sftCommand } from './sft.js';
+import { trainTokenizerCommand } from './train-tokenizer.js';
 
 const root = tempDir('alignkit-sft-cli-');
 const lm = join(root, 'lm'), texts = join(root, 'text.jsonl'), pairs = join(root, 'pairs.jsonl');
@@ -86,4 +90,32 @@ test('alignkit sft names the flag that is wrong and writes nothing', async () =>
     await assert.rejects(sftCommand.run([...args, '--out', out, '--quiet']), want, args.join(' '));
     assert.equal(existsSync(out), false, `${args.join(' ')} left ${out} behind`);
   }
+});
+
+test('train-tokenizer, then sft with its tokenizer; generate and eval read the model from <out>/model', async () => {
+  const tok = join(root, 'tok'), out = join(root, 'bpe-run');
+  assert.equal(await trainTokenizerCommand.run(['--data', texts, '--kind', 'bpe', '--vocab-size', '300', '--out', tok]), 0);
+  assert.match(printed.at(-1)!, /^train-tokenizer: bpe, vocabulary 300, /);
+  await assert.rejects(trainTokenizerCommand.run(['--data', texts, '--vocab-size', '100']), /--vocab-size 100: expected an integer ≥ 259/);
+  assert.equal(await sftCommand.run(['--data', texts, '--tokenizer', tok, '--out', out, '--steps', '2', ...fresh]), 0);
+  const model = join(out, 'model');
+  assert.equal(loadModelDir(model).tokenizer?.vocabSize, 300);
+  const sample = async (...extra: string[]) => {
+    printed = [];
+    assert.equal(await generateCommand.run(['--model', model, '--prompt', 'the|||a ship', '--max-new-tokens', '4', '--json', ...extra]), 0);
+    return printed.map((l) => JSON.parse(l) as { prompt: string; completion: string; tokens: number; finishReason: string });
+  };
+  const a = await sample('--n', '2', '--seed', '3');
+  assert.deepEqual(a.map((s) => s.prompt), ['the', 'the', 'a ship', 'a ship']);
+  assert.ok(a.every((s) => s.tokens <= 4 && (s.finishReason === 'length' || s.finishReason === 'stop')));
+  assert.deepEqual(await sample('--n', '2', '--seed', '3'), a, 'the same seed gives the same samples');
+  await assert.rejects(generateCommand.run(['--model', model, '--top-p', '0']), /--top-p 0: expected a number in \(0, 1\]/);
+  printed = [];
+  assert.equal(await evalCommand.run(['--model', model, '--data', texts, '--seq-len', '8', '--json']), 0);
+  const held = JSON.parse(printed[0]!) as { sequences: number; loss: number; perplexity: number };
+  assert.ok(held.sequences > 0 && Math.abs(held.perplexity - Math.exp(held.loss)) < 1e-9 * held.perplexity);
+  printed = [];
+  assert.equal(await evalCommand.run(['--model', model, '--data', texts, '--seq-len', '8', '--all', '--json']), 0);
+  assert.ok((JSON.parse(printed[0]!) as { sequences: number }).sequences > held.sequences, '--all scores the training split too');
+  await assert.rejects(evalCommand.run(['--data', texts]), /--model is required/);
 });
