@@ -11,7 +11,7 @@ import type { Tokenizer } from '../../tokenizer/index.js';
 import { finite } from '../trainer/checkpoint.js';
 import { loadWithTokenizer } from '../trainer/inputs.js';
 import { noLog, runOptions, type JobHooks } from '../trainer/job.js';
-import { sftConfig } from './config.js';
+import { sftConfig, type SftConfig } from './config.js';
 import { trainSft } from './sft.js';
 
 /** A fresh model's shape must be one the transformer can build (model/config.ts's validateConfig), checked here to name the flags. */
@@ -72,11 +72,11 @@ function startingModel(o: SftJobOptions, src: TextSource): { model: Transformer;
 }
 
 /** What config.json records, and a resume must match: the text, where the model came from, the training settings. */
-function runConfigOf(o: SftJobOptions): Record<string, unknown> {
+function runConfigOf(o: SftJobOptions, config: SftConfig): Record<string, unknown> {
   const start = o.model !== undefined
     ? { model: o.model }
     : { tokenizer: o.tokenizer, family: o.family, dModel: o.dModel, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads ?? o.heads };
-  return { command: 'sft', corpus: o.corpus ?? null, data: o.data ?? null, start, ...sftConfig.resolve(valuesFor(sftConfig, o)) };
+  return { command: 'sft', corpus: o.corpus ?? null, data: o.data ?? null, start, ...config };
 }
 
 export async function runSftJob(options: Overrides<typeof sftJobOptions.options>, hooks: JobHooks = {}): Promise<SftJobResult> {
@@ -91,7 +91,7 @@ export async function runSftJob(options: Overrides<typeof sftJobOptions.options>
   const { train, eval: evalSet } = toExamples(src, tokenizer, config.seqLen);
   if (train.length === 0) throw new Error(`${src.name}: no training sequences of --seq-len ${config.seqLen} (the text is shorter than one window, or no completion kept a token)`);
   const parameters = model.parameters().reduce((n, t) => n + t.size, 0);
-  const store = RunStore.open(o.out, runConfigOf(o), { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });
+  const store = RunStore.open(o.out, runConfigOf(o, config), { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
     log(`${src.name}: ${train.length} training / ${evalSet.length} held-out sequences; ${o.model ?? `a fresh ${model.config.family}`} with ${(parameters / 1e6).toFixed(2)}M parameters, tokenizer ${tokenizer.kind} (${tokenizer.vocabSize})`);
