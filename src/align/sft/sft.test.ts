@@ -6,7 +6,8 @@ import { loadCorpus, holdOutEveryKth } from '../../data/corpora.js';
 import { completionExample, packDocuments, streamWindows, type TokenExample } from '../../data/lm-examples.js';
 import { defaultConfig, generate, Transformer } from '../../model/index.js';
 import { ByteTokenizer, CharTokenizer } from '../../tokenizer/index.js';
-import { evaluateLoss, latestCheckpoint, trainSft, type SftLog } from './sft.js';
+import { RunStore } from '../../runs/run-store.js';
+import { evaluateLoss, trainSft, type SftLog } from './sft.js';
 import { tempDir } from '../../io/temp-dir.test.js';
 
 const tiny = (vocab: number, seed = 0) =>
@@ -46,22 +47,53 @@ test('batch 1 × accumulation 8 updates the weights exactly as batch 8 × accumu
   }
 });
 
-test('resume after an interruption continues with the same loss curve', async () => {
-  const cfg = { steps: 6, batchSize: 4, saveEvery: 3, lr: 5e-3, warmupSteps: 1, seed: 2 };
-  const full: SftLog[] = (await trainSft({ model: tiny(tok.vocabSize, 5), tokenizer: tok, train: pairs, config: cfg, quiet: true })).logs;
-  const out = tempDir('sft-resume-');
-  await assert.rejects(trainSft({
-    model: tiny(tok.vocabSize, 5), tokenizer: tok, train: pairs, config: cfg, outDir: out, quiet: true,
-    onLog: (l) => { if (l.step === 5) throw new Error('simulated crash'); },
-  }), /simulated crash/);
-  const ckpt = latestCheckpoint(out);
-  assert.equal(ckpt, join(out, 'checkpoint-3'));
-  // A different initial model: everything must come from the checkpoint.
-  const resumed = (await trainSft({ model: tiny(tok.vocabSize, 99), tokenizer: tok, train: pairs, config: cfg, outDir: out, resumeFrom: ckpt!, quiet: true })).logs;
-  assert.deepEqual(resumed.map((l) => l.step), [4, 5, 6]);
-  resumed.forEach((l, i) => assert.ok(Math.abs(l.loss - full[3 + i]!.loss) < 1e-6, `step ${l.step}: ${l.loss} vs ${full[3 + i]!.loss}`));
-  const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((s) => (JSON.parse(s) as SftLog).step);
-  assert.deepEqual(steps, [1, 2, 3, 4, 5, 6], 'metrics.jsonl has every step once');
+for (const dropout of [0, 0.1]) {
+  test(`resume after an interruption continues exactly: the same loss curve and weights (dropout ${dropout})`, async () => {
+    const model = (seed: number) => new Transformer(defaultConfig('gpt2', { vocabSize: tok.vocabSize, dModel: 16, nHead: 2, nLayer: 1, maxSeqLen: 32, dropout }), undefined, seed);
+    const cfg = { steps: 6, batchSize: 4, saveEvery: 3, lr: 5e-3, warmupSteps: 1, seed: 2 };
+    const whole = model(5);
+    const full: SftLog[] = (await trainSft({ model: whole, tokenizer: tok, train: pairs, config: cfg, quiet: true })).logs;
+    const out = tempDir('sft-resume-');
+    const crashed = RunStore.open(out, cfg, { resume: false });
+    await assert.rejects(trainSft({
+      model: model(5), tokenizer: tok, train: pairs, config: cfg, store: crashed, quiet: true,
+      onLog: (l) => { if (l.step === 5) throw new Error('simulated crash'); },
+    }), /simulated crash/);
+    crashed.close();
+    assert.deepEqual(crashed.completedStages(), ['train/step-3']);
+    assert.ok(crashed.hasCheckpoint('step-3'));
+    // A different initial model: everything must come from the checkpoint.
+    const store = RunStore.open(out, cfg, { resume: true });
+    const resumedModel = model(99);
+    const resumed = (await trainSft({ model: resumedModel, tokenizer: tok, train: pairs, config: cfg, store, quiet: true })).logs;
+    store.close();
+    assert.deepEqual(resumed.map((l) => l.step), [4, 5, 6]);
+    resumed.forEach((l, i) => assert.ok(Math.abs(l.loss - full[3 + i]!.loss) < 1e-6, `step ${l.step}: ${l.loss} vs ${full[3 + i]!.loss}`));
+    resumed.forEach((l, i) => assert.equal(l.loss, full[3 + i]!.loss, `step ${l.step}: the loss is not bit-identical`));
+    for (const [k, v] of resumedModel.params) assert.deepEqual(v.f32, whole.params.get(k)!.f32, `${k} differs from the uninterrupted run`);
+    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((s) => (JSON.parse(s) as SftLog).step);
+    assert.deepEqual(steps, [1, 2, 3, 4, 5, 6], 'metrics.jsonl has every step once');
+  });
+}
+
+test('epochs set the steps from the data: ceil(epochs · examples / (batchSize · gradAccum))', async () => {
+  const res = await trainSft({ model: tiny(tok.vocabSize), tokenizer: tok, train: pairs, config: { epochs: 2, batchSize: 2, gradAccum: 2, evalEvery: 0 }, quiet: true });
+  assert.equal(res.step, Math.ceil((2 * pairs.length) / 4));
+  assert.deepEqual(res.logs.map((l) => l.step), [1, 2, 3, 4, 5, 6]);
+});
+
+test("afterStep's 'stop' ends a stored run early, and a resume trains no further", async () => {
+  const out = tempDir('sft-stop-');
+  const cfg = { steps: 8, batchSize: 4, saveEvery: 4, evalEvery: 0 };
+  const first = RunStore.open(out, cfg, { resume: false });
+  const res = await trainSft({ model: tiny(tok.vocabSize), tokenizer: tok, train: pairs, config: cfg, store: first, quiet: true, afterStep: (s) => (s === 6 ? 'stop' : undefined) });
+  first.close();
+  assert.equal(res.step, 6);
+  const again = RunStore.open(out, cfg, { resume: true });
+  const more = await trainSft({ model: tiny(tok.vocabSize), tokenizer: tok, train: pairs, config: cfg, store: again, quiet: true });
+  again.close();
+  assert.deepEqual([more.step, more.logs.length], [6, 0]);
+  assert.equal(more.finalLoss, res.finalLoss);
 });
 
 test('pretraining on Moby-Dick beats the unigram baseline and samples English words', async () => {

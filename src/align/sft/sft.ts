@@ -2,21 +2,26 @@
 // same loop — next-token cross-entropy on the labelled positions. Each update sums the
 // micro-batches' token losses and divides by the tokens of the whole update, so batch 1 ×
 // accumulation 8 and batch 8 × accumulation 1 give the same gradient.
-import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+//
+// With a run store the steps run in stages `train/step-<end>` of `saveEvery` steps, as
+// trainer/checkpoint.ts's trainInBlocks runs them for DPO; each stage ends in checkpoint
+// `step-<end>` (checkpoint.ts here: weights, AdamW moments, data position, dropout generator,
+// token count), so a resumed store continues exactly where its last completed stage ended. SFT
+// keeps its own loop rather than trainInBlocks for the dropout generator and the asynchronous
+// `afterStep` hook (ReST-EM's M-step validates and stops early through it).
 import { crossEntropy, mul } from '../../ops/index.js';
 import { noGrad } from '../../autograd/index.js';
 import { AdamW, clipGradNorm, learningRate } from '../../nn/index.js';
 import { Rng, Tensor } from '../../tensor/index.js';
-import { loadModelDir, saveModelDir, type Transformer } from '../../model/index.js';
+import type { Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
-import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
-import { readJson, writeJsonAtomic } from '../../io/checkpoint.js';
-import { appendJsonl, readJsonl, writeJsonl } from '../../io/jsonl.js';
 import { ExampleOrder, collate, type Batch, type TokenExample } from '../../data/lm-examples.js';
 import { Progress } from '../../runs/progress.js';
+import { stageOf, type RunStore } from '../../runs/run-store.js';
+import { completedStep, finite, stageEnd, stepCheckpoint, trainStage } from '../trainer/checkpoint.js';
+import { minLrOf, stepsFor } from '../trainer/optimizer-options.js';
+import { readSftCheckpoint, writeSftCheckpoint, type SftState } from './checkpoint.js';
 import { resolveSftConfig, type SftConfig } from './config.js';
-import { minLrOf } from '../trainer/optimizer-options.js';
 
 export interface SftLog {
   step: number;
@@ -34,19 +39,23 @@ export interface SftOptions {
   train: TokenExample[];
   eval?: TokenExample[];
   config?: Partial<SftConfig>;
-  /** Checkpoints (checkpoint-<step>/), metrics.jsonl and the final model go here. */
-  outDir?: string;
-  /** A checkpoint directory to continue from (weights, optimizer, data position, generator). */
-  resumeFrom?: string;
+  /** Stages `train/step-<end>`, their metrics and checkpoints; a resumed store continues. Without one nothing is written. */
+  store?: RunStore;
   onLog?: (log: SftLog) => void;
   /** Awaited after every optimizer step (validation with an asynchronous verifier); returning 'stop' ends training early. */
   afterStep?: (step: number) => void | 'stop' | Promise<void | 'stop'>;
   quiet?: boolean;
 }
 
-export interface SftResult { logs: SftLog[]; finalEvalLoss: number | null; step: number }
-
-interface TrainerState { step: number; position: number; rng: number[]; tokens: number; config: SftConfig }
+export interface SftResult {
+  /** Steps run by this call (a resume does not repeat the earlier ones). */
+  logs: SftLog[];
+  /** The last held-out loss of the run, resumed parts included (null without held-out examples). */
+  finalEvalLoss: number | null;
+  /** The last step's training loss (null when no step ran and none was stored). */
+  finalLoss: number | null;
+  step: number;
+}
 
 /** Loss summed over labelled tokens, and how many there were (no graph). */
 export function evaluateLoss(model: Transformer, examples: readonly TokenExample[], batchSize: number, padId: number): number {
@@ -62,101 +71,103 @@ export function evaluateLoss(model: Transformer, examples: readonly TokenExample
   return count ? total / count : NaN;
 }
 
-export async function trainSft(o: SftOptions): Promise<SftResult> {
-  const c = resolveSftConfig(o.config ?? {});
-  const { model, tokenizer } = o;
-  const padId = tokenizer.pad ?? tokenizer.eos ?? 0;
-  const opt = new AdamW(model.namedParameters(), { lr: c.lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay });
-  const order = new ExampleOrder(o.train.length, c.seed);
-  const rng = new Rng(c.seed);
-  let step = 0, tokens = 0;
-  if (o.resumeFrom) ({ step, tokens } = resume(o.resumeFrom, model, opt, order, rng));
-  const evalSet = (o.eval ?? []).slice(0, c.evalExamples);
-  const logs: SftLog[] = [];
-  const metricsFile = o.outDir ? join(o.outDir, 'metrics.jsonl') : null;
-  if (metricsFile && o.resumeFrom && existsSync(metricsFile)) {
-    // Steps after the checkpoint were lost with the interrupted run; drop them so none repeats.
-    writeJsonl(metricsFile, readJsonl(metricsFile).map((r) => r.value).filter((r) => (r as SftLog).step <= step));
+/** The optimizer steps one at a time; everything a checkpoint must carry to continue lives here. */
+class SftSteps {
+  readonly opt: AdamW;
+  readonly order: ExampleOrder;
+  readonly rng: Rng;
+  tokens = 0;
+  private readonly padId: number;
+  private readonly evalSet: TokenExample[];
+  private windowStart = performance.now();
+
+  constructor(private readonly o: SftOptions, private readonly c: SftConfig, readonly total: number) {
+    this.padId = o.tokenizer.pad ?? o.tokenizer.eos ?? 0;
+    this.opt = new AdamW(o.model.namedParameters(), { lr: c.lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay });
+    this.order = new ExampleOrder(o.train.length, c.seed);
+    this.rng = new Rng(c.seed);
+    this.evalSet = (o.eval ?? []).slice(0, c.evalExamples);
   }
-  const progress = new Progress({ label: 'sft', total: c.steps, quiet: o.quiet }, step);
-  let finalEval: number | null = null;
-  let windowStart = performance.now(), windowTokens = 0;
-  while (step < c.steps) {
+
+  /** Runs optimizer step `step` (0-based); the log's `step` is one past it. */
+  run(step: number): SftLog {
+    const { c, o } = this;
     const micro: Batch[] = [];
-    for (let m = 0; m < c.gradAccum; m++) micro.push(collate(order.next(c.batchSize).map((i) => o.train[i]!), padId));
+    for (let m = 0; m < c.gradAccum; m++) micro.push(collate(this.order.next(c.batchSize).map((i) => o.train[i]!), this.padId));
     const targets = micro.reduce((n, b) => n + b.targets, 0);
-    let lossSum = 0;
+    let lossSum = 0, windowTokens = 0;
     for (const b of micro) {
-      const logits = model.logits(new Tensor(b.ids, [b.B, b.T]), { training: true, rng });
+      const logits = o.model.logits(new Tensor(b.ids, [b.B, b.T]), { training: true, rng: this.rng });
       const loss = crossEntropy(logits, new Tensor(b.labels, [b.B, b.T]), { reduction: 'sum' });
       lossSum += loss.item();
       if (targets > 0) mul(loss, 1 / targets).backward();
-      tokens += b.B * b.T;
       windowTokens += b.B * b.T;
     }
-    const gradNorm = clipGradNorm(model.parameters(), c.gradClip);
-    const lr = learningRate(step, { lr: c.lr, minLr: minLrOf(c), warmupSteps: c.warmupSteps, totalSteps: c.steps });
-    opt.update(lr);
-    opt.zeroGrad();
-    step++;
+    this.tokens += windowTokens;
+    const gradNorm = clipGradNorm(o.model.parameters(), c.gradClip);
+    const lr = learningRate(step, { lr: c.lr, minLr: minLrOf(c), warmupSteps: c.warmupSteps, totalSteps: this.total });
+    this.opt.update(lr);
+    this.opt.zeroGrad();
     const now = performance.now();
-    const log: SftLog = { step, loss: targets ? lossSum / targets : NaN, lr, gradNorm, tokens, tokensPerSec: (windowTokens * 1000) / Math.max(now - windowStart, 1e-6) };
-    windowStart = now;
-    windowTokens = 0;
-    if (evalSet.length && ((c.evalEvery && step % c.evalEvery === 0) || step === c.steps)) {
-      log.evalLoss = evaluateLoss(model, evalSet, c.batchSize, padId);
-      finalEval = log.evalLoss;
+    const log: SftLog = { step: step + 1, loss: targets ? lossSum / targets : NaN, lr, gradNorm, tokens: this.tokens, tokensPerSec: (windowTokens * 1000) / Math.max(now - this.windowStart, 1e-6) };
+    this.windowStart = now;
+    if (this.evalSet.length && ((c.evalEvery && log.step % c.evalEvery === 0) || log.step === this.total)) {
+      log.evalLoss = evaluateLoss(o.model, this.evalSet, c.batchSize, this.padId);
     }
-    logs.push(log);
-    o.onLog?.(log);
-    if (metricsFile) appendJsonl(metricsFile, [log]);
-    progress.update(step, { loss: log.loss, ...(log.evalLoss !== undefined ? { eval: log.evalLoss } : {}), 'tok/s': Math.round(log.tokensPerSec) });
-    if (o.outDir && ((c.saveEvery && step % c.saveEvery === 0) || step === c.steps)) {
-      saveCheckpoint(join(o.outDir, `checkpoint-${step}`), model, tokenizer, opt, { step, position: order.position, rng: rng.state(), tokens, config: c });
-    }
-    if (o.afterStep && (await o.afterStep(step)) === 'stop') break;
+    return log;
+  }
+
+  state(step: number, stopped: boolean): SftState {
+    return { step, position: this.order.position, rng: this.rng.state(), tokens: this.tokens, stopped };
+  }
+
+  restore(s: SftState): void {
+    this.order.position = s.position;
+    this.rng.setState(s.rng);
+    this.tokens = s.tokens;
+  }
+}
+
+interface Progressed { step: number; stopped: boolean; finalEval: number | null; finalLoss: number | null }
+
+/** Where a run store's last completed stage left off (a fresh start without one). */
+function startFrom(store: RunStore | undefined, loop: SftSteps, model: Transformer, steps: number): Progressed {
+  const done = store ? completedStep(store) : 0;
+  if (done === 0) return { step: 0, stopped: false, finalEval: null, finalLoss: null };
+  if (done > steps) throw new RangeError(`trainSft: the run in ${store!.dir} already trained ${done} steps, more than steps = ${steps}`);
+  const s = readSftCheckpoint(store!.checkpointPath(stepCheckpoint(done)), model, loop.opt);
+  loop.restore(s);
+  const r = store!.stageResult<{ evalLoss?: number; loss?: number } | null>(trainStage(done));
+  return { step: s.step, stopped: s.stopped, finalEval: r?.evalLoss ?? null, finalLoss: r?.loss ?? null };
+}
+
+export async function trainSft(o: SftOptions): Promise<SftResult> {
+  const c = resolveSftConfig(o.config ?? {});
+  const { store } = o;
+  // TRL's num_train_epochs: passes over the training examples, an update taking batchSize · gradAccum.
+  const steps = stepsFor(c, o.train.length, c.batchSize * c.gradAccum);
+  const loop = new SftSteps(o, c, steps);
+  const at = startFrom(store, loop, o.model, steps);
+  const progress = new Progress({ label: 'sft', total: steps, quiet: o.quiet }, at.step);
+  const logs: SftLog[] = [];
+  while (at.step < steps && !at.stopped) {
+    const end = store ? stageEnd(at.step, c.saveEvery || steps, steps) : steps;
+    await stageOf(store, trainStage(end), async (scope) => {
+      while (at.step < end && !at.stopped) {
+        const log = loop.run(at.step);
+        at.step = log.step;
+        at.finalLoss = log.loss;
+        if (log.evalLoss !== undefined) at.finalEval = log.evalLoss;
+        logs.push(log);
+        scope.log({ ...log });
+        o.onLog?.(log);
+        progress.update(at.step, { loss: log.loss, ...(log.evalLoss !== undefined ? { eval: log.evalLoss } : {}), 'tok/s': Math.round(log.tokensPerSec) });
+        if (o.afterStep && (await o.afterStep(at.step)) === 'stop') at.stopped = true;
+      }
+      store?.saveCheckpoint(stepCheckpoint(end), (d) => writeSftCheckpoint(d, o.model, o.tokenizer, loop.opt, loop.state(at.step, at.stopped)));
+      return finite({ step: at.step, loss: at.finalLoss ?? undefined, evalLoss: at.finalEval ?? undefined });
+    });
   }
   progress.finish();
-  if (o.outDir) saveModelDir(o.outDir, model, { tokenizer });
-  return { logs, finalEvalLoss: finalEval, step };
-}
-
-/** Writes the whole checkpoint into a temporary directory, then renames it into place. */
-export function saveCheckpoint(dir: string, model: Transformer, tokenizer: Tokenizer, opt: AdamW, state: TrainerState): void {
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  saveModelDir(tmp, model, { tokenizer });
-  const s = opt.state();
-  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [k, v] of Object.entries(s.m)) tensors.set(`m.${k}`, { shape: [v.length], data: v });
-  for (const [k, v] of Object.entries(s.v)) tensors.set(`v.${k}`, { shape: [v.length], data: v });
-  writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors, { step: String(s.step), paramSteps: JSON.stringify(s.paramSteps ?? {}) });
-  writeJsonAtomic(join(tmp, 'trainer_state.json'), state);
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
-}
-
-function resume(dir: string, model: Transformer, opt: AdamW, order: ExampleOrder, rng: Rng): { step: number; tokens: number } {
-  const state = readJson(join(dir, 'trainer_state.json'), 'trainer state') as TrainerState;
-  const saved = loadModelDir(dir).model;
-  for (const [name, p] of model.params) {
-    const q = saved.params.get(name);
-    if (!q || q.size !== p.size) throw new Error(`${dir}: checkpoint has no parameter "${name}" of ${p.size} values; it belongs to a different model`);
-    p.f32.set(q.f32);
-  }
-  const { tensors, metadata } = readSafetensors(join(dir, 'optimizer.safetensors'));
-  const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
-  for (const [k, t] of tensors) (k.startsWith('m.') ? m : v)[k.slice(2)] = t.data as Float32Array;
-  const paramSteps = metadata['paramSteps'] ? (JSON.parse(metadata['paramSteps']) as Record<string, number>) : undefined;
-  opt.loadState({ step: Number(metadata['step'] ?? state.step), ...(paramSteps ? { paramSteps } : {}), m, v });
-  order.position = state.position;
-  rng.setState(state.rng);
-  return { step: state.step, tokens: state.tokens };
-}
-
-/** The checkpoint with the highest step in an output directory, or null. */
-export function latestCheckpoint(outDir: string): string | null {
-  if (!existsSync(outDir)) return null;
-  const steps = readdirSync(outDir).map((n) => /^checkpoint-(\d+)$/.exec(n)).filter((m) => m).map((m) => Number(m![1]));
-  return steps.length ? join(outDir, `checkpoint-${Math.max(...steps)}`) : null;
+  return { logs, finalEvalLoss: at.finalEval, finalLoss: at.finalLoss, step: at.step };
 }

@@ -1,0 +1,51 @@
+// `alignkit generate` as one library call: text in, sampled continuations out, from a model
+// directory with its tokenizer. The options carry Hugging Face's generation names as aliases
+// (max_new_tokens, top_k, top_p, num_return_sequences).
+import { declareConfig, int, num, optionalText, requiredText, text, type ConfigOf, type Overrides } from '../../config/index.js';
+import { loadModelDir } from '../hf/checkpoint-dir.js';
+import { generate, type FinishReason } from './generate.js';
+
+/** Separates several prompts in one `prompt` value. */
+export const PROMPT_SEPARATOR = '|||';
+
+export const generateTextOptions = declareConfig('generate', {
+  model: requiredText('model directory (config.json, model.safetensors, tokenizer.json)', 'the model directory to sample from', { aliases: ['model_name_or_path'] }),
+  prompt: text('', `prompt text; several prompts separated by "${PROMPT_SEPARATOR}"`),
+  maxNewTokens: int(100, 'tokens to generate per sample', { min: 0, aliases: ['max_new_tokens'] }),
+  temperature: num(0.8, 'sampling temperature (0: greedy)', { min: 0 }),
+  topK: int(40, 'keep the k most likely tokens (0: off)', { min: 0, aliases: ['top_k'] }),
+  topP: num(1, 'nucleus sampling mass (1: off)', { gt: 0, max: 1, aliases: ['top_p'] }),
+  n: int(1, 'samples per prompt', { min: 1, aliases: ['num_return_sequences'] }),
+  stop: optionalText('stop string (the sample is cut after it)'),
+  seed: int(0, 'sampling seed (same seed, same samples)', { min: 0 }),
+});
+
+export type GenerateTextOptions = ConfigOf<typeof generateTextOptions>;
+
+export interface TextSample {
+  prompt: string;
+  completion: string;
+  /** Generated tokens, a stop token included. */
+  tokens: number;
+  finishReason: FinishReason;
+}
+
+/** n samples per prompt, prompt-major (sample j of prompt i at i·n + j). */
+export function generateText(options: Overrides<typeof generateTextOptions.options>): TextSample[] {
+  const o = generateTextOptions.resolve(options);
+  const { model, tokenizer } = loadModelDir(o.model);
+  if (!tokenizer) throw new Error(`--model ${o.model}: no tokenizer.json, cannot encode the prompt`);
+  const prompts = o.prompt.split(PROMPT_SEPARATOR);
+  const ids = prompts.map((t) => {
+    const e = tokenizer.encode(t, { parseSpecial: false });
+    // An empty prompt starts from BOS (or EOS, the document separator of packed pretraining).
+    return e.length ? e : [tokenizer.bos ?? tokenizer.eos ?? 0];
+  });
+  const samples = generate(model, ids, {
+    maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, n: o.n, seed: o.seed,
+    stopTokens: tokenizer.eos !== null ? [tokenizer.eos] : [], ...(o.stop ? { stopStrings: [o.stop] } : {}), tokenizer,
+  });
+  return samples.map((s) => ({
+    prompt: prompts[s.promptIndex]!, completion: s.text ?? tokenizer.decode(s.tokens, { skipSpecial: true }), tokens: s.tokens.length, finishReason: s.finishReason,
+  }));
+}
