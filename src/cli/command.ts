@@ -40,7 +40,8 @@ export function helpText(name: string, summary: string, options: Options, exampl
     const left = `${flagOf(key)}${typeLabel(o)}`;
     const note = o.required !== undefined ? ' (required)' : o.default !== undefined && o.default !== false ? ` (default: ${shown(o.default)})` : '';
     const aliases = (o.aliases ?? []).map((a) => `--${a}`).join(', ');
-    return `  ${left.padEnd(30)} ${o.help}${note}${aliases ? `; also ${aliases}` : ''}`;
+    const off = o.type === 'boolean' && o.default === true ? ` (on by default; --no-${kebab(key)} turns it off)` : '';
+    return `  ${left.padEnd(30)} ${o.help}${off || note}${aliases ? `; also ${aliases}` : ''}`;
   });
   return [`alignkit ${name} — ${summary}`, '', `Usage: alignkit ${name} [options]`, '', 'Options:', ...rows,
     `  ${'--config <file>'.padEnd(30)} JSON or YAML file of option values (flags override it)`,
@@ -96,8 +97,9 @@ export function defineCommand<O extends Options>(def: CommandDef<O>): DeclaredCo
     const merged = { ...fromFile, ...flags.values };
     const given = new Set(Object.keys(merged));
     for (const key of given) {
-      const other = (options[key] as Option).excludes;
-      if (other && given.has(other)) throw new UsageError(`give ${flagOf(key)} or ${flagOf(other)}, not both`);
+      // Set to its default (a generated config file holds every option), it excludes nothing.
+      const o = options[key] as Option;
+      if (o.excludes && given.has(o.excludes) && merged[key] !== o.default) throw new UsageError(`give ${flagOf(key)} or ${flagOf(o.excludes)}, not both`);
     }
     for (const [key, e] of Object.entries(options)) {
       const o = e as Option;

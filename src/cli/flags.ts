@@ -7,10 +7,14 @@ import { showValue, type Option, type Options } from '../config/index.js';
 export class UsageError extends Error {}
 
 export const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+export const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-/** Every name an option answers to on the command line and in a config file: its key, its flag, its aliases. */
+/**
+ * Every name an option answers to on the command line and in a config file: its key, its flag,
+ * its snake_case form (as TRL and Python configs write names), and its aliases in both spellings.
+ */
 export function namesOf(key: string, o: Option): string[] {
-  const names = [key, kebab(key), ...(o.aliases ?? []).flatMap((a) => [a, kebab(a.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()))])];
+  const names = [key, kebab(key), snake(key), ...(o.aliases ?? []).flatMap((a) => [a, kebab(a.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()))])];
   return [...new Set(names)];
 }
 
@@ -57,9 +61,16 @@ export function parseFlags(argv: string[], options: Options): ParsedFlags {
   const spec: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     help: { type: 'boolean', short: 'h' }, config: { type: 'string' }, 'print-config': { type: 'boolean' },
   };
+  const negated = new Map<string, string>();
   for (const [name, key] of table) {
     if (name === key && kebab(key) !== key) continue; // camelCase keys are for config files, not flags
-    spec[name] = { type: (options[key] as Option).type === 'boolean' ? 'boolean' : 'string' };
+    const o = options[key] as Option;
+    spec[name] = { type: o.type === 'boolean' ? 'boolean' : 'string' };
+    // A switch that is on by default is turned off with --no-<flag>.
+    if (o.type === 'boolean' && o.default === true && name === kebab(key) && !table.has(`no-${name}`)) {
+      spec[`no-${name}`] = { type: 'boolean' };
+      negated.set(`no-${name}`, key);
+    }
   }
   let parsed: { values: Record<string, string | boolean | undefined> };
   try {
@@ -70,10 +81,10 @@ export function parseFlags(argv: string[], options: Options): ParsedFlags {
   const values: Record<string, unknown> = {}, by: Record<string, string> = {};
   for (const [name, raw] of Object.entries(parsed.values)) {
     if (raw === undefined || name === 'help' || name === 'config' || name === 'print-config') continue;
-    const key = table.get(name)!;
+    const key = table.get(name) ?? negated.get(name)!;
     if (by[key] !== undefined) throw new UsageError(`--${by[key]} and --${name} set the same option; give one`);
     by[key] = name;
-    values[key] = convert(options[key] as Option, raw, `--${name} ${typeof raw === 'string' ? raw : ''}`.trimEnd());
+    values[key] = negated.has(name) ? false : convert(options[key] as Option, raw, `--${name} ${typeof raw === 'string' ? raw : ''}`.trimEnd());
   }
   return { values, help: parsed.values['help'] === true, printConfig: parsed.values['print-config'] === true, config: parsed.values['config'] as string | undefined };
 }
