@@ -77,7 +77,8 @@ function normalizeOnReference(o: RewardJobOptions, model: Transformer, tokenizer
   return normalizeRewards(model, tokenizer, referenceSamples(ref.model, ref.tokenizer, train, o.normalize, o.normalizeTokens, o.seed + 1));
 }
 
-interface FinalStage { step: number; evalAccuracy?: number; evalLoss?: number; rewardMean?: number; rewardStd?: number; normalizeSamples?: number }
+/** The final stage's stored result: finite numbers only (the run store refuses NaN). */
+type FinalStage = Partial<Record<'step' | 'evalAccuracy' | 'evalLoss' | 'rewardMean' | 'rewardStd' | 'normalizeSamples', number>>;
 
 export async function runRewardJob(options: Overrides<typeof rewardJobOptions.options>, hooks: JobHooks = {}): Promise<RewardJobResult> {
   const o = rewardJobOptions.resolve(options);
@@ -104,7 +105,7 @@ export async function runRewardJob(options: Overrides<typeof rewardJobOptions.op
       return finite({
         step: res.step, evalAccuracy: res.evalAccuracy ?? undefined, evalLoss: res.evalLoss ?? undefined,
         rewardMean: norm?.mean, rewardStd: norm?.std, normalizeSamples: norm?.samples,
-      }) as unknown as FinalStage;
+      });
     });
     const normalization = fin.rewardStd !== undefined ? { mean: fin.rewardMean!, std: fin.rewardStd, samples: fin.normalizeSamples! } : null;
     return {
