@@ -6,7 +6,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { ConfigError, type ConfigDecl, type Option, type Options, type ValuesOf } from '../config/index.js';
 import type { Command } from './commands-type.js';
-import { kebab, parseFlags, readConfigValues, UsageError } from './flags.js';
+import { kebab, parseFlags, readConfigValues, sharedAliases, UsageError } from './flags.js';
 
 export interface CommandDef<O extends Options> {
   name: string;
@@ -35,11 +35,12 @@ const shown = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringif
 
 /** --help, generated from the declaration. */
 export function helpText(name: string, summary: string, options: Options, examples: readonly string[] = []): string {
+  const shared = sharedAliases(options); // an alias several options share answers to none of them
   const rows = Object.entries(options).map(([key, e]) => {
     const o = e as Option;
     const left = `${flagOf(key)}${typeLabel(o)}`;
     const note = o.required !== undefined ? ' (required)' : o.default !== undefined && o.default !== false ? ` (default: ${shown(o.default)})` : '';
-    const aliases = (o.aliases ?? []).map((a) => `--${a}`).join(', ');
+    const aliases = (o.aliases ?? []).filter((a) => !shared.has(a)).map((a) => `--${a}`).join(', ');
     const off = o.type === 'boolean' && o.default === true ? ` (on by default; --no-${kebab(key)} turns it off)` : '';
     return `  ${left.padEnd(30)} ${o.help}${off || note}${aliases ? `; also ${aliases}` : ''}`;
   });

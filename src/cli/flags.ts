@@ -18,18 +18,40 @@ export function namesOf(key: string, o: Option): string[] {
   return [...new Set(names)];
 }
 
-/** name (key, flag or alias) → option key; two options claiming one name is a declaration bug. */
+/**
+ * name (key, flag or alias) → option key. Two options claiming one key or flag is a declaration
+ * bug; an alias that several options share is left out here and listed by `sharedAliases` (SER's
+ * --lr, --dpo-lr and --ppo-lr are the reward model's, DPO's and PPO's own options, and each of
+ * them is TRL's learning_rate).
+ */
 export function nameTable(options: Options): Map<string, string> {
   const table = new Map<string, string>();
+  const shared = sharedAliases(options);
   for (const [key, e] of Object.entries(options)) {
     if (e.kind !== 'option') throw new Error(`option "${key}" is a group; a command's options must be flat`);
     for (const n of namesOf(key, e)) {
+      if (shared.has(n)) continue;
       const other = table.get(n);
       if (other !== undefined && other !== key) throw new Error(`options "${other}" and "${key}" both answer to "${n}"`);
       table.set(n, key);
     }
   }
   return table;
+}
+
+/** Alias → the option keys that share it, for aliases that are no option's own key or flag and belong to several. */
+export function sharedAliases(options: Options): Map<string, string[]> {
+  const own = new Set(Object.keys(options).flatMap((k) => [k, kebab(k)]));
+  const owners = new Map<string, string[]>();
+  for (const [key, e] of Object.entries(options)) {
+    if (e.kind !== 'option') continue;
+    for (const n of namesOf(key, e)) if (!own.has(n)) owners.set(n, [...new Set([...(owners.get(n) ?? []), key])]);
+  }
+  return new Map([...owners].filter(([, keys]) => keys.length > 1));
+}
+
+function ambiguous(name: string, keys: readonly string[]): UsageError {
+  return new UsageError(`${name} is ambiguous here: it could be ${keys.map((k) => `--${kebab(k)}`).join(', ')}; give one of those`);
 }
 
 /**
@@ -72,6 +94,8 @@ export function parseFlags(argv: string[], options: Options): ParsedFlags {
       negated.set(`no-${name}`, key);
     }
   }
+  const shared = sharedAliases(options);
+  for (const name of shared.keys()) spec[name] = { type: 'string' };
   let parsed: { values: Record<string, string | boolean | undefined> };
   try {
     parsed = parseArgs({ args: argv, options: spec, allowPositionals: false, strict: true }) as typeof parsed;
@@ -81,6 +105,7 @@ export function parseFlags(argv: string[], options: Options): ParsedFlags {
   const values: Record<string, unknown> = {}, by: Record<string, string> = {};
   for (const [name, raw] of Object.entries(parsed.values)) {
     if (raw === undefined || name === 'help' || name === 'config' || name === 'print-config') continue;
+    if (shared.has(name)) throw ambiguous(`--${name}`, shared.get(name)!);
     const key = table.get(name) ?? negated.get(name)!;
     if (by[key] !== undefined) throw new UsageError(`--${by[key]} and --${name} set the same option; give one`);
     by[key] = name;
@@ -91,10 +116,11 @@ export function parseFlags(argv: string[], options: Options): ParsedFlags {
 
 /** A config file's keys mapped to option keys and their values converted; `file` names it in errors. */
 export function readConfigValues(fileValues: Record<string, unknown>, options: Options, file: string): Record<string, unknown> {
-  const table = nameTable(options);
+  const table = nameTable(options), shared = sharedAliases(options);
   const out: Record<string, unknown> = {}, by: Record<string, string> = {};
   for (const [name, raw] of Object.entries(fileValues)) {
     const key = table.get(name);
+    if (key === undefined && shared.has(name)) throw ambiguous(`${file}: ${name}`, shared.get(name)!);
     if (key === undefined) throw new UsageError(`${file}: unknown option "${name}"; known: ${Object.keys(options).map(kebab).join(', ')}`);
     if (by[key] !== undefined) throw new UsageError(`${file}: "${by[key]}" and "${name}" set the same option; give one`);
     by[key] = name;

@@ -114,6 +114,14 @@ test('resume after a crash continues exactly: same losses and weights, every ste
   store.close();
 });
 
+test('epochs > 0 sets the steps from the pairs (TRL num_train_epochs), and the schedule ends with them', async () => {
+  // 30 training pairs, 8 per step: 1.5 epochs are ceil(45 / 8) = 6 steps.
+  const res = await trainRewardModel({ model: tiny(6), tokenizer: tok, train, config: { ...cfg, steps: 100, epochs: 1.5, warmupSteps: 2 }, quiet: true });
+  assert.equal(train.length, 30);
+  assert.deepEqual(res.logs.map((l) => l.step), [1, 2, 3, 4, 5, 6]);
+  assert.ok(Math.abs(res.logs.at(-1)!.lr - cfg.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * 3 / 4)))) < 1e-9, `last lr ${res.logs.at(-1)!.lr}: the cosine runs over 6 steps, not 100`);
+});
+
 test('config and data errors name the field, the value and what was expected', async () => {
   assert.throws(() => resolveRewardModelConfig({ steps: 0 }), /reward-model config: steps = 0, expected a positive integer/);
   assert.throws(() => resolveRewardModelConfig({ margin: NaN }), /margin = NaN, expected a finite number/);

@@ -10,8 +10,11 @@
 // trunk receives gradient from the second step on, once the head is no longer zero.
 //
 // Normalisation (normalizeRewards) is folded into score.weight and score.bias, so a saved reward
-// model needs no side information; the CLI also records the mean and std it removed in the
-// checkpoint's safetensors metadata (`alignkit.reward_normalization`) for the record.
+// model needs no side information; the reward job (job.ts) also records the mean and std it
+// removed in the model's safetensors metadata (`alignkit.reward_normalization`) for the record.
+//
+// Training runs through trainInBlocks (trainer/checkpoint.ts), as DPO's does: stages
+// `train/step-<end>` with checkpoints `step-<end>`, and `epochs` > 0 sets the steps from the pairs.
 import { noGrad } from '../../autograd/index.js';
 import { slice } from '../../ops/index.js';
 import { AdamW, clipGradNorm, learningRate } from '../../nn/index.js';
@@ -23,9 +26,8 @@ import { Progress } from '../../runs/progress.js';
 import type { RunStore } from '../../runs/run-store.js';
 import { bradleyTerryLoss } from '../losses/index.js';
 import { resolveRewardModelConfig, type RewardModelConfig } from './config.js';
-import {
-  completedStep, finite, readTrainerCheckpoint, stageEnd, stepCheckpoint, trainStage, writeTrainerCheckpoint,
-} from '../trainer/checkpoint.js';
+import { completedStep, trainInBlocks } from '../trainer/checkpoint.js';
+import { stepsFor } from '../trainer/optimizer-options.js';
 import { encodeCompletion, encodePrompt, fitPrompt, tokenizePairs, type PreferencePair, type TokenPair } from '../trainer/preference-data.js';
 
 export const SCORE_HEAD = 'score';
@@ -52,7 +54,7 @@ export interface RewardModelOptions {
   /** Held-out pairs for pairwise accuracy. */
   eval?: readonly PreferencePair[];
   config?: Partial<RewardModelConfig>;
-  /** Stages `train/step-<end>`, metrics and checkpoints `step-<end>`; a resumed store continues. */
+  /** Stages `train/step-<end>` (trainInBlocks), metrics and checkpoints `step-<end>`; a resumed store continues. */
   store?: RunStore;
   onLog?: (log: RewardModelLog) => void;
   quiet?: boolean;
@@ -128,19 +130,14 @@ export async function trainRewardModel(o: RewardModelOptions): Promise<RewardMod
   ensureScoreHead(model);
   const opt = new AdamW(model.namedParameters(), { lr: c.lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay });
   const order = new ExampleOrder(train.pairs.length, c.seed);
-  const schedule = { lr: c.lr, minLr: c.lr * c.minLrRatio, warmupSteps: c.warmupSteps, totalSteps: c.steps };
-
-  let step = store ? completedStep(store) : 0;
-  if (step > c.steps) throw new RangeError(`trainRewardModel: the run in ${store!.dir} already trained ${step} steps, more than steps = ${c.steps}`);
-  if (step > 0) order.position = readTrainerCheckpoint(store!.checkpointPath(stepCheckpoint(step)), model, opt).position;
-
-  const logs: RewardModelLog[] = [];
-  const progress = new Progress({ label: 'reward', total: c.steps, quiet: o.quiet }, step);
+  // TRL's num_train_epochs: epochs > 0 sets the steps from the number of training pairs.
+  const steps = stepsFor(c, train.pairs.length, c.batchSize);
+  const schedule = { lr: c.lr, minLr: c.lr * c.minLrRatio, warmupSteps: c.warmupSteps, totalSteps: steps };
+  const progress = new Progress({ label: 'reward', total: steps, quiet: o.quiet }, store ? completedStep(store) : 0);
   let last: RewardEval | null = null;
-  while (step < c.steps) {
-    const end = store ? stageEnd(step, c.saveEvery || c.steps, c.steps) : c.steps;
-    const stage = trainStage(end);
-    for (; step < end;) {
+  const res = await trainInBlocks<RewardModelLog>({
+    store, steps, saveEvery: c.saveEvery, model, tokenizer: tok, opt, order, progress, onLog: o.onLog, who: 'trainRewardModel',
+    trainStep: (step) => {
       const batch = order.next(c.batchSize).map((i) => train.pairs[i]!);
       const out = pairLoss(model, batch, padId, c.margin);
       out.loss.backward();
@@ -148,29 +145,22 @@ export async function trainRewardModel(o: RewardModelOptions): Promise<RewardMod
       const lr = learningRate(step, schedule);
       opt.update(lr);
       opt.zeroGrad();
-      step++;
       const log: RewardModelLog = {
-        step, loss: out.loss.item(), accuracy: out.accuracy, rewardChosen: meanOf(out.rc), rewardRejected: meanOf(out.rr), lr, gradNorm,
+        step: step + 1, loss: out.loss.item(), accuracy: out.accuracy, rewardChosen: meanOf(out.rc), rewardRejected: meanOf(out.rr), lr, gradNorm,
       };
-      if (evalPairs.length && ((c.evalEvery && step % c.evalEvery === 0) || step === c.steps)) {
+      if (evalPairs.length && ((c.evalEvery && log.step % c.evalEvery === 0) || log.step === steps)) {
         last = evaluateRewardModel(model, evalPairs, c.batchSize, padId, c.margin);
         log.evalLoss = last.loss;
         log.evalAccuracy = last.accuracy;
       }
-      logs.push(log);
-      store?.logMetrics(stage, { ...log });
-      o.onLog?.(log);
-      progress.update(step, { loss: log.loss, acc: log.accuracy, ...(log.evalAccuracy !== undefined ? { 'eval acc': log.evalAccuracy } : {}) });
-    }
-    if (store) {
-      store.saveCheckpoint(stepCheckpoint(end), (d) => writeTrainerCheckpoint(d, model, tok, opt, { step, position: order.position }));
-      store.completeStage(stage, finite({ step, loss: logs.at(-1)!.loss, evalAccuracy: last?.accuracy }));
-    }
-  }
-  progress.finish();
+      progress.update(log.step, { loss: log.loss, acc: log.accuracy, ...(log.evalAccuracy !== undefined ? { 'eval acc': log.evalAccuracy } : {}) });
+      return log;
+    },
+    summary: (block) => ({ step: block.at(-1)!.step, loss: block.at(-1)!.loss, evalAccuracy: last?.accuracy }),
+  });
   // A resume that found every stage done still reports the held-out accuracy of the final weights.
   if (!last && evalPairs.length) last = evaluateRewardModel(model, evalPairs, c.batchSize, padId, c.margin);
-  return { logs, step, evalAccuracy: last?.accuracy ?? null, evalLoss: last?.loss ?? null, truncated: train.truncated };
+  return { logs: res.logs, step: res.step, evalAccuracy: last?.accuracy ?? null, evalLoss: last?.loss ?? null, truncated: train.truncated };
 }
 
 export interface ScoreOptions {
