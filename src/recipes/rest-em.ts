@@ -106,15 +106,5 @@ export async function runRestEmDemo(cfg: RestEmDemoConfig, out: string, opts: { 
   return { iterations: rows, baseline_test_pass1: b.pass1, baseline_pass_at_k: b.passAtK, seconds: (performance.now() - t0) / 1000, config: cfg };
 }
 
-const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
-
-/** The per-iteration table; the baseline row is added when the result has one. */
-export function formatRestEmTable(r: { iterations: RestEmRow[]; baseline_test_pass1?: number; baseline_pass_at_k?: number }): string {
-  const k = r.iterations[0]?.k ?? 4;
-  const head = ['iteration', 'train pass@1 (sampled)', 'test pass@1 (greedy)', `pass@${k}`, `maj@${k}`, 'kept samples', 'problems solved'];
-  const body = r.iterations.map((x) => [x.iteration === 0 ? '0 (seed SFT)' : String(x.iteration), pct(x.train_pass1), pct(x.test_pass1), pct(x.pass_at_k), pct(x.maj_at_k), x.kept === null ? '—' : String(x.kept), x.solved === null ? '—' : String(x.solved)]);
-  if (r.baseline_test_pass1 !== undefined) body.push(['SFT on all references', '', pct(r.baseline_test_pass1), pct(r.baseline_pass_at_k), '', '', '']);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
-  return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...body.map(line)].join('\n');
-}
+// The table lives with the trainer (align/rest-em/report.ts); `alignkit demo` imports it from here.
+export { formatRestEmTable } from '../align/rest-em/report.js';
