@@ -16,6 +16,9 @@ import type { Problem, Task } from '../data/tasks/task.js';
 import { choice, declareConfig, int } from '../config/index.js';
 import { modelStage } from '../align/trainer/model-stage.js';
 import { defineRecipe, recipeOptions, recipeRunDir } from './recipe.js';
+import { formatRestEmTable } from '../align/rest-em/report.js';
+
+export { formatRestEmTable };
 
 export interface RestEmDemoConfig {
   /** arithmetic word problems (the main demo) or grapheme-to-phoneme on the CMU dictionary. */
@@ -132,16 +135,3 @@ export const restEmRecipe = defineRecipe({
   json: (r) => ({ iterations: r.iterations, baseline_test_pass1: r.baseline_test_pass1, baseline_pass_at_k: r.baseline_pass_at_k, seconds: r.seconds, seed: r.config.seed, out: r.out }),
   format: (r) => `${formatRestEmTable(r)}\n\n${r.seconds.toFixed(0)} s. Every sample with its reward and kept flag: ${r.out}/samples/; metrics: ${r.out}/metrics.jsonl`,
 });
-
-const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
-
-/** The per-iteration table; the baseline row is added when the result has one. */
-export function formatRestEmTable(r: { iterations: RestEmRow[]; baseline_test_pass1?: number; baseline_pass_at_k?: number }): string {
-  const k = r.iterations[0]?.k ?? 4;
-  const head = ['iteration', 'train pass@1 (sampled)', 'test pass@1 (greedy)', `pass@${k}`, `maj@${k}`, 'kept samples', 'problems solved'];
-  const body = r.iterations.map((x) => [x.iteration === 0 ? '0 (seed SFT)' : String(x.iteration), pct(x.train_pass1), pct(x.test_pass1), pct(x.pass_at_k), pct(x.maj_at_k), x.kept === null ? '—' : String(x.kept), x.solved === null ? '—' : String(x.solved)]);
-  if (r.baseline_test_pass1 !== undefined) body.push(['SFT on all references', '', pct(r.baseline_test_pass1), pct(r.baseline_pass_at_k), '', '', '']);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
-  return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...body.map(line)].join('\n');
-}

@@ -6,14 +6,14 @@ import { sftConfig } from '../sft/config.js';
 export const restEmConfig = declareConfig('rest-em', {
   /** The paper sees most of the gain in the first and overfitting after about three. */
   iterations: int(3, 'E/M iterations', { min: 1 }),
-  samplesPerProblem: int(8, 'solutions sampled per training problem in the E-step', { min: 1, aliases: ['samples'] }),
+  samplesPerProblem: int(8, 'solutions sampled per training problem in the E-step', { min: 1, aliases: ['samples', 'num_generations'] }),
   /** The paper: 10, so that easy problems do not dominate the data (§3). */
   cap: int(10, 'most correct solutions kept per problem', { min: 1 }),
   /** The paper: 0.7 and top-k 40. */
   temperature: num(0.7, 'E-step sampling temperature', { gt: 0, expected: 'a number > 0 (the E-step samples)' }),
   topK: int(40, 'E-step top-k (0: none)', { min: 0, aliases: ['top_k'] }),
   /** Room for a worked solution; the arithmetic demo needs far fewer. */
-  maxNewTokens: int(128, 'longest solution in tokens', { min: 1 }),
+  maxNewTokens: int(128, 'longest solution in tokens', { min: 1, aliases: ['max_completion_length'] }),
   /** Training problems held out of the E-step to choose the M-step checkpoint. */
   validationProblems: int(64, 'training problems held out to pick each M-step checkpoint', { min: 0 }),
   /** M-step length in passes over the kept solutions, capped by mStepMaxSteps. */

@@ -10,7 +10,7 @@ import { loadModelDir, saveModelDir, type Transformer } from '../../model/index.
 import type { Tokenizer } from '../../tokenizer/index.js';
 import type { Problem, Task } from '../../data/tasks/task.js';
 import { completionExample, type TokenExample } from '../../data/lm-examples.js';
-import type { RunStore, SampleRecord } from '../../runs/run-store.js';
+import type { RunStore, SampleRecord, StageScope } from '../../runs/run-store.js';
 import { trainSft } from '../sft/sft.js';
 import { resolveRestEmConfig, type RestEmConfig } from './config.js';
 import { evaluateTask, sampleAndVerify, type SampleSettings, type TaskScores } from '../trainer/task-eval.js';
@@ -47,61 +47,84 @@ export interface RestEmOptions {
   quiet?: boolean;
 }
 
-const policyName = (i: number) => `iter${i}`;
+/** The run store's checkpoint of iteration i's policy (0: the starting policy). */
+export const restEmPolicyName = (i: number): string => `iter${i}`;
+const policyName = restEmPolicyName;
 
-export async function runRestEm(o: RestEmOptions): Promise<RestEmRow[]> {
+interface MStepResult { steps: number; bestStep: number; bestValidation: number | null }
+
+/** What every stage of one run reads: the resolved settings, the split of task.train, the store. */
+interface RestEmRun {
+  o: RestEmOptions;
+  c: RestEmConfig;
+  sampling: SampleSettings;
+  validation: Problem[];
+  eProblems: Problem[];
+  trainEval: Problem[];
+  log: (line: string) => void;
+}
+
+function openRun(o: RestEmOptions): RestEmRun {
   const c = resolveRestEmConfig(o.config ?? {});
   const { store, tokenizer: tok, task } = o;
-  const log = o.log ?? (() => {});
-  const sampling: SampleSettings = { maxNewTokens: c.maxNewTokens, temperature: c.temperature, topK: c.topK, seed: c.seed, batchSize: c.batchSize };
   const nVal = Math.min(c.validationProblems, Math.floor(task.train.length / 4));
-  const validation = task.train.slice(task.train.length - nVal);
   const eProblems = task.train.slice(0, task.train.length - nVal);
-  const trainEval = eProblems.slice(0, c.trainEvalProblems);
   if (!store.hasCheckpoint('base')) store.saveCheckpoint('base', (d) => saveModelDir(d, o.base, { tokenizer: tok }));
   if (!store.hasCheckpoint(policyName(0))) store.saveCheckpoint(policyName(0), (d) => saveModelDir(d, o.policy0, { tokenizer: tok }));
-  const load = (name: string) => loadModelDir(store.checkpointPath(name), { tokenizer: false }).model;
-
-  const rows: RestEmRow[] = [];
-  const evaluate = async (i: number, data: { kept: number | null; solved: number | null; mSteps?: number; bestStep?: number }) => {
-    const stage = `${policyName(i)}/eval`;
-    if (!store.isDone(stage)) {
-      const model = load(policyName(i));
-      const test = await evaluateTask(model, tok, task.test, task.verifier, c.evalK, c.evalN, { ...sampling, seed: c.seed + 1000 * i + 1 });
-      const tr = await sampleAndVerify(model, tok, trainEval, task.verifier, 1, { ...sampling, seed: c.seed + 1000 * i + 2 });
-      const row: RestEmRow = {
-        iteration: i, train_pass1: tr.filter((s) => s.verdict.correct).length / Math.max(tr.length, 1),
-        ...rowScores(test), ...data,
-      };
-      store.logMetrics(stage, { ...row });
-      store.completeStage(stage, row);
-      log(`iteration ${i}: test pass@1 ${pct(row.test_pass1)}, pass@${row.k} ${pct(row.pass_at_k)}, maj@${row.k} ${pct(row.maj_at_k)}, train pass@1 ${pct(row.train_pass1)}`);
-    }
-    rows.push(store.stageResult(stage) as RestEmRow);
+  return {
+    o, c, validation: task.train.slice(task.train.length - nVal), eProblems, trainEval: eProblems.slice(0, c.trainEvalProblems), log: o.log ?? (() => {}),
+    sampling: { maxNewTokens: c.maxNewTokens, temperature: c.temperature, topK: c.topK, seed: c.seed, batchSize: c.batchSize },
   };
+}
 
-  await evaluate(0, { kept: null, solved: null });
-  for (let i = 1; i <= c.iterations; i++) {
-    const eStage = `${policyName(i)}/e-step`, mStage = `${policyName(i)}/m-step`;
-    if (!store.isDone(eStage)) {
-      const stats = await eStep(load(policyName(i - 1)), i, eProblems, o, c, sampling);
-      store.completeStage(eStage, stats);
-      log(`iteration ${i} E-step: kept ${stats.kept} of ${stats.sampled} samples, ${stats.solved}/${eProblems.length} problems solved`);
-    }
-    const eStats = store.stageResult(eStage) as { kept: number; solved: number };
-    if (!store.isDone(mStage)) {
-      const kept = store.readSamples(eStage).filter((r) => r.kept === true);
-      const examples = kept.map((r) => completionExample(r.prompt, r.sample, tok, o.base.config.maxSeqLen - 1));
-      // With nothing kept there is nothing to learn from: the previous policy carries over.
-      const res = examples.length ? await mStep(load('base'), examples, validation, o, c, sampling, i)
-        : { model: load(policyName(i - 1)), steps: 0, bestStep: 0, best: null };
-      store.saveCheckpoint(policyName(i), (d) => saveModelDir(d, res.model, { tokenizer: tok }));
-      store.logMetrics(mStage, { steps: res.steps, bestStep: res.bestStep, bestValidation: res.best });
-      store.completeStage(mStage, { steps: res.steps, bestStep: res.bestStep, bestValidation: res.best });
-      log(`iteration ${i} M-step: ${res.steps} steps from the base model on ${examples.length} solutions, best validation pass@1 ${res.best === null ? '—' : pct(res.best)} at step ${res.bestStep}`);
-    }
-    const m = store.stageResult(mStage) as { steps: number; bestStep: number };
-    await evaluate(i, { kept: eStats.kept, solved: eStats.solved, mSteps: m.steps, bestStep: m.bestStep });
+const load = (run: RestEmRun, name: string): Transformer => loadModelDir(run.o.store.checkpointPath(name), { tokenizer: false }).model;
+
+/** Greedy and sampled test scores of iteration i's policy, and its sampled pass@1 on training problems. */
+function evaluate(run: RestEmRun, i: number, data: Pick<RestEmRow, 'kept' | 'solved' | 'mSteps' | 'bestStep'>): Promise<RestEmRow> {
+  const { o, c, sampling } = run;
+  return o.store.stage(`${policyName(i)}/eval`, async (s) => {
+    const model = load(run, policyName(i));
+    const test = await evaluateTask(model, o.tokenizer, o.task.test, o.task.verifier, c.evalK, c.evalN, { ...sampling, seed: c.seed + 1000 * i + 1 });
+    const tr = await sampleAndVerify(model, o.tokenizer, run.trainEval, o.task.verifier, 1, { ...sampling, seed: c.seed + 1000 * i + 2 });
+    const row: RestEmRow = {
+      iteration: i, train_pass1: tr.filter((x) => x.verdict.correct).length / Math.max(tr.length, 1),
+      ...rowScores(test), ...data,
+    };
+    s.log({ ...row });
+    run.log(`iteration ${i}: test pass@1 ${pct(row.test_pass1)}, pass@${row.k} ${pct(row.pass_at_k)}, maj@${row.k} ${pct(row.maj_at_k)}, train pass@1 ${pct(row.train_pass1)}`);
+    return row;
+  });
+}
+
+/** The M-step of iteration i: the base model fine-tuned on what the E-step kept, saved as iteration i's policy. */
+function mStepStage(run: RestEmRun, i: number, eStage: string): Promise<MStepResult> {
+  const { o } = run;
+  return o.store.stage(`${policyName(i)}/m-step`, async (s) => {
+    const kept = o.store.readSamples(eStage).filter((r) => r.kept === true);
+    const examples = kept.map((r) => completionExample(r.prompt, r.sample, o.tokenizer, o.base.config.maxSeqLen - 1));
+    // With nothing kept there is nothing to learn from: the previous policy carries over.
+    const res = examples.length ? await mStep(load(run, 'base'), examples, run, i)
+      : { model: load(run, policyName(i - 1)), steps: 0, bestStep: 0, best: null };
+    o.store.saveCheckpoint(policyName(i), (d) => saveModelDir(d, res.model, { tokenizer: o.tokenizer }));
+    const result: MStepResult = { steps: res.steps, bestStep: res.bestStep, bestValidation: res.best };
+    s.log({ ...result });
+    run.log(`iteration ${i} M-step: ${res.steps} steps from the base model on ${examples.length} solutions, best validation pass@1 ${res.best === null ? '—' : pct(res.best)} at step ${res.bestStep}`);
+    return result;
+  });
+}
+
+export async function runRestEm(o: RestEmOptions): Promise<RestEmRow[]> {
+  const run = openRun(o);
+  const rows: RestEmRow[] = [await evaluate(run, 0, { kept: null, solved: null })];
+  for (let i = 1; i <= run.c.iterations; i++) {
+    const eStage = `${policyName(i)}/e-step`;
+    const eStats = await o.store.stage(eStage, async (s) => {
+      const stats = await eStep(load(run, policyName(i - 1)), i, run, s);
+      run.log(`iteration ${i} E-step: kept ${stats.kept} of ${stats.sampled} samples, ${stats.solved}/${run.eProblems.length} problems solved`);
+      return stats;
+    });
+    const m = await mStepStage(run, i, eStage);
+    rows.push(await evaluate(run, i, { kept: eStats.kept, solved: eStats.solved, mSteps: m.steps, bestStep: m.bestStep }));
   }
   return rows;
 }
@@ -110,8 +133,9 @@ function rowScores(t: TaskScores): Pick<RestEmRow, 'test_pass1' | 'pass_at_k' | 
   return { test_pass1: t.pass1, pass_at_k: t.passAtK, maj_at_k: t.majAtK, k: t.k };
 }
 
-async function eStep(policy: Transformer, i: number, problems: readonly Problem[], o: RestEmOptions, c: RestEmConfig, s: SampleSettings) {
-  const stage = `${policyName(i)}/e-step`;
+/** Samples N solutions per E-step problem and keeps the verified ones, at most `cap` per problem. */
+async function eStep(policy: Transformer, i: number, run: RestEmRun, scope: StageScope) {
+  const { o, c, sampling: s, eProblems: problems } = run;
   const scored = await sampleAndVerify(policy, o.tokenizer, problems, o.task.verifier, c.samplesPerProblem, { ...s, seed: c.seed + 1000 * i });
   const keptPer = new Map<string, number>();
   const records: SampleRecord[] = scored.map((x) => {
@@ -125,7 +149,7 @@ async function eStep(policy: Transformer, i: number, problems: readonly Problem[
       kept, finishReason: x.sample.finishReason,
     };
   });
-  const w = o.store.samples(stage);
+  const w = scope.samples();
   w.write(records);
   w.commit();
   const correct = scored.filter((x) => x.verdict.correct).length;
@@ -133,7 +157,8 @@ async function eStep(policy: Transformer, i: number, problems: readonly Problem[
 }
 
 /** Fine-tunes the base model on the kept solutions, keeping the weights with the best validation pass@1. */
-async function mStep(model: Transformer, examples: TokenExample[], validation: readonly Problem[], o: RestEmOptions, c: RestEmConfig, s: SampleSettings, i: number) {
+async function mStep(model: Transformer, examples: TokenExample[], run: RestEmRun, i: number) {
+  const { o, c, sampling: s, validation } = run;
   if (examples.length === 0) return { model, steps: 0, bestStep: 0, best: null };
   const batch = c.mStep.batchSize ?? 16;
   const steps = Math.min(c.mStepMaxSteps, Math.max(1, Math.ceil((c.mStepEpochs * examples.length) / batch)));

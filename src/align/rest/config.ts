@@ -12,16 +12,16 @@ export const improveConfig = declareConfig('rest improve', {
   /** BC is the paper's best. */
   loss: choice(REST_LOSSES, 'bc', 'offline loss of the Improve steps'),
   /** More overfits a set the next Grow step replaces anyway. */
-  epochs: num(2, 'passes over the kept data per Improve step', { min: 0 }),
+  epochs: num(2, 'passes over the kept data per Improve step', { min: 0, aliases: ['num_train_epochs'] }),
   /** So a generous threshold does not make one Improve step the whole run. */
   maxSteps: int(400, 'most optimizer steps per Improve step', { min: 1 }),
   /** As SFT on a small model. */
-  batchSize: int(32, 'kept samples per Improve update', { min: 1 }),
+  batchSize: int(32, 'kept samples per Improve update', { min: 1, aliases: ['per_device_train_batch_size'] }),
   // lr: each Improve step fine-tunes an already trained policy, a third of a from-scratch SFT rate;
   // a fresh optimizer per Improve step, so a few warm-up steps let Adam's moments settle; weight
   // decay 0: decay would pull the policy towards zero, not towards anything the data says.
   ...supervisedOptimizerOptions({ lr: 1e-3, warmupSteps: 10, weightDecay: 0 }),
-  evalEvery: int(50, 'validation reward every N Improve steps (and at the last)', { min: 1 }),
+  evalEvery: int(50, 'validation reward every N Improve steps (and at the last)', { min: 1, aliases: ['eval_steps'] }),
   patience: int(0, 'stop an Improve step after N validations without a new best (0: never)', { min: 0 }),
   /** GOLD's importance-weight floor u (Pang & He 2021). */
   goldMinWeight: num(0.1, "GOLD's importance-weight floor", { min: 0 }),
@@ -57,12 +57,12 @@ export const restConfig = declareConfig('rest', {
   growSteps: int(2, 'G: Grow steps', { min: 1 }),
   /** One per schedule value. */
   improveSteps: int(3, 'I: Improve steps per Grow step', { min: 1 }),
-  samplesPerPrompt: int(8, 'N: samples per prompt in each Grow step', { min: 1, aliases: ['samples'] }),
+  samplesPerPrompt: int(8, 'N: samples per prompt in each Grow step', { min: 1, aliases: ['samples', 'num_generations'] }),
   /** Keeps samples diverse without much garbage. */
   temperature: num(0.8, 'Grow sampling temperature', { gt: 0, expected: 'a number > 0 (Grow samples)' }),
   /** 0: the offline losses then see the distribution that was sampled. */
   topK: int(0, 'Grow top-k (0: none)', { min: 0, aliases: ['top_k'] }),
-  maxNewTokens: int(64, 'longest sample in tokens', { min: 1 }),
+  maxNewTokens: int(64, 'longest sample in tokens', { min: 1, aliases: ['max_completion_length'] }),
   /** The paper's fixed list starts 0, 0.7, 0.8, 0.9, 0.95 (thresholds.ts). */
   schedule: json<ThresholdSchedule>({ kind: 'fixed', thresholds: [0.7, 0.8, 0.9] },
     'thresholds per Improve step: fixed:τ,… (keep R > τ), percentile:p,… (per prompt), interpolate:γ,… (τ = γ·max + (1−γ)·mean per prompt)',
@@ -82,7 +82,16 @@ export const restConfig = declareConfig('rest', {
   batchSize: int(128, 'sequences decoded together when growing', { min: 1 }),
   /** Per Grow step, Improve data order and Best-of-N draws, so a resumed run redraws what the lost one drew. */
   seed: int(0, 'seed of Grow sampling, Improve data order and Best-of-N draws', { min: 0 }),
-}, (c) => checkSchedule(c.schedule, c.improveSteps));
+}, (c) => {
+  // thresholds.ts words its errors for the schedule alone; here they name both fields, which a
+  // command turns into --schedule and --improve-steps.
+  try {
+    checkSchedule(c.schedule, c.improveSteps);
+  } catch (err) {
+    const why = (err as Error).message.replace(/^rest schedule: /, '').replace(/for \d+ Improve steps/, `for improveSteps = ${c.improveSteps}`);
+    throw new ConfigError(`rest config: schedule ${why}`, 'schedule');
+  }
+});
 
 export type RestConfig = ConfigOf<typeof restConfig>;
 export const defaultRestConfig: RestConfig = restConfig.defaults;

@@ -1,7 +1,7 @@
 // The binary verifier of ReST-EM's code setting (Singh et al. 2023, §4: "a solution is correct
 // if it passes all the test cases"): read the function out of a completion, run the problem's
 // assertions against it in the sandbox, reward 1 or 0. The 'program' task that pairs it with the
-// built-in problems is data/tasks/program-task.ts.
+// built-in problems is data/tasks/builtin/program-task.ts.
 import type { Limiter } from './limiter.js';
 import { runInSandbox } from './sandbox.js';
 import { binaryVerdict, type VerifiedProblem, type Verdict, type Verifier } from '../verifier.js';
