@@ -1,19 +1,19 @@
 // The table of subcommands, in the order `alignkit --help` lists them.
 import type { Command } from './commands-type.js';
-import { benchCommand } from './commands/bench.js';
-import { demoCommand } from './commands/demo.js';
-import { dpoCommand } from './commands/dpo.js';
-import { evalCommand } from './commands/eval.js';
-import { generateCommand } from './commands/generate.js';
-import { grpoCommand } from './commands/grpo.js';
-import { ppoCommand } from './commands/ppo.js';
-import { rewardCommand } from './commands/reward.js';
-import { restEmCommand } from './commands/rest-em.js';
-import { restCommand } from './commands/rest.js';
-import { rlooCommand } from './commands/rloo.js';
-import { serCommand } from './commands/ser.js';
-import { sftCommand } from './commands/sft.js';
-import { trainTokenizerCommand } from './commands/train-tokenizer.js';
+import { benchCommand } from './commands/tools/bench.js';
+import { demoCommand } from './commands/tools/demo.js';
+import { dpoCommand } from './commands/train/dpo.js';
+import { evalCommand } from './commands/tools/eval.js';
+import { generateCommand } from './commands/tools/generate.js';
+import { grpoCommand } from './commands/train/grpo.js';
+import { ppoCommand } from './commands/train/ppo.js';
+import { rewardCommand } from './commands/train/reward.js';
+import { restEmCommand } from './commands/train/rest-em.js';
+import { restCommand } from './commands/train/rest.js';
+import { rlooCommand } from './commands/train/rloo.js';
+import { serCommand } from './commands/train/ser.js';
+import { sftCommand } from './commands/train/sft.js';
+import { trainTokenizerCommand } from './commands/tools/train-tokenizer.js';
 
 export type { Command } from './commands-type.js';
 

@@ -1,12 +1,12 @@
 // `alignkit/data`: datasets in TRL's formats (text, prompt/completion, messages, preference) from
 // JSONL, JSON or Parquet; built-in corpora; token examples; and tasks with verifiers.
-export { detectFormat, extractPrompt, isConversational, validateRecords, type Source, type SourcedValue, type ValidatedRecords } from './formats.js';
+export { detectFormat, extractPrompt, isConversational, validateRecords, type Source, type SourcedValue, type ValidatedRecords } from './datasets/formats.js';
 export {
   DATASET_FORMATS, type DatasetFormat, type Message, type MessagesRecord, type PreferenceRecord, type PromptCompletionRecord,
   type PromptRecord, type Role, type TextRecord, type Turns,
-} from './format-schemas.js';
-export { loadDataset, type Dataset, type LoadDatasetOptions } from './load-dataset.js';
-export { DatasetError } from './dataset-error.js';
+} from './datasets/format-schemas.js';
+export { loadDataset, type Dataset, type LoadDatasetOptions } from './datasets/load-dataset.js';
+export { DatasetError } from './datasets/dataset-error.js';
 export { splitDataset, type Split, type SplitOptions } from './split-dataset.js';
 export { corpusSplit, holdOutEveryKth, listCorpora, loadCorpus, type Corpus, type CorpusInfo } from './corpora.js';
 export { ExampleOrder, IGNORE, collate, completionExample, packDocuments, renderTurns, streamWindows, type Batch, type TokenExample } from './lm-examples.js';

@@ -2,7 +2,7 @@
 // −100 (ignored by cross-entropy) wherever no loss is wanted — prompt tokens in SFT (TRL's
 // completion-only loss) and padding. Raw text is packed into one stream cut into windows.
 import type { Tokenizer } from '../tokenizer/index.js';
-import type { Message, Turns } from './format-schemas.js';
+import type { Message, Turns } from './datasets/format-schemas.js';
 import { seededShuffle } from './prng.js';
 
 export const IGNORE = -100;

@@ -5,7 +5,7 @@
 import { ConfigError, optionalChoice, optionalText } from '../config/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { holdOutEveryKth, listCorpora, loadCorpus } from './corpora.js';
-import { loadDataset } from './load-dataset.js';
+import { loadDataset } from './datasets/load-dataset.js';
 import { splitDataset } from './split-dataset.js';
 import { IGNORE, completionExample, packDocuments, renderTurns, streamWindows, type TokenExample } from './lm-examples.js';
 

@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import { ConfigError, num, optionalText, requiredText, type ValuesOf } from '../../config/index.js';
 import { renderTurns } from '../../data/lm-examples.js';
-import { loadDataset } from '../../data/load-dataset.js';
+import { loadDataset } from '../../data/datasets/load-dataset.js';
 import { loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
 import type { Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';

@@ -2,9 +2,9 @@
 // rejected} from a dataset file, and their token ids. Message lists are rendered as the SFT code
 // renders them (renderTurns: "role: content" lines); an implicit-prompt record gets its prompt
 // from the shared prefix of chosen and rejected (TRL's extract_prompt).
-import { extractPrompt, type PreferenceRecord } from '../../data/formats.js';
+import { extractPrompt, type PreferenceRecord } from '../../data/datasets/formats.js';
 import { renderTurns } from '../../data/lm-examples.js';
-import { loadDataset, type Dataset } from '../../data/load-dataset.js';
+import { loadDataset, type Dataset } from '../../data/datasets/load-dataset.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 
 export interface PreferencePair {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatasetError } from '../dataset-error.js';
+import { DatasetError } from '../datasets/dataset-error.js';
 import { loadUserTask, readUserProblems } from './user-task.js';
 import { makeMatcher } from '../../rewards/matchers.js';
 

@@ -9,9 +9,9 @@ import { makeMatcher, type Matcher, type MatcherOptions } from '../../rewards/ma
 import { loadVerifierModule } from '../../rewards/verifier-module.js';
 import type { Verifier } from '../../rewards/verifier.js';
 import type { Problem, Task } from './task.js';
-import { DatasetError } from '../dataset-error.js';
-import { parseJsonArray } from '../json-array.js';
-import { typeName, type SourcedValue } from '../formats.js';
+import { DatasetError } from '../datasets/dataset-error.js';
+import { parseJsonArray } from '../datasets/json-array.js';
+import { typeName, type SourcedValue } from '../datasets/formats.js';
 import { splitDataset } from '../split-dataset.js';
 
 export interface UserTaskOptions {

@@ -3,13 +3,13 @@
 // TensorFlow.js-wasm, and KV-cache sampling against PyTorch. Each contender runs in a child
 // process of its own (src/cli/bench/), so that the peak RSS reported is its own.
 import { availableParallelism } from 'node:os';
-import { bool, declareConfig, optionalNum, optionalText, text } from '../../config/index.js';
-import { findPeers, removeHarnesses } from '../bench/peers.js';
-import { makePlan } from '../bench/plan.js';
-import { formatReport } from '../bench/report.js';
-import { runBench, runProfile, type BenchResult } from '../bench/run.js';
-import { defineCommand } from '../command.js';
-import { UsageError } from '../flags.js';
+import { bool, declareConfig, optionalNum, optionalText, text } from '../../../config/index.js';
+import { findPeers, removeHarnesses } from '../../bench/peers.js';
+import { makePlan } from '../../bench/plan.js';
+import { formatReport } from '../../bench/report.js';
+import { runBench, runProfile, type BenchResult } from '../../bench/run.js';
+import { defineCommand } from '../../command.js';
+import { UsageError } from '../../flags.js';
 
 const benchOptions = declareConfig('bench', {
   json: bool(false, 'print one JSON object: machine, settings, matmul, train, generate'),

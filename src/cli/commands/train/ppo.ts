@@ -1,7 +1,7 @@
 // `alignkit ppo`: RLHF with PPO against a reward model or a task's verifier (align/ppo/job.ts).
-import { runPpoJob, ppoJobOptions } from '../../align/ppo/job.js';
-import { describeLast } from '../../align/rollout/job-run.js';
-import { defineCommand } from '../command.js';
+import { runPpoJob, ppoJobOptions } from '../../../align/ppo/job.js';
+import { describeLast } from '../../../align/rollout/job-run.js';
+import { defineCommand } from '../../command.js';
 
 export const ppoCommand = defineCommand({
   name: 'ppo',

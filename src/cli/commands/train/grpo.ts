@@ -1,9 +1,9 @@
 // `alignkit grpo`: Group Relative Policy Optimisation (DeepSeekMath) against a verifier or a
 // reward model: G samples per prompt, group-normalised advantages, k3 KL to the reference
 // (align/grpo/job.ts).
-import { grpoJobOptions, runGrpoJob } from '../../align/grpo/job.js';
-import { describeLast } from '../../align/rollout/job-run.js';
-import { defineCommand } from '../command.js';
+import { grpoJobOptions, runGrpoJob } from '../../../align/grpo/job.js';
+import { describeLast } from '../../../align/rollout/job-run.js';
+import { defineCommand } from '../../command.js';
 
 export const grpoCommand = defineCommand({
   name: 'grpo',

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { defaultConfig, saveModelDir, Transformer } from '../../model/index.js';
-import { ByteTokenizer } from '../../tokenizer/index.js';
+import { defaultConfig, saveModelDir, Transformer } from '../../../model/index.js';
+import { ByteTokenizer } from '../../../tokenizer/index.js';
 import { dpoCommand } from './dpo.js';
 
 const root = mkdtempSync(join(tmpdir(), 'alignkit-dpo-cli-'));

@@ -1,8 +1,8 @@
 // `alignkit demo [name]`: runs a demonstration (src/recipes/) — ReST-EM on arithmetic by default,
 // or `rest`, `rlhf`, `ser` — with the options that recipe declares.
-import { findRecipe, recipes } from '../../recipes/index.js';
-import type { Command } from '../commands-type.js';
-import { defineCommand } from '../command.js';
+import { findRecipe, recipes } from '../../../recipes/index.js';
+import type { Command } from '../../commands-type.js';
+import { defineCommand } from '../../command.js';
 
 export const demoCommand: Command = {
   name: 'demo',

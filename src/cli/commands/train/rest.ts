@@ -1,8 +1,8 @@
 // `alignkit rest`: ReST (Grow/Improve, Gulcehre et al. 2023) on a task, from a policy directory.
-import { restJobOptions, runRestJob } from '../../align/rest/job.js';
-import { formatRestTable } from '../../align/rest/report.js';
-import { bool, checkEach, declareConfig, valuesFor } from '../../config/index.js';
-import { defineCommand } from '../command.js';
+import { restJobOptions, runRestJob } from '../../../align/rest/job.js';
+import { formatRestTable } from '../../../align/rest/report.js';
+import { bool, checkEach, declareConfig, valuesFor } from '../../../config/index.js';
+import { defineCommand } from '../../command.js';
 
 export const restCommand = defineCommand({
   name: 'rest',

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
-const main = fileURLToPath(new URL('../main.js', import.meta.url));
+const main = fileURLToPath(new URL('../../main.js', import.meta.url));
 
 // The shape of `alignkit bench --json`, not its timings: those are figures for a person to read.
 test('alignkit bench --quick --json --no-peers prints one object with every section, peers null', () => {

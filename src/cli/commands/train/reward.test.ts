@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { defaultConfig, loadModelDir, saveModelDir, Transformer } from '../../model/index.js';
-import { ByteTokenizer } from '../../tokenizer/index.js';
-import { scoreTexts } from '../../align/reward/reward-model.js';
+import { defaultConfig, loadModelDir, saveModelDir, Transformer } from '../../../model/index.js';
+import { ByteTokenizer } from '../../../tokenizer/index.js';
+import { scoreTexts } from '../../../align/reward/reward-model.js';
 import { rewardCommand } from './reward.js';
 
 const root = mkdtempSync(join(tmpdir(), 'alignkit-reward-cli-'));

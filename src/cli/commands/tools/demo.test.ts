@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { tempDir } from '../../io/temp-dir.test.js';
+import { tempDir } from '../../../io/temp-dir.test.js';
 
-const main = fileURLToPath(new URL('../main.js', import.meta.url));
+const main = fileURLToPath(new URL('../../main.js', import.meta.url));
 
 test('alignkit demo --tiny --json prints every iteration and the baseline as fractions', () => {
   const out = join(tempDir('demo-'), 'run');

@@ -1,7 +1,7 @@
 // `alignkit train-tokenizer`: learn a byte-level BPE (or char) tokenizer and save it as
 // tokenizer.json (+ tokenizer_config.json) in a directory.
-import { runTokenizerJob, tokenizerJobOptions } from '../../data/tokenizer-job.js';
-import { defineCommand } from '../command.js';
+import { runTokenizerJob, tokenizerJobOptions } from '../../../data/tokenizer-job.js';
+import { defineCommand } from '../../command.js';
 
 export const trainTokenizerCommand = defineCommand({
   name: 'train-tokenizer',

@@ -1,7 +1,7 @@
 // `alignkit eval`: held-out loss and perplexity of a model on a corpus or dataset.
-import { perplexityOptions, runPerplexity } from '../../align/sft/perplexity.js';
-import { bool, checkEach, declareConfig } from '../../config/index.js';
-import { defineCommand } from '../command.js';
+import { perplexityOptions, runPerplexity } from '../../../align/sft/perplexity.js';
+import { bool, checkEach, declareConfig } from '../../../config/index.js';
+import { defineCommand } from '../../command.js';
 
 export const evalCommand = defineCommand({
   name: 'eval',

@@ -3,13 +3,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { parseJsonl, JsonlError } from '../io/jsonl.js';
+import { parseJsonl, JsonlError } from '../../io/jsonl.js';
 import { DatasetError } from './dataset-error.js';
 import { parseJsonArray } from './json-array.js';
 import { validateRecords, type DatasetFormat, type FormatRecords, type SourcedValue } from './formats.js';
 
 export { DatasetError } from './dataset-error.js';
-export { splitDataset, type Split, type SplitOptions } from './split-dataset.js';
+export { splitDataset, type Split, type SplitOptions } from '../split-dataset.js';
 
 export interface LoadDatasetOptions<F extends DatasetFormat = DatasetFormat> {
   /** Skip detection and read every record as this format. */

@@ -1,10 +1,10 @@
 // `alignkit ser`: Self-Evolved Reward Learning (Huang et al. 2024) on a preference file; the run is
 // align/ser/job.ts. The evolved reward model lands in <out>/model, the per-loop RMs in
 // <out>/checkpoints/rm-<loop>, the policy in <out>/checkpoints/policy.
-import { formatSerTable } from '../../align/ser/report.js';
-import { runSerJob, serJobOptions } from '../../align/ser/job.js';
-import { bool, checkEach, declareConfig, valuesFor } from '../../config/index.js';
-import { defineCommand } from '../command.js';
+import { formatSerTable } from '../../../align/ser/report.js';
+import { runSerJob, serJobOptions } from '../../../align/ser/job.js';
+import { bool, checkEach, declareConfig, valuesFor } from '../../../config/index.js';
+import { defineCommand } from '../../command.js';
 
 // --json is how the command prints, not part of the run: it is declared here, not in the job.
 const serCommandOptions = declareConfig('ser', {

@@ -1,9 +1,9 @@
 // `alignkit rloo`: REINFORCE Leave-One-Out (Ahmadian et al. 2024) against a verifier or a reward
 // model: k samples per prompt, each baselined by the mean of the others, KL folded into the
 // reward (align/rloo/job.ts).
-import { describeLast } from '../../align/rollout/job-run.js';
-import { rlooJobOptions, runRlooJob } from '../../align/rloo/job.js';
-import { defineCommand } from '../command.js';
+import { describeLast } from '../../../align/rollout/job-run.js';
+import { rlooJobOptions, runRlooJob } from '../../../align/rloo/job.js';
+import { defineCommand } from '../../command.js';
 
 export const rlooCommand = defineCommand({
   name: 'rloo',

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatasetError, loadDataset, splitDataset } from './load-dataset.js';
-import { writeParquetFixture } from '../../test/fixtures/parquet.js';
+import { writeParquetFixture } from '../../../test/fixtures/parquet.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'alignkit-data-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,8 +2,8 @@
 // language model directory and optionally normalised on the reference policy's samples; the run
 // is align/reward/job.ts, the model lands in <out>/model (a model directory that `alignkit ppo
 // --reward-model`, SER and loadModelDir read).
-import { rewardJobOptions, runRewardJob } from '../../align/reward/job.js';
-import { defineCommand } from '../command.js';
+import { rewardJobOptions, runRewardJob } from '../../../align/reward/job.js';
+import { defineCommand } from '../../command.js';
 
 export const rewardCommand = defineCommand({
   name: 'reward',

@@ -1,6 +1,6 @@
 // `alignkit dpo`: Direct Preference Optimisation (DPO, IPO, cDPO, robust) on preference pairs.
-import { dpoJobOptions, runDpoJob } from '../../align/dpo/job.js';
-import { defineCommand } from '../command.js';
+import { dpoJobOptions, runDpoJob } from '../../../align/dpo/job.js';
+import { defineCommand } from '../../command.js';
 
 export const dpoCommand = defineCommand({
   name: 'dpo',

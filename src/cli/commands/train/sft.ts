@@ -1,6 +1,6 @@
 // `alignkit sft`: pretraining (text) and supervised fine-tuning (prompt/completion, messages).
-import { runSftJob, sftJobOptions } from '../../align/sft/job.js';
-import { defineCommand } from '../command.js';
+import { runSftJob, sftJobOptions } from '../../../align/sft/job.js';
+import { defineCommand } from '../../command.js';
 
 export const sftCommand = defineCommand({
   name: 'sft',

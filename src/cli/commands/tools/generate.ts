@@ -1,7 +1,7 @@
 // `alignkit generate`: sample continuations of prompts from a model directory.
-import { bool, declareConfig } from '../../config/index.js';
-import { generateText, generateTextOptions } from '../../model/sampling/generate-text.js';
-import { defineCommand } from '../command.js';
+import { bool, declareConfig } from '../../../config/index.js';
+import { generateText, generateTextOptions } from '../../../model/sampling/generate-text.js';
+import { defineCommand } from '../../command.js';
 
 export const generateCommand = defineCommand({
   name: 'generate',

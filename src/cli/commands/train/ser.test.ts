@@ -6,12 +6,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { defaultConfig, loadModelDir, saveModelDir, Transformer } from '../../model/index.js';
-import { ByteTokenizer } from '../../tokenizer/index.js';
-import { dpoConfig } from '../../align/dpo/config.js';
-import { rewardModelConfig } from '../../align/reward/config.js';
-import { serConfig, serPpoConfig } from '../../align/ser/config.js';
-import { serInput, serJobOptions } from '../../align/ser/job.js';
+import { defaultConfig, loadModelDir, saveModelDir, Transformer } from '../../../model/index.js';
+import { ByteTokenizer } from '../../../tokenizer/index.js';
+import { dpoConfig } from '../../../align/dpo/config.js';
+import { rewardModelConfig } from '../../../align/reward/config.js';
+import { serConfig, serPpoConfig } from '../../../align/ser/config.js';
+import { serInput, serJobOptions } from '../../../align/ser/job.js';
 import { serCommand } from './ser.js';
 
 const root = mkdtempSync(join(tmpdir(), 'alignkit-ser-cli-'));

@@ -1,8 +1,8 @@
 // `alignkit rest-em`: ReST-EM on a task with a verifier, from a base model directory.
-import { restEmJobOptions, runRestEmJob } from '../../align/rest-em/job.js';
-import { formatRestEmTable } from '../../align/rest-em/report.js';
-import { bool, checkEach, declareConfig, valuesFor } from '../../config/index.js';
-import { defineCommand } from '../command.js';
+import { restEmJobOptions, runRestEmJob } from '../../../align/rest-em/job.js';
+import { formatRestEmTable } from '../../../align/rest-em/report.js';
+import { bool, checkEach, declareConfig, valuesFor } from '../../../config/index.js';
+import { defineCommand } from '../../command.js';
 
 export const restEmCommand = defineCommand({
   name: 'rest-em',
