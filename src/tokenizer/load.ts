@@ -16,7 +16,7 @@ export interface LoadTokenizerOptions extends HfTokenizerOptions {
 
 /**
  * The mark is `"alignkit": {"kind", "format", "specials"}` in tokenizer_config.json (see
- * hf-json.ts for why not in tokenizer.json). A marked file that does not hold what the mark says
+ * hf/json.ts for why not in tokenizer.json). A marked file that does not hold what the mark says
  * is an error, not a silent fallback: it means the file was edited or corrupted.
  */
 export function loadTokenizer(dir: string, opts: LoadTokenizerOptions = {}): Tokenizer {

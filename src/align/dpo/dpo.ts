@@ -1,7 +1,7 @@
 // Direct Preference Optimisation (Rafailov et al. 2023): the policy learns from preference pairs
 // directly, with the loss of losses/dpo.ts on its summed completion log-probabilities against a
 // frozen reference's. Chosen and rejected go through one forward of 2B rows; the reference's
-// numbers are computed once before the first step (dpo-reference.ts). Dropout stays off, as
+// numbers are computed once before the first step (reference.ts). Dropout stays off, as
 // TRL's DPOTrainer does by default, so that at the start policy = reference exactly and every
 // variant's loss but IPO's is ln 2.
 //

@@ -1,5 +1,5 @@
 // One ReST Improve step (Gulcehre et al. 2023, Algorithm 1, inner loop): fine-tune the current
-// policy on the samples the threshold kept, with an offline loss (rest-losses.ts), "while the
+// policy on the samples the threshold kept, with an offline loss (losses/offline.ts), "while the
 // reward improves on D_eval" — validation reward every few steps, the best weights kept, the
 // starting weights included, so a step that only hurts leaves the policy as it was.
 import { existsSync } from 'node:fs';

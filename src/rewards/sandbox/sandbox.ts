@@ -2,7 +2,7 @@
 // process, so that a sample which loops, allocates without bound, crashes V8 or reaches for the
 // file system, the network or a shell costs one verdict, never the trainer. Two walls, either of
 // which alone would stop the hostile samples in the tests:
-//  - inside: the code runs in a vm context with a minimal global (sandbox-worker.ts), string
+//  - inside: the code runs in a vm context with a minimal global (worker.ts), string
 //    compilation off, no `require`, `process` or `import`;
 //  - outside: the process runs under Node's permission model (reads only the worker file; no
 //    writes, child processes, worker threads or addons), with eval disabled in its own realm too

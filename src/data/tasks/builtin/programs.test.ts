@@ -1,6 +1,5 @@
 // Shape and split of the built-in program problems. That every reference passes its own tests
-// (and a do-nothing stub fails them) is checked in src/rewards/program-verifier.test.ts, where
-// the sandbox lives: data/ does not depend on it.
+// (and a do-nothing stub fails them) is checked in program-task.test.ts, which runs the sandbox.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PROGRAM_TEST_FRACTION, programProblems, programSplit, programSplitOf } from './programs.js';

@@ -1,8 +1,7 @@
 // Short JavaScript program problems for ReST-EM's code setting (Singh et al. 2023 use APPS; this
 // is its pocket version): a prompt names the function and says what it returns, the reference
 // is a solution a person would write, and the tests are assertions the sandboxed program
-// verifier (src/rewards/program-verifier.ts) runs. Everything here is plain data, so data/ does
-// not depend on the sandbox; program-verifier.ts builds the 'program' task from it.
+// verifier (src/rewards/sandbox/program-verifier.ts) runs; program-task.ts pairs the two.
 import type { Problem } from '../task.js';
 import { hashUnit } from './hash.js';
 
