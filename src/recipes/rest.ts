@@ -8,7 +8,6 @@
 //   3. Online PPO from the same BC policy with the same number of samples (align/ppo.ts).
 //   4. The same ReST run with a deliberately flawed reward — by default unclipped phoneme recall,
 //      which repeating reference phonemes raises — to show a proxy that rises while exact match falls.
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { g2pTask } from '../data/tasks/builtin/g2p.js';
 import { completionExample } from '../data/lm-examples.js';

@@ -3,11 +3,11 @@
 // <out>/samples/, each iteration's policy in <out>/checkpoints/iter<i>, the last one in <out>/model.
 import { declareConfig, optionalText, requiredText, valuesFor, type ConfigInput, type ConfigOf, type Option, type Overrides } from '../../config/index.js';
 import { loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
-import { loadModelDir, saveModelDir } from '../../model/index.js';
+import { loadModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { sftConfig } from '../sft/config.js';
 import { loadWithTokenizer } from '../trainer/inputs.js';
-import { noLog, runOptions, type JobHooks } from '../trainer/job.js';
+import { noLog, runOptions, saveLastPolicy, type JobHooks } from '../trainer/job.js';
 import { restEmConfig, type RestEmConfig } from './config.js';
 import { restEmPolicyName, runRestEm, type RestEmRow } from './rest-em.js';
 
@@ -66,11 +66,7 @@ export async function runRestEmJob(options: Overrides<typeof restEmJobOptions.op
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
     const rows = await runRestEm({ base, policy0, tokenizer, task, store, config, quiet: o.quiet, log });
     const last = restEmPolicyName(config.iterations);
-    // Named by the policy, so that a resume with more iterations writes the new last policy.
-    await store.stage(`final/${last}`, () => {
-      store.saveModel((d) => saveModelDir(d, loadModelDir(store.checkpointPath(last), { tokenizer: false }).model, { tokenizer }));
-      return { policy: last };
-    });
+    await saveLastPolicy(store, last, tokenizer);
     return { out: o.out, model: store.modelPath, policy: last, rows };
   } finally {
     store.close();

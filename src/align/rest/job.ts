@@ -4,10 +4,9 @@
 import { declareConfig, int, optionalText, requiredText, text, valuesFor, type ConfigInput, type ConfigOf, type Option, type Overrides } from '../../config/index.js';
 import { loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
 import type { Task } from '../../data/tasks/task.js';
-import { loadModelDir, saveModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { loadWithTokenizer } from '../trainer/inputs.js';
-import { noLog, runOptions, type JobHooks } from '../trainer/job.js';
+import { noLog, runOptions, saveLastPolicy, type JobHooks } from '../trainer/job.js';
 import { improveConfig, restConfig, type RestConfig } from './config.js';
 import { parseRewardSpec, type ParsedReward, type RewardNormalization } from './rewards.js';
 import { restCheckpointName, runRest, type RestRow } from './rest.js';
@@ -98,11 +97,7 @@ export async function runRestJob(options: Overrides<typeof restJobOptions.option
       policy0, tokenizer, task, original, reward: reward.reward, monitor: monitor?.reward ?? null, store, config, quiet: o.quiet, log,
     });
     const last = restCheckpointName(config.growSteps, config.improveSteps);
-    // Named by the policy, so that a resume with more Grow steps writes the new last policy.
-    await store.stage(`final/${last}`, () => {
-      store.saveModel((d) => saveModelDir(d, loadModelDir(store.checkpointPath(last), { tokenizer: false }).model, { tokenizer }));
-      return { policy: last };
-    });
+    await saveLastPolicy(store, last, tokenizer);
     return { out: o.out, model: store.modelPath, policy: last, rows };
   } finally {
     store.close();

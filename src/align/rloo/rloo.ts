@@ -69,7 +69,7 @@ export async function trainRloo(o: RlooOptions): Promise<RlooResult> {
   const runStep = async (n: number): Promise<StepOutput<RlooLog>> => {
     const t0 = performance.now();
     // 1. Rollout: k samples of each prompt, consecutive.
-    const { seed, prompts, r, scored } = await stepRollout({ policy, reference, tokenizer: tok, prompts: o.prompts, reward: o.reward, sampling }, c, n, k);
+    const { seed, r, scored } = await stepRollout({ policy, reference, tokenizer: tok, prompts: o.prompts, reward: o.reward, sampling }, c, n, k);
     // 2. KL-regularised sequence rewards.
     const seqKl = r.logprobs.map((lp, i) => lp.reduce((s, x, t) => s + klEstimate(x, r.refLogprobs[i]![t]!, 'k1'), 0));
     const rewards = scored.scores.map((s, i) => s - c.beta * seqKl[i]!);

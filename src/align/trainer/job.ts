@@ -2,6 +2,9 @@
 // --quiet), and one output layout — the final model in <out>/model, resume points in
 // <out>/checkpoints/, the run store's config.json, state.json, metrics.jsonl and samples/ beside.
 import { bool, text } from '../../config/index.js';
+import { loadModelDir, saveModelDir } from '../../model/index.js';
+import type { RunStore } from '../../runs/run-store.js';
+import type { Tokenizer } from '../../tokenizer/index.js';
 
 export function runOptions(defaultOut: string) {
   return {
@@ -17,3 +20,14 @@ export interface JobHooks {
 }
 
 export const noLog = (): void => {};
+
+/**
+ * Copies the run's last policy, checkpoint `checkpoint`, to <out>/model in stage `final/<name>`:
+ * named by the checkpoint, so a resume that adds iterations writes the new last policy.
+ */
+export async function saveLastPolicy(store: RunStore, checkpoint: string, tokenizer: Tokenizer): Promise<void> {
+  await store.stage(`final/${checkpoint}`, () => {
+    store.saveModel((d) => saveModelDir(d, loadModelDir(store.checkpointPath(checkpoint), { tokenizer: false }).model, { tokenizer }));
+    return { policy: checkpoint };
+  });
+}
