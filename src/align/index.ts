@@ -4,7 +4,7 @@
 export * from './losses/index.js';
 export { bcLoss, bvmpoLoss, goldLoss, oacLoss, type BvmpoOptions, type GoldOptions, type OacOptions, type RestLossOutput } from './losses/offline.js';
 
-export { runOptions, type JobHooks } from './trainer/job.js';
+export { runOptions, saveLastPolicy, type JobHooks } from './trainer/job.js';
 export { adamOptions, lengthOptions, optimizerOptions, stepsFor, supervisedOptimizerOptions } from './trainer/optimizer-options.js';
 export { loadWithTokenizer, readPreferenceSplit } from './trainer/inputs.js';
 export { completionLogprobs, sequenceLogprob, tokenLogprobs, type PromptCompletion, type TokenLogprobs } from './trainer/logprobs.js';
@@ -15,6 +15,8 @@ export { modelStage, type TrainedModel } from './trainer/model-stage.js';
 
 export { defaultSftConfig, resolveSftConfig, sftConfig, type SftConfig } from './sft/config.js';
 export { evaluateLoss, trainSft, type SftLog, type SftOptions, type SftResult } from './sft/sft.js';
+export { runSftJob, sftJobOptions, type SftJobOptions, type SftJobResult } from './sft/job.js';
+export { perplexityOptions, runPerplexity, type PerplexityOptions, type PerplexityResult } from './sft/perplexity.js';
 
 export { defaultRewardModelConfig, resolveRewardModelConfig, rewardModelConfig, type RewardModelConfig } from './reward/config.js';
 export {
@@ -22,6 +24,7 @@ export {
   type RewardEval, type RewardModelLog, type RewardModelOptions, type RewardModelResult, type RewardNormalization,
 } from './reward/reward-model.js';
 export { loadRewardModel, rewardModelReward } from './reward/reward-fn-model.js';
+export { rewardJobOptions, runRewardJob, type RewardJobOptions, type RewardJobResult } from './reward/job.js';
 
 export { DPO_VARIANTS, defaultDpoConfig, dpoConfig, resolveDpoConfig, type DpoConfig } from './dpo/config.js';
 export { evaluateDpo, trainDpo, type DpoEval, type DpoLog, type DpoResult, type DpoTrainOptions } from './dpo/dpo.js';
@@ -29,6 +32,11 @@ export { dpoJobOptions, runDpoJob, type DpoJobOptions, type DpoJobResult } from 
 
 export { onlineOptions, type OnlineConfig } from './rollout/config.js';
 export type { PromptItem } from './rollout/rollout.js';
+export { onlineInputOptions, readOnlineSetup, readPrompts, type OnlineInputs, type OnlineSetup } from './rollout/job-inputs.js';
+export { runOnlineJob, type OnlineJobResult } from './rollout/job-run.js';
+export { ppoJobOptions, runPpoJob, type PpoJobOptions } from './ppo/job.js';
+export { grpoJobOptions, runGrpoJob, type GrpoJobOptions } from './grpo/job.js';
+export { rlooJobOptions, runRlooJob, type RlooJobOptions } from './rloo/job.js';
 export { defaultPpoConfig, ppoConfig, resolvePpoConfig, type PpoConfig } from './ppo/config.js';
 export { VALUE_HEAD, trainPpo, type PpoLog, type PpoOptions, type PpoResult } from './ppo/ppo.js';
 export { defaultGrpoConfig, grpoConfig, resolveGrpoConfig, type GrpoConfig } from './grpo/config.js';
@@ -40,10 +48,16 @@ export { REST_LOSSES, defaultImproveConfig, defaultRestConfig, improveConfig, re
 export { growStage, improveKey, improveStage, runRest, type RestOptions, type RestRow } from './rest/rest.js';
 export { METRIC_NAMES, metricReward, normaliseRewards, parseRewardSpec, type MetricName } from './rest/rewards.js';
 export { applyThreshold, parseSchedule, scheduleValues, type ThresholdSchedule } from './rest/thresholds.js';
+export { restJobOptions, runRestJob, type RestJobOptions, type RestJobResult } from './rest/job.js';
+export { formatRestTable } from './rest/report.js';
 
 export { defaultRestEmConfig, resolveRestEmConfig, restEmConfig, type RestEmConfig } from './rest-em/config.js';
 export { runRestEm, type RestEmOptions, type RestEmRow } from './rest-em/rest-em.js';
+export { restEmJobOptions, runRestEmJob, type RestEmJobOptions, type RestEmJobResult } from './rest-em/job.js';
+export { formatRestEmTable } from './rest-em/report.js';
 
 export { defaultSerConfig, resolveSerConfig, serConfig, serPpoConfig, type SerConfig, type SerConfigInput } from './ser/config.js';
 export { asPair, labelWithRm, rmAccuracy, rmSteps, runSer, scorePool, serSplit, type SerLoopRecord, type SerOptions, type SerPoolPair, type SerResult } from './ser/ser.js';
 export { calibrate, poolAccuracy, pseudoLabelPrecision, selectPairs, type SerPick, type SerSelection, type SerStatus } from './ser/select.js';
+export { runSerJob, serJobOptions, type SerJobOptions, type SerJobResult } from './ser/job.js';
+export { formatSerTable } from './ser/report.js';

@@ -14,3 +14,5 @@ export { mulberry32, seededShuffle } from './prng.js';
 export * from './tasks/index.js';
 export { loadTaskInput, parseTaskOpts, taskInputOptions, type TaskInput } from './tasks/task-input.js';
 export { programTask, type ProgramTaskOptions } from './tasks/builtin/program-task.js';
+export { checkTextSource, readSource, sourceText, textSourceOptions, toExamples, type TextSource } from './text-source.js';
+export { runTokenizerJob, tokenizerJobOptions, type TokenizerJobOptions, type TokenizerJobResult } from './tokenizer-job.js';

@@ -11,3 +11,4 @@ export * from './hf/generation-config.js';
 export * from './hf/weights.js';
 export * from './hf/peft.js';
 export * from './hf/checkpoint-dir.js';
+export * from './sampling/generate-text.js';

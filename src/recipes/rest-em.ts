@@ -15,6 +15,7 @@ import { evaluateTask } from '../align/trainer/task-eval.js';
 import type { Problem, Task } from '../data/tasks/task.js';
 import { choice, declareConfig, int } from '../config/index.js';
 import { modelStage } from '../align/trainer/model-stage.js';
+import { saveLastPolicy } from '../align/trainer/job.js';
 import { defineRecipe, recipeOptions, recipeRunDir } from './recipe.js';
 import { formatRestEmTable } from '../align/rest-em/report.js';
 
@@ -102,6 +103,8 @@ export async function runRestEmDemo(cfg: RestEmDemoConfig, out: string, opts: { 
       s.log({ test_pass1: scores.pass1, pass_at_k: scores.passAtK, maj_at_k: scores.majAtK });
       return scores;
     });
+    // The last ReST-EM policy in <out>/model, where every command leaves its model.
+    await saveLastPolicy(store, `iter${rows.at(-1)!.iteration}`, tok);
     return { iterations: rows, baseline_test_pass1: b.pass1, baseline_pass_at_k: b.passAtK, seconds: (performance.now() - t0) / 1000, config: cfg };
   } finally {
     store.close();

@@ -10,3 +10,4 @@ export { trainBpe, type BpeTrainOptions } from './bpe/train.js';
 export { HfTokenizer, loadHfTokenizer, type HfTokenizerOptions } from './hf/hf.js';
 export { applyChatTemplate, type ChatMessage, type ChatTemplateOptions } from './hf/chat-template.js';
 export { loadTokenizer, type LoadTokenizerOptions } from './load.js';
+export { makeTokenizer } from './from-spec.js';

@@ -114,7 +114,7 @@ export async function trainDpo(o: DpoTrainOptions): Promise<DpoResult> {
 
   // Before any checkpoint is loaded into the policy, so the default reference is the policy as
   // given; no copy is needed, since the reference is used only here.
-  const ref = referenceLogps(() => o.reference ?? policy, train.pairs, evalPairs, c.refBatchSize, padId, store);
+  const ref = await referenceLogps(() => o.reference ?? policy, train.pairs, evalPairs, c.refBatchSize, padId, store);
 
   const opt = new AdamW(policy.namedParameters(), { lr: c.lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay });
   const order = new ExampleOrder(train.pairs.length, c.seed);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { noGrad } from '../../autograd/index.js';
 import { readJson, writeJsonAtomic } from '../../io/checkpoint.js';
 import type { Transformer } from '../../model/index.js';
-import type { RunStore } from '../../runs/run-store.js';
+import { stageOf, type RunStore } from '../../runs/run-store.js';
 import { sequenceLogprob, tokenLogprobs, type PromptCompletion } from '../trainer/logprobs.js';
 import type { TokenPair } from '../trainer/preference-data.js';
 
@@ -44,29 +44,29 @@ export function pairsFingerprint(pairs: readonly TokenPair[]): string {
 interface StoredLogps { fingerprint: { train: string; eval: string }; train: ReferenceLogps; eval: ReferenceLogps }
 
 /**
- * Reference log-probabilities of the train and eval pairs: read from the run store when its
- * `reference` stage is done, else computed with `reference()` (called only then) and stored.
+ * Reference log-probabilities of the train and eval pairs: computed with `reference()` (called
+ * only then) in the run store's `reference` stage, or read back when a resumed run has it.
  */
-export function referenceLogps(
+export async function referenceLogps(
   reference: () => Transformer, train: readonly TokenPair[], evalPairs: readonly TokenPair[], batchSize: number, padId: number, store?: RunStore,
-): { train: ReferenceLogps; eval: ReferenceLogps } {
+): Promise<{ train: ReferenceLogps; eval: ReferenceLogps }> {
   const fingerprint = { train: pairsFingerprint(train), eval: pairsFingerprint(evalPairs) };
-  if (store?.isDone(REFERENCE_STAGE)) {
-    const file = join(store.checkpointPath(REFERENCE_CHECKPOINT), REFERENCE_FILE);
-    const s = readJson(file, 'reference log-probabilities') as StoredLogps;
-    for (const k of ['train', 'eval'] as const) {
-      if (s.fingerprint?.[k] !== fingerprint[k]) {
-        throw new Error(`${file}: reference log-probabilities were computed for other ${k} pairs (fingerprint ${s.fingerprint?.[k]}, these pairs give ${fingerprint[k]}); resume with the same data, tokenizer and maxLen, or start a new run`);
-      }
-    }
-    return { train: s.train, eval: s.eval };
-  }
-  const model = reference();
-  const out = { train: computeLogps(model, train, batchSize, padId), eval: computeLogps(model, evalPairs, batchSize, padId) };
-  if (store) {
-    store.saveCheckpoint(REFERENCE_CHECKPOINT, (d) => writeJsonAtomic(join(d, REFERENCE_FILE), { fingerprint, ...out } satisfies StoredLogps));
+  let computed: { train: ReferenceLogps; eval: ReferenceLogps } | null = null;
+  await stageOf(store, REFERENCE_STAGE, () => {
+    const model = reference();
+    const out = { train: computeLogps(model, train, batchSize, padId), eval: computeLogps(model, evalPairs, batchSize, padId) };
+    computed = out;
+    store?.saveCheckpoint(REFERENCE_CHECKPOINT, (d) => writeJsonAtomic(join(d, REFERENCE_FILE), { fingerprint, ...out } satisfies StoredLogps));
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / Math.max(a.length, 1);
-    store.completeStage(REFERENCE_STAGE, { pairs: train.length, evalPairs: evalPairs.length, meanChosen: mean(out.train.chosen), meanRejected: mean(out.train.rejected) });
+    return { pairs: train.length, evalPairs: evalPairs.length, meanChosen: mean(out.train.chosen), meanRejected: mean(out.train.rejected) };
+  });
+  if (computed) return computed;
+  const file = join(store!.checkpointPath(REFERENCE_CHECKPOINT), REFERENCE_FILE);
+  const s = readJson(file, 'reference log-probabilities') as StoredLogps;
+  for (const k of ['train', 'eval'] as const) {
+    if (s.fingerprint?.[k] !== fingerprint[k]) {
+      throw new Error(`${file}: reference log-probabilities were computed for other ${k} pairs (fingerprint ${s.fingerprint?.[k]}, these pairs give ${fingerprint[k]}); resume with the same data, tokenizer and maxLen, or start a new run`);
+    }
   }
-  return out;
+  return { train: s.train, eval: s.eval };
 }
