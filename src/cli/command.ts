@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { ConfigError, type ConfigDecl, type Option, type Options, type ValuesOf } from '../config/index.js';
+import { ConfigError, ownerOf, type ConfigDecl, type Option, type Options, type ValuesOf } from '../config/index.js';
 import type { Command } from './commands-type.js';
 import { kebab, parseFlags, readConfigValues, sharedAliases, UsageError } from './flags.js';
 
@@ -33,8 +33,8 @@ function typeLabel(o: Option): string {
 
 const shown = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
-/** --help, generated from the declaration. */
-export function helpText(name: string, summary: string, options: Options, examples: readonly string[] = []): string {
+/** --help, generated from the declaration; an option another trainer declared says whose it is. */
+export function helpText(name: string, summary: string, options: Options, examples: readonly string[] = [], self?: string): string {
   const shared = sharedAliases(options); // an alias several options share answers to none of them
   const rows = Object.entries(options).map(([key, e]) => {
     const o = e as Option;
@@ -42,7 +42,9 @@ export function helpText(name: string, summary: string, options: Options, exampl
     const note = o.required !== undefined ? ' (required)' : o.default !== undefined && o.default !== false ? ` (default: ${shown(o.default)})` : '';
     const aliases = (o.aliases ?? []).filter((a) => !shared.has(a)).map((a) => `--${a}`).join(', ');
     const off = o.type === 'boolean' && o.default === true ? ` (on by default; --no-${kebab(key)} turns it off)` : '';
-    return `  ${left.padEnd(30)} ${o.help}${off || note}${aliases ? `; also ${aliases}` : ''}`;
+    const owner = ownerOf(o);
+    const whose = self !== undefined && owner !== undefined && owner !== self ? ` [${owner}]` : '';
+    return `  ${left.padEnd(30)} ${o.help}${whose}${off || note}${aliases ? `; also ${aliases}` : ''}`;
   });
   return [`alignkit ${name} — ${summary}`, '', `Usage: alignkit ${name} [options]`, '', 'Options:', ...rows,
     `  ${'--config <file>'.padEnd(30)} JSON or YAML file of option values (flags override it)`,
@@ -121,7 +123,7 @@ export function defineCommand<O extends Options>(def: CommandDef<O>): DeclaredCo
       const r = resolve(argv);
       if (r === null) {
         const flags = parseFlags(argv, options);
-        console.log(flags.printConfig ? configTemplate(def.name, options) : helpText(def.name, def.summary, options, def.examples));
+        console.log(flags.printConfig ? configTemplate(def.name, options) : helpText(def.name, def.summary, options, def.examples, def.options.name));
         return 0;
       }
       return def.run(r.values, r.given as ReadonlySet<keyof O & string>);

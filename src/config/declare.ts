@@ -106,7 +106,13 @@ function resolveWith<O extends Options>(name: string, options: O, over: Record<s
  * Declares a config. `check` runs after every value passed its own test and throws (a
  * ConfigError naming the fields) when values disagree with each other.
  */
+const owners = new WeakMap<Option, string>();
+
+/** The config that first declared an option (a command spreads in options of several trainers). */
+export const ownerOf = (o: Option): string | undefined => owners.get(o);
+
 export function declareConfig<O extends Options>(name: string, options: O, check?: (c: ValuesOf<O>) => void): ConfigDecl<O> {
+  for (const e of Object.values(options)) if (e.kind === 'option' && !owners.has(e)) owners.set(e, name);
   return {
     name,
     options,

@@ -5,6 +5,6 @@ export {
   type IntBounds, type NumBounds, type Option, type OptionExtras, type OptionType,
 } from './option.js';
 export {
-  ConfigError, checkEach, declareConfig, group, partialGroup, pickOptions, showValue, valuesFor,
+  ConfigError, checkEach, declareConfig, group, ownerOf, partialGroup, pickOptions, showValue, valuesFor,
   type ConfigDecl, type ConfigInput, type ConfigOf, type Entry, type Group, type Options, type Overrides, type ValuesOf,
 } from './declare.js';
