@@ -15,3 +15,4 @@ export { makeTokenizer } from './from-spec.js';
 export {
   BUILTIN_CHAT_TEMPLATE, chatTemplateOf, checkContents, encodeChat, renderChat, type RenderChatOptions,
 } from './chat/render.js';
+export { chatTemplateKwargs, type TemplateKwargs } from './chat/options.js';

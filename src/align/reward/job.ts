@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   checkEach, declareConfig, int, num, optionalText, requiredText, valuesFor, type ConfigOf, type Overrides,
 } from '../../config/index.js';
+import { chatTemplateKwargs } from '../../tokenizer/index.js';
 import { saveModelDir, type Transformer } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
@@ -25,7 +26,8 @@ const normalize = { ...normalizeBase, schema: normalizeBase.schema.refine((n) =>
 
 export const rewardJobOptions = declareConfig('reward', {
   model: requiredText('language model directory the reward model starts from (with its tokenizer)', 'the language model directory the reward model starts from', { aliases: ['model_name_or_path'] }),
-  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}, strings or message lists', 'a preference file of {prompt, chosen, rejected} records'),
+  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}, strings or message lists (rendered with the tokenizer\'s chat template)', 'a preference file of {prompt, chosen, rejected} records'),
+  chatTemplateKwargs,
   evalData: optionalText('held-out preference file (default: --eval-fraction of --data)'),
   evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
   normalize,
@@ -84,11 +86,11 @@ export async function runRewardJob(options: Overrides<typeof rewardJobOptions.op
   const o = rewardJobOptions.resolve(options);
   const log = hooks.log ?? noLog;
   const config = rewardModelConfig.resolve(valuesFor(rewardModelConfig, o));
-  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed);
   const { model, tokenizer } = loadWithTokenizer(o.model, 'model');
+  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed, { tokenizer, kwargs: o.chatTemplateKwargs });
   const policy = checkPolicy(o, model);
   const runConfig = {
-    command: 'reward', model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction,
+    command: 'reward', model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, chatTemplateKwargs: o.chatTemplateKwargs,
     normalize: o.normalize, policy: o.policy ?? null, normalizeTokens: o.normalizeTokens, ...config,
   };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });

@@ -3,7 +3,8 @@
 // model, or both, weighted) and the prompts (a task's training problems, or a prompt file).
 import { basename } from 'node:path';
 import { ConfigError, num, optionalText, requiredText, type ValuesOf } from '../../config/index.js';
-import { renderTurns } from '../../data/lm-examples.js';
+import { chatTemplateKwargs } from '../../tokenizer/index.js';
+import { renderPrompt, type TemplateKwargs } from '../../data/chat/chat-render.js';
 import { loadDataset } from '../../data/datasets/load-dataset.js';
 import { loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
 import type { Transformer } from '../../model/index.js';
@@ -19,6 +20,7 @@ export const onlineInputOptions = {
   rewardModel: optionalText('reward model directory (scalar head "score"): its score of each completion is the reward', { aliases: ['reward_model_path'] }),
   rmWeight: num(1, 'weight of the reward model beside the verifier when both are given'),
   prompts: optionalText("prompt file (.jsonl/.json/.parquet of {prompt}, a string or a message list); default the task's training problems"),
+  chatTemplateKwargs,
 };
 
 /** The values of onlineInputOptions, as a job resolved them. */
@@ -76,7 +78,7 @@ export async function readOnlineSetup(o: OnlineInputs, run: { name: string; seed
     rewardModel = rm.model;
     parts.push({ name: 'reward-model', fn: rm.reward, weight: o.task ? o.rmWeight : 1 });
   }
-  const prompts = o.prompts ? await readPrompts(o.prompts) : taskPrompts;
+  const prompts = o.prompts ? await readPrompts(o.prompts, tokenizer, o.chatTemplateKwargs) : taskPrompts;
   if (prompts.length === 0) throw new Error(o.prompts ? `--prompts ${o.prompts}: no prompts in the file` : `--task ${o.task}: the task has no training problems to prompt with`);
   const reward = parts.length === 1 ? parts[0]!.fn : weightedReward(parts);
   const sources: OnlineSources = {
@@ -86,11 +88,15 @@ export async function readOnlineSetup(o: OnlineInputs, run: { name: string; seed
   return { policy, tokenizer, prompts, reward, rewardModel, sources };
 }
 
-/** Prompts of an RL prompt file; chat prompts end with "assistant: " as sft renders them. */
-export async function readPrompts(file: string): Promise<PromptItem[]> {
+/**
+ * Prompts of an RL prompt file. A message list is rendered with the policy tokenizer's chat
+ * template and its generation prompt, as sft renders the same conversation (the built-in format
+ * ends it with "assistant: ").
+ */
+export async function readPrompts(file: string, tok: Tokenizer, kwargs: TemplateKwargs = {}): Promise<PromptItem[]> {
   const ds = await loadDataset(file, { format: 'prompt' });
-  return ds.records.map((r, i) => ({
-    id: `${basename(file)}:${ds.lines[i]}`,
-    text: typeof r.prompt === 'string' ? r.prompt : renderTurns(r.prompt) + 'assistant: ',
-  }));
+  return ds.records.map((r, i) => {
+    const id = `${basename(file)}:${ds.lines[i]}`;
+    return typeof r.prompt === 'string' ? { id, text: r.prompt } : { id, text: renderPrompt(tok, r.prompt, kwargs, `${file}:${ds.lines[i]}`), chat: true };
+  });
 }

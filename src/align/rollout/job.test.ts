@@ -23,7 +23,7 @@ before(() => {
 });
 
 const inputs = (o: Partial<OnlineInputs>): OnlineInputs => ({
-  model: lm, task: undefined, taskOpts: '', matcher: undefined, verifier: undefined, rewardModel: undefined, rmWeight: 1, prompts: undefined, ...o,
+  model: lm, task: undefined, taskOpts: '', matcher: undefined, verifier: undefined, rewardModel: undefined, rmWeight: 1, prompts: undefined, chatTemplateKwargs: {}, ...o,
 });
 
 test('readOnlineSetup: a task brings its prompts and its verifier, a reward model joins it at its weight', async () => {

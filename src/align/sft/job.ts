@@ -4,6 +4,7 @@
 // and the model built before anything is written, so a bad option leaves no <out> behind.
 import { ConfigError, choice, declareConfig, int, optionalNum, optionalText, text, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
 import { readSource, sourceText, textSourceOptions, checkTextSource, toExamples, type TextSource } from '../../data/text-source.js';
+import { chatTemplateKwargs } from '../../tokenizer/index.js';
 import { defaultConfig, saveModelDir, Transformer } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { makeTokenizer, TOKENIZER_SPEC_WORDS } from '../../tokenizer/from-spec.js';
@@ -28,8 +29,9 @@ function checkFreshModel(c: { model?: string | undefined; family: string; dModel
 export const sftJobOptions = declareConfig('sft', {
   ...textSourceOptions({
     corpus: 'built-in corpus to train on (every 20th document held out)',
-    data: 'dataset file (.jsonl/.json/.parquet): text, prompt/completion or messages (5% held out)',
+    data: 'dataset file (.jsonl/.json/.parquet): text, prompt/completion or messages (5% held out); chats use the tokenizer\'s chat template',
   }),
+  chatTemplateKwargs,
   model: optionalText('model directory (with its tokenizer) to fine-tune instead of a fresh model', { aliases: ['model_name_or_path'] }),
   tokenizer: text('byte', `tokenizer of a fresh model: ${TOKENIZER_SPEC_WORDS}`),
   family: choice(['gpt2', 'llama'], 'gpt2', 'architecture of a fresh model'),
@@ -76,7 +78,7 @@ function runConfigOf(o: SftJobOptions, config: SftConfig): Record<string, unknow
   const start = o.model !== undefined
     ? { model: o.model }
     : { tokenizer: o.tokenizer, family: o.family, dModel: o.dModel, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads ?? o.heads };
-  return { command: 'sft', corpus: o.corpus ?? null, data: o.data ?? null, start, ...config };
+  return { command: 'sft', corpus: o.corpus ?? null, data: o.data ?? null, start, chatTemplateKwargs: o.chatTemplateKwargs, ...config };
 }
 
 export async function runSftJob(options: Overrides<typeof sftJobOptions.options>, hooks: JobHooks = {}): Promise<SftJobResult> {
@@ -88,7 +90,7 @@ export async function runSftJob(options: Overrides<typeof sftJobOptions.options>
   if (config.seqLen > model.config.maxSeqLen) {
     throw new Error(`--seq-len ${config.seqLen}: expected at most ${model.config.maxSeqLen}, the longest sequence --model ${o.model} takes`);
   }
-  const { train, eval: evalSet } = toExamples(src, tokenizer, config.seqLen);
+  const { train, eval: evalSet } = toExamples(src, tokenizer, config.seqLen, o.chatTemplateKwargs);
   if (train.length === 0) throw new Error(`${src.name}: no training sequences of --seq-len ${config.seqLen} (the text is shorter than one window, or no completion kept a token)`);
   const parameters = model.parameters().reduce((n, t) => n + t.size, 0);
   const store = RunStore.open(o.out, runConfigOf(o, config), { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });

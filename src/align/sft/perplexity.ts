@@ -3,6 +3,7 @@
 // of it. Text is cut into windows of seqLen tokens; pairs score their completions only.
 import { bool, declareConfig, int, requiredText, type ConfigOf, type Overrides } from '../../config/index.js';
 import { checkTextSource, readSource, textSourceOptions, toExamples } from '../../data/text-source.js';
+import { chatTemplateKwargs } from '../../tokenizer/index.js';
 import { loadWithTokenizer } from '../trainer/inputs.js';
 import { evaluateLoss } from './sft.js';
 
@@ -12,6 +13,7 @@ export const perplexityOptions = declareConfig('eval', {
     corpus: 'built-in corpus (its held-out split is used)',
     data: 'dataset file: text, prompt/completion or messages (its held-out split is used unless --all)',
   }),
+  chatTemplateKwargs,
   all: bool(false, 'evaluate on every record, not only the held-out split'),
   /** Longer than the model takes is cut to its maxSeqLen. */
   seqLen: int(64, "window length for text (at most the model's longest sequence)", { min: 1, aliases: ['seq_len', 'max_length'] }),
@@ -33,7 +35,7 @@ export async function runPerplexity(options: Overrides<typeof perplexityOptions.
   const o = perplexityOptions.resolve(options);
   const { model, tokenizer } = loadWithTokenizer(o.model, 'model');
   const seqLen = Math.min(o.seqLen, model.config.maxSeqLen);
-  const ex = toExamples(await readSource(o.corpus, o.data, o.seed), tokenizer, seqLen);
+  const ex = toExamples(await readSource(o.corpus, o.data, o.seed), tokenizer, seqLen, o.chatTemplateKwargs);
   const examples = o.all ? [...ex.train, ...ex.eval] : ex.eval;
   if (!examples.length) throw new Error(`no evaluation sequences (the text is shorter than one window of --seq-len ${seqLen}${o.all ? '' : ', or nothing was held out: try --all'})`);
   const loss = evaluateLoss(model, examples, o.batchSize, tokenizer.pad ?? tokenizer.eos ?? 0);

@@ -19,6 +19,8 @@ export interface RewardMeta {
    * because reward hacking is found by reading what was rewarded and why (DESIGN.md).
    */
   notes?: unknown[];
+  /** Per row: the prompt is a chat-template render (a reward model encodes its special tokens as it was trained to). */
+  chatPrompts?: readonly boolean[];
 }
 
 /** One reward per completion, in the order given; finite numbers. */

@@ -16,7 +16,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, ren
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError, MODEL_FILE, MODEL_INDEX_FILE, readJson, readSafetensorsShards, writeJsonAtomic } from '../../io/checkpoint.js';
 import { writeSafetensors, type TensorToWrite } from '../../io/safetensors.js';
-import { loadTokenizer, type Tokenizer } from '../../tokenizer/index.js';
+import { hasTokenizerFiles, loadTokenizer, type Tokenizer } from '../../tokenizer/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import type { ModelConfig } from '../config.js';
 import { fromHfConfig, HF_CONFIG_FILE, toHfConfig } from './config.js';
@@ -201,10 +201,10 @@ export function loadModelDir(dir: string, opts: LoadModelOptions = {}): LoadedMo
   const generation = existsSync(genFile) ? fromHfGenerationConfig(readJson(genFile, 'generation config'), genFile) : null;
 
   let tokenizer: Tokenizer | null = null;
-  if ((opts.tokenizer ?? true) && existsSync(join(dir, 'tokenizer.json'))) {
+  if ((opts.tokenizer ?? true) && hasTokenizerFiles(dir)) {
     tokenizer = loadTokenizer(dir);
     if (tokenizer.vocabSize > config.vocabSize) {
-      throw new CheckpointError(join(dir, 'tokenizer.json'), `has ${tokenizer.vocabSize} ids but config.json's vocab_size is ${config.vocabSize}`);
+      throw new CheckpointError(join(dir, existsSync(join(dir, 'tokenizer.json')) ? 'tokenizer.json' : 'vocab.json'), `has ${tokenizer.vocabSize} ids but config.json's vocab_size is ${config.vocabSize}`);
     }
   }
   return { model, tokenizer, generation, extras, metadata: contents.metadata };

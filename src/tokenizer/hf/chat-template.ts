@@ -5,11 +5,10 @@
 // (test/golden/chat-templates.golden.test.ts).
 import { Environment, Interpreter, Template } from '@huggingface/jinja';
 
-/** A chat message; fields beside role and content (reasoning_content, say) reach the template as they are. */
+/** A chat message; an object with more fields (reasoning_content, say) passes them to the template as they are. */
 export interface ChatMessage {
   role: string;
   content: string;
-  [field: string]: unknown;
 }
 
 export interface ChatTemplateOptions {
