@@ -16,5 +16,5 @@ export { loadTaskInput, parseTaskOpts, taskInputOptions, type TaskInput } from '
 export { programTask, type ProgramTaskOptions } from './tasks/builtin/program-task.js';
 export { checkTextSource, readSource, sourceText, textSourceOptions, toExamples, type TextSource } from './text-source.js';
 export { runTokenizerJob, tokenizerJobOptions, type TokenizerJobOptions, type TokenizerJobResult } from './tokenizer-job.js';
-export { renderCompletion, renderForTraining, renderPrompt, type ChatRender, type TemplateKwargs } from './chat/chat-render.js';
+export { renderCompletions, renderForTraining, renderPrompt, type ChatRender, type TemplateKwargs } from './chat/chat-render.js';
 export { chatExamples, lossExample, tokenizeRender, type Conversation } from './chat/chat-examples.js';

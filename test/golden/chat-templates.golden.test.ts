@@ -9,13 +9,15 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeChat, loadTokenizer, renderChat, strftime, type ChatMessage, type Tokenizer } from '../../src/tokenizer/index.js';
+import { chatExamples, renderCompletions, renderForTraining } from '../../src/data/index.js';
 import { tempDir } from '../../src/io/temp-dir.test.js';
 import { sharedData } from '../fixtures/shared-data.js';
 
 interface Render { conversation: string; addGenerationPrompt: boolean; extra: Record<string, unknown>; text: string; ids?: number[] }
-interface Fixture { name: string; folder: string; tokenizerFolder: string; files: string; renders: Render[] }
+interface TrlRow { conversation: string; turn: number; extra: Record<string, unknown>; record: Record<string, ChatMessage[]>; trl: Record<string, string> }
+interface Fixture { name: string; folder: string; tokenizerFolder: string; files: string; renders: Render[]; trl: TrlRow[] }
 const golden = JSON.parse(readFileSync('test/golden/chat-templates.json', 'utf8')) as {
-  transformers: string; conversations: Record<string, ChatMessage[]>; fixtures: Fixture[];
+  transformers: string; trl: string; conversations: Record<string, ChatMessage[]>; fixtures: Fixture[];
 };
 const models = sharedData('hf-models');
 
@@ -46,6 +48,45 @@ for (const f of golden.fixtures) {
     assert.deepEqual(bad, [], bad.slice(0, 4).join('\n'));
   });
 }
+
+test(`chat template golden: prompts and completions render as TRL ${golden.trl}'s maybe_apply_chat_template renders them, for every template`, { skip: models.skip }, () => {
+  for (const f of golden.fixtures) {
+    const tok = tokenizerOf(f);
+    assert.ok(f.trl.length >= 10, `${f.name}: records`);
+    for (const row of f.trl) {
+      const at = `${f.name} ${row.conversation} ${JSON.stringify(row.extra)}`;
+      const keys = ['completion', 'chosen', 'rejected'].filter((k) => k in row.record);
+      const got = renderCompletions(tok, row.record['prompt']!, keys.map((k) => row.record[k]!), row.extra, at);
+      // TRL keeps the newline after the end-of-turn token; alignkit does not train on it.
+      assert.deepEqual(got, { prompt: row.trl['prompt'], completions: keys.map((k) => row.trl[k]!.trimEnd()) }, at);
+    }
+  }
+});
+
+test('chat template golden: SFT on messages trains each assistant turn on exactly the text TRL takes as that turn\'s completion', { skip: models.skip }, () => {
+  const split: string[] = [];
+  for (const f of golden.fixtures) {
+    const tok = tokenizerOf(f);
+    for (const [name, messages] of Object.entries(golden.conversations)) {
+      for (const extra of [...new Set(f.trl.map((r) => JSON.stringify(r.extra)))].map((e) => JSON.parse(e) as Record<string, unknown>)) {
+        const at = `${f.name} ${name} ${JSON.stringify(extra)}`;
+        const rows = f.trl.filter((r) => r.conversation === name && 'completion' in r.record && JSON.stringify(r.extra) === JSON.stringify(extra));
+        const renders = renderForTraining(tok, messages, (m) => m.role === 'assistant', extra, at);
+        assert.deepEqual(renders.flatMap((r) => r.spans.map(([a, b]) => r.text.slice(a, b))), rows.map((r) => r.trl['completion']!.trimEnd()), at);
+        const whole = f.renders.find((r) => r.conversation === name && !r.addGenerationPrompt && JSON.stringify(r.extra) === JSON.stringify(extra))!;
+        if (renders.length === 1 && renders[0]!.text === whole.text) {
+          if (whole.ids) assert.deepEqual(chatExamples(tok, { messages, from: 0 }, 4096, extra)[0]!.ids, whole.ids.slice(0, -1), `${at}: the ids of the render`);
+        } else {
+          // Each turn at the end of its own prefix, as TRL renders that prefix and turn.
+          assert.deepEqual(renders.map((r) => r.text), rows.map((r) => r.trl['prompt']! + r.trl['completion']!), at);
+          split.push(at);
+        }
+      }
+    }
+  }
+  // Qwen3 shows reasoning only in the last assistant turn, so its multi-turn chats train turn by turn; no other template needs it.
+  assert.deepEqual([...new Set(split.map((s) => s.split(' ')[0]))], ['qwen3']);
+});
 
 test('chat template golden: the test set covers what it must', () => {
   const all = golden.fixtures.flatMap((f) => f.renders.map((r) => ({ f: f.name, ...r })));

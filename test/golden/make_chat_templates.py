@@ -19,6 +19,11 @@ chat_template.jinja (TinyLlama). The Llama 3.2 folder has no tokenizer files, so
 rendered by the Llama 3 tokenizer (the same BOS string) passed as chat_template=, and stores no ids.
 Llama 3.2's template prints a date: date_string is fixed here ("26 Jul 2024"), as a user can pass it.
 
+It also stores, per fixture, what TRL's `maybe_apply_chat_template` (trl.data_utils, the function
+its SFT, DPO and reward trainers call) makes of conversational prompt/completion and preference
+records built from the same conversations: the texts alignkit's data/chat/chat-render.ts must
+give (less the whitespace after the end-of-turn token, which alignkit does not train on).
+
 The matching test is chat-templates.golden.test.ts; it skips when ../shared is absent.
 """
 import json
@@ -27,7 +32,9 @@ import sys
 
 import tokenizers
 import transformers
+import trl
 from transformers import AutoTokenizer
+from trl.data_utils import maybe_apply_chat_template
 
 sys.path.insert(0, os.path.dirname(__file__))
 from make_tokenizers import HF, slow_copy  # noqa: E402
@@ -69,6 +76,22 @@ CONVERSATIONS = {
 }
 
 
+def trl_records():
+    """Conversational records of the kinds TRL's trainers read, from the conversations above: a
+    prompt/completion record for every assistant turn (the conversation up to it, and it), and a
+    preference record for the last one."""
+    out = []
+    for name, messages in CONVERSATIONS.items():
+        turns = [i for i, m in enumerate(messages) if m['role'] == 'assistant']
+        for i in turns:
+            out.append({'conversation': name, 'turn': i, 'record': {'prompt': messages[:i], 'completion': messages[i:i + 1]}})
+        if turns:
+            last = turns[-1]
+            other = [{'role': 'assistant', 'content': 'I would rather not say.'}]
+            out.append({'conversation': name, 'turn': last, 'record': {'prompt': messages[:last], 'chosen': messages[last:last + 1], 'rejected': other}})
+    return out
+
+
 def plan():
     """(name, tokenizer folder, how its files load, template override, extra variants)."""
     date = {'date_string': '26 Jul 2024'}
@@ -107,12 +130,19 @@ def main():
                             if t_ids != row['ids']:
                                 row['transformersIds'] = t_ids
                         renders.append(row)
+            trl_rows = []
+            for row in trl_records():
+                for extra in variants:
+                    kwargs = dict(extra)
+                    if template is not None:
+                        kwargs['chat_template'] = template
+                    trl_rows.append({**row, 'extra': extra, 'trl': maybe_apply_chat_template(row['record'], tok, **kwargs)})
             fixtures.append({
                 'name': name, 'folder': 'Llama-3.2-1B-Instruct' if template is not None else folder,
-                'tokenizerFolder': folder, 'files': files, 'renders': renders,
+                'tokenizerFolder': folder, 'files': files, 'renders': renders, 'trl': trl_rows,
             })
     out = {
-        'generator': 'test/golden/make_chat_templates.py', 'transformers': transformers.__version__,
+        'generator': 'test/golden/make_chat_templates.py', 'transformers': transformers.__version__, 'trl': trl.__version__,
         'conversations': CONVERSATIONS, 'fixtures': fixtures,
     }
     with open(OUT, 'w', encoding='utf-8') as f:

@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { tempDir } from '../../io/temp-dir.test.js';
 import { addScalarHead, defaultConfig, saveModelDir, Transformer } from '../../model/index.js';
-import { ByteTokenizer } from '../../tokenizer/index.js';
+import { ByteTokenizer, loadTokenizer } from '../../tokenizer/index.js';
+import { foreignDir } from '../../tokenizer/test-util.test.js';
 import { runRlooJob } from '../rloo/job.js';
-import { readOnlineSetup, type OnlineInputs } from './job-inputs.js';
+import { readOnlineSetup, readPrompts, type OnlineInputs } from './job-inputs.js';
+import { sampleRollouts, scoreRollouts } from './rollout.js';
 
 const dir = tempDir('alignkit-online-job-');
 const lm = join(dir, 'lm'), rm = join(dir, 'rm'), prompts = join(dir, 'prompts.jsonl');
@@ -51,4 +53,21 @@ test('runRlooJob: the policy in <out>/model, a headline of the last step, and th
   const again: string[] = [];
   assert.deepEqual(await runRlooJob({ ...options, resume: true }, { log: (s) => again.push(s) }), r);
   assert.match(again[0]!, /resuming .* \(done: step-2, final\/step-2\)/);
+});
+
+test("readPrompts: a chat prompt is rendered with the policy tokenizer's template and sampled after its control tokens", async () => {
+  const tok = loadTokenizer(foreignDir());
+  const file = join(dir, 'chat-prompts.jsonl');
+  writeFileSync(file, ['{"prompt":"plain <|im_end|> text"}', '{"prompt":[{"role":"system","content":"Be brief."},{"role":"user","content":"Who is Ahab?"}]}'].join('\n') + '\n');
+  const [plain, chat] = await readPrompts(file, tok);
+  assert.deepEqual(plain, { id: 'chat-prompts.jsonl:1', text: 'plain <|im_end|> text' });
+  assert.deepEqual(chat, { id: 'chat-prompts.jsonl:2', text: '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nWho is Ahab?<|im_end|>\n<|im_start|>assistant\n', chat: true });
+  const policy = new Transformer(defaultConfig('gpt2', { vocabSize: tok.vocabSize, dModel: 16, nHead: 2, nLayer: 1, maxSeqLen: 96 }), undefined, 4);
+  const seen: (readonly boolean[] | undefined)[] = [];
+  const r = sampleRollouts({ policy, reference: policy, tokenizer: tok, prompts: [plain!, chat!], n: 1, seed: 1, sampling: { temperature: 1, topK: 0, maxNewTokens: 3, stopTokens: [tok.eos!], batchSize: 2 } });
+  await scoreRollouts(r, async (p, _c, meta) => { seen.push(meta.chatPrompts); return p.map(() => 0); }, 0);
+  const imEnd = tok.tokenId('<|im_end|>')!;
+  assert.ok(!r.prompts[0]!.includes(imEnd), 'plain text keeps its "<|im_end|>" as text');
+  assert.equal(r.prompts[1]![0], tok.tokenId('<|im_start|>'), 'the template\'s tokens are control tokens');
+  assert.deepEqual(seen, [[false, true]], 'the reward function is told which prompts are chat renders');
 });

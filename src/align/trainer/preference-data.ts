@@ -6,7 +6,7 @@
 // template's special tokens, as the same conversation is for SFT. Without a tokenizer (SER, which
 // scores texts, and library calls that give none) message lists become "role: content" lines of
 // plain text, as before chat templates were used.
-import { renderCompletion, type TemplateKwargs } from '../../data/chat/chat-render.js';
+import { renderCompletions, type TemplateKwargs } from '../../data/chat/chat-render.js';
 import { extractPrompt, isConversational, type Message, type PreferenceRecord } from '../../data/datasets/formats.js';
 import { loadDataset, type Dataset } from '../../data/datasets/load-dataset.js';
 import { renderTurns } from '../../data/lm-examples.js';
@@ -33,9 +33,8 @@ export function pairFromRecord(record: PreferenceRecord, where: string, chat?: C
   const r = extractPrompt(record);
   let pair: PreferencePair;
   if (isConversational(r) && chat) {
-    const c = renderCompletion(chat.tokenizer, r.prompt as Message[], r.chosen as Message[], chat.kwargs, where);
-    const j = renderCompletion(chat.tokenizer, r.prompt as Message[], r.rejected as Message[], chat.kwargs, where);
-    pair = { prompt: c.prompt, chosen: c.completion, rejected: j.completion, chat: true };
+    const c = renderCompletions(chat.tokenizer, r.prompt as Message[], [r.chosen as Message[], r.rejected as Message[]], chat.kwargs, where);
+    pair = { prompt: c.prompt, chosen: c.completions[0]!, rejected: c.completions[1]!, chat: true };
   } else {
     pair = { prompt: renderTurns(r.prompt), chosen: renderTurns(r.chosen), rejected: renderTurns(r.rejected) };
   }

@@ -1,12 +1,14 @@
 // Conversations as training text, rendered with the tokenizer's chat template (or the built-in
 // "role: content" format, tokenizer/chat/render.ts), the way TRL renders them:
-// - a prompt is render(prompt, add_generation_prompt) and a completion is what
-//   render(prompt + completion) adds to it (TRL's maybe_apply_chat_template), so conversational
+// - a prompt is render(prompt, add_generation_prompt), cut to the part it shares with
+//   render(prompt + completion), and a completion is the rest (TRL's maybe_apply_chat_template:
+//   the cut is for templates whose generation prompt differs from what a finished turn shows,
+//   such as Qwen3 with enable_thinking false and a reply that has reasoning). So conversational
 //   prompt/completion records and the same conversations as `messages` give the same text;
-// - a turn that carries the loss is the text its own message adds to the render of the messages
-//   before it, after the generation prompt: the assistant's words and the end-of-turn token the
-//   template writes after them (TRL's assistant-only loss; its `{% generation %}` blocks end there
-//   too), without the whitespace after that token, which the model never generates.
+// - a turn that carries the loss is, in the same way, the text its own message adds to the render
+//   of the messages before it: the assistant's words and the end-of-turn token the template writes
+//   after them (TRL's assistant-only loss; its `{% generation %}` blocks end there too), without
+//   the whitespace after that token, which the model never generates.
 import { renderChat, type ChatMessage, type TemplateKwargs, type Tokenizer } from '../../tokenizer/index.js';
 
 export type { TemplateKwargs };
@@ -17,8 +19,17 @@ export interface ChatRender { text: string; spans: [number, number][] }
 /** Where a message's own text starts and ends in renders of its conversation. */
 interface Turn { before: string; upto: string }
 
+/** The longest common prefix of two strings. */
+const sharedStart = (a: string, b: string): string => {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return a.slice(0, i);
+};
+
+/** render(messages[..i]) and the part of it that precedes message i's own text. */
 function turnOf(tok: Tokenizer, messages: readonly ChatMessage[], i: number, kwargs: TemplateKwargs, where: string): Turn {
   const gen = messages[i]!.role === 'assistant';
+  const upto = renderChat(tok, messages.slice(0, i + 1), { extra: kwargs }, where);
   let before = '';
   // A template may not render an empty conversation (Qwen's reads messages[0]); a first turn then starts the text.
   if (i > 0 || gen) {
@@ -28,12 +39,7 @@ function turnOf(tok: Tokenizer, messages: readonly ChatMessage[], i: number, kwa
       if (i > 0) throw err;
     }
   }
-  const upto = renderChat(tok, messages.slice(0, i + 1), { extra: kwargs }, where);
-  if (!upto.startsWith(before)) {
-    throw new Error(`${where}: the chat template renders messages[0..${i}] as text that does not start with its render of the messages before` +
-      `${gen ? ' and the generation prompt' : ''}, so message ${i}'s own text cannot be told apart`);
-  }
-  return { before, upto };
+  return { before: sharedStart(before, upto), upto };
 }
 
 /** The end of a turn's span: its render without the whitespace after the end-of-turn token. */
@@ -54,15 +60,18 @@ export function renderForTraining(
   return turns.map((t) => ({ text: t.upto, spans: [spanOf(t)] }));
 }
 
-/** A conversational prompt and completion as texts: render(prompt, generation prompt) and what render(prompt + completion) adds. */
-export function renderCompletion(
-  tok: Tokenizer, prompt: readonly ChatMessage[], completion: readonly ChatMessage[], kwargs: TemplateKwargs = {}, where = 'chat',
-): { prompt: string; completion: string } {
-  const messages = [...prompt, ...completion];
-  const t = turnOf(tok, messages, prompt.length, kwargs, where);
-  const upto = completion.length === 1 ? t.upto : renderChat(tok, messages, { extra: kwargs }, where);
-  if (!upto.startsWith(t.before)) throw new Error(`${where}: the chat template's render of prompt + completion does not start with its render of the prompt`);
-  return { prompt: t.before, completion: upto.slice(t.before.length).trimEnd() };
+/**
+ * A conversational prompt and its completions (one, or chosen and rejected) as texts, as TRL
+ * renders a record: the prompt is what render(prompt, generation prompt) shares with every
+ * render(prompt + completion), each completion the rest of its render, less trailing whitespace.
+ */
+export function renderCompletions(
+  tok: Tokenizer, prompt: readonly ChatMessage[], completions: readonly (readonly ChatMessage[])[], kwargs: TemplateKwargs = {}, where = 'chat',
+): { prompt: string; completions: string[] } {
+  const full = completions.map((c) => turnOf(tok, [...prompt, ...c], prompt.length, kwargs, where));
+  const upto = full.map((t, k) => (completions[k]!.length === 1 ? t.upto : renderChat(tok, [...prompt, ...completions[k]!], { extra: kwargs }, where)));
+  const shared = full.reduce((p, t, k) => sharedStart(sharedStart(p, t.before), upto[k]!), full[0]?.before ?? '');
+  return { prompt: shared, completions: upto.map((u) => u.slice(shared.length).trimEnd()) };
 }
 
 /** A prompt for sampling: render(messages, add_generation_prompt). */

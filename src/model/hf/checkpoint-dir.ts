@@ -154,7 +154,7 @@ function interrupted(dir: string): string[] {
 }
 
 export interface LoadModelOptions {
-  /** Load the tokenizer when tokenizer.json is present (default true). */
+  /** Load the tokenizer when its files are present: tokenizer.json, or vocab.json + merges.txt (default true). */
   tokenizer?: boolean;
   /** PEFT adapter files, if present: 'attach' (default) as model.lora, 'merge' into the weights, or 'ignore'. */
   adapters?: 'attach' | 'merge' | 'ignore';

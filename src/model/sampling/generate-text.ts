@@ -26,7 +26,7 @@ export const generateTextOptions = declareConfig('generate', {
   system: optionalText('system message before each --chat prompt'),
   chatTemplateKwargs,
 }, (c) => {
-  if (c.system !== undefined && !c.chat) throw new ConfigError('generate config: system is a message of a chat; give chat too', 'system');
+  if (c.system !== undefined && !c.chat) throw new ConfigError('generate config: system is a message of a conversation; give chat too', 'system');
 });
 
 export type GenerateTextOptions = ConfigOf<typeof generateTextOptions>;

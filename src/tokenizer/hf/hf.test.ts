@@ -3,29 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainBpe } from '../bpe/train.js';
+import { mobyDick } from '../test-util.test.js';
 import { applyChatTemplate } from './chat-template.js';
 import { loadHfTokenizer } from './load-dir.js';
 import { loadTokenizer } from '../load.js';
 import type { HfTokenizer } from './hf.js';
-import { mobyDick, tempDir } from '../test-util.test.js';
-
-const CHATML = [
-  '{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}',
-  '{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}',
-].join('');
-
-/** A Hugging Face directory as transformers would write it, without our mark. */
-function foreignDir(): string {
-  const tok = trainBpe(mobyDick().slice(0, 50_000), { vocabSize: 320, specials: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'], bos: null, eos: '<|endoftext|>', pad: null });
-  const dir = tempDir();
-  tok.save(dir);
-  const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'));
-  delete config.alignkit;
-  config.eos_token = { __type: 'AddedToken', content: '<|im_end|>', special: true };
-  config.chat_template = CHATML;
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
-  return dir;
-}
+import { CHATML, foreignDir, tempDir } from '../test-util.test.js';
 
 test('chat template: a ChatML-like template renders with and without the generation prompt', () => {
   const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Who is Ahab?' }];
