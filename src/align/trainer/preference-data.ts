@@ -5,6 +5,7 @@
 import { extractPrompt, type PreferenceRecord } from '../../data/datasets/formats.js';
 import { renderTurns } from '../../data/lm-examples.js';
 import { loadDataset, type Dataset } from '../../data/datasets/load-dataset.js';
+import type { HubOptions } from '../../hub/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 
 export interface PreferencePair {
@@ -36,9 +37,9 @@ export function pairsFromDataset(ds: Dataset): PreferencePair[] {
   return ds.records.map((r, i) => pairFromRecord(r, `${ds.file}:${ds.lines[i]}`));
 }
 
-/** Preference pairs from a .jsonl, .json or .parquet file (errors name the file and line). */
-export async function loadPreferencePairs(file: string): Promise<PreferencePair[]> {
-  return pairsFromDataset(await loadDataset(file));
+/** Preference pairs from a .jsonl, .json or .parquet file or a Hub dataset (errors name the file and line). */
+export async function loadPreferencePairs(file: string, hub: HubOptions = {}): Promise<PreferencePair[]> {
+  return pairsFromDataset(await loadDataset(file, { hub }));
 }
 
 export interface TokenizeStats { pairs: TokenPair[]; truncated: number }

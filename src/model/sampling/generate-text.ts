@@ -2,6 +2,7 @@
 // directory with its tokenizer. The options carry Hugging Face's generation names as aliases
 // (max_new_tokens, top_k, top_p, num_return_sequences).
 import { declareConfig, int, num, optionalText, requiredText, text, type ConfigOf, type Overrides } from '../../config/index.js';
+import { resolveModelOptions } from '../../hub/index.js';
 import { loadModelDir } from '../hf/checkpoint-dir.js';
 import { generate, type FinishReason } from './generate.js';
 
@@ -9,7 +10,7 @@ import { generate, type FinishReason } from './generate.js';
 export const PROMPT_SEPARATOR = '|||';
 
 export const generateTextOptions = declareConfig('generate', {
-  model: requiredText('model directory (config.json, model.safetensors, tokenizer.json)', 'the model directory to sample from', { aliases: ['model_name_or_path'] }),
+  model: requiredText('model directory (config.json, model.safetensors, tokenizer.json)', 'the model directory to sample from', { aliases: ['model_name_or_path'], hub: 'model' }),
   prompt: text('', `prompt text; several prompts separated by "${PROMPT_SEPARATOR}"`),
   maxNewTokens: int(100, 'tokens to generate per sample', { min: 0, aliases: ['max_new_tokens'] }),
   temperature: num(0.8, 'sampling temperature (0: greedy)', { min: 0 }),
@@ -30,9 +31,9 @@ export interface TextSample {
   finishReason: FinishReason;
 }
 
-/** n samples per prompt, prompt-major (sample j of prompt i at i·n + j). */
-export function generateText(options: Overrides<typeof generateTextOptions.options>): TextSample[] {
-  const o = generateTextOptions.resolve(options);
+/** n samples per prompt, prompt-major (sample j of prompt i at i·n + j); a Hub id is fetched first. */
+export async function generateText(options: Overrides<typeof generateTextOptions.options>, hooks: { log?: (line: string) => void } = {}): Promise<TextSample[]> {
+  const o = await resolveModelOptions(generateTextOptions.options, generateTextOptions.resolve(options), hooks);
   const { model, tokenizer } = loadModelDir(o.model);
   if (!tokenizer) throw new Error(`--model ${o.model}: no tokenizer.json, cannot encode the prompt`);
   const prompts = o.prompt.split(PROMPT_SEPARATOR);

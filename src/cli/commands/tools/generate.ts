@@ -9,7 +9,7 @@ export const generateCommand = defineCommand({
   options: declareConfig('generate', { ...generateTextOptions.options, json: bool(false, 'print one JSON object per sample') }),
   examples: ['alignkit generate --model runs/moby/model --prompt "Call me" --max-new-tokens 80', 'alignkit generate --model runs/sft/model --prompt "Q: 2+3=|||Q: 7+1=" --temperature 0 --json'],
   async run({ json, ...o }) {
-    for (const s of generateText(o)) console.log(json ? JSON.stringify(s) : `${s.prompt}${s.completion}\n---`);
+    for (const s of await generateText(o, { log: (line) => console.error(`generate: ${line}`) })) console.log(json ? JSON.stringify(s) : `${s.prompt}${s.completion}\n---`);
     return 0;
   },
 });
