@@ -20,7 +20,7 @@ export const CORPUS_NAMES: readonly string[] = listCorpora().map((c) => c.name);
 export function textSourceOptions(help: { corpus: string; data: string }) {
   return {
     corpus: optionalChoice(CORPUS_NAMES, help.corpus),
-    data: optionalText(help.data, { excludes: 'corpus' }),
+    data: optionalText(help.data, { excludes: 'corpus', hub: 'dataset' }),
   };
 }
 

@@ -99,7 +99,7 @@ test('every model flag of every command takes a Hub id; --data takes a Hub datas
   assert.deepEqual(perRepo, { [ID]: 6, [RM]: 5, 'alignkit-test/prefs': 2, 'alignkit-test/prefs-jsonl': 1, 'alignkit-test/two-configs': 2 });
 });
 
-test('the model flags are declared as Hub ids, in every command that has them', () => {
+test('the model and dataset flags are declared as Hub ids, in every command that has them', () => {
   const optionsOf = (c: (typeof commands)[number]) => Object.entries((c as { options?: { options: Record<string, unknown> } }).options?.options ?? {});
   const flagged = commands.flatMap((c) => optionsOf(c).filter(([, e]) => (e as Option).hub === 'model').map(([k]) => `${c.name} ${k}`));
   assert.deepEqual(flagged.sort(), [
@@ -108,9 +108,9 @@ test('the model flags are declared as Hub ids, in every command that has them', 
   ]);
   for (const c of commands) {
     for (const [k, e] of optionsOf(c)) {
-      if (['model', 'reference', 'rewardModel', 'policy'].includes(k) && (e as Option).kind === 'option' && (e as Option).type === 'string') {
-        assert.equal((e as Option).hub, 'model', `${c.name} --${k} names a model: it must take a Hub id`);
-      }
+      if ((e as Option).kind !== 'option' || (e as Option).type !== 'string') continue;
+      if (['model', 'reference', 'rewardModel', 'policy'].includes(k)) assert.equal((e as Option).hub, 'model', `${c.name} --${k} names a model: it must take a Hub id`);
+      if (['data', 'evalData', 'prompts'].includes(k)) assert.equal((e as Option).hub, 'dataset', `${c.name} --${k} names a dataset: its help must say it takes a Hub dataset`);
     }
   }
 });

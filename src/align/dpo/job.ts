@@ -13,8 +13,8 @@ import { trainDpo, type DpoEval } from './dpo.js';
 
 export const dpoJobOptions = declareConfig('dpo', {
   model: requiredText('language model directory to optimise (with its tokenizer); also the reference unless --reference', 'the language model directory to optimise', { aliases: ['model_name_or_path'], hub: 'model' }),
-  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}, strings or message lists', 'a preference file of {prompt, chosen, rejected} records'),
-  evalData: optionalText('held-out preference file (default: --eval-fraction of --data)'),
+  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}, strings or message lists', 'a preference file of {prompt, chosen, rejected} records', { hub: 'dataset' }),
+  evalData: optionalText('held-out preference file (default: --eval-fraction of --data)', { hub: 'dataset' }),
   evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
   reference: optionalText('frozen reference model directory (default: --model as it starts)', { aliases: ['ref_model'], hub: 'model' }),
   ...runOptions('runs/dpo'),

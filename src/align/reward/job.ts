@@ -26,8 +26,8 @@ const normalize = { ...normalizeBase, schema: normalizeBase.schema.refine((n) =>
 
 export const rewardJobOptions = declareConfig('reward', {
   model: requiredText('language model directory the reward model starts from (with its tokenizer)', 'the language model directory the reward model starts from', { aliases: ['model_name_or_path'], hub: 'model' }),
-  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}, strings or message lists', 'a preference file of {prompt, chosen, rejected} records'),
-  evalData: optionalText('held-out preference file (default: --eval-fraction of --data)'),
+  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}, strings or message lists', 'a preference file of {prompt, chosen, rejected} records', { hub: 'dataset' }),
+  evalData: optionalText('held-out preference file (default: --eval-fraction of --data)', { hub: 'dataset' }),
   evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
   normalize,
   policy: optionalText('reference policy sampled for --normalize (default: --model as it starts)', { hub: 'model' }),

@@ -19,7 +19,7 @@ export const onlineInputOptions = {
   ...taskInputOptions(undefined),
   rewardModel: optionalText('reward model directory (scalar head "score"): its score of each completion is the reward', { aliases: ['reward_model_path'], hub: 'model' }),
   rmWeight: num(1, 'weight of the reward model beside the verifier when both are given'),
-  prompts: optionalText("prompt file (.jsonl/.json/.parquet of {prompt}, a string or a message list); default the task's training problems"),
+  prompts: optionalText("prompt file (.jsonl/.json/.parquet of {prompt}, a string or a message list); default the task's training problems", { hub: 'dataset' }),
 };
 
 /** The values of onlineInputOptions, as a job resolved them. */

@@ -25,8 +25,8 @@ const ser = serConfig.options, rm = rewardModelConfig.options, dpo = dpoConfig.o
 
 export const serJobOptions = declareConfig('ser', {
   model: requiredText('language model directory the reward model and the policy start from (with its tokenizer)', 'the language model directory the reward model and policy start from', { aliases: ['model_name_or_path'], hub: 'model' }),
-  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}', 'a preference file of {prompt, chosen, rejected} records'),
-  evalData: optionalText('labelled test file for RM accuracy (default: --eval-fraction of --data)'),
+  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}', 'a preference file of {prompt, chosen, rejected} records', { hub: 'dataset' }),
+  evalData: optionalText('labelled test file for RM accuracy (default: --eval-fraction of --data)', { hub: 'dataset' }),
   evalFraction: num(0.1, 'share of --data held out as the test split when --eval-data is not given', { min: 0, lt: 1 }),
   seedFraction: num(0.15, 'share of the training pairs whose labels the seed RM sees; the rest are self-labelled', { gt: 0, lt: 1 }),
   ...runOptions('runs/ser'),
