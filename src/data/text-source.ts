@@ -5,6 +5,7 @@
 // (`messages` records, conversational prompt/completion) stay conversations until a tokenizer is
 // known, because they are rendered with its chat template (chat/chat-examples.ts).
 import { ConfigError, optionalChoice, optionalText } from '../config/index.js';
+import type { HubOptions } from '../hub/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { holdOutEveryKth, listCorpora, loadCorpus } from './corpora.js';
 import { loadDataset } from './datasets/load-dataset.js';
@@ -26,7 +27,7 @@ export const CORPUS_NAMES: readonly string[] = listCorpora().map((c) => c.name);
 export function textSourceOptions(help: { corpus: string; data: string }) {
   return {
     corpus: optionalChoice(CORPUS_NAMES, help.corpus),
-    data: optionalText(help.data, { excludes: 'corpus' }),
+    data: optionalText(help.data, { excludes: 'corpus', hub: 'dataset' }),
   };
 }
 
@@ -36,8 +37,8 @@ export function checkTextSource(name: string, c: { corpus?: string | undefined; 
   if (c.corpus !== undefined && c.data !== undefined) throw new ConfigError(`${name} config: give corpus or data, not both`, 'data');
 }
 
-/** Reads --corpus or --data; holds out a deterministic evaluation split. */
-export async function readSource(corpus: string | undefined, data: string | undefined, seed: number): Promise<TextSource> {
+/** Reads --corpus or --data (a file or a Hub dataset, fetched with `hub`); holds out a deterministic evaluation split. */
+export async function readSource(corpus: string | undefined, data: string | undefined, seed: number, hub: HubOptions = {}): Promise<TextSource> {
   if (corpus && data) throw new Error('give either --corpus or --data, not both');
   if (corpus) {
     const c = loadCorpus(corpus);
@@ -46,7 +47,7 @@ export async function readSource(corpus: string | undefined, data: string | unde
     return { kind: 'documents', ...split, name: corpus };
   }
   if (!data) throw new Error('--corpus <name> or --data <file.jsonl> is required');
-  const ds = await loadDataset(data);
+  const ds = await loadDataset(data, { hub });
   if (ds.format === 'text') {
     const s = splitDataset(ds.records.map((r) => r.text), { evalFraction: 0.05, seed });
     return { kind: 'documents', train: s.train, eval: s.eval, name: data };

@@ -6,6 +6,7 @@ import * as engine from 'alignkit';
 import * as align from 'alignkit/align';
 import * as config from 'alignkit/config';
 import * as data from 'alignkit/data';
+import * as hub from 'alignkit/hub';
 import * as model from 'alignkit/model';
 import * as recipes from 'alignkit/recipes';
 import * as rewards from 'alignkit/rewards';
@@ -21,6 +22,7 @@ const expected: [string, Record<string, unknown>, string[]][] = [
     'sftConfig', 'dpoConfig', 'rewardModelConfig', 'ppoConfig', 'grpoConfig', 'rlooConfig', 'restConfig', 'restEmConfig', 'serConfig',
   ]],
   ['alignkit/config', config, ['declareConfig', 'int', 'num', 'choice']],
+  ['alignkit/hub', hub, ['resolveModelPath', 'resolveModelOptions', 'resolveDatasetFiles', 'fetchSnapshot', 'hubSettings', 'HubError', 'RepoCache']],
   ['alignkit/data', data, ['loadDataset', 'getTask', 'loadUserTask', 'loadTaskInput', 'arithmeticTask', 'g2pTask', 'programTask', 'loadCorpus']],
   ['alignkit/model', model, ['Transformer', 'loadModelDir', 'saveModelDir', 'generate', 'generateText']],
   ['alignkit/recipes', recipes, ['recipes', 'runRestEmDemo', 'runRlhfDemo', 'runSerDemo', 'runRestDemo']],

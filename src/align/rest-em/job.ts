@@ -3,6 +3,7 @@
 // <out>/samples/, each iteration's policy in <out>/checkpoints/iter<i>, the last one in <out>/model.
 import { declareConfig, optionalText, requiredText, valuesFor, type ConfigInput, type ConfigOf, type Option, type Overrides } from '../../config/index.js';
 import { loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
+import { resolveModelOptions } from '../../hub/index.js';
 import { loadModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { sftConfig } from '../sft/config.js';
@@ -21,8 +22,8 @@ function unlessGiven<T>(o: Option<T>, help: string): Option<T | undefined> {
 }
 
 export const restEmJobOptions = declareConfig('rest-em', {
-  model: requiredText('base model directory with its tokenizer: every M-step starts from it', 'the base model directory', { aliases: ['model_name_or_path'] }),
-  policy: optionalText('iteration-0 policy directory, e.g. a seed SFT model (default: the base model)'),
+  model: requiredText('base model directory with its tokenizer: every M-step starts from it', 'the base model directory', { aliases: ['model_name_or_path'], hub: 'model' }),
+  policy: optionalText('iteration-0 policy directory, e.g. a seed SFT model (default: the base model)', { hub: 'model' }),
   ...taskInputOptions('arithmetic'),
   ...runOptions('runs/rest-em'),
   ...restEmOptions,
@@ -48,7 +49,7 @@ export interface RestEmJobResult {
 }
 
 export async function runRestEmJob(options: Overrides<typeof restEmJobOptions.options>, hooks: JobHooks = {}): Promise<RestEmJobResult> {
-  const o = restEmJobOptions.resolve(options);
+  const o = await resolveModelOptions(restEmJobOptions.options, restEmJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const config: RestEmConfig = restEmConfig.resolve(restEmInput(o));
   // taskInputOptions declares a default task, so o.task is always set.

@@ -10,7 +10,7 @@ import { Rng, Tensor } from '../../tensor/index.js';
 import type { Transformer } from '../../model/index.js';
 import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
 import { ExampleOrder } from '../../data/lm-examples.js';
-import { Progress } from '../../runs/progress.js';
+import { Progress } from '../../io/progress.js';
 import { tokenLogprobs, type TokenLogprobs } from '../trainer/logprobs.js';
 import { minLrOf } from '../trainer/optimizer-options.js';
 import type { ImproveConfig, RestLoss } from './config.js';

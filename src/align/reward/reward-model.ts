@@ -22,7 +22,7 @@ import { Tensor } from '../../tensor/index.js';
 import { addScalarHead, scalarAtLast, type Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { ExampleOrder } from '../../data/lm-examples.js';
-import { Progress } from '../../runs/progress.js';
+import { Progress } from '../../io/progress.js';
 import type { RunStore } from '../../runs/run-store.js';
 import { bradleyTerryLoss } from '../losses/index.js';
 import { resolveRewardModelConfig, type RewardModelConfig } from './config.js';

@@ -1,7 +1,7 @@
 // The outer loop every online trainer shares: steps in checkpointed blocks through the run store
 // (see store.ts for why blocks, and what a resume restores). The trainer supplies one
 // step — rollout, advantages, update — and this runs it from wherever the run stands.
-import { Progress } from '../../runs/progress.js';
+import { Progress } from '../../io/progress.js';
 import type { RunStore, SampleRecord } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import {

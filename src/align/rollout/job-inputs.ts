@@ -7,6 +7,7 @@ import { chatTemplateKwargs } from '../../tokenizer/index.js';
 import { renderPrompt, type TemplateKwargs } from '../../data/chat/chat-render.js';
 import { loadDataset } from '../../data/datasets/load-dataset.js';
 import { loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
+import type { HubOptions } from '../../hub/index.js';
 import type { Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { loadRewardModel } from '../reward/reward-fn-model.js';
@@ -15,11 +16,11 @@ import { verifierReward, weightedReward, type RewardFn, type WeightedPart } from
 import type { PromptItem } from './rollout.js';
 
 export const onlineInputOptions = {
-  model: requiredText('policy model directory (with tokenizer.json); also the frozen reference', 'the policy model directory', { aliases: ['model_name_or_path', 'sft_model_path'] }),
+  model: requiredText('policy model directory (with tokenizer.json); also the frozen reference', 'the policy model directory', { aliases: ['model_name_or_path', 'sft_model_path'], hub: 'model' }),
   ...taskInputOptions(undefined),
-  rewardModel: optionalText('reward model directory (scalar head "score"): its score of each completion is the reward', { aliases: ['reward_model_path'] }),
+  rewardModel: optionalText('reward model directory (scalar head "score"): its score of each completion is the reward', { aliases: ['reward_model_path'], hub: 'model' }),
   rmWeight: num(1, 'weight of the reward model beside the verifier when both are given'),
-  prompts: optionalText("prompt file (.jsonl/.json/.parquet of {prompt}, a string or a message list); default the task's training problems"),
+  prompts: optionalText("prompt file (.jsonl/.json/.parquet of {prompt}, a string or a message list); default the task's training problems", { hub: 'dataset' }),
   chatTemplateKwargs,
 };
 
@@ -62,7 +63,7 @@ export interface OnlineSources {
  * (for errors); `seed` the run's (a task that draws its problems at random uses it); `batchSize`
  * bounds the reward model's forwards.
  */
-export async function readOnlineSetup(o: OnlineInputs, run: { name: string; seed: number; batchSize: number }): Promise<OnlineSetup> {
+export async function readOnlineSetup(o: OnlineInputs, run: { name: string; seed: number; batchSize: number; hub?: HubOptions }): Promise<OnlineSetup> {
   checkOnlineInputs(run.name, o);
   const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
   const parts: WeightedPart[] = [];
@@ -78,7 +79,7 @@ export async function readOnlineSetup(o: OnlineInputs, run: { name: string; seed
     rewardModel = rm.model;
     parts.push({ name: 'reward-model', fn: rm.reward, weight: o.task ? o.rmWeight : 1 });
   }
-  const prompts = o.prompts ? await readPrompts(o.prompts, tokenizer, o.chatTemplateKwargs) : taskPrompts;
+  const prompts = o.prompts ? await readPrompts(o.prompts, tokenizer, o.chatTemplateKwargs, run.hub) : taskPrompts;
   if (prompts.length === 0) throw new Error(o.prompts ? `--prompts ${o.prompts}: no prompts in the file` : `--task ${o.task}: the task has no training problems to prompt with`);
   const reward = parts.length === 1 ? parts[0]!.fn : weightedReward(parts);
   const sources: OnlineSources = {
@@ -93,8 +94,8 @@ export async function readOnlineSetup(o: OnlineInputs, run: { name: string; seed
  * template and its generation prompt, as sft renders the same conversation (the built-in format
  * ends it with "assistant: ").
  */
-export async function readPrompts(file: string, tok: Tokenizer, kwargs: TemplateKwargs = {}): Promise<PromptItem[]> {
-  const ds = await loadDataset(file, { format: 'prompt' });
+export async function readPrompts(file: string, tok: Tokenizer, kwargs: TemplateKwargs = {}, hub: HubOptions = {}): Promise<PromptItem[]> {
+  const ds = await loadDataset(file, { format: 'prompt', hub });
   return ds.records.map((r, i) => {
     const id = `${basename(file)}:${ds.lines[i]}`;
     return typeof r.prompt === 'string' ? { id, text: r.prompt } : { id, text: renderPrompt(tok, r.prompt, kwargs, `${file}:${ds.lines[i]}`), chat: true };

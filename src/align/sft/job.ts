@@ -5,13 +5,14 @@
 import { ConfigError, choice, declareConfig, int, optionalNum, optionalText, text, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
 import { readSource, sourceText, textSourceOptions, checkTextSource, toExamples, type TextSource } from '../../data/text-source.js';
 import { chatTemplateKwargs } from '../../tokenizer/index.js';
+import { resolveModelOptions } from '../../hub/index.js';
 import { defaultConfig, saveModelDir, Transformer } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { makeTokenizer, TOKENIZER_SPEC_WORDS } from '../../tokenizer/from-spec.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { finite } from '../trainer/checkpoint.js';
 import { loadWithTokenizer } from '../trainer/inputs.js';
-import { noLog, runOptions, type JobHooks } from '../trainer/job.js';
+import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { sftConfig, type SftConfig } from './config.js';
 import { trainSft } from './sft.js';
 
@@ -32,7 +33,7 @@ export const sftJobOptions = declareConfig('sft', {
     data: 'dataset file (.jsonl/.json/.parquet): text, prompt/completion or messages (5% held out); chats use the tokenizer\'s chat template',
   }),
   chatTemplateKwargs,
-  model: optionalText('model directory (with its tokenizer) to fine-tune instead of a fresh model', { aliases: ['model_name_or_path'] }),
+  model: optionalText('model directory (with its tokenizer) to fine-tune instead of a fresh model', { aliases: ['model_name_or_path'], hub: 'model' }),
   tokenizer: text('byte', `tokenizer of a fresh model: ${TOKENIZER_SPEC_WORDS}`),
   family: choice(['gpt2', 'llama'], 'gpt2', 'architecture of a fresh model'),
   dModel: int(128, 'width of a fresh model', { min: 1 }),
@@ -82,10 +83,10 @@ function runConfigOf(o: SftJobOptions, config: SftConfig): Record<string, unknow
 }
 
 export async function runSftJob(options: Overrides<typeof sftJobOptions.options>, hooks: JobHooks = {}): Promise<SftJobResult> {
-  const o = sftJobOptions.resolve(options);
+  const o = await resolveModelOptions(sftJobOptions.options, sftJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const config = sftConfig.resolve(valuesFor(sftConfig, o));
-  const src = await readSource(o.corpus, o.data, config.seed);
+  const src = await readSource(o.corpus, o.data, config.seed, hubOf(o, hooks));
   const { model, tokenizer } = startingModel(o, src);
   if (config.seqLen > model.config.maxSeqLen) {
     throw new Error(`--seq-len ${config.seqLen}: expected at most ${model.config.maxSeqLen}, the longest sequence --model ${o.model} takes`);

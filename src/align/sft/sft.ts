@@ -16,7 +16,7 @@ import { Rng, Tensor } from '../../tensor/index.js';
 import type { Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { ExampleOrder, collate, type Batch, type TokenExample } from '../../data/lm-examples.js';
-import { Progress } from '../../runs/progress.js';
+import { Progress } from '../../io/progress.js';
 import { stageOf, type RunStore } from '../../runs/run-store.js';
 import { completedStep, finite, stageEnd, stepCheckpoint, trainStage } from '../trainer/checkpoint.js';
 import { minLrOf, stepsFor } from '../trainer/optimizer-options.js';

@@ -10,7 +10,7 @@ import { readJson, writeJsonAtomic } from '../../io/checkpoint.js';
 import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
 import { loadModelDir, saveModelDir, type Transformer } from '../../model/index.js';
 import type { AdamW } from '../../nn/index.js';
-import type { Progress } from '../../runs/progress.js';
+import type { Progress } from '../../io/progress.js';
 import { stageOf, type RunStore } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 

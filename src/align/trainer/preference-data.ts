@@ -10,6 +10,7 @@ import { renderCompletions, type TemplateKwargs } from '../../data/chat/chat-ren
 import { extractPrompt, isConversational, type Message, type PreferenceRecord } from '../../data/datasets/formats.js';
 import { loadDataset, type Dataset } from '../../data/datasets/load-dataset.js';
 import { renderTurns } from '../../data/lm-examples.js';
+import type { HubOptions } from '../../hub/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 
 export interface PreferencePair {
@@ -52,9 +53,9 @@ export function pairsFromDataset(ds: Dataset, chat?: ChatRendering): PreferenceP
   return ds.records.map((r, i) => pairFromRecord(r, `${ds.file}:${ds.lines[i]}`, chat));
 }
 
-/** Preference pairs from a .jsonl, .json or .parquet file (errors name the file and line); `chat` renders conversational records. */
-export async function loadPreferencePairs(file: string, chat?: ChatRendering): Promise<PreferencePair[]> {
-  return pairsFromDataset(await loadDataset(file), chat);
+/** Preference pairs from a .jsonl, .json or .parquet file or a Hub dataset (errors name the file and line); `chat` renders conversational records. */
+export async function loadPreferencePairs(file: string, chat?: ChatRendering, hub: HubOptions = {}): Promise<PreferencePair[]> {
+  return pairsFromDataset(await loadDataset(file, { hub }), chat);
 }
 
 export interface TokenizeStats { pairs: TokenPair[]; truncated: number }

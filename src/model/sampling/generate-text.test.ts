@@ -9,18 +9,18 @@ import { Transformer } from '../transformer.js';
 import { generate } from './generate.js';
 import { generateText, stopTokensOf } from './generate-text.js';
 
-test('generateText with chat: the prompt is a user message after the system one, in the built-in format for a tokenizer without a template', () => {
+test('generateText with chat: the prompt is a user message after the system one, in the built-in format for a tokenizer without a template', async () => {
   const tok = new ByteTokenizer();
   const dir = join(tempDir('alignkit-gen-chat-'), 'm');
   const model = new Transformer(defaultConfig('llama', { vocabSize: tok.vocabSize, dModel: 16, nHead: 2, nLayer: 1, maxSeqLen: 64 }), undefined, 9);
   saveModelDir(dir, model, { tokenizer: tok });
-  const [s] = generateText({ model: dir, prompt: 'Hi', chat: true, system: 'Be brief.', temperature: 0, maxNewTokens: 5 });
+  const [s] = await generateText({ model: dir, prompt: 'Hi', chat: true, system: 'Be brief.', temperature: 0, maxNewTokens: 5 });
   const [ref] = generate(model, [tok.encode('system: Be brief.\nuser: Hi\nassistant: ')], { maxNewTokens: 5, temperature: 0, stopTokens: [tok.eos!], tokenizer: tok });
   assert.deepEqual([s!.prompt, s!.tokens, s!.completion], ['Hi', ref!.tokens.length, ref!.text]);
-  const [plain] = generateText({ model: dir, prompt: 'Hi', temperature: 0, maxNewTokens: 5 });
+  const [plain] = await generateText({ model: dir, prompt: 'Hi', temperature: 0, maxNewTokens: 5 });
   const [refPlain] = generate(model, [tok.encode('Hi')], { maxNewTokens: 5, temperature: 0, stopTokens: [tok.eos!], tokenizer: tok });
   assert.equal(plain!.completion, refPlain!.text, 'without chat the prompt is sampled as written');
-  assert.throws(() => generateText({ model: dir, prompt: 'x', system: 'y' }), /system is a message of a conversation; give chat too/);
+  await assert.rejects(generateText({ model: dir, prompt: 'x', system: 'y' }), /system is a message of a conversation; give chat too/);
 });
 
 test('stopTokensOf: the EOS and every end id generation_config.json lists, within the vocabulary', () => {

@@ -5,6 +5,7 @@
 // generation prompt, after an optional system message, as transformers' apply_chat_template does.
 import { ConfigError, bool, declareConfig, int, num, optionalText, requiredText, text, type ConfigOf, type Overrides } from '../../config/index.js';
 import { chatTemplateKwargs, encodeChat, renderChat, type ChatMessage, type Tokenizer } from '../../tokenizer/index.js';
+import { resolveModelOptions } from '../../hub/index.js';
 import { loadModelDir } from '../hf/checkpoint-dir.js';
 import type { GenerationSettings } from '../hf/generation-config.js';
 import { generate, type FinishReason } from './generate.js';
@@ -13,7 +14,7 @@ import { generate, type FinishReason } from './generate.js';
 export const PROMPT_SEPARATOR = '|||';
 
 export const generateTextOptions = declareConfig('generate', {
-  model: requiredText('model directory (config.json, model.safetensors, tokenizer.json)', 'the model directory to sample from', { aliases: ['model_name_or_path'] }),
+  model: requiredText('model directory (config.json, model.safetensors, tokenizer.json)', 'the model directory to sample from', { aliases: ['model_name_or_path'], hub: 'model' }),
   prompt: text('', `prompt text; several prompts separated by "${PROMPT_SEPARATOR}"`),
   maxNewTokens: int(100, 'tokens to generate per sample', { min: 0, aliases: ['max_new_tokens'] }),
   temperature: num(0.8, 'sampling temperature (0: greedy)', { min: 0 }),
@@ -50,9 +51,9 @@ export function stopTokensOf(tok: Tokenizer, generation: GenerationSettings | nu
   return [...new Set(ids)].filter((id) => id < tok.vocabSize);
 }
 
-/** n samples per prompt, prompt-major (sample j of prompt i at i·n + j). */
-export function generateText(options: Overrides<typeof generateTextOptions.options>): TextSample[] {
-  const o = generateTextOptions.resolve(options);
+/** n samples per prompt, prompt-major (sample j of prompt i at i·n + j); a Hub id is fetched first. */
+export async function generateText(options: Overrides<typeof generateTextOptions.options>, hooks: { log?: (line: string) => void } = {}): Promise<TextSample[]> {
+  const o = await resolveModelOptions(generateTextOptions.options, generateTextOptions.resolve(options), hooks);
   const { model, tokenizer, generation } = loadModelDir(o.model);
   if (!tokenizer) throw new Error(`--model ${o.model}: no tokenizer.json, cannot encode the prompt`);
   const prompts = o.prompt.split(PROMPT_SEPARATOR);

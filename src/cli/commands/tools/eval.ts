@@ -9,7 +9,7 @@ export const evalCommand = defineCommand({
   options: declareConfig('eval', { ...perplexityOptions.options, json: bool(false, 'print a JSON object') }, checkEach(perplexityOptions)),
   examples: ['alignkit eval --model runs/moby/model --corpus moby-dick', 'alignkit eval --model runs/sft/model --data pairs.jsonl --all --json'],
   async run({ json, ...o }) {
-    const r = await runPerplexity(o);
+    const r = await runPerplexity(o, { log: (s) => console.error(`eval: ${s}`) });
     console.log(json ? JSON.stringify(r) : `eval: ${r.sequences} sequences, loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(2)}`);
     return 0;
   },

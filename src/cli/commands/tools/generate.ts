@@ -14,7 +14,7 @@ export const generateCommand = defineCommand({
     'alignkit generate --model ./SmolLM2-135M-Instruct --chat --system "Be brief." --prompt "What is a whale?"',
   ],
   async run({ json, ...o }) {
-    for (const s of generateText(o)) console.log(json ? JSON.stringify(s) : `${s.prompt}${s.completion}\n---`);
+    for (const s of await generateText(o, { log: (line) => console.error(`generate: ${line}`) })) console.log(json ? JSON.stringify(s) : `${s.prompt}${s.completion}\n---`);
     return 0;
   },
 });
