@@ -13,9 +13,12 @@ import { loadWithTokenizer } from '../trainer/inputs.js';
 import { verifierReward, weightedReward, type RewardFn, type WeightedPart } from '../trainer/reward-fn.js';
 import type { PromptItem } from './rollout.js';
 
+// The online trainers never evaluate on a task's test problems, so --test-data is not theirs.
+const { testData: _testData, ...taskInputs } = taskInputOptions(undefined);
+
 export const onlineInputOptions = {
   model: requiredText('policy model directory (with tokenizer.json); also the frozen reference', 'the policy model directory', { aliases: ['model_name_or_path', 'sft_model_path'] }),
-  ...taskInputOptions(undefined),
+  ...taskInputs,
   rewardModel: optionalText('reward model directory (scalar head "score"): its score of each completion is the reward', { aliases: ['reward_model_path'] }),
   rmWeight: num(1, 'weight of the reward model beside the verifier when both are given'),
   prompts: optionalText("prompt file (.jsonl/.json/.parquet of {prompt}, a string or a message list); default the task's training problems"),

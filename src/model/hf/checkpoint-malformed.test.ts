@@ -206,3 +206,16 @@ test('weights holding NaN or Infinity are refused at load, naming the tensor and
       new RegExp(`tensor "model\\.layers\\.0\\.mlp\\.up_proj\\.weight" holds ${shown} at index 5 \\(2 of its \\d+ values are not finite\\)`), /load an earlier checkpoint/));
   }
 });
+
+test('a run directory given where a model directory is expected says which folder was meant (issue 16)', () => {
+  const run = join(freshDir(root), 'run');
+  saveModelDir(join(run, 'model'), randomModel(smallConfig('gpt2')));
+  writeFileSync(join(run, 'config.json'), JSON.stringify({ command: 'sft', steps: 4 }));
+  writeFileSync(join(run, 'state.json'), '{"version":1,"completed":[]}');
+  assert.throws(() => loadModelDir(run), fails(CheckpointError, run, new RegExp(`is a run directory; its model is ${join(run, 'model').replaceAll('/', '\\/')}$`)));
+  const failed = join(freshDir(root), 'failed');
+  saveModelDir(join(failed, 'checkpoints', 'step-0', 'policy'), randomModel(smallConfig('gpt2')));
+  writeFileSync(join(failed, 'config.json'), JSON.stringify({ command: 'ppo' }));
+  assert.throws(() => loadModelDir(failed), fails(CheckpointError, failed, /is a run directory with no final model yet \(an unfinished or failed run\); its checkpoints are in .*checkpoints$/));
+  assert.throws(() => loadModelDir(join(failed, 'checkpoints', 'step-0')), /is an online trainer's checkpoint; its policy is .*step-0\/policy$/);
+});
