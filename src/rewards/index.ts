@@ -4,6 +4,7 @@
 export { binaryVerdict, type Verdict, type VerifiedProblem, type Verifier } from './verifier.js';
 export { MATCHER_NAMES, findNumbers, makeMatcher, parseNumber, type Matcher, type MatcherName, type MatcherOptions } from './matchers.js';
 export { loadVerifierModule, toVerdict } from './verifier-module.js';
+export { loadRewardModule, type RewardModule, type RowReward } from './reward-module.js';
 export { majAtK, majorityVote, meanPassAtK, passAtK } from './pass-at-k.js';
 export { bestOfN, bestOfNGroups } from './best-of-n.js';
 export { levenshtein, tokenErrorRate } from './scorers/edit-distance.js';

@@ -67,7 +67,8 @@ test('--verifier without --matcher grades a task file by the module alone', asyn
   const out = join(root, 'verifier');
   await runRestEmJob({ ...tiny, iterations: 1, task: qa, taskOpts: 'testFraction=0.25', verifier: mod, out });
   const samples = samplesOf(out, 1);
-  assert.equal(samples.length, 7 * 2, '12 problems less 3 for test and 2 for validation, 2 samples each');
+  // The test quarter is fixed by a hash of each prompt: q3, q5, q7 and q10 (data/split-dataset.test.ts).
+  assert.equal(samples.length, 6 * 2, '12 problems less 4 for test and 2 for validation, 2 samples each');
   for (const s of samples) assert.equal((s.verifier as { correct: boolean }).correct, s.sample.length > 0 && s.sample.charCodeAt(0) % 2 === 0, JSON.stringify(s.sample));
 });
 
@@ -86,4 +87,12 @@ test('bad inputs are refused before the run directory is written', async () => {
   await assert.rejects(runRestEmJob({ ...tiny, task: 'arithmetic', matcher: 'numeric', out }), /--matcher grades the problems of a task file/);
   await assert.rejects(runRestEmJob({ ...tiny, task: qa, evalK: 3, evalN: 2, out }), /evalK = 3 exceeds evalN = 2/);
   assert.equal(existsSync(out), false);
+});
+
+test('--test-data gives rest-em its test problems, and the job says how many problems it trains and tests on', async () => {
+  const held = join(root, 'qa-test.jsonl'), out = join(root, 'test-data'), lines: string[] = [];
+  writeFileSync(held, ['{"prompt": "t1:", "answer": "."}', '{"prompt": "t2:", "answer": "."}'].join('\n') + '\n');
+  await runRestEmJob({ ...tiny, iterations: 1, task: qa, matcher: 'regex', testData: held, out }, { log: (s) => lines.push(s) });
+  assert.ok(lines.includes(`task qa: 12 training and 2 test problems (user task from ${qa}, graded by regex; test problems from ${held})`), lines.join('\n'));
+  assert.equal((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>)['testData'], held);
 });

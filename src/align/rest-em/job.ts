@@ -2,7 +2,7 @@
 // with a verifier in, a run directory out — every E-step sample with its verdict and kept flag in
 // <out>/samples/, each iteration's policy in <out>/checkpoints/iter<i>, the last one in <out>/model.
 import { declareConfig, optionalText, requiredText, valuesFor, type ConfigInput, type ConfigOf, type Option, type Overrides } from '../../config/index.js';
-import { loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
+import { describeTask, loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
 import { resolveModelOptions } from '../../hub/index.js';
 import { loadModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
@@ -53,14 +53,16 @@ export async function runRestEmJob(options: Overrides<typeof restEmJobOptions.op
   const log = hooks.log ?? noLog;
   const config: RestEmConfig = restEmConfig.resolve(restEmInput(o));
   // taskInputOptions declares a default task, so o.task is always set.
-  const task = await loadTaskInput({ task: o.task as string, taskOpts: o.taskOpts, matcher: o.matcher, verifier: o.verifier, seed: o.seed });
+  const task = await loadTaskInput({ task: o.task as string, taskOpts: o.taskOpts, matcher: o.matcher, verifier: o.verifier, testData: o.testData, seed: o.seed });
+  log(describeTask(task));
   const { model: base, tokenizer } = loadWithTokenizer(o.model, 'model');
   const policy0 = o.policy ? loadModelDir(o.policy, { tokenizer: false }).model : base.clone();
   if (policy0.config.vocabSize !== base.config.vocabSize) {
     throw new RangeError(`--policy ${o.policy}: vocabulary of ${policy0.config.vocabSize} ids, but --model has ${base.config.vocabSize}; the two must share a tokenizer`);
   }
   const runConfig = {
-    command: 'rest-em', model: o.model, policy: o.policy ?? null, task: o.task, taskOpts: o.taskOpts, matcher: o.matcher ?? null, verifier: o.verifier ?? null, ...config,
+    command: 'rest-em', model: o.model, policy: o.policy ?? null, task: o.task, taskOpts: o.taskOpts, matcher: o.matcher ?? null, verifier: o.verifier ?? null,
+    ...(o.testData ? { testData: o.testData } : {}), ...config,
   };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['iterations'] });
   try {

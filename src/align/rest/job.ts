@@ -2,7 +2,7 @@
 // every grown sample with its reward and kept flags in <out>/samples/, each Improve step's
 // policy in <out>/checkpoints/g<G>-i<I>, and the last Improve step's policy in <out>/model.
 import { declareConfig, int, optionalText, requiredText, text, valuesFor, type ConfigInput, type ConfigOf, type Option, type Overrides } from '../../config/index.js';
-import { loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
+import { describeTask, loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
 import type { Task } from '../../data/tasks/task.js';
 import { resolveModelOptions, type HubOptions } from '../../hub/index.js';
 import { RunStore } from '../../runs/run-store.js';
@@ -62,9 +62,10 @@ export interface RestJobResult {
 }
 
 /** The task, its original data D (the first `original` training problems) and the rewards, each checked. */
-async function restInputs(o: RestJobOptions, hub: HubOptions): Promise<{ task: Task; original: Task['train']; reward: ParsedReward; monitor: ParsedReward | null }> {
+async function restInputs(o: RestJobOptions, hub: HubOptions, log: (s: string) => void): Promise<{ task: Task; original: Task['train']; reward: ParsedReward; monitor: ParsedReward | null }> {
   // taskInputOptions declares a default task, so o.task is always set.
-  const task = await loadTaskInput({ task: o.task as string, taskOpts: o.taskOpts, matcher: o.matcher, verifier: o.verifier, seed: o.seed });
+  const task = await loadTaskInput({ task: o.task as string, taskOpts: o.taskOpts, matcher: o.matcher, verifier: o.verifier, testData: o.testData, seed: o.seed });
+  log(describeTask(task));
   if (o.original >= task.train.length) throw new RangeError(`--original ${o.original}: expected an integer in [0, ${task.train.length}), fewer than the task's training problems`);
   const original = task.train.slice(0, o.original);
   const missing = original.find((q) => q.reference === undefined);
@@ -83,12 +84,12 @@ async function restInputs(o: RestJobOptions, hub: HubOptions): Promise<{ task: T
 export async function runRestJob(options: Overrides<typeof restJobOptions.options>, hooks: JobHooks = {}): Promise<RestJobResult> {
   const o = await resolveModelOptions(restJobOptions.options, restJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
-  const { task, original, reward, monitor } = await restInputs(o, hubOf(o, hooks));
+  const { task, original, reward, monitor } = await restInputs(o, hubOf(o, hooks), log);
   const { model: policy0, tokenizer } = loadWithTokenizer(o.model, 'model');
   // A reward model's score is a logit: σ maps it into [0, 1]; bounded rewards only need clipping.
   const config: RestConfig = restConfig.resolve(restConfigInput(o, o.normalize ?? (reward.bounded ? 'clip' : 'sigmoid')));
   const runConfig = {
-    command: 'rest', model: o.model, task: o.task, taskOpts: o.taskOpts, matcher: o.matcher ?? null, verifier: o.verifier ?? null,
+    command: 'rest', model: o.model, task: o.task, taskOpts: o.taskOpts, matcher: o.matcher ?? null, verifier: o.verifier ?? null, ...(o.testData ? { testData: o.testData } : {}),
     reward: reward.name, monitor: monitor?.name ?? null, original: o.original, ...config,
   };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['growSteps'] });

@@ -36,7 +36,7 @@ export async function runPerplexity(options: Overrides<typeof perplexityOptions.
   const o = await resolveModelOptions(perplexityOptions.options, perplexityOptions.resolve(options), hooks);
   const { model, tokenizer } = loadWithTokenizer(o.model, 'model');
   const seqLen = Math.min(o.seqLen, model.config.maxSeqLen);
-  const ex = toExamples(await readSource(o.corpus, o.data, o.seed, hooks), tokenizer, seqLen, o.chatTemplateKwargs);
+  const ex = toExamples(await readSource(o.corpus, o.data, o.seed, hooks), tokenizer, seqLen, 'keep-start', o.chatTemplateKwargs);
   const examples = o.all ? [...ex.train, ...ex.eval] : ex.eval;
   if (!examples.length) throw new Error(`no evaluation sequences (the text is shorter than one window of --seq-len ${seqLen}${o.all ? '' : ', or nothing was held out: try --all'})`);
   const loss = evaluateLoss(model, examples, o.batchSize, tokenizer.pad ?? tokenizer.eos ?? 0);

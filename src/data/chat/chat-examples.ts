@@ -4,7 +4,7 @@
 // the span (a BPE merge across the boundary puts the merged token in the loss, as TRL's
 // prompt-length mask does) up to the last token the text through the span's end shares.
 import { encodeChat, type ChatMessage, type Tokenizer } from '../../tokenizer/index.js';
-import { IGNORE, type TokenExample } from '../lm-examples.js';
+import { IGNORE, type PairExample, type TokenExample, type Truncation } from '../lm-examples.js';
 import { renderForTraining, type ChatRender, type TemplateKwargs } from './chat-render.js';
 
 /** A conversation to train on: every assistant turn from message `from` on carries the loss. */
@@ -47,5 +47,28 @@ export function chatExamples(tok: Tokenizer, c: Conversation, maxLen: number, kw
   return renders.map((r) => {
     const { ids, loss } = tokenizeRender(tok, r);
     return lossExample(ids, loss, maxLen);
+  });
+}
+
+/**
+ * A render's ids in a window of maxLen inputs, cut as `mode` says (keep the start, keep the end,
+ * or drop a render that does not fit), with the loss where the render puts it.
+ */
+export function truncateRender(ids: readonly number[], loss: readonly boolean[], maxLen: number, mode: Truncation): PairExample {
+  const cut = ids.length > maxLen + 1;
+  if (cut && mode === 'drop') return { example: null, cut, noCompletion: true };
+  const start = cut && mode === 'keep-end' ? ids.length - (maxLen + 1) : 0;
+  const kept = ids.slice(start, start + maxLen + 1);
+  // Position t predicts ids[t+1]: targets are shifted by one against the inputs.
+  const labels = kept.slice(1).map((id, t) => (loss[start + t + 1] ? id : IGNORE));
+  return { example: { ids: kept.slice(0, -1), labels }, cut, noCompletion: !labels.some((l) => l !== IGNORE) };
+}
+
+/** chatExamples with each render's truncation reported: what SFT counts and prints. */
+export function chatPairExamples(tok: Tokenizer, c: Conversation, maxLen: number, mode: Truncation, kwargs: TemplateKwargs = {}): PairExample[] {
+  const renders = renderForTraining(tok, c.messages, (m, i) => i >= c.from && m.role === 'assistant', kwargs, c.where);
+  return renders.map((r) => {
+    const { ids, loss } = tokenizeRender(tok, r);
+    return truncateRender(ids, loss, maxLen, mode);
   });
 }

@@ -19,11 +19,13 @@ export interface LoadDatasetOptions<F extends DatasetFormat = DatasetFormat> {
   format?: F;
   /** For a Hub dataset id: endpoint, token, cache, offline, progress (the environment's by default). */
   hub?: HubOptions;
+  /** Also return each record's other fields (ids, answers, tests…), which validation drops. */
+  keepFields?: boolean;
 }
 
 /** A validated dataset; `lines[i]` is where `records[i]` came from (line, or row for parquet). */
 export type Dataset<F extends DatasetFormat = DatasetFormat> = {
-  [K in F]: { file: string; format: K; records: FormatRecords[K][]; lines: number[] };
+  [K in F]: { file: string; format: K; records: FormatRecords[K][]; lines: number[]; fields?: Record<string, unknown>[] };
 }[F];
 
 const EXTENSIONS = ['.jsonl', '.json', '.parquet'];
@@ -47,7 +49,10 @@ export async function loadDataset<F extends DatasetFormat = DatasetFormat>(
   const unit = ext === '.parquet' ? 'row' : 'line';
   const values = ext === '.parquet' ? await readParquet(path) : readJsonText(path, ext);
   const { format, records } = validateRecords(values, { file: path, unit }, opts.format);
-  return { file: path, format, records, lines: values.map((v) => v.line) } as Dataset<F>;
+  const fields = opts.keepFields
+    ? values.map((v, i) => Object.fromEntries(Object.entries(v.value as Record<string, unknown>).filter(([k]) => !(k in (records[i] as object)))))
+    : undefined;
+  return { file: path, format, records, lines: values.map((v) => v.line), ...(fields ? { fields } : {}) } as Dataset<F>;
 }
 
 /** A split stored as several Parquet files: one dataset, rows numbered across the files in order. */

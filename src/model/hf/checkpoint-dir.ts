@@ -153,6 +153,18 @@ function interrupted(dir: string): string[] {
   return readdirSync(parent).filter((f) => f.startsWith(`${base}.tmp-`) || f.startsWith(`${base}.old-`)).map((f) => join(parent, f));
 }
 
+/**
+ * When `dir` is a run directory (or an online trainer's checkpoint) rather than a model, which
+ * folder inside it was meant (issue 16: "model_type = undefined" told a person nothing).
+ */
+function modelInside(dir: string): string | null {
+  const has = (...p: string[]) => existsSync(join(dir, ...p));
+  if (has('model', HF_CONFIG_FILE)) return `${dir} is a run directory; its model is ${join(dir, 'model')}`;
+  if (has('policy', HF_CONFIG_FILE)) return `${dir} is an online trainer's checkpoint; its policy is ${join(dir, 'policy')}`;
+  if (has('state.json') || has('metrics.jsonl') || has('checkpoints')) return `${dir} is a run directory with no final model yet (an unfinished or failed run); its checkpoints are in ${join(dir, 'checkpoints')}`;
+  return null;
+}
+
 export interface LoadModelOptions {
   /** Load the tokenizer when its files are present: tokenizer.json, or vocab.json + merges.txt (default true). */
   tokenizer?: boolean;
@@ -177,12 +189,17 @@ export interface LoadedModelDir {
 /** Reads a HF checkpoint directory of a GPT-2 or Llama causal LM. */
 export function loadModelDir(dir: string, opts: LoadModelOptions = {}): LoadedModelDir {
   const configFile = join(dir, HF_CONFIG_FILE);
+  const meant = modelInside(dir);
   if (!existsSync(configFile)) {
+    if (meant) throw new CheckpointError(dir, meant);
     const left = interrupted(resolve(dir));
     throw new CheckpointError(configFile, `not found: ${dir} is not a Hugging Face model directory` +
       (left.length ? ` (an interrupted save left ${left.join(', ')}: an .old- directory is the previous checkpoint, a .tmp- one may be incomplete)` : ''));
   }
-  const { config: read } = fromHfConfig(readJson(configFile, 'model config'), configFile);
+  const raw = readJson(configFile, 'model config');
+  // A run directory has a config.json too: the run's, which says nothing of a model_type.
+  if (meant && !(typeof raw === 'object' && raw !== null && 'model_type' in raw)) throw new CheckpointError(dir, meant);
+  const { config: read } = fromHfConfig(raw, configFile);
   const config: ModelConfig = opts.dropout === undefined ? read : { ...read, dropout: opts.dropout };
 
   const contents = readSafetensorsShards(dir);
