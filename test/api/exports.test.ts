@@ -24,7 +24,7 @@ const expected: [string, Record<string, unknown>, string[]][] = [
   ['alignkit/data', data, ['loadDataset', 'getTask', 'loadUserTask', 'loadTaskInput', 'arithmeticTask', 'g2pTask', 'programTask', 'loadCorpus']],
   ['alignkit/model', model, ['Transformer', 'loadModelDir', 'saveModelDir', 'generate', 'generateText']],
   ['alignkit/recipes', recipes, ['recipes', 'runRestEmDemo', 'runRlhfDemo', 'runSerDemo', 'runRestDemo']],
-  ['alignkit/rewards', rewards, ['makeMatcher', 'programVerifier', 'runInSandbox', 'passAtK', 'sentenceBleu', 'sentenceChrf', 'afinnScore']],
+  ['alignkit/rewards', rewards, ['makeMatcher', 'programVerifier', 'runInSandbox', 'passAtK', 'sentenceBleu', 'sentenceChrf', 'afinnScore', 'createPythonVerifier', 'runPythonTests', 'runPythonIo']],
   ['alignkit/runs', runs, ['RunStore', 'stageOf', 'readRunSummary']],
   ['alignkit/tokenizer', tokenizer, ['ByteTokenizer', 'CharTokenizer', 'trainBpe', 'loadTokenizer']],
 ];
