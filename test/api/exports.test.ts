@@ -21,7 +21,7 @@ const expected: [string, Record<string, unknown>, string[]][] = [
     'sftConfig', 'dpoConfig', 'rewardModelConfig', 'ppoConfig', 'grpoConfig', 'rlooConfig', 'restConfig', 'restEmConfig', 'serConfig',
   ]],
   ['alignkit/config', config, ['declareConfig', 'int', 'num', 'choice']],
-  ['alignkit/data', data, ['loadDataset', 'getTask', 'loadUserTask', 'loadTaskInput', 'arithmeticTask', 'g2pTask', 'programTask', 'loadCorpus']],
+  ['alignkit/data', data, ['loadDataset', 'getTask', 'loadUserTask', 'loadTaskInput', 'arithmeticTask', 'g2pTask', 'programTask', 'loadCorpus', 'loadCodeTask']],
   ['alignkit/model', model, ['Transformer', 'loadModelDir', 'saveModelDir', 'generate', 'generateText']],
   ['alignkit/recipes', recipes, ['recipes', 'runRestEmDemo', 'runRlhfDemo', 'runSerDemo', 'runRestDemo']],
   ['alignkit/rewards', rewards, ['makeMatcher', 'programVerifier', 'runInSandbox', 'passAtK', 'sentenceBleu', 'sentenceChrf', 'afinnScore', 'createPythonVerifier', 'runPythonTests', 'runPythonIo']],

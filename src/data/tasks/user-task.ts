@@ -93,7 +93,8 @@ export function readUserProblems(path: string, matcher?: Matcher): Problem[] {
   return problems;
 }
 
-function readValues(path: string): SourcedValue[] {
+/** The records of a .jsonl or .json task file, each with its line; every problem with the file is a DatasetError. */
+export function readValues(path: string): SourcedValue[] {
   const ext = extname(path).toLowerCase();
   if (ext !== '.jsonl' && ext !== '.json') throw new DatasetError(path, `unsupported file extension "${ext}"; expected .jsonl or .json`);
   if (!existsSync(path)) throw new DatasetError(path, 'no such file');
@@ -113,7 +114,7 @@ function readValues(path: string): SourcedValue[] {
 
 // A test problem that is also a training problem measures memory, not skill: the same prompt, or
 // the same id given explicitly, on both sides is an error.
-function checkDisjoint(train: readonly Problem[], trainPath: string, test: readonly Problem[], testPath: string): void {
+export function checkDisjoint(train: readonly Problem[], trainPath: string, test: readonly Problem[], testPath: string): void {
   const lineOf = (p: Problem) => p.meta?.line as number;
   const byPrompt = new Map(train.map((p) => [p.prompt, lineOf(p)]));
   const byId = new Map(train.map((p) => [p.id, lineOf(p)]));
