@@ -6,6 +6,7 @@
 // Written as Python; the TypeScript around it only carries the text.
 export const CONFINE_SOURCE = String.raw`import ctypes, os, platform, resource, struct, sys
 
+LINUX = platform.system() == 'Linux'
 LIBC = ctypes.CDLL(None, use_errno=True)
 LIBC.syscall.restype = ctypes.c_long
 
@@ -22,17 +23,23 @@ def confine(s):
     except OSError:
         pass
     lim = s['limits']
-    for which, soft, hard in ((resource.RLIMIT_CPU, lim['cpu'], lim['cpu'] + 1), (resource.RLIMIT_AS, lim['memory'], lim['memory']),
-                              (resource.RLIMIT_FSIZE, lim['fsize'], lim['fsize']), (resource.RLIMIT_NOFILE, 64, 64),
-                              (resource.RLIMIT_CORE, 0, 0), (resource.RLIMIT_NPROC, lim['nproc'], lim['nproc'])):
-        resource.setrlimit(which, (soft, hard))
-    got.append('rlimits')
+    missing = []
+    for name, which, soft, hard in (('cpu', resource.RLIMIT_CPU, lim['cpu'], lim['cpu'] + 1), ('as', resource.RLIMIT_AS, lim['memory'], lim['memory']),
+                                    ('fsize', resource.RLIMIT_FSIZE, lim['fsize'], lim['fsize']), ('nofile', resource.RLIMIT_NOFILE, 64, 64),
+                                    ('core', resource.RLIMIT_CORE, 0, 0), ('nproc', resource.RLIMIT_NPROC, lim['nproc'], lim['nproc'])):
+        try:
+            resource.setrlimit(which, (soft, hard))
+        except (ValueError, OSError):
+            missing.append(name)
+    got.append('rlimits' if not missing else 'rlimits except ' + ', '.join(missing))
     os.chdir(s['dir'])
     if s['dropTo'] is not None:
         os.setgroups([])
         os.setgid(s['dropTo'])
         os.setuid(s['dropTo'])
         got.append('uid %d' % s['dropTo'])
+    if not LINUX:
+        return got
     LIBC.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no ptrace, no /proc/<pid>/mem from a sibling
     if LIBC.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS: needed by landlock and seccomp
         return got

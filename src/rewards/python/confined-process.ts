@@ -42,9 +42,15 @@ export interface ConfinedSetup {
 export type Message = Record<string, unknown>;
 
 export interface ConfinedProcess {
-  /** Called once per line the process writes on fd 4; a line that is not a JSON object arrives as { invalid }. */
-  onMessage(fn: (m: Message) => void): void;
+  /**
+   * Called once per line the process writes on fd 4, parsed, and as written: a line passed on to
+   * another process goes as written, since JSON.parse here would round integers past 2^53.
+   * A line that is not a JSON object arrives as { invalid }.
+   */
+  onMessage(fn: (m: Message, line: string) => void): void;
   send(m: unknown): void;
+  /** Writes one line (a message as another process wrote it) to fd 3. */
+  sendLine(line: string): void;
   /** SIGKILL to the process group; safe to call more than once. */
   kill(): void;
   /** Settles when the process has exited, its group is killed and its folder removed. */
@@ -52,6 +58,8 @@ export interface ConfinedProcess {
   stdout(): string;
   /** True when stdout passed its cap (the process was killed then). */
   overflowed(): boolean;
+  /** True once kill() was called: a SIGKILL then is this side's doing, not a limit's. */
+  killed(): boolean;
   stderr(): string;
 }
 
@@ -59,6 +67,7 @@ export interface ConfinedProcess {
 const MAX_LINE = 8 * 1024 * 1024;
 const STDERR_TAIL = 8 * 1024;
 
+/** Starts one confined process; `io.stdoutCap` makes stdout the answer (kept up to the cap, killed past it). */
 export function startConfined(launch: Launch, setup: ConfinedSetup, limits: Limits, io: { stdin?: string; stdoutCap?: number } = {}): ConfinedProcess {
   const dir = mkdtempSync(join(tmpdir(), 'alignkit-py-'));
   if (launch.dropTo !== null) chownSync(dir, launch.dropTo, launch.dropTo);
@@ -70,20 +79,23 @@ export function startConfined(launch: Launch, setup: ConfinedSetup, limits: Limi
     stdio: [io.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
     windowsHide: true,
   });
-  let handler: (m: Message) => void = () => {};
-  let out = '', err = '', overflow = false, pendingLine = '';
-  const stdoutCap = io.stdoutCap ?? 64 * 1024;
+  let handler: (m: Message, line: string) => void = () => {};
+  let out = '', err = '', overflow = false, pendingLine = '', killed = false;
   const kill = () => {
+    killed = true;
     try {
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
     } catch {
       // the group is already gone
     }
   };
+  // With a cap, stdout is the answer and a flood past it ends the process; without one it is
+  // only drained (a sample that prints while it serves calls is not punished for it).
   child.stdout!.setEncoding('utf8').on('data', (s: string) => {
     if (overflow) return;
     out += s;
-    if (out.length > stdoutCap) { overflow = true; out = out.slice(0, stdoutCap); kill(); }
+    if (io.stdoutCap === undefined) out = out.slice(0, 4096);
+    else if (out.length > io.stdoutCap) { overflow = true; out = out.slice(0, io.stdoutCap); kill(); }
   });
   child.stderr!.setEncoding('utf8').on('data', (s: string) => { err = (err + s).slice(-STDERR_TAIL); });
   const input = child.stdio[3] as NodeJS.WritableStream;
@@ -103,9 +115,9 @@ export function startConfined(launch: Launch, setup: ConfinedSetup, limits: Limi
     while ((nl = pendingLine.indexOf('\n')) >= 0) {
       const line = pendingLine.slice(0, nl);
       pendingLine = pendingLine.slice(nl + 1);
-      handler(parseMessage(line));
+      handler(parseMessage(line), line);
     }
-    if (pendingLine.length > MAX_LINE) { pendingLine = ''; handler({ invalid: `a message longer than ${MAX_LINE} bytes` }); kill(); }
+    if (pendingLine.length > MAX_LINE) { pendingLine = ''; handler({ invalid: `a message longer than ${MAX_LINE} bytes` }, ''); kill(); }
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((resolve) => {
     let status: { code: number | null; signal: NodeJS.Signals | null; error?: string } = { code: null, signal: null };
@@ -118,10 +130,12 @@ export function startConfined(launch: Launch, setup: ConfinedSetup, limits: Limi
   return {
     onMessage: (fn) => { handler = fn; },
     send: (m) => { if (input.writable) input.write(`${JSON.stringify(m)}\n`); },
+    sendLine: (line) => { if (input.writable) input.write(`${line}\n`); },
     kill,
     exited,
     stdout: () => out,
     overflowed: () => overflow,
+    killed: () => killed,
     stderr: () => err,
   };
 }

@@ -49,11 +49,17 @@ def helper(x):
     return Box(x).v
 def f(n):
     c = collections.Counter('abca')
-    return (helper(n), {'a': c['a'], 1: None}, {1, 2}, math.sqrt(4.0), b'\\x00x', 2 ** 100, [re.sub('b', 'c', 'ab')], str(fractions.Fraction(1, 3)))`;
+    return (helper(n), {'a': c['a'], 1: None}, {1, 2}, math.sqrt(4.0), b'\\x00x', n ** 80 + 1, [re.sub('b', 'c', 'ab')], str(fractions.Fraction(1, 3)))`;
+    // Integers past 2^53 cross both ways exactly.
     const tests = `def check(candidate):
-    assert candidate(7) == (7, {'a': 2, 1: None}, {1, 2}, 2.0, b'\\x00x', 2 ** 100, ['ac'], '1/3')
+    assert candidate(7) == (7, {'a': 2, 1: None}, {1, 2}, 2.0, b'\\x00x', 7 ** 80 + 1, ['ac'], '1/3')
+    assert candidate(3 ** 60)[0] == 3 ** 60
     assert type(candidate(1)[0]) is int`;
     await expectTests(code, 'pass', tests, 'f');
+  });
+
+  test('printing while serving calls costs nothing: stdout is drained, not judged', async () => {
+    await expectTests('def add(a, b):\n    print("debug " * 50000)\n    return a + b\n', 'pass');
   });
 
   test('a raised exception reaches the tests as a builtin exception; keyword arguments cross', async () => {

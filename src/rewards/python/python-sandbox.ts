@@ -79,7 +79,8 @@ export async function runPythonIo(code: string, cases: IoCase[], opts: PythonSan
 /** Why a process that served or ran the sample ended early, from how it ended. */
 function deathOf(p: ConfinedProcess, x: { code: number | null; signal: NodeJS.Signals | null; error?: string }, memoryMessage: boolean): { status: PythonStatus; detail: string } {
   if (x.error) return { status: 'error', detail: `python could not be started: ${x.error}` };
-  if (x.signal === 'SIGXCPU' || x.signal === 'SIGKILL') return { status: 'timeout', detail: 'the CPU time limit ended it' };
+  // SIGXCPU at the soft CPU limit, SIGKILL at the hard one a second later (unless this side killed it).
+  if (x.signal === 'SIGXCPU' || (x.signal === 'SIGKILL' && !p.killed())) return { status: 'timeout', detail: 'the CPU time limit ended it' };
   const last = p.stderr().trim().split('\n').pop()?.slice(0, 300) ?? '';
   if (memoryMessage || /^MemoryError\b/.test(last)) return { status: 'memory', detail: 'the memory limit stopped it (MemoryError)' };
   return { status: 'fail', detail: `it ended with ${x.signal ? `signal ${x.signal}` : `exit status ${x.code}`}${last ? `: ${last}` : ''}` };
@@ -92,7 +93,7 @@ function assertRun(run: Run, code: string, tests: string, entry: string): Promis
     const checker = startConfined(run.rt, { mode: 'check', tests, entry }, run.limits);
     let isolation: string[] = [];
     let stage: 'starting' | 'loading' | 'serving' = 'starting';
-    let waiting: Message | null = null, replyDue = false, settled = false;
+    let waiting: string | null = null, replyDue = false, settled = false;
     const finish = (status: PythonStatus, detail: string) => {
       if (settled) return;
       settled = true;
@@ -103,8 +104,8 @@ function assertRun(run: Run, code: string, tests: string, entry: string): Promis
         resolve({ passed: status === 'pass', status, detail, isolation, durationMs: Math.round(performance.now() - t0) }));
     };
     const timer = setTimeout(() => finish('timeout', `killed after ${run.timeoutMs} ms (+${STARTUP_GRACE_MS} ms start-up grace)`), run.timeoutMs + STARTUP_GRACE_MS);
-    const forward = (call: Message) => { replyDue = true; sample.send({ call: call.call }); };
-    sample.onMessage((m) => {
+    const forward = (line: string) => { replyDue = true; sample.sendLine(line); };
+    sample.onMessage((m, line) => {
       if (stage === 'starting') {
         if (!Array.isArray(m.ready)) return finish('error', 'the sample process did not start');
         isolation = m.ready.map(String);
@@ -117,14 +118,16 @@ function assertRun(run: Run, code: string, tests: string, entry: string): Promis
       } else if (replyDue) {
         // Lines the sample writes when no call is waiting are dropped; the one after a call is its answer.
         replyDue = false;
-        checker.send(cleanReply(m));
+        if ('ok' in m) checker.sendLine(line);
+        else checker.send(cleanReply(m));
       }
     });
-    checker.onMessage((m) => {
-      if (Array.isArray(m.ready)) return;
+    checker.onMessage((m, line) => {
+      // Both processes start behind the same walls; the checker's list stands in until the sample's arrives.
+      if (Array.isArray(m.ready)) { if (isolation.length === 0) isolation = m.ready.map(String); return; }
       if (m.call !== undefined) {
-        if (stage === 'serving') forward(m);
-        else waiting = m;
+        if (stage === 'serving') forward(line);
+        else waiting = line;
       } else if (typeof m.verdict === 'string') {
         finish(verdictStatus(m.verdict), String(m.detail ?? ''));
       }
@@ -140,10 +143,9 @@ function assertRun(run: Run, code: string, tests: string, entry: string): Promis
   });
 }
 
-// Only the shapes the checker understands go on; the answer inside `ok` is decoded there, by
-// exact type, and anything malformed in it fails that call.
+// An answer (`ok`) goes on as the sample wrote it: the checker decodes it by exact type, and
+// anything malformed in it fails that call. Anything else is rebuilt from the fields it may have.
 function cleanReply(m: Message): Message {
-  if ('ok' in m) return { ok: m.ok };
   if ('memory' in m) return { memory: 'MemoryError' };
   const r = m.raise;
   if (Array.isArray(r) && typeof r[0] === 'string' && IDENTIFIER.test(r[0])) return { raise: [r[0], String(r[1] ?? '').slice(0, 300)] };

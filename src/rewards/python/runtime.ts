@@ -56,7 +56,8 @@ async function probe(candidates: string[]): Promise<PythonRuntime> {
       tried.push(`${wrapper.length ? 'unshare + ' : ''}${python}: ${r.why}`);
     }
   }
-  throw new PythonUnavailableError(`no usable python3 for the Python verifier; tried ${tried.join('; ')}. Install python3 (3.8 or later), or name one with ALIGNKIT_PYTHON`);
+  const asRoot = root ? ` (as root, samples run as uid ${NOBODY}, which must be able to read the interpreter and its library)` : '';
+  throw new PythonUnavailableError(`no usable python3 for the Python verifier; tried ${tried.join('; ')}. Install python3 (3.8 or later), or name one with ALIGNKIT_PYTHON${asRoot}`);
 }
 
 /** The real path of the interpreter a command runs, or null (with the reason in `tried`). */
