@@ -80,15 +80,15 @@ export function startConfined(launch: Launch, setup: ConfinedSetup, limits: Limi
     windowsHide: true,
   });
   let handler: (m: Message, line: string) => void = () => {};
-  let out = '', err = '', overflow = false, pendingLine = '', killed = false;
-  const kill = () => {
-    killed = true;
+  let out = '', err = '', overflow = false, killed = false;
+  const killGroup = () => {
     try {
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
     } catch {
       // the group is already gone
     }
   };
+  const kill = () => { killed = true; killGroup(); };
   // With a cap, stdout is the answer and a flood past it ends the process; without one it is
   // only drained (a sample that prints while it serves calls is not punished for it).
   child.stdout!.setEncoding('utf8').on('data', (s: string) => {
@@ -108,23 +108,16 @@ export function startConfined(launch: Launch, setup: ConfinedSetup, limits: Limi
     child.stdin!.on('error', () => {});
     child.stdin!.end(io.stdin);
   }
-  messages.setEncoding('utf8');
-  messages.on('data', (s: string) => {
-    pendingLine += s;
-    let nl: number;
-    while ((nl = pendingLine.indexOf('\n')) >= 0) {
-      const line = pendingLine.slice(0, nl);
-      pendingLine = pendingLine.slice(nl + 1);
-      handler(parseMessage(line), line);
-    }
-    if (pendingLine.length > MAX_LINE) { pendingLine = ''; handler({ invalid: `a message longer than ${MAX_LINE} bytes` }, ''); kill(); }
+  readLines(messages, (line) => handler(parseMessage(line), line), () => {
+    handler({ invalid: `a message longer than ${MAX_LINE} bytes` }, '');
+    kill();
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((resolve) => {
     let status: { code: number | null; signal: NodeJS.Signals | null; error?: string } = { code: null, signal: null };
     const done = () => { removeFolder(dir); resolve(status); };
     child.on('error', (e) => { status = { code: null, signal: null, error: e.message }; kill(); done(); });
     // Kill the group on exit too: anything the process started goes with it, and the streams close.
-    child.on('exit', (code, signal) => { status = { code, signal }; kill(); });
+    child.on('exit', (code, signal) => { status = { code, signal }; killGroup(); });
     child.on('close', done);
   });
   return {
@@ -138,6 +131,22 @@ export function startConfined(launch: Launch, setup: ConfinedSetup, limits: Limi
     killed: () => killed,
     stderr: () => err,
   };
+}
+
+/** Calls `onLine` for each line of `stream`; a line past MAX_LINE is dropped and `onTooLong` called. */
+function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void, onTooLong: () => void): void {
+  let pending = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (s: string) => {
+    pending += s;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      onLine(line);
+    }
+    if (pending.length > MAX_LINE) { pending = ''; onTooLong(); }
+  });
 }
 
 function parseMessage(line: string): Message {
