@@ -1,4 +1,4 @@
-// `alignkit/rewards`: verifiers (named matchers, a user's module, programs run in a sandbox) and
+// `alignkit/rewards`: verifiers (named matchers, a user's module, JavaScript and Python programs run in a sandbox) and
 // scorers (BLEU, chrF, edit distance, sentiment) — what ReST-EM's E-step filters with and what
 // evaluation reports.
 export { binaryVerdict, type Verdict, type VerifiedProblem, type Verifier } from './verifier.js';
@@ -15,3 +15,6 @@ export { afinnAnnotator, afinnScore, bradleyTerryAnnotator, vaderScore, type Ann
 export { createProgramVerifier, extractProgram, programVerifier, type ProgramVerifierOptions } from './sandbox/program-verifier.js';
 export { runInSandbox, type SandboxOptions, type SandboxResult, type SandboxStatus } from './sandbox/sandbox.js';
 export { createLimiter, defaultLimiter, type Limiter } from './sandbox/limiter.js';
+export { createPythonVerifier, extractPython, pythonTestsOf, type PythonTests, type PythonVerifierOptions } from './python/python-verifier.js';
+export { runPythonIo, runPythonTests, sameOutput, type IoCase, type PythonResult, type PythonSandboxOptions, type PythonStatus } from './python/python-sandbox.js';
+export { pythonRuntime, PythonUnavailableError, type PythonRuntime } from './python/runtime.js';

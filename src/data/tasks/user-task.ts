@@ -94,7 +94,8 @@ export function readUserProblems(path: string, matcher?: Matcher): Problem[] {
   return problems;
 }
 
-function readValues(path: string): SourcedValue[] {
+/** The records of a .jsonl or .json task file, each with its line; every problem with the file is a DatasetError. */
+export function readValues(path: string): SourcedValue[] {
   const ext = extname(path).toLowerCase();
   if (ext !== '.jsonl' && ext !== '.json') throw new DatasetError(path, `unsupported file extension "${ext}"; expected .jsonl or .json`);
   if (!existsSync(path)) throw new DatasetError(path, 'no such file');
@@ -113,7 +114,7 @@ function readValues(path: string): SourcedValue[] {
 }
 
 /** What fixes a problem's side of the split: the id the file gave it, else its prompt (the default id moves with its line). */
-function splitKey(p: Problem, path: string): string {
+export function splitKey(p: Problem, path: string): string {
   return p.id === `${basename(path, extname(path))}:${p.meta?.line as number}` ? `prompt:${p.prompt}` : `id:${p.id}`;
 }
 
