@@ -4,7 +4,7 @@
 // (program, tests, check(entry_point): correct when it exits 0) or APPS's (stdout per case).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
@@ -46,7 +46,11 @@ describe('alignkit rest-em --language python', { skip: rt ? false : 'python3 is 
     const dir = tempDir('rest-em-python-'), model = join(dir, 'base'), out = join(dir, 'run');
     const tok = new ByteTokenizer();
     saveModelDir(model, new Transformer(defaultConfig('gpt2', { vocabSize: tok.vocabSize, dModel: 8, nHead: 2, nLayer: 1, maxSeqLen: 256 }), undefined, 1), { tokenizer: tok });
-    const args = ['rest-em', '--task', FIXTURE, '--language', 'python', '--task-opts', 'testFraction=0.2,timeoutMs=3000', '--model', model, '--out', out,
+    // Every fixture problem trains (the first, degenerate one among them: see the fixture); one
+    // problem of its own is the test set.
+    const held = join(dir, 'held-out.jsonl');
+    writeFileSync(held, `${JSON.stringify({ id: 'py-one', prompt: 'def one():\n', tests: 'def check(candidate):\n    assert candidate() == 1\n', entry_point: 'one' })}\n`);
+    const args = ['rest-em', '--task', FIXTURE, '--language', 'python', '--test-data', held, '--task-opts', 'timeoutMs=3000', '--model', model, '--out', out,
       '--iterations', '1', '--samples', '4', '--max-new-tokens', '4', '--validation-problems', '1', '--m-step-max-steps', '1', '--m-step-eval-every', '1',
       '--eval-k', '1', '--train-eval-problems', '1', '--temperature', '1', '--top-k', '0', '--json', '--quiet'];
     const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8' });

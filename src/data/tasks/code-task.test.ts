@@ -53,9 +53,13 @@ describe('readCodeProblems (python)', () => {
 });
 
 describe('loadCodeTask', () => {
-  test('a seeded split, a separate test file, and options checked by name', async () => {
+  test('a split fixed by each problem (not the seed), a separate test file, and options checked by name', async () => {
     const t = await loadCodeTask(FIXTURE, { language: 'python', testFraction: 0.25, seed: 3 });
-    assert.deepEqual([t.train.length, t.test.length, t.verifier.name, t.name], [6, 2, 'python', 'python-problems']);
+    const again = await loadCodeTask(FIXTURE, { language: 'python', testFraction: 0.25, seed: 4 });
+    assert.deepEqual([t.train.length + t.test.length, t.verifier.name, t.name], [8, 'python', 'python-problems']);
+    assert.ok(t.test.length > 0 && t.train.length > 0);
+    assert.deepEqual(again.test.map((p) => p.id), t.test.map((p) => p.id), 'another seed, the same split (issue 16: a hash of each problem)');
+    assert.equal(t.train.filter((p) => t.test.some((q) => q.id === p.id)).length, 0);
     const train = file('train.jsonl', [{ prompt: 'a', tests: 'assert f() == 1', entry_point: 'f' }]);
     const test2 = file('test.jsonl', [{ prompt: 'b', inputs: ['1'], outputs: ['1'] }]);
     const sep = await loadCodeTask(train, { language: 'python', testPath: test2 });
@@ -68,7 +72,8 @@ describe('loadCodeTask', () => {
 
   test('as a command gives it: task options, and no matcher, verifier module or built-in task beside --language', async () => {
     const t = await loadCodeTaskInput({ task: FIXTURE, taskOpts: 'testFraction=0.5,timeoutMs=3000', language: 'python', seed: 1 });
-    assert.equal(t.test.length, 4);
+    assert.deepEqual(t.test.map((p) => p.id), (await loadCodeTask(FIXTURE, { language: 'python', testFraction: 0.5 })).test.map((p) => p.id), 'testFraction from --task-opts');
+    assert.ok(t.test.length > (await loadCodeTask(FIXTURE, { language: 'python', testFraction: 0.1 })).test.length);
     await assert.rejects(loadCodeTaskInput({ task: 'program', language: 'python', seed: 0 }), /--language python reads a task file \(\.jsonl or \.json\) of programming problems, got --task program/);
     await assert.rejects(loadCodeTaskInput({ task: FIXTURE, matcher: 'exact', language: 'python', seed: 0 }), /give it without --matcher/);
     await assert.rejects(loadCodeTaskInput({ task: FIXTURE, taskOpts: 'digits=2', language: 'python', seed: 0 }), /unknown option "digits"/);
