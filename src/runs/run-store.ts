@@ -27,7 +27,7 @@ import { writeJsonl } from '../io/jsonl.js';
 import { describeChange, diffConfig, mayChange } from './config-diff.js';
 import {
   CHECKPOINTS_DIR, CONFIG_FILE, METRICS_FILE, MODEL_DIR, OLD_SUFFIX, RUN_FILES, RunStoreError, STATE_FILE, TMP_SUFFIX,
-  checkCheckpointName, checkStageName, samplesFile,
+  FAILED_EVENT, checkCheckpointName, checkStageName, samplesFile,
 } from './run-layout.js';
 import { acquireRunLock, releaseRunLock } from './run-lock.js';
 import { recoverRun, removeTemporaries, type Recovery } from './run-recovery.js';
@@ -59,6 +59,9 @@ export interface RunStoreOptions {
    */
   resumeMayChange?: readonly string[];
 }
+
+/** Errors already recorded by an inner stage, so that the stages around it do not repeat them. */
+const recorded = new WeakSet<object>();
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -162,8 +165,31 @@ export class RunStore {
   async stage<R>(name: string, compute: (scope: StageScope) => R | Promise<R>): Promise<R> {
     if (this.isDone(name)) return this.stageResult<R>(name);
     const scope: StageScope = { name, log: (record) => this.logMetrics(name, record), samples: () => this.samples(name) };
-    this.completeStage(name, await compute(scope));
+    let result: R;
+    try {
+      result = await compute(scope);
+    } catch (err) {
+      this.logFailure(name, err);
+      throw err;
+    }
+    this.completeStage(name, result);
     return this.stageResult<R>(name);
+  }
+
+  /**
+   * The last word of a stage whose compute threw: `{event: "failed", error}` in metrics.jsonl, so
+   * that `runs list` and the dashboard tell a failed run from one that was killed (issue 21). Only
+   * the innermost stage records it; a resume drops it with the rest of the stage's metrics.
+   */
+  private logFailure(stage: string, err: unknown): void {
+    if (this.closed || (typeof err === 'object' && err !== null && recorded.has(err))) return;
+    if (typeof err === 'object' && err !== null) recorded.add(err);
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    try {
+      this.logMetrics(stage, { event: FAILED_EVENT, error: message.slice(0, 2000) });
+    } catch {
+      // the disk that failed the stage may fail this line too; the error itself still propagates
+    }
   }
 
   /** Completed stage names, in the order they completed. */
