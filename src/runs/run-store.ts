@@ -35,6 +35,8 @@ import { STATE_VERSION, readRunState, writeRunState, type CompletedStage } from 
 import { readRunSummary, type RunSummary } from './run-summary.js';
 import { parseSampleRecords, sampleRecordProblem, type SampleRecord } from './sample-record.js';
 import { SampleWriter } from './sample-writer.js';
+import { TensorBoardWriter } from './tensorboard/event-writer.js';
+import type { MetricRecord } from './metrics-file.js';
 
 export { RunStoreError } from './run-layout.js';
 export type { Recovery } from './run-recovery.js';
@@ -58,7 +60,12 @@ export interface RunStoreOptions {
    * e.g. `['iterations']` so that a finished run can be extended. Every other key must match.
    */
   resumeMayChange?: readonly string[];
+  /** Where metrics go besides metrics.jsonl (the CLI's --report-to): TensorBoard event files in the run directory. */
+  reportTo?: ReportTarget;
 }
+
+export const REPORT_TARGETS = ['none', 'tensorboard'] as const;
+export type ReportTarget = (typeof REPORT_TARGETS)[number];
 
 /** Errors already recorded by an inner stage, so that the stages around it do not repeat them. */
 const recorded = new WeakSet<object>();
@@ -77,6 +84,7 @@ export class RunStore {
   private readonly done = new Map<string, CompletedStage>();
   private readonly writers = new Map<string, SampleWriter>();
   private closed = false;
+  private tensorboard: TensorBoardWriter | null = null;
 
   private constructor(
     /** The run directory (--out). */
@@ -109,7 +117,9 @@ export class RunStore {
     mkdirSync(dir, { recursive: true });
     const staleLock = acquireRunLock(dir);
     try {
-      return RunStore.openLocked(dir, cfg, opts, staleLock);
+      const store = RunStore.openLocked(dir, cfg, opts, staleLock);
+      if (opts.reportTo === 'tensorboard') store.tensorboard = TensorBoardWriter.open(dir);
+      return store;
     } catch (err) {
       releaseRunLock(dir);
       throw err;
@@ -239,7 +249,9 @@ export class RunStore {
     for (const k of ['stage', 'time']) {
       if (k in record) throw new RunStoreError(join(this.dir, METRICS_FILE), `stage "${stage}": field "${k}" is set by logMetrics; rename it in the record`);
     }
-    appendFileSync(join(this.dir, METRICS_FILE), metricJson({ stage, time: new Date().toISOString(), ...record }) + '\n');
+    const line = metricJson({ stage, time: new Date().toISOString(), ...record });
+    appendFileSync(join(this.dir, METRICS_FILE), line + '\n');
+    this.tensorboard?.write(JSON.parse(line) as MetricRecord);
   }
 
   // ---- samples ------------------------------------------------------------------------------
