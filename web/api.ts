@@ -21,7 +21,7 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<
 export const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
 export const fig = (x: number | null | undefined): string =>
-  x === null || x === undefined ? '—' : Number.isInteger(x) ? String(x) : Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x);
+  x === null || x === undefined ? '—' : Number.isInteger(x) && Math.abs(x) < 1e9 ? String(x) : Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x);
 
 export function fillTable(table: HTMLTableElement, head: string[], rows: (Node | string)[][], rowAttrs: (i: number) => Record<string, string> = () => ({})): void {
   table.replaceChildren(el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))),

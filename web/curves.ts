@@ -9,7 +9,7 @@ import { el, fig, type MetricsAnswer } from './api.js';
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
 const DEFAULT_KEYS = /(^|\/)(loss|nll|reward|testReward|validationReward|meanReward|kl|approxKl|accuracy|testAccuracy|testExact|exact|pass1|passAtK|majAtK|passAt\d+|majAt\d+|precision|lr|score|testMonitor|pass_at_k|maj_at_k|test_pass1|train_pass1)$/i;
 
-interface Chart { plot: uPlot; key: string; runs: string }
+interface Chart { plot: uPlot; box: HTMLElement; runs: string }
 const charts = new Map<string, Chart>();
 
 function smooth(ys: (number | null)[], a: number): (number | null)[] {
@@ -47,7 +47,7 @@ export function keysOf(answers: MetricsAnswer[], filter: string): string[] {
 
 export function drawCharts(host: HTMLElement, answers: MetricsAnswer[], opts: { smoothing: number; log: boolean; filter: string }): void {
   const keys = keysOf(answers, opts.filter), runs = answers.map((a) => a.id).join('\u0000') + (opts.log ? '|log' : '');
-  for (const [k, c] of charts) if (!keys.includes(k) || c.runs !== runs) { c.plot.destroy(); c.plot.root.parentElement?.remove(); charts.delete(k); }
+  for (const [k, c] of charts) if (!keys.includes(k) || c.runs !== runs) { c.plot.destroy(); c.box.remove(); charts.delete(k); }
   for (const key of keys) {
     const { data, points } = dataOf(key, answers, opts.smoothing, opts.log);
     let c = charts.get(key);
@@ -60,13 +60,13 @@ export function drawCharts(host: HTMLElement, answers: MetricsAnswer[], opts: { 
         axes: [{}, { size: 56, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => fig(t)) }],
         series: [{ label: 'n' }, ...answers.map((a, i) => ({ label: a.id, stroke: COLORS[i % COLORS.length], width: 1.5, points: { show: true, size: 4 } }))],
       }, data, box);
-      c = { plot, key, runs };
+      c = { plot, box, runs };
       charts.set(key, c);
     } else {
       c.plot.setData(data);
     }
-    c.plot.root.parentElement!.setAttribute('data-points', String(points));
+    c.box.setAttribute('data-points', String(points));
   }
   // Keep the charts in key order.
-  for (const key of keys) host.append(charts.get(key)!.plot.root.parentElement!);
+  for (const key of keys) host.append(charts.get(key)!.box);
 }

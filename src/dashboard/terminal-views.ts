@@ -4,7 +4,7 @@ import { formatDuration } from '../io/progress.js';
 import { readRunSummary } from '../runs/run-summary.js';
 import type { RunEntry } from './run-index.js';
 
-const fig = (x: number): string => (Number.isInteger(x) ? String(x) : Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x));
+const fig = (x: number): string => (Number.isInteger(x) && Math.abs(x) < 1e9 ? String(x) : Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x));
 const when = (t: string | null): string => (t ? t.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—');
 
 /** Columns padded to their widest cell; the last column is not padded. */
