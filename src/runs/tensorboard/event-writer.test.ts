@@ -68,3 +68,28 @@ test('without --report-to no event file is written', async () => {
   run.close();
   assert.deepEqual(eventFiles(dir), []);
 });
+
+test('--report-to tensorboard on every training command; a real rest-em run writes the figures of its metrics.jsonl', async () => {
+  const { commands } = await import('../../cli/commands.js');
+  const training = ['sft', 'reward', 'dpo', 'ppo', 'grpo', 'rloo', 'rest-em', 'rest', 'ser'];
+  for (const name of training) {
+    const c = commands.find((x) => x.name === name) as { options?: { options: Record<string, { default?: unknown }> } } | undefined;
+    assert.equal(c?.options?.options['reportTo']?.default, 'none', `${name} --report-to`);
+  }
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const { writeFileSync } = await import('node:fs');
+  const { ByteTokenizer } = await import('../../tokenizer/index.js');
+  const { Transformer, defaultConfig, saveModelDir } = await import('../../model/index.js');
+  const dir = tempDir('tb-cli-'), lm = join(dir, 'lm'), qa = join(dir, 'qa.jsonl'), out = join(dir, 'run');
+  const tok = new ByteTokenizer();
+  saveModelDir(lm, new Transformer(defaultConfig('gpt2', { vocabSize: tok.vocabSize, dModel: 8, nHead: 2, nLayer: 1, maxSeqLen: 32 }), undefined, 1), { tokenizer: tok });
+  writeFileSync(qa, Array.from({ length: 10 }, (_, i) => JSON.stringify({ prompt: `q${i}:`, answer: '.' })).join('\n') + '\n');
+  const main = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+  const r = spawnSync(process.execPath, [main, 'rest-em', '--task', qa, '--matcher', 'regex', '--model', lm, '--out', out, '--iterations', '2', '--samples', '2',
+    '--max-new-tokens', '3', '--m-steps', '2', '--k', '1', '--validation-problems', '2', '--train-eval-problems', '2', '--quiet', '--report_to', 'tensorboard'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const got = scalars(out);
+  const evals = readMetrics(out).filter((m) => seriesOf(m.stage) === 'eval');
+  assert.deepEqual(got.get('eval/pass_at_k'), evals.map((m, i) => [i + 1, Math.fround(m['pass_at_k'] as number)]));
+});
