@@ -29,7 +29,7 @@ export function fillTable(table: HTMLTableElement, head: string[], rows: (Node |
 }
 
 export interface RunEntry {
-  id: string; command: string | null; status: string; why: string; started: string | null; seconds: number | null; stages: number;
+  id: string; command: string | null; config: Record<string, unknown> | null; status: string; why: string; started: string | null; seconds: number | null; stages: number;
   lastSeries: string | null; last: Record<string, { stage: string; figures: Record<string, number> }>;
 }
 export interface EvalEntry { id: string; scores: Record<string, unknown> | null; generations: number }

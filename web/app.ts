@@ -22,13 +22,21 @@ function headline(r: RunEntry): string {
   return `${r.lastSeries}: ${f.map(([k, v]) => `${k} ${fig(v)}`).join(', ')}`;
 }
 
+// The table is redrawn at every poll: a config a person opened stays open.
+const openConfigs = new Set<string>();
+function configOf(r: RunEntry): HTMLElement {
+  const d = el('details', openConfigs.has(r.id) ? { open: '' } : {}, el('summary', {}, r.command ?? 'config'), el('pre', { class: 'config' }, JSON.stringify(r.config, null, 1)));
+  d.addEventListener('toggle', () => { if (d.open) openConfigs.add(r.id); else openConfigs.delete(r.id); });
+  return d;
+}
+
 function drawRuns(): void {
   const body = $('runs').querySelector('tbody')!;
   body.replaceChildren(...runs.map((r) => {
     const box = el('input', { type: 'checkbox', 'data-run': r.id });
     box.checked = shown.has(r.id);
     box.onchange = () => { if (box.checked) shown.add(r.id); else shown.delete(r.id); void refresh(); };
-    return el('tr', { 'data-run': r.id }, el('td', {}, box), el('td', { class: 'run-name' }, r.id), el('td', {}, r.command ?? '—'),
+    return el('tr', { 'data-run': r.id }, el('td', {}, box), el('td', { class: 'run-name' }, r.id), el('td', {}, r.config ? configOf(r) : r.command ?? '—'),
       el('td', {}, el('span', { class: `status ${r.status}`, title: r.why, 'data-testid': 'status' }, r.status)),
       el('td', {}, r.started ? r.started.replace('T', ' ').replace(/\.\d+Z$/, '') : '—'), el('td', {}, duration(r.seconds)), el('td', {}, String(r.stages)), el('td', {}, headline(r)));
   }));

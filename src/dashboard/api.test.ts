@@ -41,6 +41,7 @@ async function api<T>(path: string): Promise<T> {
 test('runs: each run with its status, and the evaluation beside the ReST run', async () => {
   const { runs, evals } = await api<{ runs: { id: string; status: string; command: string; why: string }[]; evals: { id: string; scores: Record<string, number>; generations: number }[] }>('/api/runs');
   const status = Object.fromEntries(runs.map((r) => [r.id, r.status]));
+  assert.equal((runs.find((r) => r.id === 'rest') as unknown as { config: { reward: string } }).config.reward, '0.5*chrf+0.5*per', 'each run with its config');
   assert.deepEqual(status, { flawed: 'finished', rest: 'finished', 'rest-em': 'running', ser: 'finished', 'ser/ser': 'finished', 'sft-diverged': 'failed' });
   assert.match(runs.find((r) => r.id === 'sft-diverged')!.why, /^stage train\/step-\d+: TrainingDivergedError: sft: training diverged at step 2/);
   assert.equal(evals.length, 1);

@@ -26,8 +26,9 @@ export function dashboardApi(rootDir: string) {
     runs() {
       const runs = findRuns(root).map((d) => {
         try {
-          const { dir: _dir, ...e } = entryOf(root, d);
-          return e;
+          const s = readRunStatus(d);
+          const { dir: _dir, ...e } = entryOf(root, d, s);
+          return { ...e, config: s.config };
         } catch (err) {
           return { id: runId(root, d), status: 'failed', why: `unreadable: ${(err as Error).message}` };
         }

@@ -42,6 +42,13 @@ test('the dashboard in chromium: runs, growing curves, Grow filters and threshol
     const statuses = await page.$$eval('#runs tbody tr', (rows) => rows.map((r) => [r.getAttribute('data-run'), r.querySelector('[data-testid=status]')!.textContent]));
     assert.deepEqual(Object.fromEntries(statuses), { flawed: 'finished', rest: 'finished', 'rest-em': 'running', ser: 'finished', 'ser/ser': 'finished', 'sft-diverged': 'failed' });
 
+    // A run's config, opened by a click, stays open while the table is redrawn.
+    await page.click('#runs tr[data-run="rest"] summary');
+    const n = Number(await page.evaluate(() => document.body.dataset['refreshed']));
+    await page.waitForFunction((k) => Number(document.body.dataset['refreshed']) >= k + 2, n);
+    assert.match(await page.$eval('#runs tr[data-run="rest"] details[open] pre', (p) => p.textContent ?? ''), /"command": "rest",\n "model": /);
+    await page.click('#runs tr[data-run="rest"] summary');
+
     // The running ReST-EM run: its chart has one point per evaluation and grows as the run writes.
     await page.click('#runs input[data-run="rest-em"]');
     await page.click('#runs input[data-run="rest"]');
