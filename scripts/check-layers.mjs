@@ -15,7 +15,8 @@ import { cruise } from 'dependency-cruiser';
 
 // Rank of each top-level folder under src/; an import must point to a strictly lower rank.
 // hub (Hugging Face Hub ids and cache) needs only io and config, and model resolves its ids, so
-// it sits beside nn and tokenizer, below model.
+// it sits beside nn and tokenizer, below model. dashboard (the run dashboard and the terminal views,
+// issue 21) reads runs, data and align's reports and is served by a cli command: beside recipes.
 export const LAYERS = {
   tensor: 1, io: 1, config: 1,
   backend: 2,
@@ -26,7 +27,7 @@ export const LAYERS = {
   rewards: 7, runs: 7,
   data: 8,
   align: 9,
-  recipes: 10,
+  recipes: 10, dashboard: 10,
   cli: 11,
 };
 

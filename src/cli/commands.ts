@@ -10,6 +10,8 @@ import { ppoCommand } from './commands/train/ppo.js';
 import { rewardCommand } from './commands/train/reward.js';
 import { restEmCommand } from './commands/train/rest-em.js';
 import { restCommand } from './commands/train/rest.js';
+import { dashboardCommand } from './commands/inspect/dashboard.js';
+import { runsListCommand, runsShowCommand } from './commands/inspect/runs.js';
 import { rlooCommand } from './commands/train/rloo.js';
 import { serCommand } from './commands/train/ser.js';
 import { sftCommand } from './commands/train/sft.js';
@@ -17,4 +19,4 @@ import { trainTokenizerCommand } from './commands/tools/train-tokenizer.js';
 
 export type { Command } from './commands-type.js';
 
-export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ppoCommand, grpoCommand, rlooCommand, generateCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand];
+export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ppoCommand, grpoCommand, rlooCommand, generateCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand, runsListCommand, runsShowCommand, dashboardCommand];

@@ -47,7 +47,16 @@ export async function main(argv: string[]): Promise<number> {
     console.log(packageVersion());
     return 0;
   }
+  // Two-word commands (`runs list`, `runs show`) are found by their first two arguments.
+  const two = commands.find((c) => c.name === `${first} ${rest[0]}`);
+  if (two) return two.run(rest.slice(1));
   const cmd = commands.find((c) => c.name === first);
+  const family = commands.filter((c) => c.name.startsWith(`${first} `));
+  if (!cmd && family.length) {
+    const width = Math.max(...family.map((c) => c.name.length));
+    console.error(`alignkit ${first}: expected one of ${family.map((c) => c.name).join(', ')}\n\n${family.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}`);
+    return 2;
+  }
   if (!cmd) {
     console.error(`alignkit: unknown command "${first}"\n\n${usage()}`);
     return 2;

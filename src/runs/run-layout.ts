@@ -32,6 +32,9 @@ export const TMP_SUFFIX = '.tmp';
 /** What a checkpoint being replaced is renamed to until the new one is in place. */
 export const OLD_SUFFIX = '.old.tmp';
 
+/** The `event` of the metrics record a stage writes when its compute throws (RunStore.stage). */
+export const FAILED_EVENT = 'failed';
+
 /** Files whose presence means the directory already holds a run. */
 export const RUN_FILES = [CONFIG_FILE, STATE_FILE, METRICS_FILE, SAMPLES_DIR, CHECKPOINTS_DIR, MODEL_DIR] as const;
 

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { atomicWriteFile } from '../io/atomic-write.js';
 import { LOCK_FILE, RunStoreError } from './run-layout.js';
 
-interface LockOwner { pid: number; host: string; since: string }
+export interface LockOwner { pid: number; host: string; since: string }
 
 const held = new Set<string>();
 let exitHookInstalled = false;
 
-function alive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -25,7 +25,8 @@ function alive(pid: number): boolean {
   }
 }
 
-function readOwner(file: string): LockOwner | null {
+/** Who holds the lock file `file`, or null when it is unreadable (torn, or not a lock). */
+export function readLockOwner(file: string): LockOwner | null {
   try {
     const v = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockOwner>;
     return typeof v.pid === 'number' && typeof v.host === 'string' ? { pid: v.pid, host: v.host, since: String(v.since) } : null;
@@ -49,9 +50,9 @@ export function acquireRunLock(dir: string): string | null {
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RunStoreError(file, `cannot create the run lock (${(err as Error).message})`, { cause: err });
-    const owner = readOwner(file);
+    const owner = readLockOwner(file);
     const ours = owner && owner.pid === me.pid && owner.host === me.host;
-    if (owner && !ours && owner.host === me.host && alive(owner.pid)) {
+    if (owner && !ours && owner.host === me.host && processAlive(owner.pid)) {
       throw new RunStoreError(
         file,
         `the run is in use by process ${owner.pid} on ${owner.host} since ${owner.since}; ` +
@@ -72,7 +73,7 @@ export function acquireRunLock(dir: string): string | null {
 }
 
 function releaseFile(file: string): void {
-  const owner = existsSync(file) ? readOwner(file) : null;
+  const owner = existsSync(file) ? readLockOwner(file) : null;
   if (owner && owner.pid === process.pid && owner.host === hostname()) rmSync(file, { force: true });
   held.delete(file);
 }

@@ -27,7 +27,7 @@ import { writeJsonl } from '../io/jsonl.js';
 import { describeChange, diffConfig, mayChange } from './config-diff.js';
 import {
   CHECKPOINTS_DIR, CONFIG_FILE, METRICS_FILE, MODEL_DIR, OLD_SUFFIX, RUN_FILES, RunStoreError, STATE_FILE, TMP_SUFFIX,
-  checkCheckpointName, checkStageName, samplesFile,
+  FAILED_EVENT, checkCheckpointName, checkStageName, samplesFile,
 } from './run-layout.js';
 import { acquireRunLock, releaseRunLock } from './run-lock.js';
 import { recoverRun, removeTemporaries, type Recovery } from './run-recovery.js';
@@ -35,6 +35,8 @@ import { STATE_VERSION, readRunState, writeRunState, type CompletedStage } from 
 import { readRunSummary, type RunSummary } from './run-summary.js';
 import { parseSampleRecords, sampleRecordProblem, type SampleRecord } from './sample-record.js';
 import { SampleWriter } from './sample-writer.js';
+import { TensorBoardWriter } from './tensorboard/event-writer.js';
+import type { MetricRecord } from './metrics-file.js';
 
 export { RunStoreError } from './run-layout.js';
 export type { Recovery } from './run-recovery.js';
@@ -58,7 +60,15 @@ export interface RunStoreOptions {
    * e.g. `['iterations']` so that a finished run can be extended. Every other key must match.
    */
   resumeMayChange?: readonly string[];
+  /** Where metrics go besides metrics.jsonl (the CLI's --report-to): TensorBoard event files in the run directory. */
+  reportTo?: ReportTarget;
 }
+
+export const REPORT_TARGETS = ['none', 'tensorboard'] as const;
+export type ReportTarget = (typeof REPORT_TARGETS)[number];
+
+/** Errors already recorded by an inner stage, so that the stages around it do not repeat them. */
+const recorded = new WeakSet<object>();
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -74,6 +84,7 @@ export class RunStore {
   private readonly done = new Map<string, CompletedStage>();
   private readonly writers = new Map<string, SampleWriter>();
   private closed = false;
+  private tensorboard: TensorBoardWriter | null = null;
 
   private constructor(
     /** The run directory (--out). */
@@ -106,7 +117,9 @@ export class RunStore {
     mkdirSync(dir, { recursive: true });
     const staleLock = acquireRunLock(dir);
     try {
-      return RunStore.openLocked(dir, cfg, opts, staleLock);
+      const store = RunStore.openLocked(dir, cfg, opts, staleLock);
+      if (opts.reportTo === 'tensorboard') store.tensorboard = TensorBoardWriter.open(dir);
+      return store;
     } catch (err) {
       releaseRunLock(dir);
       throw err;
@@ -162,8 +175,31 @@ export class RunStore {
   async stage<R>(name: string, compute: (scope: StageScope) => R | Promise<R>): Promise<R> {
     if (this.isDone(name)) return this.stageResult<R>(name);
     const scope: StageScope = { name, log: (record) => this.logMetrics(name, record), samples: () => this.samples(name) };
-    this.completeStage(name, await compute(scope));
+    let result: R;
+    try {
+      result = await compute(scope);
+    } catch (err) {
+      this.logFailure(name, err);
+      throw err;
+    }
+    this.completeStage(name, result);
     return this.stageResult<R>(name);
+  }
+
+  /**
+   * The last word of a stage whose compute threw: `{event: "failed", error}` in metrics.jsonl, so
+   * that `runs list` and the dashboard tell a failed run from one that was killed (issue 21). Only
+   * the innermost stage records it; a resume drops it with the rest of the stage's metrics.
+   */
+  private logFailure(stage: string, err: unknown): void {
+    if (this.closed || (typeof err === 'object' && err !== null && recorded.has(err))) return;
+    if (typeof err === 'object' && err !== null) recorded.add(err);
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    try {
+      this.logMetrics(stage, { event: FAILED_EVENT, error: message.slice(0, 2000) });
+    } catch {
+      // the disk that failed the stage may fail this line too; the error itself still propagates
+    }
   }
 
   /** Completed stage names, in the order they completed. */
@@ -213,7 +249,9 @@ export class RunStore {
     for (const k of ['stage', 'time']) {
       if (k in record) throw new RunStoreError(join(this.dir, METRICS_FILE), `stage "${stage}": field "${k}" is set by logMetrics; rename it in the record`);
     }
-    appendFileSync(join(this.dir, METRICS_FILE), metricJson({ stage, time: new Date().toISOString(), ...record }) + '\n');
+    const line = metricJson({ stage, time: new Date().toISOString(), ...record });
+    appendFileSync(join(this.dir, METRICS_FILE), line + '\n');
+    this.tensorboard?.write(JSON.parse(line) as MetricRecord);
   }
 
   // ---- samples ------------------------------------------------------------------------------

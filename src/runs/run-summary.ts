@@ -4,8 +4,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJson } from '../io/checkpoint.js';
 import {
-  CHECKPOINTS_DIR, CONFIG_FILE, METRICS_FILE, RunStoreError, SAMPLES_DIR, STATE_FILE, TMP_SUFFIX, stageOfSlug,
+  CHECKPOINTS_DIR, CONFIG_FILE, SAMPLES_DIR, STATE_FILE, TMP_SUFFIX, stageOfSlug,
 } from './run-layout.js';
+import { readMetrics } from './metrics-file.js';
 import { parseSampleRecords } from './sample-record.js';
 import { readRunState, type CompletedStage } from './run-state.js';
 
@@ -71,28 +72,12 @@ export function readRunSummary(dir: string): RunSummary {
   );
 
   const byStage: Record<string, number> = {};
-  let metricRecords = 0;
-  const metricsFile = join(dir, METRICS_FILE);
-  if (existsSync(metricsFile)) {
-    const lines = readFileSync(metricsFile, 'utf8').split('\n');
-    lines.forEach((raw, i) => {
-      if (raw.trim() === '') return;
-      let v: { stage?: unknown };
-      try {
-        v = JSON.parse(raw) as { stage?: unknown };
-      } catch (err) {
-        if (i === lines.length - 1) return; // being appended right now, or torn by a crash
-        throw new RunStoreError(`${metricsFile}:${i + 1}`, `invalid JSON (${(err as Error).message})`);
-      }
-      metricRecords++;
-      const s = typeof v?.stage === 'string' ? v.stage : '(none)';
-      byStage[s] = (byStage[s] ?? 0) + 1;
-    });
-  }
+  const metricRecords = readMetrics(dir);
+  for (const m of metricRecords) byStage[m.stage] = (byStage[m.stage] ?? 0) + 1;
 
   const inProgress: string[] = [];
   for (const sub of ['', SAMPLES_DIR, CHECKPOINTS_DIR]) {
     for (const n of list(join(dir, sub))) if (n.endsWith(TMP_SUFFIX)) inProgress.push(sub ? `${sub}/${n}` : n);
   }
-  return { dir, config, stages, samples, checkpoints, metrics: { records: metricRecords, byStage }, inProgress };
+  return { dir, config, stages, samples, checkpoints, metrics: { records: metricRecords.length, byStage }, inProgress };
 }

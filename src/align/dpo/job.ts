@@ -53,7 +53,7 @@ export async function runDpoJob(options: Overrides<typeof dpoJobOptions.options>
     command: 'dpo', model: o.model, reference: o.reference ?? null, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction,
     chatTemplateKwargs: o.chatTemplateKwargs, ...config,
   };
-  const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });
+  const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['steps', 'epochs'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
     log(`${config.variant}, β ${config.beta}: ${split.train.length} training / ${split.eval.length} held-out pairs from ${o.data}; policy ${o.model}, reference ${o.reference ?? 'a copy of the policy'}`);

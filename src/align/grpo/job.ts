@@ -27,7 +27,7 @@ export async function runGrpoJob(options: Overrides<typeof grpoJobOptions.option
   const config = grpoConfig.resolve({ ...valuesFor(grpoConfig, o), scaleByStd: o.scaleByStd && !o.noStdScale });
   const setup = await readOnlineSetup(o, { name: 'grpo', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks) });
   return runOnlineJob({
-    name: 'grpo', out: o.out, resume: o.resume, setup, config,
+    name: 'grpo', out: o.out, resume: o.resume, reportTo: o.reportTo, setup, config,
     train: (store) => trainGrpo({ policy: setup.policy, tokenizer: setup.tokenizer, prompts: setup.prompts, reward: setup.reward, store, config, quiet: o.quiet }),
     headline: (l) => ({ score: l.score, kl: l.kl, zeroVarianceGroups: l.zeroVarianceGroups }),
   }, hooks);

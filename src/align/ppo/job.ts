@@ -31,7 +31,7 @@ export async function runPpoJob(options: Overrides<typeof ppoJobOptions.options>
   // A copy: the reward model itself must stay as it is, it scores every rollout.
   const critic = o.critic === 'reward-model' ? { model: setup.rewardModel!.clone(), head: 'score' } : null;
   return runOnlineJob({
-    name: 'ppo', out: o.out, resume: o.resume, setup, config: { critic: o.critic, ...config },
+    name: 'ppo', out: o.out, resume: o.resume, reportTo: o.reportTo, setup, config: { critic: o.critic, ...config },
     train: (store) => trainPpo({ policy: setup.policy, critic, tokenizer: setup.tokenizer, prompts: setup.prompts, reward: setup.reward, store, config, quiet: o.quiet }),
     headline: (l) => ({ score: l.score, kl: l.kl, beta: l.beta }),
   }, hooks);

@@ -67,7 +67,7 @@ export async function runRestEmJob(options: Overrides<typeof restEmJobOptions.op
     command: 'rest-em', model: o.model, policy: o.policy ?? null, task: o.task, taskOpts: o.taskOpts, matcher: o.matcher ?? null, verifier: o.verifier ?? null,
     ...(o.testData ? { testData: o.testData } : {}), ...(o.language !== undefined ? { language: o.language } : {}), ...config,
   };
-  const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['iterations'] });
+  const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['iterations'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
     const rows = await runRestEm({ base, policy0, tokenizer, task, store, config, quiet: o.quiet, log });

@@ -92,7 +92,7 @@ export async function runRestJob(options: Overrides<typeof restJobOptions.option
     command: 'rest', model: o.model, task: o.task, taskOpts: o.taskOpts, matcher: o.matcher ?? null, verifier: o.verifier ?? null, ...(o.testData ? { testData: o.testData } : {}),
     reward: reward.name, monitor: monitor?.name ?? null, original: o.original, ...config,
   };
-  const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['growSteps'] });
+  const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['growSteps'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
     const rows = await runRest({

@@ -94,7 +94,7 @@ export async function runRewardJob(options: Overrides<typeof rewardJobOptions.op
     command: 'reward', model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, chatTemplateKwargs: o.chatTemplateKwargs,
     normalize: o.normalize, policy: o.policy ?? null, normalizeTokens: o.normalizeTokens, ...config,
   };
-  const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });
+  const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['steps', 'epochs'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
     log(`${split.train.length} training / ${split.eval.length} held-out pairs from ${o.data}; ${model.config.family} from ${o.model}`);

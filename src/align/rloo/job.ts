@@ -24,7 +24,7 @@ export async function runRlooJob(options: Overrides<typeof rlooJobOptions.option
   const config = rlooConfig.resolve(valuesFor(rlooConfig, o));
   const setup = await readOnlineSetup(o, { name: 'rloo', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks) });
   return runOnlineJob({
-    name: 'rloo', out: o.out, resume: o.resume, setup, config,
+    name: 'rloo', out: o.out, resume: o.resume, reportTo: o.reportTo, setup, config,
     train: (store) => trainRloo({ policy: setup.policy, tokenizer: setup.tokenizer, prompts: setup.prompts, reward: setup.reward, store, config, quiet: o.quiet }),
     headline: (l) => ({ score: l.score, kl: l.kl }),
   }, hooks);

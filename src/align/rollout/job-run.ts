@@ -2,7 +2,7 @@
 // resume may change `steps` only, to extend a finished run), train, and leave the final policy in
 // <out>/model; the blocks' checkpoints, samples and metrics are beside it (store.ts).
 import { saveModelDir } from '../../model/index.js';
-import { RunStore } from '../../runs/run-store.js';
+import { RunStore, type ReportTarget } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
 import { noLog, type JobHooks } from '../trainer/job.js';
 import type { OnlineSetup } from './job-inputs.js';
@@ -22,6 +22,7 @@ export interface OnlineJob<L> {
   name: string;
   out: string;
   resume: boolean;
+  reportTo: ReportTarget;
   setup: OnlineSetup;
   /** What the run's config.json holds beside the inputs: the trainer's config and its own choices (PPO's critic). */
   config: Record<string, unknown>;
@@ -33,7 +34,7 @@ export interface OnlineJob<L> {
 export async function runOnlineJob<L>(job: OnlineJob<L>, hooks: JobHooks = {}): Promise<OnlineJobResult> {
   const log = hooks.log ?? noLog;
   const { setup } = job, src = setup.sources;
-  const store = RunStore.open(job.out, { command: job.name, ...src, ...job.config }, { resume: job.resume, resumeMayChange: ['steps'] });
+  const store = RunStore.open(job.out, { command: job.name, ...src, ...job.config }, { resume: job.resume, reportTo: job.reportTo, resumeMayChange: ['steps'] });
   try {
     if (store.resumed) log(`resuming ${job.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
     const nParams = setup.policy.parameters().reduce((n, t) => n + t.size, 0);

@@ -97,7 +97,7 @@ export async function runSerJob(options: Overrides<typeof serJobOptions.options>
   const { labelled, unlabelled } = serSplit(split.train, o.seedFraction, o.seed);
   const { model, tokenizer } = loadWithTokenizer(o.model, 'model');
   const runConfig = { command: 'ser', model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, seedFraction: o.seedFraction, seed: o.seed, ...config };
-  const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['maxLoops'] });
+  const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['maxLoops'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
     log(`${labelled.length} labelled + ${unlabelled.length} unlabelled (labels hidden) training pairs, ${split.eval.length} test pairs from ${o.data}`);

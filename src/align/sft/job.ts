@@ -121,7 +121,7 @@ export async function runSftJob(options: Overrides<typeof sftJobOptions.options>
   }
   const { train, eval: evalSet, truncation } = examplesOf(o, src, tokenizer, config.seqLen, log);
   const parameters = model.parameters().reduce((n, t) => n + t.size, 0);
-  const store = RunStore.open(o.out, runConfigOf(o, config), { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });
+  const store = RunStore.open(o.out, runConfigOf(o, config), { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['steps', 'epochs'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
     log(`${src.name}: ${train.length} training / ${evalSet.length} held-out sequences; ${o.model ?? `a fresh ${model.config.family}`} with ${(parameters / 1e6).toFixed(2)}M parameters, tokenizer ${tokenizer.kind} (${tokenizer.vocabSize})`);

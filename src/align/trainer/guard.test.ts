@@ -52,8 +52,11 @@ test('sft stops at the first NaN gradient and keeps the checkpoint before it', a
   const out = join(root, 'sft'), data = join(root, 'text.jsonl');
   writeFileSync(data, Array.from({ length: 30 }, (_, i) => JSON.stringify({ text: `line ${i} of a small text to train on` })).join('\n') + '\n');
   await assertStopped(runSftJob({ model: lm, data, seqLen: 16, batchSize: 4, steps: 5, saveEvery: 1, lr: 1e30, out, quiet: true }), out, /^sft:/, 2, 'step-1');
-  const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
-  assert.deepEqual(steps, [1], 'the diverged step is not logged');
+  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; event?: string; error?: string });
+  // Issue 21: the stage that threw ends the file with its failure line, which is not a step.
+  assert.deepEqual(lines.filter((l) => l.event === undefined).map((l) => l.step), [1], 'the diverged step is not logged');
+  assert.equal(lines.at(-1)!.event, 'failed');
+  assert.match(lines.at(-1)!.error!, /^TrainingDivergedError: sft: .*at step 2/);
 });
 
 test('DPO (trainInBlocks) stops likewise', async () => {

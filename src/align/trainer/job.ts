@@ -1,10 +1,10 @@
 // What every training command shares as a library call: where its run goes (--out, --resume,
-// --quiet), and one output layout — the final model in <out>/model, resume points in
+// --quiet, --report-to), and one output layout — the final model in <out>/model, resume points in
 // <out>/checkpoints/, the run store's config.json, state.json, metrics.jsonl and samples/ beside.
-import { bool, text } from '../../config/index.js';
+import { bool, choice, text } from '../../config/index.js';
 import type { HubOptions } from '../../hub/index.js';
 import { loadModelDir, saveModelDir } from '../../model/index.js';
-import type { RunStore } from '../../runs/run-store.js';
+import { REPORT_TARGETS, type RunStore } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 
 export function runOptions(defaultOut: string) {
@@ -12,6 +12,7 @@ export function runOptions(defaultOut: string) {
     out: text(defaultOut, 'run directory: the final model in <out>/model, checkpoints/, metrics.jsonl, samples/', { aliases: ['output_dir'] }),
     resume: bool(false, 'continue the run in --out from its last completed stage'),
     quiet: bool(false, 'no progress display'),
+    reportTo: choice(REPORT_TARGETS, 'none', 'where metrics go besides metrics.jsonl: tensorboard writes event files beside it (tensorboard --logdir <out>)', { aliases: ['report_to'] }),
   };
 }
 
