@@ -11,7 +11,7 @@ import { RunStore } from '../runs/run-store.js';
 import { tempDir } from '../io/temp-dir.test.js';
 import { runRestEmDemo, tinyRestEmDemo } from './rest-em.js';
 import {
-  asPreference, buildArithmeticPreferenceSetup, decisiveArithmeticPairs, defaultArithmeticPreferenceSetup, judgeSolution, likelihoodAgreement, pairOf,
+  asPreference, buildArithmeticPreferenceSetup, decisiveArithmeticPairs, defaultArithmeticPreferenceSetup, judgeSolution, likelihoodAgreement, oneCorrectTestPairs, pairOf,
   type ArithmeticPairRecord, type ArithmeticPreferenceConfig,
 } from './arithmetic-preference-setup.js';
 
@@ -41,12 +41,15 @@ test('pairOf: the first solution and the first later one with another answer; nu
   assert.equal(pairOf([]), null);
 });
 
-test('decisiveArithmeticPairs: test pairs only, oriented by the noiseless score whatever the noisy label, ties dropped', () => {
+test('decisiveArithmeticPairs and oneCorrectTestPairs: test pairs only, oriented by the noiseless score (or correctness) whatever the noisy label', () => {
   const rec = (id: string, split: 'train' | 'test', sa: number, sb: number, chosen: 'a' | 'b'): ArithmeticPairRecord =>
     ({ split, id, prompt: id, answer: '1', a: `a${id}`, b: `b${id}`, correct_a: sa > sb, correct_b: false, score_a: sa, score_b: sb, chosen });
   const rs = [rec('0', 'test', 1, 0, 'b'), rec('1', 'test', 0, 1, 'b'), rec('2', 'test', 1, 1, 'a'), rec('3', 'train', 1, 0, 'a')];
   assert.deepEqual(decisiveArithmeticPairs(rs), [{ prompt: '0', chosen: 'a0', rejected: 'b0' }, { prompt: '1', chosen: 'b1', rejected: 'a1' }]);
   assert.deepEqual(asPreference(rs[0]!), { prompt: '0', chosen: 'b0', rejected: 'a0' });
+  // One correct solution: oriented by correctness alone (pair 1's b is longer-scored but wrong).
+  const oc = [{ ...rs[1]!, correct_a: true, correct_b: false }, { ...rs[2]!, correct_a: false, correct_b: true }, { ...rs[0]!, correct_a: true, correct_b: true }, { ...rs[3]!, correct_b: true, correct_a: false }];
+  assert.deepEqual(oneCorrectTestPairs(oc), [{ prompt: '1', chosen: 'a1', rejected: 'b1' }, { prompt: '2', chosen: 'b2', rejected: 'a2' }]);
 });
 
 test("seed-sft is the ReST-EM demo's iteration-0 policy, weight for weight; the setup stage reloads what it wrote", async () => {

@@ -178,6 +178,12 @@ export function decisiveArithmeticPairs(records: readonly ArithmeticPairRecord[]
     : [r.score_a > r.score_b ? { prompt: r.prompt, chosen: r.a, rejected: r.b } : { prompt: r.prompt, chosen: r.b, rejected: r.a }]));
 }
 
+/** The test pairs with exactly one correct solution, `chosen` the correct one: what judging correctness means here. */
+export function oneCorrectTestPairs(records: readonly ArithmeticPairRecord[]): PreferencePair[] {
+  return records.flatMap((r) => (r.split !== 'test' || r.correct_a === r.correct_b ? []
+    : [r.correct_a ? { prompt: r.prompt, chosen: r.a, rejected: r.b } : { prompt: r.prompt, chosen: r.b, rejected: r.a }]));
+}
+
 /** Greedy pass@1 of `model` on the held-out problems. */
 export async function arithmeticPass1(s: Pick<ArithmeticPreferenceSetup, 'tokenizer' | 'testProblems' | 'config'>, model: Transformer): Promise<number> {
   const r = s.config.restEm.restEm;

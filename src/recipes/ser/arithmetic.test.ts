@@ -36,7 +36,7 @@ test('demo ser --setup arithmetic (tiny): seed, loops, control and 100% RM, prec
   const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
   const again = await runSerArithmeticDemo(tinySerArithmeticDemo(0), out, { ...opts, resume: true });
   assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), metrics);
-  for (const k of ['setup', 'loops', 'control_rm', 'policies', 'seed_rm_accuracy', 'full_rm_accuracy', 'policy_gap_closed'] as const) assert.deepEqual(again[k], r[k], k);
+  for (const k of ['setup', 'loops', 'control_rm', 'correctness_accuracy', 'policies', 'seed_rm_accuracy', 'full_rm_accuracy', 'policy_gap_closed'] as const) assert.deepEqual(again[k], r[k], k);
 });
 
 test('gapClosed: the share of the seed-to-100% gap reached; null when the 100% figure is not above the seed one', () => {

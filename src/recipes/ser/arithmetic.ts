@@ -12,9 +12,10 @@
 import type { Transformer } from '../../model/index.js';
 import { sampleAndVerify } from '../../align/trainer/task-eval.js';
 import { arithmeticVerifier } from '../../data/tasks/builtin/arithmetic.js';
+import { rmAccuracy } from '../../align/ser/ser.js';
 import { tinyRestEmDemo } from '../rest-em.js';
 import {
-  buildArithmeticPreferenceSetup, decisiveArithmeticPairs, defaultArithmeticPreferenceSetup, judgeSolution,
+  buildArithmeticPreferenceSetup, decisiveArithmeticPairs, defaultArithmeticPreferenceSetup, judgeSolution, oneCorrectTestPairs,
   type ArithmeticPreferenceConfig, type ArithmeticPreferenceSetup, type ArithmeticPremise,
 } from '../arithmetic-preference-setup.js';
 import {
@@ -53,6 +54,8 @@ export interface SerArithmeticPolicyRow {
 
 export interface SerArithmeticDemoResult extends SerComparison {
   setup: SerSetupCounts & ArithmeticPremise & { base: ArithmeticPreferenceConfig['base']; unlabelled: number };
+  /** Accuracy on the one-correct test pairs alone (picking the correct solution), for the seed, final SER and 100% RMs. */
+  correctness_accuracy: { pairs: number; seed_rm: number | null; ser_rm: number | null; full_rm: number | null };
   policies: SerArithmeticPolicyRow[];
   /** (SER − seed) / (100% − seed) on the pass@1 of their DPO policies; null when the 100% one is not above the seed one. */
   policy_gap_closed: number | null;
@@ -82,6 +85,13 @@ export async function runSerArithmeticDemo(cfg: SerArithmeticDemoConfig, out: st
     const c = serContext({ settings: cfg, seed: cfg.setup.restEm.seed, base: s.policy, tokenizer: s.tokenizer, trainPairs: s.trainPairs, test: decisiveArithmeticPairs(s.records), dpoEval: s.testPairs, store, out, opts });
     opts.log(`SER: ${c.labelled.length} labelled (${(100 * cfg.seedFraction).toFixed(0)}%) + ${c.unlabelled.length} unlabelled training pairs; ${c.test.length} of ${s.testPairs.length} test pairs are scored differently by the annotator`);
     const { comparison, rms } = await compareRewardModels(c, 'ser-arithmetic');
+    const oneCorrect = oneCorrectTestPairs(s.records);
+    const correctness = await store.stage('correctness-accuracy', (st) => {
+      const acc = (rm: Transformer) => (oneCorrect.length ? rmAccuracy(rm, c.tokenizer, oneCorrect) : null);
+      const r = { pairs: oneCorrect.length, seed_rm: acc(rms.seed), ser_rm: acc(rms.ser), full_rm: acc(rms.full) };
+      st.log({ ...r });
+      return r;
+    });
     const policies = !cfg.policies ? [] : await dpoPolicies<SerArithmeticPolicy, SerArithmeticPolicyRow>(c, [
       { method: 'base', what: 'nothing', pairs: null },
       { method: 'dpo-seed-rm', what: 'the seed RM', pairs: rmLabelled(c, rms.seed) },
@@ -96,7 +106,7 @@ export async function runSerArithmeticDemo(cfg: SerArithmeticDemoConfig, out: st
         base: cfg.setup.base, train_pairs: s.trainPairs.length, test_pairs: s.testPairs.length, decisive_test_pairs: c.test.length,
         labelled: c.labelled.length, unlabelled: c.unlabelled.length, ...p,
       },
-      ...comparison, policies, policy_gap_closed: ps === undefined || pr === undefined || pf === undefined ? null : gapClosed(ps, pf, pr),
+      ...comparison, correctness_accuracy: correctness, policies, policy_gap_closed: ps === undefined || pr === undefined || pf === undefined ? null : gapClosed(ps, pf, pr),
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
@@ -109,6 +119,7 @@ export function formatSerArithmeticReport(r: SerArithmeticDemoResult): string {
   const lines = [
     `base (${s.base}): greedy pass@1 ${pct(s.base_test_pass1)}; its own log-likelihood ranks the correct solution first in ${pct(s.base_likelihood_agreement)} of the ${s.one_correct_test_pairs} test pairs with one correct solution`,
     formatSerComparison(r, s, "agreement with the annotator's noiseless preference (correct first, then the shorter scratchpad)"),
+    `on the ${r.correctness_accuracy.pairs} test pairs with one correct solution, the share whose correct one each RM scores higher: seed ${f3(r.correctness_accuracy.seed_rm)}, SER ${f3(r.correctness_accuracy.ser_rm)}, 100% ${f3(r.correctness_accuracy.full_rm)}`,
   ];
   if (r.policies.length) {
     lines.push('', textTable([['policy (DPO from the base)', 'greedy pass@1', 'hidden score'], ...r.policies.map((p) => [p.method, pct(p.test_pass1), f3(p.hidden_score)])]),
