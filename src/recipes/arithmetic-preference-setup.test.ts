@@ -17,20 +17,28 @@ import {
 
 const root = tempDir('alignkit-arith-setup-');
 const tinyCfg = (seed: number): ArithmeticPreferenceConfig => ({
-  ...defaultArithmeticPreferenceSetup, restEm: { ...tinyRestEmDemo(seed), restEm: { ...tinyRestEmDemo(seed).restEm, iterations: 1 } },
+  ...defaultArithmeticPreferenceSetup, base: 'seed-sft', restEm: { ...tinyRestEmDemo(seed), restEm: { ...tinyRestEmDemo(seed).restEm, iterations: 1 } },
   poolProblems: 40, testProblems: 12, samplesPerProblem: 4, distinct: 'text',
 });
 
-test('judgeSolution: the correct solution first (+3), then the shorter scratchpad (−0.5 a character); no "####" line is wrong', () => {
-  const p = { answer: '59' };
-  const right = judgeSolution(defaultArithmeticPreferenceSetup, p, '31 + 28 = 59\n#### 59');
-  const wrong = judgeSolution(defaultArithmeticPreferenceSetup, p, '31 + 28 = 58\n#### 58');
-  const longWrong = judgeSolution(defaultArithmeticPreferenceSetup, p, '31 + 28 = 5800\n#### 5800');
-  assert.deepEqual(right, { correct: true, score: 3 - 0.5 * 13 });
-  assert.deepEqual(wrong, { correct: false, score: -0.5 * 13 });
-  assert.equal(longWrong.score, -0.5 * 15);
-  assert.equal(judgeSolution(defaultArithmeticPreferenceSetup, p, '31 + 28 = 59').correct, false);
-  assert.equal(judgeSolution(defaultArithmeticPreferenceSetup, p, '31 + 28 = 59\n#### 059').correct, true);
+test('judgeSolution: the correct solution first (+3), then the nearer answer (−0.5·log2(1 + distance), at most 99), then the shorter scratchpad (−0.05 a character)', () => {
+  const p = { answer: '59' }, c = defaultArithmeticPreferenceSetup;
+  const near = (x: number, y: number) => Math.abs(x - y) < 1e-12;
+  const right = judgeSolution(c, p, '31 + 28 = 59\n#### 59');
+  assert.equal(right.correct, true);
+  assert.ok(near(right.score, 3 - 0.05 * 13));
+  const offBy1 = judgeSolution(c, p, '31 + 28 = 58\n#### 58'), offBy10 = judgeSolution(c, p, '31 + 28 = 49\n#### 49');
+  assert.equal(offBy1.correct, false);
+  assert.ok(near(offBy1.score, -0.5 * 1 - 0.05 * 13));
+  assert.ok(near(offBy10.score, -0.5 * Math.log2(11) - 0.05 * 13));
+  // Far off, or no "####" line at all: the distance counts 99.
+  assert.ok(near(judgeSolution(c, p, '31 + 28 = 5800\n#### 5800').score, -0.5 * Math.log2(100) - 0.05 * 15));
+  const none = judgeSolution(c, p, '31 + 28 = 59');
+  assert.equal(none.correct, false);
+  assert.ok(near(none.score, -0.5 * Math.log2(100) - 0.05 * 12));
+  assert.equal(judgeSolution(c, p, '31 + 28 = 59\n#### 059').correct, true);
+  // The order the annotator's preference follows.
+  assert.ok(right.score > offBy1.score && offBy1.score > offBy10.score && offBy10.score > none.score);
 });
 
 test('pairOf: the first solution and the first later one with another answer; null when every answer agrees', () => {

@@ -9,9 +9,12 @@
 //      at most one of the two is correct. A problem whose samples all agree gives no pair: two
 //      solutions with one answer are, to a grader of answers, a tie (`distinct: 'text'` pairs any
 //      two different solutions instead).
-//   3. A hidden annotator scores a solution s = correctWeight·[correct] − lengthWeight·(characters
-//      before "####") — the correct one first, then the shorter scratchpad — and prefers one with
-//      Bradley–Terry noise, P(a ≻ b) = σ(β·(s_a − s_b)).
+//   3. A hidden annotator scores a solution s = correctWeight·[correct] − closenessWeight·log2(1 + d)
+//      − lengthWeight·(characters before "####"), d the distance of its final answer from the right
+//      one (at most 99; no answer counts 99) — the correct one first, then the nearer answer (partial
+//      credit), then the shorter scratchpad — and prefers one with Bradley–Terry noise,
+//      P(a ≻ b) = σ(β·(s_a − s_b)). The nearer answer breaks what the scratchpad's length alone
+//      would leave tied: pairs that differ in their answer mostly have scratchpads of one length.
 //   4. Pairs on training problems are for learning; pairs on held-out problems measure reward models
 //      against the noiseless preference, and greedy pass@1 on those problems measures policies.
 // The premise is measured before any reward model is trained: the base's greedy pass@1, and how
@@ -45,16 +48,18 @@ export interface ArithmeticPreferenceConfig {
    */
   distinct: 'answer' | 'text';
   temperature: number;
-  /** 3 makes the annotator pick the correct solution 95% of the time. */
+  /** With closenessWeight, the correct solution is picked at least 97% of the time at β = 1. */
   correctWeight: number;
-  /** Per scratchpad character: one character shorter is a 62/38 call at β = 1. */
+  /** Per doubling of (1 + distance): an answer off by 1 against one off by 10 is a 77/23 call. */
+  closenessWeight: number;
+  /** Per scratchpad character: the last tie-break. */
   lengthWeight: number;
   annotatorBeta: number;
 }
 
 export const defaultArithmeticPreferenceSetup: ArithmeticPreferenceConfig = {
-  base: 'seed-sft', restEm: defaultRestEmDemo, poolProblems: 3000, testProblems: 500, samplesPerProblem: 8, distinct: 'answer', temperature: 1,
-  correctWeight: 3, lengthWeight: 0.5, annotatorBeta: 1,
+  base: 'all-references', restEm: defaultRestEmDemo, poolProblems: 6000, testProblems: 1500, samplesPerProblem: 8, distinct: 'answer', temperature: 1,
+  correctWeight: 3, closenessWeight: 0.5, lengthWeight: 0.05, annotatorBeta: 1,
 };
 
 /** One sampled pair as samples/setup.jsonl keeps it: a and b in sampling order, `chosen` the annotator's pick. */
@@ -98,12 +103,16 @@ export interface ArithmeticPreferenceSetup {
 export interface ArithmeticSetupOptions { store?: RunStore; log?: (s: string) => void; quiet?: boolean }
 
 const STAGE = 'setup', CHECKPOINT = 'base';
+/** Two-digit answers: no distance counts more than being off by every digit. */
+const MAX_DISTANCE = 99;
 
 /** The hidden annotator's verdict on `text` as a solution to `problem`, and its noiseless score of it. */
-export function judgeSolution(cfg: Pick<ArithmeticPreferenceConfig, 'correctWeight' | 'lengthWeight'>, problem: Pick<Problem, 'answer'>, text: string): { correct: boolean; score: number } {
+export function judgeSolution(cfg: Pick<ArithmeticPreferenceConfig, 'correctWeight' | 'closenessWeight' | 'lengthWeight'>, problem: Pick<Problem, 'answer'>, text: string): { correct: boolean; score: number } {
   const correct = (arithmeticVerifier.verify(problem as Problem, text) as Verdict).correct;
+  const got = extractAnswer(text);
+  const distance = got === null ? MAX_DISTANCE : Math.min(MAX_DISTANCE, Math.abs(Number(got) - Number(problem.answer)));
   const scratchpad = text.split('####')[0]!.length;
-  return { correct, score: cfg.correctWeight * (correct ? 1 : 0) - cfg.lengthWeight * scratchpad };
+  return { correct, score: cfg.correctWeight * (correct ? 1 : 0) - cfg.closenessWeight * Math.log2(1 + distance) - cfg.lengthWeight * scratchpad };
 }
 
 /** The first solution and the first later one with another final answer (or text); null when all agree. */

@@ -18,7 +18,7 @@ test('demo ser --setup arithmetic (tiny): seed, loops, control and 100% RM, prec
   const out = join(root, 'd');
   const opts = { resume: false, quiet: true, log: () => {} };
   const r = await runSerArithmeticDemo(tinySerArithmeticDemo(0), out, opts);
-  assert.equal(r.setup.base, 'seed-sft');
+  assert.equal(r.setup.base, 'all-references');
   assert.ok(r.setup.labelled > 0 && r.setup.unlabelled > r.setup.labelled);
   assert.equal(r.setup.labelled + r.setup.unlabelled, r.setup.train_pairs);
   assert.ok(r.setup.decisive_test_pairs > 0 && r.setup.decisive_test_pairs <= r.setup.test_pairs);

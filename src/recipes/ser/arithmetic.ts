@@ -31,7 +31,9 @@ export interface SerArithmeticDemoConfig extends SerRunSettings {
 export const defaultSerArithmeticDemo: SerArithmeticDemoConfig = {
   ...defaultSerRunSettings,
   setup: defaultArithmeticPreferenceSetup,
-  dpo: { ...defaultSerRunSettings.dpo, steps: 150 },
+  // β = 1 keeps the policy near a base that already solves most problems: at the AFINN demo's β = 0.1
+  // and lr 3e-4, DPO on the annotator's own labels took greedy pass@1 from 84% to 40%.
+  dpo: { ...defaultSerRunSettings.dpo, beta: 1, lr: 1e-4, steps: 300 },
 };
 
 export function tinySerArithmeticDemo(seed: number): SerArithmeticDemoConfig {
@@ -118,7 +120,7 @@ export function formatSerArithmeticReport(r: SerArithmeticDemoResult): string {
   const s = r.setup;
   const lines = [
     `base (${s.base}): greedy pass@1 ${pct(s.base_test_pass1)}; its own log-likelihood ranks the correct solution first in ${pct(s.base_likelihood_agreement)} of the ${s.one_correct_test_pairs} test pairs with one correct solution`,
-    formatSerComparison(r, s, "agreement with the annotator's noiseless preference (correct first, then the shorter scratchpad)"),
+    formatSerComparison(r, s, "agreement with the annotator's noiseless preference (correct first, then the nearer answer, then the shorter scratchpad)"),
     `on the ${r.correctness_accuracy.pairs} test pairs with one correct solution, the share whose correct one each RM scores higher: seed ${f3(r.correctness_accuracy.seed_rm)}, SER ${f3(r.correctness_accuracy.ser_rm)}, 100% ${f3(r.correctness_accuracy.full_rm)}`,
   ];
   if (r.policies.length) {
