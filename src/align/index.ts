@@ -9,14 +9,17 @@ export { adamOptions, lengthOptions, optimizerOptions, stepsFor, supervisedOptim
 export { loadWithTokenizer, readPreferenceSplit } from './trainer/inputs.js';
 export { completionLogprobs, sequenceLogprob, tokenLogprobs, type PromptCompletion, type TokenLogprobs } from './trainer/logprobs.js';
 export { loadPreferencePairs, pairsFromDataset, tokenizePairs, type PreferencePair, type TokenPair } from './trainer/preference-data.js';
-export { checkRewards, verifierReward, weightedReward, type RewardFn, type RewardMeta, type WeightedPart } from './trainer/reward-fn.js';
-export { evaluateTask, sampleAndVerify, type SampleSettings, type ScoredSample, type TaskScores } from './trainer/task-eval.js';
+export { checkRewards, moduleReward, verifierReward, weightedReward, type RewardFn, type RewardMeta, type WeightedPart } from './trainer/reward-fn.js';
+export { evaluateTask, sampleAndVerify, sampleCompletions, scoreTask, type Completion, type SampleSettings, type ScoredSample, type TaskScores } from './trainer/task-eval.js';
+export { guardedStep, lossesOf, TrainingDivergedError, type StepGuard } from './trainer/guard.js';
 export { modelStage, type TrainedModel } from './trainer/model-stage.js';
 
 export { defaultSftConfig, resolveSftConfig, sftConfig, type SftConfig } from './sft/config.js';
 export { evaluateLoss, trainSft, type SftLog, type SftOptions, type SftResult } from './sft/sft.js';
 export { runSftJob, sftJobOptions, type SftJobOptions, type SftJobResult } from './sft/job.js';
 export { perplexityOptions, runPerplexity, type PerplexityOptions, type PerplexityResult } from './sft/perplexity.js';
+export { evalJobOptions, runEvalJob, type EvalJobOptions, type EvalJobResult } from './eval/job.js';
+export { evaluateGenerations, type GenerationScores } from './eval/generations.js';
 
 export { defaultRewardModelConfig, resolveRewardModelConfig, rewardModelConfig, type RewardModelConfig } from './reward/config.js';
 export {
@@ -32,7 +35,7 @@ export { dpoJobOptions, runDpoJob, type DpoJobOptions, type DpoJobResult } from 
 
 export { onlineOptions, type OnlineConfig } from './rollout/config.js';
 export type { PromptItem } from './rollout/rollout.js';
-export { onlineInputOptions, readOnlineSetup, readPrompts, type OnlineInputs, type OnlineSetup } from './rollout/job-inputs.js';
+export { onlineInputOptions, readOnlineSetup, readPrompts, type OnlineInputs, type OnlineSetup, type RewardFnSpec } from './rollout/job-inputs.js';
 export { runOnlineJob, type OnlineJobResult } from './rollout/job-run.js';
 export { ppoJobOptions, runPpoJob, type PpoJobOptions } from './ppo/job.js';
 export { grpoJobOptions, runGrpoJob, type GrpoJobOptions } from './grpo/job.js';

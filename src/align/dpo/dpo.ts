@@ -15,7 +15,7 @@ import type { Tensor } from '../../tensor/index.js';
 import type { Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { ExampleOrder } from '../../data/lm-examples.js';
-import { Progress } from '../../runs/progress.js';
+import { Progress } from '../../io/progress.js';
 import type { RunStore } from '../../runs/run-store.js';
 import { dpoLoss, type DpoOptions } from '../losses/index.js';
 import { sequenceLogprob, tokenLogprobs } from '../trainer/logprobs.js';

@@ -2,6 +2,7 @@
 // --quiet), and one output layout — the final model in <out>/model, resume points in
 // <out>/checkpoints/, the run store's config.json, state.json, metrics.jsonl and samples/ beside.
 import { bool, text } from '../../config/index.js';
+import type { HubOptions } from '../../hub/index.js';
 import { loadModelDir, saveModelDir } from '../../model/index.js';
 import type { RunStore } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
@@ -20,6 +21,11 @@ export interface JobHooks {
 }
 
 export const noLog = (): void => {};
+
+/** How a job fetches Hub inputs: its --quiet silences the download progress, its log hears what was resolved. */
+export function hubOf(o: { quiet?: boolean }, hooks: JobHooks): HubOptions {
+  return { quiet: o.quiet === true, ...(hooks.log ? { log: hooks.log } : {}) };
+}
 
 /**
  * Copies the run's last policy, checkpoint `checkpoint`, to <out>/model in stage `final/<name>`:
