@@ -96,7 +96,7 @@ export const serRecipe = defineRecipe({
     setup: choice(['afinn', 'arithmetic'] as const, 'afinn', "afinn (State of the Union text, a hidden AFINN annotator: where SER's premise fails) or arithmetic (a ReST-EM demo model's own solutions, a hidden annotator of correctness)"),
     prompts: int(defaultPreferenceSetup.prompts, '--setup afinn: prompts of the preference setup, train and test (one labelled pair each; at most about 9,000 held-out lines exist)', { min: 8 }),
     problems: int(defaultArithmeticPreferenceSetup.poolProblems, '--setup arithmetic: new training problems, one pair each at most', { min: 8 }),
-    base: choice(['seed-sft', 'all-references'] as const, defaultArithmeticPreferenceSetup.base, "--setup arithmetic: the ReST-EM demo's human-data baseline (SFT on all 2,100 worked solutions) or its seed SFT model (300)"),
+    base: choice(['seed-sft', 'all-references'] as const, defaultArithmeticPreferenceSetup.base, "--setup arithmetic: seed-sft, the ReST-EM demo's seed SFT model (300 worked solutions), or all-references, its human-data baseline (all 2,100)"),
     seedFraction: num(defaultSerDemo.seedFraction, 'share of the training labels the seed RM sees', { gt: 0, lt: 1 }),
     loops: optionalNum("most SER loops (default: the demo's)", { integer: true, min: 0 }),
     retrain: optionalChoice(['seed', 'continue'] as const, "seed or continue (default: the demo's, seed)"),
