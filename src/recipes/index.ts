@@ -9,7 +9,13 @@ export { defineRecipe, recipeOptions, recipeRunDir, type Recipe, type RecipeHook
 export { defaultRestEmDemo, formatRestEmTable, runRestEmDemo, tinyRestEmDemo, type RestEmDemoConfig, type RestEmDemoResult } from './rest-em.js';
 export { defaultRestDemo, formatRestDemo, runRestDemo, tinyRestDemo, type RestDemoConfig, type RestDemoResult } from './rest.js';
 export { defaultRlhfDemo, formatRlhfReport, runRlhfDemo, tinyRlhfDemo, type RlhfDemoConfig, type RlhfDemoResult } from './rlhf.js';
-export { defaultSerDemo, formatSerReport, runSerDemo, tinySerDemo, type SerDemoConfig, type SerDemoResult } from './ser.js';
+export { defaultSerDemo, formatSerReport, runSerDemo, tinySerDemo, trueLabelSample, type SerDemoConfig, type SerDemoResult } from './ser.js';
+export {
+  defaultSerArithmeticDemo, formatSerArithmeticReport, runSerArithmeticDemo, tinySerArithmeticDemo, type SerArithmeticDemoConfig, type SerArithmeticDemoResult,
+} from './ser/arithmetic.js';
+export {
+  buildArithmeticPreferenceSetup, defaultArithmeticPreferenceSetup, judgeSolution, type ArithmeticPreferenceConfig, type ArithmeticPreferenceSetup,
+} from './arithmetic-preference-setup.js';
 export { buildPreferenceSetup, defaultPreferenceSetup, type PreferenceSetup, type PreferenceSetupConfig } from './preference-setup.js';
 
 /** Every recipe; the first is what `alignkit demo` runs with no name. */

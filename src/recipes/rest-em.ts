@@ -7,7 +7,7 @@ import { arithmeticTask } from '../data/tasks/builtin/arithmetic.js';
 import { g2pTask } from '../data/tasks/builtin/g2p.js';
 import { completionExample } from '../data/lm-examples.js';
 import { CharTokenizer } from '../tokenizer/index.js';
-import { Transformer, defaultConfig } from '../model/index.js';
+import { Transformer, defaultConfig, type ModelConfig } from '../model/index.js';
 import { RunStore } from '../runs/run-store.js';
 import { trainSft } from '../align/sft/sft.js';
 import { runRestEm, type RestEmConfig, type RestEmRow } from '../align/rest-em/rest-em.js';
@@ -60,8 +60,8 @@ export interface RestEmDemoResult {
   config: RestEmDemoConfig;
 }
 
-export async function runRestEmDemo(cfg: RestEmDemoConfig, out: string, opts: { resume: boolean; quiet: boolean; log: (s: string) => void }): Promise<RestEmDemoResult> {
-  const t0 = performance.now();
+/** The demo's problems, tokenizer and model shape: a pure function of the config, the same on every machine. */
+export function restEmDemoData(cfg: RestEmDemoConfig): { full: Task; seedSet: Problem[]; task: Task; tok: CharTokenizer; mcfg: ModelConfig } {
   const size = { trainSize: cfg.seedProblems + cfg.poolProblems, testSize: cfg.testProblems };
   const full = cfg.task === 'g2p'
     ? g2pTask({ ...size, seed: cfg.seed })
@@ -72,16 +72,24 @@ export async function runRestEmDemo(cfg: RestEmDemoConfig, out: string, opts: { 
   const text = [...full.train, ...full.test].map((p) => p.prompt + p.reference).join('');
   const tok = CharTokenizer.fromCorpus(text + (cfg.task === 'g2p' ? '' : '0123456789-'));
   const mcfg = defaultConfig('llama', { vocabSize: tok.vocabSize, dModel: cfg.dModel, nLayer: cfg.layers, nHead: cfg.heads, nKvHead: cfg.heads, maxSeqLen: 128 });
+  return { full, seedSet, task, tok, mcfg };
+}
+
+/** The demo's SFT of `model` (in place) on the reference solutions of `problems`: the seed SFT, and the human-data baseline. */
+export async function sftOnReferences(cfg: RestEmDemoConfig, model: Transformer, tok: CharTokenizer, problems: readonly Problem[], steps: number, quiet: boolean): Promise<number> {
+  const ex = problems.map((p) => completionExample(p.prompt, p.reference!, tok, model.config.maxSeqLen - 1));
+  await trainSft({ model, tokenizer: tok, train: ex, quiet, config: { steps, batchSize: 16, lr: cfg.lr, minLr: cfg.lr / 10, warmupSteps: 20, seed: cfg.seed, ...(cfg.restEm.mStep ?? {}) } });
+  return ex.length;
+}
+
+export async function runRestEmDemo(cfg: RestEmDemoConfig, out: string, opts: { resume: boolean; quiet: boolean; log: (s: string) => void }): Promise<RestEmDemoResult> {
+  const t0 = performance.now();
+  const { full, seedSet, task, tok, mcfg } = restEmDemoData(cfg);
   const store = RunStore.open(out, { demo: 'rest-em', ...cfg } as unknown as Record<string, unknown>, { resume: opts.resume });
   try {
     const base = new Transformer(mcfg, undefined, cfg.seed);
     const sft = cfg.restEm.mStep ?? {};
-    const maxLen = mcfg.maxSeqLen - 1;
-    const sftOn = async (model: Transformer, problems: readonly Problem[], steps: number) => {
-      const ex = problems.map((p) => completionExample(p.prompt, p.reference!, tok, maxLen));
-      await trainSft({ model, tokenizer: tok, train: ex, quiet: opts.quiet, config: { steps, batchSize: 16, lr: cfg.lr, minLr: cfg.lr / 10, warmupSteps: 20, seed: cfg.seed, ...sft } });
-      return ex.length;
-    };
+    const sftOn = (model: Transformer, problems: readonly Problem[], steps: number) => sftOnReferences(cfg, model, tok, problems, steps, opts.quiet);
     const { model: policy0 } = await modelStage(store, 'seed-sft', 'iter0', tok, async () => {
       opts.log(`seed SFT: ${seedSet.length} worked solutions, ${cfg.seedSftSteps} steps`);
       const model = base.clone();
