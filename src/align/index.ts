@@ -26,7 +26,7 @@ export {
 export { loadRewardModel, rewardModelReward } from './reward/reward-fn-model.js';
 export { rewardJobOptions, runRewardJob, type RewardJobOptions, type RewardJobResult } from './reward/job.js';
 
-export { DPO_VARIANTS, defaultDpoConfig, dpoConfig, resolveDpoConfig, type DpoConfig } from './dpo/config.js';
+export { DPO_LOSS_CHOICES, defaultDpoConfig, dpoConfig, dpoLossOptions, resolveDpoConfig, type DpoConfig } from './dpo/config.js';
 export { evaluateDpo, trainDpo, type DpoEval, type DpoLog, type DpoResult, type DpoTrainOptions } from './dpo/dpo.js';
 export { dpoJobOptions, runDpoJob, type DpoJobOptions, type DpoJobResult } from './dpo/job.js';
 

@@ -1,9 +1,10 @@
 // Direct Preference Optimisation (Rafailov et al. 2023): the policy learns from preference pairs
-// directly, with the loss of losses/dpo.ts on its summed completion log-probabilities against a
-// frozen reference's. Chosen and rejected go through one forward of 2B rows; the reference's
-// numbers are computed once before the first step (reference.ts). Dropout stays off, as
-// TRL's DPOTrainer does by default, so that at the start policy = reference exactly and every
-// variant's loss but IPO's is ln 2.
+// directly, with the loss family of losses/preference/dpo.ts (TRL's loss types, combinable with
+// weights) on its summed completion log-probabilities against a frozen reference's. Chosen and
+// rejected go through one forward of 2B rows; the reference's numbers are computed once before the
+// first step (reference.ts), or are all 0 when referenceFree. Dropout stays off, as TRL's
+// DPOTrainer does by default, so that at the start policy = reference exactly and the loss of
+// sigmoid, cdpo and robust is ln 2.
 //
 // Metrics per step: the loss; the implicit rewards β·(log π − log ref) of chosen and rejected and
 // their margin (batch means); accuracy (share of pairs with a positive margin); and the policy's
@@ -19,7 +20,7 @@ import { Progress } from '../../runs/progress.js';
 import type { RunStore } from '../../runs/run-store.js';
 import { dpoLoss, type DpoOptions } from '../losses/index.js';
 import { sequenceLogprob, tokenLogprobs } from '../trainer/logprobs.js';
-import { resolveDpoConfig, type DpoConfig } from './config.js';
+import { dpoLossOptions, resolveDpoConfig, type DpoConfig } from './config.js';
 import { referenceLogps, type ReferenceLogps } from './reference.js';
 import { completedStep, trainInBlocks } from '../trainer/checkpoint.js';
 import { tokenizePairs, type PreferencePair, type TokenPair } from '../trainer/preference-data.js';
@@ -47,7 +48,7 @@ export interface DpoLog {
 export interface DpoTrainOptions {
   /** Trained in place. */
   policy: Transformer;
-  /** Frozen; by default the policy itself as it is when training starts. Used only to precompute log-probabilities. */
+  /** Frozen; by default the policy itself as it is when training starts. Used only to precompute log-probabilities (never when referenceFree). */
   reference?: Transformer;
   tokenizer: Tokenizer;
   pairs: readonly PreferencePair[];
@@ -75,6 +76,7 @@ export interface DpoResult {
 }
 
 const mean = (a: readonly number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
+const zeroLogps = (n: number): ReferenceLogps => ({ chosen: new Array<number>(n).fill(0), rejected: new Array<number>(n).fill(0) });
 
 /** The DPO loss of B pairs under the policy, with their reference log-probabilities. */
 function batchLoss(policy: Transformer, batch: readonly TokenPair[], refC: number[], refR: number[], padId: number, opts: DpoOptions) {
@@ -82,7 +84,8 @@ function batchLoss(policy: Transformer, batch: readonly TokenPair[], refC: numbe
   const rows = [...batch.map((p) => ({ prompt: p.prompt, completion: p.chosen })), ...batch.map((p) => ({ prompt: p.prompt, completion: p.rejected }))];
   const lp = sequenceLogprob(tokenLogprobs(policy, rows, 1, padId)); // (2B)
   const pc: Tensor = slice(lp, 0, 0, B), pr: Tensor = slice(lp, 0, B, 2 * B); // (B) each
-  return { ...dpoLoss(pc, pr, refC, refR, opts), logpChosen: mean(pc.toArray()), logpRejected: mean(pr.toArray()) };
+  const lengths = { chosenLengths: batch.map((p) => p.chosen.length), rejectedLengths: batch.map((p) => p.rejected.length) };
+  return { ...dpoLoss(pc, pr, refC, refR, { ...opts, ...lengths }), logpChosen: mean(pc.toArray()), logpRejected: mean(pr.toArray()) };
 }
 
 /** Held-out DPO loss, accuracy and mean margin (no graph). */
@@ -110,11 +113,13 @@ export async function trainDpo(o: DpoTrainOptions): Promise<DpoResult> {
   if (maxLen > policy.config.maxSeqLen) throw new RangeError(`trainDpo: maxLen ${maxLen} exceeds the policy's maxSeqLen ${policy.config.maxSeqLen}`);
   const train = tokenizePairs(o.pairs, tok, maxLen);
   const evalPairs = tokenizePairs((o.eval ?? []).slice(0, c.evalPairs), tok, maxLen).pairs;
-  const lossOpts: DpoOptions = { beta: c.beta, variant: c.variant, labelSmoothing: c.labelSmoothing };
+  const lossOpts: DpoOptions = dpoLossOptions(c);
 
   // Before any checkpoint is loaded into the policy, so the default reference is the policy as
   // given; no copy is needed, since the reference is used only here.
-  const ref = await referenceLogps(() => o.reference ?? policy, train.pairs, evalPairs, c.refBatchSize, padId, store);
+  const ref = c.referenceFree
+    ? { train: zeroLogps(train.pairs.length), eval: zeroLogps(evalPairs.length) }
+    : await referenceLogps(() => o.reference ?? policy, train.pairs, evalPairs, c.refBatchSize, padId, store);
 
   const opt = new AdamW(policy.namedParameters(), { lr: c.lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay });
   const order = new ExampleOrder(train.pairs.length, c.seed);

@@ -1,7 +1,7 @@
 // `alignkit dpo` as one library call: a model directory and a preference file in, a run directory
 // out (the policy in <out>/model). The reference is `reference` or the starting model; its
 // log-probabilities are computed once and kept in the run, so a resume never loads it again.
-import { checkEach, declareConfig, num, optionalText, requiredText, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
+import { ConfigError, checkEach, declareConfig, num, optionalText, requiredText, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
 import { saveModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
@@ -18,7 +18,10 @@ export const dpoJobOptions = declareConfig('dpo', {
   reference: optionalText('frozen reference model directory (default: --model as it starts)', { aliases: ['ref_model'] }),
   ...runOptions('runs/dpo'),
   ...dpoConfig.options,
-}, checkEach(dpoConfig));
+}, (o) => {
+  checkEach(dpoConfig)(o);
+  if (o.referenceFree && o.reference !== undefined) throw new ConfigError(`dpo config: give referenceFree or reference, not both (got reference ${o.reference})`, 'reference');
+});
 
 export type DpoJobOptions = ConfigOf<typeof dpoJobOptions>;
 
@@ -42,7 +45,7 @@ export async function runDpoJob(options: Overrides<typeof dpoJobOptions.options>
   const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed);
   const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
   // Loaded before the run directory is touched, so that a bad --reference leaves nothing behind.
-  const reference = o.reference ? loadWithTokenizer(o.reference, 'reference').model : undefined;
+  const reference = o.reference && !config.referenceFree ? loadWithTokenizer(o.reference, 'reference').model : undefined;
   if (reference && reference.config.vocabSize !== policy.config.vocabSize) {
     throw new Error(`--reference ${o.reference}: vocabulary of ${reference.config.vocabSize} ids, but --model has ${policy.config.vocabSize}; the two must share a tokenizer`);
   }
@@ -50,7 +53,7 @@ export async function runDpoJob(options: Overrides<typeof dpoJobOptions.options>
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
-    log(`${config.variant}, β ${config.beta}: ${split.train.length} training / ${split.eval.length} held-out pairs from ${o.data}; policy ${o.model}, reference ${o.reference ?? 'a copy of the policy'}`);
+    log(`${[config.lossType].flat().join('+')}${config.referenceFree ? ' (reference-free)' : ''}, β ${config.beta}: ${split.train.length} training / ${split.eval.length} held-out pairs from ${o.data}; policy ${o.model}, reference ${o.reference ?? 'a copy of the policy'}`);
     const res = await trainDpo({ policy, ...(reference ? { reference } : {}), tokenizer, pairs: split.train, eval: split.eval, config, store, quiet: o.quiet });
     if (res.truncated) log(`${res.truncated} training pairs lost the start of their prompt to fit ${config.maxLen || policy.config.maxSeqLen} tokens`);
     // Named by the step count, so that a resume with more steps writes a new final model.

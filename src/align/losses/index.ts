@@ -1,7 +1,8 @@
 // The loss and advantage math of alignkit's trainers: pure functions, one file per family.
 export { softplus, logSigmoid, clamp, maximum, maskedMean, type Rows, type Values } from './common.js';
 export { bradleyTerryLoss, preferenceAccuracy, type BradleyTerryOutput } from './preference/bradley-terry.js';
-export { dpoLoss, type DpoOptions, type DpoOutput, type DpoVariant } from './preference/dpo.js';
+export { dpoLoss, dpoLossMix, type DpoOptions, type DpoOutput } from './preference/dpo.js';
+export { DPO_LOSS_NAMES, DPO_LOSS_TYPES, NEEDS_SMOOTHING, type DpoLossType } from './preference/dpo-loss-types.js';
 export {
   klEstimate, klPenaltyRewards, gae, whiten, explainedVariance, type Gae, type KlEstimator, type KlRewards,
 } from './policy-gradient/ppo-rewards.js';

@@ -1,0 +1,166 @@
+"""Golden losses and gradients from TRL's own loss code, for test/golden/trl-losses.golden.test.ts.
+
+Each trainer's loss is called as TRL runs it: DPOTrainer._compute_loss, KTOTrainer._compute_loss,
+ORPOTrainer / CPOTrainer.get_batch_loss_metrics, GRPOTrainer._compute_loss and
+OnlineDPOTrainer.training_step, each as an unbound method on a minimal stand-in for the trainer
+(the attributes the method reads, nothing else) and a stand-in model whose output is a leaf tensor
+of seeded random logits (or per-token log-probabilities, where the trainer asks for those). Nothing
+of the losses is re-implemented here: the numbers are whatever TRL's code computes, in float32 as
+it trains on CPU. Recorded: the inputs, the loss and the gradient of the loss w.r.t. the leaf.
+
+Run:  /work/venv/bin/python test/golden/make_trl_losses.py   (TRL 1.13, torch 2.13 CPU)
+"""
+
+import json
+import math
+import sys
+from collections import defaultdict
+from pathlib import Path
+from types import SimpleNamespace
+
+import torch
+import trl
+from trl.trainer.dpo_trainer import DPOTrainer
+from trl.trainer.grpo_trainer import GRPOTrainer
+from trl.trainer.kto_trainer import KTOTrainer
+from trl.experimental.cpo.cpo_trainer import CPOTrainer
+from trl.experimental.online_dpo.online_dpo_trainer import OnlineDPOTrainer
+from trl.experimental.orpo.orpo_trainer import ORPOTrainer
+
+OUT = Path(__file__).with_name("trl-losses.json")
+V = 7  # vocabulary of the stand-in model
+
+
+def arr(t):
+    """A tensor as {shape, data}, floats to 8 significant digits (float32 carries about 7)."""
+    t = t.detach()
+    data = [float(f"{x:.8g}") for x in t.flatten().tolist()] if t.is_floating_point() else [int(x) for x in t.flatten().tolist()]
+    return {"shape": list(t.shape), "data": data}
+
+
+class Accelerator:
+    """What the loss methods ask of accelerate on one process."""
+
+    device = torch.device("cpu")
+    num_processes = 1
+    process_index = 0
+    sync_gradients = True
+
+    def gather(self, x):
+        return x
+
+    gather_for_metrics = gather
+
+    def reduce(self, x, reduction="sum"):
+        return x
+
+    def backward(self, loss, **kwargs):
+        loss.backward()
+
+    def unwrap_model(self, m):
+        return m
+
+
+class LogitsModel:
+    """A stand-in model: maps each known input_ids tensor to its own leaf of logits."""
+
+    def __init__(self, table):
+        self.table = table  # list of (input_ids, logits)
+        self.training = True
+
+    def __call__(self, input_ids=None, *args, **kwargs):
+        ids = input_ids if input_ids is not None else args[0]
+        for known, logits in self.table:
+            if known.shape == ids.shape and torch.equal(known, ids):
+                return SimpleNamespace(logits=logits)
+        raise KeyError("the stand-in model was called with input_ids it does not know")
+
+    def train(self, mode=True):
+        return self
+
+
+def sequences(g, n, T, prompt_lens, completion_lens, pad=0):
+    """n rows of token ids (T wide): a prompt, a completion, right padding; and the masks."""
+    ids = torch.randint(1, V, (n, T), generator=g)
+    attention = torch.zeros(n, T, dtype=torch.long)
+    completion = torch.zeros(n, T, dtype=torch.long)
+    for i in range(n):
+        p, c = prompt_lens[i], completion_lens[i]
+        attention[i, : p + c] = 1
+        completion[i, p : p + c] = 1
+        ids[i, p + c :] = pad
+    return ids, attention, completion
+
+
+def leaf_logits(g, n, T, scale=2.0):
+    return (scale * torch.randn(n, T, V, generator=g)).requires_grad_(True)
+
+
+# --- DPO ------------------------------------------------------------------------------------------
+
+DPO_CASES = [
+    {"loss_type": ["sigmoid"]},
+    {"loss_type": ["hinge"]},
+    {"loss_type": ["ipo"]},
+    {"loss_type": ["exo_pair"], "label_smoothing": 1e-3},
+    {"loss_type": ["nca_pair"]},
+    {"loss_type": ["robust"], "label_smoothing": 0.1},
+    {"loss_type": ["bco_pair"]},
+    {"loss_type": ["sppo_hard"]},
+    {"loss_type": ["aot"], "label_smoothing": 0.1},
+    {"loss_type": ["aot"]},
+    {"loss_type": ["aot_unpaired"], "label_smoothing": 0.2},
+    {"loss_type": ["apo_zero"]},
+    {"loss_type": ["apo_down"]},
+    {"loss_type": ["discopop"]},
+    {"loss_type": ["discopop"], "discopop_tau": 0.5},
+    {"loss_type": ["sft"]},
+    {"loss_type": ["sigmoid_norm"]},
+    {"loss_type": ["sigmoid", "bco_pair", "sft"], "loss_weights": [0.8, 0.2, 1.0]},
+    {"loss_type": ["ipo", "hinge"], "loss_weights": [0.5, 2.0], "beta": 0.3},
+    {"loss_type": ["sigmoid"], "beta": 0.5, "reference_free": True},
+    {"loss_type": ["apo_zero"], "beta": 0.25, "reference_free": True},
+]
+
+
+def dpo_section(g):
+    B, T = 4, 9
+    prompt_lens, completion_lens = [2, 3, 1, 4, 2, 3, 1, 4], [5, 3, 6, 4, 2, 6, 4, 5]  # chosen rows, then rejected
+    ids, attention, completion = sequences(g, 2 * B, T, prompt_lens, completion_lens)
+    logits0 = 2.0 * torch.randn(2 * B, T, V, generator=g)
+    ref = -8.0 + 2.0 * torch.randn(2 * B, generator=g)
+    cases = []
+    for case in DPO_CASES:
+        logits = logits0.clone().requires_grad_(True)
+        model = LogitsModel([(ids, logits)])
+        types = case["loss_type"]
+        free = case.get("reference_free", False)
+        ref_c, ref_r = (torch.zeros(B), torch.zeros(B)) if free else (ref[:B], ref[B:])
+        self = SimpleNamespace(
+            model=model, accelerator=Accelerator(), aux_loss_enabled=False, ld_alpha=None, precompute_ref_logps=True,
+            f_divergence_type="reverse_kl", loss_types=types, loss_weights=case.get("loss_weights", [1.0] * len(types)),
+            beta=case.get("beta", 0.1), label_smoothing=case.get("label_smoothing", 0.0), use_weighting=False,
+            args=SimpleNamespace(discopop_tau=case.get("discopop_tau", 0.05)),
+            _metrics={"train": defaultdict(list), "eval": defaultdict(list)}, _total_train_tokens=0, _tp_size=1,
+        )
+        inputs = {"input_ids": ids, "attention_mask": attention, "completion_mask": completion, "ref_chosen_logps": ref_c, "ref_rejected_logps": ref_r}
+        loss = DPOTrainer._compute_loss(self, model, inputs, return_outputs=False)
+        loss.backward()
+        cases.append({"params": case, "loss": loss.item(), "grad": arr(logits.grad), "rewardsChosen": self._metrics["train"]["rewards/chosen"][0]})
+    return {"inputs": {"ids": arr(ids), "completionMask": arr(completion), "logits": arr(logits0), "ref": arr(ref)}, "cases": cases}
+
+
+def main():
+    g = torch.Generator().manual_seed(22)
+    fixture = {
+        "generator": "test/golden/make_trl_losses.py",
+        "trl": trl.__version__,
+        "torch": torch.__version__,
+        "dpo": dpo_section(g),
+    }
+    OUT.write_text(json.dumps(fixture, separators=(",", ":")) + "\n")
+    print(f"wrote {OUT} ({OUT.stat().st_size} bytes)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

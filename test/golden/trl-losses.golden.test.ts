@@ -1,0 +1,99 @@
+// Golden tests: every loss type against TRL 1.13's own loss code. The fixture trl-losses.json is
+// made by make_trl_losses.py (run it with /work/venv/bin/python): TRL's trainers' loss methods are
+// called on seeded random logits (or per-token log-probabilities) and the loss and its gradient
+// with respect to those leaves recorded. Here the same leaves go through alignkit's log-probability
+// chain and losses, configured through the option names a command accepts (TRL's), so that a loss
+// wired to the wrong name fails as surely as a wrong formula.
+// Tolerance: |got − want| ≤ 1e-5·max(|want|, floor), floor = 1e-2·max|want| over the tensor (as
+// models.golden.test.ts): relative for the loss and the large gradient entries, and an absolute
+// 1e-7 of the tensor's scale for entries far below it (float32 sums of its larger terms).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { crossEntropy, neg, slice, sum, Tensor } from '../../src/index.js';
+import { dpoLoss } from '../../src/align/index.js';
+import { dpoLossOptions } from '../../src/align/dpo/config.js';
+import { dpoCommand } from '../../src/cli/commands/train/dpo.js';
+
+const FIXTURE = 'test/golden/trl-losses.json';
+const TOL = 1e-5;
+const FLOOR = 1e-2;
+
+export interface Arr { shape: number[]; data: number[] }
+type Params = Record<string, unknown>;
+export interface Case { params: Params; loss: number; grad: Arr }
+
+const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as {
+  trl: string;
+  dpo: { inputs: { ids: Arr; completionMask: Arr; logits: Arr; ref: Arr }; cases: Case[] };
+};
+
+const leaf = (a: Arr) => new Tensor(Float32Array.from(a.data), a.shape, true);
+
+export function closeTo(got: ArrayLike<number>, want: readonly number[], what: string, tol = TOL): void {
+  assert.equal(got.length, want.length, `${what}: ${got.length} values, expected ${want.length}`);
+  const floor = FLOOR * Math.max(...want.map(Math.abs));
+  let worst = 0, at = -1;
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i]! - want[i]!) / Math.max(Math.abs(want[i]!), floor, 1e-30);
+    if (err > worst) { worst = err; at = i; }
+  }
+  assert.ok(worst <= tol, `${what}: relative error ${worst.toExponential(2)} at [${at}] (got ${got[at]}, TRL ${want[at]})`);
+}
+
+/**
+ * Σ over each row's completion of log softmax(logits)[next token]: TRL's selective_log_softmax on
+ * shifted logits, masked by the shifted completion mask. logits (N, T, V), ids and mask (N, T).
+ */
+export function completionLogps(logits: Tensor, ids: Arr, mask: Arr): { logps: Tensor; lengths: number[] } {
+  const [N, T] = ids.shape as [number, number];
+  const labels = new Int32Array(N * (T - 1)).fill(-100);
+  const lengths = new Array<number>(N).fill(0);
+  for (let n = 0; n < N; n++) {
+    for (let t = 0; t < T - 1; t++) {
+      if (mask.data[n * T + t + 1]) { labels[n * (T - 1) + t] = ids.data[n * T + t + 1]!; lengths[n]!++; }
+    }
+  }
+  const ce = crossEntropy(slice(logits, 1, 0, T - 1), new Tensor(labels, [N, T - 1]), { reduction: 'none' }); // (N, T−1)
+  return { logps: neg(sum(ce, 1)), lengths };
+}
+
+/** TRL's parameters of a case as the flags of an alignkit command (TRL's own names). */
+export function trlFlags(params: Params): string[] {
+  const argv: string[] = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v === true) argv.push(`--${k}`);
+    else if (v !== false) argv.push(`--${k}`, Array.isArray(v) ? v.join(',') : String(v));
+  }
+  return argv;
+}
+
+test(`DPO: every loss type, mixes and reference-free equal TRL ${fixture.trl}'s DPOTrainer._compute_loss`, () => {
+  const { inputs, cases } = fixture.dpo;
+  const B = inputs.ids.shape[0]! / 2;
+  for (const c of cases) {
+    const what = `dpo ${JSON.stringify(c.params)}`;
+    const values = dpoCommand.resolve(['--model', 'm', '--data', 'd', ...trlFlags(c.params)])!.values;
+    const logits = leaf(inputs.logits);
+    const { logps, lengths } = completionLogps(logits, inputs.ids, inputs.completionMask);
+    const ref = values.referenceFree ? new Array<number>(2 * B).fill(0) : inputs.ref.data;
+    const out = dpoLoss(slice(logps, 0, 0, B), slice(logps, 0, B, 2 * B), ref.slice(0, B), ref.slice(B), {
+      ...dpoLossOptions(values), chosenLengths: lengths.slice(0, B), rejectedLengths: lengths.slice(B),
+    });
+    closeTo([out.loss.item()], [c.loss], `${what} loss`);
+    out.loss.backward();
+    closeTo(logits.grad!.data, c.grad.data, `${what} d loss/d logits`);
+  }
+});
+
+test('the golden inputs tell every DPO loss type apart, so a loss wired to another name fails', () => {
+  const single = fixture.dpo.cases.filter((c) => (c.params['loss_type'] as string[]).length === 1);
+  for (let i = 0; i < single.length; i++) {
+    for (let j = i + 1; j < single.length; j++) {
+      const a = single[i]!, b = single[j]!;
+      const gap = Math.abs(a.loss - b.loss) / Math.max(Math.abs(a.loss), Math.abs(b.loss));
+      assert.ok(gap > 100 * TOL || JSON.stringify(a.params) === JSON.stringify(b.params),
+        `${JSON.stringify(a.params)} and ${JSON.stringify(b.params)} give losses within ${gap.toExponential(1)}`);
+    }
+  }
+});
