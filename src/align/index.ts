@@ -39,10 +39,15 @@ export { grpoJobOptions, runGrpoJob, type GrpoJobOptions } from './grpo/job.js';
 export { rlooJobOptions, runRlooJob, type RlooJobOptions } from './rloo/job.js';
 export { defaultPpoConfig, ppoConfig, resolvePpoConfig, type PpoConfig } from './ppo/config.js';
 export { VALUE_HEAD, trainPpo, type PpoLog, type PpoOptions, type PpoResult } from './ppo/ppo.js';
-export { defaultGrpoConfig, grpoConfig, resolveGrpoConfig, type GrpoConfig } from './grpo/config.js';
+export { defaultGrpoConfig, grpoConfig, grpoLossOptions, resolveGrpoConfig, type GrpoConfig } from './grpo/config.js';
 export { trainGrpo, type GrpoLog, type GrpoOptions, type GrpoResult } from './grpo/grpo.js';
 export { defaultRlooConfig, resolveRlooConfig, rlooConfig, type RlooConfig } from './rloo/config.js';
 export { trainRloo, type RlooLog, type RlooOptions, type RlooResult } from './rloo/rloo.js';
+export { defaultReinforcePpConfig, reinforcePpConfig, resolveReinforcePpConfig, type ReinforcePpConfig } from './reinforce-pp/config.js';
+export { trainReinforcePp, type ReinforcePpLog, type ReinforcePpOptions as ReinforcePpTrainOptions } from './reinforce-pp/reinforce-pp.js';
+export { reinforcePpJobOptions, runReinforcePpJob, type ReinforcePpJobOptions } from './reinforce-pp/job.js';
+export { clippedUpdateOptions } from './grpo/config.js';
+export { clippedUpdates, type ClippedUpdateInput, type ClippedUpdateStats } from './rollout/clipped-updates.js';
 
 export { REST_LOSSES, defaultImproveConfig, defaultRestConfig, improveConfig, resolveImproveConfig, resolveRestConfig, restConfig, type ImproveConfig, type RestConfig, type RestLoss } from './rest/config.js';
 export { growStage, improveKey, improveStage, runRest, type RestOptions, type RestRow } from './rest/rest.js';

@@ -5,16 +5,17 @@ import { demoCommand } from './commands/tools/demo.js';
 import { dpoCommand } from './commands/train/dpo.js';
 import { evalCommand } from './commands/tools/eval.js';
 import { generateCommand } from './commands/tools/generate.js';
-import { grpoCommand } from './commands/train/grpo.js';
-import { ppoCommand } from './commands/train/ppo.js';
+import { grpoCommand } from './commands/online/grpo.js';
+import { ppoCommand } from './commands/online/ppo.js';
+import { reinforcePpCommand } from './commands/online/reinforce-pp.js';
 import { rewardCommand } from './commands/train/reward.js';
 import { restEmCommand } from './commands/train/rest-em.js';
 import { restCommand } from './commands/train/rest.js';
-import { rlooCommand } from './commands/train/rloo.js';
+import { rlooCommand } from './commands/online/rloo.js';
 import { serCommand } from './commands/train/ser.js';
 import { sftCommand } from './commands/train/sft.js';
 import { trainTokenizerCommand } from './commands/tools/train-tokenizer.js';
 
 export type { Command } from './commands-type.js';
 
-export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ppoCommand, grpoCommand, rlooCommand, generateCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand];
+export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand];

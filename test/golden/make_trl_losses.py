@@ -150,6 +150,67 @@ def dpo_section(g):
     return {"inputs": {"ids": arr(ids), "completionMask": arr(completion), "logits": arr(logits0), "ref": arr(ref)}, "cases": cases}
 
 
+# --- GRPO -----------------------------------------------------------------------------------------
+
+GRPO_CASES = [
+    {"loss_type": "grpo", "beta": 0.04},
+    {"loss_type": "grpo", "beta": 0.0, "importance_sampling_level": "sequence"},
+    {"loss_type": "dr_grpo", "beta": 0.04},
+    {"loss_type": "dapo", "beta": 0.0, "epsilon_high": 0.28},
+    {"loss_type": "dapo", "beta": 0.04, "epsilon_high": 0.28, "delta": 1.5},
+    {"loss_type": "bnpo", "beta": 0.04},
+    {"loss_type": "bnpo", "beta": 0.0, "importance_sampling_level": "sequence"},
+    {"loss_type": "cispo", "beta": 0.0, "epsilon_high": 1.2},
+    {"loss_type": "cispo", "beta": 0.04, "epsilon_high": 5.0},
+    {"loss_type": "sapo", "beta": 0.04},
+    {"loss_type": "sapo", "beta": 0.0, "sapo_temperature_pos": 2.0, "sapo_temperature_neg": 0.5},
+    {"loss_type": "bnpo", "beta": 0.0, "per_token_advantages": True},
+]
+
+
+def grpo_section(g):
+    B, P, T = 6, 3, 7
+    lengths = [7, 4, 0, 6, 1, 5]  # row 2: a truncated completion with its mask zeroed
+    completion_mask = torch.zeros(B, T, dtype=torch.long)
+    for i, n in enumerate(lengths):
+        completion_mask[i, :n] = 1
+    logp0 = -1.5 + 0.7 * torch.randn(B, T, generator=g)
+    old = logp0 + 0.35 * torch.randn(B, T, generator=g)
+    ref = logp0 + 0.5 * torch.randn(B, T, generator=g)
+    adv = torch.randn(B, generator=g)
+    adv_tok = torch.randn(B, T, generator=g)
+    num_items = torch.tensor(float(2 * completion_mask.sum()))  # a generation batch of twice these rows
+    cases = []
+    for case in GRPO_CASES:
+        logp = logp0.clone().requires_grad_(True)
+        per_token_adv = case.get("per_token_advantages", False)
+        args = SimpleNamespace(
+            use_bias_correction_kl=False, delta=case.get("delta"), steps_per_generation=1,
+            sapo_temperature_pos=case.get("sapo_temperature_pos", 1.0), sapo_temperature_neg=case.get("sapo_temperature_neg", 1.05),
+        )
+        eps = 0.2
+        self = SimpleNamespace(
+            model=SimpleNamespace(training=True), accelerator=Accelerator(), args=args, aux_loss_enabled=False, top_entropy_quantile=1.0,
+            off_policy_mask_threshold=None, importance_sampling_level=case.get("importance_sampling_level", "token"),
+            beta=case["beta"], loss_type=case["loss_type"], epsilon_low=eps, epsilon_high=case.get("epsilon_high", eps),
+            use_vllm=False, vllm_importance_sampling_correction=False, current_gradient_accumulation_steps=1, max_completion_length=T,
+            _entropy_bonus_enabled=False, _metrics={"train": defaultdict(list), "eval": defaultdict(list)},
+            _get_per_token_logps_and_entropies=lambda *a, **k: (logp, torch.zeros(B, T), None),
+        )
+        inputs = {
+            "prompt_ids": torch.ones(B, P, dtype=torch.long), "prompt_mask": torch.ones(B, P, dtype=torch.long),
+            "completion_ids": torch.ones(B, T, dtype=torch.long), "completion_mask": completion_mask,
+            "advantages": adv_tok if per_token_adv else adv, "old_per_token_logps": old, "ref_per_token_logps": ref,
+            "num_items_in_batch": num_items,
+        }
+        loss = GRPOTrainer._compute_loss(self, None, inputs)
+        loss.backward()
+        cases.append({"params": case, "loss": loss.item(), "grad": arr(logp.grad)})
+    inputs = {"logp": arr(logp0), "old": arr(old), "ref": arr(ref), "mask": arr(completion_mask), "advantages": arr(adv),
+              "tokenAdvantages": arr(adv_tok), "numItemsInBatch": float(num_items)}
+    return {"inputs": inputs, "cases": cases}
+
+
 def main():
     g = torch.Generator().manual_seed(22)
     fixture = {
@@ -157,6 +218,7 @@ def main():
         "trl": trl.__version__,
         "torch": torch.__version__,
         "dpo": dpo_section(g),
+        "grpo": grpo_section(g),
     }
     OUT.write_text(json.dumps(fixture, separators=(",", ":")) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes)", file=sys.stderr)

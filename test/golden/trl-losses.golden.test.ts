@@ -13,7 +13,10 @@ import { readFileSync } from 'node:fs';
 import { crossEntropy, neg, slice, sum, Tensor } from '../../src/index.js';
 import { dpoLoss } from '../../src/align/index.js';
 import { dpoLossOptions } from '../../src/align/dpo/config.js';
+import { grpoLoss } from '../../src/align/index.js';
+import { grpoLossOptions } from '../../src/align/grpo/config.js';
 import { dpoCommand } from '../../src/cli/commands/train/dpo.js';
+import { grpoCommand } from '../../src/cli/commands/online/grpo.js';
 
 const FIXTURE = 'test/golden/trl-losses.json';
 const TOL = 1e-5;
@@ -26,7 +29,10 @@ export interface Case { params: Params; loss: number; grad: Arr }
 const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as {
   trl: string;
   dpo: { inputs: { ids: Arr; completionMask: Arr; logits: Arr; ref: Arr }; cases: Case[] };
+  grpo: { inputs: { logp: Arr; old: Arr; ref: Arr; mask: Arr; advantages: Arr; tokenAdvantages: Arr; numItemsInBatch: number }; cases: Case[] };
 };
+
+const rows = (a: Arr): number[][] => Array.from({ length: a.shape[0]! }, (_, i) => a.data.slice(i * a.shape[1]!, (i + 1) * a.shape[1]!));
 
 const leaf = (a: Arr) => new Tensor(Float32Array.from(a.data), a.shape, true);
 
@@ -86,14 +92,37 @@ test(`DPO: every loss type, mixes and reference-free equal TRL ${fixture.trl}'s 
   }
 });
 
-test('the golden inputs tell every DPO loss type apart, so a loss wired to another name fails', () => {
-  const single = fixture.dpo.cases.filter((c) => (c.params['loss_type'] as string[]).length === 1);
-  for (let i = 0; i < single.length; i++) {
-    for (let j = i + 1; j < single.length; j++) {
-      const a = single[i]!, b = single[j]!;
-      const gap = Math.abs(a.loss - b.loss) / Math.max(Math.abs(a.loss), Math.abs(b.loss));
-      assert.ok(gap > 100 * TOL || JSON.stringify(a.params) === JSON.stringify(b.params),
-        `${JSON.stringify(a.params)} and ${JSON.stringify(b.params)} give losses within ${gap.toExponential(1)}`);
+test('the golden inputs tell every loss type apart, so a loss wired to another name fails', () => {
+  const groups: [string, Case[]][] = [
+    ['dpo', fixture.dpo.cases.filter((c) => (c.params['loss_type'] as string[]).length === 1)],
+    ['grpo', fixture.grpo.cases],
+  ];
+  for (const [name, cases] of groups) {
+    for (let i = 0; i < cases.length; i++) {
+      for (let j = i + 1; j < cases.length; j++) {
+        const a = cases[i]!, b = cases[j]!;
+        if (a.params['loss_type'] === b.params['loss_type'] || JSON.stringify(a.params['loss_type']) === JSON.stringify(b.params['loss_type'])) continue;
+        const gap = Math.abs(a.loss - b.loss) / Math.max(Math.abs(a.loss), Math.abs(b.loss));
+        assert.ok(gap > 100 * TOL, `${name}: ${JSON.stringify(a.params)} and ${JSON.stringify(b.params)} give losses within ${gap.toExponential(1)}`);
+      }
     }
+  }
+});
+
+test(`GRPO: every loss type, clip-higher, delta, GSPO and per-token advantages equal TRL ${fixture.trl}'s GRPOTrainer._compute_loss`, () => {
+  const { inputs, cases } = fixture.grpo;
+  const T = inputs.logp.shape[1]!;
+  for (const c of cases) {
+    const what = `grpo ${JSON.stringify(c.params)}`;
+    const { per_token_advantages: perToken, ...trl } = c.params;
+    const values = grpoCommand.resolve(['--model', 'm', '--task', 'arithmetic', '--max_completion_length', String(T), ...trlFlags(trl)])!.values;
+    const logp = leaf(inputs.logp);
+    const adv = perToken ? rows(inputs.tokenAdvantages) : inputs.advantages.data;
+    const out = grpoLoss(logp, rows(inputs.old), values.beta > 0 ? rows(inputs.ref) : null, adv, rows(inputs.mask), {
+      ...grpoLossOptions(values), tokenNormalizer: inputs.numItemsInBatch,
+    });
+    closeTo([out.loss.item()], [c.loss], `${what} loss`);
+    out.loss.backward();
+    closeTo(logp.grad!.data, c.grad.data, `${what} d loss/d logp`);
   }
 });

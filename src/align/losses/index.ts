@@ -9,6 +9,10 @@ export {
 export { ppoPolicyLoss, ppoValueLoss, entropyFromLogits, type PpoPolicyOutput, type PpoValueOutput } from './policy-gradient/ppo.js';
 export { AdaptiveKlController, FixedKlController, type AdaptiveKlOptions, type KlController } from './policy-gradient/kl-controller.js';
 export {
-  grpoAdvantages, grpoLoss, k3Kl, type GroupAdvantages, type GrpoAdvantageOptions, type GrpoLossOptions, type GrpoLossOutput,
+  grpoAdvantages, informativeGroups, type GroupAdvantages, type GrpoAdvantageOptions, type ScaleRewards,
 } from './policy-gradient/grpo.js';
+export {
+  GRPO_LOSS_TYPES, grpoLoss, k3Kl, type GrpoLossOptions, type GrpoLossOutput, type GrpoLossType,
+} from './policy-gradient/grpo-loss.js';
 export { rlooAdvantages, rlooLoss } from './policy-gradient/rloo.js';
+export { reinforcePpAdvantages, type ReinforcePpAdvantages, type ReinforcePpOptions } from './policy-gradient/reinforce-pp.js';
