@@ -29,8 +29,16 @@ export function checkTextSource(name: string, c: { corpus?: string | undefined; 
   if (c.corpus !== undefined && c.data !== undefined) throw new ConfigError(`${name} config: give corpus or data, not both`, 'data');
 }
 
+/** How a dataset file's held-out part is chosen: a share of it (by a seeded shuffle), or another file. */
+export interface HoldOut {
+  /** 0.05 by default; 0 holds nothing out. */
+  evalFraction?: number;
+  /** A file of the same format to evaluate on; then all of --data trains. */
+  evalData?: string | undefined;
+}
+
 /** Reads --corpus or --data; holds out a deterministic evaluation split. */
-export async function readSource(corpus: string | undefined, data: string | undefined, seed: number): Promise<TextSource> {
+export async function readSource(corpus: string | undefined, data: string | undefined, seed: number, hold: HoldOut = {}): Promise<TextSource> {
   if (corpus && data) throw new Error('give either --corpus or --data, not both');
   if (corpus) {
     const c = loadCorpus(corpus);
@@ -39,11 +47,20 @@ export async function readSource(corpus: string | undefined, data: string | unde
     return { kind: 'documents', ...split, name: corpus };
   }
   if (!data) throw new Error('--corpus <name> or --data <file.jsonl> is required');
-  const ds = await loadDataset(data);
-  if (ds.format === 'text') {
-    const s = splitDataset(ds.records.map((r) => r.text), { evalFraction: 0.05, seed });
-    return { kind: 'documents', train: s.train, eval: s.eval, name: data };
+  const whole = await readFileSource(data);
+  if (hold.evalData !== undefined) {
+    const held = await readFileSource(hold.evalData);
+    if (held.kind !== whole.kind) throw new Error(`--eval-data ${hold.evalData}: ${held.kind === 'pairs' ? 'prompt/completion' : 'text'} records, but --data ${data} holds ${whole.kind === 'pairs' ? 'prompt/completion' : 'text'} records`);
+    return { ...whole, eval: held.train } as TextSource;
   }
+  const s = splitDataset<unknown>(whole.train, { evalFraction: hold.evalFraction ?? 0.05, seed });
+  return { ...whole, train: s.train, eval: s.eval } as TextSource;
+}
+
+/** Every record of a dataset file as documents or prompt/completion pairs, all under `train`. */
+async function readFileSource(data: string): Promise<TextSource> {
+  const ds = await loadDataset(data);
+  if (ds.format === 'text') return { kind: 'documents', train: ds.records.map((r) => r.text), eval: [], name: data };
   if (ds.format === 'prompt-completion' || ds.format === 'messages') {
     const pairs = ds.format === 'prompt-completion'
       ? ds.records.map((r) => ({ prompt: renderTurns(r.prompt), completion: renderTurns(r.completion) }))
@@ -52,8 +69,7 @@ export async function readSource(corpus: string | undefined, data: string | unde
         if (!last || last.role !== 'assistant') throw new Error(`${data}:${ds.lines[i]}: field "messages": expected the last message to be the assistant's (the completion to learn)`);
         return { prompt: renderTurns(r.messages.slice(0, -1)) + 'assistant: ', completion: last.content };
       });
-    const s = splitDataset(pairs, { evalFraction: 0.05, seed });
-    return { kind: 'pairs', train: s.train, eval: s.eval, name: data };
+    return { kind: 'pairs', train: pairs, eval: [], name: data };
   }
   throw new Error(`${data}: format "${ds.format}" is for preference or RL training; sft needs text, prompt/completion or messages`);
 }

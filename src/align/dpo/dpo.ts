@@ -24,7 +24,7 @@ import { dpoLossOptions, resolveDpoConfig, type DpoConfig } from './config.js';
 import { referenceLogps, type ReferenceLogps } from './reference.js';
 import { completedStep, trainInBlocks } from '../trainer/checkpoint.js';
 import { tokenizePairs, type PreferencePair, type TokenPair } from '../trainer/preference-data.js';
-import { stepsFor } from '../trainer/optimizer-options.js';
+import { scheduleOf, stepsFor } from '../trainer/optimizer-options.js';
 
 export interface DpoLog {
   step: number;
@@ -124,7 +124,7 @@ export async function trainDpo(o: DpoTrainOptions): Promise<DpoResult> {
   const opt = new AdamW(policy.namedParameters(), { lr: c.lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay });
   const order = new ExampleOrder(train.pairs.length, c.seed);
   const steps = stepsFor(c, train.pairs.length, c.batchSize);
-  const schedule = { lr: c.lr, minLr: c.lr * c.minLrRatio, warmupSteps: c.warmupSteps, totalSteps: steps };
+  const schedule = scheduleOf(c, steps);
   const progress = new Progress({ label: 'dpo', total: steps, quiet: o.quiet }, store ? completedStep(store) : 0);
   let last: DpoEval | null = null;
   const res = await trainInBlocks<DpoLog>({

@@ -12,7 +12,7 @@ import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
 import { ExampleOrder } from '../../data/lm-examples.js';
 import { Progress } from '../../runs/progress.js';
 import { tokenLogprobs, type TokenLogprobs } from '../trainer/logprobs.js';
-import { minLrOf } from '../trainer/optimizer-options.js';
+import { scheduleOf } from '../trainer/optimizer-options.js';
 import type { ImproveConfig, RestLoss } from './config.js';
 import { bcLoss, bvmpoLoss, goldLoss, oacLoss, type RestLossOutput } from '../losses/offline.js';
 
@@ -171,7 +171,7 @@ export async function improvePolicy(o: ImproveOptions): Promise<ImproveResult> {
     }
     out.loss.backward();
     const gradNorm = clipGradNorm(model.parameters(), c.gradClip);
-    const lr = learningRate(step - 1, { lr: c.lr, minLr: minLrOf(c), warmupSteps: c.warmupSteps, totalSteps: steps });
+    const lr = learningRate(step - 1, scheduleOf(c, steps));
     opt.update(lr);
     opt.zeroGrad();
     if (critic && criticOpt) {

@@ -2,7 +2,7 @@
 // directory out with the model in <out>/model. The model is a fresh one (family, width, depth,
 // heads, tokenizer) or a model directory to fine-tune; every option is checked, the text read
 // and the model built before anything is written, so a bad option leaves no <out> behind.
-import { ConfigError, choice, declareConfig, int, optionalNum, optionalText, text, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
+import { ConfigError, choice, declareConfig, int, num, optionalNum, optionalText, text, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
 import { readSource, sourceText, textSourceOptions, checkTextSource, toExamples, type TextSource } from '../../data/text-source.js';
 import { defaultConfig, saveModelDir, Transformer } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
@@ -28,8 +28,11 @@ function checkFreshModel(c: { model?: string | undefined; family: string; dModel
 export const sftJobOptions = declareConfig('sft', {
   ...textSourceOptions({
     corpus: 'built-in corpus to train on (every 20th document held out)',
-    data: 'dataset file (.jsonl/.json/.parquet): text, prompt/completion or messages (5% held out)',
+    data: 'dataset file (.jsonl/.json/.parquet): text, prompt/completion or messages (--eval-fraction held out)',
   }),
+  /** 5%: enough held-out loss to see overfitting on a small file, little taken from training. */
+  evalFraction: num(0.05, 'share of --data held out for the evaluation loss (0: none), unless --eval-data', { min: 0, lt: 1, aliases: ['eval_fraction'] }),
+  evalData: optionalText('held-out dataset file of the same format as --data (then all of --data trains)', { aliases: ['eval_dataset'] }),
   model: optionalText('model directory (with its tokenizer) to fine-tune instead of a fresh model', { aliases: ['model_name_or_path'] }),
   tokenizer: text('byte', `tokenizer of a fresh model: ${TOKENIZER_SPEC_WORDS}`),
   family: choice(['gpt2', 'llama'], 'gpt2', 'architecture of a fresh model'),
@@ -41,6 +44,7 @@ export const sftJobOptions = declareConfig('sft', {
   ...sftConfig.options,
 }, (c) => {
   checkTextSource('sft', c);
+  if (c.evalData !== undefined && c.data === undefined) throw new ConfigError('sft config: evalData is held out from a dataset file; give data too (a corpus holds out every 20th document)', 'evalData');
   checkFreshModel(c);
   sftConfig.resolve(valuesFor(sftConfig, c));
 });
@@ -76,14 +80,14 @@ function runConfigOf(o: SftJobOptions, config: SftConfig): Record<string, unknow
   const start = o.model !== undefined
     ? { model: o.model }
     : { tokenizer: o.tokenizer, family: o.family, dModel: o.dModel, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads ?? o.heads };
-  return { command: 'sft', corpus: o.corpus ?? null, data: o.data ?? null, start, ...config };
+  return { command: 'sft', corpus: o.corpus ?? null, data: o.data ?? null, evalFraction: o.evalFraction, evalData: o.evalData ?? null, start, ...config };
 }
 
 export async function runSftJob(options: Overrides<typeof sftJobOptions.options>, hooks: JobHooks = {}): Promise<SftJobResult> {
   const o = sftJobOptions.resolve(options);
   const log = hooks.log ?? noLog;
   const config = sftConfig.resolve(valuesFor(sftConfig, o));
-  const src = await readSource(o.corpus, o.data, config.seed);
+  const src = await readSource(o.corpus, o.data, config.seed, { evalFraction: o.evalFraction, evalData: o.evalData });
   const { model, tokenizer } = startingModel(o, src);
   if (config.seqLen > model.config.maxSeqLen) {
     throw new Error(`--seq-len ${config.seqLen}: expected at most ${model.config.maxSeqLen}, the longest sequence --model ${o.model} takes`);
