@@ -1,14 +1,14 @@
 // `alignkit/align`: every trainer, its declared options and its loss — SFT, reward models, DPO,
-// PPO, GRPO, RLOO, ReST, ReST-EM and SER — and, per method, the job a command runs (files in,
-// a run directory out).
+// KTO, ORPO, CPO/SimPO, online DPO, PPO, GRPO, RLOO, REINFORCE++, ReST, ReST-EM and SER — and, per
+// method, the job a command runs (files in, a run directory out).
 export * from './losses/index.js';
 export { bcLoss, bvmpoLoss, goldLoss, oacLoss, type BvmpoOptions, type GoldOptions, type OacOptions, type RestLossOutput } from './losses/offline.js';
 
-export { runOptions, saveLastPolicy, type JobHooks } from './trainer/job.js';
-export { adamOptions, lengthOptions, optimizerOptions, stepsFor, supervisedOptimizerOptions } from './trainer/optimizer-options.js';
-export { loadWithTokenizer, readPreferenceSplit } from './trainer/inputs.js';
+export { describePairJob, pairInputOptions, runOptions, runPairJob, saveLastPolicy, type JobHooks, type PairJobResult } from './trainer/job.js';
+export { adamOptions, lengthOptions, optimizerOptions, scheduleOf, stepsFor, supervisedOptimizerOptions } from './trainer/optimizer-options.js';
+export { loadWithTokenizer, readPreferenceSplit, readUnpairedSplit } from './trainer/inputs.js';
 export { completionLogprobs, sequenceLogprob, tokenLogprobs, type PromptCompletion, type TokenLogprobs } from './trainer/logprobs.js';
-export { loadPreferencePairs, pairsFromDataset, tokenizePairs, type PreferencePair, type TokenPair } from './trainer/preference-data.js';
+export { loadPreferencePairs, pairsFromDataset, tokenizePairs, unpairedFromDataset, type PreferencePair, type TokenPair, type UnpairedExample } from './trainer/preference-data.js';
 export { checkRewards, verifierReward, weightedReward, type RewardFn, type RewardMeta, type WeightedPart } from './trainer/reward-fn.js';
 export { evaluateTask, sampleAndVerify, type SampleSettings, type ScoredSample, type TaskScores } from './trainer/task-eval.js';
 export { modelStage, type TrainedModel } from './trainer/model-stage.js';
@@ -29,6 +29,18 @@ export { rewardJobOptions, runRewardJob, type RewardJobOptions, type RewardJobRe
 export { DPO_LOSS_CHOICES, defaultDpoConfig, dpoConfig, dpoLossOptions, resolveDpoConfig, type DpoConfig } from './dpo/config.js';
 export { evaluateDpo, trainDpo, type DpoEval, type DpoLog, type DpoResult, type DpoTrainOptions } from './dpo/dpo.js';
 export { dpoJobOptions, runDpoJob, type DpoJobOptions, type DpoJobResult } from './dpo/job.js';
+
+export { defaultKtoConfig, ktoConfig, resolveKtoConfig, type KtoConfig } from './kto/config.js';
+export { evaluateKto, trainKto, withPartners, type KtoEval, type KtoLog, type KtoTrainOptions } from './kto/kto.js';
+export { ktoJobOptions, runKtoJob, type KtoJobOptions, type KtoJobResult } from './kto/job.js';
+export { defaultOrpoConfig, orpoConfig, pairTrainingOptions, resolveOrpoConfig, type OrpoConfig } from './orpo/config.js';
+export { trainOrpo, type OrpoTrainOptions } from './orpo/orpo.js';
+export { orpoJobOptions, runOrpoJob, type OrpoJobOptions } from './orpo/job.js';
+export { cpoConfig, cpoLossOptions, defaultCpoConfig, resolveCpoConfig, simpoConfig, type CpoConfig } from './cpo/config.js';
+export { trainCpo, type CpoTrainOptions } from './cpo/cpo.js';
+export { cpoJobOptions, runCpoJob, runSimpoJob, simpoJobOptions, type CpoJobOptions } from './cpo/job.js';
+export { pairLogps, trainReferenceFree, type PairEval, type PairLog, type PairLogps, type ReferenceFreeTraining } from './trainer/pair-trainer.js';
+export { runOfflineLoop, type OfflineLog, type OfflineLoop, type OfflineLoopConfig } from './trainer/offline-loop.js';
 
 export { onlineOptions, type OnlineConfig } from './rollout/config.js';
 export type { PromptItem } from './rollout/rollout.js';

@@ -12,6 +12,9 @@ import { ppoConfig } from '../align/ppo/config.js';
 import { grpoConfig } from '../align/grpo/config.js';
 import { rlooConfig } from '../align/rloo/config.js';
 import { reinforcePpConfig } from '../align/reinforce-pp/config.js';
+import { ktoConfig } from '../align/kto/config.js';
+import { orpoConfig } from '../align/orpo/config.js';
+import { cpoConfig, simpoConfig } from '../align/cpo/config.js';
 import { improveConfig, restConfig } from '../align/rest/config.js';
 import { restEmConfig } from '../align/rest-em/config.js';
 import { serConfig } from '../align/ser/config.js';
@@ -28,7 +31,7 @@ const EXTRA: Record<string, string[]> = {
 
 /** The trainer configs whose options each training command exposes. */
 const RUNS: Record<string, ConfigDecl[]> = {
-  sft: [sftConfig], reward: [rewardModelConfig], dpo: [dpoConfig], ppo: [ppoConfig], grpo: [grpoConfig], rloo: [rlooConfig], 'reinforce-pp': [reinforcePpConfig],
+  sft: [sftConfig], reward: [rewardModelConfig], dpo: [dpoConfig], kto: [ktoConfig], orpo: [orpoConfig], cpo: [cpoConfig], simpo: [simpoConfig], ppo: [ppoConfig], grpo: [grpoConfig], rloo: [rlooConfig], 'reinforce-pp': [reinforcePpConfig],
   rest: [restConfig, improveConfig], 'rest-em': [restEmConfig], ser: [serConfig],
 };
 

@@ -2,7 +2,11 @@
 import type { Command } from './commands-type.js';
 import { benchCommand } from './commands/tools/bench.js';
 import { demoCommand } from './commands/tools/demo.js';
-import { dpoCommand } from './commands/train/dpo.js';
+import { cpoCommand } from './commands/preference/cpo.js';
+import { dpoCommand } from './commands/preference/dpo.js';
+import { ktoCommand } from './commands/preference/kto.js';
+import { orpoCommand } from './commands/preference/orpo.js';
+import { simpoCommand } from './commands/preference/simpo.js';
 import { evalCommand } from './commands/tools/eval.js';
 import { generateCommand } from './commands/tools/generate.js';
 import { grpoCommand } from './commands/online/grpo.js';
@@ -18,4 +22,4 @@ import { trainTokenizerCommand } from './commands/tools/train-tokenizer.js';
 
 export type { Command } from './commands-type.js';
 
-export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand];
+export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ktoCommand, orpoCommand, cpoCommand, simpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand];

@@ -211,6 +211,160 @@ def grpo_section(g):
     return {"inputs": inputs, "cases": cases}
 
 
+# --- KTO ------------------------------------------------------------------------------------------
+
+KTO_CASES = [
+    {"loss_type": "kto", "beta": 0.1, "kl": "positive"},
+    {"loss_type": "kto", "beta": 0.5, "desirable_weight": 1.33, "undesirable_weight": 0.8, "kl": "positive"},
+    {"loss_type": "kto", "beta": 0.2, "kl": "negative"},
+    {"loss_type": "apo_zero_unpaired", "beta": 0.3, "kl": "positive"},
+]
+
+
+def kto_section(g):
+    B, T = 6, 9
+    labels = torch.tensor([True, False, True, True, False, False])
+    ids, attention, completion = sequences(g, B, T, [2, 3, 1, 4, 2, 3], [5, 3, 6, 4, 2, 6])
+    kl_ids, kl_attention, kl_completion = sequences(g, B, T, [2, 3, 1, 4, 2, 3], [6, 5, 3, 6, 4, 2])
+    logits0 = 2.0 * torch.randn(B, T, V, generator=g)
+    kl_logits = 2.0 * torch.randn(B, T, V, generator=g)
+    ref = -8.0 + 2.0 * torch.randn(B, generator=g)
+    ref_kl = {"positive": -16.0 + 0.5 * torch.randn(B, generator=g), "negative": torch.randn(B, generator=g)}
+    cases = []
+    for case in KTO_CASES:
+        logits = logits0.clone().requires_grad_(True)
+        model = LogitsModel([(ids, logits), (kl_ids, kl_logits)])
+        self = SimpleNamespace(
+            model=SimpleNamespace(training=True), accelerator=Accelerator(), aux_loss_enabled=False, use_liger_kernel=False,
+            calculate_KL=case["loss_type"] != "apo_zero_unpaired", precompute_ref_logps=True, loss_type=case["loss_type"],
+            beta=case["beta"], desirable_weight=case.get("desirable_weight", 1.0), undesirable_weight=case.get("undesirable_weight", 1.0),
+            _metrics={"train": defaultdict(list), "eval": defaultdict(list)}, _total_train_tokens=0, _tp_size=1,
+        )
+        self._compute_kl_logps = lambda m, b, self=self: KTOTrainer._compute_kl_logps(self, m, b)
+        inputs = {
+            "input_ids": ids, "attention_mask": attention, "completion_mask": completion, "KL_input_ids": kl_ids,
+            "KL_attention_mask": kl_attention, "KL_completion_mask": kl_completion, "label": labels, "ref_logps": ref, "ref_KL_logps": ref_kl[case["kl"]],
+        }
+        loss = KTOTrainer._compute_loss(self, model, inputs, return_outputs=False)
+        loss.backward()
+        cases.append({"params": case, "loss": loss.item(), "grad": arr(logits.grad), "kl": self._metrics["train"]["kl"][0]})
+    inputs = {
+        "ids": arr(ids), "completionMask": arr(completion), "klIds": arr(kl_ids), "klCompletionMask": arr(kl_completion),
+        "logits": arr(logits0), "klLogits": arr(kl_logits), "labels": [bool(x) for x in labels], "ref": arr(ref),
+        "refKl": {k: arr(v) for k, v in ref_kl.items()},
+    }
+    return {"inputs": inputs, "cases": cases}
+
+
+# --- ORPO and CPO/SimPO (no reference model) --------------------------------------------------------
+
+def pair_batch(g, B, T):
+    """TRL's {chosen,rejected}_{input_ids,attention_mask,labels}: labels are the ids with prompt and padding at -100."""
+    batch = {}
+    for side, comp in (("chosen", [5, 3, 6, 4]), ("rejected", [2, 6, 4, 5])):
+        ids, attention, completion = sequences(g, B, T, [2, 3, 1, 4], comp)
+        batch[f"{side}_input_ids"], batch[f"{side}_attention_mask"] = ids, attention
+        batch[f"{side}_labels"] = torch.where(completion == 1, ids, torch.full_like(ids, -100))
+    return batch
+
+
+ORPO_CASES = [{"beta": 0.1}, {"beta": 0.5}]
+CPO_CASES = [
+    {"loss_type": "sigmoid", "beta": 0.1, "cpo_alpha": 1.0},
+    {"loss_type": "sigmoid", "beta": 0.2, "cpo_alpha": 0.5, "label_smoothing": 0.1},
+    {"loss_type": "hinge", "beta": 0.1, "cpo_alpha": 1.0},
+    {"loss_type": "ipo", "beta": 0.3, "cpo_alpha": 1.0},
+    {"loss_type": "simpo", "beta": 2.0, "cpo_alpha": 0.0, "simpo_gamma": 0.5},
+    {"loss_type": "simpo", "beta": 2.5, "cpo_alpha": 0.3, "simpo_gamma": 1.0},
+    {"loss_type": "sigmoid", "beta": 0.1, "cpo_alpha": 1.0, "alpha": 0.25},
+]
+
+
+def reference_free_section(g):
+    B, T = 4, 10
+    batch = pair_batch(g, B, T)
+    logits0 = 2.0 * torch.randn(2 * B, T, V, generator=g)
+    concatenated = torch.cat([batch["chosen_input_ids"], batch["rejected_input_ids"]])
+
+    def stand_in(cls, case):
+        logits = logits0.clone().requires_grad_(True)
+        self = SimpleNamespace(accelerator=Accelerator(), is_encoder_decoder=False, padding_value=0, pad_token_id=0, aux_loss_enabled=False, **case)
+        self.concatenated_inputs = cls.concatenated_inputs
+        self.get_batch_logps = cls.get_batch_logps
+        self.concatenated_forward = lambda m, b: cls.concatenated_forward(self, m, b)
+        return self, logits
+
+    orpo = []
+    for case in ORPO_CASES:
+        self, logits = stand_in(ORPOTrainer, case)
+        self.odds_ratio_loss = lambda c, r, self=self: ORPOTrainer.odds_ratio_loss(self, c, r)
+        loss, metrics = ORPOTrainer.get_batch_loss_metrics(self, LogitsModel([(concatenated, logits)]), batch, "train")
+        loss.backward()
+        orpo.append({"params": case, "loss": loss.item(), "grad": arr(logits.grad), "nll": metrics["nll_loss"]})
+    cpo = []
+    for case in CPO_CASES:
+        full = {"label_smoothing": 0.0, "simpo_gamma": 0.5, "alpha": 0.0, **case}
+        self, logits = stand_in(CPOTrainer, full)
+        self.cpo_loss = lambda c, r, self=self: CPOTrainer.cpo_loss(self, c, r)
+        loss, metrics = CPOTrainer.get_batch_loss_metrics(self, LogitsModel([(concatenated, logits)]), batch, "train")
+        loss.backward()
+        cpo.append({"params": case, "loss": loss.item(), "grad": arr(logits.grad)})
+    inputs = {k: arr(v) for k, v in batch.items()}
+    inputs["logits"] = arr(logits0)
+    return {"inputs": inputs, "orpo": orpo, "cpo": cpo}
+
+
+# --- Online DPO -----------------------------------------------------------------------------------
+
+ONLINE_DPO_CASES = [
+    {"loss_type": "sigmoid", "beta": 0.1},
+    {"loss_type": "ipo", "beta": 0.5},
+    {"loss_type": "sigmoid", "beta": 0.2, "missing_eos_penalty": 1.0},
+]
+
+
+def online_dpo_section(g):
+    B, P, T, eos = 3, 3, 5, 6
+    prompt_lens = [3, 1, 2]
+    prompt_ids = torch.randint(1, eos, (B, P), generator=g)
+    prompt_mask = torch.zeros(B, P, dtype=torch.long)
+    for i, n in enumerate(prompt_lens):  # left padding, as TRL's generation pads prompts
+        prompt_mask[i, P - n :] = 1
+        prompt_ids[i, : P - n] = 0
+    prompt_ids, prompt_mask = prompt_ids.repeat(2, 1), prompt_mask.repeat(2, 1)  # two completions per prompt
+    completion_lens, ends_in_eos = [5, 2, 4, 3, 5, 1], [False, True, True, True, False, True]
+    completion_ids = torch.randint(1, eos, (2 * B, T), generator=g)
+    completion_mask = torch.zeros(2 * B, T, dtype=torch.long)
+    for i, n in enumerate(completion_lens):
+        completion_mask[i, :n] = 1
+        completion_ids[i, n:] = 0
+        if ends_in_eos[i]:
+            completion_ids[i, n - 1] = eos
+    rewards0 = torch.tensor([0.5, 1.0, 0.2, 0.5, 0.3, 0.9])  # prompt 0 a tie: the first completion is chosen
+    ids = torch.cat([prompt_ids, completion_ids], dim=1)
+    logits0 = 2.0 * torch.randn(2 * B, P + T, V, generator=g)
+    ref_logits = 2.0 * torch.randn(2 * B, P + T, V, generator=g)
+    cases = []
+    for case in ONLINE_DPO_CASES:
+        logits = logits0.clone().requires_grad_(True)
+        model, ref_model = LogitsModel([(ids, logits)]), LogitsModel([(ids, ref_logits)])
+        args = SimpleNamespace(use_vllm=False, loss_type=case["loss_type"], missing_eos_penalty=case.get("missing_eos_penalty"),
+                               torch_empty_cache_steps=None, optim="adamw_torch", n_gpu=1, gradient_accumulation_steps=1)
+        self = SimpleNamespace(
+            args=args, beta=case["beta"], ref_model=ref_model, max_length=P + T, accelerator=Accelerator(), reward_funcs=[None],
+            is_vision_model=False, _tokenizer=SimpleNamespace(eos_token_id=eos), stats=defaultdict(list), state=SimpleNamespace(global_step=1),
+            processing_class=SimpleNamespace(batch_decode=lambda x, **k: ["text"] * len(x)),
+            _generate=lambda *a, **k: (prompt_ids, prompt_mask, completion_ids, completion_mask),
+            _calculate_rewards_from_functions=lambda **k: rewards0.clone(),
+        )
+        self._forward = lambda *a, self=self, **k: OnlineDPOTrainer._forward(self, *a, **k)
+        loss = OnlineDPOTrainer.training_step(self, model, {"prompt": ["p0", "p1", "p2"]})
+        cases.append({"params": case, "loss": loss.item(), "grad": arr(logits.grad)})
+    inputs = {"ids": arr(ids), "promptMask": arr(prompt_mask), "completionMask": arr(completion_mask), "eos": eos,
+              "rewards": arr(rewards0), "logits": arr(logits0), "refLogits": arr(ref_logits)}
+    return {"inputs": inputs, "cases": cases}
+
+
 def main():
     g = torch.Generator().manual_seed(22)
     fixture = {
@@ -219,6 +373,9 @@ def main():
         "torch": torch.__version__,
         "dpo": dpo_section(g),
         "grpo": grpo_section(g),
+        "kto": kto_section(g),
+        "referenceFree": reference_free_section(g),
+        "onlineDpo": online_dpo_section(g),
     }
     OUT.write_text(json.dumps(fixture, separators=(",", ":")) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes)", file=sys.stderr)

@@ -4,23 +4,31 @@
 // with respect to those leaves recorded. Here the same leaves go through alignkit's log-probability
 // chain and losses, configured through the option names a command accepts (TRL's), so that a loss
 // wired to the wrong name fails as surely as a wrong formula.
-// Tolerance: |got − want| ≤ 1e-5·max(|want|, floor), floor = 1e-2·max|want| over the tensor (as
-// models.golden.test.ts): relative for the loss and the large gradient entries, and an absolute
-// 1e-7 of the tensor's scale for entries far below it (float32 sums of its larger terms).
+// Tolerance: |got − want| ≤ 1e-5·max(|want|, floor): the loss relative at 1e-5; gradients relative
+// at 1e-5 for entries within a tenth of the tensor's largest (floor = 0.1·max|want|), and below that
+// an absolute 1e-6 of the largest, about 8 float32 ulps of the tensor's scale. Both sides compute in
+// float32, and an entry 1e-5 below the largest (a token whose probability rounds to 1, where the
+// gradient is 1 − p) carries rounding of one ulp of the scale, which no relative test can pass.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { crossEntropy, neg, slice, sum, Tensor } from '../../src/index.js';
+import { crossEntropy, div, neg, slice, sum, Tensor } from '../../src/index.js';
 import { dpoLoss } from '../../src/align/index.js';
 import { dpoLossOptions } from '../../src/align/dpo/config.js';
 import { grpoLoss } from '../../src/align/index.js';
 import { grpoLossOptions } from '../../src/align/grpo/config.js';
-import { dpoCommand } from '../../src/cli/commands/train/dpo.js';
+import { dpoCommand } from '../../src/cli/commands/preference/dpo.js';
+import { ktoCommand } from '../../src/cli/commands/preference/kto.js';
+import { orpoCommand } from '../../src/cli/commands/preference/orpo.js';
+import { cpoCommand } from '../../src/cli/commands/preference/cpo.js';
+import { cpoLoss, ktoLoss, orpoLoss } from '../../src/align/index.js';
+import { ktoLossOptions } from '../../src/align/kto/config.js';
+import { cpoLossOptions, cpoUsesTokenMeans } from '../../src/align/cpo/config.js';
 import { grpoCommand } from '../../src/cli/commands/online/grpo.js';
 
 const FIXTURE = 'test/golden/trl-losses.json';
 const TOL = 1e-5;
-const FLOOR = 1e-2;
+const FLOOR = 0.1;
 
 export interface Arr { shape: number[]; data: number[] }
 type Params = Record<string, unknown>;
@@ -29,6 +37,11 @@ export interface Case { params: Params; loss: number; grad: Arr }
 const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as {
   trl: string;
   dpo: { inputs: { ids: Arr; completionMask: Arr; logits: Arr; ref: Arr }; cases: Case[] };
+  kto: {
+    inputs: { ids: Arr; completionMask: Arr; klIds: Arr; klCompletionMask: Arr; logits: Arr; klLogits: Arr; labels: boolean[]; ref: Arr; refKl: Record<string, Arr> };
+    cases: Case[];
+  };
+  referenceFree: { inputs: Record<string, Arr>; orpo: Case[]; cpo: Case[] };
   grpo: { inputs: { logp: Arr; old: Arr; ref: Arr; mask: Arr; advantages: Arr; tokenAdvantages: Arr; numItemsInBatch: number }; cases: Case[] };
 };
 
@@ -96,6 +109,8 @@ test('the golden inputs tell every loss type apart, so a loss wired to another n
   const groups: [string, Case[]][] = [
     ['dpo', fixture.dpo.cases.filter((c) => (c.params['loss_type'] as string[]).length === 1)],
     ['grpo', fixture.grpo.cases],
+    ['kto', fixture.kto.cases],
+    ['cpo', fixture.referenceFree.cpo],
   ];
   for (const [name, cases] of groups) {
     for (let i = 0; i < cases.length; i++) {
@@ -124,5 +139,53 @@ test(`GRPO: every loss type, clip-higher, delta, GSPO and per-token advantages e
     closeTo([out.loss.item()], [c.loss], `${what} loss`);
     out.loss.backward();
     closeTo(logp.grad!.data, c.grad.data, `${what} d loss/d logp`);
+  }
+});
+
+test(`KTO: kto with its weights and the KL clipped at 0, and apo_zero_unpaired, equal TRL ${fixture.trl}'s KTOTrainer._compute_loss`, () => {
+  const { inputs, cases } = fixture.kto;
+  for (const c of cases) {
+    const what = `kto ${JSON.stringify(c.params)}`;
+    const { kl, ...trl } = c.params;
+    const values = ktoCommand.resolve(['--model', 'm', '--data', 'd', ...trlFlags(trl)])!.values;
+    const logits = leaf(inputs.logits);
+    const { logps } = completionLogps(logits, inputs.ids, inputs.completionMask);
+    const klPolicy = completionLogps(leaf(inputs.klLogits), inputs.klIds, inputs.klCompletionMask).logps.toArray();
+    const out = ktoLoss(logps, inputs.ref.data, inputs.labels, klPolicy, inputs.refKl[kl as string]!.data, ktoLossOptions(values));
+    closeTo([out.loss.item()], [c.loss], `${what} loss`);
+    out.loss.backward();
+    closeTo(logits.grad!.data, c.grad.data, `${what} d loss/d logits`);
+  }
+});
+
+/** Σ log π over the tokens `mask` marks (labels other than −100, or the attention mask), with counts. */
+function labelled(logits: Tensor, ids: Arr, marks: Arr): { logps: Tensor; lengths: number[] } {
+  return completionLogps(logits, ids, { shape: marks.shape, data: marks.data.map((x) => (x === -100 || x === 0 ? 0 : 1)) });
+}
+
+test(`ORPO and CPO/SimPO (every loss type, label smoothing, AlphaPO) equal TRL ${fixture.trl}'s get_batch_loss_metrics`, () => {
+  const { inputs, orpo, cpo } = fixture.referenceFree;
+  const ids: Arr = { shape: [inputs['chosen_input_ids']!.shape[0]! * 2, inputs['chosen_input_ids']!.shape[1]!], data: [...inputs['chosen_input_ids']!.data, ...inputs['rejected_input_ids']!.data] };
+  const labels: Arr = { shape: ids.shape, data: [...inputs['chosen_labels']!.data, ...inputs['rejected_labels']!.data] };
+  const attention: Arr = { shape: ids.shape, data: [...inputs['chosen_attention_mask']!.data, ...inputs['rejected_attention_mask']!.data] };
+  const B = ids.shape[0]! / 2;
+  const run = (c: Case, what: string, loss: (lp: { sums: Tensor; means: Tensor; seqNll: Tensor; nll: Tensor }) => Tensor) => {
+    const logits = leaf(inputs['logits']!);
+    const comp = labelled(logits, ids, labels), full = labelled(logits, ids, attention);
+    const means = div(comp.logps, new Tensor(Float32Array.from(comp.lengths), [2 * B]));
+    const nllOf = (x: { logps: Tensor; lengths: number[] }) => div(neg(sum(slice(x.logps, 0, 0, B))), x.lengths.slice(0, B).reduce((a, n) => a + n, 0));
+    const out = loss({ sums: comp.logps, means, seqNll: nllOf(full), nll: nllOf(comp) });
+    closeTo([out.item()], [c.loss], `${what} loss`);
+    out.backward();
+    closeTo(logits.grad!.data, c.grad.data, `${what} d loss/d logits`);
+  };
+  for (const c of orpo) {
+    const values = orpoCommand.resolve(['--model', 'm', '--data', 'd', ...trlFlags(c.params)])!.values;
+    run(c, `orpo ${JSON.stringify(c.params)}`, (lp) => orpoLoss(slice(lp.means, 0, 0, B), slice(lp.means, 0, B, 2 * B), lp.seqNll, { beta: values.beta }).loss);
+  }
+  for (const c of cpo) {
+    const values = cpoCommand.resolve(['--model', 'm', '--data', 'd', ...trlFlags(c.params)])!.values;
+    const side = (lp: { sums: Tensor; means: Tensor }) => (cpoUsesTokenMeans(values.lossType) ? lp.means : lp.sums);
+    run(c, `cpo ${JSON.stringify(c.params)}`, (lp) => cpoLoss(slice(side(lp), 0, 0, B), slice(side(lp), 0, B, 2 * B), values.cpoAlpha ? lp.nll : null, cpoLossOptions(values)).loss);
   }
 });

@@ -11,20 +11,16 @@
 // own log-probabilities, whose fall on both sides is DPO's known failure to watch for.
 import { noGrad } from '../../autograd/index.js';
 import { slice } from '../../ops/index.js';
-import { AdamW, clipGradNorm, learningRate } from '../../nn/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import type { Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
-import { ExampleOrder } from '../../data/lm-examples.js';
-import { Progress } from '../../runs/progress.js';
 import type { RunStore } from '../../runs/run-store.js';
 import { dpoLoss, type DpoOptions } from '../losses/index.js';
 import { sequenceLogprob, tokenLogprobs } from '../trainer/logprobs.js';
 import { dpoLossOptions, resolveDpoConfig, type DpoConfig } from './config.js';
 import { referenceLogps, type ReferenceLogps } from './reference.js';
-import { completedStep, trainInBlocks } from '../trainer/checkpoint.js';
 import { tokenizePairs, type PreferencePair, type TokenPair } from '../trainer/preference-data.js';
-import { scheduleOf, stepsFor } from '../trainer/optimizer-options.js';
+import { runOfflineLoop } from '../trainer/offline-loop.js';
 
 export interface DpoLog {
   step: number;
@@ -44,6 +40,9 @@ export interface DpoLog {
   evalAccuracy?: number;
   evalMargin?: number;
 }
+
+/** What a DPO step logs beside the loop's step, loss, lr and gradNorm. */
+type DpoMetrics = Pick<DpoLog, 'accuracy' | 'rewardChosen' | 'rewardRejected' | 'margin' | 'logpChosen' | 'logpRejected'>;
 
 export interface DpoTrainOptions {
   /** Trained in place. */
@@ -121,35 +120,21 @@ export async function trainDpo(o: DpoTrainOptions): Promise<DpoResult> {
     ? { train: zeroLogps(train.pairs.length), eval: zeroLogps(evalPairs.length) }
     : await referenceLogps(() => o.reference ?? policy, train.pairs, evalPairs, c.refBatchSize, padId, store);
 
-  const opt = new AdamW(policy.namedParameters(), { lr: c.lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay });
-  const order = new ExampleOrder(train.pairs.length, c.seed);
-  const steps = stepsFor(c, train.pairs.length, c.batchSize);
-  const schedule = scheduleOf(c, steps);
-  const progress = new Progress({ label: 'dpo', total: steps, quiet: o.quiet }, store ? completedStep(store) : 0);
   let last: DpoEval | null = null;
-  const res = await trainInBlocks<DpoLog>({
-    store, steps, saveEvery: c.saveEvery, model: policy, tokenizer: tok, opt, order, progress, onLog: o.onLog, who: 'trainDpo',
-    trainStep: (step) => {
-      const idx = order.next(c.batchSize);
+  const res = await runOfflineLoop<DpoMetrics>({
+    who: 'trainDpo', label: 'dpo', model: policy, tokenizer: tok, store, config: c, examples: train.pairs.length, quiet: o.quiet,
+    batch: (idx) => {
       const out = batchLoss(policy, idx.map((i) => train.pairs[i]!), idx.map((i) => ref.train.chosen[i]!), idx.map((i) => ref.train.rejected[i]!), padId, lossOpts);
-      out.loss.backward();
-      const gradNorm = clipGradNorm(policy.parameters(), c.gradClip);
-      const lr = learningRate(step, schedule);
-      opt.update(lr);
-      opt.zeroGrad();
-      const log: DpoLog = {
-        step: step + 1, loss: out.loss.item(), accuracy: out.accuracy, rewardChosen: mean(out.chosenRewards), rewardRejected: mean(out.rejectedRewards),
-        margin: mean(out.margins), logpChosen: out.logpChosen, logpRejected: out.logpRejected, lr, gradNorm,
+      const metrics = {
+        accuracy: out.accuracy, rewardChosen: mean(out.chosenRewards), rewardRejected: mean(out.rejectedRewards), margin: mean(out.margins),
+        logpChosen: out.logpChosen, logpRejected: out.logpRejected,
       };
-      if (evalPairs.length && ((c.evalEvery && log.step % c.evalEvery === 0) || log.step === steps)) {
-        last = evaluateDpo(policy, evalPairs, ref.eval, c.refBatchSize, padId, lossOpts);
-        Object.assign(log, { evalLoss: last.loss, evalAccuracy: last.accuracy, evalMargin: last.margin });
-      }
-      progress.update(log.step, { loss: log.loss, margin: log.margin, acc: log.accuracy, ...(last && log.evalAccuracy !== undefined ? { 'eval acc': last.accuracy } : {}) });
-      return log;
+      return { loss: out.loss, metrics };
     },
-    summary: (block) => ({ step: block.at(-1)!.step, loss: block.at(-1)!.loss, margin: block.at(-1)!.margin, evalAccuracy: last?.accuracy }),
+    ...(evalPairs.length ? { evaluate: () => { last = evaluateDpo(policy, evalPairs, ref.eval, c.refBatchSize, padId, lossOpts); return { loss: last.loss, accuracy: last.accuracy, margin: last.margin }; } } : {}),
+    show: (l) => ({ loss: l.loss, margin: l.margin, acc: l.accuracy, ...(l.evalAccuracy !== undefined ? { 'eval acc': l.evalAccuracy } : {}) }),
+    summary: (l) => ({ step: l.step, loss: l.loss, margin: l.margin, evalAccuracy: l.evalAccuracy }),
+    ...(o.onLog ? { onLog: o.onLog } : {}),
   });
-  if (!last && evalPairs.length) last = evaluateDpo(policy, evalPairs, ref.eval, c.refBatchSize, padId, lossOpts);
   return { logs: res.logs, step: res.step, reference: ref.train, eval: last, truncated: train.truncated };
 }

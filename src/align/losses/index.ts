@@ -2,6 +2,8 @@
 export { softplus, logSigmoid, clamp, maximum, maskedMean, type Rows, type Values } from './common.js';
 export { bradleyTerryLoss, preferenceAccuracy, type BradleyTerryOutput } from './preference/bradley-terry.js';
 export { dpoLoss, dpoLossMix, type DpoOptions, type DpoOutput } from './preference/dpo.js';
+export { ktoLoss, type KtoLossType, type KtoOptions, type KtoOutput } from './preference/kto.js';
+export { cpoLoss, log1mexp, orpoLoss, type CpoLossType, type CpoOptions, type PairLossOutput } from './preference/reference-free.js';
 export { DPO_LOSS_NAMES, DPO_LOSS_TYPES, NEEDS_SMOOTHING, type DpoLossType } from './preference/dpo-loss-types.js';
 export {
   klEstimate, klPenaltyRewards, gae, whiten, explainedVariance, type Gae, type KlEstimator, type KlRewards,

@@ -3,7 +3,8 @@
 import { loadModelDir, type Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { splitDataset } from '../../data/split-dataset.js';
-import { loadPreferencePairs, type PreferencePair } from './preference-data.js';
+import { loadDataset } from '../../data/datasets/load-dataset.js';
+import { loadPreferencePairs, unpairedFromDataset, type PreferencePair, type UnpairedExample } from './preference-data.js';
 
 /** A model directory with its tokenizer, or a usage error saying what is missing. */
 export function loadWithTokenizer(dir: string, flagName: string): { model: Transformer; tokenizer: Tokenizer } {
@@ -18,4 +19,19 @@ export async function readPreferenceSplit(data: string, evalData: string | undef
   const pairs = await loadPreferencePairs(data);
   if (evalData) return { train: pairs, eval: await loadPreferencePairs(evalData) };
   return splitDataset(pairs, { evalFraction, seed });
+}
+
+/**
+ * Training and held-out unpaired examples (KTO) from --data and --eval-data or --eval-fraction; a
+ * pair file is split by pairs before it is unpaired, so that a pair's two halves stay together.
+ */
+export async function readUnpairedSplit(data: string, evalData: string | undefined, evalFraction: number, seed: number): Promise<{ train: UnpairedExample[]; eval: UnpairedExample[] }> {
+  if (!(evalFraction >= 0 && evalFraction < 1)) throw new Error(`--eval-fraction ${evalFraction}: expected a number in [0, 1)`);
+  const ds = await loadDataset(data);
+  const all = unpairedFromDataset(ds);
+  if (evalData) return { train: all, eval: unpairedFromDataset(await loadDataset(evalData)) };
+  const per = ds.format === 'preference' ? 2 : 1;
+  const groups = Array.from({ length: all.length / per }, (_, i) => all.slice(i * per, (i + 1) * per));
+  const s = splitDataset(groups, { evalFraction, seed });
+  return { train: s.train.flat(), eval: s.eval.flat() };
 }
