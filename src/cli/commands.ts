@@ -10,6 +10,7 @@ import { simpoCommand } from './commands/preference/simpo.js';
 import { evalCommand } from './commands/tools/eval.js';
 import { generateCommand } from './commands/tools/generate.js';
 import { grpoCommand } from './commands/online/grpo.js';
+import { onlineDpoCommand } from './commands/online/online-dpo.js';
 import { ppoCommand } from './commands/online/ppo.js';
 import { reinforcePpCommand } from './commands/online/reinforce-pp.js';
 import { rewardCommand } from './commands/train/reward.js';
@@ -22,4 +23,4 @@ import { trainTokenizerCommand } from './commands/tools/train-tokenizer.js';
 
 export type { Command } from './commands-type.js';
 
-export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ktoCommand, orpoCommand, cpoCommand, simpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand];
+export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ktoCommand, orpoCommand, cpoCommand, simpoCommand, onlineDpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand];

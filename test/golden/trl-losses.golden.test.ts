@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { crossEntropy, div, neg, slice, sum, Tensor } from '../../src/index.js';
+import { crossEntropy, div, mul, neg, slice, sum, Tensor } from '../../src/index.js';
 import { dpoLoss } from '../../src/align/index.js';
 import { dpoLossOptions } from '../../src/align/dpo/config.js';
 import { grpoLoss } from '../../src/align/index.js';
@@ -23,6 +23,9 @@ import { orpoCommand } from '../../src/cli/commands/preference/orpo.js';
 import { cpoCommand } from '../../src/cli/commands/preference/cpo.js';
 import { cpoLoss, ktoLoss, orpoLoss } from '../../src/align/index.js';
 import { ktoLossOptions } from '../../src/align/kto/config.js';
+import { onlineDpoLossOptions } from '../../src/align/online-dpo/config.js';
+import { pairWinners } from '../../src/align/online-dpo/judge.js';
+import { onlineDpoCommand } from '../../src/cli/commands/online/online-dpo.js';
 import { cpoLossOptions, cpoUsesTokenMeans } from '../../src/align/cpo/config.js';
 import { grpoCommand } from '../../src/cli/commands/online/grpo.js';
 
@@ -42,6 +45,7 @@ const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as {
     cases: Case[];
   };
   referenceFree: { inputs: Record<string, Arr>; orpo: Case[]; cpo: Case[] };
+  onlineDpo: { inputs: { ids: Arr; promptMask: Arr; completionMask: Arr; eos: number; rewards: Arr; logits: Arr; refLogits: Arr }; cases: Case[] };
   grpo: { inputs: { logp: Arr; old: Arr; ref: Arr; mask: Arr; advantages: Arr; tokenAdvantages: Arr; numItemsInBatch: number }; cases: Case[] };
 };
 
@@ -187,5 +191,30 @@ test(`ORPO and CPO/SimPO (every loss type, label smoothing, AlphaPO) equal TRL $
     const values = cpoCommand.resolve(['--model', 'm', '--data', 'd', ...trlFlags(c.params)])!.values;
     const side = (lp: { sums: Tensor; means: Tensor }) => (cpoUsesTokenMeans(values.lossType) ? lp.means : lp.sums);
     run(c, `cpo ${JSON.stringify(c.params)}`, (lp) => cpoLoss(slice(side(lp), 0, 0, B), slice(side(lp), 0, B, 2 * B), values.cpoAlpha ? lp.nll : null, cpoLossOptions(values)).loss);
+  }
+});
+
+test(`online DPO: sigmoid, ipo and the missing-EOS penalty equal TRL ${fixture.trl}'s OnlineDPOTrainer.training_step`, () => {
+  const { inputs, cases } = fixture.onlineDpo;
+  const [N, W] = inputs.ids.shape as [number, number], P = N / 2, T = inputs.completionMask.shape[1]!, L = W - T;
+  // The completion positions of the (prompt, completion) rows; TRL pairs row i with row i + P.
+  const mask: Arr = { shape: [N, W], data: Array.from({ length: N * W }, (_, k) => (k % W >= L ? inputs.completionMask.data[Math.floor(k / W) * T + (k % W) - L]! : 0)) };
+  const hasEos = Array.from({ length: N }, (_, i) => inputs.ids.data.slice(i * W + L, (i + 1) * W).includes(inputs.eos));
+  for (const c of cases) {
+    const what = `online-dpo ${JSON.stringify(c.params)}`;
+    const values = onlineDpoCommand.resolve(['--model', 'm', '--task', 'arithmetic', ...trlFlags(c.params)])!.values;
+    const scores = inputs.rewards.data.map((r, i) => r - (hasEos[i] ? 0 : values.missingEosPenalty));
+    // alignkit lays a prompt's pair out as samples 2i and 2i + 1.
+    const firstBetter = pairWinners(Array.from({ length: N }, (_, k) => scores[(k % 2) * P + Math.floor(k / 2)]!));
+    const chosen = firstBetter.map((f, i) => (f ? i : i + P)), rejected = firstBetter.map((f, i) => (f ? i + P : i));
+    const logits = leaf(inputs.logits);
+    const { logps } = completionLogps(logits, inputs.ids, mask);
+    const ref = completionLogps(leaf(inputs.refLogits), inputs.ids, mask).logps.toArray();
+    const pick = (rows: number[]) => new Tensor(Float32Array.from({ length: rows.length * N }, (_, k) => (rows[Math.floor(k / N)] === k % N ? 1 : 0)), [rows.length, N]);
+    const pc = sum(mul(logps, pick(chosen)), 1), pr = sum(mul(logps, pick(rejected)), 1);
+    const out = dpoLoss(pc, pr, chosen.map((i) => ref[i]!), rejected.map((i) => ref[i]!), onlineDpoLossOptions(values));
+    closeTo([out.loss.item()], [c.loss], `${what} loss`);
+    out.loss.backward();
+    closeTo(logits.grad!.data, c.grad.data, `${what} d loss/d logits`);
   }
 });

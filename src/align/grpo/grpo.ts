@@ -68,7 +68,8 @@ export async function trainGrpo(o: GrpoOptions): Promise<GrpoResult> {
   const c = resolveGrpoConfig(o.config ?? {});
   const { policy, tokenizer: tok, store } = o;
   const G = c.samplesPerPrompt;
-  const reference = frozenReference(store, policy, o.reference, tok);
+  // With β = 0 the loss has no KL term: no reference is kept or run (TRL does the same).
+  const reference = c.beta > 0 ? frozenReference(store, policy, o.reference, tok) : null;
   const opt = new AdamW(policy.namedParameters(), { lr: c.lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay });
   const sampling = samplingFor(c, tok);
 
