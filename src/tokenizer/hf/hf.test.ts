@@ -51,6 +51,13 @@ test('hf: a foreign tokenizer.json loads through @huggingface/tokenizers with co
   assert.equal(hf.decode([]), '');
 });
 
+test('hf: parseSpecial false encodes text without special tokens as usual (what trainers pass) and names a special it cannot keep literal', () => {
+  const hf = loadHfTokenizer(foreignDir());
+  const text = 'Call me Ishmael. Some years ago';
+  assert.deepEqual(hf.encode(text, { parseSpecial: false }), hf.encode(text));
+  assert.throws(() => hf.encode('a <|im_end|> b', { parseSpecial: false }), /holds the special token "<\|im_end\|>"/);
+});
+
 test('hf: the HF runtime and our native BPE agree on the same files', () => {
   const tok = trainBpe(mobyDick().slice(0, 50_000), { vocabSize: 400 });
   const dir = tempDir();

@@ -64,13 +64,27 @@ export class HfTokenizer implements Tokenizer {
   }
 
   encode(text: string, opts: EncodeOptions = {}): number[] {
+    // @huggingface/tokenizers always matches added tokens: text without any encodes the same either
+    // way (what the trainers pass: prompts and completions), text with one cannot be kept literal.
     if (opts.parseSpecial === false) {
-      throw new Error('HfTokenizer.encode: parseSpecial false is not supported; @huggingface/tokenizers always matches added tokens');
+      const found = this.specialTexts().find((t) => text.includes(t));
+      if (found !== undefined) throw new Error(`HfTokenizer.encode: the text holds the special token ${JSON.stringify(found)}, which ${this.source} always reads as that token; parseSpecial false cannot keep it literal`);
     }
     const ids = this.core.encode(text, { add_special_tokens: false }).ids;
     if (opts.addBos) ids.unshift(this.need(this.bos, 'addBos', 'BOS'));
     if (opts.addEos) ids.push(this.need(this.eos, 'addEos', 'EOS'));
     return ids;
+  }
+
+  private specialList: string[] | null = null;
+
+  /** The contents of the tokenizer's special added tokens. */
+  private specialTexts(): string[] {
+    if (this.specialList === null) {
+      const added = Array.isArray(this.json.added_tokens) ? (this.json.added_tokens as { content?: unknown; special?: unknown }[]) : [];
+      this.specialList = added.filter((t) => t.special === true && typeof t.content === 'string' && t.content !== '').map((t) => t.content as string);
+    }
+    return this.specialList;
   }
 
   private need(id: number | null, opt: string, what: string): number {
