@@ -5,7 +5,7 @@ import { ConfigError, checkEach, declareConfig, num, optionalText, requiredText,
 import { saveModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
-import { loadWithTokenizer, readPreferenceSplit } from '../trainer/inputs.js';
+import { loadReference, loadWithTokenizer, readPreferenceSplit } from '../trainer/inputs.js';
 import { noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { dpoConfig } from './config.js';
 import { trainDpo, type DpoEval } from './dpo.js';
@@ -45,10 +45,7 @@ export async function runDpoJob(options: Overrides<typeof dpoJobOptions.options>
   const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed);
   const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
   // Loaded before the run directory is touched, so that a bad --reference leaves nothing behind.
-  const reference = o.reference && !config.referenceFree ? loadWithTokenizer(o.reference, 'reference').model : undefined;
-  if (reference && reference.config.vocabSize !== policy.config.vocabSize) {
-    throw new Error(`--reference ${o.reference}: vocabulary of ${reference.config.vocabSize} ids, but --model has ${policy.config.vocabSize}; the two must share a tokenizer`);
-  }
+  const reference = loadReference(o.reference, policy);
   const runConfig = { command: 'dpo', model: o.model, reference: o.reference ?? null, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, ...config };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });
   try {

@@ -5,7 +5,7 @@ import { checkEach, declareConfig, num, optionalText, requiredText, valuesFor, t
 import { saveModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
-import { loadWithTokenizer, readUnpairedSplit } from '../trainer/inputs.js';
+import { loadReference, loadWithTokenizer, readUnpairedSplit } from '../trainer/inputs.js';
 import { noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { ktoConfig } from './config.js';
 import { trainKto, type KtoEval } from './kto.js';
@@ -39,10 +39,7 @@ export async function runKtoJob(options: Overrides<typeof ktoJobOptions.options>
   const config = ktoConfig.resolve(valuesFor(ktoConfig, o));
   const split = await readUnpairedSplit(o.data, o.evalData, o.evalFraction, o.seed);
   const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
-  const reference = o.reference ? loadWithTokenizer(o.reference, 'reference').model : undefined;
-  if (reference && reference.config.vocabSize !== policy.config.vocabSize) {
-    throw new Error(`--reference ${o.reference}: vocabulary of ${reference.config.vocabSize} ids, but --model has ${policy.config.vocabSize}; the two must share a tokenizer`);
-  }
+  const reference = loadReference(o.reference, policy);
   const desirable = split.train.filter((e) => e.label).length / Math.max(1, split.train.length);
   const runConfig = { command: 'kto', model: o.model, reference: o.reference ?? null, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, ...config };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });

@@ -13,6 +13,16 @@ export function loadWithTokenizer(dir: string, flagName: string): { model: Trans
   return { model, tokenizer };
 }
 
+/** The frozen reference given by --reference, which must share the policy's vocabulary; undefined without one. */
+export function loadReference(dir: string | undefined, policy: Transformer): Transformer | undefined {
+  if (!dir) return undefined;
+  const reference = loadWithTokenizer(dir, 'reference').model;
+  if (reference.config.vocabSize !== policy.config.vocabSize) {
+    throw new Error(`--reference ${dir}: vocabulary of ${reference.config.vocabSize} ids, but --model has ${policy.config.vocabSize}; the two must share a tokenizer`);
+  }
+  return reference;
+}
+
 /** Training and held-out pairs from --data and --eval-data or --eval-fraction. */
 export async function readPreferenceSplit(data: string, evalData: string | undefined, evalFraction: number, seed: number): Promise<{ train: PreferencePair[]; eval: PreferencePair[] }> {
   if (!(evalFraction >= 0 && evalFraction < 1)) throw new Error(`--eval-fraction ${evalFraction}: expected a number in [0, 1)`);
