@@ -66,3 +66,8 @@ test('alignkit dpo with TRL\'s names: a weighted mix of loss types, reference-fr
   const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
   assert.deepEqual(cfg['lossType'], ['sigmoid', 'bco_pair', 'sft']);
 });
+
+test('the schedule a TRL run uses is reachable by its names: lr_scheduler_type, min_lr_rate, warmup_steps, the warm-up from 0', () => {
+  const values = dpoCommand.resolve(['--model', lm, '--data', prefs, '--lr_scheduler_type', 'linear', '--min_lr_rate', '0', '--warmup_steps', '4', '--warmup-from-zero', '--adam_beta2', '0.999', '--weight_decay', '0.01', '--max_grad_norm', '0.5'])!.values;
+  assert.deepEqual([values.lrScheduler, values.minLrRatio, values.warmupSteps, values.warmupFromZero, values.beta2, values.weightDecay, values.gradClip], ['linear', 0, 4, true, 0.999, 0.01, 0.5]);
+});
