@@ -14,12 +14,14 @@ import { relative, resolve, sep } from 'node:path';
 import { cruise } from 'dependency-cruiser';
 
 // Rank of each top-level folder under src/; an import must point to a strictly lower rank.
+// hub (Hugging Face Hub ids and cache) needs only io and config, and model resolves its ids, so
+// it sits beside nn and tokenizer, below model.
 export const LAYERS = {
   tensor: 1, io: 1, config: 1,
   backend: 2,
   autograd: 3,
   ops: 4,
-  nn: 5, tokenizer: 5,
+  nn: 5, tokenizer: 5, hub: 5,
   model: 6,
   rewards: 7, runs: 7,
   data: 8,

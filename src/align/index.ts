@@ -9,14 +9,17 @@ export { adamOptions, lengthOptions, optimizerOptions, scheduleOf, stepsFor, sup
 export { loadWithTokenizer, readPreferenceSplit, readUnpairedSplit } from './trainer/inputs.js';
 export { completionLogprobs, sequenceLogprob, tokenLogprobs, type PromptCompletion, type TokenLogprobs } from './trainer/logprobs.js';
 export { loadPreferencePairs, pairsFromDataset, tokenizePairs, unpairedFromDataset, type PreferencePair, type TokenPair, type UnpairedExample } from './trainer/preference-data.js';
-export { checkRewards, verifierReward, weightedReward, type RewardFn, type RewardMeta, type WeightedPart } from './trainer/reward-fn.js';
-export { evaluateTask, sampleAndVerify, type SampleSettings, type ScoredSample, type TaskScores } from './trainer/task-eval.js';
+export { checkRewards, moduleReward, verifierReward, weightedReward, type RewardFn, type RewardMeta, type WeightedPart } from './trainer/reward-fn.js';
+export { evaluateTask, sampleAndVerify, sampleCompletions, scoreTask, type Completion, type SampleSettings, type ScoredSample, type TaskScores } from './trainer/task-eval.js';
+export { guardedStep, lossesOf, TrainingDivergedError, type StepGuard } from './trainer/guard.js';
 export { modelStage, type TrainedModel } from './trainer/model-stage.js';
 
 export { defaultSftConfig, resolveSftConfig, sftConfig, type SftConfig } from './sft/config.js';
 export { evaluateLoss, trainSft, type SftLog, type SftOptions, type SftResult } from './sft/sft.js';
 export { runSftJob, sftJobOptions, type SftJobOptions, type SftJobResult } from './sft/job.js';
 export { perplexityOptions, runPerplexity, type PerplexityOptions, type PerplexityResult } from './sft/perplexity.js';
+export { evalJobOptions, runEvalJob, type EvalJobOptions, type EvalJobResult } from './eval/job.js';
+export { evaluateGenerations, type GenerationScores } from './eval/generations.js';
 
 export { defaultRewardModelConfig, resolveRewardModelConfig, rewardModelConfig, type RewardModelConfig } from './reward/config.js';
 export {
@@ -39,12 +42,12 @@ export { orpoJobOptions, runOrpoJob, type OrpoJobOptions } from './orpo/job.js';
 export { cpoConfig, cpoLossOptions, defaultCpoConfig, resolveCpoConfig, simpoConfig, type CpoConfig } from './cpo/config.js';
 export { trainCpo, type CpoTrainOptions } from './cpo/cpo.js';
 export { cpoJobOptions, runCpoJob, runSimpoJob, simpoJobOptions, type CpoJobOptions } from './cpo/job.js';
-export { pairLogps, trainReferenceFree, type PairEval, type PairLog, type PairLogps, type ReferenceFreeTraining } from './trainer/pair-trainer.js';
-export { runOfflineLoop, type OfflineLog, type OfflineLoop, type OfflineLoopConfig } from './trainer/offline-loop.js';
+export { pairLogps, trainReferenceFree, type PairEval, type PairLog, type PairLogps, type ReferenceFreeTraining } from './trainer/offline/pair-trainer.js';
+export { runOfflineLoop, type OfflineLog, type OfflineLoop, type OfflineLoopConfig } from './trainer/offline/offline-loop.js';
 
 export { onlineOptions, type OnlineConfig } from './rollout/config.js';
 export type { PromptItem } from './rollout/rollout.js';
-export { onlineInputOptions, readOnlineSetup, readPrompts, type OnlineInputs, type OnlineSetup } from './rollout/job-inputs.js';
+export { onlineInputOptions, readOnlineSetup, readPrompts, type OnlineInputs, type OnlineSetup, type RewardFnSpec } from './rollout/job-inputs.js';
 export { runOnlineJob, type OnlineJobResult } from './rollout/job-run.js';
 export { ppoJobOptions, runPpoJob, type PpoJobOptions } from './ppo/job.js';
 export { defaultOnlineDpoConfig, onlineDpoConfig, resolveOnlineDpoConfig, type OnlineDpoConfig } from './online-dpo/config.js';

@@ -65,8 +65,9 @@ export function convert(o: Option, raw: unknown, where: string): unknown {
     else if (o.type === 'boolean' && (raw === 'true' || raw === 'false')) v = raw === 'true';
     else if (o.type === 'json' && o.fromText) v = o.fromText(raw, where);
   }
-  if (!o.schema.safeParse(v).success) throw new UsageError(`${where}: expected ${o.expected}`);
-  return v;
+  const r = o.schema.safeParse(v);
+  if (!r.success) throw new UsageError(`${where}: expected ${o.expected}`);
+  return r.data;
 }
 
 export interface ParsedFlags {

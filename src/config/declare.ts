@@ -57,9 +57,12 @@ export function showValue(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
-function checkEntry(name: string, key: string, e: Option, v: unknown): void {
+/** The value as its schema reads it (a schema may normalise, as a list of reward modules given as text); throws naming the key. */
+function checkEntry(name: string, key: string, e: Option, v: unknown): unknown {
   if (v === undefined && e.required !== undefined) throw new ConfigError(`${name} config: ${key} is required: ${e.required}`, key);
-  if (!e.schema.safeParse(v).success) throw new ConfigError(`${name} config: ${key} = ${showValue(v)}, expected ${e.expected}`, key);
+  const r = e.schema.safeParse(v);
+  if (!r.success) throw new ConfigError(`${name} config: ${key} = ${showValue(v)}, expected ${e.expected}`, key);
+  return r.data;
 }
 
 function unknownKeys(name: string, options: Options, over: Record<string, unknown>): void {
@@ -86,16 +89,13 @@ function resolveWith<O extends Options>(name: string, options: O, over: Record<s
       const sub = (given ?? {}) as Record<string, unknown>;
       if (e.partial) {
         unknownKeys(`${name} ${k}`, e.config.options, sub);
-        for (const [sk, sv] of Object.entries(sub)) if (sv !== undefined) checkEntry(`${name} ${k}`, sk, e.config.options[sk] as Option, sv);
-        out[k] = Object.fromEntries(Object.entries(sub).filter(([, v]) => v !== undefined));
+        out[k] = Object.fromEntries(Object.entries(sub).filter(([, v]) => v !== undefined).map(([sk, sv]) => [sk, checkEntry(`${name} ${k}`, sk, e.config.options[sk] as Option, sv)]));
       } else {
         out[k] = e.config.resolve(sub as never);
       }
       continue;
     }
-    const v = given === undefined ? structuredClone(e.default) : given;
-    checkEntry(name, k, e, v);
-    out[k] = v;
+    out[k] = checkEntry(name, k, e, given === undefined ? structuredClone(e.default) : given);
   }
   const c = out as ValuesOf<O>;
   check?.(c);

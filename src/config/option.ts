@@ -25,6 +25,13 @@ export interface Option<T = unknown> {
   readonly excludes?: string;
   /** For a structured option: its value from a flag's text ("fixed:0.7,0.8"); throws naming `where`. */
   readonly fromText?: (text: string, where: string) => T;
+  /**
+   * 'model': the value names a model, a local directory or a Hugging Face Hub id
+   * (org/name[@revision]), which a job turns into a directory of the cache before reading it
+   * (src/hub, resolveModelOptions). 'dataset': a file or a Hub dataset split, which loadDataset
+   * reads either way; the tag only says so in --help.
+   */
+  readonly hub?: 'model' | 'dataset';
 }
 
 export interface OptionExtras {
@@ -32,12 +39,16 @@ export interface OptionExtras {
   /** Overrides the generated wording of a valid value. */
   expected?: string;
   excludes?: string;
+  hub?: 'model' | 'dataset';
 }
+
+/** What --help adds to the help of an option that takes a Hub id. */
+const HUB_HELP = { model: ' (or a Hugging Face Hub id, org/name[@revision])', dataset: ' (or a Hub dataset, org/name[@revision][:[config/]split])' };
 
 function make<T>(type: OptionType, def: T, help: string, schema: z.ZodType<T>, expected: string, x: OptionExtras = {}, more: Partial<Option<T>> = {}): Option<T> {
   return {
-    kind: 'option', type, default: def, help, schema, expected: x.expected ?? expected,
-    ...(x.aliases ? { aliases: x.aliases } : {}), ...(x.excludes ? { excludes: x.excludes } : {}), ...more,
+    kind: 'option', type, default: def, help: x.hub ? help + HUB_HELP[x.hub] : help, schema, expected: x.expected ?? expected,
+    ...(x.aliases ? { aliases: x.aliases } : {}), ...(x.excludes ? { excludes: x.excludes } : {}), ...(x.hub ? { hub: x.hub } : {}), ...more,
   };
 }
 

@@ -7,12 +7,19 @@ export {
 } from './datasets/format-schemas.js';
 export { loadDataset, type Dataset, type LoadDatasetOptions } from './datasets/load-dataset.js';
 export { DatasetError } from './datasets/dataset-error.js';
-export { splitDataset, type Split, type SplitOptions } from './split-dataset.js';
+export { splitByHash, splitDataset, type Split, type SplitOptions } from './split-dataset.js';
 export { corpusSplit, holdOutEveryKth, listCorpora, loadCorpus, type Corpus, type CorpusInfo } from './corpora.js';
-export { ExampleOrder, IGNORE, collate, completionExample, packDocuments, renderTurns, streamWindows, type Batch, type TokenExample } from './lm-examples.js';
+export {
+  ExampleOrder, IGNORE, TRUNCATIONS, collate, completionExample, packDocuments, pairIds, renderTurns, streamWindows, truncatePair,
+  type Batch, type PairExample, type TokenExample, type Truncation,
+} from './lm-examples.js';
 export { mulberry32, seededShuffle } from './prng.js';
 export * from './tasks/index.js';
-export { loadTaskInput, parseTaskOpts, taskInputOptions, type TaskInput } from './tasks/task-input.js';
+export { describeTask, loadTaskInput, parseTaskOpts, taskInputOptions, type TaskInput } from './tasks/task-input.js';
 export { programTask, type ProgramTaskOptions } from './tasks/builtin/program-task.js';
-export { checkTextSource, readSource, sourceText, textSourceOptions, toExamples, type TextSource } from './text-source.js';
+export {
+  checkTextSource, describeTruncation, readSource, sourceText, textSourceOptions, toExamples, type SourceExamples, type TextSource, type TruncationCounts,
+} from './text-source.js';
 export { runTokenizerJob, tokenizerJobOptions, type TokenizerJobOptions, type TokenizerJobResult } from './tokenizer-job.js';
+export { renderCompletions, renderForTraining, renderPrompt, type ChatRender, type TemplateKwargs } from './chat/chat-render.js';
+export { chatExamples, lossExample, tokenizeRender, type Conversation } from './chat/chat-examples.js';

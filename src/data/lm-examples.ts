@@ -23,10 +23,51 @@ export function renderTurns(t: Turns): string {
 export function packDocuments(docs: readonly string[], tok: Tokenizer): number[] {
   const out: number[] = [];
   for (const d of docs) {
-    out.push(...tok.encode(d, { parseSpecial: false }));
+    // Not out.push(...ids): a spread passes every id as an argument, and a document of a few
+    // hundred thousand tokens overflows the call stack (issue 16).
+    for (const id of tok.encode(d, { parseSpecial: false })) out.push(id);
     if (tok.eos !== null) out.push(tok.eos);
   }
   return out;
+}
+
+/**
+ * What to do with a prompt + completion longer than the window: keep its start (the completion
+ * is cut first, then the prompt: TRL's `keep_start`), keep its end (the prompt loses its start,
+ * so the completion fits when it can), or drop the example.
+ */
+export const TRUNCATIONS = ['keep-start', 'keep-end', 'drop'] as const;
+export type Truncation = (typeof TRUNCATIONS)[number];
+
+export interface PairExample {
+  /** Null when `drop` removed it. */
+  example: TokenExample | null;
+  /** Whether the pair was longer than the window. */
+  cut: boolean;
+  /** Whether no completion token kept a label (nothing left to learn from). */
+  noCompletion: boolean;
+}
+
+/** Prompt ids `p` and completion ids `c` (EOS included) in a window of maxLen inputs; loss on the completion only. */
+export function truncatePair(p: readonly number[], c: readonly number[], maxLen: number, mode: Truncation = 'keep-start'): PairExample {
+  const total = p.length + c.length;
+  const cut = total > maxLen + 1;
+  if (cut && mode === 'drop') return { example: null, cut, noCompletion: true };
+  // keep-end keeps one prompt token at least: the first completion token is predicted from it.
+  const start = cut && mode === 'keep-end' ? Math.min(total - (maxLen + 1), Math.max(0, p.length - 1)) : 0;
+  const ids = p.concat(c).slice(start, start + maxLen + 1);
+  // Position t predicts ids[t+1] (targets shifted by one against the inputs); a label where that
+  // target lies in the completion.
+  const labels = ids.slice(1).map((id, t) => (start + t + 1 >= p.length ? id : IGNORE));
+  return { example: { ids: ids.slice(0, -1), labels }, cut, noCompletion: !labels.some((l) => l !== IGNORE) };
+}
+
+/** The ids of a prompt and of its completion followed by EOS. */
+export function pairIds(prompt: string, completion: string, tok: Tokenizer): { p: number[]; c: number[] } {
+  const p = tok.encode(prompt, { parseSpecial: false });
+  const c = tok.encode(completion, { parseSpecial: false });
+  if (tok.eos !== null) c.push(tok.eos);
+  return { p, c };
 }
 
 /**
@@ -34,13 +75,8 @@ export function packDocuments(docs: readonly string[], tok: Tokenizer): number[]
  * tokens, keeping the start of the prompt (the completion is lost first, then the prompt).
  */
 export function completionExample(prompt: string, completion: string, tok: Tokenizer, maxLen: number): TokenExample {
-  const p = tok.encode(prompt, { parseSpecial: false });
-  const c = tok.encode(completion, { parseSpecial: false });
-  if (tok.eos !== null) c.push(tok.eos);
-  const ids = [...p, ...c].slice(0, maxLen + 1);
-  // Position t predicts ids[t+1]: targets are shifted by one against the inputs.
-  const targets = ids.slice(1).map((id, t) => (t + 1 >= p.length ? id : IGNORE));
-  return { ids: ids.slice(0, -1), labels: targets };
+  const { p, c } = pairIds(prompt, completion, tok);
+  return truncatePair(p, c, maxLen).example!;
 }
 
 /** Windows of T inputs (and T shifted targets) over a token stream, stride T. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mulberry32, seededShuffle } from './prng.js';
-import { splitDataset } from './split-dataset.js';
+import { splitByHash, splitDataset } from './split-dataset.js';
 
 const items = Array.from({ length: 100 }, (_, i) => i);
 
@@ -46,4 +46,28 @@ test('splitDataset edge cases', () => {
   assert.throws(() => splitDataset(items, { evalFraction: 1, seed: 1 }), /evalFraction must be in \[0, 1\), got 1/);
   assert.throws(() => splitDataset(items, { evalFraction: Number.NaN, seed: 1 }), /evalFraction/);
   assert.throws(() => splitDataset(items, { evalFraction: 0.1, seed: 1.5 }), /seed must be an integer/);
+});
+
+test('splitByHash: a record\'s side is fixed by its key alone, whatever the order or the other records', () => {
+  const keys = Array.from({ length: 400 }, (_, i) => `problem ${i}`);
+  const s = splitByHash(keys, (k) => k, 0.2);
+  assert.equal(s.train.length + s.eval.length, 400);
+  assert.ok(s.eval.length > 50 && s.eval.length < 110, `${s.eval.length} of 400 held out at 0.2`);
+  const sideOf = new Map<string, string>([...s.train.map((k): [string, string] => [k, 'train']), ...s.eval.map((k): [string, string] => [k, 'eval'])]);
+  const reordered = splitByHash([...keys].reverse(), (k) => k, 0.2);
+  assert.deepEqual(new Set(reordered.eval), new Set(s.eval), 'order does not matter');
+  const grown = splitByHash([...keys, ...Array.from({ length: 100 }, (_, i) => `new problem ${i}`)], (k) => k, 0.2);
+  for (const k of keys) assert.equal(grown.eval.includes(k) ? 'eval' : 'train', sideOf.get(k), `${k} moved when the file grew`);
+  assert.deepEqual(splitByHash(keys, (k) => k, 0), { train: keys, eval: [] });
+});
+
+test('splitByHash keeps a record on each side of a small set, and refuses a fraction outside [0, 1)', () => {
+  for (let n = 2; n < 12; n++) {
+    const keys = Array.from({ length: n }, (_, i) => `k${i}`);
+    for (const f of [0.01, 0.5, 0.99]) {
+      const s = splitByHash(keys, (k) => k, f);
+      assert.ok(s.train.length >= 1 && s.eval.length >= 1, `n ${n}, fraction ${f}`);
+    }
+  }
+  assert.throws(() => splitByHash([1], String, 1), /evalFraction must be in \[0, 1\), got 1/);
 });

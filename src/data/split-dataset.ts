@@ -1,6 +1,7 @@
-// Train/eval split by a seeded shuffle: the same file and seed give the same eval set on every
-// machine, so eval curves from different runs compare like with like.
+// Train/eval splits that are the same on every machine, so that eval curves from different runs
+// compare like with like: by a seeded shuffle (datasets), or by a hash of each record (tasks).
 import { seededShuffle } from './prng.js';
+import { hashUnit } from './tasks/builtin/hash.js';
 
 export interface SplitOptions {
   /** Share of records held out for evaluation, in [0, 1). */
@@ -28,5 +29,26 @@ export function splitDataset<T>(records: readonly T[], opts: SplitOptions): Spli
   const held = new Set(seededShuffle([...Array(n).keys()], seed).slice(0, nEval));
   const out: Split<T> = { train: [], eval: [] };
   records.forEach((r, i) => (held.has(i) ? out.eval : out.train).push(r));
+  return out;
+}
+
+/**
+ * Holds out each record whose key hashes below `evalFraction`: a fixed function of the record
+ * alone, so no seed moves it, reordering the file does not, and a record added later never moves
+ * another across (issue 16; the built-in tasks split their problems this way too). A set of two
+ * or more with a non-zero fraction keeps at least one record on each side: the one with the
+ * lowest hash is held out, or the one with the highest kept.
+ */
+export function splitByHash<T>(records: readonly T[], key: (r: T) => string, evalFraction: number): Split<T> {
+  if (!(evalFraction >= 0 && evalFraction < 1)) throw new RangeError(`splitByHash: evalFraction must be in [0, 1), got ${evalFraction}`);
+  const h = records.map((r) => hashUnit(key(r)));
+  const held = h.map((x) => x < evalFraction);
+  if (evalFraction > 0 && records.length >= 2) {
+    const order = [...h.keys()].sort((a, b) => h[a]! - h[b]!);
+    if (!held.includes(true)) held[order[0]!] = true;
+    if (!held.includes(false)) held[order.at(-1)!] = false;
+  }
+  const out: Split<T> = { train: [], eval: [] };
+  records.forEach((r, i) => (held[i] ? out.eval : out.train).push(r));
   return out;
 }

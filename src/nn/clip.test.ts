@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gradNorm } from '../autograd/index.js';
 import { Tensor, tensor } from '../tensor/index.js';
-import { clipGradNorm } from './clip.js';
+import { clipGradNorm, NonFiniteGradientError } from './clip.js';
 
 function withGrads(grads: number[][]): Tensor[] {
   return grads.map((g) => {
@@ -39,4 +39,14 @@ test('no gradients at all: norm 0, nothing to do', () => {
   const p = tensor(new Float32Array(3), [3], { requiresGrad: true });
   assert.equal(clipGradNorm([p], 1), 0);
   assert.equal(p.grad, null);
+});
+
+test('a NaN or infinite gradient is refused before anything is scaled, naming the parameter and the index', () => {
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const ps = withGrads([[1, 2], [3, bad, 4], [bad]]);
+    ps.forEach((p, i) => { p.name = `w${i}`; });
+    assert.throws(() => clipGradNorm(ps, 1), (e: unknown) => e instanceof NonFiniteGradientError && e.parameter === 'w1' && Object.is(e.value, bad)
+      && e.message === `the gradient of parameter "w1" holds ${bad} at index 1`);
+    assert.deepEqual([...ps[0]!.grad!.f32], [1, 2], 'left as it was');
+  }
 });

@@ -2,30 +2,14 @@
 // (a proof checker, a unit-test runner, a call to an external tool). The module exports
 // `verify(problem, completion)`, named or as the default export, sync or async, returning a
 // boolean, a reward in [0, 1], or a Verdict-like object.
-import { existsSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadUserFunction } from './user-module.js';
 import type { Verdict, VerifiedProblem, Verifier } from './verifier.js';
 
 type VerifyFn = (problem: VerifiedProblem, completion: string) => unknown;
 
 /** Imports the module at `path` (relative to the working directory) and wraps its `verify`. */
 export async function loadVerifierModule(path: string): Promise<Verifier> {
-  const abs = resolve(path);
-  const where = `verifier module ${path}`;
-  if (!existsSync(abs)) throw new Error(`${where}: no such file`);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`${where}: failed to load (${(err as Error).message})`);
-  }
-  const fn = findVerify(mod);
-  if (!fn) {
-    const found = Object.keys(mod).map((k) => `${k} (${typeof mod[k]})`).join(', ') || '(no exports)';
-    throw new Error(`${where}: expected an export "verify(problem, completion)", named or default; found ${found}`);
-  }
-  const name = typeof mod.name === 'string' ? mod.name : `module:${basename(path)}`;
+  const { fn, name, where } = await loadUserFunction<VerifyFn>(path, 'verifier', 'verify', 'problem, completion');
   return {
     name,
     async verify(problem, completion) {
@@ -33,17 +17,6 @@ export async function loadVerifierModule(path: string): Promise<Verifier> {
       return toVerdict(out, `${where}: verify() for problem "${problem.id}"`);
     },
   };
-}
-
-function findVerify(mod: Record<string, unknown>): VerifyFn | null {
-  if (typeof mod.verify === 'function') return mod.verify as VerifyFn;
-  const def = mod.default;
-  if (typeof def === 'function') return def as VerifyFn;
-  // A CommonJS module's exports object arrives as the default export.
-  if (def !== null && typeof def === 'object' && typeof (def as Record<string, unknown>).verify === 'function') {
-    return (def as { verify: VerifyFn }).verify.bind(def);
-  }
-  return null;
 }
 
 /** Normalises what a user function returned; anything else is the module's bug, so say so. */

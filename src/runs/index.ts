@@ -6,5 +6,5 @@ export type {
 } from './run-store.js';
 export { readRunSummary } from './run-summary.js';
 export { sampleRecordProblem } from './sample-record.js';
-export { Progress, formatDuration } from './progress.js';
-export type { ProgressOptions } from './progress.js';
+export { Progress, formatDuration } from '../io/progress.js';
+export type { ProgressOptions } from '../io/progress.js';

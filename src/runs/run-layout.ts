@@ -9,7 +9,8 @@
 //   checkpoints/<name>/       whatever the trainer writes there (weights, optimiser state)
 //   run.lock                  which process holds the run
 //
-// Any `*.tmp` in the directory, samples/ or checkpoints/ is work in progress; a resume removes it.
+// Any `*.tmp` in the directory, samples/ or checkpoints/ is work in progress, as are the
+// `*.tmp.tmp-<pid>` and `*.tmp.old-<pid>` of a model save inside one; opening the run removes them.
 import { join } from 'node:path';
 
 export class RunStoreError extends Error {

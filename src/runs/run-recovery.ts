@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { atomicWriteFile } from '../io/atomic-write.js';
-import { CHECKPOINTS_DIR, METRICS_FILE, OLD_SUFFIX, RunStoreError, SAMPLES_DIR, TMP_SUFFIX } from './run-layout.js';
+import { CHECKPOINTS_DIR, METRICS_FILE, OLD_SUFFIX, RunStoreError, SAMPLES_DIR } from './run-layout.js';
 
 export interface Recovery {
   /** Paths (relative to the run) of temporary files and directories removed. */
@@ -35,15 +35,34 @@ export function recoverRun(dir: string, completed: ReadonlySet<string>, staleLoc
       }
     }
   }
-  for (const sub of ['', SAMPLES_DIR, CHECKPOINTS_DIR]) {
-    for (const name of entries(join(dir, sub))) {
-      if (!name.endsWith(TMP_SUFFIX)) continue;
-      rmSync(join(dir, sub, name), { recursive: true, force: true });
-      r.removed.push(sub ? `${sub}/${name}` : name);
-    }
-  }
+  r.removed.push(...removeTemporaries(dir, LEFTOVER));
   r.droppedMetrics = trimMetrics(join(dir, METRICS_FILE), completed);
   return r;
+}
+
+// `<name>.tmp`: saveCheckpoint's, saveModel's and the sample writers' work in progress;
+// `<name>.tmp.tmp-<pid>` and `<name>.tmp.old-<pid>`: saveModelDir's own, when it writes into a
+// `<name>.tmp` (issue 16: these were never removed); `.<file>.<pid>.<ms>.tmp`: atomicWriteFile's.
+const LEFTOVER = /\.tmp(\.(tmp|old)-\d+)?$/;
+
+/**
+ * What a run killed before its config.json was written can have left in its directory. A fresh
+ * run removes only these: the directory may hold a person's own files, and a name like notes.tmp
+ * is not the run's to delete.
+ */
+const FRESH_LEFTOVER = /^(\.(config\.json|state\.json|metrics\.jsonl)\.\d+\.\d+\.tmp|model\.tmp(\.(tmp|old)-\d+)?|model\.old\.tmp)$/;
+
+/** Removes the temporary files and folders matching `pattern` in the run directory, samples/ and checkpoints/; returns their paths. */
+export function removeTemporaries(dir: string, pattern: RegExp = FRESH_LEFTOVER): string[] {
+  const removed: string[] = [];
+  for (const sub of ['', SAMPLES_DIR, CHECKPOINTS_DIR]) {
+    for (const name of entries(join(dir, sub))) {
+      if (!pattern.test(name)) continue;
+      rmSync(join(dir, sub, name), { recursive: true, force: true });
+      removed.push(sub ? `${sub}/${name}` : name);
+    }
+  }
+  return removed;
 }
 
 /**

@@ -415,3 +415,29 @@ test('saveModel writes <out>/model atomically, and a resume restores it when a k
   again.close();
   assert.throws(() => RunStore.open(dir, config, { resume: false }), fails(/already holds a run/));
 });
+
+test("the leftovers of a model save killed inside saveCheckpoint or saveModel (<name>.tmp.tmp-<pid>) are removed when the run is opened (issue 16)", () => {
+  const dir = freshDir();
+  const run = RunStore.open(dir, config, { resume: false });
+  run.saveCheckpoint('step-1', (tmp) => writeFileSync(join(tmp, 'w'), 'kept'));
+  run.close();
+  // saveModelDir writes into `<dir>.tmp-<pid>` beside its target, here the store's `step-2.tmp`.
+  for (const left of ['checkpoints/step-2.tmp.tmp-4242', 'checkpoints/step-2.tmp.old-4242', 'model.tmp.tmp-77', 'model.tmp']) {
+    mkdirSync(join(dir, left), { recursive: true });
+    writeFileSync(join(dir, left, 'model.safetensors'), 'half');
+  }
+  const resumed = RunStore.open(dir, config, { resume: true });
+  assert.deepEqual(resumed.recovery.removed.sort(), ['checkpoints/step-2.tmp.old-4242', 'checkpoints/step-2.tmp.tmp-4242', 'model.tmp', 'model.tmp.tmp-77']);
+  assert.deepEqual(readdirSync(join(dir, 'checkpoints')), ['step-1']);
+  resumed.close();
+  // A run killed before its config.json was written is not a run; its opening cleans what that
+  // run left, and nothing of a person's own.
+  const fresh = freshDir();
+  mkdirSync(join(fresh, 'model.tmp.tmp-9'), { recursive: true });
+  writeFileSync(join(fresh, '.config.json.9.1700000000000.tmp'), '{"half');
+  writeFileSync(join(fresh, 'notes.tmp'), 'mine');
+  const opened = RunStore.open(fresh, config, { resume: false });
+  assert.deepEqual(opened.recovery.removed.sort(), ['.config.json.9.1700000000000.tmp', 'model.tmp.tmp-9']);
+  assert.deepEqual(readdirSync(fresh).sort(), ['config.json', 'notes.tmp', 'run.lock']);
+  opened.close();
+});

@@ -30,7 +30,7 @@ import {
   checkCheckpointName, checkStageName, samplesFile,
 } from './run-layout.js';
 import { acquireRunLock, releaseRunLock } from './run-lock.js';
-import { recoverRun, type Recovery } from './run-recovery.js';
+import { recoverRun, removeTemporaries, type Recovery } from './run-recovery.js';
 import { STATE_VERSION, readRunState, writeRunState, type CompletedStage } from './run-state.js';
 import { readRunSummary, type RunSummary } from './run-summary.js';
 import { parseSampleRecords, sampleRecordProblem, type SampleRecord } from './sample-record.js';
@@ -123,8 +123,9 @@ export class RunStore {
       throw new RunStoreError(dir, `holds run files (${present.join(', ')}) but no ${CONFIG_FILE}, so it cannot be resumed; choose another --out`);
     }
     if (present.length === 0) {
+      const removed = removeTemporaries(dir);
       writeJsonAtomic(configFile, cfg);
-      return new RunStore(dir, cfg, false, { removed: [], restored: [], droppedMetrics: 0, staleLock }, []);
+      return new RunStore(dir, cfg, false, { removed, restored: [], droppedMetrics: 0, staleLock }, []);
     }
 
     const stored = readJson(configFile, 'run config');

@@ -67,9 +67,13 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
-  /** The generator's full state as six finite numbers (JSON-safe), for checkpoints. */
+  /**
+   * The generator's full state as six finite numbers (JSON-safe), for checkpoints. The words are
+   * written unsigned whatever sign the arithmetic left them with, so that one state has one
+   * spelling: a resumed run's checkpoints then match an unbroken run's byte for byte (issue 16).
+   */
   state(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3, this.spare === null ? 0 : 1, this.spare ?? 0];
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0, this.spare === null ? 0 : 1, this.spare ?? 0];
   }
 
   setState(st: readonly number[]): void {

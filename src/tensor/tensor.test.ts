@@ -22,6 +22,18 @@ test('Rng state round-trips mid-stream, including the cached normal', () => {
   assert.deepEqual([s.normal(), s.uniform(), s.normal()], want);
 });
 
+test('an Rng state has one spelling: a restored generator writes the state it was given (issue 16)', () => {
+  for (const used of [0, 1, 7]) {
+    const r = new Rng(5);
+    for (let i = 0; i < used; i++) r.nextU32();
+    const st = r.state();
+    assert.ok(st.slice(0, 4).every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32), `unsigned words: ${st}`);
+    const s = new Rng(0);
+    s.setState(JSON.parse(JSON.stringify(st)) as number[]);
+    assert.deepEqual(s.state(), st);
+  }
+});
+
 test('randn and uniform have the moments they promise', () => {
   const x = randn([20000], { rng: new Rng(1), mean: 2, std: 3 }).toArray();
   const m = x.reduce((a, v) => a + v, 0) / x.length;

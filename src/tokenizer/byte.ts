@@ -25,6 +25,9 @@ export class ByteTokenizer implements Tokenizer {
   get vocabSize(): number {
     return 256 + this.specials.size;
   }
+  get specialTokens(): readonly string[] {
+    return this.specials.tokens;
+  }
   get bos(): number | null {
     return this.specials.bos;
   }

@@ -56,6 +56,9 @@ export class CharTokenizer implements Tokenizer {
   get vocabSize(): number {
     return this.chars.length + this.specials.size;
   }
+  get specialTokens(): readonly string[] {
+    return this.specials.tokens;
+  }
   get bos(): number | null {
     return this.specials.bos;
   }

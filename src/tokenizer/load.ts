@@ -6,8 +6,11 @@ import { BpeTokenizer } from './bpe/bpe.js';
 import { ByteTokenizer } from './byte.js';
 import { CharTokenizer } from './char.js';
 import { CONFIG_FILE, TOKENIZER_FILE, parseNativeConfig, readJsonFile } from './hf/json.js';
-import { loadHfTokenizer, type HfTokenizerOptions } from './hf/hf.js';
+import type { HfTokenizerOptions } from './hf/hf.js';
+import { loadHfTokenizer } from './hf/load-dir.js';
 import type { Tokenizer } from './types.js';
+
+export { hasTokenizerFiles } from './hf/load-dir.js';
 
 export interface LoadTokenizerOptions extends HfTokenizerOptions {
   /** Use the Hugging Face runtime even for files alignkit wrote (to compare the two, say). */

@@ -1,8 +1,9 @@
 // Shared fixtures for the tokenizer suites (a *.test.ts file so that it never ships as library code).
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFileSync as readFile, writeFileSync } from 'node:fs';
 import { Tokenizer as HfCore } from '@huggingface/tokenizers';
+import { trainBpe } from './bpe/train.js';
 import { tempDir as tempFolder } from '../io/temp-dir.test.js';
 
 const require = createRequire(import.meta.url);
@@ -20,8 +21,8 @@ export function tempDir(): string {
 
 /** The independent oracle: Hugging Face's own runtime reading the files we wrote. */
 export function hfFromDir(dir: string): HfCore {
-  const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8'));
-  const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'));
+  const json = JSON.parse(readFile(join(dir, 'tokenizer.json'), 'utf8'));
+  const config = JSON.parse(readFile(join(dir, 'tokenizer_config.json'), 'utf8'));
   return new HfCore(json, config);
 }
 
@@ -53,3 +54,22 @@ export function randomText(rand: () => number, maxLen: number): string {
   }
   return s;
 }
+
+export const CHATML = [
+  '{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}',
+  '{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}',
+].join('');
+
+/** A Hugging Face directory as transformers would write it, without our mark. */
+export function foreignDir(): string {
+  const tok = trainBpe(mobyDick().slice(0, 50_000), { vocabSize: 320, specials: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'], bos: null, eos: '<|endoftext|>', pad: null });
+  const dir = tempDir();
+  tok.save(dir);
+  const config = JSON.parse(readFile(join(dir, 'tokenizer_config.json'), 'utf8'));
+  delete config.alignkit;
+  config.eos_token = { __type: 'AddedToken', content: '<|im_end|>', special: true };
+  config.chat_template = CHATML;
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
+  return dir;
+}
+

@@ -27,6 +27,10 @@ export interface Tokenizer {
   readonly bos: number | null;
   readonly eos: number | null;
   readonly pad: number | null;
+  /** Strings that encode to one special (control) token when parseSpecial is on. */
+  readonly specialTokens: readonly string[];
+  /** The Jinja chat template the tokenizer's files carry; absent or null for none (tokenizer/chat/render.ts then uses the built-in format). */
+  readonly chatTemplate?: string | null;
   encode(text: string, opts?: EncodeOptions): number[];
   decode(ids: readonly number[], opts?: DecodeOptions): string;
   /** Exact bytes, for ids that need not end on a UTF-8 boundary (byte-level tokenizers only). */

@@ -6,6 +6,7 @@ import * as engine from 'alignkit';
 import * as align from 'alignkit/align';
 import * as config from 'alignkit/config';
 import * as data from 'alignkit/data';
+import * as hub from 'alignkit/hub';
 import * as model from 'alignkit/model';
 import * as recipes from 'alignkit/recipes';
 import * as rewards from 'alignkit/rewards';
@@ -16,15 +17,17 @@ const expected: [string, Record<string, unknown>, string[]][] = [
   ['alignkit', engine, ['tensor', 'matmul', 'noGrad', 'setBackend']],
   ['alignkit/align', align, [
     'trainSft', 'runSftJob', 'trainRewardModel', 'runRewardJob', 'trainDpo', 'runDpoJob', 'trainPpo', 'runPpoJob', 'trainGrpo', 'runGrpoJob',
-    'trainRloo', 'runRlooJob', 'runRest', 'runRestJob', 'runRestEm', 'runRestEmJob', 'runSer', 'runSerJob',
+    'trainRloo', 'runRlooJob', 'runRest', 'runRestJob', 'runRestEm', 'runRestEmJob', 'runSer', 'runSerJob', 'runEvalJob', 'evalJobOptions',
+    'moduleReward', 'guardedStep', 'TrainingDivergedError',
     'dpoLoss', 'bradleyTerryLoss', 'ppoPolicyLoss', 'grpoLoss', 'rlooLoss', 'bcLoss', 'goldLoss', 'bvmpoLoss', 'oacLoss',
     'sftConfig', 'dpoConfig', 'rewardModelConfig', 'ppoConfig', 'grpoConfig', 'rlooConfig', 'restConfig', 'restEmConfig', 'serConfig',
   ]],
   ['alignkit/config', config, ['declareConfig', 'int', 'num', 'choice']],
-  ['alignkit/data', data, ['loadDataset', 'getTask', 'loadUserTask', 'loadTaskInput', 'arithmeticTask', 'g2pTask', 'programTask', 'loadCorpus']],
+  ['alignkit/hub', hub, ['resolveModelPath', 'resolveModelOptions', 'resolveDatasetFiles', 'fetchSnapshot', 'hubSettings', 'HubError', 'RepoCache']],
+  ['alignkit/data', data, ['loadDataset', 'getTask', 'loadUserTask', 'loadTaskInput', 'arithmeticTask', 'g2pTask', 'programTask', 'loadCorpus', 'splitByHash', 'truncatePair', 'loadCodeTask']],
   ['alignkit/model', model, ['Transformer', 'loadModelDir', 'saveModelDir', 'generate', 'generateText']],
   ['alignkit/recipes', recipes, ['recipes', 'runRestEmDemo', 'runRlhfDemo', 'runSerDemo', 'runRestDemo']],
-  ['alignkit/rewards', rewards, ['makeMatcher', 'programVerifier', 'runInSandbox', 'passAtK', 'sentenceBleu', 'sentenceChrf', 'afinnScore']],
+  ['alignkit/rewards', rewards, ['makeMatcher', 'programVerifier', 'runInSandbox', 'passAtK', 'sentenceBleu', 'sentenceChrf', 'afinnScore', 'loadRewardModule', 'createPythonVerifier', 'runPythonTests', 'runPythonIo']],
   ['alignkit/runs', runs, ['RunStore', 'stageOf', 'readRunSummary']],
   ['alignkit/tokenizer', tokenizer, ['ByteTokenizer', 'CharTokenizer', 'trainBpe', 'loadTokenizer']],
 ];

@@ -7,7 +7,7 @@ import type { Tokenizer } from '../../tokenizer/index.js';
 import type { RunStore } from '../../runs/run-store.js';
 import { cpoLoss } from '../losses/index.js';
 import type { PreferencePair } from '../trainer/preference-data.js';
-import { trainReferenceFree, type PairEval, type PairLog } from '../trainer/pair-trainer.js';
+import { trainReferenceFree, type PairEval, type PairLog } from '../trainer/offline/pair-trainer.js';
 import { cpoLossOptions, cpoUsesTokenMeans, resolveCpoConfig, type CpoConfig } from './config.js';
 
 export interface CpoTrainOptions {

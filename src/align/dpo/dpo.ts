@@ -20,7 +20,7 @@ import { sequenceLogprob, tokenLogprobs } from '../trainer/logprobs.js';
 import { dpoLossOptions, resolveDpoConfig, type DpoConfig } from './config.js';
 import { referenceLogps, type ReferenceLogps } from './reference.js';
 import { tokenizePairs, type PreferencePair, type TokenPair } from '../trainer/preference-data.js';
-import { runOfflineLoop } from '../trainer/offline-loop.js';
+import { runOfflineLoop } from '../trainer/offline/offline-loop.js';
 
 export interface DpoLog {
   step: number;

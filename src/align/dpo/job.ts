@@ -2,20 +2,23 @@
 // out (the policy in <out>/model). The reference is `reference` or the starting model; its
 // log-probabilities are computed once and kept in the run, so a resume never loads it again.
 import { ConfigError, checkEach, declareConfig, num, optionalText, requiredText, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
+import { chatTemplateKwargs } from '../../tokenizer/index.js';
+import { resolveModelOptions } from '../../hub/index.js';
 import { saveModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
 import { loadReference, loadWithTokenizer, readPreferenceSplit } from '../trainer/inputs.js';
-import { noLog, runOptions, type JobHooks } from '../trainer/job.js';
+import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { dpoConfig } from './config.js';
 import { trainDpo, type DpoEval } from './dpo.js';
 
 export const dpoJobOptions = declareConfig('dpo', {
-  model: requiredText('language model directory to optimise (with its tokenizer); also the reference unless --reference', 'the language model directory to optimise', { aliases: ['model_name_or_path'] }),
-  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}, strings or message lists', 'a preference file of {prompt, chosen, rejected} records'),
-  evalData: optionalText('held-out preference file (default: --eval-fraction of --data)'),
+  model: requiredText('language model directory to optimise (with its tokenizer); also the reference unless --reference', 'the language model directory to optimise', { aliases: ['model_name_or_path'], hub: 'model' }),
+  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}, strings or message lists (rendered with the tokenizer\'s chat template)', 'a preference file of {prompt, chosen, rejected} records', { hub: 'dataset' }),
+  chatTemplateKwargs,
+  evalData: optionalText('held-out preference file (default: --eval-fraction of --data)', { hub: 'dataset' }),
   evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
-  reference: optionalText('frozen reference model directory (default: --model as it starts)', { aliases: ['ref_model'] }),
+  reference: optionalText('frozen reference model directory (default: --model as it starts)', { aliases: ['ref_model'], hub: 'model' }),
   ...runOptions('runs/dpo'),
   ...dpoConfig.options,
 }, (o) => {
@@ -39,14 +42,17 @@ export interface DpoJobResult {
 }
 
 export async function runDpoJob(options: Overrides<typeof dpoJobOptions.options>, hooks: JobHooks = {}): Promise<DpoJobResult> {
-  const o = dpoJobOptions.resolve(options);
+  const o = await resolveModelOptions(dpoJobOptions.options, dpoJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const config = dpoConfig.resolve(valuesFor(dpoConfig, o));
-  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed);
   const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
+  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed, { tokenizer, kwargs: o.chatTemplateKwargs }, hubOf(o, hooks));
   // Loaded before the run directory is touched, so that a bad --reference leaves nothing behind.
   const reference = loadReference(o.reference, policy);
-  const runConfig = { command: 'dpo', model: o.model, reference: o.reference ?? null, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, ...config };
+  const runConfig = {
+    command: 'dpo', model: o.model, reference: o.reference ?? null, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction,
+    chatTemplateKwargs: o.chatTemplateKwargs, ...config,
+  };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);

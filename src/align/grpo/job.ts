@@ -1,9 +1,10 @@
 // `alignkit grpo` as one library call: a policy directory, a reward (a task's verifier, a reward
 // model, or both) and prompts in; a run directory out, the policy in <out>/model.
 import { ConfigError, bool, checkEach, declareConfig, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
+import { resolveModelOptions } from '../../hub/index.js';
 import { checkOnlineInputs, onlineInputOptions, readOnlineSetup } from '../rollout/job-inputs.js';
 import { runOnlineJob, type OnlineJobResult } from '../rollout/job-run.js';
-import { runOptions, type JobHooks } from '../trainer/job.js';
+import { hubOf, runOptions, type JobHooks } from '../trainer/job.js';
 import { grpoConfig } from './config.js';
 import { trainGrpo } from './grpo.js';
 
@@ -22,9 +23,9 @@ export const grpoJobOptions = declareConfig('grpo', {
 export type GrpoJobOptions = ConfigOf<typeof grpoJobOptions>;
 
 export async function runGrpoJob(options: Overrides<typeof grpoJobOptions.options>, hooks: JobHooks = {}): Promise<OnlineJobResult> {
-  const o = grpoJobOptions.resolve(options);
+  const o = await resolveModelOptions(grpoJobOptions.options, grpoJobOptions.resolve(options), hooks);
   const config = grpoConfig.resolve({ ...valuesFor(grpoConfig, o), scaleRewards: o.noStdScale ? 'none' : o.scaleRewards });
-  const setup = await readOnlineSetup(o, { name: 'grpo', seed: config.seed, batchSize: config.batchSize });
+  const setup = await readOnlineSetup(o, { name: 'grpo', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks) });
   return runOnlineJob({
     name: 'grpo', out: o.out, resume: o.resume, setup, config,
     train: (store) => trainGrpo({ policy: setup.policy, tokenizer: setup.tokenizer, prompts: setup.prompts, reward: setup.reward, store, config, quiet: o.quiet }),

@@ -2,20 +2,21 @@
 // file, unpaired) in, a run directory out (the policy in <out>/model). The reference is
 // `reference` or the starting model; its log-probabilities are computed once and kept in the run.
 import { checkEach, declareConfig, num, optionalText, requiredText, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
+import { resolveModelOptions } from '../../hub/index.js';
 import { saveModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
 import { loadReference, loadWithTokenizer, readUnpairedSplit } from '../trainer/inputs.js';
-import { noLog, runOptions, type JobHooks } from '../trainer/job.js';
+import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { ktoConfig } from './config.js';
 import { trainKto, type KtoEval } from './kto.js';
 
 export const ktoJobOptions = declareConfig('kto', {
-  model: requiredText('language model directory to optimise (with its tokenizer); also the reference unless --reference', 'the language model directory to optimise', { aliases: ['model_name_or_path'] }),
-  data: requiredText('unpaired preference file (.jsonl/.json/.parquet) of {prompt, completion, label}, or pairs {prompt, chosen, rejected} to unpair', 'a file of {prompt, completion, label} records'),
-  evalData: optionalText('held-out file of the same kind (default: --eval-fraction of --data)'),
+  model: requiredText('language model directory to optimise (with its tokenizer); also the reference unless --reference', 'the language model directory to optimise', { aliases: ['model_name_or_path'], hub: 'model' }),
+  data: requiredText('unpaired preference file (.jsonl/.json/.parquet) of {prompt, completion, label}, or pairs {prompt, chosen, rejected} to unpair', 'a file of {prompt, completion, label} records', { hub: 'dataset' }),
+  evalData: optionalText('held-out file of the same kind (default: --eval-fraction of --data)', { hub: 'dataset' }),
   evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
-  reference: optionalText('frozen reference model directory (default: --model as it starts)', { aliases: ['ref_model'] }),
+  reference: optionalText('frozen reference model directory (default: --model as it starts)', { aliases: ['ref_model'], hub: 'model' }),
   ...runOptions('runs/kto'),
   ...ktoConfig.options,
 }, checkEach(ktoConfig));
@@ -34,10 +35,10 @@ export interface KtoJobResult {
 }
 
 export async function runKtoJob(options: Overrides<typeof ktoJobOptions.options>, hooks: JobHooks = {}): Promise<KtoJobResult> {
-  const o = ktoJobOptions.resolve(options);
+  const o = await resolveModelOptions(ktoJobOptions.options, ktoJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const config = ktoConfig.resolve(valuesFor(ktoConfig, o));
-  const split = await readUnpairedSplit(o.data, o.evalData, o.evalFraction, o.seed);
+  const split = await readUnpairedSplit(o.data, o.evalData, o.evalFraction, o.seed, hubOf(o, hooks));
   const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
   const reference = loadReference(o.reference, policy);
   const desirable = split.train.filter((e) => e.label).length / Math.max(1, split.train.length);

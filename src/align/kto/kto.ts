@@ -13,7 +13,7 @@ import type { RunStore } from '../../runs/run-store.js';
 import { ktoLoss, type KtoOptions } from '../losses/index.js';
 import { sequenceLogprob, tokenLogprobs } from '../trainer/logprobs.js';
 import { tokenizePairs, type TokenPair, type UnpairedExample } from '../trainer/preference-data.js';
-import { runOfflineLoop, type OfflineLog } from '../trainer/offline-loop.js';
+import { runOfflineLoop, type OfflineLog } from '../trainer/offline/offline-loop.js';
 import { referenceLogps, type ReferenceLogps } from '../dpo/reference.js';
 import { ktoLossOptions, resolveKtoConfig, type KtoConfig } from './config.js';
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { defaultConfig, Transformer } from '../../model/index.js';
 import { ByteTokenizer } from '../../tokenizer/index.js';
 import { sequenceLogprob, tokenLogprobs } from '../trainer/logprobs.js';
-import { pairLogps } from '../trainer/pair-trainer.js';
+import { pairLogps } from '../trainer/offline/pair-trainer.js';
 import { tokenizePairs, type PreferencePair } from '../trainer/preference-data.js';
 import { trainCpo } from '../cpo/cpo.js';
 import { resolveCpoConfig, simpoConfig } from '../cpo/config.js';

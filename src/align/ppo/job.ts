@@ -2,9 +2,10 @@
 // model, or both) and prompts in; a run directory out, the policy in <out>/model. The critic is a
 // value head on the policy's trunk, or a copy of the reward model whose `score` head learns values.
 import { ConfigError, checkEach, choice, declareConfig, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
+import { resolveModelOptions } from '../../hub/index.js';
 import { checkOnlineInputs, onlineInputOptions, readOnlineSetup } from '../rollout/job-inputs.js';
 import { runOnlineJob, type OnlineJobResult } from '../rollout/job-run.js';
-import { runOptions, type JobHooks } from '../trainer/job.js';
+import { hubOf, runOptions, type JobHooks } from '../trainer/job.js';
 import { ppoConfig } from './config.js';
 import { trainPpo } from './ppo.js';
 
@@ -24,9 +25,9 @@ export const ppoJobOptions = declareConfig('ppo', {
 export type PpoJobOptions = ConfigOf<typeof ppoJobOptions>;
 
 export async function runPpoJob(options: Overrides<typeof ppoJobOptions.options>, hooks: JobHooks = {}): Promise<OnlineJobResult> {
-  const o = ppoJobOptions.resolve(options);
+  const o = await resolveModelOptions(ppoJobOptions.options, ppoJobOptions.resolve(options), hooks);
   const config = ppoConfig.resolve(valuesFor(ppoConfig, o));
-  const setup = await readOnlineSetup(o, { name: 'ppo', seed: config.seed, batchSize: config.batchSize });
+  const setup = await readOnlineSetup(o, { name: 'ppo', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks) });
   // A copy: the reward model itself must stay as it is, it scores every rollout.
   const critic = o.critic === 'reward-model' ? { model: setup.rewardModel!.clone(), head: 'score' } : null;
   return runOnlineJob({

@@ -1,6 +1,7 @@
 // runRestEmJob end to end on a tiny model: a user's task file graded by a matcher or by a
 // verifier module alone, the built-in program task, the output layout (the last policy in
-// <out>/model), a resume that adds iterations, and inputs refused before anything is written.
+// <out>/model), a resume that adds iterations, and inputs refused before anything is written
+// (--language beside a matcher, on a built-in task, or on records of another language).
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,7 +68,8 @@ test('--verifier without --matcher grades a task file by the module alone', asyn
   const out = join(root, 'verifier');
   await runRestEmJob({ ...tiny, iterations: 1, task: qa, taskOpts: 'testFraction=0.25', verifier: mod, out });
   const samples = samplesOf(out, 1);
-  assert.equal(samples.length, 7 * 2, '12 problems less 3 for test and 2 for validation, 2 samples each');
+  // The test quarter is fixed by a hash of each prompt: q3, q5, q7 and q10 (data/split-dataset.test.ts).
+  assert.equal(samples.length, 6 * 2, '12 problems less 4 for test and 2 for validation, 2 samples each');
   for (const s of samples) assert.equal((s.verifier as { correct: boolean }).correct, s.sample.length > 0 && s.sample.charCodeAt(0) % 2 === 0, JSON.stringify(s.sample));
 });
 
@@ -85,5 +87,25 @@ test('bad inputs are refused before the run directory is written', async () => {
   await assert.rejects(runRestEmJob({ ...tiny, task: qa, policy: other, out }), /--policy .*other: vocabulary of 20 ids, but --model has \d+/);
   await assert.rejects(runRestEmJob({ ...tiny, task: 'arithmetic', matcher: 'numeric', out }), /--matcher grades the problems of a task file/);
   await assert.rejects(runRestEmJob({ ...tiny, task: qa, evalK: 3, evalN: 2, out }), /evalK = 3 exceeds evalN = 2/);
+  assert.equal(existsSync(out), false);
+});
+
+test('--test-data gives rest-em its test problems, and the job says how many problems it trains and tests on', async () => {
+  const held = join(root, 'qa-test.jsonl'), out = join(root, 'test-data'), lines: string[] = [];
+  writeFileSync(held, ['{"prompt": "t1:", "answer": "."}', '{"prompt": "t2:", "answer": "."}'].join('\n') + '\n');
+  await runRestEmJob({ ...tiny, iterations: 1, task: qa, matcher: 'regex', testData: held, out }, { log: (s) => lines.push(s) });
+  assert.ok(lines.includes(`task qa: 12 training and 2 test problems (user task from ${qa}, graded by regex; test problems from ${held})`), lines.join('\n'));
+  assert.equal((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>)['testData'], held);
+});
+
+test('--language reads a file of programming problems; beside a matcher, or on a built-in task, it is refused before anything is written', async () => {
+  const out = join(root, 'language-refused');
+  const js = join(root, 'js-problems.jsonl');
+  writeFileSync(js, `${JSON.stringify({ prompt: '// one()\n', tests: ['assert.equal(one(), 1)'], entry_point: 'one' })}\n`);
+  await assert.rejects(runRestEmJob({ ...tiny, task: js, language: 'javascript', matcher: 'exact', out }), /--language javascript grades problems by running their tests; give it without --matcher/);
+  await assert.rejects(runRestEmJob({ ...tiny, task: 'program', language: 'python', out }), /--language python reads a task file/);
+  const io = join(root, 'io-problems.jsonl');
+  writeFileSync(io, `${JSON.stringify({ prompt: 'Print 1.', inputs: [''], outputs: ['1'] })}\n`);
+  await assert.rejects(runRestEmJob({ ...tiny, task: io, language: 'javascript', out }), /io-problems\.jsonl:1: field "inputs": stdin\/stdout cases are for --language python/);
   assert.equal(existsSync(out), false);
 });

@@ -2,7 +2,9 @@
 // with a verifier in, a run directory out — every E-step sample with its verdict and kept flag in
 // <out>/samples/, each iteration's policy in <out>/checkpoints/iter<i>, the last one in <out>/model.
 import { declareConfig, optionalText, requiredText, valuesFor, type ConfigInput, type ConfigOf, type Option, type Overrides } from '../../config/index.js';
-import { loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
+import { languageOption, loadCodeTaskInput } from '../../data/tasks/code-task.js';
+import { describeTask, loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
+import { resolveModelOptions } from '../../hub/index.js';
 import { loadModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { sftConfig } from '../sft/config.js';
@@ -21,9 +23,10 @@ function unlessGiven<T>(o: Option<T>, help: string): Option<T | undefined> {
 }
 
 export const restEmJobOptions = declareConfig('rest-em', {
-  model: requiredText('base model directory with its tokenizer: every M-step starts from it', 'the base model directory', { aliases: ['model_name_or_path'] }),
-  policy: optionalText('iteration-0 policy directory, e.g. a seed SFT model (default: the base model)'),
+  model: requiredText('base model directory with its tokenizer: every M-step starts from it', 'the base model directory', { aliases: ['model_name_or_path'], hub: 'model' }),
+  policy: optionalText('iteration-0 policy directory, e.g. a seed SFT model (default: the base model)', { hub: 'model' }),
   ...taskInputOptions('arithmetic'),
+  language: languageOption(),
   ...runOptions('runs/rest-em'),
   ...restEmOptions,
   evalN: unlessGiven(evalN, 'samples per test problem for pass@k, at least k (default: 2·k)'),
@@ -48,18 +51,21 @@ export interface RestEmJobResult {
 }
 
 export async function runRestEmJob(options: Overrides<typeof restEmJobOptions.options>, hooks: JobHooks = {}): Promise<RestEmJobResult> {
-  const o = restEmJobOptions.resolve(options);
+  const o = await resolveModelOptions(restEmJobOptions.options, restEmJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const config: RestEmConfig = restEmConfig.resolve(restEmInput(o));
   // taskInputOptions declares a default task, so o.task is always set.
-  const task = await loadTaskInput({ task: o.task as string, taskOpts: o.taskOpts, matcher: o.matcher, verifier: o.verifier, seed: o.seed });
+  const input = { task: o.task as string, taskOpts: o.taskOpts, matcher: o.matcher, verifier: o.verifier, testData: o.testData, seed: o.seed };
+  const task = o.language === undefined ? await loadTaskInput(input) : await loadCodeTaskInput({ ...input, language: o.language });
+  log(describeTask(task));
   const { model: base, tokenizer } = loadWithTokenizer(o.model, 'model');
   const policy0 = o.policy ? loadModelDir(o.policy, { tokenizer: false }).model : base.clone();
   if (policy0.config.vocabSize !== base.config.vocabSize) {
     throw new RangeError(`--policy ${o.policy}: vocabulary of ${policy0.config.vocabSize} ids, but --model has ${base.config.vocabSize}; the two must share a tokenizer`);
   }
   const runConfig = {
-    command: 'rest-em', model: o.model, policy: o.policy ?? null, task: o.task, taskOpts: o.taskOpts, matcher: o.matcher ?? null, verifier: o.verifier ?? null, ...config,
+    command: 'rest-em', model: o.model, policy: o.policy ?? null, task: o.task, taskOpts: o.taskOpts, matcher: o.matcher ?? null, verifier: o.verifier ?? null,
+    ...(o.testData ? { testData: o.testData } : {}), ...(o.language !== undefined ? { language: o.language } : {}), ...config,
   };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['iterations'] });
   try {

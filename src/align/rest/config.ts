@@ -88,7 +88,7 @@ export const restConfig = declareConfig('rest', {
   try {
     checkSchedule(c.schedule, c.improveSteps);
   } catch (err) {
-    const why = (err as Error).message.replace(/^rest schedule: /, '').replace(/for \d+ Improve steps/, `for improveSteps = ${c.improveSteps}`);
+    const why = (err as Error).message.replace(/^rest schedule: /, '').replace(/for \S+ Improve steps/, `for improveSteps = ${c.improveSteps}`);
     throw new ConfigError(`rest config: schedule ${why}`, 'schedule');
   }
 });

@@ -10,8 +10,9 @@ import { Rng, Tensor } from '../../tensor/index.js';
 import type { Transformer } from '../../model/index.js';
 import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
 import { ExampleOrder } from '../../data/lm-examples.js';
-import { Progress } from '../../runs/progress.js';
+import { Progress } from '../../io/progress.js';
 import { tokenLogprobs, type TokenLogprobs } from '../trainer/logprobs.js';
+import { guardedStep, lossesOf } from '../trainer/guard.js';
 import { scheduleOf } from '../trainer/optimizer-options.js';
 import type { ImproveConfig, RestLoss } from './config.js';
 import { bcLoss, bvmpoLoss, goldLoss, oacLoss, type RestLossOutput } from '../losses/offline.js';
@@ -137,6 +138,46 @@ export function improveSteps(c: ImproveConfig, examples: number): number {
   return Math.min(c.maxSteps, Math.max(1, Math.ceil((c.epochs * examples) / c.batchSize)));
 }
 
+/** What one Improve update needs besides its batch. */
+interface UpdateContext {
+  o: ImproveOptions;
+  model: Transformer;
+  critic: RestCritic | null;
+  opt: AdamW;
+  criticOpt: AdamW | null;
+  steps: number;
+}
+
+/** One update of the policy (and of the critic, for bvmpo and oac) on `batch`; its log, before validation. */
+function improveUpdate(u: UpdateContext, batch: readonly ImproveExample[], step: number): ImproveLog {
+  const c = u.o.config, { model, critic } = u;
+  const t = tokenLogprobs(model, batch, 1, u.o.padId);
+  const mask = new Tensor(t.mask, [t.B, t.T]);
+  const rewards = batch.map((e) => e.reward);
+  let out: RestLossOutput;
+  if (c.loss === 'bc') out = bcLoss(t.logp, mask);
+  else if (c.loss === 'gold') out = goldLoss(t.logp, mask, rewards, { minWeight: c.goldMinWeight });
+  else {
+    const behaviour = placeCompletions(batch.map((e) => e.behaviour!), t);
+    const values = critic!.values(t.hidden, t.start);
+    out = c.loss === 'oac'
+      ? oacLoss(t.logp, behaviour, mask, rewards, values, { ratioClip: c.oacRatioClip, valueCoef: c.valueCoef, bcCoef: c.oacBcCoef })
+      : bvmpoLoss(t.logp, behaviour, mask, rewards, values, exp(critic!.logEta), exp(critic!.logAlpha),
+        { epsEta: c.bvmpoEpsEta, epsAlpha: c.bvmpoEpsAlpha, topFraction: c.bvmpoTopFraction, valueCoef: c.valueCoef });
+  }
+  out.loss.backward();
+  const gradNorm = clipGradNorm(model.parameters(), c.gradClip);
+  const lr = learningRate(step - 1, scheduleOf(c, u.steps));
+  u.opt.update(lr);
+  u.opt.zeroGrad();
+  if (critic && u.criticOpt) {
+    clipGradNorm(critic.named().map(([, p]) => p), c.gradClip);
+    u.criticOpt.update(c.criticLr);
+    u.criticOpt.zeroGrad();
+  }
+  return { step, loss: out.loss.item(), lr, gradNorm, ...out.stats };
+}
+
 export async function improvePolicy(o: ImproveOptions): Promise<ImproveResult> {
   const c = o.config, { model, data } = o;
   const critic = needsCritic(c.loss) ? o.critic ?? null : null;
@@ -153,34 +194,10 @@ export async function improvePolicy(o: ImproveOptions): Promise<ImproveResult> {
   const order = new ExampleOrder(data.length, o.seed);
   const progress = new Progress({ label: o.label ?? `improve (${c.loss})`, total: steps, quiet: o.quiet });
   let stale = 0, ran = 0;
+  const update = (step: number) => improveUpdate({ o, model, critic, opt, criticOpt, steps }, order.next(c.batchSize).map((i) => data[i]!), step);
   for (let step = 1; step <= steps; step++) {
-    const batch = order.next(c.batchSize).map((i) => data[i]!);
-    const t = tokenLogprobs(model, batch, 1, o.padId);
-    const mask = new Tensor(t.mask, [t.B, t.T]);
-    const rewards = batch.map((e) => e.reward);
-    let out: RestLossOutput;
-    if (c.loss === 'bc') out = bcLoss(t.logp, mask);
-    else if (c.loss === 'gold') out = goldLoss(t.logp, mask, rewards, { minWeight: c.goldMinWeight });
-    else {
-      const behaviour = placeCompletions(batch.map((e) => e.behaviour!), t);
-      const values = critic!.values(t.hidden, t.start);
-      out = c.loss === 'oac'
-        ? oacLoss(t.logp, behaviour, mask, rewards, values, { ratioClip: c.oacRatioClip, valueCoef: c.valueCoef, bcCoef: c.oacBcCoef })
-        : bvmpoLoss(t.logp, behaviour, mask, rewards, values, exp(critic!.logEta), exp(critic!.logAlpha),
-          { epsEta: c.bvmpoEpsEta, epsAlpha: c.bvmpoEpsAlpha, topFraction: c.bvmpoTopFraction, valueCoef: c.valueCoef });
-    }
-    out.loss.backward();
-    const gradNorm = clipGradNorm(model.parameters(), c.gradClip);
-    const lr = learningRate(step - 1, scheduleOf(c, steps));
-    opt.update(lr);
-    opt.zeroGrad();
-    if (critic && criticOpt) {
-      clipGradNorm(critic.named().map(([, p]) => p), c.gradClip);
-      criticOpt.update(c.criticLr);
-      criticOpt.zeroGrad();
-    }
+    const log = await guardedStep({ who: `rest improve (${c.loss})`, step, lastGood: 'that of the last completed stage' }, () => update(step), lossesOf);
     ran = step;
-    const log: ImproveLog = { step, loss: out.loss.item(), lr, gradNorm, ...out.stats };
     if (step % c.evalEvery === 0 || step === steps) {
       const v = await o.validate(model);
       log.validation = v;

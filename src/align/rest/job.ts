@@ -2,13 +2,14 @@
 // every grown sample with its reward and kept flags in <out>/samples/, each Improve step's
 // policy in <out>/checkpoints/g<G>-i<I>, and the last Improve step's policy in <out>/model.
 import { declareConfig, int, optionalText, requiredText, text, valuesFor, type ConfigInput, type ConfigOf, type Option, type Overrides } from '../../config/index.js';
-import { loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
+import { describeTask, loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
 import type { Task } from '../../data/tasks/task.js';
+import { resolveModelOptions, type HubOptions } from '../../hub/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { loadWithTokenizer } from '../trainer/inputs.js';
-import { noLog, runOptions, saveLastPolicy, type JobHooks } from '../trainer/job.js';
+import { hubOf, noLog, runOptions, saveLastPolicy, type JobHooks } from '../trainer/job.js';
 import { improveConfig, restConfig, type RestConfig } from './config.js';
-import { parseRewardSpec, type ParsedReward, type RewardNormalization } from './rewards.js';
+import { parseRewardSpec, resolveRewardModels, type ParsedReward, type RewardNormalization } from './rewards.js';
 import { restCheckpointName, runRest, type RestRow } from './rest.js';
 
 // The job's options are ReST's and its Improve step's side by side. Two names would clash, so
@@ -23,7 +24,7 @@ function unlessGiven<T>(o: Option<T>, help: string): Option<T | undefined> {
 }
 
 export const restJobOptions = declareConfig('rest', {
-  model: requiredText('the starting policy directory (e.g. an SFT model) with its tokenizer', 'the starting policy directory', { aliases: ['model_name_or_path'] }),
+  model: requiredText('the starting policy directory (e.g. an SFT model) with its tokenizer', 'the starting policy directory', { aliases: ['model_name_or_path'], hub: 'model' }),
   ...taskInputOptions('g2p'),
   reward: text('verifier', 'what Grow samples are scored by: verifier, per, chrf, chrf-recall, recall-unclipped, bleu, rm:<dir>, or a weighted sum like 0.5*chrf+0.5*per'),
   monitor: optionalText('a reward measured on the test outputs but never trained on (same syntax as --reward)'),
@@ -61,18 +62,19 @@ export interface RestJobResult {
 }
 
 /** The task, its original data D (the first `original` training problems) and the rewards, each checked. */
-async function restInputs(o: RestJobOptions): Promise<{ task: Task; original: Task['train']; reward: ParsedReward; monitor: ParsedReward | null }> {
+async function restInputs(o: RestJobOptions, hub: HubOptions, log: (s: string) => void): Promise<{ task: Task; original: Task['train']; reward: ParsedReward; monitor: ParsedReward | null }> {
   // taskInputOptions declares a default task, so o.task is always set.
-  const task = await loadTaskInput({ task: o.task as string, taskOpts: o.taskOpts, matcher: o.matcher, verifier: o.verifier, seed: o.seed });
+  const task = await loadTaskInput({ task: o.task as string, taskOpts: o.taskOpts, matcher: o.matcher, verifier: o.verifier, testData: o.testData, seed: o.seed });
+  log(describeTask(task));
   if (o.original >= task.train.length) throw new RangeError(`--original ${o.original}: expected an integer in [0, ${task.train.length}), fewer than the task's training problems`);
   const original = task.train.slice(0, o.original);
   const missing = original.find((q) => q.reference === undefined);
   if (missing) throw new RangeError(`--original ${o.original}: problem ${missing.id} has no reference; the original data needs reference completions`);
   const all = [...task.train, ...task.test];
-  const reward = parseRewardSpec(o.reward, all, task.verifier);
+  const reward = parseRewardSpec(await resolveRewardModels(o.reward, hub), all, task.verifier);
   let monitor: ParsedReward | null = null;
   try {
-    if (o.monitor) monitor = parseRewardSpec(o.monitor, all, task.verifier);
+    if (o.monitor) monitor = parseRewardSpec(await resolveRewardModels(o.monitor, hub), all, task.verifier);
   } catch (err) {
     throw new RangeError((err as Error).message.replace(/^--reward/, '--monitor'));
   }
@@ -80,14 +82,14 @@ async function restInputs(o: RestJobOptions): Promise<{ task: Task; original: Ta
 }
 
 export async function runRestJob(options: Overrides<typeof restJobOptions.options>, hooks: JobHooks = {}): Promise<RestJobResult> {
-  const o = restJobOptions.resolve(options);
+  const o = await resolveModelOptions(restJobOptions.options, restJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
-  const { task, original, reward, monitor } = await restInputs(o);
+  const { task, original, reward, monitor } = await restInputs(o, hubOf(o, hooks), log);
   const { model: policy0, tokenizer } = loadWithTokenizer(o.model, 'model');
   // A reward model's score is a logit: σ maps it into [0, 1]; bounded rewards only need clipping.
   const config: RestConfig = restConfig.resolve(restConfigInput(o, o.normalize ?? (reward.bounded ? 'clip' : 'sigmoid')));
   const runConfig = {
-    command: 'rest', model: o.model, task: o.task, taskOpts: o.taskOpts, matcher: o.matcher ?? null, verifier: o.verifier ?? null,
+    command: 'rest', model: o.model, task: o.task, taskOpts: o.taskOpts, matcher: o.matcher ?? null, verifier: o.verifier ?? null, ...(o.testData ? { testData: o.testData } : {}),
     reward: reward.name, monitor: monitor?.name ?? null, original: o.original, ...config,
   };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['growSteps'] });

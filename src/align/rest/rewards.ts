@@ -2,6 +2,7 @@
 // reference-based metric (chrF, sentence BLEU, 1 − phoneme/token error rate), a learned reward
 // model directory, or a weighted sum of these — and how raw scores become the [0, 1] rewards the
 // threshold schedule is written in (Gulcehre et al. 2023 filter normalised reward-model scores).
+import { HubError, resolveModelPath, type HubOptions } from '../../hub/index.js';
 import type { Verifier } from '../../rewards/verifier.js';
 import type { Problem } from '../../data/tasks/task.js';
 import { sentenceChrf } from '../../rewards/scorers/chrf.js';
@@ -104,6 +105,25 @@ export function parseRewardSpec(spec: string, problems: readonly Problem[], veri
   if (parts.some((p) => p.weight < 0 || p.weight > 1) || parts.reduce((s, p) => s + p.weight, 0) > 1 + 1e-9) bounded = false;
   const single = parts.length === 1 && parts[0]!.weight === 1;
   return { reward: single ? parts[0]!.fn : weightedReward(parts), name: spec, bounded };
+}
+
+/** `spec` with the reward model of each rm:<Hub id> term fetched, and its id replaced by its directory in the cache. */
+export async function resolveRewardModels(spec: string, hub: HubOptions = {}): Promise<string> {
+  const out: string[] = [];
+  for (const t of spec.split('+')) {
+    const m = /^(\s*(?:[-+0-9.eE]+\s*\*\s*)?rm:)(.*?)(\s*)$/.exec(t);
+    if (!m) {
+      out.push(t);
+      continue;
+    }
+    try {
+      out.push(m[1]! + await resolveModelPath(m[2]!, hub) + m[3]!);
+    } catch (err) {
+      if (!(err instanceof HubError)) throw err;
+      throw new HubError(err.code, `--reward term rm:${m[2]}: no local directory of that name, and from the Hub: ${err.message}`, err.reason);
+    }
+  }
+  return out.join('+');
 }
 
 /**

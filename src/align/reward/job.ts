@@ -8,12 +8,14 @@ import { join } from 'node:path';
 import {
   checkEach, declareConfig, int, num, optionalText, requiredText, valuesFor, type ConfigOf, type Overrides,
 } from '../../config/index.js';
+import { chatTemplateKwargs } from '../../tokenizer/index.js';
+import { resolveModelOptions } from '../../hub/index.js';
 import { saveModelDir, type Transformer } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { finite } from '../trainer/checkpoint.js';
 import { loadWithTokenizer, readPreferenceSplit } from '../trainer/inputs.js';
-import { noLog, runOptions, type JobHooks } from '../trainer/job.js';
+import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import type { PreferencePair } from '../trainer/preference-data.js';
 import { rewardModelConfig } from './config.js';
 import { promptRoom, referenceSamples } from './reference-samples.js';
@@ -24,12 +26,13 @@ const normalizeBase = int(64, 'samples from the reference policy that set the re
 const normalize = { ...normalizeBase, schema: normalizeBase.schema.refine((n) => n !== 1) };
 
 export const rewardJobOptions = declareConfig('reward', {
-  model: requiredText('language model directory the reward model starts from (with its tokenizer)', 'the language model directory the reward model starts from', { aliases: ['model_name_or_path'] }),
-  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}, strings or message lists', 'a preference file of {prompt, chosen, rejected} records'),
-  evalData: optionalText('held-out preference file (default: --eval-fraction of --data)'),
+  model: requiredText('language model directory the reward model starts from (with its tokenizer)', 'the language model directory the reward model starts from', { aliases: ['model_name_or_path'], hub: 'model' }),
+  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}, strings or message lists (rendered with the tokenizer\'s chat template)', 'a preference file of {prompt, chosen, rejected} records', { hub: 'dataset' }),
+  chatTemplateKwargs,
+  evalData: optionalText('held-out preference file (default: --eval-fraction of --data)', { hub: 'dataset' }),
   evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
   normalize,
-  policy: optionalText('reference policy sampled for --normalize (default: --model as it starts)'),
+  policy: optionalText('reference policy sampled for --normalize (default: --model as it starts)', { hub: 'model' }),
   normalizeTokens: int(48, 'most tokens per normalisation sample', { min: 1 }),
   ...runOptions('runs/reward'),
   ...rewardModelConfig.options,
@@ -81,14 +84,14 @@ function normalizeOnReference(o: RewardJobOptions, model: Transformer, tokenizer
 type FinalStage = Partial<Record<'step' | 'evalAccuracy' | 'evalLoss' | 'rewardMean' | 'rewardStd' | 'normalizeSamples', number>>;
 
 export async function runRewardJob(options: Overrides<typeof rewardJobOptions.options>, hooks: JobHooks = {}): Promise<RewardJobResult> {
-  const o = rewardJobOptions.resolve(options);
+  const o = await resolveModelOptions(rewardJobOptions.options, rewardJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const config = rewardModelConfig.resolve(valuesFor(rewardModelConfig, o));
-  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed);
   const { model, tokenizer } = loadWithTokenizer(o.model, 'model');
+  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed, { tokenizer, kwargs: o.chatTemplateKwargs }, hubOf(o, hooks));
   const policy = checkPolicy(o, model);
   const runConfig = {
-    command: 'reward', model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction,
+    command: 'reward', model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, chatTemplateKwargs: o.chatTemplateKwargs,
     normalize: o.normalize, policy: o.policy ?? null, normalizeTokens: o.normalizeTokens, ...config,
   };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });

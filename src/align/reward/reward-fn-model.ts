@@ -17,7 +17,7 @@ export function rewardModelReward(model: Transformer, tokenizer: Tokenizer, opts
   if (!model.params.has(`${SCORE_HEAD}.weight`)) throw new Error(`rewardModelReward: the model has no "${SCORE_HEAD}" head; is it a reward model?`);
   return async (prompts, completions, meta) => {
     checkRewardInputs('rewardModelReward', prompts, completions, meta);
-    return scoreTexts(model, tokenizer, prompts, completions, opts);
+    return scoreTexts(model, tokenizer, prompts, completions, { ...opts, ...(meta.chatPrompts ? { chatPrompts: meta.chatPrompts } : {}) });
   };
 }
 

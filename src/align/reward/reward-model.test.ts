@@ -3,12 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { defaultConfig, loadModelDir, saveModelDir, Transformer } from '../../model/index.js';
+import { addScalarHead, defaultConfig, loadModelDir, saveModelDir, Transformer } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { ByteTokenizer } from '../../tokenizer/index.js';
 import { resolveRewardModelConfig } from './config.js';
 import { tokenizePairs, type PreferencePair } from '../trainer/preference-data.js';
-import { normalizeRewards, scoreTexts, trainRewardModel, type RewardModelLog } from './reward-model.js';
+import { normalizeRewards, scoreTexts, sequenceRewards, trainRewardModel, type RewardModelLog } from './reward-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'alignkit-reward-model-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -132,4 +132,19 @@ test('config and data errors name the field, the value and what was expected', a
   assert.deepEqual(long.pairs[0]!.prompt.length + long.pairs[0]!.rejected.length, 10);
   assert.deepEqual(long.pairs[0]!.rejected.at(-1), tok.eos);
   assert.throws(() => tokenizePairs([{ prompt: 'p', chosen: 'c'.repeat(20), rejected: 'r' }], tok, 10), /preference pair 0: a completion of 21 tokens does not fit maxLen 10/);
+});
+
+test('scoreTexts reads a chat prompt as training did: the template\'s special tokens as control tokens, the sampled reply as plain text', () => {
+  const m = tiny(5);
+  addScalarHead(m, 'score');
+  const pair: PreferencePair = { prompt: 'user: hi\nassistant: ', chosen: 'hello<|eos|>', rejected: 'bye<|eos|>', chat: true };
+  const [t] = tokenizePairs([pair], tok, 40).pairs;
+  const trained = sequenceRewards(m, [[...t!.prompt, ...t!.chosen]], tok.pad!).toArray()[0]!;
+  assert.equal(scoreTexts(m, tok, [pair.prompt], ['hello'], { chatPrompts: [true] })[0], trained, 'the sampled reply, closed by EOS, is the trained chosen sequence');
+  const chatPrompt = { ...pair, prompt: 'user: a<|eos|>\nassistant: ' };
+  const [u] = tokenizePairs([chatPrompt], tok, 40).pairs;
+  const withEos = sequenceRewards(m, [[...u!.prompt, ...u!.chosen]], tok.pad!).toArray()[0]!;
+  assert.equal(scoreTexts(m, tok, [chatPrompt.prompt], ['hello'], { chatPrompts: [true] })[0], withEos);
+  assert.notEqual(scoreTexts(m, tok, [chatPrompt.prompt], ['hello'])[0], withEos, 'a plain prompt keeps "<|eos|>" as text');
+  assert.notEqual(scoreTexts(m, tok, [chatPrompt.prompt], ['hello<|eos|>'], { chatPrompts: [true] })[0], withEos, 'a reply that spells "<|eos|>" gets no control token');
 });

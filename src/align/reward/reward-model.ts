@@ -22,7 +22,7 @@ import { Tensor } from '../../tensor/index.js';
 import { addScalarHead, scalarAtLast, type Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { ExampleOrder } from '../../data/lm-examples.js';
-import { Progress } from '../../runs/progress.js';
+import { Progress } from '../../io/progress.js';
 import type { RunStore } from '../../runs/run-store.js';
 import { bradleyTerryLoss } from '../losses/index.js';
 import { resolveRewardModelConfig, type RewardModelConfig } from './config.js';
@@ -168,6 +168,12 @@ export interface ScoreOptions {
   batchSize?: number;
   /** Longest prompt + completion (0 or absent: the model's maxSeqLen); prompts lose their start as in training. */
   maxLen?: number;
+  /**
+   * Per row: the prompt is a chat-template render, encoded with its special tokens as the pairs
+   * were in training. Completions are sampled text and stay plain (a policy that spells out
+   * "<|im_end|>" gets no control token), closed by EOS as chat completions were.
+   */
+  chatPrompts?: readonly boolean[];
 }
 
 /** The reward of each prompt + completion, tokenised as in training (completion + EOS). */
@@ -181,7 +187,7 @@ export function scoreTexts(model: Transformer, tok: Tokenizer, prompts: readonly
   const seqs = prompts.map((p, i) => {
     const where = `scoreTexts: text ${i}`;
     const completion = encodeCompletion(tok, completions[i]!);
-    return [...fitPrompt(encodePrompt(tok, p, where), completion.length, maxLen, where), ...completion];
+    return [...fitPrompt(encodePrompt(tok, p, where, opts.chatPrompts?.[i] ?? false), completion.length, maxLen, where), ...completion];
   });
   const out: number[] = [];
   noGrad(() => {
@@ -203,9 +209,9 @@ export interface RewardNormalization {
  * 0): r ← (r − μ)/σ, folded into score.weight ← w/σ and score.bias ← (b − μ)/σ, so PPO's KL
  * coefficient means the same whatever scale the reward model happened to learn.
  */
-export function normalizeRewards(model: Transformer, tok: Tokenizer, samples: readonly { prompt: string; completion: string }[], opts: ScoreOptions = {}): RewardNormalization {
+export function normalizeRewards(model: Transformer, tok: Tokenizer, samples: readonly { prompt: string; completion: string; chat?: boolean }[], opts: ScoreOptions = {}): RewardNormalization {
   if (samples.length < 2) throw new RangeError(`normalizeRewards: ${samples.length} samples, expected at least 2 to measure a spread`);
-  const r = scoreTexts(model, tok, samples.map((s) => s.prompt), samples.map((s) => s.completion), opts);
+  const r = scoreTexts(model, tok, samples.map((s) => s.prompt), samples.map((s) => s.completion), { chatPrompts: samples.map((s) => s.chat === true), ...opts });
   const mean = r.reduce((a, b) => a + b, 0) / r.length;
   const std = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / r.length);
   if (!(std > 1e-8)) throw new RangeError(`normalizeRewards: the ${r.length} samples all score ${mean.toPrecision(6)} (std ${std}); the reward model cannot tell them apart, so there is no scale to normalise`);

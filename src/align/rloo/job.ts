@@ -1,9 +1,10 @@
 // `alignkit rloo` as one library call: a policy directory, a reward (a task's verifier, a reward
 // model, or both) and prompts in; a run directory out, the policy in <out>/model.
 import { checkEach, declareConfig, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
+import { resolveModelOptions } from '../../hub/index.js';
 import { checkOnlineInputs, onlineInputOptions, readOnlineSetup } from '../rollout/job-inputs.js';
 import { runOnlineJob, type OnlineJobResult } from '../rollout/job-run.js';
-import { runOptions, type JobHooks } from '../trainer/job.js';
+import { hubOf, runOptions, type JobHooks } from '../trainer/job.js';
 import { rlooConfig } from './config.js';
 import { trainRloo } from './rloo.js';
 
@@ -19,9 +20,9 @@ export const rlooJobOptions = declareConfig('rloo', {
 export type RlooJobOptions = ConfigOf<typeof rlooJobOptions>;
 
 export async function runRlooJob(options: Overrides<typeof rlooJobOptions.options>, hooks: JobHooks = {}): Promise<OnlineJobResult> {
-  const o = rlooJobOptions.resolve(options);
+  const o = await resolveModelOptions(rlooJobOptions.options, rlooJobOptions.resolve(options), hooks);
   const config = rlooConfig.resolve(valuesFor(rlooConfig, o));
-  const setup = await readOnlineSetup(o, { name: 'rloo', seed: config.seed, batchSize: config.batchSize });
+  const setup = await readOnlineSetup(o, { name: 'rloo', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks) });
   return runOnlineJob({
     name: 'rloo', out: o.out, resume: o.resume, setup, config,
     train: (store) => trainRloo({ policy: setup.policy, tokenizer: setup.tokenizer, prompts: setup.prompts, reward: setup.reward, store, config, quiet: o.quiet }),

@@ -1,9 +1,10 @@
 // The outer loop every online trainer shares: steps in checkpointed blocks through the run store
 // (see store.ts for why blocks, and what a resume restores). The trainer supplies one
 // step — rollout, advantages, update — and this runs it from wherever the run stands.
-import { Progress } from '../../runs/progress.js';
+import { Progress } from '../../io/progress.js';
 import type { RunStore, SampleRecord } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
+import { guardedStep, lossesOf } from '../trainer/guard.js';
 import {
   blockEnd, completedStep, loadTrainerCheckpoint, saveTrainerCheckpoint, stepName, type TrainerParts,
 } from './store.js';
@@ -49,10 +50,11 @@ export async function runBlocks<L extends { step: number }>(o: BlockRunOptions<L
   while (step < o.steps) {
     const end = blockEnd(step + 1, o.steps, o.saveEvery), stage = stepName(end);
     // The block's samples, metrics and checkpoint commit together as the stage completes.
+    const lastGood = store.checkpointPath(stepName(step));
     await store.stage(stage, async (scope) => {
       const samples = scope.samples();
       for (let n = step + 1; n <= end; n++) {
-        const { log, records } = await o.step(n);
+        const { log, records } = await guardedStep({ who: o.label, step: n, lastGood }, () => o.step(n), (out) => lossesOf(out.log));
         samples.write(records);
         scope.log({ ...log });
         logs.push(log);

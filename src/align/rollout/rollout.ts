@@ -13,8 +13,12 @@ import { checkRewards, type RewardFn } from '../trainer/reward-fn.js';
 import type { OnlineConfig } from './config.js';
 import { itemsForStep, rolloutValues, stepSeed } from './layout.js';
 
-/** One prompt of an RL prompt set: a stable id (a task problem's) and the text the policy continues. */
-export interface PromptItem { id: string; text: string }
+/**
+ * One prompt of an RL prompt set: a stable id (a task problem's) and the text the policy
+ * continues; `chat` when the text is a chat-template render, encoded with the template's special
+ * tokens (plain prompts keep theirs as text).
+ */
+export interface PromptItem { id: string; text: string; chat?: boolean }
 
 export interface SamplingConfig {
   /** Softmax temperature of sampling and of every log-probability the loss uses; > 0. */
@@ -40,6 +44,8 @@ export interface ValueSource { model: Transformer; head: string }
 export interface Rollout {
   promptIds: string[];
   promptTexts: string[];
+  /** Per sample: its prompt is a chat render (PromptItem.chat). */
+  chatPrompts: boolean[];
   prompts: number[][];
   completions: number[][];
   /** The completions decoded without specials: what the reward function read. */
@@ -75,7 +81,7 @@ export function sampleRollouts(o: RolloutOptions): Rollout {
   const { policy, tokenizer: tok, sampling: s } = o;
   if (!(s.temperature > 0)) throw new RangeError(`sampleRollouts: temperature is ${s.temperature}; RL samples from the policy, expected > 0`);
   const ids = o.prompts.map((p, i) => {
-    const t = tok.encode(p.text, { parseSpecial: false });
+    const t = tok.encode(p.text, { parseSpecial: p.chat === true });
     if (t.length === 0) throw new RangeError(`sampleRollouts: prompt ${JSON.stringify(p.id)} encodes to no tokens`);
     if (t.length >= policy.config.maxSeqLen) {
       throw new RangeError(`sampleRollouts: prompt ${JSON.stringify(p.id)} (index ${i}) has ${t.length} tokens, leaving no room for a completion within maxSeqLen ${policy.config.maxSeqLen}`);
@@ -88,6 +94,7 @@ export function sampleRollouts(o: RolloutOptions): Rollout {
   const r: Rollout = {
     promptIds: samples.map((x) => o.prompts[x.promptIndex]!.id),
     promptTexts: samples.map((x) => o.prompts[x.promptIndex]!.text),
+    chatPrompts: samples.map((x) => o.prompts[x.promptIndex]!.chat === true),
     prompts: samples.map((x) => ids[x.promptIndex]!),
     completions: samples.map((x) => x.tokens),
     texts: samples.map((x) => tok.decode(x.tokens, { skipSpecial: true })),
@@ -129,7 +136,7 @@ export async function scoreRollouts(r: Rollout, reward: RewardFn, missingEosPena
   const n = r.texts.length;
   const notes: unknown[] = new Array(n);
   const rewards = checkRewards('scoreRollouts', await reward(r.promptTexts.slice(), r.texts.slice(), {
-    promptIds: r.promptIds, completionTokens: r.completions, finishReasons: r.finishReasons, notes,
+    promptIds: r.promptIds, completionTokens: r.completions, finishReasons: r.finishReasons, notes, chatPrompts: r.chatPrompts,
   }), n);
   let noEos = 0;
   const scores = rewards.map((x, i) => {

@@ -7,12 +7,13 @@
 // `step-0`, so that even block 1 never depends on what the caller passes in on a resume.
 import { join } from 'node:path';
 import { readJson, writeJsonAtomic } from '../../io/checkpoint.js';
-import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
+import { writeSafetensors } from '../../io/safetensors.js';
 import { loadModelDir, mergedParams, saveModelDir, Transformer } from '../../model/index.js';
 import { Tensor } from '../../tensor/index.js';
 import type { AdamW } from '../../nn/index.js';
 import type { RunStore, SampleRecord } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
+import { readOptimizerState } from '../trainer/checkpoint.js';
 import type { Rollout, RolloutScores } from './rollout.js';
 
 export const REFERENCE_CHECKPOINT = 'reference';
@@ -89,11 +90,7 @@ export function loadTrainerCheckpoint(store: RunStore, name: string, parts: Trai
   copyWeights(parts.policy, loadModelDir(join(dir, 'policy'), { tokenizer: false }).model, join(dir, 'policy'));
   if (parts.critic) copyWeights(parts.critic, loadModelDir(join(dir, 'critic'), { tokenizer: false }).model, join(dir, 'critic'));
   for (const [key, opt] of Object.entries(parts.optimizers)) {
-    const { tensors, metadata } = readSafetensors(join(dir, `optimizer-${key}.safetensors`));
-    const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
-    for (const [k, t] of tensors) (k.startsWith('m.') ? m : v)[k.slice(2)] = t.data as Float32Array;
-    const paramSteps = metadata['paramSteps'] ? (JSON.parse(metadata['paramSteps']) as Record<string, number>) : undefined;
-    opt.loadState({ step: Number(metadata['step'] ?? 0), ...(paramSteps ? { paramSteps } : {}), m, v });
+    opt.loadState(readOptimizerState(join(dir, `optimizer-${key}.safetensors`), 0));
   }
   return readJson(join(dir, 'trainer_state.json'), 'trainer state') as Record<string, unknown>;
 }

@@ -9,13 +9,14 @@
 import {
   declareConfig, num, optionalText, requiredText, type ConfigOf, type Overrides,
 } from '../../config/index.js';
+import { resolveModelOptions } from '../../hub/index.js';
 import { saveModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { dpoConfig } from '../dpo/config.js';
 import type { DpoEval } from '../dpo/dpo.js';
 import { rewardModelConfig } from '../reward/config.js';
 import { loadWithTokenizer, readPreferenceSplit } from '../trainer/inputs.js';
-import { noLog, runOptions, type JobHooks } from '../trainer/job.js';
+import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { serConfig, serPpoConfig, type SerConfigInput } from './config.js';
 import { serSplit } from './pool.js';
 import { runSer, type SerLoopRecord, type SerPpoSummary } from './ser.js';
@@ -23,9 +24,9 @@ import { runSer, type SerLoopRecord, type SerPpoSummary } from './ser.js';
 const ser = serConfig.options, rm = rewardModelConfig.options, dpo = dpoConfig.options, ppo = serPpoConfig.options;
 
 export const serJobOptions = declareConfig('ser', {
-  model: requiredText('language model directory the reward model and the policy start from (with its tokenizer)', 'the language model directory the reward model and policy start from', { aliases: ['model_name_or_path'] }),
-  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}', 'a preference file of {prompt, chosen, rejected} records'),
-  evalData: optionalText('labelled test file for RM accuracy (default: --eval-fraction of --data)'),
+  model: requiredText('language model directory the reward model and the policy start from (with its tokenizer)', 'the language model directory the reward model and policy start from', { aliases: ['model_name_or_path'], hub: 'model' }),
+  data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}', 'a preference file of {prompt, chosen, rejected} records', { hub: 'dataset' }),
+  evalData: optionalText('labelled test file for RM accuracy (default: --eval-fraction of --data)', { hub: 'dataset' }),
   evalFraction: num(0.1, 'share of --data held out as the test split when --eval-data is not given', { min: 0, lt: 1 }),
   seedFraction: num(0.15, 'share of the training pairs whose labels the seed RM sees; the rest are self-labelled', { gt: 0, lt: 1 }),
   ...runOptions('runs/ser'),
@@ -88,10 +89,10 @@ export interface SerJobResult {
 }
 
 export async function runSerJob(options: Overrides<typeof serJobOptions.options>, hooks: JobHooks = {}): Promise<SerJobResult> {
-  const o = serJobOptions.resolve(options);
+  const o = await resolveModelOptions(serJobOptions.options, serJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const config = serConfig.resolve(serInput(o));
-  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed);
+  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed, undefined, hubOf(o, hooks));
   if (split.eval.length === 0) throw new Error('no test pairs: give --eval-data or an --eval-fraction above 0; RM accuracy needs labelled held-out pairs');
   const { labelled, unlabelled } = serSplit(split.train, o.seedFraction, o.seed);
   const { model, tokenizer } = loadWithTokenizer(o.model, 'model');

@@ -11,8 +11,11 @@ export const sftConfig = declareConfig('sft', {
   // lr 1e-3 trains small transformers quickly (nanoGPT's shakespeare-char uses 1e-3); weight decay
   // 0.1 as GPT-3.
   ...supervisedOptimizerOptions({ lr: 1e-3, warmupSteps: 20, weightDecay: 0.1 }),
-  /** Training windows when pretraining, the truncation limit for SFT. */
-  seqLen: int(64, 'training sequence length in tokens', { min: 1, aliases: ['seq_len', 'max_length'] }),
+  /**
+   * Training windows when pretraining, the truncation limit for SFT. Attention holds T² scores
+   * per head: at 65,536 tokens that is already 16 GiB for one head of one sequence.
+   */
+  seqLen: int(64, 'training sequence length in tokens', { min: 1, max: 65_536, expected: 'a positive integer, at most 65536', aliases: ['seq_len', 'max_length'] }),
   evalEvery: int(100, 'held-out loss every N steps (0: at the end only)', { min: 0, aliases: ['eval_steps'] }),
   /** Bounds the cost of an evaluation. */
   evalExamples: int(64, 'most held-out examples per evaluation', { min: 0 }),

@@ -16,9 +16,10 @@ import { Rng, Tensor } from '../../tensor/index.js';
 import type { Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { ExampleOrder, collate, type Batch, type TokenExample } from '../../data/lm-examples.js';
-import { Progress } from '../../runs/progress.js';
+import { Progress } from '../../io/progress.js';
 import { stageOf, type RunStore } from '../../runs/run-store.js';
 import { completedStep, finite, stageEnd, stepCheckpoint, trainStage } from '../trainer/checkpoint.js';
+import { guardedStep } from '../trainer/guard.js';
 import { scheduleOf, stepsFor } from '../trainer/optimizer-options.js';
 import { readSftCheckpoint, writeSftCheckpoint, type SftState } from './checkpoint.js';
 import { resolveSftConfig, type SftConfig } from './config.js';
@@ -77,6 +78,8 @@ class SftSteps {
   readonly order: ExampleOrder;
   readonly rng: Rng;
   tokens = 0;
+  /** Labelled tokens of the last step: with none, its loss is NaN and no gradient was taken. */
+  lastTargets = 0;
   private readonly padId: number;
   private readonly evalSet: TokenExample[];
   private windowStart = performance.now();
@@ -95,6 +98,7 @@ class SftSteps {
     const micro: Batch[] = [];
     for (let m = 0; m < c.gradAccum; m++) micro.push(collate(this.order.next(c.batchSize).map((i) => o.train[i]!), this.padId));
     const targets = micro.reduce((n, b) => n + b.targets, 0);
+    this.lastTargets = targets;
     let lossSum = 0, windowTokens = 0;
     for (const b of micro) {
       const logits = o.model.logits(new Tensor(b.ids, [b.B, b.T]), { training: true, rng: this.rng });
@@ -152,9 +156,11 @@ export async function trainSft(o: SftOptions): Promise<SftResult> {
   const logs: SftLog[] = [];
   while (at.step < steps && !at.stopped) {
     const end = store ? stageEnd(at.step, c.saveEvery || steps, steps) : steps;
+    const lastGood = store && at.step > 0 ? store.checkpointPath(stepCheckpoint(at.step)) : null;
     await stageOf(store, trainStage(end), async (scope) => {
       while (at.step < end && !at.stopped) {
-        const log = loop.run(at.step);
+        const log = await guardedStep({ who: 'sft', step: at.step + 1, lastGood }, () => loop.run(at.step),
+          (l) => ({ ...(loop.lastTargets > 0 ? { loss: l.loss } : {}), evalLoss: l.evalLoss }));
         at.step = log.step;
         at.finalLoss = log.loss;
         if (log.evalLoss !== undefined) at.finalEval = log.evalLoss;

@@ -8,11 +8,12 @@
 import { join } from 'node:path';
 import { readJson, writeJsonAtomic } from '../../io/checkpoint.js';
 import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
-import { loadModelDir, saveModelDir, type Transformer } from '../../model/index.js';
-import type { AdamW } from '../../nn/index.js';
-import type { Progress } from '../../runs/progress.js';
+import { checkFiniteTensor, loadModelDir, saveModelDir, type Transformer } from '../../model/index.js';
+import type { AdamW, AdamWState } from '../../nn/index.js';
+import type { Progress } from '../../io/progress.js';
 import { stageOf, type RunStore } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
+import { guardedStep, lossesOf } from './guard.js';
 
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const TRAINER_STATE_FILE = 'trainer_state.json';
@@ -71,12 +72,20 @@ export function readTrainerCheckpoint(dir: string, model: Transformer, opt: Adam
     if (!q || q.size !== p.size) throw new Error(`${dir}: checkpoint has no parameter "${name}" of ${p.size} values; it belongs to a different model`);
     p.f32.set(q.f32);
   }
-  const { tensors, metadata } = readSafetensors(join(dir, OPTIMIZER_FILE));
-  const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
-  for (const [k, t] of tensors) (k.startsWith('m.') ? m : v)[k.slice(2)] = t.data as Float32Array;
-  const paramSteps = metadata['paramSteps'] ? (JSON.parse(metadata['paramSteps']) as Record<string, number>) : undefined;
-  opt.loadState({ step: Number(metadata['step'] ?? state.step), ...(paramSteps ? { paramSteps } : {}), m, v });
+  opt.loadState(readOptimizerState(join(dir, OPTIMIZER_FILE), state.step!));
   return { step: state.step!, position: state.position! };
+}
+
+/** AdamW's moments as writeTrainerCheckpoint stores them; a non-finite moment is refused, naming it, as weights are. */
+export function readOptimizerState(file: string, step: number): AdamWState {
+  const { tensors, metadata } = readSafetensors(file);
+  const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
+  for (const [k, t] of tensors) {
+    checkFiniteTensor(k, t.data, file);
+    (k.startsWith('m.') ? m : v)[k.slice(2)] = t.data as Float32Array;
+  }
+  const paramSteps = metadata['paramSteps'] ? (JSON.parse(metadata['paramSteps']) as Record<string, number>) : undefined;
+  return { step: Number(metadata['step'] ?? step), ...(paramSteps ? { paramSteps } : {}), m, v };
 }
 
 export interface BlockTraining<L extends { step: number }> {
@@ -113,10 +122,11 @@ export async function trainInBlocks<L extends { step: number }>(t: BlockTraining
   const logs: L[] = [];
   while (step < t.steps) {
     const end = store ? stageEnd(step, t.saveEvery || t.steps, t.steps) : t.steps;
-    await stageOf(store, trainStage(end), (s) => {
+    const lastGood = store && step > 0 ? store.checkpointPath(stepCheckpoint(step)) : null;
+    await stageOf(store, trainStage(end), async (s) => {
       const block: L[] = [];
       for (; step < end;) {
-        const log = t.trainStep(step);
+        const log = await guardedStep({ who: t.who, step: step + 1, lastGood }, () => t.trainStep(step), lossesOf);
         step = log.step;
         block.push(log);
         s.log({ ...log });

@@ -2,8 +2,11 @@
 // --quiet), and one output layout — the final model in <out>/model, resume points in
 // <out>/checkpoints/, the run store's config.json, state.json, metrics.jsonl and samples/ beside.
 import { bool, num, optionalText, requiredText, text } from '../../config/index.js';
+import type { HubOptions } from '../../hub/index.js';
+import { resolveModelOptions } from '../../hub/index.js';
 import { loadModelDir, saveModelDir, type Transformer } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
+import { chatTemplateKwargs, type TemplateKwargs } from '../../tokenizer/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { finite } from './checkpoint.js';
 import { loadWithTokenizer, readPreferenceSplit } from './inputs.js';
@@ -24,6 +27,11 @@ export interface JobHooks {
 
 export const noLog = (): void => {};
 
+/** How a job fetches Hub inputs: its --quiet silences the download progress, its log hears what was resolved. */
+export function hubOf(o: { quiet?: boolean }, hooks: JobHooks): HubOptions {
+  return { quiet: o.quiet === true, ...(hooks.log ? { log: hooks.log } : {}) };
+}
+
 /**
  * Copies the run's last policy, checkpoint `checkpoint`, to <out>/model in stage `final/<name>`:
  * named by the checkpoint, so a resume that adds iterations writes the new last policy.
@@ -38,9 +46,10 @@ export async function saveLastPolicy(store: RunStore, checkpoint: string, tokeni
 /** The inputs of a command that trains a policy on preference pairs: the model, the pairs, the held-out ones. */
 export function pairInputOptions() {
   return {
-    model: requiredText('language model directory to optimise (with its tokenizer)', 'the language model directory to optimise', { aliases: ['model_name_or_path'] }),
-    data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}, strings or message lists', 'a preference file of {prompt, chosen, rejected} records'),
-    evalData: optionalText('held-out preference file (default: --eval-fraction of --data)'),
+    model: requiredText('language model directory to optimise (with its tokenizer)', 'the language model directory to optimise', { aliases: ['model_name_or_path'], hub: 'model' }),
+    data: requiredText('preference file (.jsonl/.json/.parquet): {prompt, chosen, rejected}, strings or message lists (rendered with the tokenizer\'s chat template)', 'a preference file of {prompt, chosen, rejected} records', { hub: 'dataset' }),
+    chatTemplateKwargs,
+    evalData: optionalText('held-out preference file (default: --eval-fraction of --data)', { hub: 'dataset' }),
     evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
   };
 }
@@ -55,17 +64,23 @@ export interface PairJobResult {
   evalPairs: number;
 }
 
+interface PairJobInputs {
+  name: string; model: string; data: string; evalData?: string | undefined; evalFraction: number; chatTemplateKwargs: TemplateKwargs;
+  out: string; resume: boolean; quiet: boolean; seed: number;
+}
+
 /**
  * A reference-free pair job (ORPO, CPO, SimPO): reads the pairs and the model before the run
  * directory is touched, trains, and leaves the policy in <out>/model.
  */
-export async function runPairJob(o: { name: string; model: string; data: string; evalData?: string | undefined; evalFraction: number; out: string; resume: boolean; seed: number },
-  config: Record<string, unknown>, hooks: JobHooks,
+export async function runPairJob(given: PairJobInputs, config: Record<string, unknown>, hooks: JobHooks,
   train: (policy: Transformer, tokenizer: Tokenizer, split: { train: PreferencePair[]; eval: PreferencePair[] }, store: RunStore) => Promise<{ step: number; eval: { loss: number; accuracy: number; margin: number } | null }>): Promise<PairJobResult> {
+  const o = await resolveModelOptions(pairInputOptions(), given, hooks);
   const log = hooks.log ?? noLog;
-  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed);
   const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
-  const store = RunStore.open(o.out, { command: o.name, model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, ...config }, { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });
+  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed, { tokenizer, kwargs: o.chatTemplateKwargs }, hubOf(o, hooks));
+  const runConfig = { command: o.name, model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, chatTemplateKwargs: o.chatTemplateKwargs, ...config };
+  const store = RunStore.open(o.out, runConfig, { resume: o.resume, resumeMayChange: ['steps', 'epochs'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
     log(`${split.train.length} training / ${split.eval.length} held-out pairs from ${o.data}; policy ${o.model}, no reference model`);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { writeParquetFixture } from '../../../test/fixtures/parquet.js';
-import { ByteTokenizer } from '../../tokenizer/index.js';
+import { ByteTokenizer, loadTokenizer } from '../../tokenizer/index.js';
+import { foreignDir } from '../../tokenizer/test-util.test.js';
 import { loadPreferencePairs, tokenizePairs } from './preference-data.js';
 
 const root = mkdtempSync(join(tmpdir(), 'alignkit-pref-data-'));
@@ -46,4 +47,22 @@ test('tokenizePairs: EOS closes each completion, an empty prompt becomes BOS', (
   assert.equal(truncated, 0);
   assert.deepEqual(pairs[0], { prompt: [tok.bos], chosen: [97, tok.eos], rejected: [98, 99, tok.eos], margin: 2 });
   assert.throws(() => tokenizePairs([{ prompt: 'p', chosen: 'a', rejected: 'b', margin: NaN }], tok, 16), /preference pair 0: margin must be a finite number, got NaN/);
+});
+
+test('conversational pairs render with the tokenizer\'s chat template: prompt with the generation prompt, each reply closed by the template\'s EOS, once', async () => {
+  const tok = loadTokenizer(foreignDir());
+  const chat = file('chat.jsonl', JSON.stringify({
+    prompt: [{ role: 'user', content: 'Hi' }], chosen: [{ role: 'assistant', content: 'Hello!' }], rejected: [{ role: 'assistant', content: 'Go away.' }],
+  }) + '\n');
+  const [pair] = await loadPreferencePairs(chat, { tokenizer: tok });
+  assert.deepEqual(pair, { prompt: '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n', chosen: 'Hello!<|im_end|>', rejected: 'Go away.<|im_end|>', chat: true });
+  const { pairs } = tokenizePairs([pair!], tok, 64);
+  const imEnd = tok.tokenId('<|im_end|>');
+  assert.equal(tok.eos, imEnd);
+  assert.deepEqual(pairs[0]!.chosen, tok.encode('Hello!<|im_end|>'), 'the template\'s <|im_end|> is the EOS: not added twice');
+  assert.equal(pairs[0]!.prompt[0], tok.tokenId('<|im_start|>'), 'the template\'s special tokens are control tokens');
+  const byte = new ByteTokenizer();
+  const [builtin] = await loadPreferencePairs(chat, { tokenizer: byte });
+  assert.deepEqual(builtin, { prompt: 'user: Hi\nassistant: ', chosen: 'Hello!<|eos|>', rejected: 'Go away.<|eos|>', chat: true });
+  assert.deepEqual(tokenizePairs([builtin!], byte, 64).pairs[0]!.chosen, [...Buffer.from('Hello!')].concat(byte.eos!));
 });

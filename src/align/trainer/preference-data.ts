@@ -1,10 +1,16 @@
 // Preference pairs as the reward model and DPO read them: text records {prompt, chosen,
-// rejected} from a dataset file, and their token ids. Message lists are rendered as the SFT code
-// renders them (renderTurns: "role: content" lines); an implicit-prompt record gets its prompt
-// from the shared prefix of chosen and rejected (TRL's extract_prompt).
-import { extractPrompt, type PreferenceRecord } from '../../data/datasets/formats.js';
-import { renderTurns } from '../../data/lm-examples.js';
+// rejected} from a dataset file, and their token ids. An implicit-prompt record gets its prompt
+// from the shared prefix of chosen and rejected (TRL's extract_prompt). Message lists are rendered
+// with the tokenizer's chat template as TRL renders them (data/chat/chat-render.ts: the prompt
+// with the generation prompt, each completion as what it adds), so a pair is encoded with the
+// template's special tokens, as the same conversation is for SFT. Without a tokenizer (SER, which
+// scores texts, and library calls that give none) message lists become "role: content" lines of
+// plain text, as before chat templates were used.
+import { renderCompletions, type TemplateKwargs } from '../../data/chat/chat-render.js';
+import { extractPrompt, isConversational, type Message, type PreferenceRecord } from '../../data/datasets/formats.js';
 import { loadDataset, type Dataset } from '../../data/datasets/load-dataset.js';
+import { renderTurns } from '../../data/lm-examples.js';
+import type { HubOptions } from '../../hub/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 
 export interface PreferencePair {
@@ -13,15 +19,26 @@ export interface PreferencePair {
   rejected: string;
   /** Llama 2's per-pair margin m(r) for the reward model's loss, added to config.margin (library use: dataset files carry no margin field). */
   margin?: number;
+  /** The texts are chat-template renders: encoded with their special tokens, where plain text is not. */
+  chat?: boolean;
 }
 
 /** A pair in token ids; each completion ends with EOS when the tokenizer has one. */
 export interface TokenPair { prompt: number[]; chosen: number[]; rejected: number[]; margin: number }
 
-/** Text pairs from one preference record; `where` (file:line) names it in errors. */
-export function pairFromRecord(record: PreferenceRecord, where: string): PreferencePair {
+/** How conversational records are rendered: the tokenizer whose chat template (or built-in format) applies, and the template's variables. */
+export interface ChatRendering { tokenizer: Tokenizer; kwargs?: TemplateKwargs }
+
+/** Text pairs from one preference record; `where` (file:line) names it in errors; `chat` renders message lists. */
+export function pairFromRecord(record: PreferenceRecord, where: string, chat?: ChatRendering): PreferencePair {
   const r = extractPrompt(record);
-  const pair = { prompt: renderTurns(r.prompt), chosen: renderTurns(r.chosen), rejected: renderTurns(r.rejected) };
+  let pair: PreferencePair;
+  if (isConversational(r) && chat) {
+    const c = renderCompletions(chat.tokenizer, r.prompt as Message[], [r.chosen as Message[], r.rejected as Message[]], chat.kwargs, where);
+    pair = { prompt: c.prompt, chosen: c.completions[0]!, rejected: c.completions[1]!, chat: true };
+  } else {
+    pair = { prompt: renderTurns(r.prompt), chosen: renderTurns(r.chosen), rejected: renderTurns(r.rejected) };
+  }
   if (pair.chosen === '' || pair.rejected === '') {
     throw new Error(`${where}: ${pair.chosen === '' ? 'chosen' : 'rejected'} is empty after taking the shared prompt off; each completion needs text of its own`);
   }
@@ -29,32 +46,36 @@ export function pairFromRecord(record: PreferenceRecord, where: string): Prefere
 }
 
 /** Every record of a loaded dataset as pairs; a dataset of another format is refused by name. */
-export function pairsFromDataset(ds: Dataset): PreferencePair[] {
+export function pairsFromDataset(ds: Dataset, chat?: ChatRendering): PreferencePair[] {
   if (ds.format !== 'preference') {
     throw new Error(`${ds.file}: records are in the "${ds.format}" format; expected preference records {prompt, chosen, rejected} (prompt optional)`);
   }
-  return ds.records.map((r, i) => pairFromRecord(r, `${ds.file}:${ds.lines[i]}`));
+  return ds.records.map((r, i) => pairFromRecord(r, `${ds.file}:${ds.lines[i]}`, chat));
 }
 
-/** Preference pairs from a .jsonl, .json or .parquet file (errors name the file and line). */
-export async function loadPreferencePairs(file: string): Promise<PreferencePair[]> {
-  return pairsFromDataset(await loadDataset(file));
+/** Preference pairs from a .jsonl, .json or .parquet file or a Hub dataset (errors name the file and line); `chat` renders conversational records. */
+export async function loadPreferencePairs(file: string, chat?: ChatRendering, hub: HubOptions = {}): Promise<PreferencePair[]> {
+  return pairsFromDataset(await loadDataset(file, { hub }), chat);
 }
 
 export interface TokenizeStats { pairs: TokenPair[]; truncated: number }
 
-const encode = (tok: Tokenizer, s: string): number[] => tok.encode(s, { parseSpecial: false });
+/** Plain text is untrusted: its special-token strings stay text. A chat render's are the template's own. */
+const encode = (tok: Tokenizer, s: string, chat = false): number[] => tok.encode(s, { parseSpecial: chat });
 
-/** A completion's ids, ending with EOS when the tokenizer has one: the reward is read there, and DPO learns to stop. */
-export function encodeCompletion(tok: Tokenizer, text: string): number[] {
-  const ids = encode(tok, text);
-  if (tok.eos !== null) ids.push(tok.eos);
+/**
+ * A completion's ids, ending with EOS when the tokenizer has one: the reward is read there, and
+ * DPO learns to stop. A chat completion whose template already closed it with EOS gets no second.
+ */
+export function encodeCompletion(tok: Tokenizer, text: string, chat = false): number[] {
+  const ids = encode(tok, text, chat);
+  if (tok.eos !== null && !(chat && ids.at(-1) === tok.eos)) ids.push(tok.eos);
   return ids;
 }
 
 /** A prompt's ids; an empty prompt becomes BOS, since the first completion token needs a context. */
-export function encodePrompt(tok: Tokenizer, text: string, where: string): number[] {
-  const ids = encode(tok, text);
+export function encodePrompt(tok: Tokenizer, text: string, where: string, chat = false): number[] {
+  const ids = encode(tok, text, chat);
   if (ids.length > 0) return ids;
   if (tok.bos === null) throw new RangeError(`${where}: empty prompt and the tokenizer has no BOS to stand for it; the first completion token needs a context`);
   return [tok.bos];
@@ -82,8 +103,9 @@ export function tokenizePairs(pairs: readonly PreferencePair[], tok: Tokenizer, 
     }
     const margin = p.margin ?? 0;
     if (!Number.isFinite(margin)) throw new RangeError(`${where}: margin must be a finite number, got ${margin}`);
-    const chosen = encodeCompletion(tok, p.chosen), rejected = encodeCompletion(tok, p.rejected);
-    const full = encodePrompt(tok, p.prompt, where);
+    const chat = p.chat === true;
+    const chosen = encodeCompletion(tok, p.chosen, chat), rejected = encodeCompletion(tok, p.rejected, chat);
+    const full = encodePrompt(tok, p.prompt, where, chat);
     const prompt = fitPrompt(full, Math.max(chosen.length, rejected.length), maxLen, where);
     if (prompt.length < full.length) truncated++;
     return { prompt, chosen, rejected, margin };

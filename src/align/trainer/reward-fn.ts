@@ -3,6 +3,7 @@
 // so that a trainer never knows which one it was given. Rewards are per completion (outcome
 // rewards); the trainers spread them over tokens themselves.
 import type { FinishReason } from '../../model/index.js';
+import type { RewardModule } from '../../rewards/reward-module.js';
 import type { Verifier } from '../../rewards/verifier.js';
 import type { Problem } from '../../data/tasks/task.js';
 
@@ -19,6 +20,8 @@ export interface RewardMeta {
    * because reward hacking is found by reading what was rewarded and why (DESIGN.md).
    */
   notes?: unknown[];
+  /** Per row: the prompt is a chat-template render (a reward model encodes its special tokens as it was trained to). */
+  chatPrompts?: readonly boolean[];
 }
 
 /** One reward per completion, in the order given; finite numbers. */
@@ -98,5 +101,19 @@ export function weightedReward(parts: readonly WeightedPart[]): RewardFn {
     }
     if (meta.notes) notes.forEach((x, i) => { meta.notes![i] = x; });
     return total;
+  };
+}
+
+/**
+ * A user's reward module (rewards/reward-module.ts) as a RewardFn: each row is scored with the
+ * fields of the row its prompt id names (a task problem's answer and tests, a prompt file's other
+ * columns), as TRL passes a dataset's columns to its reward functions.
+ */
+export function moduleReward(mod: RewardModule, fieldsById: ReadonlyMap<string, Readonly<Record<string, unknown>>>): RewardFn {
+  return async (prompts, completions, meta) => {
+    const owner = `moduleReward(${mod.name})`;
+    checkRewardInputs(owner, prompts, completions, meta);
+    const r = await Promise.all(completions.map((c, i) => mod.score(prompts[i]!, c, fieldsById.get(meta.promptIds[i]!) ?? {})));
+    return checkRewards(owner, r, completions.length);
   };
 }

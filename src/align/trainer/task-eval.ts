@@ -18,17 +18,28 @@ export interface SampleSettings {
 
 export interface ScoredSample { problem: Problem; sample: Sample; text: string; verdict: Verdict }
 
-/** Samples n completions per problem and verifies each (verifiers may be asynchronous). */
-export async function sampleAndVerify(model: Transformer, tok: Tokenizer, problems: readonly Problem[], verifier: Verifier,
-  n: number, s: SampleSettings): Promise<ScoredSample[]> {
-  const prompts = problems.map((p) => tok.encode(p.prompt, { parseSpecial: false }));
-  const samples = generate(model, prompts, {
+/** One completion of prompt `promptIndex`, decoded without specials. */
+export interface Completion { promptIndex: number; sample: Sample; text: string }
+
+/**
+ * n completions per prompt, prompt-major (completion j of prompt i at i·n + j); temperature 0
+ * decodes greedily. A prompt marked in `chat` is a chat-template render, whose control tokens are
+ * parsed as such; other prompts are plain text.
+ */
+export function sampleCompletions(model: Transformer, tok: Tokenizer, prompts: readonly string[], n: number, s: SampleSettings, chat: readonly boolean[] = []): Completion[] {
+  const samples = generate(model, prompts.map((p, i) => tok.encode(p, { parseSpecial: chat[i] === true })), {
     maxNewTokens: s.maxNewTokens, temperature: s.temperature, topK: s.topK, n, seed: s.seed, batchSize: s.batchSize,
     stopTokens: tok.eos !== null ? [tok.eos] : [],
   });
-  return Promise.all(samples.map(async (sample) => {
-    const problem = problems[sample.promptIndex]!;
-    const text = tok.decode(sample.tokens, { skipSpecial: true });
+  return samples.map((sample) => ({ promptIndex: sample.promptIndex, sample, text: tok.decode(sample.tokens, { skipSpecial: true }) }));
+}
+
+/** Samples n completions per problem and verifies each (verifiers may be asynchronous). */
+export async function sampleAndVerify(model: Transformer, tok: Tokenizer, problems: readonly Problem[], verifier: Verifier,
+  n: number, s: SampleSettings): Promise<ScoredSample[]> {
+  const done = sampleCompletions(model, tok, problems.map((p) => p.prompt), n, s);
+  return Promise.all(done.map(async ({ promptIndex, sample, text }) => {
+    const problem = problems[promptIndex]!;
     return { problem, sample, text, verdict: await verifier.verify(problem, text) };
   }));
 }
@@ -52,10 +63,18 @@ export async function evaluateTask(model: Transformer, tok: Tokenizer, problems:
   k: number, n: number, s: SampleSettings): Promise<TaskScores> {
   if (k > n) throw new RangeError(`evaluateTask: pass@${k} needs at least k samples per problem, got n = ${n}`);
   const greedy = await sampleAndVerify(model, tok, problems, verifier, 1, { ...s, temperature: 0 });
+  const sampled = k > 0 ? await sampleAndVerify(model, tok, problems, verifier, n, s) : [];
+  return scoreTask(problems, greedy, sampled, k, n);
+}
+
+/**
+ * The scores of evaluateTask from its samples: `greedy` one per problem, `sampled` n per problem,
+ * problem-major (sampleAndVerify's order). Empty `sampled` (k = 0) leaves pass@k and maj@k at 0.
+ */
+export function scoreTask(problems: readonly Problem[], greedy: readonly ScoredSample[], sampled: readonly ScoredSample[], k: number, n: number): TaskScores {
   const pass1 = greedy.filter((g) => g.verdict.correct).length / Math.max(problems.length, 1);
   let pk = 0, maj = 0;
   if (k > 0) {
-    const sampled = await sampleAndVerify(model, tok, problems, verifier, n, s);
     problems.forEach((p, i) => {
       const mine = sampled.slice(i * n, (i + 1) * n);
       pk += passAtK(n, mine.filter((m) => m.verdict.correct).length, k);

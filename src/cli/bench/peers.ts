@@ -1,5 +1,5 @@
 // The peers `alignkit bench` compares against, found on this machine or reported missing with
-// the reason: PyTorch (python3-torch), TensorFlow.js with its wasm backend (dev dependencies),
+// the reason: PyTorch (peer-check.ts says which), TensorFlow.js with its wasm backend (dev dependencies),
 // OpenBLAS through a small C harness (libopenblas-dev) or else through PyTorch, and the FMA peak
 // harness. The C harnesses are the ones bench/matmul-native.ts uses, compiled on the fly.
 import { spawnSync } from 'node:child_process';
@@ -8,12 +8,13 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../backend/native/load.js';
-import { probe } from './children.js';
+import { findTorch, type TorchSearch } from './peer-check.js';
 
 export type Found<T> = { ok: true } & T | { ok: false; why: string };
 
 export interface Peers {
-  torch: Found<{ python: string; version: string; script: string }>;
+  /** PyTorch, and the interpreter it runs under (peer-check.ts: --python, ALIGNKIT_PYTHON or the newest found). */
+  torch: TorchSearch;
   tfjs: Found<{ script: string; version: string }>;
   /** OpenBLAS sgemm: the C harness, or torch.mm when only PyTorch is there. */
   openblas: Found<{ via: 'c-harness'; exe: string } | { via: 'pytorch' }>;
@@ -59,18 +60,6 @@ function compile(dir: string, cc: string, src: string, out: string, libs: string
   return { ok: true, exe };
 }
 
-function findTorch(env: NodeJS.ProcessEnv, python?: string): Peers['torch'] {
-  const script = join(packageRoot(), 'bench', 'peers', 'torch-gpt.py');
-  if (!existsSync(script)) return { ok: false, why: `${script} is not in this installation` };
-  // Debian's python3-torch lives in the system interpreter, which a pyenv or venv python3 on PATH may hide.
-  const candidates = python ? [python] : ['/usr/bin/python3', 'python3'];
-  for (const py of candidates) {
-    const v = probe(py, ['-c', 'import torch; print(torch.__version__)'], env);
-    if (v) return { ok: true, python: py, version: v, script };
-  }
-  return { ok: false, why: `no ${candidates.join(' or ')} with torch (apt-get install python3-torch)` };
-}
-
 function findTfjs(): Peers['tfjs'] {
   const script = join(packageRoot(), 'bench', 'peers', 'tfjs-gpt.mjs');
   if (!existsSync(script)) return { ok: false, why: `${script} is not in this installation` };
@@ -92,7 +81,7 @@ export function findPeers(opts: { peers: boolean; threads: number; python?: stri
     const off = { ok: false as const, why: 'peers disabled (--no-peers)' };
     return { torch: off, tfjs: off, openblas: off, peak, env, dir };
   }
-  const torch = findTorch(env, opts.python);
+  const torch = findTorch(join(packageRoot(), 'bench', 'peers', 'torch-gpt.py'), env, opts.python);
   const harness = compile(dir, 'cc', 'matmul-native-openblas.c', 'openblas-sgemm', ['-lopenblas']);
   const openblas: Peers['openblas'] = harness.ok ? { ok: true, via: 'c-harness', exe: harness.exe }
     : torch.ok ? { ok: true, via: 'pytorch' }

@@ -17,7 +17,8 @@ export function formatReport(r: BenchResult): string {
   const out: string[] = [];
   out.push(`alignkit bench — ${m['cpu']}, ${m['cores']} cores, Node ${m['node']}`);
   out.push(`alignkit: ${m['alignkit_backend']} backend${m['alignkit_isa'] ? ` (${m['alignkit_isa']})` : ''}, ${m['alignkit_threads']} threads · ` +
-    `PyTorch: ${m['pytorch'] ?? 'not run'}${m['pytorch'] ? ` (${r.settings['threads']} threads, OPENBLAS_CORETYPE=${r.settings['openblas_coretype'] ?? 'unset'}, OMP_WAIT_POLICY=${r.settings['omp_wait_policy']})` : ''} · ` +
+    `PyTorch: ${m['pytorch'] ?? 'not run'}${m['pytorch'] ? ` (${m['python']}, ${r.settings['threads']} threads, BLAS_INFO=${m['pytorch_blas'] ?? '?'}, its matmul ${f(m['pytorch_matmul_gflops'] as number | null, 1)} GFLOP/s, `
+      + `OPENBLAS_CORETYPE=${r.settings['openblas_coretype'] ?? 'unset'}, OMP_WAIT_POLICY=${r.settings['omp_wait_policy']})${m['pytorch_trusted'] === false ? ' — NO RATIOS: not an optimised BLAS, see the note' : ''}` : ''} · ` +
     `TensorFlow.js: ${m['tfjs'] ?? 'not run'}${m['tfjs'] ? ' (1 thread)' : ''}`);
   const la = m['load_average_start'] as number[];
   out.push(`load average at start ${la[0]!.toFixed(2)} (${m['cores']} cores)${m['busy'] ? ` — BUSY: other processes used up to ${(m['others_cores_max'] as number).toFixed(1)} cores during the run; figures are best-of-several but noisy` : ''}`);

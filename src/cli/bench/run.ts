@@ -5,6 +5,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MODELS } from './configs.js';
 import { runChild, type ChildResult } from './children.js';
+import { INSTALL_TORCH, judgeBlas, type BlasVerdict } from './peer-check.js';
 import type { Peers } from './peers.js';
 import type { Plan } from './plan.js';
 import type { WorkerTask } from './tasks.js';
@@ -47,6 +48,11 @@ interface Best { tok_s: number | null; rss_mb: number | null; value: Record<stri
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
 
+/** The size at which a peer's own sgemm is judged: large enough to be compute-bound, quick on any BLAS. */
+const PEER_CHECK_N = 1024;
+const OPENBLAS_FIX = 'install an OpenBLAS built for this CPU (apt-get install libopenblas0-pthread libopenblas-dev), and on AMD Zen with AVX-512 '
+  + 'let OPENBLAS_CORETYPE=SkylakeX stand (bench sets it unless it is set)';
+
 const ratio = (a: number | null, b: number | null): number | null => (a !== null && b !== null && b > 0 ? a / b : null);
 const numOr = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -79,10 +85,15 @@ class BenchRun {
   readonly notes: string[] = [];
   readonly akEnv: NodeJS.ProcessEnv;
   akInfo: Record<string, unknown> = {};
+  /** PyTorch's own sgemm and whether ratios against it are printed (null: no PyTorch). */
+  torchCheck: BlasVerdict | null = null;
+  /** The same for the OpenBLAS of the matmul line. */
+  blasCheck: BlasVerdict | null = null;
 
   constructor(readonly plan: Plan, readonly peers: Peers, readonly log: (s: string) => void) {
     this.akEnv = { ...process.env, ALIGNKIT_THREADS: String(plan.threads) };
     if (!peers.torch.ok) this.notes.push(`PyTorch: skipped (${peers.torch.why})`);
+    else if (peers.torch.note) this.notes.push(peers.torch.note);
     if (!peers.tfjs.ok) this.notes.push(`TensorFlow.js: skipped (${peers.tfjs.why})`);
     if (!peers.openblas.ok) this.notes.push(`OpenBLAS: skipped (${peers.openblas.why})`);
     if (!peers.peak.ok) this.notes.push(`FMA peak: not measured (${peers.peak.why})`);
@@ -145,6 +156,24 @@ class BenchRun {
     return peak;
   }
 
+  /** PyTorch's own sgemm at n = 1024, judged against the FMA peak before any ratio against PyTorch is printed. */
+  checkTorch(peak: { gflops: number } | null): void {
+    const t = this.peers.torch;
+    if (!t.ok) return;
+    this.log('PyTorch: its own matmul');
+    const task = { kind: 'matmul', sizes: [PEER_CHECK_N], rounds: { warmup: 1, steps: 1, rounds: this.plan.quick ? 3 : 20, budgetMs: this.plan.quick ? 0 : 1000 } };
+    const r = runChild(t.python, [t.script, JSON.stringify(task)], this.peers.env, this.plan.childTimeoutS);
+    const gflops = numOr((r.value?.['points'] as { gflops: number }[] | undefined)?.[0]?.gflops);
+    const who = `PyTorch ${t.version} (${t.python}${t.blas ? `, BLAS_INFO=${t.blas}` : ''})`;
+    this.torchCheck = judgeBlas(who, gflops, PEER_CHECK_N, peak?.gflops ?? null, this.plan.threads, INSTALL_TORCH);
+    if (this.torchCheck.why) this.notes.push(this.torchCheck.why);
+  }
+
+  /** A ratio against PyTorch, unless its BLAS failed the check. */
+  torchRatio(a: number | null, b: number | null): number | null {
+    return this.torchCheck?.ok ? ratio(a, b) : null;
+  }
+
   /** alignkit's sgemm and OpenBLAS's, alternating by round as bench/matmul-native.ts does. */
   matmul(peak: { gflops: number } | null): MatmulRow[] {
     const { plan, peers } = this;
@@ -167,9 +196,15 @@ class BenchRun {
         for (const p of (t.value?.['points'] ?? []) as { n: number; gflops: number }[]) keepMax(mmBlas, p.n, p.gflops);
       }
     }
+    if (peers.openblas.ok) {
+      const n = plan.matmulSizes.includes(PEER_CHECK_N) ? PEER_CHECK_N : Math.max(...plan.matmulSizes);
+      this.blasCheck = peers.openblas.via === 'pytorch' && this.torchCheck ? this.torchCheck
+        : judgeBlas('OpenBLAS (the C harness)', mmBlas.get(n) ?? null, n, peak?.gflops ?? null, plan.threads, OPENBLAS_FIX);
+      if (this.blasCheck.why && this.blasCheck !== this.torchCheck) this.notes.push(this.blasCheck.why);
+    }
     return plan.matmulSizes.map((n) => {
       const a = mmAk.get(n) ?? null, b = peers.openblas.ok ? mmBlas.get(n) ?? null : null;
-      return { n, alignkit_gflops: a, openblas_gflops: b, ratio: ratio(a, b), alignkit_peak_fraction: a !== null && peak ? a / peak.gflops : null };
+      return { n, alignkit_gflops: a, openblas_gflops: b, ratio: this.blasCheck?.ok ? ratio(a, b) : null, alignkit_peak_fraction: a !== null && peak ? a / peak.gflops : null };
     });
   }
 
@@ -185,7 +220,7 @@ class BenchRun {
       return {
         config: t.config, tokens_per_step: MODELS[t.config].batch * MODELS[t.config].ctx, params: paramCount(t.config),
         alignkit_tok_s: ak?.tok_s ?? null, pytorch_tok_s: pt?.tok_s ?? null, tfjs_tok_s: tf?.tok_s ?? null,
-        ratio_pytorch: ratio(ak?.tok_s ?? null, pt?.tok_s ?? null), ratio_tfjs: ratio(ak?.tok_s ?? null, tf?.tok_s ?? null),
+        ratio_pytorch: this.torchRatio(ak?.tok_s ?? null, pt?.tok_s ?? null), ratio_tfjs: ratio(ak?.tok_s ?? null, tf?.tok_s ?? null),
         alignkit_rss_mb: ak?.rss_mb ?? null, pytorch_rss_mb: pt?.rss_mb ?? null, tfjs_rss_mb: tf?.rss_mb ?? null,
         others_cores: othersCores,
       };
@@ -199,7 +234,7 @@ class BenchRun {
       const ak = best.get('alignkit'), pt = best.get('pytorch');
       return {
         config: g.config, batch: g.batch, prompt: g.prompt, new_tokens: g.newTokens,
-        alignkit_tok_s: ak?.tok_s ?? null, pytorch_tok_s: pt?.tok_s ?? null, ratio_pytorch: ratio(ak?.tok_s ?? null, pt?.tok_s ?? null),
+        alignkit_tok_s: ak?.tok_s ?? null, pytorch_tok_s: pt?.tok_s ?? null, ratio_pytorch: this.torchRatio(ak?.tok_s ?? null, pt?.tok_s ?? null),
         alignkit_rss_mb: ak?.rss_mb ?? null, pytorch_rss_mb: pt?.rss_mb ?? null, others_cores: othersCores,
       };
     });
@@ -210,6 +245,7 @@ export function runBench(plan: Plan, peers: Peers, log: (s: string) => void): Be
   const loadStart = loadavg();
   const run = new BenchRun(plan, peers, log);
   const peak = run.peak();
+  run.checkTorch(peak);
   const matmul = run.matmul(peak);
   const train = run.train();
   const generate = run.generate();
@@ -226,6 +262,8 @@ export function runBench(plan: Plan, peers: Peers, log: (s: string) => void): Be
       fma_peak_gflops: peak?.gflops ?? null, fma_peak_isa: peak?.isa ?? null,
       alignkit_backend: ak['backend'] ?? null, alignkit_isa: ak['isa'] ?? null, alignkit_threads: ak['threads'] ?? null,
       pytorch: peers.torch.ok ? peers.torch.version : null, python: peers.torch.ok ? peers.torch.python : null,
+      pytorch_blas: peers.torch.ok ? peers.torch.blas : null, pytorch_matmul_gflops: run.torchCheck?.gflops ?? null,
+      pytorch_trusted: run.torchCheck?.ok ?? null, openblas_trusted: run.blasCheck?.ok ?? null,
       tfjs: peers.tfjs.ok ? `${peers.tfjs.version} wasm` : null,
       openblas: peers.openblas.ok ? peers.openblas.via : null,
       load_average_start: loadStart.map((x) => +x.toFixed(2)), load_average_end: loadEnd.map((x) => +x.toFixed(2)),

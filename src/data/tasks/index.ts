@@ -13,3 +13,4 @@ export {
 export { loadUserTask, readUserProblems, type UserTaskOptions } from './user-task.js';
 export { getTask, listTasks, registerTask, unregisterTask, type TaskFactory } from './registry.js';
 export { readOptions, type OptionSpec, type OptionSpecs } from './task-options.js';
+export { CODE_LANGUAGES, languageOption, loadCodeTask, loadCodeTaskInput, readCodeProblems, type CodeLanguage, type CodeTaskOptions } from './code-task.js';

@@ -7,6 +7,7 @@ import { optionalChoice, optionalText, text } from '../../config/index.js';
 import { MATCHER_NAMES } from '../../rewards/matchers.js';
 import { getTask } from './registry.js';
 import type { Task } from './task.js';
+import { checkDisjoint, readUserProblems } from './user-task.js';
 
 export function taskInputOptions(defaultTask: string | undefined) {
   const help = 'arithmetic, g2p, program, or a .jsonl/.json file of {prompt, answer} or {prompt, tests}';
@@ -15,6 +16,7 @@ export function taskInputOptions(defaultTask: string | undefined) {
     taskOpts: text('', 'task options as k=v,k=v (e.g. digits=1,trainSize=2000)', { aliases: ['task_opts'] }),
     matcher: optionalChoice(MATCHER_NAMES, 'for a task file: how an answer is graded (default exact, unless --verifier)'),
     verifier: optionalText('for a task file: a JS module exporting verify(problem, completion)'),
+    testData: optionalText("test problems (.jsonl/.json of {prompt, answer} or {prompt, tests}) instead of the task's own held-out split", { aliases: ['test_data'] }),
   };
 }
 
@@ -23,6 +25,8 @@ export interface TaskInput {
   taskOpts?: string;
   matcher?: string | undefined;
   verifier?: string | undefined;
+  /** A file of test problems that replaces the task's held-out split. */
+  testData?: string | undefined;
   /** The run's seed: tasks that draw or split at random use it unless taskOpts sets one. */
   seed: number;
 }
@@ -44,8 +48,21 @@ const isTaskFile = (task: string): boolean => /\.(jsonl|json)$/i.test(task) || e
 export async function loadTaskInput(t: TaskInput): Promise<Task> {
   const opts = parseTaskOpts(t.taskOpts);
   if (isTaskFile(t.task)) {
-    return getTask('user', { path: t.task, ...(t.matcher ? { matcher: t.matcher } : {}), ...(t.verifier ? { verifier: t.verifier } : {}), ...opts }, { seed: t.seed });
+    if (t.testData !== undefined && opts['testFraction'] !== undefined) throw new Error(`--test-data ${t.testData}: give it or --task-opts testFraction=…, not both`);
+    return getTask('user', {
+      path: t.task, ...(t.matcher ? { matcher: t.matcher } : {}), ...(t.verifier ? { verifier: t.verifier } : {}), ...(t.testData ? { testPath: t.testData } : {}), ...opts,
+    }, { seed: t.seed });
   }
   if (t.matcher || t.verifier) throw new Error(`--${t.matcher ? 'matcher' : 'verifier'} grades the problems of a task file; the built-in task "${t.task}" has its own verifier`);
-  return getTask(t.task, opts, { seed: t.seed });
+  const task = await getTask(t.task, opts, { seed: t.seed });
+  if (t.testData === undefined) return task;
+  // The built-in task's verifier grades them, so they are written as its own problems are.
+  const test = readUserProblems(t.testData);
+  checkDisjoint(task.train, `the ${task.name} task`, test, t.testData);
+  return { ...task, test, description: `${task.description ?? task.name}; test problems from ${t.testData}` };
+}
+
+/** "arithmetic: 500 training and 100 test problems (…)": what a job logs before it starts. */
+export function describeTask(task: Task): string {
+  return `task ${task.name}: ${task.train.length} training and ${task.test.length} test problems${task.description ? ` (${task.description})` : ''}`;
 }

@@ -119,3 +119,17 @@ test('a prompt repeated over lines is kept, once per line, and its copies stay o
   assert.ok(task.test.length > 0 && task.test.every((x) => !trainPrompts.has(x.prompt)), 'no prompt on both sides');
   assert.equal(task.test.length % 4, 0, 'each held-out prompt with all four of its copies');
 });
+
+test('the held-out problems are fixed by each problem (its id, else its prompt), not by the seed or the line order (issue 16)', async () => {
+  const records = Array.from({ length: 60 }, (_, i) => ({ prompt: `${i}+1=`, answer: i + 1, ...(i % 3 === 0 ? { id: `p${i}` } : {}) }));
+  const a = await loadUserTask(file('split-a.jsonl', jsonl(...records)), { matcher: 'numeric', testFraction: 0.25, seed: 1 });
+  const b = await loadUserTask(file('split-b.jsonl', jsonl(...[...records].reverse())), { matcher: 'numeric', testFraction: 0.25, seed: 2 });
+  const prompts = (ps: { prompt: string }[]) => ps.map((p) => p.prompt).sort();
+  assert.deepEqual(prompts(b.test), prompts(a.test), 'another seed and the reverse order hold out the same problems');
+  assert.ok(a.test.length > 5 && a.test.length < 25, `${a.test.length} of 60 held out at 0.25`);
+  // An explicit id keeps a problem's side when its prompt is edited.
+  const edited = records.map((r) => ('id' in r ? { ...r, prompt: `${r.prompt} (edited)` } : r));
+  const c = await loadUserTask(file('split-c.jsonl', jsonl(...edited)), { matcher: 'numeric', testFraction: 0.25 });
+  assert.deepEqual(c.test.map((p) => p.id).filter((id) => id.startsWith('p')).sort(), a.test.map((p) => p.id).filter((id) => id.startsWith('p')).sort());
+  assert.match(a.description!, /0\.25 held out by a hash of each problem's id or prompt/);
+});

@@ -12,7 +12,7 @@ import type { Problem, Task } from './task.js';
 import { DatasetError } from '../datasets/dataset-error.js';
 import { parseJsonArray } from '../datasets/json-array.js';
 import { typeName, type SourcedValue } from '../datasets/formats.js';
-import { splitDataset } from '../split-dataset.js';
+import { splitByHash } from '../split-dataset.js';
 
 export interface UserTaskOptions {
   /** Defaults to the file name without its extension. */
@@ -24,13 +24,14 @@ export interface UserTaskOptions {
   verifier?: string;
   /** A separate file of test problems; without it `testFraction` of the file is held out. */
   testPath?: string;
-  /** Held out by a seeded shuffle when there is no `testPath`. Default 0.1. */
+  /** Held out by a hash of each problem (its id if the file gives one, else its prompt) when there is no `testPath`. Default 0.1. */
   testFraction?: number;
   /**
    * A prompt on several lines: 'keep' each line as a problem (as a TRL dataset would, so a prompt
    * asked twice weighs twice), all copies on the same side of the split; 'error' refuses the file.
    */
   repeats?: 'keep' | 'error';
+  /** Accepted as before, but no longer moves the split: that is fixed by each problem (issue 16). */
   seed?: number;
 }
 
@@ -98,7 +99,8 @@ export function readUserProblems(path: string, matcher?: Matcher, repeats: 'keep
   return problems;
 }
 
-function readValues(path: string): SourcedValue[] {
+/** The records of a .jsonl or .json task file, each with its line; every problem with the file is a DatasetError. */
+export function readValues(path: string): SourcedValue[] {
   const ext = extname(path).toLowerCase();
   if (ext !== '.jsonl' && ext !== '.json') throw new DatasetError(path, `unsupported file extension "${ext}"; expected .jsonl or .json`);
   if (!existsSync(path)) throw new DatasetError(path, 'no such file');
@@ -116,16 +118,21 @@ function readValues(path: string): SourcedValue[] {
   }
 }
 
+/** What fixes a problem's side of the split: the id the file gave it, else its prompt (the default id moves with its line). */
+export function splitKey(p: Problem, path: string): string {
+  return p.id === `${basename(path, extname(path))}:${p.meta?.line as number}` ? `prompt:${p.prompt}` : `id:${p.id}`;
+}
+
 // A test problem that is also a training problem measures memory, not skill: the same prompt, or
 // the same id given explicitly, on both sides is an error.
-function checkDisjoint(train: readonly Problem[], trainPath: string, test: readonly Problem[], testPath: string): void {
+export function checkDisjoint(train: readonly Problem[], trainPath: string, test: readonly Problem[], testPath: string): void {
   const lineOf = (p: Problem) => p.meta?.line as number;
   const byPrompt = new Map(train.map((p) => [p.prompt, lineOf(p)]));
   const byId = new Map(train.map((p) => [p.id, lineOf(p)]));
   const testStem = basename(testPath, extname(testPath));
   for (const p of test) {
     const at = (field: string, what: string, trainLine: number | undefined) => new DatasetError(
-      testPath, `${what} is also in the training file ${trainPath} (line ${trainLine}); train and test must not overlap`, { line: lineOf(p), field },
+      testPath, `${what} is also in the training ${trainLine === undefined ? `problems of ${trainPath}` : `file ${trainPath} (line ${trainLine})`}; train and test must not overlap`, { line: lineOf(p), field },
     );
     if (!p.id.startsWith(`${testStem}:`) && byId.has(p.id)) throw at('id', `id ${JSON.stringify(p.id)}`, byId.get(p.id));
     if (byPrompt.has(p.prompt)) throw at('prompt', 'the same prompt', byPrompt.get(p.prompt));
@@ -168,10 +175,11 @@ export async function loadUserTask(path: string, opts: UserTaskOptions = {}): Pr
     test = readUserProblems(opts.testPath, matcher, opts.repeats);
     checkDisjoint(train, path, test, opts.testPath);
   } else {
-    // Split by prompt, so that the copies of a repeated prompt never sit on both sides.
+    // Split by prompt (the first copy's id or prompt fixing the side), so that the copies of a
+    // repeated prompt never sit on both sides.
     const byPrompt = new Map<string, Problem[]>();
     for (const p of problems) byPrompt.set(p.prompt, [...(byPrompt.get(p.prompt) ?? []), p]);
-    const s = splitDataset([...byPrompt.values()], { evalFraction: opts.testFraction ?? 0.1, seed: opts.seed ?? 0 });
+    const s = splitByHash([...byPrompt.values()], (g) => splitKey(g[0]!, path), opts.testFraction ?? 0.1);
     train = s.train.flat();
     test = s.eval.flat();
   }
@@ -180,6 +188,7 @@ export async function loadUserTask(path: string, opts: UserTaskOptions = {}): Pr
     verifier,
     train,
     test,
-    description: `user task from ${path}, graded by ${verifier.name}`,
+    description: `user task from ${path}, graded by ${verifier.name}; ${opts.testPath !== undefined ? `test problems from ${opts.testPath}`
+      : `${opts.testFraction ?? 0.1} held out by a hash of each problem's id or prompt`}`,
   };
 }

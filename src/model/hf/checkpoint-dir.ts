@@ -16,7 +16,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, ren
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError, MODEL_FILE, MODEL_INDEX_FILE, readJson, readSafetensorsShards, writeJsonAtomic } from '../../io/checkpoint.js';
 import { writeSafetensors, type TensorToWrite } from '../../io/safetensors.js';
-import { loadTokenizer, type Tokenizer } from '../../tokenizer/index.js';
+import { hasTokenizerFiles, loadTokenizer, type Tokenizer } from '../../tokenizer/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import type { ModelConfig } from '../config.js';
 import { fromHfConfig, HF_CONFIG_FILE, toHfConfig } from './config.js';
@@ -153,8 +153,20 @@ function interrupted(dir: string): string[] {
   return readdirSync(parent).filter((f) => f.startsWith(`${base}.tmp-`) || f.startsWith(`${base}.old-`)).map((f) => join(parent, f));
 }
 
+/**
+ * When `dir` is a run directory (or an online trainer's checkpoint) rather than a model, which
+ * folder inside it was meant (issue 16: "model_type = undefined" told a person nothing).
+ */
+function modelInside(dir: string): string | null {
+  const has = (...p: string[]) => existsSync(join(dir, ...p));
+  if (has('model', HF_CONFIG_FILE)) return `${dir} is a run directory; its model is ${join(dir, 'model')}`;
+  if (has('policy', HF_CONFIG_FILE)) return `${dir} is an online trainer's checkpoint; its policy is ${join(dir, 'policy')}`;
+  if (has('state.json') || has('metrics.jsonl') || has('checkpoints')) return `${dir} is a run directory with no final model yet (an unfinished or failed run); its checkpoints are in ${join(dir, 'checkpoints')}`;
+  return null;
+}
+
 export interface LoadModelOptions {
-  /** Load the tokenizer when tokenizer.json is present (default true). */
+  /** Load the tokenizer when its files are present: tokenizer.json, or vocab.json + merges.txt (default true). */
   tokenizer?: boolean;
   /** PEFT adapter files, if present: 'attach' (default) as model.lora, 'merge' into the weights, or 'ignore'. */
   adapters?: 'attach' | 'merge' | 'ignore';
@@ -177,12 +189,17 @@ export interface LoadedModelDir {
 /** Reads a HF checkpoint directory of a GPT-2 or Llama causal LM. */
 export function loadModelDir(dir: string, opts: LoadModelOptions = {}): LoadedModelDir {
   const configFile = join(dir, HF_CONFIG_FILE);
+  const meant = modelInside(dir);
   if (!existsSync(configFile)) {
+    if (meant) throw new CheckpointError(dir, meant);
     const left = interrupted(resolve(dir));
     throw new CheckpointError(configFile, `not found: ${dir} is not a Hugging Face model directory` +
       (left.length ? ` (an interrupted save left ${left.join(', ')}: an .old- directory is the previous checkpoint, a .tmp- one may be incomplete)` : ''));
   }
-  const { config: read } = fromHfConfig(readJson(configFile, 'model config'), configFile);
+  const raw = readJson(configFile, 'model config');
+  // A run directory has a config.json too: the run's, which says nothing of a model_type.
+  if (meant && !(typeof raw === 'object' && raw !== null && 'model_type' in raw)) throw new CheckpointError(dir, meant);
+  const { config: read } = fromHfConfig(raw, configFile);
   const config: ModelConfig = opts.dropout === undefined ? read : { ...read, dropout: opts.dropout };
 
   const contents = readSafetensorsShards(dir);
@@ -201,10 +218,10 @@ export function loadModelDir(dir: string, opts: LoadModelOptions = {}): LoadedMo
   const generation = existsSync(genFile) ? fromHfGenerationConfig(readJson(genFile, 'generation config'), genFile) : null;
 
   let tokenizer: Tokenizer | null = null;
-  if ((opts.tokenizer ?? true) && existsSync(join(dir, 'tokenizer.json'))) {
+  if ((opts.tokenizer ?? true) && hasTokenizerFiles(dir)) {
     tokenizer = loadTokenizer(dir);
     if (tokenizer.vocabSize > config.vocabSize) {
-      throw new CheckpointError(join(dir, 'tokenizer.json'), `has ${tokenizer.vocabSize} ids but config.json's vocab_size is ${config.vocabSize}`);
+      throw new CheckpointError(join(dir, existsSync(join(dir, 'tokenizer.json')) ? 'tokenizer.json' : 'vocab.json'), `has ${tokenizer.vocabSize} ids but config.json's vocab_size is ${config.vocabSize}`);
     }
   }
   return { model, tokenizer, generation, extras, metadata: contents.metadata };

@@ -191,3 +191,31 @@ test('saving refuses a tokenizer with more ids than the embedding has rows, and 
   assert.throws(() => saveModelDir(dir, m), fails(CheckpointError, dir, /not a directory/));
   assert.throws(() => saveModelDir(join(freshDir(root), 'x'), m, { generation: { topP: 2 } }), /topP = 2, expected a number in \(0, 1\]/);
 });
+
+test('weights holding NaN or Infinity are refused at load, naming the tensor and where (issue 16)', () => {
+  for (const [bad, shown] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity']] as const) {
+    const { dir, weights } = saved('llama');
+    editWeights(weights, (t) => {
+      const w = t.get('model.layers.0.mlp.up_proj.weight')!;
+      const data = Float32Array.from(w.data as Float32Array);
+      data[5] = bad;
+      data[9] = bad;
+      t.set('model.layers.0.mlp.up_proj.weight', { shape: w.shape, data });
+    });
+    assert.throws(() => loadModelDir(dir), fails(CheckpointError, weights,
+      new RegExp(`tensor "model\\.layers\\.0\\.mlp\\.up_proj\\.weight" holds ${shown} at index 5 \\(2 of its \\d+ values are not finite\\)`), /load an earlier checkpoint/));
+  }
+});
+
+test('a run directory given where a model directory is expected says which folder was meant (issue 16)', () => {
+  const run = join(freshDir(root), 'run');
+  saveModelDir(join(run, 'model'), randomModel(smallConfig('gpt2')));
+  writeFileSync(join(run, 'config.json'), JSON.stringify({ command: 'sft', steps: 4 }));
+  writeFileSync(join(run, 'state.json'), '{"version":1,"completed":[]}');
+  assert.throws(() => loadModelDir(run), fails(CheckpointError, run, new RegExp(`is a run directory; its model is ${join(run, 'model').replaceAll('/', '\\/')}$`)));
+  const failed = join(freshDir(root), 'failed');
+  saveModelDir(join(failed, 'checkpoints', 'step-0', 'policy'), randomModel(smallConfig('gpt2')));
+  writeFileSync(join(failed, 'config.json'), JSON.stringify({ command: 'ppo' }));
+  assert.throws(() => loadModelDir(failed), fails(CheckpointError, failed, /is a run directory with no final model yet \(an unfinished or failed run\); its checkpoints are in .*checkpoints$/));
+  assert.throws(() => loadModelDir(join(failed, 'checkpoints', 'step-0')), /is an online trainer's checkpoint; its policy is .*step-0\/policy$/);
+});

@@ -9,6 +9,7 @@ import { readSafetensors, type TensorToWrite } from '../../io/safetensors.js';
 import { param } from '../../nn/index.js';
 import { Tensor, shapeStr } from '../../tensor/index.js';
 import { mergeLora, type LoraAdapter } from '../lora.js';
+import { checkFiniteTensor } from './weights.js';
 import type { Transformer } from '../transformer.js';
 import { layoutOf, type Params } from '../weights.js';
 
@@ -99,6 +100,7 @@ export function readPeftAdapter(dir: string, model: Transformer): Map<string, Lo
     if (!m) throw new CheckpointError(wFile, `unexpected tensor ${JSON.stringify(name)}: expected ${PREFIX}<module>.lora_A.weight or .lora_B.weight`);
     const [, module, which] = m as unknown as [string, string, 'A' | 'B'];
     if (!(t.data instanceof Float32Array)) throw new CheckpointError(wFile, `tensor ${JSON.stringify(name)} has dtype ${t.dtype}, expected a float dtype`);
+    checkFiniteTensor(name, t.data, wFile);
     const entry = modules.get(module) ?? {};
     entry[which] = param(new Tensor(t.data, t.shape), `${module}.lora_${which}.weight`);
     modules.set(module, entry);

@@ -16,6 +16,20 @@ export const SCALAR_HEADS = ['score', 'v_head'];
 // and Llama's RoPE frequencies; older transformers saved them, the engine recomputes them.
 const HF_BUFFER = /^(transformer\.h\.\d+\.attn\.(bias|masked_bias)|model\.(layers\.\d+\.self_attn\.)?rotary_emb\.inv_freq)$/;
 
+/**
+ * Throws naming the tensor when it holds NaN or ±Infinity: a diverged run's weights, or a
+ * damaged file, would otherwise train on silently and spread NaN through every update (issue 16).
+ */
+export function checkFiniteTensor(name: string, data: ArrayLike<number>, file: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (Number.isFinite(data[i]!)) continue;
+    let count = 0;
+    for (let j = i; j < data.length; j++) if (!Number.isFinite(data[j]!)) count++;
+    throw new CheckpointError(file, `tensor ${JSON.stringify(name)} holds ${data[i]} at index ${i} (${count} of its ${data.length} values are not finite); `
+      + 'the weights of a diverged run, or a damaged file: load an earlier checkpoint');
+  }
+}
+
 /** Tensors to write for `params`: every parameter as F32 under its own (HF) name. */
 export function hfTensors(params: Params): Map<string, TensorToWrite> {
   const out = new Map<string, TensorToWrite>();
@@ -43,6 +57,7 @@ export function weightsFromHf(c: ModelConfig, tensors: ReadonlyMap<string, Safet
     if (!(t.data instanceof Float32Array)) {
       throw new CheckpointError(file, `tensor ${JSON.stringify(name)} has dtype ${t.dtype}, expected a float dtype (F32, F16, BF16)`);
     }
+    checkFiniteTensor(name, t.data, file);
     return param(new Tensor(t.data, t.shape), name);
   };
   const checkShape = (name: string, t: SafetensorsTensor, want: readonly number[], why: string): void => {

@@ -49,6 +49,14 @@ describe('runInSandbox: honest samples', () => {
     await expectStatus(`${ADD}\nmodule.exports = { add };`, TESTS, 'pass');
   });
 
+  test('tests reach the sample through its functions and constants, as data', async () => {
+    const code = `const SCALE = 10;\nfunction scale(xs) { return xs.map((x) => x * SCALE); }\nconst pair = (a, b) => ({ a, b, both: [a, b] });`;
+    await expectStatus(code, ['assert.deepEqual(scale([1, 2]), [10, 20])', 'assert.equal(SCALE, 10)', "assert.deepEqual(pair(1, 'x'), { a: 1, b: 'x', both: [1, 'x'] })"], 'pass');
+    // A callback cannot cross into the sandbox; a function cannot cross out of it.
+    const r = await expectStatus('function apply(f, x) { return f(x); }\nfunction make() { return () => 1; }', ['assert.equal(apply((x) => x, 1), 1)', 'make()'], 'fail');
+    assert.match(r.detail, /0\/2 tests passed; first failure: test 1 .*apply\(\.\.\.\): its arguments cannot be passed into the sandbox/);
+  });
+
   test('code that does not compile, throws while loading, or lacks the entry is an error', async () => {
     await expectStatus('function add(a, b) { return a + ; }', TESTS, 'error');
     await expectStatus(`throw new Error('boom'); ${ADD}`, TESTS, 'error');

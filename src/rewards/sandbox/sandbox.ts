@@ -10,6 +10,8 @@
 //    /dev/null, a V8 heap limit, an RSS watchdog and a wall clock that ends in SIGKILL.
 // Node 20's permission model has no network switch (--allow-net arrived in Node 25); the
 // network is out of reach only because nothing in the context can open a socket.
+// The verdict is out of the sample's reach too: the tests run in a third realm that the sample
+// never holds an object of, and its answers reach them as data (worker.ts, crossing.ts).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
@@ -58,12 +60,15 @@ const WATCH_EVERY_MS = 25;
 /** A JS identifier, ASCII only: `entry` is pasted into a `typeof` check. */
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
-let worker: string | null = null;
+/** The worker and the modules it imports: the only files its permission model lets it read. */
+const WORKER_MODULES = ['worker.js', 'crossing.js', 'judge-realm.js', 'sample-realm.js'];
 
-/** The compiled worker beside this file, resolved on first use so importing this module never touches the disk. */
-function workerPath(): string {
-  // The real path: the permission model compares the paths it is given with resolved ones.
-  worker ??= realpathSync(fileURLToPath(new URL('./worker.js', import.meta.url)));
+let worker: string[] | null = null;
+
+/** The compiled worker files beside this one (worker first), resolved on first use so importing this module never touches the disk. */
+function workerFiles(): string[] {
+  // Real paths: the permission model compares the paths it is given with resolved ones.
+  worker ??= WORKER_MODULES.map((m) => realpathSync(fileURLToPath(new URL(`./${m}`, import.meta.url))));
   return worker;
 }
 
@@ -117,16 +122,16 @@ export function runInSandbox(code: string, tests: string[] | string, opts: Sandb
 function spawnWorker(payload: WorkerPayload, memoryMb: number): Promise<SandboxResult> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    let path: string;
+    let files: string[];
     try {
-      path = workerPath();
+      files = workerFiles();
     } catch (err) {
       return resolve({ passed: false, status: 'crash', detail: `sandbox worker missing (${(err as Error).message})`, durationMs: 0 });
     }
-    const child = spawn(process.execPath, [...sandboxNodeFlags(memoryMb, [path]), path], {
+    const child = spawn(process.execPath, [...sandboxNodeFlags(memoryMb, files), files[0]!], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       env: {},
-      cwd: dirname(path),
+      cwd: dirname(files[0]!),
       windowsHide: true,
     });
     let stdout = '', stderr = '';

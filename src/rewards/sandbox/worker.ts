@@ -1,9 +1,11 @@
 // The child side of runInSandbox (sandbox.ts). It runs in its own Node process that the parent
 // started with the permission model (no fs beyond this file, no child processes, no workers, no
 // addons), string compilation disabled for the whole process, a small heap, an empty env and
-// /dev/null for stdin. Here the untrusted code runs in a vm context of its own: a realm whose
-// globals are only what BOOTSTRAP leaves, with no handle on this realm's `process`, `require`
-// or `import`. The parent enforces the wall clock; the vm timeout here only makes the common
+// /dev/null for stdin. Two vm realms live here besides this one: the sample's (sample-realm.ts),
+// where the untrusted code runs with no handle on `process`, `require` or `import`, and the
+// judge's (judge-realm.ts), where the tests run and compare. They never share an object: a test
+// calls the sample's functions through stubs, and arguments and results cross as data
+// (crossing.ts). The parent enforces the wall clock; the vm timeout here only makes the common
 // case (a plain infinite loop) end with a readable message instead of a kill.
 //
 // Protocol: the payload arrives as JSON on fd 3 (stdin stays closed); the result leaves as one
@@ -12,6 +14,9 @@
 import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import vm from 'node:vm';
+import { CrossingError, toWire } from './crossing.js';
+import { JUDGE_BOOTSTRAP, type JudgeControl } from './judge-realm.js';
+import { SAMPLE_BOOTSTRAP, type SampleControl } from './sample-realm.js';
 
 export interface WorkerPayload {
   code: string;
@@ -43,104 +48,7 @@ const DETAIL_CHARS = 600;
 // glued to a preceding identifier character would be part of a longer identifier.
 const IMPORT_KEYWORD = /(?<![\w$])import(?![\w$])/;
 
-// Runs inside the context before any untrusted code, so every name it captures is the realm's
-// original. It returns the control object the worker keeps; untrusted code never gets a
-// reference to it. Names that would hand out a capability throw and are remembered even when
-// the caller catches, so a sample that probes and recovers still ends as 'forbidden'.
-const BOOTSTRAP = String.raw`'use strict';
-(() => {
-  const g = globalThis;
-  const { defineProperty, freeze, keys, getPrototypeOf, is } = Object;
-  const hasOwn = Object.prototype.hasOwnProperty;
-  const isArray = Array.isArray;
-  const stringify = JSON.stringify;
-  let forbidden = null;
-  let lastFailure = null;
-  class ForbiddenError extends Error {}
-  ForbiddenError.prototype.name = 'ForbiddenError';
-  class AssertionError extends Error {}
-  AssertionError.prototype.name = 'AssertionError';
-
-  const deny = (what) => {
-    if (forbidden === null) forbidden = what;
-    throw new ForbiddenError(what + ' is not available in the sandbox');
-  };
-  for (const name of ['require', 'process', 'fetch', 'WebSocket', 'XMLHttpRequest', 'Deno', 'Bun']) {
-    defineProperty(g, name, { get: () => deny(name), configurable: true });
-  }
-  // codeGeneration: {strings: false} already makes these throw; the stand-ins only record the try.
-  const denyFunction = function Function() { deny('Function'); };
-  denyFunction.prototype = Function.prototype;
-  defineProperty(g, 'Function', { value: denyFunction, writable: true, configurable: true });
-  defineProperty(g, 'eval', { value: function evaluate() { deny('eval'); }, writable: true, configurable: true });
-  for (const sample of [function () {}, async function () {}, function* () {}, async function* () {}]) {
-    const proto = getPrototypeOf(sample);
-    const what = proto.constructor.name;
-    const stand = proto === Function.prototype ? denyFunction : function () { deny(what); };
-    if (stand !== denyFunction) stand.prototype = proto;
-    defineProperty(proto, 'constructor', { value: stand, writable: true, configurable: true });
-  }
-  // Memory outside the V8 heap escapes --max-old-space-size; the parent's RSS watchdog is the
-  // backstop, and without these constructors a sample cannot reach such memory at all.
-  for (const name of ['ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Atomics', 'WebAssembly',
-    'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array',
-    'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array']) {
-    delete g[name];
-  }
-
-  const show = (v) => {
-    try {
-      const s = typeof v === 'string' ? stringify(v) : typeof v === 'object' && v !== null ? stringify(v) : String(v);
-      return typeof s === 'string' ? (s.length > 200 ? s.slice(0, 200) + '...' : s) : String(v);
-    } catch { return '(unprintable)'; }
-  };
-  const fail = (msg, fallback) => {
-    lastFailure = new AssertionError(typeof msg === 'string' ? msg : fallback);
-    throw lastFailure;
-  };
-  const deepEqual = (a, b, depth) => {
-    if (is(a, b) || a === b) return true;
-    if (depth > 64 || typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-    if (isArray(a) !== isArray(b) || getPrototypeOf(a) !== getPrototypeOf(b)) return false;
-    const ka = keys(a), kb = keys(b);
-    if (ka.length !== kb.length) return false;
-    for (let i = 0; i < ka.length; i++) {
-      const k = ka[i];
-      if (!hasOwn.call(b, k) || !deepEqual(a[k], b[k], depth + 1)) return false;
-    }
-    return true;
-  };
-  function assert(cond, msg) { if (!cond) fail(msg, 'assertion failed'); }
-  assert.ok = assert;
-  assert.equal = assert.strictEqual = (actual, expected, msg) => {
-    if (!(is(actual, expected) || actual === expected)) fail(msg, 'expected ' + show(expected) + ', got ' + show(actual));
-  };
-  assert.notEqual = assert.notStrictEqual = (actual, expected, msg) => {
-    if (is(actual, expected) || actual === expected) fail(msg, 'expected anything but ' + show(expected));
-  };
-  assert.deepEqual = assert.deepStrictEqual = (actual, expected, msg) => {
-    if (!deepEqual(actual, expected, 0)) fail(msg, 'expected ' + show(expected) + ', got ' + show(actual));
-  };
-  assert.throws = (fn, msg) => {
-    try { fn(); } catch { return; }
-    fail(msg, 'expected the call to throw');
-  };
-  // Frozen and non-writable: a sample that redefines assert must not turn failures into passes.
-  freeze(assert);
-  defineProperty(g, 'assert', { value: assert, writable: false, enumerable: false, configurable: false });
-
-  const noop = () => {};
-  const stub = freeze({ log: noop, info: noop, warn: noop, error: noop, debug: noop, trace: noop, dir: noop, table: noop });
-  defineProperty(g, 'console', { value: stub, writable: true, configurable: true });
-  // Harmless CommonJS habits ("module.exports = add") should not cost a correct sample.
-  const mod = { exports: {} };
-  defineProperty(g, 'module', { value: mod, writable: true, configurable: true });
-  defineProperty(g, 'exports', { value: mod.exports, writable: true, configurable: true });
-
-  return freeze({ forbidden: () => forbidden, lastFailure: () => lastFailure });
-})()`;
-
-interface Control { forbidden(): unknown; lastFailure(): unknown }
+interface Realm<C> { context: vm.Context; ctl: C; names: Set<string> }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; kind: 'timeout' | 'compile' | 'throw'; message: string };
 
@@ -169,24 +77,17 @@ function run(p: WorkerPayload): Omit<WorkerReport, 'nonce'> {
   const total = p.tests.length;
   const result = (status: WorkerStatus, detail: string, passedTests = 0) => ({ status, detail, passedTests, totalTests: total });
   if (IMPORT_KEYWORD.test(p.code)) return result('forbidden', 'import is not available in the sandbox (the code mentions `import`)');
-
-  // A null-prototype sandbox object: with a plain {} the context's globalThis.constructor would be
-  // this realm's Object, and its .constructor this realm's Function.
-  const context = vm.createContext(Object.create(null), {
-    name: 'sandbox',
-    codeGeneration: { strings: false, wasm: false },
-    // Promise jobs run inside runInContext and so count against its timeout.
-    microtaskMode: 'afterEvaluate',
-  });
-  const ctl = new vm.Script(BOOTSTRAP, { filename: 'sandbox-bootstrap.js' }).runInContext(context) as Control;
+  // Both realms exist before the sample's first line runs, so everything they capture is original.
+  const judge = makeRealm<JudgeControl>('judge', JUDGE_BOOTSTRAP);
+  const sample = makeRealm<SampleControl>('sandbox', SAMPLE_BOOTSTRAP);
   // Monotonic, like the clock vm's own timeout runs on.
   const deadline = performance.now() + p.timeoutMs;
   const forbidden = () => {
-    const what = ctl.forbidden();
+    const what = sample.ctl.forbidden();
     return typeof what === 'string' ? `${what} is not available in the sandbox` : null;
   };
 
-  const loaded = exec(context, p.code, 'solution.js', deadline, ctl);
+  const loaded = exec(sample.context, p.code, 'solution.js', deadline);
   let f = forbidden();
   if (f) return result('forbidden', f);
   if (!loaded.ok) {
@@ -194,16 +95,20 @@ function run(p: WorkerPayload): Omit<WorkerReport, 'nonce'> {
     return result('error', `solution ${loaded.kind === 'compile' ? 'does not compile' : 'threw while loading'}: ${loaded.message}`);
   }
   if (p.entry !== null) {
-    const kind = exec(context, `typeof ${p.entry}`, 'entry-check.js', deadline, ctl);
+    const kind = exec(sample.context, `typeof ${p.entry}`, 'entry-check.js', deadline);
     f = forbidden();
     if (f) return result('forbidden', f);
     if (!kind.ok || kind.value !== 'function') return result('error', `solution does not define function ${p.entry}`);
   }
+  const linked = linkSample(p, sample, judge, deadline);
+  f = forbidden();
+  if (f) return result('forbidden', f);
+  if (!linked) return result('timeout', `solution did not finish loading within ${p.timeoutMs} ms`);
 
   let passed = 0;
   let firstFailure: string | null = null;
   for (let i = 0; i < total; i++) {
-    const out = exec(context, p.tests[i]!, `test-${i + 1}.js`, deadline, ctl);
+    const out = exec(judge.context, p.tests[i]!, `test-${i + 1}.js`, deadline, judge.ctl.lastFailure);
     f = forbidden();
     if (f) return result('forbidden', f, passed);
     if (out.ok) { passed++; continue; }
@@ -215,7 +120,79 @@ function run(p: WorkerPayload): Omit<WorkerReport, 'nonce'> {
   return result('fail', `${passed}/${total} tests passed; first failure: ${firstFailure}`, passed);
 }
 
-function exec(context: vm.Context, source: string, filename: string, deadline: number, ctl: Control): Outcome {
+function makeRealm<C>(name: string, bootstrap: string): Realm<C> {
+  // A null-prototype sandbox object: with a plain {} the context's globalThis.constructor would be
+  // this realm's Object, and its .constructor this realm's Function.
+  const context = vm.createContext(Object.create(null), {
+    name,
+    codeGeneration: { strings: false, wasm: false },
+    // Promise jobs run inside runInContext and so count against its timeout.
+    microtaskMode: 'afterEvaluate',
+  });
+  const ctl = new vm.Script(bootstrap, { filename: `${name}-bootstrap.js` }).runInContext(context) as C;
+  // Own and inherited, read before any sample code runs.
+  const list = new vm.Script(`{ const n = []; for (let o = globalThis; o !== null; o = Object.getPrototypeOf(o)) n.push(...Object.getOwnPropertyNames(o)); n; }`)
+    .runInContext(context) as string[];
+  return { context, ctl, names: new Set([...list]) };
+}
+
+// A name a test uses that the judge lacks is the sample's to define: each function becomes a stub
+// in the judge that calls across (crossing.ts), each primitive a copy. Names the sample's realm
+// had before its code ran (console, process, Math) are not the sample's, except the entry.
+// False when linking ran out of time (a getter that loops).
+function linkSample(p: WorkerPayload, sample: Realm<SampleControl>, judge: Realm<JudgeControl>, deadline: number): boolean {
+  const fns = new Map<string, unknown>();
+  const call = (name: string, args: unknown[]): string => crossCall(name, fns.get(name), args, sample.ctl);
+  for (const name of identifiersIn(p.tests)) {
+    if (name !== p.entry && (judge.names.has(name) || sample.names.has(name))) continue;
+    const kind = exec(sample.context, `typeof ${name}`, 'link.js', deadline);
+    if (!kind.ok && kind.kind === 'timeout') return false;
+    if (!kind.ok || kind.value === 'undefined') continue;
+    const value = exec(sample.context, name, 'link.js', deadline);
+    if (!value.ok && value.kind === 'timeout') return false;
+    if (!value.ok) continue;
+    if (typeof value.value === 'function') {
+      fns.set(name, value.value);
+      judge.ctl.defineFunction(name, call);
+    } else if (typeof value.value !== 'object' || value.value === null) {
+      judge.ctl.defineValue(name, toWire(value.value));
+    }
+  }
+  return true;
+}
+
+/** Identifiers in the tests that are not property names; keywords among them fail to compile later and are skipped. */
+function identifiersIn(tests: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const t of tests) for (const m of t.matchAll(/(?<![\w$.])[A-Za-z_$][\w$]*/g)) out.add(m[0]);
+  return out;
+}
+
+// One call of a sample's function from a test. Arguments go in and the result comes out as wire
+// strings; a throw, or a result that is not data, becomes a failure message. It runs inside the
+// judge's runInContext, so vm's timeout still stops a sample that loops here.
+function crossCall(name: string, fn: unknown, args: unknown[], sample: SampleControl): string {
+  let argv: unknown;
+  try {
+    argv = sample.decode(toWire(args));
+  } catch (err) {
+    return `!${name}(...): its arguments cannot be passed into the sandbox (${describe(err)})`;
+  }
+  let value: unknown;
+  try {
+    value = Reflect.apply(fn as (...a: unknown[]) => unknown, undefined, argv as unknown[]);
+  } catch (err) {
+    return `!${name}(...) threw ${describe(err)}`;
+  }
+  try {
+    return `=${toWire(value)}`;
+  } catch (err) {
+    if (err instanceof CrossingError) return `!${name}(...) returned a value that cannot leave the sandbox: ${err.message}`;
+    return `!${name}(...) returned a value whose getter threw ${describe(err)}`;
+  }
+}
+
+function exec(context: vm.Context, source: string, filename: string, deadline: number, lastFailure?: () => unknown): Outcome {
   let script: vm.Script;
   try {
     script = new vm.Script(source, { filename });
@@ -225,14 +202,14 @@ function exec(context: vm.Context, source: string, filename: string, deadline: n
   const left = Math.ceil(deadline - performance.now());
   if (left < 1) return { ok: false, kind: 'timeout', message: 'time limit reached' };
   try {
-    // Only a primitive is ever read from `value` (the `typeof entry` check).
+    // Only primitives and the sample's functions are read from `value` (linkSample).
     const value: unknown = script.runInContext(context, { timeout: left, breakOnSigint: false });
     return { ok: true, value };
   } catch (err) {
     // vm makes its timeout error in the context's realm, so a sample could throw a look-alike;
     // the clock decides. A forged one gains nothing anyway: a timeout is not a pass.
     if (performance.now() >= deadline - 1) return { ok: false, kind: 'timeout', message: 'time limit reached' };
-    const assertion = ctl.lastFailure() === err;
+    const assertion = lastFailure !== undefined && lastFailure() === err;
     return { ok: false, kind: 'throw', message: assertion ? describe(err) : `threw ${describe(err)}` };
   }
 }

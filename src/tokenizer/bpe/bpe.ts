@@ -64,6 +64,9 @@ export class BpeTokenizer implements Tokenizer {
   get vocabSize(): number {
     return this.tokens.length + this.specials.size;
   }
+  get specialTokens(): readonly string[] {
+    return this.specials.tokens;
+  }
   get bos(): number | null {
     return this.specials.bos;
   }

@@ -3,28 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainBpe } from '../bpe/train.js';
+import { mobyDick } from '../test-util.test.js';
 import { applyChatTemplate } from './chat-template.js';
-import { loadHfTokenizer } from './hf.js';
+import { loadHfTokenizer } from './load-dir.js';
 import { loadTokenizer } from '../load.js';
-import { mobyDick, tempDir } from '../test-util.test.js';
-
-const CHATML = [
-  '{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}',
-  '{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}',
-].join('');
-
-/** A Hugging Face directory as transformers would write it, without our mark. */
-function foreignDir(): string {
-  const tok = trainBpe(mobyDick().slice(0, 50_000), { vocabSize: 320, specials: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'], bos: null, eos: '<|endoftext|>', pad: null });
-  const dir = tempDir();
-  tok.save(dir);
-  const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'));
-  delete config.alignkit;
-  config.eos_token = { __type: 'AddedToken', content: '<|im_end|>', special: true };
-  config.chat_template = CHATML;
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
-  return dir;
-}
+import type { HfTokenizer } from './hf.js';
+import { CHATML, foreignDir, tempDir } from '../test-util.test.js';
 
 test('chat template: a ChatML-like template renders with and without the generation prompt', () => {
   const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Who is Ahab?' }];
@@ -49,13 +33,6 @@ test('hf: a foreign tokenizer.json loads through @huggingface/tokenizers with co
   assert.equal(hf.decode(ids), prompt);
   assert.equal(hf.decode(hf.encode('Call me Ishmael.', { addEos: true }), { skipSpecial: true }), 'Call me Ishmael.');
   assert.equal(hf.decode([]), '');
-});
-
-test('hf: parseSpecial false encodes text without special tokens as usual (what trainers pass) and names a special it cannot keep literal', () => {
-  const hf = loadHfTokenizer(foreignDir());
-  const text = 'Call me Ishmael. Some years ago';
-  assert.deepEqual(hf.encode(text, { parseSpecial: false }), hf.encode(text));
-  assert.throws(() => hf.encode('a <|im_end|> b', { parseSpecial: false }), /holds the special token "<\|im_end\|>"/);
 });
 
 test('hf: the HF runtime and our native BPE agree on the same files', () => {
@@ -88,4 +65,42 @@ test('hf: a config naming a special token that is not in the vocabulary is refus
   assert.throws(() => loadHfTokenizer(dir), /bos token "<nope>" is not in the vocabulary of .*tokenizer\.json/);
   mkdirSync(join(dir, 'sub'));
   assert.throws(() => loadHfTokenizer(join(dir, 'sub')), /tokenizer\.json not found at .*sub/);
+});
+
+test('hf: parseSpecial false tokenizes special strings as text, as Python does under encode_special_tokens', () => {
+  const hf = loadHfTokenizer(foreignDir());
+  const text = 'Call me <|im_start|>Ishmael<|im_end|>.';
+  const parsed = hf.encode(text), plain = hf.encode(text, { parseSpecial: false });
+  const specials = new Set(['<|im_start|>', '<|im_end|>', '<|endoftext|>'].map((s) => hf.tokenId(s)));
+  assert.ok(parsed.some((id) => specials.has(id)));
+  assert.ok(!plain.some((id) => specials.has(id)), 'no control token comes out of untrusted text');
+  assert.equal(hf.decode(plain), text);
+  assert.deepEqual(hf.encode('no specials here', { parseSpecial: false }), hf.encode('no specials here'));
+  assert.deepEqual(hf.specialTokens, ['<|endoftext|>', '<|im_start|>', '<|im_end|>']);
+});
+
+test('hf: vocab.json + merges.txt load as transformers builds them; special_tokens_map.json wins over the config', () => {
+  const dir = foreignDir();
+  const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8'));
+  const full = loadHfTokenizer(dir);
+  const slow = tempDir();
+  writeFileSync(join(slow, 'vocab.json'), JSON.stringify(json.model.vocab));
+  writeFileSync(join(slow, 'merges.txt'), `#version: 0.2\n${json.model.merges.join('\n')}\n`);
+  const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'));
+  config.tokenizer_class = 'GPT2TokenizerFast';
+  config.added_tokens_decoder = Object.fromEntries(json.added_tokens.map((t: { id: number }) => [String(t.id), t]));
+  writeFileSync(join(slow, 'tokenizer_config.json'), JSON.stringify(config));
+  writeFileSync(join(slow, 'special_tokens_map.json'), JSON.stringify({ eos_token: { content: '<|endoftext|>' } }));
+  const tok = loadTokenizer(slow) as HfTokenizer;
+  const s = 'Call me Ishmael. Some years ago<|im_end|> never mind how long';
+  assert.deepEqual(tok.encode(s), full.encode(s));
+  assert.equal(tok.eos, tok.tokenId('<|endoftext|>'), 'special_tokens_map.json names the EOS');
+  assert.equal(tok.chatTemplate, CHATML);
+  config.tokenizer_class = 'BertTokenizer';
+  writeFileSync(join(slow, 'tokenizer_config.json'), JSON.stringify(config));
+  assert.throws(() => loadTokenizer(slow), /tokenizer_class "BertTokenizer".*only GPT2Tokenizer, Qwen2Tokenizer are read/);
+  config.tokenizer_class = 'GPT2Tokenizer';
+  writeFileSync(join(slow, 'tokenizer_config.json'), JSON.stringify(config));
+  writeFileSync(join(slow, 'merges.txt'), '#version: 0.2\nĠ t\nbad line here\n');
+  assert.throws(() => loadTokenizer(slow), /merges\.txt:3 is "bad line here"; expected "left right"/);
 });

@@ -12,6 +12,7 @@ export const grpoCommand = defineCommand({
   examples: [
     'alignkit grpo --model runs/arith-sft/model --task arithmetic --samples-per-prompt 8 --out runs/grpo',
     'alignkit grpo --model runs/sft/model --reward-model runs/rm/model --prompts prompts.jsonl --beta 0 --out runs/grpo-rm',
+    'alignkit grpo --model runs/sft/model --prompts rows.jsonl --verifier check.mjs --reward-fn 0.2*brevity.mjs --out runs/grpo-fn',
     'alignkit grpo --config grpo.yaml --num_generations 4',
   ],
   async run(o) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,4 +50,36 @@ test('alignkit bench rejects an unknown config by name', () => {
   const r = spawnSync(process.execPath, [main, 'bench', '--configs', 'C'], { encoding: 'utf8' });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /--configs: "C" is not a config/);
+});
+
+// A PyTorch on the reference BLAS (issue 16: 6 GFLOP/s, and the bench printed "31× faster than
+// PyTorch"), played by a fake interpreter that answers the bench's peer protocol. Its matmul is
+// made slower still, 0.5 GFLOP/s, so that it fails the check however busy the machine that
+// measures the FMA peak beside it.
+test('alignkit bench measures the peer\'s own matmul and prints no ratio against a PyTorch that is not on an optimised BLAS', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'alignkit-bench-peer-'));
+  const py = join(tmp, 'python3');
+  writeFileSync(py, `#!${process.execPath}
+const [a, b] = process.argv.slice(2);
+const out = (v) => console.log(JSON.stringify({ ...v, rss_mb: 100, cpu_s: 0.01, threads: 1 }));
+if (a === '-c') { console.log(JSON.stringify({ version: '1.13.1', config: 'Build settings: BLAS_INFO=open, BUILD_TYPE=Release' })); process.exit(0); }
+const task = JSON.parse(b);
+if (task.kind === 'matmul') out({ points: task.sizes.map((n) => ({ n, gflops: 0.5 })) });
+else if (task.kind === 'train') out({ tok_s: 1000, ms_per_step: 2048 });
+else out({ tok_s: 500, ms_per_call: 20 });
+`);
+  chmodSync(py, 0o755);
+  const r = spawnSync(process.execPath, [main, 'bench', '--quick', '--json', '--configs', 'A', '--python', py, '--quiet'], { encoding: 'utf8', timeout: 600_000 });
+  rmSync(tmp, { recursive: true, force: true });
+  assert.equal(r.status, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as { machine: Record<string, unknown>; train: Record<string, unknown>[]; generate: Record<string, unknown>[]; matmul: Record<string, unknown>[]; notes: string[] };
+  assert.deepEqual([res.machine['pytorch'], res.machine['pytorch_blas'], res.machine['pytorch_matmul_gflops'], res.machine['pytorch_trusted']], ['1.13.1', 'open', 0.5, false]);
+  assert.equal(res.train[0]!['pytorch_tok_s'], 1000, "the peer's figure is still shown");
+  assert.equal(res.train[0]!['ratio_pytorch'], null, 'but no ratio is printed against it');
+  assert.equal(res.generate[0]!['ratio_pytorch'], null);
+  const why = res.notes.find((n) => n.includes('not on an optimised BLAS'));
+  assert.ok(why, res.notes.join('\n'));
+  assert.match(why, /^PyTorch 1\.13\.1 \(.*python3, BLAS_INFO=open\) multiplies 1024×1024 matrices at 0\.5 GFLOP\/s, .*Fix: python3 -m venv .*pip install torch/);
+  assert.ok(res.notes.some((n) => /PyTorch 1\.13\.1 .* is old, likely Debian's python3-torch; for a current one: python3 -m venv/.test(n)));
+  if (res.machine['openblas'] === 'pytorch') assert.ok(res.matmul.every((m) => m['ratio'] === null), 'nor against its BLAS on the matmul line');
 });

@@ -1,7 +1,8 @@
 // `alignkit bench`: alignkit against its peers on this machine, side by side and from one run:
 // sgemm against OpenBLAS and the FMA peak, a GPT training step against PyTorch and
 // TensorFlow.js-wasm, and KV-cache sampling against PyTorch. Each contender runs in a child
-// process of its own (src/cli/bench/), so that the peak RSS reported is its own.
+// process of its own (src/cli/bench/), so that the peak RSS reported is its own. A peer whose own
+// matmul shows it is not on an optimised BLAS gets no ratio (bench/peer-check.ts).
 import { availableParallelism } from 'node:os';
 import { bool, declareConfig, optionalNum, optionalText, text } from '../../../config/index.js';
 import { findPeers, removeHarnesses } from '../../bench/peers.js';
@@ -19,7 +20,7 @@ const benchOptions = declareConfig('bench', {
   threads: optionalNum('threads for alignkit and the peers (default: the cores)', { integer: true, min: 1 }),
   repeats: optionalNum('turns each contender takes per line (default 3; 1 with --quick)', { integer: true, min: 1 }),
   tfjsB: bool(false, 'also train config B with TensorFlow.js-wasm (minutes per step)'),
-  python: optionalText('python interpreter with torch (default: /usr/bin/python3, then python3)'),
+  python: optionalText('python interpreter with torch (default: $ALIGNKIT_PYTHON, else the newest torch of $VIRTUAL_ENV/bin/python, python3, /usr/bin/python3)'),
   profile: bool(false, "also profile alignkit's training steps and sampling by kernel"),
   quiet: bool(false, 'no progress lines on stderr'),
 });

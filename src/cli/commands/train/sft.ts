@@ -15,7 +15,9 @@ export const sftCommand = defineCommand({
   async run(o) {
     const r = await runSftJob(o, { log: (s) => { if (!o.quiet) console.error(`sft: ${s}`); } });
     const loss = (x: number | null) => x?.toFixed(4) ?? '-';
-    console.log(`sft: done, step ${r.step}, train loss ${loss(r.loss)}, held-out loss ${loss(r.evalLoss)}; model in ${r.model}`);
+    const t = r.truncation?.train;
+    const cut = t && t.cut > 0 ? `; ${t.cut} of ${t.examples} training examples truncated (--truncation ${o.truncation}), ${t.dropped} dropped` : '';
+    console.log(`sft: done, step ${r.step}, train loss ${loss(r.loss)}, held-out loss ${loss(r.evalLoss)}${cut}; model in ${r.model}`);
     return 0;
   },
 });

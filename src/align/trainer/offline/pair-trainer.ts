@@ -3,16 +3,16 @@
 // log-probability and the chosen side's negative log-likelihood — over the completions (CPO), or
 // over prompt and completion as TRL's ORPO takes it; a trainer's loss reads them, and the offline
 // loop (offline-loop.ts) does the rest.
-import { noGrad } from '../../autograd/index.js';
-import { div, mul, neg, slice, sum } from '../../ops/index.js';
-import { Tensor } from '../../tensor/index.js';
-import type { Transformer } from '../../model/index.js';
-import type { Tokenizer } from '../../tokenizer/index.js';
-import type { RunStore } from '../../runs/run-store.js';
-import type { PairLossOutput } from '../losses/index.js';
-import { tokenLogprobs } from './logprobs.js';
+import { noGrad } from '../../../autograd/index.js';
+import { div, mul, neg, slice, sum } from '../../../ops/index.js';
+import { Tensor } from '../../../tensor/index.js';
+import type { Transformer } from '../../../model/index.js';
+import type { Tokenizer } from '../../../tokenizer/index.js';
+import type { RunStore } from '../../../runs/run-store.js';
+import type { PairLossOutput } from '../../losses/index.js';
+import { tokenLogprobs } from '../logprobs.js';
 import { runOfflineLoop, type OfflineLog, type OfflineLoopConfig } from './offline-loop.js';
-import { tokenizePairs, type PreferencePair, type TokenPair } from './preference-data.js';
+import { tokenizePairs, type PreferencePair, type TokenPair } from '../preference-data.js';
 
 export interface PairLogps {
   /** Σ log π over each completion's tokens, (B) per side. */

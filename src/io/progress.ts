@@ -1,5 +1,6 @@
 // Progress for long work: a bar redrawn in place on a terminal, plain lines otherwise (CI logs,
-// pipes), at most one line per `plainEvery` ms so that logs stay readable.
+// pipes), at most one line per `plainEvery` ms so that logs stay readable. It lives in io/, the
+// lowest layer, so that Hub downloads (src/hub, below model/) draw it as trainers do; runs/ re-exports it.
 
 export interface ProgressOptions {
   label: string;

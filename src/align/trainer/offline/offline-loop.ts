@@ -3,15 +3,15 @@
 // evaluation every evalEvery steps and at the end, all in checkpointed blocks through the run
 // store (checkpoint.ts). A trainer supplies the batch loss and its metrics; the loop reads top to
 // bottom the same for all of them, so a schedule or a clip means the same thing in each.
-import { AdamW, clipGradNorm, learningRate } from '../../nn/index.js';
-import type { Tensor } from '../../tensor/index.js';
-import type { Transformer } from '../../model/index.js';
-import type { Tokenizer } from '../../tokenizer/index.js';
-import { ExampleOrder } from '../../data/lm-examples.js';
-import { Progress } from '../../runs/progress.js';
-import type { RunStore } from '../../runs/run-store.js';
-import { completedStep, trainInBlocks } from './checkpoint.js';
-import { scheduleOf, stepsFor } from './optimizer-options.js';
+import { AdamW, clipGradNorm, learningRate } from '../../../nn/index.js';
+import type { Tensor } from '../../../tensor/index.js';
+import type { Transformer } from '../../../model/index.js';
+import type { Tokenizer } from '../../../tokenizer/index.js';
+import { ExampleOrder } from '../../../data/lm-examples.js';
+import { Progress } from '../../../io/progress.js';
+import type { RunStore } from '../../../runs/run-store.js';
+import { completedStep, trainInBlocks } from '../checkpoint.js';
+import { scheduleOf, stepsFor } from '../optimizer-options.js';
 
 /** The options of optimizerOptions, lengthOptions and the evaluation and checkpoint cadence. */
 export interface OfflineLoopConfig {
