@@ -37,7 +37,7 @@ const now = () => performance.now() / 1000;
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 
 if (spec.method === 'sft') {
-  const src = await readSource(undefined, spec.data, 0, { evalFraction: 0 });
+  const src = await readSource(undefined, spec.data, 0, {}, { evalFraction: 0 });
   const { train } = toExamples(src, tokenizer, spec.seqLen ?? 128);
   await trainSft({ model, tokenizer, train, config: spec.config, quiet: true, onLog: (l) => steps.push({ step: l.step, t: now(), cpu: cpu(), value: l.loss }) });
 } else if (spec.method === 'dpo') {

@@ -224,6 +224,7 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--data", default=None, help="the shared data folder (default ../shared/data from the repository)")
     ap.add_argument("--rounds", type=int, default=1, help="runs of each side, alternating which goes first; throughput is the median")
+    ap.add_argument("--steps", type=int, default=None, help="steps of every method instead of the shape's (a quick check of the script)")
     ap.add_argument("--worker", choices=["trl"])
     ap.add_argument("--method")
     ap.add_argument("--result")
@@ -233,6 +234,8 @@ def main():
     if not (DATA / "gsm8k").exists():
         raise SystemExit(f"{DATA}: no gsm8k/ here; give --data <the shared data folder>")
     out = Path(a.out or ROOT / "runs" / f"side-by-side-{a.shape}").resolve()
+    if a.steps:
+        SHAPES[a.shape]["steps"] = {m: a.steps for m in SHAPES[a.shape]["steps"]}
     if a.worker:
         return trl_worker(a.method, a.shape, out, a.result)
     meta = prepare(a.shape, out)
@@ -268,7 +271,8 @@ def run_side(side, method, shape, out, env):
     """One side's run of one method: its curve, throughput by wall clock and by CPU time, peak RSS."""
     result = out / f"{side}-{method}.json"
     if side == "trl":
-        cmd = [sys.executable, __file__, "--worker", "trl", "--method", method, "--shape", shape, "--out", str(out), "--result", str(result), "--data", str(DATA)]
+        cmd = [sys.executable, __file__, "--worker", "trl", "--method", method, "--shape", shape, "--out", str(out), "--result", str(result), "--data", str(DATA),
+               "--steps", str(SHAPES[shape]["steps"][method])]
     else:
         spec = out / f"alignkit-{method}-spec.json"
         spec.write_text(json.dumps(alignkit_spec(method, shape, out)))
