@@ -20,6 +20,7 @@ export const onlineDpoJobOptions = declareConfig('online-dpo', {
 }, (o) => {
   if (o.judge === undefined) checkOnlineInputs('online-dpo', o);
   else if (o.rewardModel !== undefined) throw new ConfigError('online-dpo config: give judge or rewardModel to label the pairs, not both', 'judge');
+  else if (o.rewardFn.length > 0) throw new ConfigError('online-dpo config: give judge or rewardFn to label the pairs, not both', 'judge');
   else if (o.task === undefined && o.prompts === undefined) throw new ConfigError('online-dpo config: judge needs prompts <file> or task to draw the prompts from', 'prompts');
   checkEach(onlineDpoConfig)(o);
 });

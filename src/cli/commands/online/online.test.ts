@@ -64,6 +64,7 @@ test('alignkit reinforce-pp, with and without the baseline, and TRL\'s names', a
 test('online-dpo and reinforce-pp name what is wrong with their input', async () => {
   await assert.rejects(onlineDpoCommand.run(['--model', lm, '--judge', judge]), /--judge needs --prompts <file> or --task/);
   await assert.rejects(onlineDpoCommand.run(['--model', lm, '--judge', judge, '--reward-model', rm, '--prompts', prompts]), /give --judge or --reward-model/);
+  await assert.rejects(onlineDpoCommand.run(['--model', lm, '--judge', judge, '--reward-fn', judge, '--prompts', prompts]), /give --judge or --reward-fn/);
   await assert.rejects(onlineDpoCommand.run(['--model', lm, ...arith, '--samples-per-prompt', '3']), /--samples-per-prompt 3: expected 2/);
   await assert.rejects(reinforcePpCommand.run(['--model', lm, ...arith, '--baseline', '--samples-per-prompt', '1']), /--baseline needs --samples-per-prompt ≥ 2/);
   await assert.rejects(onlineDpoCommand.run(['--model', lm, '--judge', join(root, 'nope.mjs'), '--prompts', prompts, '--out', join(root, 'never')]), /--judge .*nope\.mjs: cannot load it/);
