@@ -11,6 +11,11 @@ import { dpoConfig } from '../align/dpo/config.js';
 import { ppoConfig } from '../align/ppo/config.js';
 import { grpoConfig } from '../align/grpo/config.js';
 import { rlooConfig } from '../align/rloo/config.js';
+import { reinforcePpConfig } from '../align/reinforce-pp/config.js';
+import { ktoConfig } from '../align/kto/config.js';
+import { onlineDpoConfig } from '../align/online-dpo/config.js';
+import { orpoConfig } from '../align/orpo/config.js';
+import { cpoConfig, simpoConfig } from '../align/cpo/config.js';
 import { improveConfig, restConfig } from '../align/rest/config.js';
 import { restEmConfig } from '../align/rest-em/config.js';
 import { serConfig } from '../align/ser/config.js';
@@ -22,12 +27,12 @@ import { kebab } from './flags.js';
 /** What a command needs beyond its required options before it resolves (one of two sources, say). */
 const EXTRA: Record<string, string[]> = {
   sft: ['--corpus', 'moby-dick'], eval: ['--corpus', 'moby-dick'], 'train-tokenizer': ['--corpus', 'moby-dick'],
-  ppo: ['--task', 'arithmetic'], grpo: ['--task', 'arithmetic'], rloo: ['--task', 'arithmetic'],
+  ppo: ['--task', 'arithmetic'], grpo: ['--task', 'arithmetic'], rloo: ['--task', 'arithmetic'], 'reinforce-pp': ['--task', 'arithmetic'], 'online-dpo': ['--task', 'arithmetic'],
 };
 
 /** The trainer configs whose options each training command exposes. */
 const RUNS: Record<string, ConfigDecl[]> = {
-  sft: [sftConfig], reward: [rewardModelConfig], dpo: [dpoConfig], ppo: [ppoConfig], grpo: [grpoConfig], rloo: [rlooConfig],
+  sft: [sftConfig], reward: [rewardModelConfig], dpo: [dpoConfig], kto: [ktoConfig], orpo: [orpoConfig], cpo: [cpoConfig], simpo: [simpoConfig], 'online-dpo': [onlineDpoConfig], ppo: [ppoConfig], grpo: [grpoConfig], rloo: [rlooConfig], 'reinforce-pp': [reinforcePpConfig],
   rest: [restConfig, improveConfig], 'rest-em': [restEmConfig], ser: [serConfig],
 };
 

@@ -2,21 +2,27 @@
 import type { Command } from './commands-type.js';
 import { benchCommand } from './commands/tools/bench.js';
 import { demoCommand } from './commands/tools/demo.js';
-import { dpoCommand } from './commands/train/dpo.js';
+import { cpoCommand } from './commands/preference/cpo.js';
+import { dpoCommand } from './commands/preference/dpo.js';
+import { ktoCommand } from './commands/preference/kto.js';
+import { orpoCommand } from './commands/preference/orpo.js';
+import { simpoCommand } from './commands/preference/simpo.js';
 import { evalCommand } from './commands/tools/eval.js';
 import { generateCommand } from './commands/tools/generate.js';
-import { grpoCommand } from './commands/train/grpo.js';
-import { ppoCommand } from './commands/train/ppo.js';
+import { grpoCommand } from './commands/online/grpo.js';
+import { onlineDpoCommand } from './commands/online/online-dpo.js';
+import { ppoCommand } from './commands/online/ppo.js';
+import { reinforcePpCommand } from './commands/online/reinforce-pp.js';
 import { rewardCommand } from './commands/train/reward.js';
 import { restEmCommand } from './commands/train/rest-em.js';
 import { restCommand } from './commands/train/rest.js';
 import { dashboardCommand } from './commands/inspect/dashboard.js';
 import { runsListCommand, runsShowCommand } from './commands/inspect/runs.js';
-import { rlooCommand } from './commands/train/rloo.js';
+import { rlooCommand } from './commands/online/rloo.js';
 import { serCommand } from './commands/train/ser.js';
 import { sftCommand } from './commands/train/sft.js';
 import { trainTokenizerCommand } from './commands/tools/train-tokenizer.js';
 
 export type { Command } from './commands-type.js';
 
-export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ppoCommand, grpoCommand, rlooCommand, generateCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand, runsListCommand, runsShowCommand, dashboardCommand];
+export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ktoCommand, orpoCommand, cpoCommand, simpoCommand, onlineDpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand, runsListCommand, runsShowCommand, dashboardCommand];

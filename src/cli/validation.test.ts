@@ -20,6 +20,7 @@ import { kebab, UsageError } from './flags.js';
 const EXTRA: Record<string, string[]> = {
   sft: ['--corpus', 'moby-dick'], eval: ['--corpus', 'moby-dick'], 'train-tokenizer': ['--corpus', 'moby-dick'],
   ppo: ['--task', 'arithmetic'], grpo: ['--task', 'arithmetic'], rloo: ['--task', 'arithmetic'],
+  'reinforce-pp': ['--task', 'arithmetic'], 'online-dpo': ['--task', 'arithmetic'],
 };
 
 const declared: DeclaredCommand[] = [

@@ -1,7 +1,7 @@
 // Option declarations: each trainer's and command's options, declared once (type, default, help,
 // validation) and read by the trainers, the command line and config files alike.
 export {
-  bool, choice, choiceWords, int, json, num, optionalChoice, optionalNum, optionalText, requiredText, text, withDefault,
+  bool, choice, choiceList, choiceWords, int, json, num, optionalChoice, optionalNum, optionalNumList, optionalText, requiredText, text, withDefault,
   type IntBounds, type NumBounds, type Option, type OptionExtras, type OptionType,
 } from './option.js';
 export {

@@ -145,3 +145,23 @@ export function json<T>(def: T, help: string, schema: z.ZodType<T>, expected: st
 export function withDefault<T>(o: Option<T>, def: T, help?: string): Option<T> {
   return { ...o, default: def, ...(help !== undefined ? { help } : {}) };
 }
+
+/** Words of a comma- or space-separated list, for a list option's flag ("sigmoid,sft"). */
+const words = (text: string): string[] => text.split(/[\s,]+/).filter((w) => w !== '');
+
+/**
+ * One of `values`, or several as a list (TRL's list-valued options such as DPO's loss_type); a
+ * flag gives several comma-separated. The value keeps the shape it was given in.
+ */
+export function choiceList<const C extends string>(values: readonly C[], def: C | readonly C[], help: string, x: OptionExtras = {}): Option<C | C[]> {
+  const one = z.string().refine((v) => (values as readonly string[]).includes(v)) as unknown as z.ZodType<C>;
+  const schema = z.union([one, z.array(one).min(1)]) as unknown as z.ZodType<C | C[]>;
+  const expected = `${choiceWords(values)} (several: comma-separated)`;
+  return make('json', (typeof def === 'string' ? def : [...def]) as C | C[], help, schema, expected, x, { fromText: (t) => words(t) as C[] });
+}
+
+/** A list of finite numbers that may be left out; a flag gives them comma-separated ("0.8,0.2"). */
+export function optionalNumList(help: string, x: OptionExtras = {}): Option<number[] | undefined> {
+  const schema = z.array(z.number().finite()).min(1).optional();
+  return make('json', undefined, help, schema, 'a list of finite numbers (comma-separated)', x, { fromText: (t) => words(t).map(Number) });
+}

@@ -1,7 +1,8 @@
 // Where the language-model commands (sft, eval, train-tokenizer) get their text: a built-in
 // corpus or a dataset file, with a held-out split that is the same on every machine (every 20th
-// document of a corpus; 5% of a file's records by a seeded shuffle). Declared here once, as the
-// options `corpus` and `data`, so that each command's flags and errors read alike. Chats
+// document of a corpus; 5% of a file's records by a seeded shuffle, or as --eval-fraction and
+// --eval-data say). Declared here once, as the options `corpus` and `data`, so that each
+// command's flags and errors read alike. Chats
 // (`messages` records, conversational prompt/completion) stay conversations until a tokenizer is
 // known, because they are rendered with its chat template (chat/chat-examples.ts). A .txt file is
 // plain text whose paragraphs are the documents.
@@ -40,8 +41,19 @@ export function checkTextSource(name: string, c: { corpus?: string | undefined; 
   if (c.corpus !== undefined && c.data !== undefined) throw new ConfigError(`${name} config: give corpus or data, not both`, 'data');
 }
 
-/** Reads --corpus or --data (a file or a Hub dataset, fetched with `hub`); holds out a deterministic evaluation split. */
-export async function readSource(corpus: string | undefined, data: string | undefined, seed: number, hub: HubOptions = {}): Promise<TextSource> {
+/** How a dataset file's held-out part is chosen: a share of it (by a seeded shuffle), or another file. */
+export interface HoldOut {
+  /** 0.05 by default; 0 holds nothing out. */
+  evalFraction?: number;
+  /** A file of the same format to evaluate on; then all of --data trains. */
+  evalData?: string | undefined;
+}
+
+/**
+ * Reads --corpus or --data (a file or a Hub dataset, fetched with `hub`); holds out a
+ * deterministic evaluation split, or reads `hold.evalData` as the held-out part.
+ */
+export async function readSource(corpus: string | undefined, data: string | undefined, seed: number, hub: HubOptions = {}, hold: HoldOut = {}): Promise<TextSource> {
   if (corpus && data) throw new Error('give either --corpus or --data, not both');
   if (corpus) {
     const c = loadCorpus(corpus);
@@ -50,30 +62,36 @@ export async function readSource(corpus: string | undefined, data: string | unde
     return { kind: 'documents', ...split, name: corpus };
   }
   if (!data) throw new Error('--corpus <name> or --data <file.jsonl> is required');
-  if (extname(data).toLowerCase() === '.txt') return readPlainText(data, seed);
+  const whole = await readFileSource(data, hub);
+  if (hold.evalData !== undefined) {
+    const held = await readFileSource(hold.evalData, hub);
+    if (held.kind !== whole.kind) throw new Error(`--eval-data ${hold.evalData}: ${KIND_NAMES[held.kind]} records, but --data ${data} holds ${KIND_NAMES[whole.kind]} records`);
+    return { ...whole, eval: held.train } as TextSource;
+  }
+  const s = splitDataset<unknown>(whole.train, { evalFraction: hold.evalFraction ?? 0.05, seed });
+  return { ...whole, train: s.train, eval: s.eval } as TextSource;
+}
+
+const KIND_NAMES: Record<TextSource['kind'], string> = { documents: 'text', pairs: 'prompt/completion', chats: 'conversation' };
+
+/** Every record of a dataset file as documents, prompt/completion pairs or chats, all under `train`. */
+async function readFileSource(data: string, hub: HubOptions): Promise<TextSource> {
+  if (extname(data).toLowerCase() === '.txt') return { kind: 'documents', train: readPlainText(data), eval: [], name: data };
   const ds = await loadDataset(data, { hub });
-  if (ds.format === 'text') {
-    const s = splitDataset(ds.records.map((r) => r.text), { evalFraction: 0.05, seed });
-    return { kind: 'documents', train: s.train, eval: s.eval, name: data };
-  }
+  if (ds.format === 'text') return { kind: 'documents', train: ds.records.map((r) => r.text), eval: [], name: data };
   const chats = conversations(ds);
-  if (chats) {
-    const s = splitDataset(chats, { evalFraction: 0.05, seed });
-    return { kind: 'chats', train: s.train, eval: s.eval, name: data };
-  }
+  if (chats) return { kind: 'chats', train: chats, eval: [], name: data };
   if (ds.format === 'prompt-completion') {
-    const pairs = ds.records.map((r) => ({ prompt: r.prompt as string, completion: r.completion as string }));
-    const s = splitDataset(pairs, { evalFraction: 0.05, seed });
-    return { kind: 'pairs', train: s.train, eval: s.eval, name: data };
+    return { kind: 'pairs', train: ds.records.map((r) => ({ prompt: r.prompt as string, completion: r.completion as string })), eval: [], name: data };
   }
   throw new Error(`${data}: format "${ds.format}" is for preference or RL training; sft needs text, prompt/completion or messages`);
 }
 
 /**
  * A plain text file: its paragraphs (blocks between blank lines) are the documents, joined with
- * EOS as a corpus's chapters are, and 5% of them held out as for a dataset file.
+ * EOS as a corpus's chapters are (held out like a dataset file's records).
  */
-function readPlainText(file: string, seed: number): TextSource {
+function readPlainText(file: string): string[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
@@ -82,8 +100,7 @@ function readPlainText(file: string, seed: number): TextSource {
   }
   const docs = text.replace(/\r\n?/g, '\n').split(/\n[ \t]*\n/).map((d) => d.replace(/^\n+|\n+$/g, '')).filter((d) => d.trim() !== '');
   if (docs.length === 0) throw new DatasetError(file, 'no text (the file is empty or blank)');
-  const s = splitDataset(docs, { evalFraction: 0.05, seed });
-  return { kind: 'documents', train: s.train, eval: s.eval, name: file };
+  return docs;
 }
 
 /**

@@ -31,3 +31,19 @@ test('no warm-up starts at the peak', () => {
   close(learningRate(0, z), z.lr, 'step 0');
   close(learningRate(z.totalSteps, z), z.minLr, 'end');
 });
+
+test('Hugging Face warm-up starts at 0 and reaches the peak at step W; linear and constant decays', () => {
+  const hf = { ...c, warmupFromZero: true };
+  for (let s = 0; s < c.warmupSteps; s++) close(learningRate(s, hf), (c.lr * s) / c.warmupSteps, `hf step ${s}`);
+  close(learningRate(c.warmupSteps, hf), c.lr, 'peak');
+  // Equal to transformers' get_cosine_with_min_lr_schedule_with_warmup (min_lr_rate = minLr / lr) after warm-up.
+  for (const s of [15, 50, 90, 110]) {
+    const progress = (s - c.warmupSteps) / (c.totalSteps - c.warmupSteps), rate = c.minLr / c.lr;
+    close(learningRate(s, hf), c.lr * ((0.5 * (1 + Math.cos(Math.PI * progress))) * (1 - rate) + rate), `hf cosine step ${s}`);
+  }
+  const lin = { ...c, kind: 'linear' as const };
+  close(learningRate((c.warmupSteps + c.totalSteps) / 2, lin), (c.lr + c.minLr) / 2, 'linear midpoint');
+  close(learningRate(c.warmupSteps + 25, lin), c.minLr + 0.75 * (c.lr - c.minLr), 'linear quarter');
+  const flat = { ...c, kind: 'constant' as const };
+  for (const s of [c.warmupSteps, 60, c.totalSteps + 5]) close(learningRate(s, flat), c.lr, `constant step ${s}`);
+});

@@ -48,14 +48,14 @@ test('DPO: ln 2 at the first step, the margin and log π(chosen) − log π(reje
 
 test('every variant starts at its value for policy = reference: ln 2, and (1/2β)² for IPO', async () => {
   const cases = [
-    { variant: 'sigmoid', labelSmoothing: 0, want: Math.LN2 },
-    { variant: 'cdpo', labelSmoothing: 0.1, want: Math.LN2 },
-    { variant: 'robust', labelSmoothing: 0.2, want: Math.LN2 },
-    { variant: 'ipo', labelSmoothing: 0, want: 25 }, // β = 0.1: (0 − 1/(2·0.1))²
+    { lossType: 'sigmoid', labelSmoothing: 0, want: Math.LN2 },
+    { lossType: 'cdpo', labelSmoothing: 0.1, want: Math.LN2 },
+    { lossType: 'robust', labelSmoothing: 0.2, want: Math.LN2 },
+    { lossType: 'ipo', labelSmoothing: 0, want: 25 }, // β = 0.1: (0 − 1/(2·0.1))²
   ] as const;
   for (const c of cases) {
-    const res = await trainDpo({ policy: tiny(2), tokenizer: tok, pairs, config: { ...cfg, steps: 1, variant: c.variant, labelSmoothing: c.labelSmoothing }, quiet: true });
-    assert.ok(Math.abs(res.logs[0]!.loss - c.want) < 1e-5, `${c.variant}: first loss ${res.logs[0]!.loss}, expected ${c.want}`);
+    const res = await trainDpo({ policy: tiny(2), tokenizer: tok, pairs, config: { ...cfg, steps: 1, lossType: c.lossType, labelSmoothing: c.labelSmoothing }, quiet: true });
+    assert.ok(Math.abs(res.logs[0]!.loss - c.want) < 1e-5, `${c.lossType}: first loss ${res.logs[0]!.loss}, expected ${c.want}`);
   }
 });
 
@@ -111,8 +111,10 @@ test('resume after a crash: the reference is not recomputed, losses and weights 
 });
 
 test('config errors name the field and what was expected', () => {
-  assert.throws(() => resolveDpoConfig({ variant: 'kto' as 'ipo' }), /dpo config: variant = "kto", expected one of sigmoid, ipo, cdpo, robust/);
-  assert.throws(() => resolveDpoConfig({ variant: 'cdpo' }), /variant cdpo needs labelSmoothing in \(0, 0\.5\)/);
+  assert.throws(() => resolveDpoConfig({ lossType: 'kto' as 'ipo' }), /dpo config: lossType = "kto", expected one of sigmoid, ipo, cdpo, robust/);
+  assert.throws(() => resolveDpoConfig({ lossType: 'cdpo' }), /lossType cdpo needs labelSmoothing in \(0, 0\.5\)/);
   assert.throws(() => resolveDpoConfig({ beta: 0 }), /beta = 0, expected a positive number/);
-  assert.throws(() => resolveDpoConfig({ labelSmoothing: 0.5, variant: 'robust' }), /labelSmoothing = 0.5, expected a number in \[0, 0\.5\)/);
+  assert.throws(() => resolveDpoConfig({ labelSmoothing: 0.5, lossType: 'robust' }), /labelSmoothing = 0.5, expected a number in \[0, 0\.5\)/);
+  assert.throws(() => resolveDpoConfig({ lossType: ['sigmoid', 'sft'], lossWeights: [1] }), /lossWeights has 1 weights for 2 loss types/);
+  assert.throws(() => resolveDpoConfig({ lossType: ['exo_pair'] }), /lossType exo_pair needs labelSmoothing/);
 });

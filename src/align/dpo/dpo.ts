@@ -1,29 +1,26 @@
 // Direct Preference Optimisation (Rafailov et al. 2023): the policy learns from preference pairs
-// directly, with the loss of losses/dpo.ts on its summed completion log-probabilities against a
-// frozen reference's. Chosen and rejected go through one forward of 2B rows; the reference's
-// numbers are computed once before the first step (reference.ts). Dropout stays off, as
-// TRL's DPOTrainer does by default, so that at the start policy = reference exactly and every
-// variant's loss but IPO's is ln 2.
+// directly, with the loss family of losses/preference/dpo.ts (TRL's loss types, combinable with
+// weights) on its summed completion log-probabilities against a frozen reference's. Chosen and
+// rejected go through one forward of 2B rows; the reference's numbers are computed once before the
+// first step (reference.ts), or are all 0 when referenceFree. Dropout stays off, as TRL's
+// DPOTrainer does by default, so that at the start policy = reference exactly and the loss of
+// sigmoid, cdpo and robust is ln 2.
 //
 // Metrics per step: the loss; the implicit rewards β·(log π − log ref) of chosen and rejected and
 // their margin (batch means); accuracy (share of pairs with a positive margin); and the policy's
 // own log-probabilities, whose fall on both sides is DPO's known failure to watch for.
 import { noGrad } from '../../autograd/index.js';
 import { slice } from '../../ops/index.js';
-import { AdamW, clipGradNorm, learningRate } from '../../nn/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import type { Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
-import { ExampleOrder } from '../../data/lm-examples.js';
-import { Progress } from '../../io/progress.js';
 import type { RunStore } from '../../runs/run-store.js';
 import { dpoLoss, type DpoOptions } from '../losses/index.js';
 import { sequenceLogprob, tokenLogprobs } from '../trainer/logprobs.js';
-import { resolveDpoConfig, type DpoConfig } from './config.js';
+import { dpoLossOptions, resolveDpoConfig, type DpoConfig } from './config.js';
 import { referenceLogps, type ReferenceLogps } from './reference.js';
-import { completedStep, trainInBlocks } from '../trainer/checkpoint.js';
 import { tokenizePairs, type PreferencePair, type TokenPair } from '../trainer/preference-data.js';
-import { stepsFor } from '../trainer/optimizer-options.js';
+import { runOfflineLoop } from '../trainer/offline/offline-loop.js';
 
 export interface DpoLog {
   step: number;
@@ -44,10 +41,13 @@ export interface DpoLog {
   evalMargin?: number;
 }
 
+/** What a DPO step logs beside the loop's step, loss, lr and gradNorm. */
+type DpoMetrics = Pick<DpoLog, 'accuracy' | 'rewardChosen' | 'rewardRejected' | 'margin' | 'logpChosen' | 'logpRejected'>;
+
 export interface DpoTrainOptions {
   /** Trained in place. */
   policy: Transformer;
-  /** Frozen; by default the policy itself as it is when training starts. Used only to precompute log-probabilities. */
+  /** Frozen; by default the policy itself as it is when training starts. Used only to precompute log-probabilities (never when referenceFree). */
   reference?: Transformer;
   tokenizer: Tokenizer;
   pairs: readonly PreferencePair[];
@@ -75,6 +75,7 @@ export interface DpoResult {
 }
 
 const mean = (a: readonly number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
+const zeroLogps = (n: number): ReferenceLogps => ({ chosen: new Array<number>(n).fill(0), rejected: new Array<number>(n).fill(0) });
 
 /** The DPO loss of B pairs under the policy, with their reference log-probabilities. */
 function batchLoss(policy: Transformer, batch: readonly TokenPair[], refC: number[], refR: number[], padId: number, opts: DpoOptions) {
@@ -82,7 +83,8 @@ function batchLoss(policy: Transformer, batch: readonly TokenPair[], refC: numbe
   const rows = [...batch.map((p) => ({ prompt: p.prompt, completion: p.chosen })), ...batch.map((p) => ({ prompt: p.prompt, completion: p.rejected }))];
   const lp = sequenceLogprob(tokenLogprobs(policy, rows, 1, padId)); // (2B)
   const pc: Tensor = slice(lp, 0, 0, B), pr: Tensor = slice(lp, 0, B, 2 * B); // (B) each
-  return { ...dpoLoss(pc, pr, refC, refR, opts), logpChosen: mean(pc.toArray()), logpRejected: mean(pr.toArray()) };
+  const lengths = { chosenLengths: batch.map((p) => p.chosen.length), rejectedLengths: batch.map((p) => p.rejected.length) };
+  return { ...dpoLoss(pc, pr, refC, refR, { ...opts, ...lengths }), logpChosen: mean(pc.toArray()), logpRejected: mean(pr.toArray()) };
 }
 
 /** Held-out DPO loss, accuracy and mean margin (no graph). */
@@ -110,41 +112,29 @@ export async function trainDpo(o: DpoTrainOptions): Promise<DpoResult> {
   if (maxLen > policy.config.maxSeqLen) throw new RangeError(`trainDpo: maxLen ${maxLen} exceeds the policy's maxSeqLen ${policy.config.maxSeqLen}`);
   const train = tokenizePairs(o.pairs, tok, maxLen);
   const evalPairs = tokenizePairs((o.eval ?? []).slice(0, c.evalPairs), tok, maxLen).pairs;
-  const lossOpts: DpoOptions = { beta: c.beta, variant: c.variant, labelSmoothing: c.labelSmoothing };
+  const lossOpts: DpoOptions = dpoLossOptions(c);
 
   // Before any checkpoint is loaded into the policy, so the default reference is the policy as
   // given; no copy is needed, since the reference is used only here.
-  const ref = await referenceLogps(() => o.reference ?? policy, train.pairs, evalPairs, c.refBatchSize, padId, store);
+  const ref = c.referenceFree
+    ? { train: zeroLogps(train.pairs.length), eval: zeroLogps(evalPairs.length) }
+    : await referenceLogps(() => o.reference ?? policy, train.pairs, evalPairs, c.refBatchSize, padId, store);
 
-  const opt = new AdamW(policy.namedParameters(), { lr: c.lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay });
-  const order = new ExampleOrder(train.pairs.length, c.seed);
-  const steps = stepsFor(c, train.pairs.length, c.batchSize);
-  const schedule = { lr: c.lr, minLr: c.lr * c.minLrRatio, warmupSteps: c.warmupSteps, totalSteps: steps };
-  const progress = new Progress({ label: 'dpo', total: steps, quiet: o.quiet }, store ? completedStep(store) : 0);
   let last: DpoEval | null = null;
-  const res = await trainInBlocks<DpoLog>({
-    store, steps, saveEvery: c.saveEvery, model: policy, tokenizer: tok, opt, order, progress, onLog: o.onLog, who: 'trainDpo',
-    trainStep: (step) => {
-      const idx = order.next(c.batchSize);
+  const res = await runOfflineLoop<DpoMetrics>({
+    who: 'trainDpo', label: 'dpo', model: policy, tokenizer: tok, store, config: c, examples: train.pairs.length, quiet: o.quiet,
+    batch: (idx) => {
       const out = batchLoss(policy, idx.map((i) => train.pairs[i]!), idx.map((i) => ref.train.chosen[i]!), idx.map((i) => ref.train.rejected[i]!), padId, lossOpts);
-      out.loss.backward();
-      const gradNorm = clipGradNorm(policy.parameters(), c.gradClip);
-      const lr = learningRate(step, schedule);
-      opt.update(lr);
-      opt.zeroGrad();
-      const log: DpoLog = {
-        step: step + 1, loss: out.loss.item(), accuracy: out.accuracy, rewardChosen: mean(out.chosenRewards), rewardRejected: mean(out.rejectedRewards),
-        margin: mean(out.margins), logpChosen: out.logpChosen, logpRejected: out.logpRejected, lr, gradNorm,
+      const metrics = {
+        accuracy: out.accuracy, rewardChosen: mean(out.chosenRewards), rewardRejected: mean(out.rejectedRewards), margin: mean(out.margins),
+        logpChosen: out.logpChosen, logpRejected: out.logpRejected,
       };
-      if (evalPairs.length && ((c.evalEvery && log.step % c.evalEvery === 0) || log.step === steps)) {
-        last = evaluateDpo(policy, evalPairs, ref.eval, c.refBatchSize, padId, lossOpts);
-        Object.assign(log, { evalLoss: last.loss, evalAccuracy: last.accuracy, evalMargin: last.margin });
-      }
-      progress.update(log.step, { loss: log.loss, margin: log.margin, acc: log.accuracy, ...(last && log.evalAccuracy !== undefined ? { 'eval acc': last.accuracy } : {}) });
-      return log;
+      return { loss: out.loss, metrics };
     },
-    summary: (block) => ({ step: block.at(-1)!.step, loss: block.at(-1)!.loss, margin: block.at(-1)!.margin, evalAccuracy: last?.accuracy }),
+    ...(evalPairs.length ? { evaluate: () => { last = evaluateDpo(policy, evalPairs, ref.eval, c.refBatchSize, padId, lossOpts); return { loss: last.loss, accuracy: last.accuracy, margin: last.margin }; } } : {}),
+    show: (l) => ({ loss: l.loss, margin: l.margin, acc: l.accuracy, ...(l.evalAccuracy !== undefined ? { 'eval acc': l.evalAccuracy } : {}) }),
+    summary: (l) => ({ step: l.step, loss: l.loss, margin: l.margin, evalAccuracy: l.evalAccuracy }),
+    ...(o.onLog ? { onLog: o.onLog } : {}),
   });
-  if (!last && evalPairs.length) last = evaluateDpo(policy, evalPairs, ref.eval, c.refBatchSize, padId, lossOpts);
   return { logs: res.logs, step: res.step, reference: ref.train, eval: last, truncated: train.truncated };
 }

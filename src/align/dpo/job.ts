@@ -1,13 +1,13 @@
 // `alignkit dpo` as one library call: a model directory and a preference file in, a run directory
 // out (the policy in <out>/model). The reference is `reference` or the starting model; its
 // log-probabilities are computed once and kept in the run, so a resume never loads it again.
-import { checkEach, declareConfig, num, optionalText, requiredText, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
+import { ConfigError, checkEach, declareConfig, num, optionalText, requiredText, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
 import { chatTemplateKwargs } from '../../tokenizer/index.js';
 import { resolveModelOptions } from '../../hub/index.js';
 import { saveModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
-import { loadWithTokenizer, readPreferenceSplit } from '../trainer/inputs.js';
+import { loadReference, loadWithTokenizer, readPreferenceSplit } from '../trainer/inputs.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { dpoConfig } from './config.js';
 import { trainDpo, type DpoEval } from './dpo.js';
@@ -21,7 +21,10 @@ export const dpoJobOptions = declareConfig('dpo', {
   reference: optionalText('frozen reference model directory (default: --model as it starts)', { aliases: ['ref_model'], hub: 'model' }),
   ...runOptions('runs/dpo'),
   ...dpoConfig.options,
-}, checkEach(dpoConfig));
+}, (o) => {
+  checkEach(dpoConfig)(o);
+  if (o.referenceFree && o.reference !== undefined) throw new ConfigError(`dpo config: give referenceFree or reference, not both (got reference ${o.reference})`, 'reference');
+});
 
 export type DpoJobOptions = ConfigOf<typeof dpoJobOptions>;
 
@@ -45,10 +48,7 @@ export async function runDpoJob(options: Overrides<typeof dpoJobOptions.options>
   const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
   const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed, { tokenizer, kwargs: o.chatTemplateKwargs }, hubOf(o, hooks));
   // Loaded before the run directory is touched, so that a bad --reference leaves nothing behind.
-  const reference = o.reference ? loadWithTokenizer(o.reference, 'reference').model : undefined;
-  if (reference && reference.config.vocabSize !== policy.config.vocabSize) {
-    throw new Error(`--reference ${o.reference}: vocabulary of ${reference.config.vocabSize} ids, but --model has ${policy.config.vocabSize}; the two must share a tokenizer`);
-  }
+  const reference = loadReference(o.reference, policy);
   const runConfig = {
     command: 'dpo', model: o.model, reference: o.reference ?? null, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction,
     chatTemplateKwargs: o.chatTemplateKwargs, ...config,
@@ -56,7 +56,7 @@ export async function runDpoJob(options: Overrides<typeof dpoJobOptions.options>
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['steps', 'epochs'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
-    log(`${config.variant}, β ${config.beta}: ${split.train.length} training / ${split.eval.length} held-out pairs from ${o.data}; policy ${o.model}, reference ${o.reference ?? 'a copy of the policy'}`);
+    log(`${[config.lossType].flat().join('+')}${config.referenceFree ? ' (reference-free)' : ''}, β ${config.beta}: ${split.train.length} training / ${split.eval.length} held-out pairs from ${o.data}; policy ${o.model}, reference ${o.reference ?? 'a copy of the policy'}`);
     const res = await trainDpo({ policy, ...(reference ? { reference } : {}), tokenizer, pairs: split.train, eval: split.eval, config, store, quiet: o.quiet });
     if (res.truncated) log(`${res.truncated} training pairs lost the start of their prompt to fit ${config.maxLen || policy.config.maxSeqLen} tokens`);
     // Named by the step count, so that a resume with more steps writes a new final model.

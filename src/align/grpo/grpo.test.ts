@@ -9,7 +9,8 @@ import { binaryVerdict, type Verifier } from '../../rewards/verifier.js';
 import type { Problem } from '../../data/tasks/task.js';
 import { trainGrpo } from './grpo.js';
 import { verifierReward } from '../trainer/reward-fn.js';
-import { changed, freshStore, payForTarget, prompts, snapshot, tinyModel, tok } from '../rollout/fixtures.test.js';
+import { changed, freshStore, payForTarget, prompts, snapshot, targetFraction, tinyModel, tok } from '../rollout/fixtures.test.js';
+import { GRPO_LOSS_TYPES } from '../losses/index.js';
 
 // A verifiable task the tiny model can learn: the answer is right when it starts with 'f'.
 const problems: Problem[] = prompts.map((p) => ({ id: p.id, prompt: p.text, answer: 'f' }));
@@ -82,4 +83,36 @@ test('grpo resumes a LoRA policy after a crash: same numbers, no step twice', as
   resumed.forEach((l, i) => assert.ok(Math.abs(l.loss - full[2 + i]!.loss) < 1e-6 && l.score === full[2 + i]!.score));
   const steps = readFileSync(join(store.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((s) => (JSON.parse(s) as { step: number }).step);
   assert.deepEqual(steps, [1, 2, 3, 4]);
+});
+
+test('grpo with dynamic sampling trains only on groups whose rewards differ; masked truncations leave the loss', async () => {
+  const store = freshStore();
+  // Prompt p0 always pays 1: its groups carry no signal and are left out.
+  const reward: typeof payForTarget = async (_p, _c, meta) => meta.promptIds.map((id, i) => (id === 'p0' ? 1 : targetFraction(meta.completionTokens[i]!)));
+  const { logs } = await trainGrpo({
+    policy: tinyModel(14), tokenizer: tok, prompts, reward, store, quiet: true,
+    config: { steps: 3, promptsPerStep: 4, samplesPerPrompt: 4, maxNewTokens: 2, lr: 1e-2, saveEvery: 0, dynamicSampling: true, maskTruncatedCompletions: true, lossType: 'dapo', clipHigh: 0.28 },
+  });
+  store.close();
+  for (const l of logs) {
+    assert.equal(l.trained, 4 * (4 - l.zeroVarianceGroups), `step ${l.step}: trained ${l.trained} with ${l.zeroVarianceGroups} constant groups`);
+    assert.ok(l.zeroVarianceGroups >= 1, 'the p0 group is constant');
+    assert.ok(l.masked <= Math.round(l.noEos * 16), `masked ${l.masked}, cut ${l.noEos * 16}`);
+  }
+  assert.ok(logs.some((l) => l.masked > 0), 'with 2 new tokens some completions are cut and masked');
+});
+
+test('every GRPO loss type trains: the policy changes and the first update starts at ratio 1', async () => {
+  for (const lossType of GRPO_LOSS_TYPES) {
+    const policy = tinyModel(15);
+    const before = snapshot(policy);
+    const store = freshStore();
+    const { logs } = await trainGrpo({
+      policy, tokenizer: tok, prompts, reward: payForTarget, store, quiet: true,
+      config: { steps: 2, promptsPerStep: 2, samplesPerPrompt: 4, maxNewTokens: 4, lr: 1e-2, saveEvery: 0, lossType, importanceSamplingLevel: lossType === 'grpo' ? 'sequence' : 'token', scaleRewards: 'batch' },
+    });
+    store.close();
+    assert.ok(changed(policy, before).length > 0, `${lossType}: no parameter changed`);
+    assert.ok(logs.every((l) => Number.isFinite(l.loss) && l.ratioDeviation < 1e-5), `${lossType}: ${JSON.stringify(logs)}`);
+  }
 });

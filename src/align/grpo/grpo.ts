@@ -1,24 +1,27 @@
 // Group Relative Policy Optimisation (Shao et al. 2024, DeepSeekMath, Algorithm 1): no critic.
 // Each step:
 //   1. rollout     G completions per prompt from the policy, scored by the reward function;
-//   2. advantages  each completion's reward normalised within its group (losses/grpo.ts); a group
-//                  whose rewards are all equal teaches nothing and is counted (zeroVarianceGroups);
-//   3. optimise    μ passes over minibatches of the clipped surrogate with the k3 KL to the frozen
-//                  reference inside the loss (β), π_old being the sampling log-probabilities.
+//   2. advantages  each completion's reward less its group's mean, divided by the group's std, the
+//                  batch's or nothing (scaleRewards; losses/policy-gradient/grpo.ts); a group whose
+//                  rewards are all equal teaches nothing and is counted (zeroVarianceGroups), and
+//                  with dynamicSampling left out of the update (DAPO);
+//   3. optimise    μ passes over minibatches of the loss type's clipped surrogate (grpo-loss.ts)
+//                  with the k3 KL to the frozen reference inside the loss (β), π_old being the
+//                  sampling log-probabilities (rollout/clipped-updates.ts); completions cut at
+//                  maxNewTokens are left out of the loss with maskTruncatedCompletions.
 // Steps run in checkpointed blocks through the run store (rollout/blocks.ts).
-import { AdamW, clipGradNorm } from '../../nn/index.js';
+import { AdamW } from '../../nn/index.js';
 import type { Transformer } from '../../model/index.js';
-import { Rng, Tensor } from '../../tensor/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import type { RunStore } from '../../runs/run-store.js';
-import { grpoAdvantages, grpoLoss } from '../losses/index.js';
-import { tokenLogprobs } from '../trainer/logprobs.js';
+import { grpoAdvantages, informativeGroups } from '../losses/index.js';
 import type { RewardFn } from '../trainer/reward-fn.js';
-import { rolloutPairs, samplingFor, stepRollout, type PromptItem } from '../rollout/rollout.js';
-import { maskedEntropy, maxLogRatio, meanOf, minibatches, placeRows, stepSeed } from '../rollout/layout.js';
+import { samplingFor, stepRollout, type PromptItem } from '../rollout/rollout.js';
+import { meanOf } from '../rollout/layout.js';
 import { frozenReference, rolloutRecords, stepName } from '../rollout/store.js';
 import { runBlocks, type StepOutput } from '../rollout/blocks.js';
-import { resolveGrpoConfig, type GrpoConfig } from './config.js';
+import { clippedUpdates } from '../rollout/clipped-updates.js';
+import { grpoLossOptions, resolveGrpoConfig, type GrpoConfig } from './config.js';
 
 export interface GrpoOptions {
   policy: Transformer;
@@ -43,6 +46,10 @@ export interface GrpoLog {
   /** Groups whose G scores were all equal (advantages 0), and their share of the step's groups. */
   zeroVarianceGroups: number;
   zeroVarianceFraction: number;
+  /** Samples that took part in the update (dynamic sampling leaves the all-equal groups out). */
+  trained: number;
+  /** Completions left out of the loss for never emitting EOS (maskTruncatedCompletions). */
+  masked: number;
   /** Mean per-token k3 KL(π‖ref) over the updates (≥ 0). */
   kl: number;
   loss: number;
@@ -61,7 +68,8 @@ export async function trainGrpo(o: GrpoOptions): Promise<GrpoResult> {
   const c = resolveGrpoConfig(o.config ?? {});
   const { policy, tokenizer: tok, store } = o;
   const G = c.samplesPerPrompt;
-  const reference = frozenReference(store, policy, o.reference, tok);
+  // With β = 0 the loss has no KL term: no reference is kept or run (TRL does the same).
+  const reference = c.beta > 0 ? frozenReference(store, policy, o.reference, tok) : null;
   const opt = new AdamW(policy.namedParameters(), { lr: c.lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay });
   const sampling = samplingFor(c, tok);
 
@@ -69,34 +77,22 @@ export async function trainGrpo(o: GrpoOptions): Promise<GrpoResult> {
     const t0 = performance.now();
     // 1. Rollout: G samples of each prompt, consecutive.
     const { seed, prompts, r, scored } = await stepRollout({ policy, reference, tokenizer: tok, prompts: o.prompts, reward: o.reward, sampling }, c, n, G);
-    // 2. Group-normalised advantages, one per completion.
-    const adv = grpoAdvantages(scored.scores, G, { scaleByStd: c.scaleByStd });
+    // 2. Group-normalised advantages, one per completion; the groups that take part.
+    const adv = grpoAdvantages(scored.scores, G, { scaleRewards: c.scaleRewards });
+    const B = r.completions.length;
+    const groups = c.dynamicSampling ? informativeGroups(scored.scores, G) : Array.from({ length: B / G }, (_, g) => g);
+    const rows = groups.flatMap((g) => Array.from({ length: G }, (_, j) => g * G + j));
+    const cut = (i: number) => c.maskTruncatedCompletions && r.finishReasons[i] === 'length';
     // 3. μ epochs of clipped updates, k3 KL to the reference in the loss.
-    const B = r.completions.length, rng = new Rng(stepSeed(c.seed, n, 1));
-    const m = { loss: 0, kl: 0, clipFrac: 0, entropy: 0, updates: 0 };
-    let ratioDeviation = NaN;
-    for (let epoch = 0; epoch < c.epochs; epoch++) {
-      for (const rows of minibatches(B, c.minibatchSize, rng)) {
-        const pick = (x: readonly number[][]) => rows.map((i) => x[i]!);
-        const t = tokenLogprobs(policy, rolloutPairs(r, rows), c.temperature);
-        const oldLogp = placeRows(pick(r.logprobs), t);
-        if (Number.isNaN(ratioDeviation)) ratioDeviation = maxLogRatio(t.logp, oldLogp, t.mask);
-        const out = grpoLoss(t.logp, oldLogp, c.beta > 0 ? placeRows(pick(r.refLogprobs), t) : null, rows.map((i) => adv.advantages[i]!),
-          new Tensor(t.mask, [t.B, t.T]), { beta: c.beta, clip: c.clip, aggregation: c.aggregation });
-        out.loss.backward();
-        clipGradNorm(policy.parameters(), c.gradClip);
-        opt.update(c.lr);
-        opt.zeroGrad();
-        m.loss += out.loss.item(); m.kl += out.kl; m.clipFrac += out.clipFrac; m.entropy += maskedEntropy(policy, t, c.temperature); m.updates++;
-      }
-    }
-
+    const m = clippedUpdates({
+      policy, opt, r, rows, advantage: (i) => adv.advantages[i]!, masked: cut, c, step: n, loss: grpoLossOptions(c),
+    });
     const lengths = r.completions.map((x) => x.length);
     const log: GrpoLog = {
       step: n, score: meanOf(scored.scores), groupStd: meanOf(adv.groupStds), zeroVarianceGroups: adv.zeroVarianceGroups,
-      zeroVarianceFraction: adv.zeroVarianceGroups / prompts.length, kl: m.kl / m.updates, loss: m.loss / m.updates,
-      clipFrac: m.clipFrac / m.updates, entropy: m.entropy / m.updates, responseLength: meanOf(lengths), noEos: scored.noEos / B,
-      ratioDeviation, seconds: (performance.now() - t0) / 1000,
+      zeroVarianceFraction: adv.zeroVarianceGroups / prompts.length, trained: rows.length, masked: rows.filter(cut).length,
+      kl: m.kl, loss: m.loss, clipFrac: m.clipFrac, entropy: m.entropy, responseLength: meanOf(lengths), noEos: scored.noEos / B,
+      ratioDeviation: m.ratioDeviation, seconds: (performance.now() - t0) / 1000,
     };
     return {
       log,

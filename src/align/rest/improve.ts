@@ -13,7 +13,7 @@ import { ExampleOrder } from '../../data/lm-examples.js';
 import { Progress } from '../../io/progress.js';
 import { tokenLogprobs, type TokenLogprobs } from '../trainer/logprobs.js';
 import { guardedStep, lossesOf } from '../trainer/guard.js';
-import { minLrOf } from '../trainer/optimizer-options.js';
+import { scheduleOf } from '../trainer/optimizer-options.js';
 import type { ImproveConfig, RestLoss } from './config.js';
 import { bcLoss, bvmpoLoss, goldLoss, oacLoss, type RestLossOutput } from '../losses/offline.js';
 
@@ -167,7 +167,7 @@ function improveUpdate(u: UpdateContext, batch: readonly ImproveExample[], step:
   }
   out.loss.backward();
   const gradNorm = clipGradNorm(model.parameters(), c.gradClip);
-  const lr = learningRate(step - 1, { lr: c.lr, minLr: minLrOf(c), warmupSteps: c.warmupSteps, totalSteps: u.steps });
+  const lr = learningRate(step - 1, scheduleOf(c, u.steps));
   u.opt.update(lr);
   u.opt.zeroGrad();
   if (critic && u.criticOpt) {

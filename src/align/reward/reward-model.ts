@@ -27,7 +27,7 @@ import type { RunStore } from '../../runs/run-store.js';
 import { bradleyTerryLoss } from '../losses/index.js';
 import { resolveRewardModelConfig, type RewardModelConfig } from './config.js';
 import { completedStep, trainInBlocks } from '../trainer/checkpoint.js';
-import { stepsFor } from '../trainer/optimizer-options.js';
+import { scheduleOf, stepsFor } from '../trainer/optimizer-options.js';
 import { encodeCompletion, encodePrompt, fitPrompt, tokenizePairs, type PreferencePair, type TokenPair } from '../trainer/preference-data.js';
 
 export const SCORE_HEAD = 'score';
@@ -132,7 +132,7 @@ export async function trainRewardModel(o: RewardModelOptions): Promise<RewardMod
   const order = new ExampleOrder(train.pairs.length, c.seed);
   // TRL's num_train_epochs: epochs > 0 sets the steps from the number of training pairs.
   const steps = stepsFor(c, train.pairs.length, c.batchSize);
-  const schedule = { lr: c.lr, minLr: c.lr * c.minLrRatio, warmupSteps: c.warmupSteps, totalSteps: steps };
+  const schedule = scheduleOf(c, steps);
   const progress = new Progress({ label: 'reward', total: steps, quiet: o.quiet }, store ? completedStep(store) : 0);
   let last: RewardEval | null = null;
   const res = await trainInBlocks<RewardModelLog>({

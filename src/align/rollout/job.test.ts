@@ -113,7 +113,7 @@ test("a reward module beside a task sees each problem's answer and meta; alone, 
 });
 
 test('--reward-fn takes a.mjs,0.5*b.mjs on the command line and a list in a config file', async () => {
-  const { grpoCommand } = await import('../../cli/commands/train/grpo.js');
+  const { grpoCommand } = await import('../../cli/commands/online/grpo.js');
   const base = ['--model', lm, '--prompts', rows];
   assert.deepEqual(grpoCommand.resolve([...base, '--reward-fn', 'a.mjs,0.5*b.mjs, -2e-1*c.mjs'])!.values.rewardFn,
     [{ path: 'a.mjs', weight: 1 }, { path: 'b.mjs', weight: 0.5 }, { path: 'c.mjs', weight: -0.2 }]);

@@ -53,7 +53,7 @@ export interface Rollout {
   finishReasons: FinishReason[];
   /** log π_old per completion token, from sampling. */
   logprobs: number[][];
-  /** log π_ref per completion token. */
+  /** log π_ref per completion token; empty when sampled without a reference. */
   refLogprobs: number[][];
   /** V(sₜ) per completion token, when a critic was given. */
   values: number[][] | null;
@@ -61,7 +61,8 @@ export interface Rollout {
 
 export interface RolloutOptions {
   policy: Transformer;
-  reference: Transformer;
+  /** The frozen reference, or null when the trainer has no use for it (GRPO with β = 0): no refLogprobs then. */
+  reference: Transformer | null;
   tokenizer: Tokenizer;
   prompts: readonly PromptItem[];
   /** Samples per prompt: 1 for PPO, the group size for GRPO and RLOO. */
@@ -102,7 +103,7 @@ export function sampleRollouts(o: RolloutOptions): Rollout {
     refLogprobs: [],
     values: null,
   };
-  r.refLogprobs = teacherForcedLogprobs(o.reference, rolloutPairs(r), s.temperature, s.batchSize);
+  if (o.reference) r.refLogprobs = teacherForcedLogprobs(o.reference, rolloutPairs(r), s.temperature, s.batchSize);
   if (o.value) r.values = rolloutValues(o.value.model, o.value.head, rolloutPairs(r), s.batchSize);
   return r;
 }
@@ -149,7 +150,7 @@ export async function scoreRollouts(r: Rollout, reward: RewardFn, missingEosPena
 /** What an online trainer's step samples from: the run's prompts, policy, reference, reward and sampling. */
 export interface StepRolloutSource {
   policy: Transformer;
-  reference: Transformer;
+  reference: Transformer | null;
   tokenizer: Tokenizer;
   prompts: readonly PromptItem[];
   reward: RewardFn;

@@ -3,7 +3,7 @@
 // heads, tokenizer) or a model directory to fine-tune; every option is checked, the text read
 // and the model built before anything is written, so a bad option leaves no <out> behind.
 import { totalmem } from 'node:os';
-import { ConfigError, choice, declareConfig, int, optionalNum, optionalText, text, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
+import { ConfigError, choice, declareConfig, int, num, optionalNum, optionalText, text, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
 import { TRUNCATIONS } from '../../data/lm-examples.js';
 import { describeTruncation, readSource, sourceText, textSourceOptions, checkTextSource, toExamples, type SourceExamples, type TextSource } from '../../data/text-source.js';
 import { chatTemplateKwargs } from '../../tokenizer/index.js';
@@ -40,8 +40,11 @@ function checkFreshModel(c: { model?: string | undefined; family: string; dModel
 export const sftJobOptions = declareConfig('sft', {
   ...textSourceOptions({
     corpus: 'built-in corpus to train on (every 20th document held out)',
-    data: 'dataset file (.jsonl/.json/.parquet: text, prompt/completion or messages; .txt: plain text, paragraphs as documents), 5% held out; chats use the tokenizer\'s chat template',
+    data: 'dataset file (.jsonl/.json/.parquet: text, prompt/completion or messages; .txt: plain text, paragraphs as documents), --eval-fraction held out; chats use the tokenizer\'s chat template',
   }),
+  /** 5%: enough held-out loss to see overfitting on a small file, little taken from training. */
+  evalFraction: num(0.05, 'share of --data held out for the evaluation loss (0: none), unless --eval-data', { min: 0, lt: 1, aliases: ['eval_fraction'] }),
+  evalData: optionalText('held-out dataset file of the same format as --data (then all of --data trains)', { aliases: ['eval_dataset'], hub: 'dataset' }),
   chatTemplateKwargs,
   truncation: choice(TRUNCATIONS, 'keep-start', 'a prompt + completion longer than --seq-len: keep-start (cut its end), keep-end (cut the start of the prompt) or drop it', { aliases: ['truncation_mode'] }),
   model: optionalText('model directory (with its tokenizer) to fine-tune instead of a fresh model', { aliases: ['model_name_or_path'], hub: 'model' }),
@@ -55,6 +58,7 @@ export const sftJobOptions = declareConfig('sft', {
   ...sftConfig.options,
 }, (c) => {
   checkTextSource('sft', c);
+  if (c.evalData !== undefined && c.data === undefined) throw new ConfigError('sft config: evalData is held out from a dataset file; give data too (a corpus holds out every 20th document)', 'evalData');
   checkFreshModel(c);
   sftConfig.resolve(valuesFor(sftConfig, c));
 });
@@ -107,14 +111,17 @@ function runConfigOf(o: SftJobOptions, config: SftConfig): Record<string, unknow
   const start = o.model !== undefined
     ? { model: o.model }
     : { tokenizer: o.tokenizer, family: o.family, dModel: o.dModel, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads ?? o.heads };
-  return { command: 'sft', corpus: o.corpus ?? null, data: o.data ?? null, truncation: o.truncation, start, chatTemplateKwargs: o.chatTemplateKwargs, ...config };
+  return {
+    command: 'sft', corpus: o.corpus ?? null, data: o.data ?? null, evalFraction: o.evalFraction, evalData: o.evalData ?? null, truncation: o.truncation, start,
+    chatTemplateKwargs: o.chatTemplateKwargs, ...config,
+  };
 }
 
 export async function runSftJob(options: Overrides<typeof sftJobOptions.options>, hooks: JobHooks = {}): Promise<SftJobResult> {
   const o = await resolveModelOptions(sftJobOptions.options, sftJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const config = sftConfig.resolve(valuesFor(sftConfig, o));
-  const src = await readSource(o.corpus, o.data, config.seed, hubOf(o, hooks));
+  const src = await readSource(o.corpus, o.data, config.seed, hubOf(o, hooks), { evalFraction: o.evalFraction, evalData: o.evalData });
   const { model, tokenizer } = startingModel(o, src);
   if (config.seqLen > model.config.maxSeqLen) {
     throw new Error(`--seq-len ${config.seqLen}: expected at most ${model.config.maxSeqLen}, the longest sequence --model ${o.model} takes`);

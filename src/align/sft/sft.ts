@@ -20,7 +20,7 @@ import { Progress } from '../../io/progress.js';
 import { stageOf, type RunStore } from '../../runs/run-store.js';
 import { completedStep, finite, stageEnd, stepCheckpoint, trainStage } from '../trainer/checkpoint.js';
 import { guardedStep } from '../trainer/guard.js';
-import { minLrOf, stepsFor } from '../trainer/optimizer-options.js';
+import { scheduleOf, stepsFor } from '../trainer/optimizer-options.js';
 import { readSftCheckpoint, writeSftCheckpoint, type SftState } from './checkpoint.js';
 import { resolveSftConfig, type SftConfig } from './config.js';
 
@@ -109,7 +109,7 @@ class SftSteps {
     }
     this.tokens += windowTokens;
     const gradNorm = clipGradNorm(o.model.parameters(), c.gradClip);
-    const lr = learningRate(step, { lr: c.lr, minLr: minLrOf(c), warmupSteps: c.warmupSteps, totalSteps: this.total });
+    const lr = learningRate(step, scheduleOf(c, this.total));
     this.opt.update(lr);
     this.opt.zeroGrad();
     const now = performance.now();

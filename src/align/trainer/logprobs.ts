@@ -24,7 +24,12 @@ export interface TokenLogprobs {
   hidden: Tensor;
 }
 
-export function tokenLogprobs(model: Transformer, batch: readonly PromptCompletion[], temperature = 1, padId = 0): TokenLogprobs {
+/**
+ * `scorePrompt`: the prompt's own tokens (from its second) are scored too, for a likelihood over
+ * the whole sequence (ORPO's NLL as TRL takes it); `mask` still marks the completion only, and
+ * `logp` then holds prompt values outside it.
+ */
+export function tokenLogprobs(model: Transformer, batch: readonly PromptCompletion[], temperature = 1, padId = 0, scorePrompt = false): TokenLogprobs {
   if (batch.length === 0) throw new RangeError('tokenLogprobs: empty batch');
   const B = batch.length;
   const T = Math.max(...batch.map((x) => x.prompt.length + x.completion.length)) - 1;
@@ -37,6 +42,7 @@ export function tokenLogprobs(model: Transformer, batch: readonly PromptCompleti
     const seq = [...x.prompt, ...x.completion];
     for (let t = 0; t < seq.length - 1; t++) ids[b * T + t] = seq[t]!;
     const s = x.prompt.length - 1;
+    if (scorePrompt) for (let t = 0; t < s; t++) labels[b * T + t] = x.prompt[t + 1]!;
     for (let j = 0; j < x.completion.length; j++) { labels[b * T + s + j] = x.completion[j]!; mask[b * T + s + j] = 1; }
     start.push(s);
     length.push(x.completion.length);

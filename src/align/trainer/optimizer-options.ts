@@ -1,6 +1,7 @@
 // The AdamW, schedule and length options every gradient trainer declares (config/): each trainer
 // passes the defaults that suit it, once, and gets the options with TRL's names as aliases.
-import { int, num, optionalNum } from '../../config/index.js';
+import { bool, choice, int, num, optionalNum } from '../../config/index.js';
+import type { ScheduleConfig } from '../../nn/index.js';
 
 export function adamOptions(d: { lr: number; weightDecay: number }) {
   return {
@@ -17,13 +18,28 @@ export function adamOptions(d: { lr: number; weightDecay: number }) {
 /** A few percent of the run: Adam's first updates are noisy. */
 const warmup = (steps: number) => int(steps, 'linear warm-up steps', { min: 0, aliases: ['warmup', 'warmup_steps'] });
 
+/** The shape of the schedule: its decay, and whose warm-up rule (nn/schedule.ts). */
+const scheduleShape = () => ({
+  /** HF's 'linear' decays to 0: set the floor to 0 to match it; 'cosine' with the floor is HF's cosine_with_min_lr. */
+  lrScheduler: choice(['cosine', 'linear', 'constant'] as const, 'cosine', 'decay after warm-up, down to the floor', { aliases: ['lr_scheduler_type'] }),
+  /** Hugging Face's Trainer warms up from lr 0 (its first update moves nothing); alignkit's first step is at lr/W. */
+  warmupFromZero: bool(false, 'warm up as Hugging Face Trainer and TRL do: lr·s/W, the first step at lr 0'),
+});
+
 /** Adam, and a cosine schedule whose floor is a fraction of the peak (a tenth, by convention). */
 export function optimizerOptions(d: { lr: number; warmupSteps: number; weightDecay: number }) {
   return {
     ...adamOptions(d),
-    minLrRatio: num(0.1, 'floor of the cosine schedule as a fraction of --lr', { min: 0, max: 1 }),
+    minLrRatio: num(0.1, 'floor of the cosine schedule as a fraction of --lr', { min: 0, max: 1, aliases: ['min_lr_rate'] }),
     warmupSteps: warmup(d.warmupSteps),
+    ...scheduleShape(),
   };
+}
+
+/** The schedule of a config with either option set, over `totalSteps`. */
+export function scheduleOf(c: { lr: number; warmupSteps: number; lrScheduler: ScheduleConfig['kind']; warmupFromZero: boolean; minLrRatio?: number; minLr?: number | undefined }, totalSteps: number): ScheduleConfig {
+  const minLr = c.minLrRatio !== undefined ? c.lr * c.minLrRatio : minLrOf(c);
+  return { lr: c.lr, minLr, warmupSteps: c.warmupSteps, totalSteps, kind: c.lrScheduler ?? 'cosine', warmupFromZero: c.warmupFromZero };
 }
 
 /**
@@ -36,6 +52,7 @@ export function supervisedOptimizerOptions(d: { lr: number; warmupSteps: number;
     ...adamOptions(d),
     minLr: optionalNum('floor of the cosine schedule (default: --lr / 10)', { min: 0, aliases: ['min_lr'] }),
     warmupSteps: warmup(d.warmupSteps),
+    ...scheduleShape(),
   };
 }
 

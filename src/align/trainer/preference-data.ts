@@ -112,3 +112,21 @@ export function tokenizePairs(pairs: readonly PreferencePair[], tok: Tokenizer, 
   });
   return { pairs: out, truncated };
 }
+
+/** One completion labelled desirable or not (TRL's unpaired preference format, KTO's data). */
+export interface UnpairedExample { prompt: string; completion: string; label: boolean }
+
+/**
+ * Unpaired examples from a dataset: {prompt, completion, label} records as they are, or preference
+ * pairs split into a desirable chosen and an undesirable rejected completion (TRL's
+ * unpair_preference_dataset), so that a pair file trains KTO unchanged.
+ */
+export function unpairedFromDataset(ds: Dataset): UnpairedExample[] {
+  if (ds.format === 'unpaired-preference') {
+    return ds.records.map((r) => ({ prompt: renderTurns(r.prompt), completion: renderTurns(r.completion), label: r.label }));
+  }
+  if (ds.format === 'preference') {
+    return pairsFromDataset(ds).flatMap((p) => [{ prompt: p.prompt, completion: p.chosen, label: true }, { prompt: p.prompt, completion: p.rejected, label: false }]);
+  }
+  throw new Error(`${ds.file}: records are in the "${ds.format}" format; expected unpaired preference records {prompt, completion, label} or pairs {prompt, chosen, rejected}`);
+}

@@ -14,7 +14,7 @@ import { fromHfConfig, generate, loadModelDir, saveModelDir, Transformer } from 
 import { loadTokenizer, type Tokenizer } from '../../tokenizer/index.js';
 import { sharedData } from '../../../test/fixtures/shared-data.js';
 import { generateCommand } from './tools/generate.js';
-import { dpoCommand } from './train/dpo.js';
+import { dpoCommand } from './preference/dpo.js';
 import { rewardCommand } from './train/reward.js';
 import { sftCommand } from './train/sft.js';
 

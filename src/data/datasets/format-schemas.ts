@@ -21,6 +21,8 @@ export interface PromptCompletionRecord { prompt: Turns; completion: Turns }
 export interface MessagesRecord { messages: Message[] }
 /** Pairwise preference; without `prompt` it is TRL's implicit-prompt form (see `extractPrompt`). */
 export interface PreferenceRecord { prompt?: Turns; chosen: Turns; rejected: Turns }
+/** Unpaired preference (KTO): one completion, labelled desirable (true) or undesirable (false). */
+export interface UnpairedPreferenceRecord { prompt: Turns; completion: Turns; label: boolean }
 
 export interface FormatRecords {
   text: TextRecord;
@@ -28,9 +30,10 @@ export interface FormatRecords {
   'prompt-completion': PromptCompletionRecord;
   messages: MessagesRecord;
   preference: PreferenceRecord;
+  'unpaired-preference': UnpairedPreferenceRecord;
 }
 export type DatasetFormat = keyof FormatRecords;
-export const DATASET_FORMATS: readonly DatasetFormat[] = ['text', 'prompt', 'prompt-completion', 'messages', 'preference'];
+export const DATASET_FORMATS: readonly DatasetFormat[] = ['text', 'prompt', 'prompt-completion', 'messages', 'preference', 'unpaired-preference'];
 
 export const messageSchema = z.object({ role: z.enum(ROLES), content: z.string() });
 export const messageListSchema = z.array(messageSchema).min(1);
@@ -63,4 +66,7 @@ export const recordSchemas: { [F in DatasetFormat]: z.ZodType<FormatRecords[F]> 
       sameKind(ctx, 'chosen', r.chosen, 'rejected', r.rejected);
       sameKind(ctx, 'prompt', r.prompt, 'chosen', r.chosen);
     }),
+  'unpaired-preference': z
+    .object({ prompt: turnsSchema, completion: turnsSchema, label: z.boolean() })
+    .superRefine((r, ctx) => sameKind(ctx, 'prompt', r.prompt, 'completion', r.completion)),
 };

@@ -26,6 +26,7 @@ test('detects every format from the first record', () => {
   assert.deepEqual(detectFormat({ messages: chat }), { format: 'messages' });
   assert.deepEqual(detectFormat({ prompt: 'a', chosen: 'b', rejected: 'c' }), { format: 'preference' });
   assert.deepEqual(detectFormat({ chosen: chat, rejected: chat }), { format: 'preference' });
+  assert.deepEqual(detectFormat({ prompt: 'a', completion: 'b', label: true }), { format: 'unpaired-preference' });
   assert.ok('reason' in detectFormat({ foo: 1 }));
 });
 
@@ -51,6 +52,10 @@ test('parses each format, standard and conversational, dropping extra keys', () 
   assert.equal(implicit.format, 'preference');
   assert.equal((implicit.records[0] as { prompt?: unknown }).prompt, undefined);
   assert.equal(validateRecords(lines({ chosen: 'Sky? Blue.', rejected: 'Sky? Green.' }), src).format, 'preference');
+
+  const unpaired = validateRecords(lines({ prompt: 'Sky?', completion: ' Blue.', label: true, id: 1 }, { prompt: chat.slice(0, 1), completion: chat.slice(1), label: false }), src);
+  assert.deepEqual(unpaired.records[0], { prompt: 'Sky?', completion: ' Blue.', label: true });
+  assert.equal(unpaired.format, 'unpaired-preference');
 });
 
 test('an explicit format skips detection and may read a subset of the keys', () => {
@@ -96,10 +101,9 @@ test('mixed formats, non-objects and unknown shapes are rejected clearly', () =>
   rejects(lines({ text: 'a' }, [1, 2]), 'data/train.jsonl:2: expected a JSON object per record, got array');
   rejects(lines({ input: 'a', output: 'b' }),
     'data/train.jsonl:1: cannot tell the dataset format from keys "input", "output"; expected {text}, {prompt}, {prompt, completion}, {messages} or {prompt?, chosen, rejected}');
-  rejects(lines({ prompt: 'a', completion: 'b', label: true }),
-    'data/train.jsonl:1: unpaired preference records ({prompt, completion, label}, as for KTO) are not supported');
+  rejects(lines({ prompt: 'a', completion: 'b', label: 'yes' }), 'data/train.jsonl:1: field "label": expected a boolean, got string');
   rejects([], 'data/train.jsonl: empty dataset (no records)');
-  rejects(lines({ text: 'a' }), 'data/train.jsonl: unknown format "dialog"; expected one of text, prompt, prompt-completion, messages, preference',
+  rejects(lines({ text: 'a' }), 'data/train.jsonl: unknown format "dialog"; expected one of text, prompt, prompt-completion, messages, preference, unpaired-preference',
     'dialog' as 'text');
 });
 

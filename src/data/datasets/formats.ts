@@ -31,9 +31,7 @@ export function detectFormat(record: unknown): { format: DatasetFormat } | { rea
   const has = (k: string) => Object.prototype.hasOwnProperty.call(record, k);
   if (has('messages')) return { format: 'messages' };
   if (has('chosen') || has('rejected')) return { format: 'preference' };
-  if (has('prompt') && has('completion') && has('label')) {
-    return { reason: 'unpaired preference records ({prompt, completion, label}, as for KTO) are not supported' };
-  }
+  if (has('prompt') && has('completion') && has('label')) return { format: 'unpaired-preference' };
   if (has('prompt') && has('completion')) return { format: 'prompt-completion' };
   if (has('text')) return { format: 'text' };
   if (has('prompt')) return { format: 'prompt' };

@@ -42,7 +42,7 @@ export async function getTask(name: string, opts: Record<string, unknown> = {}, 
   return entry.factory(opts, context);
 }
 
-const USER_OPTIONS = ['name', 'matcher', 'matcherOptions', 'verifier', 'testPath', 'testFraction', 'seed'];
+const USER_OPTIONS = ['name', 'matcher', 'matcherOptions', 'verifier', 'testPath', 'testFraction', 'seed', 'repeats'];
 
 registerTask('arithmetic', (o, ctx) => arithmeticTask({ seed: ctx.seed, ...o }),
   'arithmetic word problems with worked solutions; options: seed, trainSize, testSize, digits, steps, carries');

@@ -55,7 +55,6 @@ test('errors name the file, the line and the field', async () => {
     ['obj-answer.jsonl', jsonl({ prompt: 'a', answer: { x: 1 } }), ':1: field "answer": expected a string or a number, got object'],
     ['array.jsonl', jsonl({ prompt: 'a', answer: '1' }, ['b', '2']), ':2: expected a JSON object per record, got array'],
     ['dup-id.jsonl', jsonl({ id: 'x', prompt: 'a', answer: '1' }, { prompt: 'b', answer: '2' }, { id: 'x', prompt: 'c', answer: '3' }), ':3: field "id": duplicate id "x" (first used on line 1)'],
-    ['dup-prompt.jsonl', jsonl({ prompt: 'a', answer: '1' }, { prompt: 'b', answer: '2' }, { prompt: 'a', answer: '1' }), ':3: field "prompt": the same prompt as line 1; each problem once'],
     ['bad-ref.jsonl', jsonl({ prompt: 'a', answer: '1', reference: ['1'] }), ':1: field "reference": expected a string, got array'],
     ['tests-only.jsonl', jsonl({ prompt: 'a', tests: ['assert f(1) == 2'] }), ':1: field "answer": missing; the "exact" matcher compares completions with "answer" (records with only "tests" need a verifier module)'],
   ];
@@ -65,6 +64,8 @@ test('errors name the file, the line and the field', async () => {
     const err = await failsWith(loadUserTask(p), tail.endsWith('(') ? new RegExp(`^${escape(p + tail)}`) : p + tail);
     assert.equal(err.line, Number(/^:(\d+)/.exec(tail)![1]), name);
   }
+  const dup = file('dup-prompt.jsonl', jsonl({ prompt: 'a', answer: '1' }, { prompt: 'b', answer: '2' }, { prompt: 'a', answer: '1' }));
+  await failsWith(loadUserTask(dup, { repeats: 'error' }), `${dup}:3: field "prompt": the same prompt as line 1; each problem once`);
   const numeric = file('text-answer.jsonl', jsonl({ prompt: 'a', answer: '4' }, { prompt: 'b', answer: 'four' }));
   await failsWith(loadUserTask(numeric, { matcher: 'numeric' }), `${numeric}:2: field "answer": expected a number for the "numeric" matcher, got "four"`);
   const regex = file('bad-regex.jsonl', jsonl({ prompt: 'a', answer: '(unclosed' }));
@@ -106,6 +107,17 @@ test('options: a separate test file must not overlap; bad or conflicting options
   await assert.rejects(loadUserTask(train, { matcher: 'fuzzy' }), /unknown matcher "fuzzy"; known matchers: exact, numeric, regex, last-number/);
   await assert.rejects(loadUserTask(train, { testFraction: 1 }), /option "testFraction" must be a number in \[0, 1\), got 1/);
   assert.equal(makeMatcher('exact').checkAnswer('x'), null);
+});
+
+test('a prompt repeated over lines is kept, once per line, and its copies stay on one side of the split', async () => {
+  const lines = Array.from({ length: 40 }, (_, i) => ({ prompt: `q${i % 10}`, answer: String(i % 10) }));
+  const p = file('repeats.jsonl', jsonl(...lines));
+  const task = await loadUserTask(p, { testFraction: 0.3, seed: 1 });
+  assert.equal(task.train.length + task.test.length, 40);
+  assert.equal(new Set([...task.train, ...task.test].map((x) => x.id)).size, 40, 'each line its own id');
+  const trainPrompts = new Set(task.train.map((x) => x.prompt));
+  assert.ok(task.test.length > 0 && task.test.every((x) => !trainPrompts.has(x.prompt)), 'no prompt on both sides');
+  assert.equal(task.test.length % 4, 0, 'each held-out prompt with all four of its copies');
 });
 
 test('the held-out problems are fixed by each problem (its id, else its prompt), not by the seed or the line order (issue 16)', async () => {

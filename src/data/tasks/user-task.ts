@@ -26,6 +26,11 @@ export interface UserTaskOptions {
   testPath?: string;
   /** Held out by a hash of each problem (its id if the file gives one, else its prompt) when there is no `testPath`. Default 0.1. */
   testFraction?: number;
+  /**
+   * A prompt on several lines: 'keep' each line as a problem (as a TRL dataset would, so a prompt
+   * asked twice weighs twice), all copies on the same side of the split; 'error' refuses the file.
+   */
+  repeats?: 'keep' | 'error';
   /** Accepted as before, but no longer moves the split: that is fixed by each problem (issue 16). */
   seed?: number;
 }
@@ -33,11 +38,11 @@ export interface UserTaskOptions {
 const KNOWN_KEYS = new Set(['id', 'prompt', 'answer', 'tests', 'reference', 'meta']);
 
 /** Reads and validates the problems of one file. `matcher`, when given, must be able to grade every answer. */
-export function readUserProblems(path: string, matcher?: Matcher): Problem[] {
+export function readUserProblems(path: string, matcher?: Matcher, repeats: 'keep' | 'error' = 'keep'): Problem[] {
   const values = readValues(path);
   const problems: Problem[] = [];
   const firstLineOfId = new Map<string, number>();
-  // A repeated prompt would weigh one problem twice and, after a split, sit on both sides.
+  // A repeated prompt weighs one problem twice; a caller that wants each problem once says 'error'.
   const firstLineOfPrompt = new Map<string, number>();
   const stem = basename(path, extname(path));
   for (const { line, value } of values) {
@@ -51,8 +56,8 @@ export function readUserProblems(path: string, matcher?: Matcher): Problem[] {
     if (typeof r.prompt !== 'string') fail('prompt', `expected a string, got ${typeName(r.prompt)}`);
     if ((r.prompt as string).trim() === '') fail('prompt', 'expected a non-empty string');
     const firstPrompt = firstLineOfPrompt.get(r.prompt as string);
-    if (firstPrompt !== undefined) fail('prompt', `the same prompt as line ${firstPrompt}; each problem once`);
-    firstLineOfPrompt.set(r.prompt as string, line);
+    if (firstPrompt !== undefined && repeats === 'error') fail('prompt', `the same prompt as line ${firstPrompt}; each problem once`);
+    if (firstPrompt === undefined) firstLineOfPrompt.set(r.prompt as string, line);
 
     let answer: string | undefined;
     if (r.answer !== undefined && r.answer !== null) {
@@ -140,6 +145,7 @@ function checkOptions(path: string, opts: UserTaskOptions): void {
   const bad = (key: string, expected: string) => {
     throw new Error(`user task ${path}: option "${key}" must be ${expected}, got ${JSON.stringify(o[key])}`);
   };
+  if (o.repeats !== undefined && o.repeats !== 'keep' && o.repeats !== 'error') bad('repeats', '"keep" or "error"');
   for (const key of ['name', 'matcher', 'verifier', 'testPath']) {
     if (o[key] !== undefined && (typeof o[key] !== 'string' || o[key] === '')) bad(key, 'a non-empty string');
   }
@@ -161,17 +167,21 @@ export async function loadUserTask(path: string, opts: UserTaskOptions = {}): Pr
   const matcher = opts.verifier === undefined ? makeMatcher(opts.matcher ?? 'exact', opts.matcherOptions) : undefined;
   const verifier: Verifier = matcher ?? (await loadVerifierModule(opts.verifier!));
 
-  const problems = readUserProblems(path, matcher);
+  const problems = readUserProblems(path, matcher, opts.repeats);
   let train: Problem[], test: Problem[];
   if (opts.testPath !== undefined) {
     if (opts.testFraction !== undefined) throw new Error(`user task ${path}: give either testPath or testFraction, not both`);
     train = problems;
-    test = readUserProblems(opts.testPath, matcher);
+    test = readUserProblems(opts.testPath, matcher, opts.repeats);
     checkDisjoint(train, path, test, opts.testPath);
   } else {
-    const s = splitByHash(problems, (p) => splitKey(p, path), opts.testFraction ?? 0.1);
-    train = s.train;
-    test = s.eval;
+    // Split by prompt (the first copy's id or prompt fixing the side), so that the copies of a
+    // repeated prompt never sit on both sides.
+    const byPrompt = new Map<string, Problem[]>();
+    for (const p of problems) byPrompt.set(p.prompt, [...(byPrompt.get(p.prompt) ?? []), p]);
+    const s = splitByHash([...byPrompt.values()], (g) => splitKey(g[0]!, path), opts.testFraction ?? 0.1);
+    train = s.train.flat();
+    test = s.eval.flat();
   }
   return {
     name: opts.name ?? basename(path, extname(path)),

@@ -71,7 +71,7 @@ test('without --report-to no event file is written', async () => {
 
 test('--report-to tensorboard on every training command; a real rest-em run writes the figures of its metrics.jsonl', async () => {
   const { commands } = await import('../../cli/commands.js');
-  const training = ['sft', 'reward', 'dpo', 'ppo', 'grpo', 'rloo', 'rest-em', 'rest', 'ser'];
+  const training = ['sft', 'reward', 'dpo', 'kto', 'orpo', 'cpo', 'simpo', 'online-dpo', 'ppo', 'grpo', 'rloo', 'reinforce-pp', 'rest-em', 'rest', 'ser'];
   for (const name of training) {
     const c = commands.find((x) => x.name === name) as { options?: { options: Record<string, { default?: unknown }> } } | undefined;
     assert.equal(c?.options?.options['reportTo']?.default, 'none', `${name} --report-to`);

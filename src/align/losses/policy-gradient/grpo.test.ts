@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { noGrad } from '../../../autograd/index.js';
 import { Rng, tensor, type Tensor } from '../../../tensor/index.js';
-import { grpoAdvantages, grpoLoss, k3Kl } from './grpo.js';
+import { grpoAdvantages, grpoLoss, informativeGroups, k3Kl } from './grpo.js';
 
 const close = (a: number, b: number, tol = 1e-4, what = '') => assert.ok(Math.abs(a - b) <= tol, `${what} ${a} vs ${b}`);
 
@@ -91,4 +91,18 @@ test('bad inputs are refused', () => {
   assert.throws(() => grpoLoss(lp, null, null, [1], [[1, 1]]), /refLogp is null/);
   assert.throws(() => grpoLoss(lp, null, null, [1], [[0, 0]], { beta: 0 }), /mask selects no position/);
   assert.throws(() => grpoLoss(lp, null, null, [1, 2, 3], [[1, 1]], { beta: 0 }), /advantages has shape \[3\]/);
+});
+
+test('scaleRewards: group (the default), batch (one std over all rewards) and none; informative groups', () => {
+  const r = [0, 1, 0, 1, 2, 2, 2, 2, 0, 3, 0, 3];
+  const mean = r.reduce((s, x) => s + x, 0) / r.length;
+  const batchStd = Math.sqrt(r.reduce((s, x) => s + (x - mean) ** 2, 0) / (r.length - 1));
+  const batch = grpoAdvantages(r, 4, { scaleRewards: 'batch' });
+  [-0.5, 0.5, -0.5, 0.5].forEach((d, i) => close(batch.advantages[i]!, d / (batchStd + 1e-4), 1e-9));
+  [-1.5, 1.5, -1.5, 1.5].forEach((d, i) => close(batch.advantages[8 + i]!, d / (batchStd + 1e-4), 1e-9));
+  assert.deepEqual(batch.advantages.slice(4, 8), [0, 0, 0, 0]);
+  assert.deepEqual(grpoAdvantages(r, 4, { scaleRewards: 'none' }).advantages, grpoAdvantages(r, 4, { scaleByStd: false }).advantages);
+  assert.deepEqual(grpoAdvantages(r, 4, { scaleRewards: 'group' }).advantages, grpoAdvantages(r, 4).advantages);
+  assert.deepEqual(informativeGroups(r, 4), [0, 2]);
+  assert.throws(() => grpoAdvantages(r, 4, { scaleRewards: 'prompt' as 'group' }), /scaleRewards must be/);
 });

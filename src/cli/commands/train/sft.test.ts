@@ -12,6 +12,7 @@ import { ByteTokenizer } from '../../../tokenizer/index.js';
 import { evalCommand } from '../tools/eval.js';
 import { generateCommand } from '../tools/generate.js';
 import { sftCommand } from './sft.js';
+import { runSftJob } from '../../../align/sft/job.js';
 import { trainTokenizerCommand } from '../tools/train-tokenizer.js';
 
 const root = tempDir('alignkit-sft-cli-');
@@ -118,4 +119,19 @@ test('train-tokenizer, then sft with its tokenizer; generate and eval read the m
   assert.equal(await evalCommand.run(['--model', model, '--data', texts, '--seq-len', '8', '--all', '--json']), 0);
   assert.ok((JSON.parse(printed[0]!) as { sequences: number }).sequences > held.sequences, '--all scores the training split too');
   await assert.rejects(evalCommand.run(['--data', texts]), /--model is required/);
+});
+
+test('alignkit sft: the held-out share is an option (--eval-fraction), or a file of its own (--eval-data)', async () => {
+  const none = join(root, 'no-holdout');
+  assert.equal(await sftCommand.run(['--data', pairs, '--out', none, '--steps', '2', '--eval-fraction', '0', ...fresh]), 0);
+  const r0 = await runSftJob({ data: pairs, out: join(root, 'none2'), steps: 1, evalFraction: 0, dModel: 16, layers: 1, heads: 2, seqLen: 16, batchSize: 4, quiet: true });
+  assert.equal(r0.evalExamples, 0);
+  assert.equal(r0.trainExamples, 20);
+  const r1 = await runSftJob({ data: pairs, out: join(root, 'tenth'), steps: 1, evalFraction: 0.5, dModel: 16, layers: 1, heads: 2, seqLen: 16, batchSize: 4, quiet: true });
+  assert.deepEqual([r1.trainExamples, r1.evalExamples], [10, 10]);
+  const held = join(root, 'held.jsonl');
+  writeFileSync(held, JSON.stringify({ prompt: 'Q9:', completion: ' the sea' }) + '\n');
+  const r2 = await runSftJob({ data: pairs, evalData: held, out: join(root, 'own'), steps: 1, dModel: 16, layers: 1, heads: 2, seqLen: 16, batchSize: 4, quiet: true });
+  assert.deepEqual([r2.trainExamples, r2.evalExamples], [20, 1]);
+  await assert.rejects(sftCommand.run(['--data', pairs, '--eval-data', texts, '--out', join(root, 'mixed'), ...fresh]), /--eval-data .*text records, but --data .* holds prompt\/completion records/);
 });

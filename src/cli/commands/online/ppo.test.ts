@@ -86,13 +86,13 @@ test('alignkit grpo from a YAML --config with TRL names, flags over the file, an
   assert.equal(await grpoCommand.run(['--config', file, '--steps', '2', '--no-std-scale']), 0);
   const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
   assert.deepEqual(
-    [cfg['command'], cfg['samplesPerPrompt'], cfg['lr'], cfg['steps'], cfg['maxNewTokens'], cfg['scaleByStd'], cfg['taskOpts']],
-    ['grpo', 3, 0.002, 2, 4, false, 'digits=1,trainSize=8,testSize=2'],
+    [cfg['command'], cfg['samplesPerPrompt'], cfg['lr'], cfg['steps'], cfg['maxNewTokens'], cfg['scaleRewards'], cfg['taskOpts']],
+    ['grpo', 3, 0.002, 2, 4, 'none', 'digits=1,trainSize=8,testSize=2'],
   );
   assert.deepEqual(metricSteps(out), [1, 2]);
   assert.equal(await grpoCommand.run(['--config', file, '--steps', '3', '--no-std-scale', '--resume']), 0);
   assert.deepEqual(metricSteps(out), [1, 2, 3]);
-  await assert.rejects(grpoCommand.run(['--config', file, '--steps', '4', '--resume']), /differs from the run's in .*scaleByStd/);
+  await assert.rejects(grpoCommand.run(['--config', file, '--steps', '4', '--resume']), /differs from the run's in .*scaleRewards/);
 });
 
 test('an online run leaves one layout: the policy in <out>/model, resume points in checkpoints/, the store beside', async () => {
