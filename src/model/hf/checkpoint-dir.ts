@@ -63,7 +63,7 @@ export function saveModelDir(dir: string, model: Transformer, opts: SaveModelOpt
   }, join(final, GENERATION_CONFIG_FILE));
   const peft = opts.adapters === 'peft' && model.lora.size > 0;
   const params = peft ? model.params : mergedParams(model);
-  const tensors = hfTensors(params);
+  const tensors = hfTensors(params, c);
   for (const [name, t] of opts.extraTensors ?? []) {
     if (tensors.has(name)) throw new CheckpointError(join(final, MODEL_FILE), `extra tensor ${JSON.stringify(name)} has the name of a model parameter`);
     tensors.set(name, { shape: [...t.shape], data: t.data } satisfies TensorToWrite);
