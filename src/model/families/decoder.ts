@@ -38,7 +38,7 @@ function gemma(r: HfReader): BlockSwitches {
 const gemmaWrite = (c: ModelConfig): HfConfigJson => ({
   query_pre_attn_scalar: Math.round(Math.pow(c.attnScale ?? 1, -2) * 1e6) / 1e6, hidden_activation: 'gelu_pytorch_tanh',
   sliding_window: c.layerWindows?.find((w) => w !== null) ?? null, attention_bias: false, use_bidirectional_attention: false,
-  layer_types: (c.layerWindows ?? []).map((w) => (w === null ? 'full_attention' : 'sliding_attention')),
+  layer_types: (c.layerWindows ?? Array<number | null>(c.nLayer).fill(null)).map((w) => (w === null ? 'full_attention' : 'sliding_attention')),
 });
 const GEMMA_FIXED: BlockSwitches = { normOffset: 1, embedScale: true, sandwichNorms: true, mlpAct: 'gelu_tanh' };
 
@@ -149,7 +149,7 @@ export function decoderFromHf(f: DecoderFamily, r: HfReader): ModelConfig {
 export function decoderToHf(f: DecoderFamily, c: ModelConfig): HfConfigJson {
   const maxPos = c.rope?.type === 'dynamic' ? c.rope.originalMax : c.maxSeqLen;
   const localRope = c.localRopeTheta !== undefined ? { rope_local_base_freq: c.localRopeTheta } : {};
-  const windows = c.layerWindows ?? [];
+  const windows = c.layerWindows ?? Array<number | null>(c.nLayer).fill(null);
   return {
     architectures: [f.architecture], model_type: f.modelType,
     vocab_size: c.vocabSize, hidden_size: c.dModel, intermediate_size: c.dFF, num_hidden_layers: c.nLayer,
