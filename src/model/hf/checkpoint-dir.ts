@@ -186,7 +186,7 @@ export interface LoadedModelDir {
   metadata: Record<string, string>;
 }
 
-/** Reads a HF checkpoint directory of a GPT-2 or Llama causal LM. */
+/** Reads a HF checkpoint directory of a causal LM of any family hf/config.ts reads (GPT-2 and the RoPE families). */
 export function loadModelDir(dir: string, opts: LoadModelOptions = {}): LoadedModelDir {
   const configFile = join(dir, HF_CONFIG_FILE);
   const meant = modelInside(dir);

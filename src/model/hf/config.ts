@@ -1,8 +1,9 @@
-// ModelConfig ↔ Hugging Face config.json, for GPT2LMHeadModel and LlamaForCausalLM. Keys and
-// defaults follow transformers' configuration_gpt2.py and configuration_llama.py (the 4.x layout
-// that hub checkpoints use; v5's rope_parameters is read too): a key missing from config.json takes the class default, as
-// from_pretrained does, and keys we do not use are ignored. A key whose value changes the
-// computation in a way alignkit does not implement is refused, never silently dropped.
+// ModelConfig ↔ Hugging Face config.json: GPT2LMHeadModel here, and every RoPE family through its
+// adapter (families/decoder.ts: Llama, Mistral, Qwen2, Qwen3, Phi-3, Gemma 2/3). Keys and defaults
+// follow transformers' configuration_<family>.py (the 4.x layout that hub checkpoints use; v5's
+// rope_parameters and layer_types are read too): a key missing from config.json takes the class
+// default, as from_pretrained does, and keys we do not use are ignored. A key whose value changes
+// the computation in a way alignkit does not implement is refused, never silently dropped.
 import { CheckpointError } from '../../io/checkpoint.js';
 import { validateConfig, type ModelConfig } from '../config.js';
 import { DECODER_FAMILIES, decoderFamily, decoderFromHf, decoderToHf } from '../families/decoder.js';
