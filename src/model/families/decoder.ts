@@ -82,7 +82,8 @@ export const DECODER_FAMILIES: DecoderFamily[] = [
 ];
 
 function softcap(r: HfReader, key: string): number | null {
-  const v = r.get(key);
+  // Here null is a value (no cap), not a missing key: only an absent key takes the class default.
+  const v = key in r.j ? r.j[key] : r.get(key);
   if (v === null) return null;
   return typeof v === 'number' && v > 0 ? v : r.bad(key, v, 'null or a positive number');
 }

@@ -19,7 +19,7 @@ import { writeSafetensors, type TensorToWrite } from '../../io/safetensors.js';
 import { hasTokenizerFiles, loadTokenizer, type Tokenizer } from '../../tokenizer/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import type { ModelConfig } from '../config.js';
-import { fromHfConfig, HF_CONFIG_FILE, toHfConfig } from './config.js';
+import { fromHfConfig, HF_CONFIG_FILE, HF_FLOAT_KEYS, toHfConfig } from './config.js';
 import { checkGeneration, fromHfGenerationConfig, GENERATION_CONFIG_FILE, toHfGenerationConfig, type GenerationSettings } from './generation-config.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, mergedParams, peftAdapter, readPeftAdapter } from './peft.js';
 import { hfTensors, weightsFromHf } from './weights.js';
@@ -73,7 +73,7 @@ export function saveModelDir(dir: string, model: Transformer, opts: SaveModelOpt
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
-    writeJsonAtomic(join(tmp, HF_CONFIG_FILE), toHfConfig(c, { bos: gen.bos ?? null, eos: gen.eos ?? null, pad: gen.pad ?? null }));
+    writeJsonAtomic(join(tmp, HF_CONFIG_FILE), toHfConfig(c, { bos: gen.bos ?? null, eos: gen.eos ?? null, pad: gen.pad ?? null }), HF_FLOAT_KEYS);
     writeJsonAtomic(join(tmp, GENERATION_CONFIG_FILE), toHfGenerationConfig(gen));
     tok?.save(tmp);
     if (peft) {

@@ -13,6 +13,9 @@ export type { HfConfigJson } from '../families/reader.js';
 
 export const HF_CONFIG_FILE = 'config.json';
 
+/** Keys transformers 5 declares as float (and refuses as int): Gemma 2's soft-caps, the norm epsilons. */
+export const HF_FLOAT_KEYS = ['attn_logit_softcapping', 'final_logit_softcapping', 'rms_norm_eps', 'layer_norm_epsilon'];
+
 /** Special-token ids as config.json and generation_config.json carry them. */
 export interface HfTokenIds {
   bos: number | null;
