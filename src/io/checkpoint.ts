@@ -20,8 +20,10 @@ export const MODEL_INDEX_FILE = 'model.safetensors.index.json';
 /**
  * Writes `value` as 2-space-indented JSON plus a newline, atomically. Non-finite numbers are
  * refused: JSON.stringify would quietly turn a NaN loss into null and the state would lie.
+ * Integral values of `floatKeys` are written with ".0": readers with typed fields (transformers
+ * 5's strict configs) refuse 30 where a float is declared, and JavaScript has one number type.
  */
-export function writeJsonAtomic(file: string, value: unknown): void {
+export function writeJsonAtomic(file: string, value: unknown, floatKeys: readonly string[] = []): void {
   let text: string | undefined;
   try {
     text = JSON.stringify(
@@ -39,6 +41,7 @@ export function writeJsonAtomic(file: string, value: unknown): void {
     throw new CheckpointError(file, `value is not JSON-serialisable (${(err as Error).message})`, { cause: err });
   }
   if (text === undefined) throw new CheckpointError(file, `value is not JSON-serialisable (got ${typeof value})`);
+  for (const k of floatKeys) text = text.replace(new RegExp(`("${k}": )(-?\\d+)(?=,?\n)`, 'g'), '$1$2.0');
   try {
     atomicWriteFile(file, text + '\n');
   } catch (err) {

@@ -5,6 +5,8 @@ export * from './sampling/kv-cache.js';
 export * from './heads.js';
 export * from './lora.js';
 export * from './rope.js';
+export * from './window-mask.js';
+export { DECODER_FAMILIES, decoderFamily, type DecoderFamily } from './families/decoder.js';
 export * from './sampling/generate.js';
 export * from './hf/config.js';
 export * from './hf/generation-config.js';

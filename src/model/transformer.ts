@@ -1,13 +1,16 @@
-// The decoder-only transformer for both families, forward only: autograd supplies the backward.
-// Pre-norm blocks: x = x + attn(norm₁(x)); x = x + mlp(norm₂(x)) (GPT-2 and Llama alike).
-import { add, attention, attentionDecode, projectionAttention, embedding, gelu, layerNorm, matmul, mul, rmsNorm, silu, stridedView, dropout } from '../ops/index.js';
+// The decoder-only transformer for both block layouts, forward only: autograd supplies the backward.
+// Pre-norm blocks: x = x + attn(norm₁(x)); x = x + mlp(norm₂(x)) (GPT-2 and Llama alike). The
+// Llama-layout block carries the switches of config.ts for the other RoPE families; Gemma's
+// "sandwich" adds a norm on each branch's output: x = x + norm(attn(norm(x))).
+import { add, attention, attentionDecode, projectionAttention, embedding, gelu, layerNorm, matmul, mul, rmsNorm, silu, stridedView, dropout, div, tanh } from '../ops/index.js';
 import { needsGrad } from '../autograd/index.js';
 import { linear } from '../nn/index.js';
 import { Rng, Tensor, shapeStr } from '../tensor/index.js';
 import { headDim, validateConfig, type ModelConfig } from './config.js';
 import type { KVCache } from './sampling/kv-cache.js';
 import { loraDelta, type LoraAdapter } from './lora.js';
-import { applyRope, ropeTables, type RopeTables } from './rope.js';
+import { applyRope, ropeFrequencies, ropeTables, type RopeTables } from './rope.js';
+import { windowMask } from './window-mask.js';
 import { embeddingName, initParams, layoutOf, type Params } from './weights.js';
 
 export interface ForwardOptions {
@@ -95,12 +98,22 @@ export class Transformer {
     const Tk = past + T;
     const mask = opts.keyMask ? new Tensor(opts.keyMask, [B, 1, 1, Tk]) : null;
     let x = embedding(this.p(embeddingName(c)), ids); // (B, T, C)
-    let rope: RopeTables | null = null;
+    let ropes: LayerRopes | null = null;
     if (c.family === 'gpt2') x = add(x, embedding(this.p('transformer.wpe.weight'), new Tensor(positions, [B, T])));
-    else rope = ropeTables(positions, B, T, headDim(c), c.ropeTheta);
+    else {
+      // Gemma scales by √C rounded to the weights' dtype (float32 here), as its embedding does.
+      if (c.embedScale) x = mul(x, Math.fround(Math.sqrt(c.dModel)));
+      ropes = layerRopes(c, positions, B, T);
+    }
     x = dropout(x, c.dropout, training, this.rng);
+    const masks = new Map<number | null, Tensor | null>([[null, mask]]);
     for (let l = 0; l < c.nLayer; l++) {
-      const a = this.attentionBlock(x, l, B, T, rope, mask, opts.cache, training);
+      const w = c.layerWindows?.[l] ?? null;
+      // A window no shorter than every query's reach hides nothing: the plain mask then serves.
+      const win = w !== null && w < past + T ? w : null;
+      if (!masks.has(win)) masks.set(win, windowMask(opts.keyMask, B, T, past, win!));
+      const rope = ropes && (w !== null && ropes.local ? ropes.local : ropes.global);
+      const a = this.attentionBlock(x, l, B, T, rope, masks.get(win)!, opts.cache, training);
       x = add(x, dropout(a, c.dropout, training, this.rng));
       const m = this.mlpBlock(x, l, training);
       x = add(x, dropout(m, c.dropout, training, this.rng));
@@ -108,7 +121,13 @@ export class Transformer {
     opts.cache?.advance(T);
     return c.family === 'gpt2'
       ? layerNorm(x, this.p('transformer.ln_f.weight'), this.p('transformer.ln_f.bias'), c.normEps)
-      : rmsNorm(x, this.p('model.norm.weight'), c.normEps);
+      : this.norm(x, 'model.norm.weight');
+  }
+
+  /** RMSNorm by the named gain, times (offset + w) where the family stores gains around 0 (Gemma). */
+  private norm(x: Tensor, name: string): Tensor {
+    const c = this.config, w = this.p(name);
+    return rmsNorm(x, c.normOffset ? add(w, c.normOffset) : w, c.normEps);
   }
 
   private attentionBlock(x: Tensor, l: number, B: number, T: number, rope: RopeTables | null, mask: Tensor | null, cache: KVCache | undefined, training: boolean): Tensor {
@@ -132,24 +151,29 @@ export class Transformer {
       }
       q = heads(qkv, H, 0); k = heads(qkv, H, C); v = heads(qkv, H, 2 * C);
     } else {
-      const pre = `model.layers.${l}`;
-      const h = rmsNorm(x, this.p(`${pre}.input_layernorm.weight`), c.normEps);
-      q = applyRope(heads(this.proj(h, `${pre}.self_attn.q_proj`, null, training), H), rope!);
-      k = applyRope(heads(this.proj(h, `${pre}.self_attn.k_proj`, null, training), Hkv), rope!);
-      v = heads(this.proj(h, `${pre}.self_attn.v_proj`, null, training), Hkv);
+      const pre = `model.layers.${l}.self_attn`;
+      const h = this.norm(x, `model.layers.${l}.input_layernorm.weight`);
+      const bias = (n: string): string | null => (c.qkvBias ? `${pre}.${n}.bias` : null);
+      q = heads(this.proj(h, `${pre}.q_proj`, bias('q_proj'), training), H);
+      k = heads(this.proj(h, `${pre}.k_proj`, bias('k_proj'), training), Hkv);
+      v = heads(this.proj(h, `${pre}.v_proj`, bias('v_proj'), training), Hkv);
+      // Qwen3 and Gemma 3 normalise each head of q and k before rotating it.
+      if (c.qkNorm) { q = this.norm(q, `${pre}.q_norm.weight`); k = this.norm(k, `${pre}.k_norm.weight`); }
+      q = applyRope(q, rope!); k = applyRope(k, rope!);
     }
     // A one-token step reads a cache that keeps buffers in place (no per-token concatenation).
     const stored = cache && T === 1 && !needsGrad(q, k, v) ? cache.store(l, k, v) : null;
     let o: Tensor; // (B, H, T, D)
-    if (stored) o = attentionDecode(q, stored.k, stored.v, stored.rows, { mask });
+    const how = { mask, scale: c.attnScale, softcap: c.attnSoftcap ?? null };
+    if (stored) o = attentionDecode(q, stored.k, stored.v, stored.rows, how);
     else {
       if (cache) [k, v] = cache.append(l, k, v);
-      o = attention(q, k, v, { causal: true, mask });
+      o = attention(q, k, v, { causal: true, ...how });
     }
-    const merged = stridedView(o, [B, T, H, D], [H * T * D, D, T * D, 1], 0, [B, T, H * D]); // (B, T, C)
-    return c.family === 'gpt2'
-      ? this.proj(merged, `transformer.h.${l}.attn.c_proj`, `transformer.h.${l}.attn.c_proj.bias`, training)
-      : this.proj(merged, `model.layers.${l}.self_attn.o_proj`, null, training);
+    const merged = stridedView(o, [B, T, H, D], [H * T * D, D, T * D, 1], 0, [B, T, H * D]); // (B, T, H·D)
+    if (c.family === 'gpt2') return this.proj(merged, `transformer.h.${l}.attn.c_proj`, `transformer.h.${l}.attn.c_proj.bias`, training);
+    const out = this.proj(merged, `model.layers.${l}.self_attn.o_proj`, null, training); // (B, T, C)
+    return c.sandwichNorms ? this.norm(out, `model.layers.${l}.post_attention_layernorm.weight`) : out;
   }
 
   private mlpBlock(x: Tensor, l: number, training: boolean): Tensor {
@@ -161,11 +185,13 @@ export class Transformer {
       return this.proj(u, `${pre}.mlp.c_proj`, `${pre}.mlp.c_proj.bias`, training);
     }
     const pre = `model.layers.${l}`;
-    const h = rmsNorm(x, this.p(`${pre}.post_attention_layernorm.weight`), c.normEps);
-    // SwiGLU (Shazeer 2020): down(silu(gate(h)) ⊙ up(h)).
-    const g = silu(this.proj(h, `${pre}.mlp.gate_proj`, null, training));
+    const h = this.norm(x, `${pre}.${c.sandwichNorms ? 'pre_feedforward_layernorm' : 'post_attention_layernorm'}.weight`);
+    // SwiGLU, or GeGLU for Gemma (Shazeer 2020): down(act(gate(h)) ⊙ up(h)).
+    const gate = this.proj(h, `${pre}.mlp.gate_proj`, null, training);
+    const g = c.mlpAct === 'gelu_tanh' ? gelu(gate) : silu(gate);
     const u = this.proj(h, `${pre}.mlp.up_proj`, null, training);
-    return this.proj(mul(g, u), `${pre}.mlp.down_proj`, null, training);
+    const out = this.proj(mul(g, u), `${pre}.mlp.down_proj`, null, training);
+    return c.sandwichNorms ? this.norm(out, `${pre}.post_feedforward_layernorm.weight`) : out;
   }
 
   /** Language-model logits (…, V) from hidden states (…, C). */
@@ -173,12 +199,28 @@ export class Transformer {
     const c = this.config;
     const w = c.tieEmbeddings ? this.p(embeddingName(c)) : this.p('lm_head.weight');
     // (…, V): both heads store (V, C); matmul folds the leading axes (no reshapes to record).
-    return hidden.rank >= 2 ? matmul(hidden, w, { transB: true }) : linear(hidden, w, null, 'out-in');
+    const logits = hidden.rank >= 2 ? matmul(hidden, w, { transB: true }) : linear(hidden, w, null, 'out-in');
+    // Gemma 2's final soft-cap: cap·tanh(logits / cap).
+    return c.finalSoftcap ? mul(tanh(div(logits, c.finalSoftcap)), c.finalSoftcap) : logits;
   }
 
   logits(ids: Tensor, opts: ForwardOptions = {}): Tensor {
     return this.lmHead(this.hidden(ids, opts));
   }
+}
+
+interface LayerRopes { global: RopeTables; local: RopeTables | null }
+
+/** The RoPE tables of this forward: the global layers' (scaled) and, for Gemma 3, the sliding layers' own base. */
+function layerRopes(c: ModelConfig, positions: Int32Array, B: number, T: number): LayerRopes {
+  const D = headDim(c);
+  let seqLen = 0;
+  for (const p of positions) seqLen = Math.max(seqLen, p + 1);
+  const f = ropeFrequencies(D, c.ropeTheta, c.rope ?? { type: 'default' }, seqLen);
+  const global = ropeTables(positions, B, T, D, f.invFreq, f.attention);
+  if (c.localRopeTheta === undefined) return { global, local: null };
+  const lf = ropeFrequencies(D, c.localRopeTheta, { type: 'default' }, seqLen);
+  return { global, local: ropeTables(positions, B, T, D, lf.invFreq) };
 }
 
 export function defaultPositions(B: number, T: number, offset: number): Int32Array {

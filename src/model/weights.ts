@@ -34,21 +34,26 @@ export function initParams(c: ModelConfig, rng = new Rng(0)): Params {
     set('transformer.ln_f.weight', onesParam([C])); set('transformer.ln_f.bias', zerosParam([C]));
     if (!c.tieEmbeddings) set('lm_head.weight', normalParam([c.vocabSize, C], std, rng));
   } else {
-    const D = headDim(c);
+    const D = headDim(c), g = c.normOffset ? zerosParam : onesParam; // Gemma's gains are stored as w in (1 + w)
     set('model.embed_tokens.weight', normalParam([c.vocabSize, C], std, rng));
     for (let i = 0; i < c.nLayer; i++) {
-      const l = `model.layers.${i}`;
-      set(`${l}.input_layernorm.weight`, onesParam([C]));
-      set(`${l}.self_attn.q_proj.weight`, mat(C, c.nHead * D, std));
-      set(`${l}.self_attn.k_proj.weight`, mat(C, c.nKvHead * D, std));
-      set(`${l}.self_attn.v_proj.weight`, mat(C, c.nKvHead * D, std));
-      set(`${l}.self_attn.o_proj.weight`, mat(c.nHead * D, C, projStd));
-      set(`${l}.post_attention_layernorm.weight`, onesParam([C]));
+      const l = `model.layers.${i}`, a = `${l}.self_attn`;
+      set(`${l}.input_layernorm.weight`, g([C]));
+      set(`${a}.q_proj.weight`, mat(C, c.nHead * D, std));
+      if (c.qkvBias) set(`${a}.q_proj.bias`, zerosParam([c.nHead * D]));
+      set(`${a}.k_proj.weight`, mat(C, c.nKvHead * D, std));
+      if (c.qkvBias) set(`${a}.k_proj.bias`, zerosParam([c.nKvHead * D]));
+      set(`${a}.v_proj.weight`, mat(C, c.nKvHead * D, std));
+      if (c.qkvBias) set(`${a}.v_proj.bias`, zerosParam([c.nKvHead * D]));
+      set(`${a}.o_proj.weight`, mat(c.nHead * D, C, projStd));
+      if (c.qkNorm) { set(`${a}.q_norm.weight`, g([D])); set(`${a}.k_norm.weight`, g([D])); }
+      set(`${l}.post_attention_layernorm.weight`, g([C]));
+      if (c.sandwichNorms) { set(`${l}.pre_feedforward_layernorm.weight`, g([C])); set(`${l}.post_feedforward_layernorm.weight`, g([C])); }
       set(`${l}.mlp.gate_proj.weight`, mat(C, F, std));
       set(`${l}.mlp.up_proj.weight`, mat(C, F, std));
       set(`${l}.mlp.down_proj.weight`, mat(F, C, projStd));
     }
-    set('model.norm.weight', onesParam([C]));
+    set('model.norm.weight', g([C]));
     if (!c.tieEmbeddings) set('lm_head.weight', normalParam([c.vocabSize, C], std, rng));
   }
   return p;

@@ -12,6 +12,8 @@ export interface AttentionOptions {
   mask?: Tensor | null;
   /** Defaults to 1/√D. */
   scale?: number;
+  /** Scores soft-capped as cap·tanh(s/cap) after scaling, before the mask (Gemma 2); null: none. */
+  softcap?: number | null;
 }
 
 /** q (B, H, Tq, D), k and v (B, Hkv, Tk, D) → (B, H, Tq, D). */
@@ -83,6 +85,7 @@ function attentionOn(op: string, q: HeadsIn, k: HeadsIn, v: HeadsIn, d: Dims, ou
   const { B, H, Hkv, Tq, Tk, D } = d;
   const causal = opts.causal ?? true;
   const scale = opts.scale ?? 1 / Math.sqrt(D);
+  if (opts.softcap) throw new Error(`${op}: softcap ${opts.softcap} is not implemented by the attention kernels`);
   const mask = opts.mask ?? null;
   let ms: number[] = [0, 0, 0, 0];
   if (mask) {
@@ -114,7 +117,7 @@ function attentionOn(op: string, q: HeadsIn, k: HeadsIn, v: HeadsIn, d: Dims, ou
  * but reads the buffers in place through the batch strides of two products, so that no step
  * copies the cache. Records no gradient: it is for sampling.
  */
-export function attentionDecode(q: Tensor, kBuf: Tensor, vBuf: Tensor, Tk: number, opts: { mask?: Tensor | null; scale?: number } = {}): Tensor {
+export function attentionDecode(q: Tensor, kBuf: Tensor, vBuf: Tensor, Tk: number, opts: Omit<AttentionOptions, 'causal'> = {}): Tensor {
   const op = 'attentionDecode';
   for (const [t, n] of [[q, 'q'], [kBuf, 'k'], [vBuf, 'v']] as const) {
     expectFloat(op, t, n);
@@ -127,6 +130,7 @@ export function attentionDecode(q: Tensor, kBuf: Tensor, vBuf: Tensor, Tk: numbe
   }
   if (needsGrad(q, kBuf, vBuf)) throw new Error(`${op}: records no gradient; call it under noGrad (it is for sampling)`);
   const scale = opts.scale ?? 1 / Math.sqrt(D);
+  if (opts.softcap) throw new Error(`${op}: softcap ${opts.softcap} is not implemented by the attention kernels`);
   const g = H / Hkv, be = backend();
   const shape = [B, H, 1, Tk];
   // Scores (B, H, 1, Tk): the group's g query rows are one (g, D) matrix per kv head.

@@ -25,7 +25,7 @@ const expected: [string, Record<string, unknown>, string[]][] = [
   ['alignkit/config', config, ['declareConfig', 'int', 'num', 'choice']],
   ['alignkit/hub', hub, ['resolveModelPath', 'resolveModelOptions', 'resolveDatasetFiles', 'fetchSnapshot', 'hubSettings', 'HubError', 'RepoCache']],
   ['alignkit/data', data, ['loadDataset', 'getTask', 'loadUserTask', 'loadTaskInput', 'arithmeticTask', 'g2pTask', 'programTask', 'loadCorpus', 'splitByHash', 'truncatePair', 'loadCodeTask']],
-  ['alignkit/model', model, ['Transformer', 'loadModelDir', 'saveModelDir', 'generate', 'generateText']],
+  ['alignkit/model', model, ['Transformer', 'loadModelDir', 'saveModelDir', 'generate', 'generateText', 'DECODER_FAMILIES', 'decoderFamily', 'ropeFrequencies', 'windowMask']],
   ['alignkit/recipes', recipes, ['recipes', 'runRestEmDemo', 'runRlhfDemo', 'runSerDemo', 'runRestDemo']],
   ['alignkit/rewards', rewards, ['makeMatcher', 'programVerifier', 'runInSandbox', 'passAtK', 'sentenceBleu', 'sentenceChrf', 'afinnScore', 'loadRewardModule', 'createPythonVerifier', 'runPythonTests', 'runPythonIo']],
   ['alignkit/runs', runs, ['RunStore', 'stageOf', 'readRunSummary']],

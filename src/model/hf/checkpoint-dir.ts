@@ -19,7 +19,7 @@ import { writeSafetensors, type TensorToWrite } from '../../io/safetensors.js';
 import { hasTokenizerFiles, loadTokenizer, type Tokenizer } from '../../tokenizer/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import type { ModelConfig } from '../config.js';
-import { fromHfConfig, HF_CONFIG_FILE, toHfConfig } from './config.js';
+import { fromHfConfig, HF_CONFIG_FILE, HF_FLOAT_KEYS, toHfConfig } from './config.js';
 import { checkGeneration, fromHfGenerationConfig, GENERATION_CONFIG_FILE, toHfGenerationConfig, type GenerationSettings } from './generation-config.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, mergedParams, peftAdapter, readPeftAdapter } from './peft.js';
 import { hfTensors, weightsFromHf } from './weights.js';
@@ -63,7 +63,7 @@ export function saveModelDir(dir: string, model: Transformer, opts: SaveModelOpt
   }, join(final, GENERATION_CONFIG_FILE));
   const peft = opts.adapters === 'peft' && model.lora.size > 0;
   const params = peft ? model.params : mergedParams(model);
-  const tensors = hfTensors(params);
+  const tensors = hfTensors(params, c);
   for (const [name, t] of opts.extraTensors ?? []) {
     if (tensors.has(name)) throw new CheckpointError(join(final, MODEL_FILE), `extra tensor ${JSON.stringify(name)} has the name of a model parameter`);
     tensors.set(name, { shape: [...t.shape], data: t.data } satisfies TensorToWrite);
@@ -73,7 +73,7 @@ export function saveModelDir(dir: string, model: Transformer, opts: SaveModelOpt
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
-    writeJsonAtomic(join(tmp, HF_CONFIG_FILE), toHfConfig(c, { bos: gen.bos ?? null, eos: gen.eos ?? null, pad: gen.pad ?? null }));
+    writeJsonAtomic(join(tmp, HF_CONFIG_FILE), toHfConfig(c, { bos: gen.bos ?? null, eos: gen.eos ?? null, pad: gen.pad ?? null }), HF_FLOAT_KEYS);
     writeJsonAtomic(join(tmp, GENERATION_CONFIG_FILE), toHfGenerationConfig(gen));
     tok?.save(tmp);
     if (peft) {
@@ -186,7 +186,7 @@ export interface LoadedModelDir {
   metadata: Record<string, string>;
 }
 
-/** Reads a HF checkpoint directory of a GPT-2 or Llama causal LM. */
+/** Reads a HF checkpoint directory of a causal LM of any family hf/config.ts reads (GPT-2 and the RoPE families). */
 export function loadModelDir(dir: string, opts: LoadModelOptions = {}): LoadedModelDir {
   const configFile = join(dir, HF_CONFIG_FILE);
   const meant = modelInside(dir);

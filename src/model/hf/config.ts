@@ -1,12 +1,20 @@
-// ModelConfig ↔ Hugging Face config.json, for GPT2LMHeadModel and LlamaForCausalLM. Keys and
-// defaults follow transformers' configuration_gpt2.py and configuration_llama.py (the 4.x layout
-// that hub checkpoints use; v5's rope_parameters is read too): a key missing from config.json takes the class default, as
-// from_pretrained does, and keys we do not use are ignored. A key whose value changes the
-// computation in a way alignkit does not implement is refused, never silently dropped.
+// ModelConfig ↔ Hugging Face config.json: GPT2LMHeadModel here, and every RoPE family through its
+// adapter (families/decoder.ts: Llama, Mistral, Qwen2, Qwen3, Phi-3, Gemma 2/3). Keys and defaults
+// follow transformers' configuration_<family>.py (the 4.x layout that hub checkpoints use; v5's
+// rope_parameters and layer_types are read too): a key missing from config.json takes the class
+// default, as from_pretrained does, and keys we do not use are ignored. A key whose value changes
+// the computation in a way alignkit does not implement is refused, never silently dropped.
 import { CheckpointError } from '../../io/checkpoint.js';
-import { validateConfig, type Family, type ModelConfig } from '../config.js';
+import { validateConfig, type ModelConfig } from '../config.js';
+import { DECODER_FAMILIES, decoderFamily, decoderFromHf, decoderToHf } from '../families/decoder.js';
+import { hfReader, positive, rate, std, type HfConfigJson, type HfReader } from '../families/reader.js';
+
+export type { HfConfigJson } from '../families/reader.js';
 
 export const HF_CONFIG_FILE = 'config.json';
+
+/** Keys transformers 5 declares as float (and refuses as int): Gemma 2's soft-caps, the norm epsilons. */
+export const HF_FLOAT_KEYS = ['attn_logit_softcapping', 'final_logit_softcapping', 'rms_norm_eps', 'layer_norm_epsilon'];
 
 /** Special-token ids as config.json and generation_config.json carry them. */
 export interface HfTokenIds {
@@ -16,7 +24,6 @@ export interface HfTokenIds {
   pad: number | null;
 }
 
-export type HfConfigJson = Record<string, unknown>;
 
 // GELU in its tanh form is what the engine computes; these HF names all mean exactly that form
 // (transformers activations.py: NewGELUActivation, PytorchGELUTanh, FastGELUActivation).
@@ -28,17 +35,11 @@ const GPT2_DEFAULTS = {
   activation_function: 'gelu_new', resid_pdrop: 0.1, layer_norm_epsilon: 1e-5, initializer_range: 0.02,
   tie_word_embeddings: true, bos_token_id: 50256, eos_token_id: 50256, pad_token_id: null,
 };
-const LLAMA_DEFAULTS = {
-  vocab_size: 32000, hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32,
-  num_key_value_heads: null, max_position_embeddings: 2048, rms_norm_eps: 1e-6, rope_theta: 10000,
-  initializer_range: 0.02, tie_word_embeddings: false, bos_token_id: 1, eos_token_id: 2, pad_token_id: null,
-  hidden_act: 'silu',
-};
 
 // Which config.json key each ModelConfig field comes from, to name it when validateConfig objects.
 const KEY_OF: Record<'gpt2' | 'llama', Partial<Record<keyof ModelConfig, string>>> = {
   gpt2: { vocabSize: 'vocab_size', maxSeqLen: 'n_positions', dModel: 'n_embd', nLayer: 'n_layer', nHead: 'n_head', nKvHead: 'n_head', dFF: 'n_inner', normEps: 'layer_norm_epsilon', dropout: 'resid_pdrop' },
-  llama: { vocabSize: 'vocab_size', maxSeqLen: 'max_position_embeddings', dModel: 'hidden_size', nLayer: 'num_hidden_layers', nHead: 'num_attention_heads', nKvHead: 'num_key_value_heads', dFF: 'intermediate_size', normEps: 'rms_norm_eps', ropeTheta: 'rope_theta' },
+  llama: { vocabSize: 'vocab_size', maxSeqLen: 'max_position_embeddings', dModel: 'hidden_size', nLayer: 'num_hidden_layers', nHead: 'num_attention_heads', nKvHead: 'num_key_value_heads', dFF: 'intermediate_size', normEps: 'rms_norm_eps', ropeTheta: 'rope_theta', headDim: 'head_dim' },
 };
 
 /** config.json for `c`; `ids` fills bos/eos/pad_token_id (null when unknown). */
@@ -62,51 +63,17 @@ export function toHfConfig(c: ModelConfig, ids: Partial<HfTokenIds> = {}): HfCon
       bos_token_id, eos_token_id, pad_token_id, torch_dtype: 'float32',
     };
   }
+  const f = decoderFamily(c.modelType ?? 'llama');
+  if (!f) throw new Error(`model config: modelType = ${JSON.stringify(c.modelType)}, expected one of ${DECODER_FAMILIES.map((d) => d.modelType).join(', ')}`);
   return {
-    architectures: ['LlamaForCausalLM'], model_type: 'llama',
-    vocab_size: c.vocabSize, hidden_size: c.dModel, intermediate_size: c.dFF, num_hidden_layers: c.nLayer,
-    num_attention_heads: c.nHead, num_key_value_heads: c.nKvHead, head_dim: c.dModel / c.nHead,
-    max_position_embeddings: c.maxSeqLen, hidden_act: 'silu', rms_norm_eps: c.normEps,
-    rope_theta: c.ropeTheta, rope_scaling: null, attention_bias: false, attention_dropout: 0, mlp_bias: false,
-    pretraining_tp: 1, initializer_range: c.initStd, use_cache: true, tie_word_embeddings: c.tieEmbeddings,
-    bos_token_id, eos_token_id, pad_token_id, torch_dtype: 'float32',
-    // HF Llama has no residual dropout, so ours has no HF key; kept under our own key, which
-    // transformers stores as an inert attribute.
-    alignkit: { residual_dropout: c.dropout },
+    ...decoderToHf(f, c), bos_token_id, eos_token_id, pad_token_id, torch_dtype: 'float32',
+    // HF's decoders have no residual dropout (Phi-3 aside), so ours has no HF key; kept under our
+    // own key, which transformers stores as an inert attribute.
+    ...(f.modelType !== 'phi3' ? { alignkit: { residual_dropout: c.dropout } } : {}),
   };
 }
 
-/** Typed reads of config.json keys, each throwing a CheckpointError that names the key, its value and what was expected. */
-function hfReader(j: HfConfigJson, defaults: Record<string, unknown>, file: string) {
-  const bad = (key: string, value: unknown, expected: string): never => {
-    throw new CheckpointError(file, `${key} = ${JSON.stringify(value)}, expected ${expected}`);
-  };
-  // A key set to null takes the default too, as HF's `x or default` idioms mostly do.
-  const get = (key: string): unknown => j[key] ?? defaults[key] ?? null;
-  return {
-    bad, get,
-    int: (key: string): number => {
-      const v = get(key);
-      return Number.isInteger(v) && (v as number) > 0 ? (v as number) : bad(key, v, 'a positive integer');
-    },
-    num: (key: string, ok: (v: number) => boolean, what: string): number => {
-      const v = get(key);
-      return typeof v === 'number' && ok(v) ? v : bad(key, v, what);
-    },
-    flag: (key: string): boolean => {
-      const v = get(key);
-      return typeof v === 'boolean' ? v : bad(key, v, 'true or false');
-    },
-    refuse: (key: string, ok: (v: unknown) => boolean, expected: string): void => {
-      if (key in j && !ok(j[key])) bad(key, j[key], expected);
-    },
-  };
-}
 
-type HfReader = ReturnType<typeof hfReader>;
-const positive = (v: number): boolean => v > 0;
-const rate = (v: number): boolean => v >= 0 && v < 1;
-const std = (v: number): boolean => v >= 0 && v <= 1;
 
 function gpt2FromHf(j: HfConfigJson, r: HfReader): ModelConfig {
   const act = r.get('activation_function');
@@ -128,45 +95,21 @@ function gpt2FromHf(j: HfConfigJson, r: HfReader): ModelConfig {
   };
 }
 
-function llamaFromHf(j: HfConfigJson, r: HfReader): ModelConfig {
-  const act = r.get('hidden_act');
-  if (act !== 'silu') r.bad('hidden_act', act, '"silu" (alignkit\'s Llama MLP is SwiGLU)');
-  r.refuse('attention_bias', (v) => v === false || v === null, 'false (alignkit\'s Llama projections have no bias)');
-  r.refuse('mlp_bias', (v) => v === false || v === null, 'false (alignkit\'s Llama projections have no bias)');
-  r.refuse('rope_scaling', (v) => v === null || isDefaultRope(v), 'null (alignkit implements unscaled RoPE only)');
-  // transformers v5 folds rope_theta and rope_scaling into rope_parameters.
-  r.refuse('rope_parameters', (v) => v === null || isDefaultRope(v), '{"rope_type": "default", ...} (alignkit implements unscaled RoPE only)');
-  const C = r.int('hidden_size'), nHead = r.int('num_attention_heads');
-  const headDimKey = j.head_dim ?? null;
-  if (headDimKey !== null && headDimKey !== C / nHead) r.bad('head_dim', headDimKey, `null or hidden_size / num_attention_heads = ${C / nHead}`);
-  const rp = j.rope_parameters as Record<string, unknown> | null | undefined;
-  const thetaKey = rp && rp.rope_theta !== undefined ? 'rope_parameters.rope_theta' : 'rope_theta';
-  const theta = rp && rp.rope_theta !== undefined ? rp.rope_theta : r.get('rope_theta');
-  if (!(typeof theta === 'number' && theta > 0)) r.bad(thetaKey, theta, 'a positive number');
-  const ours = j.alignkit as Record<string, unknown> | undefined;
-  const dropout = ours?.residual_dropout ?? 0;
-  if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) r.bad('alignkit.residual_dropout', dropout, 'a number in [0, 1)');
-  return {
-    family: 'llama', vocabSize: r.int('vocab_size'), maxSeqLen: r.int('max_position_embeddings'), dModel: C, nLayer: r.int('num_hidden_layers'),
-    nHead, nKvHead: j.num_key_value_heads == null ? nHead : r.int('num_key_value_heads'), dFF: r.int('intermediate_size'),
-    normEps: r.num('rms_norm_eps', positive, 'a positive number'), ropeTheta: theta as number,
-    tieEmbeddings: r.flag('tie_word_embeddings'), dropout: dropout as number,
-    initStd: r.num('initializer_range', std, 'a number in [0, 1]'),
-  };
-}
-
 /** Parses config.json (already JSON-decoded); `file` names it in errors. */
 export function fromHfConfig(json: unknown, file = HF_CONFIG_FILE): { config: ModelConfig; ids: HfTokenIds } {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new CheckpointError(file, `expected a JSON object, got ${JSON.stringify(json)}`);
   }
   const j = json as HfConfigJson;
-  const family: Family = j.model_type === 'gpt2' || j.model_type === 'llama'
-    ? j.model_type : hfReader(j, {}, file).bad('model_type', j.model_type, '"gpt2" or "llama" (the families alignkit implements)');
-  const defaults: Record<string, unknown> = family === 'gpt2' ? GPT2_DEFAULTS : LLAMA_DEFAULTS;
+  const dec = typeof j.model_type === 'string' ? decoderFamily(j.model_type) : undefined;
+  if (j.model_type !== 'gpt2' && !dec) {
+    hfReader(j, {}, file).bad('model_type', j.model_type, `one of ${['gpt2', ...DECODER_FAMILIES.map((d) => d.modelType)].map((t) => JSON.stringify(t)).join(', ')} (the families alignkit implements)`);
+  }
+  const family = dec ? 'llama' : 'gpt2';
+  const defaults: Record<string, unknown> = dec ? dec.defaults : GPT2_DEFAULTS;
   const r = hfReader(j, defaults, file);
   const ids: HfTokenIds = { bos: tokenId(r.get('bos_token_id'), 'bos_token_id', r.bad), eos: eosIds(r.get('eos_token_id'), r.bad), pad: tokenId(r.get('pad_token_id'), 'pad_token_id', r.bad) };
-  const c = family === 'gpt2' ? gpt2FromHf(j, r) : llamaFromHf(j, r);
+  const c = dec ? decoderFromHf(dec, r) : gpt2FromHf(j, r);
   try {
     return { config: validateConfig(c), ids };
   } catch (err) {
@@ -175,12 +118,6 @@ export function fromHfConfig(json: unknown, file = HF_CONFIG_FILE): { config: Mo
     const key = field ? KEY_OF[family][field] : undefined;
     throw new CheckpointError(file, `${key ? `${key} = ${JSON.stringify(j[key] ?? defaults[key])}: ` : ''}${(err as Error).message}`, { cause: err });
   }
-}
-
-function isDefaultRope(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null) return false;
-  const r = v as Record<string, unknown>;
-  return (r.rope_type ?? r.type) === 'default';
 }
 
 type Bad = (key: string, value: unknown, expected: string) => never;

@@ -10,6 +10,7 @@ import { param } from '../../nn/index.js';
 import { Tensor, shapeStr } from '../../tensor/index.js';
 import { mergeLora, type LoraAdapter } from '../lora.js';
 import { checkFiniteTensor } from './weights.js';
+import { hasFusedProjections } from '../families/fused.js';
 import type { Transformer } from '../transformer.js';
 import { layoutOf, type Params } from '../weights.js';
 
@@ -35,6 +36,12 @@ export function mergedParams(model: Transformer): Params {
 export function peftAdapter(model: Transformer, baseModelNameOrPath: string | null): { config: Record<string, unknown>; tensors: Map<string, TensorToWrite> } {
   const adapters = [...model.lora];
   if (adapters.length === 0) throw new Error('peftAdapter: the model has no LoRA adapters to save');
+  const split = adapters.filter(([n]) => hasFusedProjections(model.config) && /\.(q_proj|k_proj|v_proj|gate_proj|up_proj)\.weight$/.test(n));
+  if (split.length > 0) {
+    // transformers' Phi-3 has one qkv_proj and one gate_up_proj; PEFT has no module by these names.
+    throw new Error(`peftAdapter: ${model.config.modelType} fuses q/k/v and gate/up into qkv_proj and gate_up_proj, so an adapter on ${split[0]![0]} has no PEFT module to go to; `
+      + 'save with adapters: \'merge\', or adapt only o_proj and down_proj');
+  }
   const moduleOf = (w: string) => w.replace(/\.weight$/, '');
   // scale = alpha/r in floating point; scale·r can miss alpha in the last bit (7/3·3), so round.
   const alphaOf = (a: LoraAdapter) => Number((a.scale * a.A.shape[0]!).toPrecision(12));

@@ -8,6 +8,7 @@ import { param } from '../../nn/index.js';
 import { Tensor, shapeStr } from '../../tensor/index.js';
 import type { ModelConfig } from '../config.js';
 import { embeddingName, expectedShapes, type Params } from '../weights.js';
+import { hasFusedProjections, joinFused, splitFused } from '../families/fused.js';
 
 /** Scalar heads (heads.ts) that a checkpoint may carry beside the LM: reward (`score`), value (`v_head`). */
 export const SCALAR_HEADS = ['score', 'v_head'];
@@ -30,11 +31,11 @@ export function checkFiniteTensor(name: string, data: ArrayLike<number>, file: s
   }
 }
 
-/** Tensors to write for `params`: every parameter as F32 under its own (HF) name. */
-export function hfTensors(params: Params): Map<string, TensorToWrite> {
-  const out = new Map<string, TensorToWrite>();
+/** Tensors to write for `params`: every parameter as F32 under its HF name (Phi-3's projections fused again). */
+export function hfTensors(params: Params, c?: ModelConfig): Map<string, TensorToWrite> {
+  const out = new Map<string, { shape: readonly number[]; data: Float32Array }>();
   for (const [name, t] of params) out.set(name, { shape: [...t.shape], data: t.f32 });
-  return out;
+  return c && hasFusedProjections(c) ? joinFused(c, out, (shape, data) => ({ shape, data })) : out;
 }
 
 export interface WeightsFromHf {
@@ -48,7 +49,7 @@ export interface WeightsFromHf {
  * errors. Unknown tensors are an error unless `allowExtra`, when they come back in `extras`.
  */
 export function weightsFromHf(c: ModelConfig, tensors: ReadonlyMap<string, SafetensorsTensor>, file: string, allowExtra = false): WeightsFromHf {
-  const byName = addBasePrefix(c, tensors);
+  const byName = addBasePrefix(c, hasFusedProjections(c) ? splitFused(c, tensors, (shape, data, t) => ({ dtype: t.dtype, shape, data })) : tensors);
   const expected = expectedShapes(c);
   const params: Params = new Map();
   const extras = new Map<string, Tensor>();
