@@ -11,31 +11,15 @@
 //                  maxNewTokens are left out of the loss with maskTruncatedCompletions.
 // Steps run in checkpointed blocks through the run store (rollout/blocks.ts).
 import { AdamW } from '../../nn/index.js';
-import type { Transformer } from '../../model/index.js';
-import type { Tokenizer } from '../../tokenizer/index.js';
-import type { RunStore } from '../../runs/run-store.js';
 import { grpoAdvantages, informativeGroups } from '../losses/index.js';
-import type { RewardFn } from '../trainer/reward-fn.js';
-import { samplingFor, stepRollout, type PromptItem } from '../rollout/rollout.js';
+import { samplingFor, stepRollout, type OnlineTrainerOptions } from '../rollout/rollout.js';
 import { meanOf } from '../rollout/layout.js';
 import { frozenReference, rolloutRecords, stepName } from '../rollout/store.js';
 import { runBlocks, type StepOutput } from '../rollout/blocks.js';
 import { clippedUpdates } from '../rollout/clipped-updates.js';
 import { grpoLossOptions, resolveGrpoConfig, type GrpoConfig } from './config.js';
 
-export interface GrpoOptions {
-  policy: Transformer;
-  /** The frozen reference; default a copy of the policy as it starts. Stored with the run. */
-  reference?: Transformer;
-  tokenizer: Tokenizer;
-  prompts: readonly PromptItem[];
-  reward: RewardFn;
-  store: RunStore;
-  config?: Partial<GrpoConfig>;
-  /** Called after every step; a throw here stops the run like a crash. */
-  onLog?: (log: GrpoLog) => void;
-  quiet?: boolean;
-}
+export type GrpoOptions = OnlineTrainerOptions<GrpoConfig, GrpoLog>;
 
 export interface GrpoLog {
   step: number;

@@ -8,30 +8,15 @@
 //                  the reward, not in the loss).
 // Steps run in checkpointed blocks through the run store (rollout/blocks.ts).
 import { AdamW } from '../../nn/index.js';
-import type { Transformer } from '../../model/index.js';
-import type { Tokenizer } from '../../tokenizer/index.js';
-import type { RunStore } from '../../runs/run-store.js';
 import { reinforcePpAdvantages } from '../losses/index.js';
-import type { RewardFn } from '../trainer/reward-fn.js';
-import { samplingFor, stepRollout, type PromptItem } from '../rollout/rollout.js';
+import { samplingFor, stepRollout, type OnlineTrainerOptions } from '../rollout/rollout.js';
 import { meanOf } from '../rollout/layout.js';
 import { frozenReference, rolloutRecords, stepName } from '../rollout/store.js';
 import { runBlocks, type StepOutput } from '../rollout/blocks.js';
 import { clippedUpdates } from '../rollout/clipped-updates.js';
 import { resolveReinforcePpConfig, type ReinforcePpConfig } from './config.js';
 
-export interface ReinforcePpOptions {
-  policy: Transformer;
-  /** The frozen reference; default a copy of the policy as it starts. Stored with the run. */
-  reference?: Transformer;
-  tokenizer: Tokenizer;
-  prompts: readonly PromptItem[];
-  reward: RewardFn;
-  store: RunStore;
-  config?: Partial<ReinforcePpConfig>;
-  onLog?: (log: ReinforcePpLog) => void;
-  quiet?: boolean;
-}
+export type ReinforcePpOptions = OnlineTrainerOptions<ReinforcePpConfig, ReinforcePpLog>;
 
 export interface ReinforcePpLog {
   step: number;

@@ -8,32 +8,16 @@
 // Steps run in checkpointed blocks through the run store (rollout/blocks.ts).
 import { mul } from '../../ops/index.js';
 import { AdamW, clipGradNorm } from '../../nn/index.js';
-import type { Transformer } from '../../model/index.js';
 import { Rng, Tensor } from '../../tensor/index.js';
-import type { Tokenizer } from '../../tokenizer/index.js';
-import type { RunStore } from '../../runs/run-store.js';
 import { klEstimate, rlooAdvantages, rlooLoss } from '../losses/index.js';
 import { tokenLogprobs } from '../trainer/logprobs.js';
-import type { RewardFn } from '../trainer/reward-fn.js';
-import { rolloutPairs, samplingFor, stepRollout, type PromptItem } from '../rollout/rollout.js';
+import { rolloutPairs, samplingFor, stepRollout, type OnlineTrainerOptions } from '../rollout/rollout.js';
 import { maskedEntropy, maxLogRatio, meanOf, minibatches, placeRows, stepSeed } from '../rollout/layout.js';
 import { frozenReference, rolloutRecords, stepName } from '../rollout/store.js';
 import { runBlocks, type StepOutput } from '../rollout/blocks.js';
 import { resolveRlooConfig, type RlooConfig } from './config.js';
 
-export interface RlooOptions {
-  policy: Transformer;
-  /** The frozen reference; default a copy of the policy as it starts. Stored with the run. */
-  reference?: Transformer;
-  tokenizer: Tokenizer;
-  prompts: readonly PromptItem[];
-  reward: RewardFn;
-  store: RunStore;
-  config?: Partial<RlooConfig>;
-  /** Called after every step; a throw here stops the run like a crash. */
-  onLog?: (log: RlooLog) => void;
-  quiet?: boolean;
-}
+export type RlooOptions = OnlineTrainerOptions<RlooConfig, RlooLog>;
 
 export interface RlooLog {
   step: number;

@@ -8,6 +8,7 @@
 import { noGrad } from '../../autograd/index.js';
 import { generate, type FinishReason, type Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
+import type { RunStore } from '../../runs/run-store.js';
 import { completionLogprobs, tokenLogprobs, type PromptCompletion } from '../trainer/logprobs.js';
 import { checkRewards, type RewardFn } from '../trainer/reward-fn.js';
 import type { OnlineConfig } from './config.js';
@@ -172,4 +173,22 @@ export async function stepRollout(src: StepRolloutSource, c: Pick<OnlineConfig, 
     ...(src.value ? { value: src.value } : {}),
   });
   return { seed, prompts, r, scored: await scoreRollouts(r, src.reward, c.missingEosPenalty) };
+}
+
+/**
+ * What a reward-driven online trainer (GRPO, RLOO, REINFORCE++) is given: the policy, its frozen
+ * reference, prompts, a reward function and the run store, with its own config and step log.
+ */
+export interface OnlineTrainerOptions<Config, Log> {
+  policy: Transformer;
+  /** The frozen reference; default a copy of the policy as it starts. Stored with the run. */
+  reference?: Transformer;
+  tokenizer: Tokenizer;
+  prompts: readonly PromptItem[];
+  reward: RewardFn;
+  store: RunStore;
+  config?: Partial<Config>;
+  /** Called after every step; a throw here stops the run like a crash. */
+  onLog?: (log: Log) => void;
+  quiet?: boolean;
 }
