@@ -2,7 +2,7 @@
 // x·cos + rotate_half(x)·sin, with rotate_half(x) = [−x₂, x₁] over the two halves of the head
 // and angle(pos, i) = pos · invFreq[i] repeated over both halves. The frequencies and the factor
 // on cos/sin follow transformers' modeling_rope_utils.py for each scaling type; like it, the
-// frequencies and angles are rounded to float32 before cos/sin.
+// scaled frequencies and angles are rounded to float32 before cos/sin (unscaled RoPE: see ropeFrequencies).
 import { add, concat, mul, neg, slice } from '../ops/index.js';
 import { Tensor } from '../tensor/index.js';
 import type { RopeScaling } from './config.js';
@@ -12,12 +12,23 @@ export interface RopeTables {
   sin: Tensor; // (B, 1, T, D)
 }
 
+export interface RopeFrequencies {
+  /** Inverse frequencies (D/2), rounded to float32 as transformers rounds them. */
+  invFreq: Float64Array;
+  /** The factor on cos/sin (YaRN's attention factor; 1 otherwise). */
+  attention: number;
+  /** Unscaled RoPE only: θ^(2i/D), the angle then being pos / period[i] in double precision. */
+  period?: Float64Array;
+}
+
 /** Inverse frequencies (D/2) and the factor on cos/sin; `seqLen` (max position + 1) matters to `dynamic` only. */
-export function ropeFrequencies(D: number, theta: number, s: RopeScaling, seqLen: number): { invFreq: Float64Array; attention: number } {
+export function ropeFrequencies(D: number, theta: number, s: RopeScaling, seqLen: number): RopeFrequencies {
   const half = D / 2;
   const base = (b: number): Float64Array => Float64Array.from({ length: half }, (_, i) => Math.fround(1 / Math.pow(b, (2 * i) / D)));
   switch (s.type) {
-    case 'default': return { invFreq: base(theta), attention: 1 };
+    // Unscaled RoPE keeps alignkit's double-precision angle pos / θ^(2i/D): within 1e-6 of
+    // transformers' float32 one (the family goldens), and the bits every figure in README rests on.
+    case 'default': return { invFreq: base(theta), attention: 1, period: Float64Array.from({ length: half }, (_, i) => Math.pow(theta, (2 * i) / D)) };
     case 'linear': return { invFreq: base(theta).map((f) => f / s.factor), attention: 1 };
     case 'dynamic': {
       // NTK-aware: the base grows with the sequence once it passes the trained length.
@@ -62,13 +73,14 @@ function yarn(D: number, theta: number, s: Extract<RopeScaling, { type: 'yarn' }
 }
 
 /** cos/sin tables for position ids (B·T values) of a (B, T) batch. */
-export function ropeTables(positions: Int32Array, B: number, T: number, D: number, invFreq: Float64Array, attention = 1): RopeTables {
+export function ropeTables(positions: Int32Array, B: number, T: number, D: number, f: RopeFrequencies): RopeTables {
+  const { invFreq, attention, period } = f;
   const half = D / 2;
   const cos = new Float32Array(B * T * D), sin = new Float32Array(B * T * D);
   for (let n = 0; n < B * T; n++) {
     const pos = positions[n]!;
     for (let i = 0; i < half; i++) {
-      const angle = Math.fround(pos * Math.fround(invFreq[i]!));
+      const angle = period ? pos / period[i]! : Math.fround(pos * Math.fround(invFreq[i]!));
       const c = Math.cos(angle) * attention, s = Math.sin(angle) * attention;
       cos[n * D + i] = c; cos[n * D + half + i] = c;
       sin[n * D + i] = s; sin[n * D + half + i] = s;

@@ -86,3 +86,22 @@ for (const family of ['gpt2', 'llama'] as const) {
     }
   });
 }
+
+test('unscaled RoPE angles are pos / θ^(2i/D) in double precision, bit for bit (every README figure rests on them); scaled ones are float32 as in transformers', async () => {
+  const { ropeFrequencies, ropeTables } = await import('./rope.js');
+  const D = 16, theta = 10000, positions = Int32Array.from([0, 1, 7, 63, 1000]);
+  const plain = ropeTables(positions, 1, positions.length, D, ropeFrequencies(D, theta, { type: 'default' }, 1001));
+  const cos = plain.cos.data as Float32Array;
+  for (let n = 0; n < positions.length; n++) {
+    for (let i = 0; i < D / 2; i++) {
+      const expected = Math.fround(Math.cos(positions[n]! / Math.pow(theta, (2 * i) / D)));
+      assert.equal(cos[n * D + i], expected, `cos at position ${positions[n]}, frequency ${i}`);
+      assert.equal(cos[n * D + D / 2 + i], expected);
+    }
+  }
+  // linear with factor 1 computes the same frequencies through float32 rounding: close, not equal bits.
+  const linear = ropeTables(positions, 1, positions.length, D, ropeFrequencies(D, theta, { type: 'linear', factor: 1 }, 1001)).cos.data as Float32Array;
+  let differ = 0;
+  for (let j = 0; j < cos.length; j++) { assert.ok(Math.abs(cos[j]! - linear[j]!) < 1e-3); if (cos[j] !== linear[j]) differ++; }
+  assert.ok(differ > 0, 'the float32 path should round some angle differently');
+});

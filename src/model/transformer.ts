@@ -217,10 +217,10 @@ function layerRopes(c: ModelConfig, positions: Int32Array, B: number, T: number)
   let seqLen = 0;
   for (const p of positions) seqLen = Math.max(seqLen, p + 1);
   const f = ropeFrequencies(D, c.ropeTheta, c.rope ?? { type: 'default' }, seqLen);
-  const global = ropeTables(positions, B, T, D, f.invFreq, f.attention);
+  const global = ropeTables(positions, B, T, D, f);
   if (c.localRopeTheta === undefined) return { global, local: null };
   const lf = ropeFrequencies(D, c.localRopeTheta, { type: 'default' }, seqLen);
-  return { global, local: ropeTables(positions, B, T, D, lf.invFreq) };
+  return { global, local: ropeTables(positions, B, T, D, lf) };
 }
 
 export function defaultPositions(B: number, T: number, offset: number): Int32Array {
