@@ -1,7 +1,7 @@
 // One option of a trainer or a command, declared once: its type, default, help text and what a
 // valid value is. The trainer's resolve, the command line (flags, --help, --config files) and
 // the generated config file all read this declaration, so a default or a limit is written in
-// exactly one place (DESIGN.md: "Each trainer's options are declared once").
+// exactly one place (README, "Options, config files and run directories").
 import { z } from 'zod';
 
 export type OptionType = 'number' | 'integer' | 'string' | 'boolean' | 'choice' | 'json';

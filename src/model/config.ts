@@ -1,8 +1,8 @@
 // One config for both block layouts. GPT-2: learned positions, LayerNorm with bias, GELU MLP,
 // tied embedding. Llama: RoPE, RMSNorm, gated MLP, grouped-query attention; the Llama layout is the
 // one decoder block every RoPE family runs on (Mistral, Qwen2/3, Phi-3, Gemma 2/3), told apart by
-// the switches below, which the family adapters (families/) set from config.json (DESIGN.md:
-// "model families are data, not copies").
+// the switches below, which the family adapters (families/) set from config.json (README,
+// "Families": model families are data, not copies).
 
 export type Family = 'gpt2' | 'llama';
 

@@ -82,7 +82,7 @@ export interface PpoLine {
   test?: PolicyScores;
 }
 
-/** What the last Improve step of each Grow step kept, read back from the grown samples: the check DESIGN.md asks for. */
+/** What the last Improve step of each Grow step kept, read back from the grown samples: the check README's flawed-reward run makes. */
 export interface KeptInspection {
   grow: number;
   improve: number;

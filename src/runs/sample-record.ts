@@ -1,5 +1,5 @@
 // One generated sample as the run keeps it. Grow and Improve are decoupled so that this data can
-// be inspected (DESIGN.md): reward hacking is found by reading what was sampled, by which policy,
+// be inspected: reward hacking is found by reading what was sampled, by which policy,
 // how it scored and whether a filter kept it, so every field a person needs for that is required.
 import { parseJsonl } from '../io/jsonl.js';
 import { RunStoreError } from './run-layout.js';

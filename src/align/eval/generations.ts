@@ -2,7 +2,7 @@
 // completions of a task's problems, graded by the task's verifier (pass@1, pass@k, maj@k, mean
 // reward), or of held-out prompts; either scored by a reward model when one is given. Every
 // completion goes to <out>/generations.jsonl with its verdict and score, so a person can read
-// what a figure counts (DESIGN.md: reward hacking is found by looking at the samples).
+// what a figure counts (reward hacking is found by looking at the samples).
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../io/checkpoint.js';
 import { writeJsonl } from '../../io/jsonl.js';

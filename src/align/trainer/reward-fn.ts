@@ -17,7 +17,7 @@ export interface RewardMeta {
   /**
    * Why each reward is what it is (a verifier's verdict, a mixture's parts), JSON-able. An adapter
    * fills it when the caller passes an array; the trainers keep it beside every stored sample,
-   * because reward hacking is found by reading what was rewarded and why (DESIGN.md).
+   * because reward hacking is found by reading what was rewarded and why (README, the Grow data browser).
    */
   notes?: unknown[];
   /** Per row: the prompt is a chat-template render (a reward model encodes its special tokens as it was trained to). */

@@ -1,6 +1,6 @@
 // Finds and loads the compiled addon: build/Release/alignkit.node under the package root, or the
 // file named by ALIGNKIT_NATIVE_PATH. This directory is the only place that touches the addon
-// (DESIGN.md, "Layers"); a failure is returned with its reason, never thrown, so that the
+// (README, "Layers"); a failure is returned with its reason, never thrown, so that the
 // selection in ../index.ts can fall back to the JS backend and say why.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -45,7 +45,7 @@ export function peerEnv(threads: number): NodeJS.ProcessEnv {
     // Idle OpenMP workers sleep instead of spinning, so they do not steal the cores from whoever
     // runs next on a shared machine (and the peer is not charged for spinning).
     OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
-    // OpenBLAS picks slow kernels on AMD Zen with AVX-512 unless told the core type (DESIGN.md).
+    // OpenBLAS picks slow kernels on AMD Zen with AVX-512 unless told the core type.
     ...(hasAvx512() && !process.env.OPENBLAS_CORETYPE ? { OPENBLAS_CORETYPE: 'SkylakeX' } : {}),
   };
 }
