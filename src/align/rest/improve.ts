@@ -189,7 +189,7 @@ export async function improvePolicy(o: ImproveOptions): Promise<ImproveResult> {
   if (data.length === 0) return { model: bestModel, critic: bestCritic, steps: 0, bestStep: 0, best, logs };
 
   const steps = improveSteps(c, data.length);
-  const opt = new AdamW(model.namedParameters(), { lr: c.lr, weightDecay: c.weightDecay });
+  const opt = new AdamW(model.namedParameters(), { lr: c.lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay });
   const criticOpt = critic ? new AdamW(critic.named(), { lr: c.criticLr, weightDecay: 0 }) : null;
   const order = new ExampleOrder(data.length, o.seed);
   const progress = new Progress({ label: o.label ?? `improve (${c.loss})`, total: steps, quiet: o.quiet });

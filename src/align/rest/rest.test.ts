@@ -138,3 +138,17 @@ test('improvePolicy changes the parameters with every loss, and keeps the starti
     for (const [k, w] of kept.model.params) assert.deepEqual(w.f32, before.params.get(k)!.f32);
   }
 });
+
+test("improvePolicy uses the configured Adam betas (they were once ignored)", async () => {
+  const data: ImproveExample[] = Array.from({ length: 8 }, (_, i) => ({ prompt: tok.encode(`q${i}:`), completion: [...tok.encode('aab'), tok.eos!], reward: 1 }));
+  const trained = async (over: Parameters<typeof resolveImproveConfig>[0]) => (await improvePolicy({
+    model: policy0(), critic: null, data, config: resolveImproveConfig({ batchSize: 4, maxSteps: 3, evalEvery: 3, warmupSteps: 0, ...over }), padId: 0, seed: 0,
+    validate: async () => 0.5, baseline: null, quiet: true,
+  })).model;
+  const base = await trained({}), same = await trained({ beta1: 0.9, beta2: 0.95 });
+  for (const over of [{ beta1: 0.5 }, { beta2: 0.5 }]) {
+    const other = await trained(over);
+    assert.ok([...other.params].some(([k, w]) => w.f32.some((x, j) => x !== base.params.get(k)!.f32[j])), `${JSON.stringify(over)} changed nothing`);
+  }
+  for (const [k, w] of same.params) assert.deepEqual(w.f32, base.params.get(k)!.f32);
+});
