@@ -55,6 +55,8 @@ class Args {
     if (v < 0) fail<Napi::RangeError>(name, "must be ≥ 0, got " + std::to_string(v));
     return v;
   }
+  // Whether an optional trailing argument was passed (and is not undefined).
+  bool given(size_t i) const { return i < info_.Length() && !info_[i].IsUndefined(); }
   double num(size_t i, const char* name) const {
     if (!info_[i].IsNumber()) fail<Napi::TypeError>(name, "must be a number");
     return info_[i].As<Napi::Number>().DoubleValue();

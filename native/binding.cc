@@ -3,6 +3,7 @@
 // ak::gelu_forward). Argument order and meaning are those of src/backend/kernels.ts.
 #include <napi.h>
 
+#include <cmath>
 #include <utility>
 #include <vector>
 #if defined(__GLIBC__)
@@ -119,7 +120,7 @@ KERNEL(crossEntropyBackward, const int64_t n = a.size(5, "N"), V = a.size(6, "V"
 static ak::AttentionShape attention_shape(const Args& a, size_t i, size_t mask) {
   ak::AttentionShape s{a.size(i, "B"), a.size(i + 1, "H"), a.size(i + 2, "Hkv"), a.size(i + 3, "Tq"),
                        a.size(i + 4, "Tk"), a.size(i + 5, "D"), float(a.num(i + 6, "scale")), a.flag(i + 7, "causal"),
-                       nullptr, {0, 0, 0, 0}, {}, {}, {}, {}};
+                       nullptr, {0, 0, 0, 0}, {}, {}, {}, {}, 0.f, 0};
   if (s.Hkv == 0 || s.H % s.Hkv != 0)
     a.fail<Napi::RangeError>("H", "must be a multiple of Hkv, got H = " + std::to_string(s.H) +
                                       ", Hkv = " + std::to_string(s.Hkv));
@@ -133,6 +134,11 @@ static ak::AttentionShape attention_shape(const Args& a, size_t i, size_t mask) 
   int64_t* dst[4] = {s.q_strides, s.k_strides, s.v_strides, s.o_strides};
   for (int t = 0; t < 4; t++)
     for (int d = 0; d < 3; d++) dst[t][d] = lay[t * 3 + d];
+  if (a.given(i + 9)) s.softcap = float(a.num(i + 9, "softcap"));
+  if (!(s.softcap >= 0.f && std::isfinite(s.softcap)))
+    a.fail<Napi::RangeError>("softcap", "must be a finite number ≥ 0 (0: none), got " + std::to_string(s.softcap));
+  if (a.given(i + 10)) s.window = a.size(i + 10, "window");
+  if (s.window > 0 && !s.causal) a.fail<Napi::RangeError>("window", "needs causal attention, got window " + std::to_string(s.window));
   return s;
 }
 // Elements a (batch, head, row) view with D contiguous values per row touches.

@@ -8,6 +8,11 @@
 // q, k, v and out are read and written through their (batch, head, row) strides, so heads can
 // stay interleaved in the projection that made them (B, T, H·D) and no head split or merge has
 // to be copied. A causal block computes only the band its queries see (block-mm.h's Band).
+// A sliding window (AttentionShape::window) starts each query block's key walk, and ends each key
+// block's query walk, at the window's edge, so blocks wholly outside it cost nothing; the blocks
+// it crosses are masked to −∞ lane by lane. Gemma 2's soft-cap maps scaled scores to
+// cap·tanh(s/cap) per block before the mask; the backward keeps 1 − tanh² of each block beside
+// Pᵀ to multiply into dSᵀ.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -37,6 +42,12 @@ struct Geometry {
   int64_t last_key(int64_t i) const { return s.causal ? std::min(s.Tk - 1, i + s.Tk - s.Tq) : s.Tk - 1; }
   // Key j0 + c is visible to query i0 + r when c ≤ r + delta.
   int64_t delta(int64_t i0, int64_t j0) const { return s.causal ? i0 + s.Tk - s.Tq - j0 : kSeesAll; }
+  // The first key query i sees: 0, or the window's edge i + Tk − Tq − window + 1.
+  int64_t first_key(int64_t i) const { return s.window > 0 ? std::max<int64_t>(0, i + s.Tk - s.Tq - s.window + 1) : 0; }
+  // Query i0 + r sees key j0 + c only when r < c − delta + window (the window's far edge).
+  int64_t window_end(int64_t c, int64_t delta, int64_t nq) const {
+    return s.window > 0 ? std::clamp<int64_t>(c - delta + s.window, 0, nq) : nq;
+  }
   const float* mask_row(int64_t b, int64_t h, int64_t i) const {
     return s.mask ? s.mask + b * s.mask_strides[0] + h * s.mask_strides[1] + i * s.mask_strides[2] : nullptr;
   }
@@ -99,22 +110,33 @@ static AK_INLINE void exp_down(float* ST, int64_t ld, int64_t nk, int64_t delta,
   }
 }
 
-// Sᵀ[c][r] ← scale·Sᵀ[c][r] + mask for key j0 + c and query i0 + r, −∞ where the key is not
-// visible (only the band from r = c − delta on was computed).
-static AK_INLINE void scores_body(float* ST, int64_t ld, int64_t nk, int64_t nq, const Geometry* g, int64_t b,
-                                  int64_t h, int64_t i0, int64_t j0) {
-  const float scale = g->s.scale;
+// Sᵀ[c][r] ← cap(scale·Sᵀ[c][r]) + mask for key j0 + c and query i0 + r, −∞ where the key is not
+// visible (only the band from r = c − delta on was computed; the window ends it at `end`). With a
+// soft-cap and `dcap`, dcap[c][r] ← 1 − tanh² (0 where not visible) for the backward.
+static AK_INLINE void scores_body(float* ST, float* dcap, int64_t ld, int64_t nk, int64_t nq, const Geometry* g,
+                                  int64_t b, int64_t h, int64_t i0, int64_t j0) {
+  const float scale = g->s.scale, cap = g->s.softcap;
   const int64_t delta = g->delta(i0, j0), m2 = g->s.mask_strides[2];
   for (int64_t c = 0; c < nk; c++) {
     float* row = ST + c * ld;
     const int64_t from = std::clamp<int64_t>(c - delta, 0, nq), run = first_run(c, delta, ld);
+    const int64_t end = g->window_end(c, delta, nq);
     for (int64_t r = 0; r < run; r++) row[r] = kNegInf;
     for (int64_t r0 = run; r0 < ld; r0 += kRun)
 #pragma omp simd
-      for (int64_t r = r0; r < r0 + kRun; r++) row[r] = (r >= from) & (r < nq) ? row[r] * scale : kNegInf;
+      for (int64_t r = r0; r < r0 + kRun; r++) row[r] = (r >= from) & (r < end) ? row[r] * scale : kNegInf;
+    if (cap > 0.f) {
+      float* dc = dcap ? dcap + c * ld : nullptr;
+      if (dc) std::fill(dc, dc + ld, 0.f);
+      for (int64_t r = from; r < end; r++) {
+        const float t = std::tanh(row[r] / cap);
+        row[r] = cap * t;
+        if (dc) dc[r] = 1.f - t * t;
+      }
+    }
     if (g->s.mask) {
       const float* mc = g->mask_row(b, h, i0) + (j0 + c) * g->s.mask_strides[3];
-      for (int64_t r = from; r < nq; r++) row[r] += mc[r * m2];
+      for (int64_t r = from; r < end; r++) row[r] += mc[r * m2];
     }
   }
 }
@@ -151,9 +173,9 @@ static AK_INLINE void probs_body(float* ST, int64_t ld, int64_t nk, int64_t nq, 
 }
 
 // dSᵀ = Pᵀ ⊙ (dPᵀ − D_r) · scale into dPᵀ where the key is visible (r ≥ c − delta), 0 elsewhere
-// (dPᵀ was not computed there).
-static AK_INLINE void dscores_body(float* dPT, const float* PT, int64_t ld, int64_t nk, int64_t nq, const float* Di,
-                                   float scale, int64_t delta) {
+// (dPᵀ was not computed there); times dcap, the soft-cap's 1 − tanh², when there is one.
+static AK_INLINE void dscores_body(float* dPT, const float* PT, const float* dcap, int64_t ld, int64_t nk, int64_t nq,
+                                   const float* Di, float scale, int64_t delta) {
   alignas(64) float di[kBq];
   for (int64_t r = 0; r < ld; r++) di[r] = r < nq ? Di[r] : 0.f;
   for (int64_t c = 0; c < nk; c++) {
@@ -164,13 +186,15 @@ static AK_INLINE void dscores_body(float* dPT, const float* PT, int64_t ld, int6
     for (int64_t r0 = run; r0 < ld; r0 += kRun)
 #pragma omp simd
       for (int64_t r = r0; r < r0 + kRun; r++) ds[r] = r >= from ? p[r] * (ds[r] - di[r]) * scale : 0.f;
+    if (dcap)
+      for (int64_t r = run; r < ld; r++) ds[r] *= dcap[c * ld + r];
   }
 }
 
 AK_MULTIVERSION(void, scores, scores_body,
-                (float* ST, int64_t ld, int64_t nk, int64_t nq, const Geometry* g, int64_t b, int64_t h, int64_t i0,
-                 int64_t j0),
-                (ST, ld, nk, nq, g, b, h, i0, j0))
+                (float* ST, float* dcap, int64_t ld, int64_t nk, int64_t nq, const Geometry* g, int64_t b, int64_t h,
+                 int64_t i0, int64_t j0),
+                (ST, dcap, ld, nk, nq, g, b, h, i0, j0))
 AK_MULTIVERSION(void, online, online_body,
                 (float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, float* m, float* l, float* O,
                  int64_t ldo, int64_t D),
@@ -179,9 +203,9 @@ AK_MULTIVERSION(void, probs, probs_body,
                 (float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, const float* lse),
                 (ST, ld, nk, nq, delta, lse))
 AK_MULTIVERSION(void, dscores, dscores_body,
-                (float* dPT, const float* PT, int64_t ld, int64_t nk, int64_t nq, const float* Di, float scale,
-                 int64_t delta),
-                (dPT, PT, ld, nk, nq, Di, scale, delta))
+                (float* dPT, const float* PT, const float* dcap, int64_t ld, int64_t nk, int64_t nq, const float* Di,
+                 float scale, int64_t delta),
+                (dPT, PT, dcap, ld, nk, nq, Di, scale, delta))
 
 // One (b, h, query block) of the forward.
 void forward_block(float* out, float* lse, const float* q, const float* k, const float* v, const Geometry& g,
@@ -198,10 +222,10 @@ void forward_block(float* out, float* lse, const float* q, const float* k, const
   std::fill(m, m + kBq, kNegInf);
   std::fill(l, l + kBq, 0.f);
   const int64_t jend = g.last_key(i0 + nq - 1) + 1;
-  for (int64_t j0 = 0; j0 < jend; j0 += kBk) {
+  for (int64_t j0 = g.first_key(i0) / kBk * kBk; j0 < jend; j0 += kBk) {
     const int64_t nk = std::min(kBk, jend - j0), delta = g.delta(i0, j0);
     block_mm(nk, nq, D, k + g.k_at(b, kvh, j0), s.k_strides[2], 1, QT, nqp, ST, nqp, false, Band::cols_from_row, delta);
-    scores(ST, nqp, nk, nq, &g, b, h, i0, j0);
+    scores(ST, nullptr, nqp, nk, nq, &g, b, h, i0, j0);
     online(ST, nqp, nk, nq, delta, m, l, O, Dp, D);
     int64_t ldv;
     const float* V = b_rows(Vb, Dp, v + g.v_at(b, kvh, j0), s.v_strides[2], nk, D, &ldv);
@@ -251,10 +275,11 @@ void backward_task(const DqOf& dq_of, float* dk, float* dv, const float* dout, c
   const int64_t D = s.D, Dp = block_pad(D), qrs = s.q_strides[2], ors = s.o_strides[2];
   const bool want_dq = dq_of(0).p != nullptr;
   // Scratch: Pᵀ and dSᵀ (kBk × kBq each), Qᵀ and dOᵀ (D × kBq each), K rows (kBk × Dp), Q and
-  // dO rows (kBq × Dp each).
-  float* PT = t_scratch.get(static_cast<size_t>(2 * kBk * kBq + 2 * D * kBq + kBk * Dp + 2 * kBq * Dp));
+  // dO rows (kBq × Dp each), and with a soft-cap its 1 − tanh² (kBk × kBq).
+  const int64_t capped = s.softcap > 0.f ? kBk * kBq : 0;
+  float* PT = t_scratch.get(static_cast<size_t>(2 * kBk * kBq + 2 * D * kBq + kBk * Dp + 2 * kBq * Dp + capped));
   float *dST = PT + kBk * kBq, *QT = dST + kBk * kBq, *dOT = QT + D * kBq, *Kb = dOT + D * kBq, *Qb = Kb + kBk * Dp,
-        *dOb = Qb + kBq * Dp;
+        *dOb = Qb + kBq * Dp, *dcap = capped ? dOb + kBq * Dp : nullptr;
   // D_r = dO_r · O_r for every query row of the group's heads.
   std::vector<float> Di(static_cast<size_t>(g.group * s.Tq));
   for (int64_t gi = 0; gi < g.group; gi++) {
@@ -270,15 +295,17 @@ void backward_task(const DqOf& dq_of, float* dk, float* dv, const float* dout, c
     const float* KB = want_dq ? b_rows(Kb, Dp, Kj, s.k_strides[2], nk, D, &ldk) : nullptr;
     // Causal: query i sees key j0 only from i = j0 − (Tk − Tq) on.
     const int64_t ist = s.causal ? std::max<int64_t>(0, j0 - (s.Tk - s.Tq)) : 0;
+    // Window: the last query that sees key j0 + nk − 1 is j0 + nk − 1 + window − 1 − (Tk − Tq).
+    const int64_t iend = s.window > 0 ? std::min(s.Tq, j0 + nk + s.window - 1 - (s.Tk - s.Tq)) : s.Tq;
     for (int64_t gi = 0; gi < g.group; gi++) {
       const int64_t h = kvh * g.group + gi, row0 = (b * s.H + h) * s.Tq;
       const DqRows dq = dq_of(gi);
-      for (int64_t i0 = ist; i0 < s.Tq; i0 += kBq) {
+      for (int64_t i0 = ist; i0 < iend; i0 += kBq) {
         const int64_t nq = std::min(kBq, s.Tq - i0), nqp = block_pad(nq), delta = g.delta(i0, j0);
         const float *Q = q + g.q_at(b, h, i0), *dO = dout + g.o_at(b, h, i0);
         transpose_rows(QT, nqp, Q, qrs, nq, D);
         block_mm(nk, nq, D, Kj, s.k_strides[2], 1, QT, nqp, PT, nqp, false, Band::cols_from_row, delta);
-        scores(PT, nqp, nk, nq, &g, b, h, i0, j0);
+        scores(PT, dcap, nqp, nk, nq, &g, b, h, i0, j0);
         probs(PT, nqp, nk, nq, delta, lse + row0 + i0);
         if (dv) {
           int64_t ld;
@@ -288,7 +315,7 @@ void backward_task(const DqOf& dq_of, float* dk, float* dv, const float* dout, c
         if (!want_dq && !dk) continue;
         transpose_rows(dOT, nqp, dO, ors, nq, D);
         block_mm(nk, nq, D, Vj, s.v_strides[2], 1, dOT, nqp, dST, nqp, false, Band::cols_from_row, delta);
-        dscores(dST, PT, nqp, nk, nq, Di.data() + gi * s.Tq + i0, s.scale, delta);
+        dscores(dST, PT, dcap, nqp, nk, nq, Di.data() + gi * s.Tq + i0, s.scale, delta);
         if (want_dq) block_mm(nq, D, nk, dST, 1, nqp, KB, ldk, dq.p + i0 * dq.ld, dq.ld, true, Band::k_to_row, delta);
         if (dk) {
           int64_t ld;

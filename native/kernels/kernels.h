@@ -64,6 +64,10 @@ struct AttentionShape {
   // Element strides of (batch, head, row) for q and dq, k and dk, v and dv, out and dout; each
   // row's D values are contiguous. lse is always (B, H, Tq), contiguous.
   int64_t q_strides[3], k_strides[3], v_strides[3], o_strides[3];
+  // Scores s → softcap·tanh(s/softcap) before the mask (Gemma 2), 0: none. A window w > 0 (causal
+  // only) hides key j from query i unless j > i + Tk − Tq − w, 0: none.
+  float softcap;
+  int64_t window;
 };
 void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s);
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,

@@ -85,14 +85,18 @@ export interface Backend {
    * order, with each row's D values contiguous: heads may be read from, and written into, an
    * interleaved (B, T, H·D) projection. The gradients use the strides of what they belong to
    * (dq q's, dout out's); `contiguousLayout` gives the packed (B, H, T, D) strides.
+   * `softcap` > 0 maps each scaled score s to softcap·tanh(s/softcap) before the mask is added
+   * (Gemma 2's attn_logit_softcapping); `window` > 0 (with causal) hides key j from query i
+   * unless j > i + Tk − Tq − window (a sliding window: keys outside it are never visited).
+   * 0 means none for both.
    */
   attentionForward(out: F32, lse: F32, q: F32, k: F32, v: F32, mask: F32 | null, maskStrides: Strides,
     B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, scale: number, causal: boolean,
-    layout: Strides): void;
+    layout: Strides, softcap?: number, window?: number): void;
   attentionBackward(dq: F32 | null, dk: F32 | null, dv: F32 | null, dout: F32, out: F32, lse: F32,
     q: F32, k: F32, v: F32, mask: F32 | null, maskStrides: Strides,
     B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, scale: number, causal: boolean,
-    layout: Strides): void;
+    layout: Strides, softcap?: number, window?: number): void;
 
   /** out (contiguous, `shape`) (+)= inp viewed at inpOffset with inpStrides. */
   stridedCopy(out: F32, inp: F32, inpOffset: number, inpStrides: Strides, shape: Strides, accumulate: boolean): void;

@@ -10,7 +10,6 @@ import { headDim, validateConfig, type ModelConfig } from './config.js';
 import type { KVCache } from './sampling/kv-cache.js';
 import { loraDelta, type LoraAdapter } from './lora.js';
 import { applyRope, ropeFrequencies, ropeTables, type RopeTables } from './rope.js';
-import { windowMask } from './window-mask.js';
 import { embeddingName, initParams, layoutOf, type Params } from './weights.js';
 
 export interface ForwardOptions {
@@ -106,14 +105,12 @@ export class Transformer {
       ropes = layerRopes(c, positions, B, T);
     }
     x = dropout(x, c.dropout, training, this.rng);
-    const masks = new Map<number | null, Tensor | null>([[null, mask]]);
     for (let l = 0; l < c.nLayer; l++) {
       const w = c.layerWindows?.[l] ?? null;
-      // A window no shorter than every query's reach hides nothing: the plain mask then serves.
+      // A window no shorter than every query's reach hides nothing; a shorter one the kernels honour.
       const win = w !== null && w < past + T ? w : null;
-      if (!masks.has(win)) masks.set(win, windowMask(opts.keyMask, B, T, past, win!));
       const rope = ropes && (w !== null && ropes.local ? ropes.local : ropes.global);
-      const a = this.attentionBlock(x, l, B, T, rope, masks.get(win)!, opts.cache, training);
+      const a = this.attentionBlock(x, l, B, T, rope, mask, win, opts.cache, training);
       x = add(x, dropout(a, c.dropout, training, this.rng));
       const m = this.mlpBlock(x, l, training);
       x = add(x, dropout(m, c.dropout, training, this.rng));
@@ -130,7 +127,8 @@ export class Transformer {
     return rmsNorm(x, c.normOffset ? add(w, c.normOffset) : w, c.normEps);
   }
 
-  private attentionBlock(x: Tensor, l: number, B: number, T: number, rope: RopeTables | null, mask: Tensor | null, cache: KVCache | undefined, training: boolean): Tensor {
+  private attentionBlock(x: Tensor, l: number, B: number, T: number, rope: RopeTables | null, mask: Tensor | null, window: number | null,
+    cache: KVCache | undefined, training: boolean): Tensor {
     const c = this.config, D = headDim(c), H = c.nHead, Hkv = c.nKvHead;
     // Heads (B, h, T, D) of `h` heads starting at channel `c0` of a (B, T, W) projection, in one copy.
     const heads = (t: Tensor, h: number, c0 = 0): Tensor => {
@@ -164,7 +162,7 @@ export class Transformer {
     // A one-token step reads a cache that keeps buffers in place (no per-token concatenation).
     const stored = cache && T === 1 && !needsGrad(q, k, v) ? cache.store(l, k, v) : null;
     let o: Tensor; // (B, H, T, D)
-    const how = { mask, scale: c.attnScale, softcap: c.attnSoftcap ?? null };
+    const how = { mask, window, scale: c.attnScale, softcap: c.attnSoftcap ?? null };
     if (stored) o = attentionDecode(q, stored.k, stored.v, stored.rows, how);
     else {
       if (cache) [k, v] = cache.append(l, k, v);

@@ -7,7 +7,9 @@ import { Tensor } from '../tensor/index.js';
 /**
  * (B, 1, T, Tk) = keyMask (B·Tk) + the window of `w` over the T new queries after `past` cached
  * ones; (1, 1, T, Tk), broadcast over the batch, when there is no key mask. It costs T·Tk floats
- * per row, where a window inside the attention kernels would cost none (not done: see README).
+ * per row. The model passes the window to the attention kernels instead (AttentionOptions.window),
+ * which skip the keys outside it; this additive form stays as the independent statement of the
+ * same rule that the kernel window is tested against.
  */
 export function windowMask(keyMask: Float32Array | undefined, B: number, T: number, past: number, w: number): Tensor {
   const Tk = past + T, rows = keyMask ? B : 1;

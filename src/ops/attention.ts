@@ -12,8 +12,26 @@ export interface AttentionOptions {
   mask?: Tensor | null;
   /** Defaults to 1/√D. */
   scale?: number;
-  /** Scores soft-capped as cap·tanh(s/cap) after scaling, before the mask (Gemma 2); null: none. */
+  /**
+   * Scores soft-capped as cap·tanh(s/cap) after scaling, before the mask (Gemma 2's
+   * attn_logit_softcapping, in the order of transformers' eager attention); null: none.
+   */
   softcap?: number | null;
+  /**
+   * Sliding window (causal only): query i sees key j only when j > i + Tk − Tq − window, as
+   * transformers' sliding_window_overlay; null: none. The kernels skip the keys outside it, so it
+   * costs nothing where an additive (B, 1, Tq, Tk) mask would cost Tq·Tk floats and their reads.
+   */
+  window?: number | null;
+}
+
+/** softcap and window checked: each 0 when absent. */
+function capAndWindow(op: string, opts: AttentionOptions, causal: boolean): { softcap: number; window: number } {
+  const softcap = opts.softcap ?? 0, window = opts.window ?? 0;
+  if (!(Number.isFinite(softcap) && softcap >= 0)) throw new RangeError(`${op}: softcap is ${softcap}, expected null or a positive number`);
+  if (!(Number.isInteger(window) && window >= 0)) throw new RangeError(`${op}: window is ${window}, expected null or a positive integer`);
+  if (window && !causal) throw new RangeError(`${op}: window ${window} needs causal attention (causal: false was given)`);
+  return { softcap, window };
 }
 
 /** q (B, H, Tq, D), k and v (B, Hkv, Tk, D) → (B, H, Tq, D). */
@@ -85,7 +103,7 @@ function attentionOn(op: string, q: HeadsIn, k: HeadsIn, v: HeadsIn, d: Dims, ou
   const { B, H, Hkv, Tq, Tk, D } = d;
   const causal = opts.causal ?? true;
   const scale = opts.scale ?? 1 / Math.sqrt(D);
-  if (opts.softcap) throw new Error(`${op}: softcap ${opts.softcap} is not implemented by the attention kernels`);
+  const { softcap, window } = capAndWindow(op, opts, causal);
   const mask = opts.mask ?? null;
   let ms: number[] = [0, 0, 0, 0];
   if (mask) {
@@ -100,13 +118,13 @@ function attentionOn(op: string, q: HeadsIn, k: HeadsIn, v: HeadsIn, d: Dims, ou
   const out = empty(outShape);
   const lse = new Float32Array(B * H * Tq);
   const m = mask ? mask.f32 : null;
-  backend().attentionForward(out.f32, lse, at(q.t.f32, q), at(k.t.f32, k), at(v.t.f32, v), m, ms, B, H, Hkv, Tq, Tk, D, scale, causal, layout);
+  backend().attentionForward(out.f32, lse, at(q.t.f32, q), at(k.t.f32, k), at(v.t.f32, v), m, ms, B, H, Hkv, Tq, Tk, D, scale, causal, layout, softcap, window);
   const sources = [...new Set([q.t, k.t, v.t])];
   if (!needsGrad(...sources)) return out;
   return record(out, op, sources, (g) => {
     const grad = (h: HeadsIn) => { const x = gradOf(h.t); return x && at(x, h); };
     backend().attentionBackward(grad(q), grad(k), grad(v), g, out.f32, lse, at(q.t.f32, q), at(k.t.f32, k), at(v.t.f32, v),
-      m, ms, B, H, Hkv, Tq, Tk, D, scale, causal, layout);
+      m, ms, B, H, Hkv, Tq, Tk, D, scale, causal, layout, softcap, window);
   });
 }
 
@@ -115,7 +133,8 @@ function attentionOn(op: string, q: HeadsIn, k: HeadsIn, v: HeadsIn, d: Dims, ou
  * cache): q (B, H, 1, D); kBuf, vBuf (B, Hkv, capacity, D) whose first `Tk` rows per head are in
  * use. Equals attention(q, k, v, { mask }) on those rows (causality is moot for the newest query)
  * but reads the buffers in place through the batch strides of two products, so that no step
- * copies the cache. Records no gradient: it is for sampling.
+ * copies the cache. Records no gradient: it is for sampling. A window reads only the buffers'
+ * last `window` rows in use; a soft-cap caps the scaled scores before the mask, as attention() does.
  */
 export function attentionDecode(q: Tensor, kBuf: Tensor, vBuf: Tensor, Tk: number, opts: Omit<AttentionOptions, 'causal'> = {}): Tensor {
   const op = 'attentionDecode';
@@ -130,24 +149,36 @@ export function attentionDecode(q: Tensor, kBuf: Tensor, vBuf: Tensor, Tk: numbe
   }
   if (needsGrad(q, kBuf, vBuf)) throw new Error(`${op}: records no gradient; call it under noGrad (it is for sampling)`);
   const scale = opts.scale ?? 1 / Math.sqrt(D);
-  if (opts.softcap) throw new Error(`${op}: softcap ${opts.softcap} is not implemented by the attention kernels`);
+  const { softcap, window } = capAndWindow(op, opts, true);
   const g = H / Hkv, be = backend();
-  const shape = [B, H, 1, Tk];
-  // Scores (B, H, 1, Tk): the group's g query rows are one (g, D) matrix per kv head.
-  const s = new Float32Array(B * H * Tk);
-  be.matmul(s, q.f32, kBuf.f32, B * Hkv, g, Tk, D, false, true, g * D, cap * D, g * Tk, false);
-  const rowMajor = [H * Tk, Tk, Tk, 1];
-  be.binaryForward('mul', s, s, rowMajor, Float32Array.of(scale), [0, 0, 0, 0], shape);
   const mask = opts.mask ?? null;
+  const fullShape = [B, H, 1, Tk];
+  let ms: number[] = [];
   if (mask) {
     expectFloat(op, mask, 'mask');
-    const b = broadcastShapes(mask.shape, shape);
-    if (!b || b.some((d, i) => d !== shape[i])) throw new ShapeError(op, `mask ${shapeStr(mask.shape)} does not broadcast to (B, H, 1, Tk) = ${shapeStr(shape)}`);
-    be.binaryForward('add', s, s, rowMajor, mask.f32, broadcastStrides(mask.shape, shape), shape);
+    const b = broadcastShapes(mask.shape, fullShape);
+    if (!b || b.some((d, i) => d !== fullShape[i])) throw new ShapeError(op, `mask ${shapeStr(mask.shape)} does not broadcast to (B, H, 1, Tk) = ${shapeStr(fullShape)}`);
+    ms = broadcastStrides(mask.shape, fullShape);
   }
+  // The window's rows [j0, Tk) of the buffers (and of the mask): the only keys the query sees.
+  const j0 = window && window < Tk ? Tk - window : 0, n = Tk - j0;
+  const rows = (x: Float32Array) => (j0 ? x.subarray(j0 * D) : x);
+  const shape = [B, H, 1, n];
+  // Scores (B, H, 1, n): the group's g query rows are one (g, D) matrix per kv head.
+  const s = new Float32Array(B * H * n);
+  be.matmul(s, q.f32, rows(kBuf.f32), B * Hkv, g, n, D, false, true, g * D, cap * D, g * n, false);
+  const rowMajor = [H * n, n, n, 1];
+  be.binaryForward('mul', s, s, rowMajor, Float32Array.of(scale), [0, 0, 0, 0], shape);
+  if (softcap) {
+    // cap·tanh(s/cap) in the order of the attention kernels.
+    be.binaryForward('div', s, s, rowMajor, Float32Array.of(softcap), [0, 0, 0, 0], shape);
+    be.unaryForward('tanh', s, s, s.length, 0);
+    be.binaryForward('mul', s, s, rowMajor, Float32Array.of(softcap), [0, 0, 0, 0], shape);
+  }
+  if (mask) be.binaryForward('add', s, s, rowMajor, j0 ? mask.f32.subarray(j0 * ms[3]!) : mask.f32, ms, shape);
   const p = new Float32Array(s.length);
-  be.softmaxForward(p, s, B * H, Tk);
+  be.softmaxForward(p, s, B * H, n);
   const out = zeros([B, H, 1, D]);
-  be.matmul(out.f32, p, vBuf.f32, B * Hkv, g, D, Tk, false, false, g * Tk, cap * D, g * D, false);
+  be.matmul(out.f32, p, rows(vBuf.f32), B * Hkv, g, D, n, false, false, g * n, cap * D, g * D, false);
   return out;
 }

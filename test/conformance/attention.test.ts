@@ -1,7 +1,8 @@
 // Attention on both backends: causal with Tq = Tk, Tq < Tk (decode with a KV cache) and Tq > Tk
 // (queries that see no key), grouped-query heads, additive masks broadcast through their
 // strides (with −∞ padding, including fully masked rows), lengths that cross the 64-wide tiles,
-// and every subset of wanted gradients.
+// and every subset of wanted gradients; Gemma 2's soft-cap and sliding windows whose edges fall
+// inside tiles, skip whole tiles, or hide every key from early queries of a chunk.
 import { describe, test } from 'node:test';
 import { contiguousLayout, getBackend } from '../../src/backend/index.js';
 import { conform, f, fn, Gen, skipNative } from './harness.js';
@@ -12,6 +13,8 @@ interface Case {
   causal: boolean;
   /** Mask shape over (B, H, Tq, Tk), 1 on broadcast axes; absent: no mask. */
   mask?: [number, number, number, number];
+  softcap?: number;
+  window?: number;
 }
 
 const CASES: Case[] = [
@@ -26,6 +29,14 @@ const CASES: Case[] = [
   { name: 'padding mask (B, 1, 1, Tk)', B: 3, H: 2, Hkv: 2, Tq: 20, Tk: 20, D: 8, causal: true, mask: [3, 1, 1, 20] },
   { name: 'full mask (B, H, Tq, Tk), GQA', B: 1, H: 4, Hkv: 2, Tq: 66, Tk: 70, D: 8, causal: false, mask: [1, 4, 66, 70] },
   { name: 'bias mask (1, H, Tq, Tk) with causal', B: 2, H: 2, Hkv: 1, Tq: 40, Tk: 40, D: 4, causal: true, mask: [1, 2, 40, 40] },
+  { name: 'soft-cap 2, non-causal, across tiles', B: 1, H: 2, Hkv: 1, Tq: 70, Tk: 67, D: 16, causal: false, softcap: 2 },
+  { name: 'soft-cap 3, causal GQA with padding mask', B: 2, H: 4, Hkv: 2, Tq: 33, Tk: 33, D: 8, causal: true, mask: [2, 1, 1, 33], softcap: 3 },
+  { name: 'window 70, long: whole tiles skipped', B: 1, H: 2, Hkv: 1, Tq: 200, Tk: 200, D: 16, causal: true, window: 70 },
+  { name: 'window 5, inside one tile', B: 2, H: 2, Hkv: 2, Tq: 20, Tk: 20, D: 8, causal: true, window: 5 },
+  { name: 'window 64, chunk Tq < Tk', B: 1, H: 2, Hkv: 2, Tq: 70, Tk: 150, D: 8, causal: true, window: 64 },
+  { name: 'window 30, decode Tq = 1', B: 2, H: 2, Hkv: 1, Tq: 1, Tk: 130, D: 16, causal: true, window: 30 },
+  { name: 'window 3, Tq > Tk', B: 1, H: 1, Hkv: 1, Tq: 9, Tk: 4, D: 8, causal: true, window: 3 },
+  { name: 'window 40 + soft-cap 1.5 + padding mask, GQA', B: 2, H: 4, Hkv: 2, Tq: 100, Tk: 100, D: 8, causal: true, mask: [2, 1, 1, 100], softcap: 1.5, window: 40 },
 ];
 
 function maskOf(g: Gen, c: Case): { mask: Float32Array | null; strides: number[] } {
@@ -71,7 +82,7 @@ describe('conformance: attention', { skip: skipNative }, () => {
     for (const [where, lay] of layouts(c))
       test(`${c.name} (${where})`, () => {
         const g = new Gen(41);
-        const { B, H, Hkv, Tq, Tk, D, causal } = c;
+        const { B, H, Hkv, Tq, Tk, D, causal } = c, cap = c.softcap ?? 0, win = c.window ?? 0;
         const { sizes, offsets: [oq, ok, ov, oo], strides: layout } = lay;
         const scale = 1 / Math.sqrt(D);
         const q = g.normal(sizes.q), kv = g.normal(sizes.kv);
@@ -80,9 +91,9 @@ describe('conformance: attention', { skip: skipNative }, () => {
         const at = (x: Float32Array, o: number) => x.subarray(o);
         conform(`attentionForward ${c.name} ${where}`, { out: g.normal(sizes.out), lse: g.normal(B * H * Tq), q, kv, mask },
           (be, x) => be.attentionForward(at(f(x, 'out'), oo), f(x, 'lse'), at(f(x, 'q'), oq), at(f(x, 'kv'), ok),
-            at(f(x, 'kv'), ov), fn(x, 'mask'), strides, B, H, Hkv, Tq, Tk, D, scale, causal, layout), tol);
+            at(f(x, 'kv'), ov), fn(x, 'mask'), strides, B, H, Hkv, Tq, Tk, D, scale, causal, layout, cap, win), tol);
         const out = g.normal(sizes.out), lse = new Float32Array(B * H * Tq);
-        getBackend('js').attentionForward(at(out, oo), lse, at(q, oq), at(kv, ok), at(kv, ov), mask, strides, B, H, Hkv, Tq, Tk, D, scale, causal, layout);
+        getBackend('js').attentionForward(at(out, oo), lse, at(q, oq), at(kv, ok), at(kv, ov), mask, strides, B, H, Hkv, Tq, Tk, D, scale, causal, layout, cap, win);
         const dout = g.normal(sizes.out);
         for (const grads of [7, 1, 2, 4, 6]) {
           const bufs = {
@@ -93,7 +104,7 @@ describe('conformance: attention', { skip: skipNative }, () => {
             const dkv = fn(x, 'dkv'), dq = fn(x, 'dq');
             be.attentionBackward(dq && at(dq, oq), dkv && grads & 2 ? at(dkv, ok) : null, dkv && grads & 4 ? at(dkv, ov) : null,
               at(f(x, 'dout'), oo), at(f(x, 'out'), oo), f(x, 'lse'), at(f(x, 'q'), oq), at(f(x, 'kv'), ok), at(f(x, 'kv'), ov),
-              fn(x, 'mask'), strides, B, H, Hkv, Tq, Tk, D, scale, causal, layout);
+              fn(x, 'mask'), strides, B, H, Hkv, Tq, Tk, D, scale, causal, layout, cap, win);
           }, 1e-4);
         }
       });

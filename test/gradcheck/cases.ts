@@ -171,7 +171,7 @@ function shapeCases(): GradCase[] {
 }
 
 function attentionRef(q: Float64Array, k: Float64Array, v: Float64Array, mask: Float64Array | null, maskShape: number[],
-  B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, causal: boolean): Float64Array {
+  B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, causal: boolean, softcap = 0, window = 0): Float64Array {
   const out = new Float64Array(B * H * Tq * D);
   const scale = 1 / Math.sqrt(D);
   for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < Tq; i++) {
@@ -179,9 +179,11 @@ function attentionRef(q: Float64Array, k: Float64Array, v: Float64Array, mask: F
     const s: number[] = [];
     for (let j = 0; j < Tk; j++) {
       if (causal && j > i + Tk - Tq) { s.push(-Infinity); continue; }
+      if (window && j <= i + Tk - Tq - window) { s.push(-Infinity); continue; }
       let d = 0;
       for (let e = 0; e < D; e++) d += q[((b * H + h) * Tq + i) * D + e]! * k[((b * Hkv + kh) * Tk + j) * D + e]!;
-      s.push(d * scale + (mask ? mask[bcastIndex([b, h, i, j], maskShape)]! : 0));
+      const sc = softcap ? softcap * Math.tanh((d * scale) / softcap) : d * scale;
+      s.push(sc + (mask ? mask[bcastIndex([b, h, i, j], maskShape)]! : 0));
     }
     const p = softmaxRow(s);
     for (let e = 0; e < D; e++) out[((b * H + h) * Tq + i) * D + e] = p.reduce((a, pj, j) => a + pj * v[((b * Hkv + kh) * Tk + j) * D + e]!, 0);
@@ -190,11 +192,12 @@ function attentionRef(q: Float64Array, k: Float64Array, v: Float64Array, mask: F
 }
 
 function attentionCases(): GradCase[] {
-  const mk = (name: string, B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, causal: boolean, maskShape?: number[]): GradCase => ({
+  const mk = (name: string, B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, causal: boolean, maskShape?: number[],
+    softcap = 0, window = 0): GradCase => ({
     name,
     inputs: [{ shape: [B, H, Tq, D] }, { shape: [B, Hkv, Tk, D] }, { shape: [B, Hkv, Tk, D] }, ...(maskShape ? [{ shape: maskShape, noGrad: true }] : [])],
-    run: ([q, k, v, m]) => ak.attention(q!, k!, v!, { causal, mask: m ?? null }),
-    ref: ([q, k, v, m]) => attentionRef(q!, k!, v!, m ?? null, maskShape ?? [], B, H, Hkv, Tq, Tk, D, causal),
+    run: ([q, k, v, m]) => ak.attention(q!, k!, v!, { causal, mask: m ?? null, softcap: softcap || null, window: window || null }),
+    ref: ([q, k, v, m]) => attentionRef(q!, k!, v!, m ?? null, maskShape ?? [], B, H, Hkv, Tq, Tk, D, causal, softcap, window),
   });
   return [
     mk('attention causal', 2, 2, 2, 4, 4, 3, true),
@@ -203,6 +206,10 @@ function attentionCases(): GradCase[] {
     mk('attention grouped-query H=4 Hkv=2', 1, 4, 2, 3, 3, 2, true),
     mk('attention decode Tq=2 < Tk=5', 1, 2, 1, 2, 5, 3, true),
     mk('attention T=1', 1, 1, 1, 1, 1, 2, true),
+    // A cap of 1.5 keeps the scores in tanh's curved range, so a wrong 1 − tanh² shows.
+    mk('attention soft-capped (Gemma 2), non-causal', 1, 2, 1, 3, 4, 3, false, undefined, 1.5),
+    mk('attention window 2, causal', 1, 2, 2, 5, 5, 3, true, undefined, 0, 2),
+    mk('attention window 3, Tq=2 < Tk=6, soft-capped, with mask', 2, 2, 1, 2, 6, 2, true, [2, 1, 1, 6], 1.5, 3),
     projection('projectionAttention on a fused qkv (B, T, 3·H·D + 2)', 2, 2, 2, 4, 3, true, true),
     projection('projectionAttention, q apart from kv, grouped-query H=4 Hkv=2', 1, 4, 2, 3, 2, false, false),
   ];

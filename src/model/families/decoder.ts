@@ -135,8 +135,6 @@ export function decoderFromHf(f: DecoderFamily, r: HfReader): ModelConfig {
     ...(rope.rope.type !== 'default' ? { rope: rope.rope } : {}), ...(rope.localTheta !== undefined && windows ? { localRopeTheta: rope.localTheta } : {}),
     ...(windows ? { layerWindows: windows } : {}), ...f.extra?.(r),
   };
-  // The attention kernels have no soft-cap yet: a capped checkpoint is refused, never run uncapped.
-  if (sw.attnSoftcap) r.bad('attn_logit_softcapping', sw.attnSoftcap, 'null (attention-score soft-capping is not implemented in alignkit\'s attention kernels)');
   const grow = rope.rope.type === 'dynamic' ? rope.rope.factor : 1; // dynamic NTK runs past the trained length
   return {
     family: 'llama', vocabSize: r.int('vocab_size'), maxSeqLen: Math.floor(maxPos * grow), dModel: C, nLayer,

@@ -115,7 +115,7 @@ test('what alignkit cannot compute is refused, naming config.json, the key and t
     [{ ...llama, rope_parameters: { rope_type: 'default', rope_theta: 1e4, partial_rotary_factor: 0.5 } }, [/rope_parameters.partial_rotary_factor = 0.5/, /expected 1/]],
     [{ ...llama, rope_scaling: { type: 'linear', factor: -2 } }, [/rope_scaling.factor = -2/]],
     [{ model_type: 'mistral', sliding_window: 0 }, [/sliding_window = 0/, /null or a positive integer/]],
-    [{ model_type: 'gemma2', hidden_size: 64, num_attention_heads: 4, head_dim: 16 }, [/attn_logit_softcapping = 50/, /not implemented/]],
+    [{ model_type: 'gemma2', hidden_size: 64, num_attention_heads: 4, head_dim: 16, attn_logit_softcapping: -50 }, [/attn_logit_softcapping = -50/, /null or a positive number/]],
     [{ model_type: 'gemma3_text', layer_types: ['sliding_attention'], num_hidden_layers: 2 }, [/layer_types = /, /2 entries/]],
     [{ model_type: 'gemma3_text', use_bidirectional_attention: true }, [/use_bidirectional_attention = true/]],
     [{ model_type: 'phi3', partial_rotary_factor: 0.75 }, [/partial_rotary_factor = 0.75/]],
@@ -154,4 +154,11 @@ test('generation_config.json round trip; greedy leaves out sampling keys', () =>
   assert.deepEqual(fromHfGenerationConfig({ _from_model_config: true, bos_token_id: 50256, eos_token_id: 50256, transformers_version: '4.26.0' }),
     { bos: 50256, eos: 50256, temperature: 0 });
   assert.throws(() => fromHfGenerationConfig({ do_sample: true, top_p: 1.5 }, 'g/generation_config.json'), names('g/generation_config.json', /top_p = 1.5/));
+});
+
+test('Gemma 2 keeps its attention soft-cap (the class default 50) and its final one', () => {
+  const g = fromHfConfig({ model_type: 'gemma2', hidden_size: 64, num_attention_heads: 4, head_dim: 16 });
+  assert.deepEqual([g.config.attnSoftcap, g.config.finalSoftcap], [50, 30]);
+  const none = fromHfConfig({ model_type: 'gemma2', hidden_size: 64, num_attention_heads: 4, head_dim: 16, attn_logit_softcapping: null });
+  assert.equal(none.config.attnSoftcap ?? null, null);
 });

@@ -26,9 +26,7 @@ interface Fixture { transformers: string; ids: Arr; prompt: number[]; cases: Cas
 const fixture = JSON.parse(readFileSync(join(DIR, 'families.json'), 'utf8')) as Fixture;
 
 /** Families whose checkpoints must be refused, with what the refusal names. */
-const REFUSED: Record<string, RegExp> = {
-  gemma2: /attn_logit_softcapping = 2/,
-};
+const REFUSED: Record<string, RegExp> = {};
 /** Families whose cached or batched decoding differs from recompute or from decoding alone by design, and why. */
 const NO_RECOMPUTE: Record<string, string> = {
   // Dynamic NTK recomputes the frequencies from the longest position of each forward (of the

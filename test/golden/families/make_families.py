@@ -63,8 +63,8 @@ CASES = {
     'gemma2': dict(model_type='gemma2', **{**BASE, 'tie_word_embeddings': True}, head_dim=8, query_pre_attn_scalar=12,
                    sliding_window=4, attn_logit_softcapping=2.0, final_logit_softcapping=4.0,
                    layer_types=['sliding_attention', 'full_attention']),
-    # Gemma 2 without the attention soft-cap (which alignkit refuses): the final soft-cap, the four
-    # norms, GeGLU and the alternating windows are checked on their own.
+    # Gemma 2 without the attention soft-cap: the final soft-cap, the four norms, GeGLU and the
+    # alternating windows checked on their own, apart from the attention cap of the case above.
     'gemma2-no-attn-cap': dict(model_type='gemma2', **{**BASE, 'tie_word_embeddings': True}, head_dim=8, query_pre_attn_scalar=12,
                                sliding_window=4, attn_logit_softcapping=None, final_logit_softcapping=10.0,
                                layer_types=['sliding_attention', 'full_attention']),
