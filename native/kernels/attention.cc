@@ -12,7 +12,7 @@
 // block's query walk, at the window's edge, so blocks wholly outside it cost nothing; the blocks
 // it crosses are masked to −∞ lane by lane. Gemma 2's soft-cap maps scaled scores to
 // cap·tanh(s/cap) per block before the mask; the backward keeps 1 − tanh² of each block beside
-// Pᵀ to multiply into dSᵀ.
+// Pᵀ to multiply into dSᵀ (tanh_f, vectorised with the rest of the block).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -125,14 +125,21 @@ static AK_INLINE void scores_body(float* ST, float* dcap, int64_t ld, int64_t nk
     for (int64_t r0 = run; r0 < ld; r0 += kRun)
 #pragma omp simd
       for (int64_t r = r0; r < r0 + kRun; r++) row[r] = (r >= from) & (r < end) ? row[r] * scale : kNegInf;
-    if (cap > 0.f) {
-      float* dc = dcap ? dcap + c * ld : nullptr;
-      if (dc) std::fill(dc, dc + ld, 0.f);
-      for (int64_t r = from; r < end; r++) {
-        const float t = std::tanh(row[r] / cap);
-        row[r] = cap * t;
-        if (dc) dc[r] = 1.f - t * t;
-      }
+    if (cap > 0.f && dcap) {
+      float* dc = dcap + c * ld;
+      for (int64_t r = 0; r < run; r++) dc[r] = 0.f;
+      for (int64_t r0 = run; r0 < ld; r0 += kRun)
+#pragma omp simd
+        for (int64_t r = r0; r < r0 + kRun; r++) {
+          const bool seen = (r >= from) & (r < end);
+          const float t = tanh_f(row[r] / cap);
+          row[r] = seen ? cap * t : kNegInf;
+          dc[r] = seen ? 1.f - t * t : 0.f;
+        }
+    } else if (cap > 0.f) {
+      for (int64_t r0 = run; r0 < ld; r0 += kRun)
+#pragma omp simd
+        for (int64_t r = r0; r < r0 + kRun; r++) row[r] = (r >= from) & (r < end) ? cap * tanh_f(row[r] / cap) : kNegInf;
     }
     if (g->s.mask) {
       const float* mc = g->mask_row(b, h, i0) + (j0 + c) * g->s.mask_strides[3];
