@@ -65,3 +65,47 @@ export function decodeBf16(bytes: Uint8Array, out: Float32Array): void {
   const o = new Uint32Array(out.buffer, out.byteOffset, out.length);
   for (let i = 0, j = 0; i < o.length; i++, j += 2) o[i] = ((bytes[j]! << 16) | (bytes[j + 1]! << 24)) >>> 0;
 }
+
+// The other way, float32 → 16 bits, rounding to nearest, ties to even (as torch's .to(bfloat16)
+// and .half() do); NaN stays a quiet NaN, overflow becomes ±∞.
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** BF16 bit pattern of a float32. */
+export function f32ToBf16(x: number): number {
+  f32[0] = x;
+  const b = u32[0]!;
+  if ((b & 0x7fffffff) > 0x7f800000) return ((b >>> 16) | 0x40) & 0xffff;
+  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** F16 bit pattern of a float32. */
+export function f32ToF16(x: number): number {
+  f32[0] = x;
+  const b = u32[0]!;
+  const sign = (b >>> 16) & 0x8000, exp = (b >>> 23) & 0xff, mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // below half the smallest subnormal: ±0
+    // Subnormal: the implicit one joins the mantissa, shifted down with round-half-even.
+    const m = mant | 0x800000, shift = 14 - e;
+    const half = 1 << (shift - 1), rest = m & ((1 << shift) - 1);
+    let h = m >>> shift;
+    if (rest > half || (rest === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++; // a carry into the exponent is right, up to ∞
+  return sign | h;
+}
+
+/** Little-endian bytes of `data` narrowed to BF16 or F16. */
+export function encodeHalf(data: Float32Array, dtype: 'BF16' | 'F16'): Uint8Array {
+  const out = new Uint8Array(2 * data.length), view = new DataView(out.buffer);
+  const narrow = dtype === 'BF16' ? f32ToBf16 : f32ToF16;
+  for (let i = 0; i < data.length; i++) view.setUint16(2 * i, narrow(data[i]!), true);
+  return out;
+}

@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { atomicWriteFile } from './atomic-write.js';
-import { decodeBf16, decodeF16 } from './float16.js';
+import { decodeBf16, decodeF16, encodeHalf } from './float16.js';
 import { parseHeader, readHeaderLength, SafetensorsError, type TensorEntry } from './safetensors-header.js';
 
 export { SafetensorsError } from './safetensors-header.js';
@@ -31,6 +31,8 @@ export interface TensorToWrite {
   shape: readonly number[];
   /** Float32Array is written as F32, Int32Array as I32. */
   data: SafetensorsData;
+  /** Float32 data narrowed to a 16-bit float on the way out (round to nearest even), e.g. a merge in its base's dtype. */
+  dtype?: 'BF16' | 'F16';
 }
 
 export type TensorsToWrite = Readonly<Record<string, TensorToWrite>> | ReadonlyMap<string, TensorToWrite>;
@@ -230,8 +232,9 @@ function encode(tensors: TensorsToWrite, metadata: Readonly<Record<string, strin
   for (const [name, t] of list) {
     const where = `tensor ${JSON.stringify(name)}`;
     if (name === '__metadata__') throw new SafetensorsError(file, `${where}: the name is reserved for the metadata map`);
-    const dtype = t?.data instanceof Float32Array ? 'F32' : t?.data instanceof Int32Array ? 'I32' : undefined;
+    const dtype = t?.data instanceof Float32Array ? t.dtype ?? 'F32' : t?.data instanceof Int32Array ? 'I32' : undefined;
     if (!dtype) throw new SafetensorsError(file, `${where}: data must be a Float32Array or Int32Array`);
+    if (t.dtype !== undefined && (dtype === 'I32' || !['BF16', 'F16'].includes(t.dtype))) throw new SafetensorsError(file, `${where}: dtype ${t.dtype}, expected BF16 or F16 over Float32Array data`);
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new SafetensorsError(file, `${where}: shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
     }
@@ -239,7 +242,7 @@ function encode(tensors: TensorsToWrite, metadata: Readonly<Record<string, strin
     if (n !== t.data.length) {
       throw new SafetensorsError(file, `${where}: shape ${JSON.stringify(t.shape)} holds ${n} elements but data has ${t.data.length}`);
     }
-    const end = offset + t.data.byteLength;
+    const end = offset + (dtype === 'BF16' || dtype === 'F16' ? 2 * t.data.length : t.data.byteLength);
     parts.push(`${JSON.stringify(name)}:{"dtype":"${dtype}","shape":${JSON.stringify(t.shape)},"data_offsets":[${offset},${end}]}`);
     offset = end;
   }
@@ -252,6 +255,13 @@ function encode(tensors: TensorsToWrite, metadata: Readonly<Record<string, strin
   out.fill(0x20, 8 + json.length, 8 + headerLen);
   let at = 8 + headerLen;
   for (const [, t] of list) {
+    if (t.dtype) {
+      // encodeHalf writes little-endian itself.
+      const bytes = encodeHalf(t.data as Float32Array, t.dtype);
+      out.set(bytes, at);
+      at += bytes.length;
+      continue;
+    }
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     out.set(bytes, at);
     if (bigEndianHost) swapInPlace(out.subarray(at, at + bytes.length), 4);

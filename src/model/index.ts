@@ -14,3 +14,5 @@ export * from './hf/weights.js';
 export * from './hf/peft.js';
 export * from './hf/checkpoint-dir.js';
 export * from './sampling/generate-text.js';
+export * from './hf/merge.js';
+export * from './hf/reward-layout.js';

@@ -3,7 +3,10 @@
 import { dropout, mul } from '../ops/index.js';
 import { linear, normalParam, zerosParam, type WeightLayout } from '../nn/index.js';
 import { Rng, Tensor } from '../tensor/index.js';
-import type { Params } from './weights.js';
+import { layoutOf, type Params } from './weights.js';
+import { hasFusedProjections } from './families/fused.js';
+import { SCALAR_HEADS } from './hf/weights.js';
+import type { Transformer } from './transformer.js';
 
 export interface LoraConfig {
   /** Rank of the update; 8 is the paper's common choice, small models do with 4. */
@@ -64,3 +67,32 @@ export function mergeLora(params: Params, adapters: Map<string, LoraAdapter>, la
   }
 }
 
+
+/** The module names `--lora-targets` may name on this model: its adaptable 2-D weights, as PEFT spells them. */
+export function loraModuleNames(model: Transformer): string[] {
+  const names = new Set<string>();
+  for (const [name, w] of model.params) {
+    const parts = name.split('.');
+    if (w.rank !== 2 || parts.at(-1) !== 'weight' || SCALAR_HEADS.includes(parts[0]!)) continue;
+    const m = parts.at(-2)!;
+    // Embeddings and the LM head are tables, not projections; PEFT's "all-linear" leaves the head out too.
+    if (['wte', 'wpe', 'embed_tokens', 'lm_head'].includes(m)) continue;
+    // Phi-3 fuses q/k/v and gate/up on disk: a PEFT adapter has no module by the split names.
+    if (hasFusedProjections(model.config) && ['q_proj', 'k_proj', 'v_proj', 'gate_proj', 'up_proj'].includes(m)) continue;
+    names.add(m);
+  }
+  return [...names];
+}
+
+/**
+ * Adds adapters for `cfg` and freezes every weight of the base (scalar heads, a reward model's
+ * score, stay trainable, as PEFT's modules_to_save): the optimiser then moves adapters and heads
+ * only. `base` is the directory the base weights came from, unchanged (null when not on disk).
+ */
+export function freezeForLora(model: Transformer, cfg: LoraConfig, base: string | null, rng = new Rng(0)): void {
+  if (model.lora.size > 0) throw new Error('freezeForLora: the model already has adapters; merge them first (mergeLora)');
+  model.lora = createLora(model.params, layoutOf(model.config), cfg, rng);
+  for (const [name, t] of model.params) if (!SCALAR_HEADS.includes(name.split('.')[0]!)) t.requireGrad(false);
+  model.loraBase = base;
+  model.saveAdapters = 'peft';
+}

@@ -28,6 +28,16 @@ export class Transformer {
   readonly params: Params;
   /** LoRA adapters keyed by the name of the weight they adapt. */
   lora = new Map<string, LoraAdapter>();
+  /**
+   * Where the frozen base weights under `lora` are a checkpoint on disk, unchanged: a save then
+   * writes the adapter alone with base_model_name_or_path pointing there (checkpoint-dir.ts).
+   */
+  loraBase: string | null = null;
+  /**
+   * What a save does with the adapters unless told: 'merge' folds them into a plain checkpoint;
+   * 'peft', for a model trained as LoRA (freezeForLora) or read from a PEFT adapter, keeps them one.
+   */
+  saveAdapters: 'merge' | 'peft' = 'merge';
   private rng = new Rng(0);
 
   constructor(config: ModelConfig, params?: Params, seed = 0) {
@@ -52,15 +62,31 @@ export class Transformer {
     return this.namedParameters().map(([, t]) => t);
   }
 
-  /** An independent copy of the weights (adapters merged or not: the copy has none). */
+  /** An independent copy of the weights and of the adapters (each tensor keeps whether it trains). */
   clone(): Transformer {
-    const params: Params = new Map();
-    for (const [k, v] of this.params) {
+    const copy = (v: Tensor, name: string): Tensor => {
       const t = new Tensor(v.f32.slice(), v.shape, v.requiresGrad);
-      t.name = k;
-      params.set(k, t);
-    }
-    return new Transformer(this.config, params);
+      t.name = name;
+      return t;
+    };
+    const m = new Transformer(this.config, new Map([...this.params].map(([k, v]) => [k, copy(v, k)])));
+    for (const [k, a] of this.lora) m.lora.set(k, { ...a, A: copy(a.A, a.A.name!), B: copy(a.B, a.B.name!) });
+    m.loraBase = this.loraBase;
+    m.saveAdapters = this.saveAdapters;
+    return m;
+  }
+
+  /**
+   * The base model under the adapters, sharing this model's tensors (no copy): under LoRA the
+   * frozen reference of DPO-style losses and of the KL penalty is the base with adapters off.
+   */
+  withoutAdapters(): Transformer {
+    return new Transformer(this.config, this.params);
+  }
+
+  /** Trained as LoRA: adapters present and the weights they adapt frozen (freezeForLora, a loaded PEFT adapter). */
+  get loraTrained(): boolean {
+    return this.lora.size > 0 && [...this.lora.keys()].every((k) => !this.p(k).requiresGrad);
   }
 
   /** Overwrites this model's weights with another's (same config). */

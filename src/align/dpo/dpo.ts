@@ -18,7 +18,7 @@ import type { RunStore } from '../../runs/run-store.js';
 import { dpoLoss, type DpoOptions } from '../losses/index.js';
 import { sequenceLogprob, tokenLogprobs } from '../trainer/logprobs.js';
 import { dpoLossOptions, resolveDpoConfig, type DpoConfig } from './config.js';
-import { referenceLogps, type ReferenceLogps } from './reference.js';
+import { frozenBase, referenceLogps, type ReferenceLogps } from './reference.js';
 import { tokenizePairs, type PreferencePair, type TokenPair } from '../trainer/preference-data.js';
 import { runOfflineLoop } from '../trainer/offline/offline-loop.js';
 
@@ -118,7 +118,7 @@ export async function trainDpo(o: DpoTrainOptions): Promise<DpoResult> {
   // given; no copy is needed, since the reference is used only here.
   const ref = c.referenceFree
     ? { train: zeroLogps(train.pairs.length), eval: zeroLogps(evalPairs.length) }
-    : await referenceLogps(() => o.reference ?? policy, train.pairs, evalPairs, c.refBatchSize, padId, store);
+    : await referenceLogps(() => o.reference ?? frozenBase(policy), train.pairs, evalPairs, c.refBatchSize, padId, store);
 
   let last: DpoEval | null = null;
   const res = await runOfflineLoop<DpoMetrics>({

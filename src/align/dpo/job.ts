@@ -7,7 +7,8 @@ import { resolveModelOptions } from '../../hub/index.js';
 import { saveModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
-import { loadReference, loadWithTokenizer, readPreferenceSplit } from '../trainer/inputs.js';
+import { loadReference, readPreferenceSplit } from '../trainer/inputs.js';
+import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { dpoConfig } from './config.js';
 import { trainDpo, type DpoEval } from './dpo.js';
@@ -20,6 +21,7 @@ export const dpoJobOptions = declareConfig('dpo', {
   evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
   reference: optionalText('frozen reference model directory (default: --model as it starts)', { aliases: ['ref_model'], hub: 'model' }),
   ...runOptions('runs/dpo'),
+  ...loraOptions.options,
   ...dpoConfig.options,
 }, (o) => {
   checkEach(dpoConfig)(o);
@@ -45,13 +47,13 @@ export async function runDpoJob(options: Overrides<typeof dpoJobOptions.options>
   const o = await resolveModelOptions(dpoJobOptions.options, dpoJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const config = dpoConfig.resolve(valuesFor(dpoConfig, o));
-  const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
+  const { model: policy, tokenizer } = loadTrainable(o.model, o, 'model', o.seed);
   const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed, { tokenizer, kwargs: o.chatTemplateKwargs }, hubOf(o, hooks));
   // Loaded before the run directory is touched, so that a bad --reference leaves nothing behind.
   const reference = loadReference(o.reference, policy);
   const runConfig = {
     command: 'dpo', model: o.model, reference: o.reference ?? null, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction,
-    chatTemplateKwargs: o.chatTemplateKwargs, ...config,
+    chatTemplateKwargs: o.chatTemplateKwargs, ...loraRunConfig(o), ...config,
   };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['steps', 'epochs'] });
   try {

@@ -19,6 +19,12 @@ export const REFERENCE_STAGE = 'reference';
 export const REFERENCE_CHECKPOINT = 'reference-logps';
 const REFERENCE_FILE = 'logps.json';
 
+/**
+ * The default reference, the policy as training starts: under LoRA its base with the adapters off
+ * (the adapters start at zero, so the numbers are the same, without the adapters' work or a copy).
+ */
+export const frozenBase = (policy: Transformer): Transformer => (policy.loraTrained ? policy.withoutAdapters() : policy);
+
 /** Log-probabilities of the pairs' chosen and rejected completions, `batchSize` sequences per forward. */
 export function computeLogps(model: Transformer, pairs: readonly TokenPair[], batchSize: number, padId: number): ReferenceLogps {
   const rows: PromptCompletion[] = [

@@ -6,7 +6,8 @@ import { resolveModelOptions } from '../../hub/index.js';
 import { saveModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
-import { loadReference, loadWithTokenizer, readUnpairedSplit } from '../trainer/inputs.js';
+import { loadReference, readUnpairedSplit } from '../trainer/inputs.js';
+import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { ktoConfig } from './config.js';
 import { trainKto, type KtoEval } from './kto.js';
@@ -18,6 +19,7 @@ export const ktoJobOptions = declareConfig('kto', {
   evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
   reference: optionalText('frozen reference model directory (default: --model as it starts)', { aliases: ['ref_model'], hub: 'model' }),
   ...runOptions('runs/kto'),
+  ...loraOptions.options,
   ...ktoConfig.options,
 }, checkEach(ktoConfig));
 
@@ -39,10 +41,10 @@ export async function runKtoJob(options: Overrides<typeof ktoJobOptions.options>
   const log = hooks.log ?? noLog;
   const config = ktoConfig.resolve(valuesFor(ktoConfig, o));
   const split = await readUnpairedSplit(o.data, o.evalData, o.evalFraction, o.seed, hubOf(o, hooks));
-  const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
+  const { model: policy, tokenizer } = loadTrainable(o.model, o, 'model', o.seed);
   const reference = loadReference(o.reference, policy);
   const desirable = split.train.filter((e) => e.label).length / Math.max(1, split.train.length);
-  const runConfig = { command: 'kto', model: o.model, reference: o.reference ?? null, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, ...config };
+  const runConfig = { command: 'kto', model: o.model, reference: o.reference ?? null, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, ...loraRunConfig(o), ...config };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['steps', 'epochs'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);

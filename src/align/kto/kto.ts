@@ -14,7 +14,7 @@ import { ktoLoss, type KtoOptions } from '../losses/index.js';
 import { sequenceLogprob, tokenLogprobs } from '../trainer/logprobs.js';
 import { tokenizePairs, type TokenPair, type UnpairedExample } from '../trainer/preference-data.js';
 import { runOfflineLoop, type OfflineLog } from '../trainer/offline/offline-loop.js';
-import { referenceLogps, type ReferenceLogps } from '../dpo/reference.js';
+import { frozenBase, referenceLogps, type ReferenceLogps } from '../dpo/reference.js';
 import { ktoLossOptions, resolveKtoConfig, type KtoConfig } from './config.js';
 
 type KtoMetrics = { kl: number; rewardDesirable: number; rewardUndesirable: number; desirable: number };
@@ -87,7 +87,7 @@ export async function trainKto(o: KtoTrainOptions): Promise<{ logs: KtoLog[]; st
   const evalPairs = heldOut.length >= 2 ? tokenizePairs(withPartners(heldOut, c.seed), tok, maxLen).pairs : [];
   const labels = o.examples.map((e) => e.label), evalLabels = heldOut.map((e) => e.label);
   const opts: KtoOptions = ktoLossOptions(c);
-  const ref = await referenceLogps(() => o.reference ?? policy, train.pairs, evalPairs, c.refBatchSize, padId, store);
+  const ref = await referenceLogps(() => o.reference ?? frozenBase(policy), train.pairs, evalPairs, c.refBatchSize, padId, store);
   let last: KtoEval | null = null;
   const res = await runOfflineLoop<KtoMetrics>({
     who: 'trainKto', label: 'kto', model: policy, tokenizer: tok, store, config: c, examples: train.pairs.length, quiet: o.quiet,

@@ -6,7 +6,7 @@ import { loadTaskInput } from '../../data/tasks/task-input.js';
 import { resolveModelOptions, type HubOptions } from '../../hub/index.js';
 import { checkOnlineInputs, onlineInputOptions, readOnlineSetup, readPrompts, type OnlineSetup } from '../rollout/job-inputs.js';
 import { runOnlineJob, type OnlineJobResult } from '../rollout/job-run.js';
-import { loadWithTokenizer } from '../trainer/inputs.js';
+import { loadTrainable, loraRunConfig } from '../trainer/lora-options.js';
 import { hubOf, runOptions, type JobHooks } from '../trainer/job.js';
 import { onlineDpoConfig } from './config.js';
 import { loadJudgeModule, type PairLabeller } from './judge.js';
@@ -29,12 +29,12 @@ export type OnlineDpoJobOptions = ConfigOf<typeof onlineDpoJobOptions>;
 
 /** The policy and prompts for a judged run: no reward to load. */
 async function judgedSetup(o: OnlineDpoJobOptions, seed: number, hub: HubOptions): Promise<OnlineSetup> {
-  const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
+  const { model: policy, tokenizer } = loadTrainable(o.model, o, 'model', seed);
   const prompts = o.prompts
     ? await readPrompts(o.prompts, tokenizer, o.chatTemplateKwargs, hub)
     : (await loadTaskInput({ task: o.task!, taskOpts: o.taskOpts, matcher: o.matcher, verifier: o.verifier, seed })).train.map((p) => ({ id: p.id, text: p.prompt }));
   if (prompts.length === 0) throw new Error(`--prompts ${o.prompts ?? o.task}: no prompts`);
-  const sources = { model: o.model, task: o.task ?? null, taskOpts: o.taskOpts || null, matcher: o.matcher ?? null, verifier: o.verifier ?? null, rewardModel: null, rmWeight: o.rmWeight, prompts: o.prompts ?? null };
+  const sources = { model: o.model, task: o.task ?? null, taskOpts: o.taskOpts || null, matcher: o.matcher ?? null, verifier: o.verifier ?? null, rewardModel: null, rmWeight: o.rmWeight, prompts: o.prompts ?? null, ...loraRunConfig(o) };
   return { policy, tokenizer, prompts, reward: async () => [], rewardModel: null, sources, notes: [`pairs labelled by the judge ${o.judge}`] };
 }
 

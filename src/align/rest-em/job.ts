@@ -8,7 +8,7 @@ import { resolveModelOptions } from '../../hub/index.js';
 import { loadModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { sftConfig } from '../sft/config.js';
-import { loadWithTokenizer } from '../trainer/inputs.js';
+import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { noLog, runOptions, saveLastPolicy, type JobHooks } from '../trainer/job.js';
 import { restEmConfig, type RestEmConfig } from './config.js';
 import { restEmPolicyName, runRestEm, type RestEmRow } from './rest-em.js';
@@ -28,6 +28,7 @@ export const restEmJobOptions = declareConfig('rest-em', {
   ...taskInputOptions('arithmetic'),
   language: languageOption(),
   ...runOptions('runs/rest-em'),
+  ...loraOptions.options,
   ...restEmOptions,
   evalN: unlessGiven(evalN, 'samples per test problem for pass@k, at least k (default: 2·k)'),
   lr: sftConfig.options.lr,
@@ -58,14 +59,14 @@ export async function runRestEmJob(options: Overrides<typeof restEmJobOptions.op
   const input = { task: o.task as string, taskOpts: o.taskOpts, matcher: o.matcher, verifier: o.verifier, testData: o.testData, seed: o.seed };
   const task = o.language === undefined ? await loadTaskInput(input) : await loadCodeTaskInput({ ...input, language: o.language });
   log(describeTask(task));
-  const { model: base, tokenizer } = loadWithTokenizer(o.model, 'model');
+  const { model: base, tokenizer } = loadTrainable(o.model, o, 'model', o.seed);
   const policy0 = o.policy ? loadModelDir(o.policy, { tokenizer: false }).model : base.clone();
   if (policy0.config.vocabSize !== base.config.vocabSize) {
     throw new RangeError(`--policy ${o.policy}: vocabulary of ${policy0.config.vocabSize} ids, but --model has ${base.config.vocabSize}; the two must share a tokenizer`);
   }
   const runConfig = {
     command: 'rest-em', model: o.model, policy: o.policy ?? null, task: o.task, taskOpts: o.taskOpts, matcher: o.matcher ?? null, verifier: o.verifier ?? null,
-    ...(o.testData ? { testData: o.testData } : {}), ...(o.language !== undefined ? { language: o.language } : {}), ...config,
+    ...(o.testData ? { testData: o.testData } : {}), ...(o.language !== undefined ? { language: o.language } : {}), ...loraRunConfig(o), ...config,
   };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['iterations'] });
   try {

@@ -6,7 +6,7 @@ import { describeTask, loadTaskInput, taskInputOptions } from '../../data/tasks/
 import type { Task } from '../../data/tasks/task.js';
 import { resolveModelOptions, type HubOptions } from '../../hub/index.js';
 import { RunStore } from '../../runs/run-store.js';
-import { loadWithTokenizer } from '../trainer/inputs.js';
+import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { hubOf, noLog, runOptions, saveLastPolicy, type JobHooks } from '../trainer/job.js';
 import { improveConfig, restConfig, type RestConfig } from './config.js';
 import { parseRewardSpec, resolveRewardModels, type ParsedReward, type RewardNormalization } from './rewards.js';
@@ -30,6 +30,7 @@ export const restJobOptions = declareConfig('rest', {
   monitor: optionalText('a reward measured on the test outputs but never trained on (same syntax as --reward)'),
   original: int(0, 'the first n training problems are the original data D (their references stay in every grown set); the rest are Grow prompts', { min: 0 }),
   ...runOptions('runs/rest'),
+  ...loraOptions.options,
   ...restOptions,
   normalize: unlessGiven(normalize, 'how raw rewards become [0, 1]: clip, minmax (per Grow step) or sigmoid (default: clip, sigmoid for an rm: reward)'),
   growBatchSize,
@@ -85,12 +86,12 @@ export async function runRestJob(options: Overrides<typeof restJobOptions.option
   const o = await resolveModelOptions(restJobOptions.options, restJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const { task, original, reward, monitor } = await restInputs(o, hubOf(o, hooks), log);
-  const { model: policy0, tokenizer } = loadWithTokenizer(o.model, 'model');
+  const { model: policy0, tokenizer } = loadTrainable(o.model, o, 'model', o.seed);
   // A reward model's score is a logit: σ maps it into [0, 1]; bounded rewards only need clipping.
   const config: RestConfig = restConfig.resolve(restConfigInput(o, o.normalize ?? (reward.bounded ? 'clip' : 'sigmoid')));
   const runConfig = {
     command: 'rest', model: o.model, task: o.task, taskOpts: o.taskOpts, matcher: o.matcher ?? null, verifier: o.verifier ?? null, ...(o.testData ? { testData: o.testData } : {}),
-    reward: reward.name, monitor: monitor?.name ?? null, original: o.original, ...config,
+    reward: reward.name, monitor: monitor?.name ?? null, original: o.original, ...loraRunConfig(o), ...config,
   };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['growSteps'] });
   try {

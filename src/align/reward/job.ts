@@ -15,6 +15,7 @@ import { RunStore } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { finite } from '../trainer/checkpoint.js';
 import { loadWithTokenizer, readPreferenceSplit } from '../trainer/inputs.js';
+import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import type { PreferencePair } from '../trainer/preference-data.js';
 import { rewardModelConfig } from './config.js';
@@ -35,6 +36,7 @@ export const rewardJobOptions = declareConfig('reward', {
   policy: optionalText('reference policy sampled for --normalize (default: --model as it starts)', { hub: 'model' }),
   normalizeTokens: int(48, 'most tokens per normalisation sample', { min: 1 }),
   ...runOptions('runs/reward'),
+  ...loraOptions.options,
   ...rewardModelConfig.options,
 }, checkEach(rewardModelConfig));
 
@@ -87,12 +89,12 @@ export async function runRewardJob(options: Overrides<typeof rewardJobOptions.op
   const o = await resolveModelOptions(rewardJobOptions.options, rewardJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const config = rewardModelConfig.resolve(valuesFor(rewardModelConfig, o));
-  const { model, tokenizer } = loadWithTokenizer(o.model, 'model');
+  const { model, tokenizer } = loadTrainable(o.model, o, 'model', o.seed);
   const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed, { tokenizer, kwargs: o.chatTemplateKwargs }, hubOf(o, hooks));
   const policy = checkPolicy(o, model);
   const runConfig = {
     command: 'reward', model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, chatTemplateKwargs: o.chatTemplateKwargs,
-    normalize: o.normalize, policy: o.policy ?? null, normalizeTokens: o.normalizeTokens, ...config,
+    normalize: o.normalize, policy: o.policy ?? null, normalizeTokens: o.normalizeTokens, ...loraRunConfig(o), ...config,
   };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['steps', 'epochs'] });
   try {

@@ -15,7 +15,7 @@ import { loadRewardModule } from '../../rewards/reward-module.js';
 import { loadVerifierModule } from '../../rewards/verifier-module.js';
 import { chatTemplateKwargs, type Tokenizer } from '../../tokenizer/index.js';
 import { loadRewardModel } from '../reward/reward-fn-model.js';
-import { loadWithTokenizer } from '../trainer/inputs.js';
+import { loadTrainable, loraOptions, loraRunConfig, type LoraOptions } from '../trainer/lora-options.js';
 import { moduleReward, verifierReward, weightedReward, type RewardFn, type WeightedPart } from '../trainer/reward-fn.js';
 import type { PromptItem } from './rollout.js';
 
@@ -48,10 +48,11 @@ export const onlineInputOptions = {
   rmWeight: num(1, 'weight of the reward model beside the other rewards, when there are others'),
   prompts: optionalText("prompt file (.jsonl/.json/.parquet of {prompt}, a string or a message list); default the task's training problems", { hub: 'dataset' }),
   chatTemplateKwargs,
+  ...loraOptions.options,
 };
 
 /** The values of onlineInputOptions, as a job resolved them. */
-export type OnlineInputs = ValuesOf<typeof onlineInputOptions>;
+export type OnlineInputs = Omit<ValuesOf<typeof onlineInputOptions>, keyof LoraOptions> & Partial<LoraOptions>;
 
 /**
  * The inputs that must go together, checked before anything is read or written. Its words avoid
@@ -80,7 +81,7 @@ export interface OnlineSetup {
   notes: string[];
 }
 
-export interface OnlineSources {
+export interface OnlineSources extends Partial<LoraOptions> {
   model: string;
   task: string | null;
   taskOpts: string | null;
@@ -127,7 +128,7 @@ async function rewardParts(o: OnlineInputs, rows: Rows, task: Awaited<ReturnType
  */
 export async function readOnlineSetup(o: OnlineInputs, run: { name: string; seed: number; batchSize: number; hub?: HubOptions }): Promise<OnlineSetup> {
   checkOnlineInputs(run.name, o);
-  const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
+  const { model: policy, tokenizer } = loadTrainable(o.model, o, 'model', run.seed);
   const task = o.task ? await loadTaskInput({ task: o.task, taskOpts: o.taskOpts, matcher: o.matcher, verifier: o.verifier, seed: run.seed }) : null;
   const rows: Rows = o.prompts ? await readPromptRows(o.prompts, tokenizer, o.chatTemplateKwargs, run.hub) : { prompts: [], fields: new Map() };
   if (task) {
@@ -140,6 +141,7 @@ export async function readOnlineSetup(o: OnlineInputs, run: { name: string; seed
   const sources: OnlineSources = {
     model: o.model, task: o.task ?? null, taskOpts: o.taskOpts || null, matcher: o.matcher ?? null, verifier: o.verifier ?? null,
     ...(o.rewardFn.length ? { rewardFn: o.rewardFn } : {}), rewardModel: o.rewardModel ?? null, rmWeight: o.rmWeight, prompts: o.prompts ?? null,
+    ...loraRunConfig(o),
   };
   const notes = [...(task ? [describeTask(task)] : []), `reward: ${parts.map((p) => `${p.weight}·${p.name}`).join(' + ')}`];
   return { policy, tokenizer, prompts: rows.prompts, reward, rewardModel, sources, notes };

@@ -46,13 +46,16 @@ export interface TrainerParts {
 
 /**
  * The frozen reference: stored when the run starts, read back on every resume. By default a copy
- * of the policy as it starts, LoRA adapters merged in (the policy's distribution, not its base's).
+ * of the policy as it starts, LoRA adapters merged in (the policy's distribution, not its base's);
+ * for a policy trained as LoRA, whose adapters start at zero, its own base with the adapters off.
  */
 export function frozenReference(store: RunStore, policy: Transformer, reference: Transformer | undefined, tokenizer: Tokenizer): Transformer {
   if (store.hasCheckpoint(REFERENCE_CHECKPOINT)) return loadModelDir(store.checkpointPath(REFERENCE_CHECKPOINT), { tokenizer: false }).model;
   if (reference && reference.config.vocabSize !== policy.config.vocabSize) {
     throw new RangeError(`the reference has a vocabulary of ${reference.config.vocabSize} ids and the policy ${policy.config.vocabSize}; the two must share a tokenizer`);
   }
+  // Under LoRA the reference is the frozen base itself with the adapters off: no copy to store.
+  if (!reference && policy.loraTrained) return policy.withoutAdapters();
   const ref = frozenCopy(reference ?? policy);
   store.saveCheckpoint(REFERENCE_CHECKPOINT, (d) => saveModelDir(d, ref, { tokenizer }));
   return ref;

@@ -15,7 +15,8 @@ import { RunStore } from '../../runs/run-store.js';
 import { dpoConfig } from '../dpo/config.js';
 import type { DpoEval } from '../dpo/dpo.js';
 import { rewardModelConfig } from '../reward/config.js';
-import { loadWithTokenizer, readPreferenceSplit } from '../trainer/inputs.js';
+import { readPreferenceSplit } from '../trainer/inputs.js';
+import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { serConfig, serPpoConfig, type SerConfigInput } from './config.js';
 import { serSplit } from './pool.js';
@@ -30,6 +31,7 @@ export const serJobOptions = declareConfig('ser', {
   evalFraction: num(0.1, 'share of --data held out as the test split when --eval-data is not given', { min: 0, lt: 1 }),
   seedFraction: num(0.15, 'share of the training pairs whose labels the seed RM sees; the rest are self-labelled', { gt: 0, lt: 1 }),
   ...runOptions('runs/ser'),
+  ...loraOptions.options,
   maxLoops: ser.maxLoops,
   minPairs: ser.minPairs,
   maxPerLoop: ser.maxPerLoop,
@@ -95,8 +97,8 @@ export async function runSerJob(options: Overrides<typeof serJobOptions.options>
   const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed, undefined, hubOf(o, hooks));
   if (split.eval.length === 0) throw new Error('no test pairs: give --eval-data or an --eval-fraction above 0; RM accuracy needs labelled held-out pairs');
   const { labelled, unlabelled } = serSplit(split.train, o.seedFraction, o.seed);
-  const { model, tokenizer } = loadWithTokenizer(o.model, 'model');
-  const runConfig = { command: 'ser', model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, seedFraction: o.seedFraction, seed: o.seed, ...config };
+  const { model, tokenizer } = loadTrainable(o.model, o, 'model', o.seed);
+  const runConfig = { command: 'ser', model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, seedFraction: o.seedFraction, seed: o.seed, ...loraRunConfig(o), ...config };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['maxLoops'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);

@@ -13,7 +13,7 @@ import { RunStore } from '../../runs/run-store.js';
 import { makeTokenizer, TOKENIZER_SPEC_WORDS } from '../../tokenizer/from-spec.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { finite } from '../trainer/checkpoint.js';
-import { loadWithTokenizer } from '../trainer/inputs.js';
+import { loadTrainable, loraOptions, loraRunConfig, prepareForTraining } from '../trainer/lora-options.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { sftConfig, type SftConfig } from './config.js';
 import { trainSft } from './sft.js';
@@ -55,6 +55,7 @@ export const sftJobOptions = declareConfig('sft', {
   heads: int(4, 'attention heads of a fresh model', { min: 1 }),
   kvHeads: optionalNum('key/value heads of a fresh llama, fewer than --heads for grouped-query attention (default: --heads)', { integer: true, min: 1 }),
   ...runOptions('runs/sft'),
+  ...loraOptions.options,
   ...sftConfig.options,
 }, (c) => {
   checkTextSource('sft', c);
@@ -97,13 +98,13 @@ function examplesOf(o: SftJobOptions, src: TextSource, tokenizer: Tokenizer, seq
 
 /** The model to train and its tokenizer: --model, or a fresh one of the declared shape. */
 function startingModel(o: SftJobOptions, src: TextSource): { model: Transformer; tokenizer: Tokenizer } {
-  if (o.model !== undefined) return loadWithTokenizer(o.model, 'model');
+  if (o.model !== undefined) return loadTrainable(o.model, o, 'model', o.seed);
   const tokenizer = makeTokenizer(o.tokenizer, () => sourceText(src));
   const cfg = defaultConfig(o.family, {
     // Room for longer prompts when the model is later sampled or fine-tuned.
     vocabSize: tokenizer.vocabSize, maxSeqLen: Math.max(o.seqLen, 256), dModel: o.dModel, nLayer: o.layers, nHead: o.heads, nKvHead: o.kvHeads ?? o.heads,
   });
-  return { model: new Transformer(cfg, undefined, o.seed), tokenizer };
+  return { model: prepareForTraining(new Transformer(cfg, undefined, o.seed), o, null, o.seed), tokenizer };
 }
 
 /** What config.json records, and a resume must match: the text, where the model came from, the training settings. */
@@ -113,7 +114,7 @@ function runConfigOf(o: SftJobOptions, config: SftConfig): Record<string, unknow
     : { tokenizer: o.tokenizer, family: o.family, dModel: o.dModel, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads ?? o.heads };
   return {
     command: 'sft', corpus: o.corpus ?? null, data: o.data ?? null, evalFraction: o.evalFraction, evalData: o.evalData ?? null, truncation: o.truncation, start,
-    chatTemplateKwargs: o.chatTemplateKwargs, ...config,
+    chatTemplateKwargs: o.chatTemplateKwargs, ...loraRunConfig(o), ...config,
   };
 }
 
@@ -127,11 +128,11 @@ export async function runSftJob(options: Overrides<typeof sftJobOptions.options>
     throw new Error(`--seq-len ${config.seqLen}: expected at most ${model.config.maxSeqLen}, the longest sequence --model ${o.model} takes`);
   }
   const { train, eval: evalSet, truncation } = examplesOf(o, src, tokenizer, config.seqLen, log);
-  const parameters = model.parameters().reduce((n, t) => n + t.size, 0);
+  const parameters = model.parameters().filter((t) => t.requiresGrad).reduce((n, t) => n + t.size, 0);
   const store = RunStore.open(o.out, runConfigOf(o, config), { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['steps', 'epochs'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
-    log(`${src.name}: ${train.length} training / ${evalSet.length} held-out sequences; ${o.model ?? `a fresh ${model.config.family}`} with ${(parameters / 1e6).toFixed(2)}M parameters, tokenizer ${tokenizer.kind} (${tokenizer.vocabSize})`);
+    log(`${src.name}: ${train.length} training / ${evalSet.length} held-out sequences; ${o.model ?? `a fresh ${model.config.family}`} with ${(parameters / 1e6).toFixed(2)}M ${model.lora.size ? `trainable (LoRA, r ${o.loraR}) ` : ''}parameters, tokenizer ${tokenizer.kind} (${tokenizer.vocabSize})`);
     const res = await trainSft({ model, tokenizer, train, eval: evalSet, config, store, quiet: o.quiet });
     // Named by the step count, so that a resume with more steps writes a new final model.
     const fin = await store.stage(`final/step-${res.step}`, () => {

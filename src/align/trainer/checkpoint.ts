@@ -66,9 +66,10 @@ export function readTrainerCheckpoint(dir: string, model: Transformer, opt: Adam
   if (!Number.isInteger(state.step) || !Number.isInteger(state.position)) {
     throw new Error(`${join(dir, TRAINER_STATE_FILE)}: expected integer "step" and "position", got ${JSON.stringify(state)}`);
   }
-  const saved = loadModelDir(dir, { tokenizer: false }).model;
-  for (const [name, p] of model.params) {
-    const q = saved.params.get(name);
+  // LoRA adapters included, by their names: a checkpoint of a LoRA run holds them as a PEFT adapter.
+  const saved = new Map(loadModelDir(dir, { tokenizer: false }).model.namedParameters());
+  for (const [name, p] of model.namedParameters()) {
+    const q = saved.get(name);
     if (!q || q.size !== p.size) throw new Error(`${dir}: checkpoint has no parameter "${name}" of ${p.size} values; it belongs to a different model`);
     p.f32.set(q.f32);
   }

@@ -9,7 +9,8 @@ import { REPORT_TARGETS, RunStore, type ReportTarget } from '../../runs/run-stor
 import { chatTemplateKwargs, type TemplateKwargs } from '../../tokenizer/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { finite } from './checkpoint.js';
-import { loadWithTokenizer, readPreferenceSplit } from './inputs.js';
+import { readPreferenceSplit } from './inputs.js';
+import { loadTrainable, loraOptions, loraRunConfig, type LoraOptions } from './lora-options.js';
 import type { PreferencePair } from './preference-data.js';
 
 export function runOptions(defaultOut: string) {
@@ -52,6 +53,7 @@ export function pairInputOptions() {
     chatTemplateKwargs,
     evalData: optionalText('held-out preference file (default: --eval-fraction of --data)', { hub: 'dataset' }),
     evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
+    ...loraOptions.options,
   };
 }
 
@@ -65,7 +67,7 @@ export interface PairJobResult {
   evalPairs: number;
 }
 
-interface PairJobInputs {
+interface PairJobInputs extends Partial<LoraOptions> {
   name: string; model: string; data: string; evalData?: string | undefined; evalFraction: number; chatTemplateKwargs: TemplateKwargs;
   out: string; resume: boolean; quiet: boolean; seed: number; reportTo?: ReportTarget | undefined;
 }
@@ -78,9 +80,11 @@ export async function runPairJob(given: PairJobInputs, config: Record<string, un
   train: (policy: Transformer, tokenizer: Tokenizer, split: { train: PreferencePair[]; eval: PreferencePair[] }, store: RunStore) => Promise<{ step: number; eval: { loss: number; accuracy: number; margin: number } | null }>): Promise<PairJobResult> {
   const o = await resolveModelOptions(pairInputOptions(), given, hooks);
   const log = hooks.log ?? noLog;
-  const { model: policy, tokenizer } = loadWithTokenizer(o.model, 'model');
+  const { model: policy, tokenizer } = loadTrainable(o.model, o, 'model', o.seed);
   const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed, { tokenizer, kwargs: o.chatTemplateKwargs }, hubOf(o, hooks));
-  const runConfig = { command: o.name, model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, chatTemplateKwargs: o.chatTemplateKwargs, ...config };
+  const runConfig = {
+    command: o.name, model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, chatTemplateKwargs: o.chatTemplateKwargs, ...loraRunConfig(o), ...config,
+  };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['steps', 'epochs'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);

@@ -52,7 +52,9 @@ test('a scalar head (reward model) survives the round trip', () => {
   const dir = target();
   saveModelDir(dir, m);
   const names = Object.keys(header(join(dir, 'model.safetensors')));
-  assert.ok(names.includes('score.weight') && names.includes('score.bias'));
+  // The Hub's layout (reward-layout.ts): score.weight alone, the bias kept in config.json.
+  assert.ok(names.includes('score.weight') && !names.includes('score.bias'));
+  assert.equal((JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { alignkit: { score_bias: number } }).alignkit.score_bias, 0.25);
   const back = loadModelDir(dir).model;
   const x = ids(c);
   const h = (mm: Transformer) => scalarAtLast(mm, mm.hidden(x), [6, 3]).f32;

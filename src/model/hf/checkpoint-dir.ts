@@ -12,7 +12,7 @@
 // checkpoint whole and some of those files in .tmp-<pid>; between the two renames of the swap,
 // no `dir`, the old copy in `<dir>.old-<pid>` and the new, complete one in `<dir>.tmp-<pid>`
 // (loadModelDir's error names them). A reader of `dir` never sees half a checkpoint.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError, MODEL_FILE, MODEL_INDEX_FILE, readJson, readSafetensorsShards, writeJsonAtomic } from '../../io/checkpoint.js';
 import { writeSafetensors, type TensorToWrite } from '../../io/safetensors.js';
@@ -22,8 +22,9 @@ import type { ModelConfig } from '../config.js';
 import { fromHfConfig, HF_CONFIG_FILE, HF_FLOAT_KEYS, toHfConfig } from './config.js';
 import { checkGeneration, fromHfGenerationConfig, GENERATION_CONFIG_FILE, toHfGenerationConfig, type GenerationSettings } from './generation-config.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, mergedParams, peftAdapter, readPeftAdapter } from './peft.js';
-import { hfTensors, weightsFromHf } from './weights.js';
-import { mergeLora } from '../lora.js';
+import { hfTensors, SCALAR_HEADS, weightsFromHf } from './weights.js';
+import { rewardModelHfConfig, SCORE_BIAS, SCORE_WEIGHT, scoreBiasOf } from './reward-layout.js';
+import { mergeLora, type LoraAdapter } from '../lora.js';
 import { Transformer } from '../transformer.js';
 import { layoutOf } from '../weights.js';
 
@@ -37,13 +38,19 @@ export interface SaveModelOptions {
   /** Strings for the safetensors header's __metadata__; "format" is always "pt", as HF requires. */
   metadata?: Readonly<Record<string, string>>;
   /**
-   * LoRA adapters: 'merge' (default) folds them into a copy of the weights, a plain checkpoint
-   * any HF tool loads; 'peft' keeps the base weights and writes the adapters as PEFT's
-   * adapter_config.json + adapter_model.safetensors.
+   * LoRA adapters: 'merge' folds them into a copy of the weights, a plain checkpoint any HF tool
+   * loads; 'peft' keeps the base weights and writes the adapters as PEFT's adapter_config.json +
+   * adapter_model.safetensors, or those alone beside the tokenizer when model.loraBase is the
+   * base on disk and nothing else trained. Default: model.saveAdapters ('merge' unless the model
+   * was made ready for LoRA training or read from a PEFT adapter).
    */
   adapters?: 'merge' | 'peft';
   /** adapter_config.json's base_model_name_or_path; by default this directory's absolute path. */
   baseModelNameOrPath?: string;
+  /** The weights' dtype on disk (default F32); BF16 and F16 round each value to nearest even. */
+  dtype?: 'F32' | 'BF16' | 'F16';
+  /** A directory whose tokenizer files are copied verbatim, instead of writing `tokenizer`'s. */
+  tokenizerFilesFrom?: string;
 }
 
 /**
@@ -61,28 +68,70 @@ export function saveModelDir(dir: string, model: Transformer, opts: SaveModelOpt
   const gen = checkGeneration({
     ...g, bos: g.bos === undefined ? tok?.bos ?? null : g.bos, eos: g.eos === undefined ? tok?.eos ?? null : g.eos, pad: g.pad === undefined ? tok?.pad ?? null : g.pad,
   }, join(final, GENERATION_CONFIG_FILE));
-  const peft = opts.adapters === 'peft' && model.lora.size > 0;
+  // A model trained as LoRA is saved as what it is, base plus adapter (Transformer.saveAdapters).
+  const peft = (opts.adapters ?? model.saveAdapters) === 'peft' && model.lora.size > 0;
+  if (peft && adapterAlone(model, final, opts)) {
+    writeAtomically(final, (tmp) => {
+      writeJsonAtomic(join(tmp, GENERATION_CONFIG_FILE), toHfGenerationConfig(gen));
+      tok?.save(tmp);
+      writeAdapter(tmp, model, resolve(model.loraBase!));
+    });
+    return;
+  }
   const params = peft ? model.params : mergedParams(model);
   const tensors = hfTensors(params, c);
   for (const [name, t] of opts.extraTensors ?? []) {
     if (tensors.has(name)) throw new CheckpointError(join(final, MODEL_FILE), `extra tensor ${JSON.stringify(name)} has the name of a model parameter`);
     tensors.set(name, { shape: [...t.shape], data: t.data } satisfies TensorToWrite);
   }
+  // A reward model goes out as its *ForSequenceClassification twin (reward-layout.ts).
+  const ids = { bos: gen.bos ?? null, eos: gen.eos ?? null, pad: gen.pad ?? null };
+  const scoreBias = params.get(SCORE_BIAS)?.f32[0] ?? 0;
+  const hfConfig = params.has(SCORE_WEIGHT) ? rewardModelHfConfig(toHfConfig(c, ids), ids, scoreBias) : toHfConfig(c, ids);
+  if (params.has(SCORE_WEIGHT)) tensors.delete(SCORE_BIAS);
+  const dtype = opts.dtype ?? 'F32';
+  if (dtype !== 'F32') for (const t of tensors.values()) if (t.data instanceof Float32Array) t.dtype = dtype;
 
+  writeAtomically(final, (tmp) => {
+    writeJsonAtomic(join(tmp, HF_CONFIG_FILE), hfConfig, HF_FLOAT_KEYS);
+    writeJsonAtomic(join(tmp, GENERATION_CONFIG_FILE), toHfGenerationConfig(gen));
+    if (opts.tokenizerFilesFrom !== undefined) copyTokenizerFiles(opts.tokenizerFilesFrom, tmp);
+    else tok?.save(tmp);
+    if (peft) writeAdapter(tmp, model, opts.baseModelNameOrPath ?? final);
+    // from_pretrained refuses safetensors whose metadata lacks format "pt" (or tf/flax/mlx).
+    writeSafetensors(join(tmp, MODEL_FILE), tensors, { ...opts.metadata, format: 'pt' });
+  });
+}
+
+/**
+ * Whether the adapter alone says it all: the base is a checkpoint on disk (model.loraBase), not
+ * this directory, and nothing but the adapters trained (no head, no extra tensors to keep).
+ */
+function adapterAlone(model: Transformer, final: string, opts: SaveModelOptions): boolean {
+  if (model.loraBase === null || resolve(model.loraBase) === final || opts.baseModelNameOrPath !== undefined) return false;
+  if ((opts.extraTensors?.size ?? 0) > 0 || opts.metadata !== undefined) return false;
+  return [...model.params.values()].every((t) => !t.requiresGrad);
+}
+
+function writeAdapter(dir: string, model: Transformer, base: string): void {
+  const a = peftAdapter(model, base);
+  writeJsonAtomic(join(dir, ADAPTER_CONFIG_FILE), a.config);
+  writeSafetensors(join(dir, ADAPTER_WEIGHTS_FILE), a.tensors, { format: 'pt' });
+}
+
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json', 'chat_template.jinja', 'vocab.json', 'merges.txt', 'tokenizer.model'];
+
+function copyTokenizerFiles(from: string, to: string): void {
+  for (const name of TOKENIZER_FILES) if (existsSync(join(from, name))) copyFileSync(join(from, name), join(to, name));
+}
+
+/** Fills `<final>.tmp-<pid>` with `write` and swaps it into place; on error `final` is as it was. */
+export function writeAtomically(final: string, write: (tmp: string) => void): void {
   const tmp = `${final}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
-    writeJsonAtomic(join(tmp, HF_CONFIG_FILE), toHfConfig(c, { bos: gen.bos ?? null, eos: gen.eos ?? null, pad: gen.pad ?? null }), HF_FLOAT_KEYS);
-    writeJsonAtomic(join(tmp, GENERATION_CONFIG_FILE), toHfGenerationConfig(gen));
-    tok?.save(tmp);
-    if (peft) {
-      const a = peftAdapter(model, opts.baseModelNameOrPath ?? final);
-      writeJsonAtomic(join(tmp, ADAPTER_CONFIG_FILE), a.config);
-      writeSafetensors(join(tmp, ADAPTER_WEIGHTS_FILE), a.tensors, { format: 'pt' });
-    }
-    // from_pretrained refuses safetensors whose metadata lacks format "pt" (or tf/flax/mlx).
-    writeSafetensors(join(tmp, MODEL_FILE), tensors, { ...opts.metadata, format: 'pt' });
+    write(tmp);
     swapInto(tmp, final);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
@@ -184,11 +233,14 @@ export interface LoadedModelDir {
   extras: Map<string, Tensor>;
   /** The safetensors __metadata__. */
   metadata: Record<string, string>;
+  /** The dtype of the weights on disk (of the first float tensor), before widening: F32, BF16, F16. */
+  dtype: string;
 }
 
 /** Reads a HF checkpoint directory of a causal LM of any family hf/config.ts reads (GPT-2 and the RoPE families). */
 export function loadModelDir(dir: string, opts: LoadModelOptions = {}): LoadedModelDir {
   const configFile = join(dir, HF_CONFIG_FILE);
+  if (!existsSync(configFile) && existsSync(join(dir, ADAPTER_CONFIG_FILE))) return loadAdapterDir(dir, opts);
   const meant = modelInside(dir);
   if (!existsSync(configFile)) {
     if (meant) throw new CheckpointError(dir, meant);
@@ -205,13 +257,15 @@ export function loadModelDir(dir: string, opts: LoadModelOptions = {}): LoadedMo
   const contents = readSafetensorsShards(dir);
   const weightsFile = contents.files.length === 1 ? contents.files[0]! : join(dir, MODEL_INDEX_FILE);
   const { params, extras } = weightsFromHf(config, contents.tensors, weightsFile, opts.allowExtraTensors);
+  const scoreBias = scoreBiasOf(raw);
+  if (scoreBias !== 0 && params.has(SCORE_BIAS)) params.get(SCORE_BIAS)!.f32[0] = scoreBias;
   const model = new Transformer(config, params);
 
   const mode = opts.adapters ?? 'attach';
   if (mode !== 'ignore' && existsSync(join(dir, ADAPTER_CONFIG_FILE))) {
     const adapters = readPeftAdapter(dir, model);
     if (mode === 'merge') mergeLora(model.params, adapters, layoutOf(config));
-    else model.lora = adapters;
+    else attach(model, adapters, null);
   }
 
   const genFile = join(dir, GENERATION_CONFIG_FILE);
@@ -224,5 +278,52 @@ export function loadModelDir(dir: string, opts: LoadModelOptions = {}): LoadedMo
       throw new CheckpointError(join(dir, existsSync(join(dir, 'tokenizer.json')) ? 'tokenizer.json' : 'vocab.json'), `has ${tokenizer.vocabSize} ids but config.json's vocab_size is ${config.vocabSize}`);
     }
   }
-  return { model, tokenizer, generation, extras, metadata: contents.metadata };
+  return { model, tokenizer, generation, extras, metadata: contents.metadata, dtype: [...contents.tensors.values()].find((t) => t.data instanceof Float32Array)?.dtype ?? 'F32' };
+}
+
+/** As PEFT loads an adapter: the base frozen (scalar heads aside), the adapters the trainable part. */
+function attach(model: Transformer, adapters: Map<string, LoraAdapter>, base: string | null): void {
+  model.lora = adapters;
+  for (const [name, t] of model.params) if (!SCALAR_HEADS.includes(name.split('.')[0]!)) t.requireGrad(false);
+  model.loraBase = base;
+  model.saveAdapters = 'peft';
+}
+
+/**
+ * A directory holding a PEFT adapter alone (adapter_config.json, adapter_model.safetensors, maybe
+ * the tokenizer): the base is the model directory its base_model_name_or_path names.
+ */
+function loadAdapterDir(dir: string, opts: LoadModelOptions): LoadedModelDir {
+  const cfgFile = join(dir, ADAPTER_CONFIG_FILE);
+  const base = adapterBase(dir);
+  if (base === null) {
+    const named = (readJson(cfgFile, 'PEFT adapter config') as Record<string, unknown>).base_model_name_or_path;
+    throw new CheckpointError(cfgFile, `base_model_name_or_path = ${JSON.stringify(named)} is not a model directory (no config.json there); `
+      + 'the adapter needs its base model: restore that directory, or merge with `alignkit merge --adapter DIR --base BASE_DIR --out DIR`');
+  }
+  const loaded = loadModelDir(base, { ...opts, adapters: 'ignore' });
+  const mode = opts.adapters ?? 'attach';
+  if (mode !== 'ignore') {
+    const adapters = readPeftAdapter(dir, loaded.model);
+    if (mode === 'merge') mergeLora(loaded.model.params, adapters, layoutOf(loaded.model.config));
+    else attach(loaded.model, adapters, base);
+  }
+  let tokenizer = loaded.tokenizer;
+  if ((opts.tokenizer ?? true) && hasTokenizerFiles(dir)) tokenizer = loadTokenizer(dir);
+  const genFile = join(dir, GENERATION_CONFIG_FILE);
+  const generation = existsSync(genFile) ? fromHfGenerationConfig(readJson(genFile, 'generation config'), genFile) : loaded.generation;
+  return { ...loaded, tokenizer, generation };
+}
+
+/**
+ * The base model directory an adapter directory names (absolute, or relative to the adapter
+ * directory, then to the working directory), or null when it names none that exists.
+ */
+export function adapterBase(dir: string): string | null {
+  const cfgFile = join(dir, ADAPTER_CONFIG_FILE);
+  const raw = readJson(cfgFile, 'PEFT adapter config') as Record<string, unknown> | null;
+  const named = raw?.base_model_name_or_path;
+  if (typeof named !== 'string' || named === '') return null;
+  for (const c of [resolve(dir, named), resolve(named)]) if (existsSync(join(c, HF_CONFIG_FILE))) return c;
+  return null;
 }

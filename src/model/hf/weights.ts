@@ -85,6 +85,11 @@ export function weightsFromHf(c: ModelConfig, tensors: ReadonlyMap<string, Safet
       unexpected.push(name);
     }
   }
+  // transformers' *ForSequenceClassification has no LM head; a reward model never reads one, so an
+  // untied checkpoint's is left at zero rather than refused.
+  if (params.has('score.weight') && expected.has('lm_head.weight') && !params.has('lm_head.weight') && !byName.has('lm_head.weight')) {
+    params.set('lm_head.weight', param(new Tensor(new Float32Array(c.vocabSize * c.dModel), [c.vocabSize, c.dModel]), 'lm_head.weight'));
+  }
   const missing = [...expected.keys()].filter((k) => !params.has(k));
   if (missing.length > 0) {
     const want = expected.get(missing[0]!)!;

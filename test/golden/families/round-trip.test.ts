@@ -14,15 +14,9 @@ import { join } from 'node:path';
 import { crossEntropy, noGrad, Rng, Tensor } from '../../../src/index.js';
 import { AdamW } from '../../../src/nn/index.js';
 import { createLora, defaultLoraTargets, layoutOf, loadModelDir, saveModelDir, Transformer } from '../../../src/model/index.js';
+import { referencePython } from '../../fixtures/reference-python.js';
 
 const DIR = 'test/golden/families';
-/** A Python with transformers and peft: $ALIGNKIT_PYTHON, else a local reference environment, else python3. */
-function referencePython(): string | null {
-  for (const py of [process.env.ALIGNKIT_PYTHON, '/work/venv/bin/python', 'python3']) {
-    if (py && spawnSync(py, ['-c', 'import transformers, peft'], { stdio: 'ignore' }).status === 0) return py;
-  }
-  return null;
-}
 const TOL = 1e-4;
 const fixture = JSON.parse(readFileSync(join(DIR, 'families.json'), 'utf8')) as { ids: { shape: number[]; data: number[] }; cases: { name: string }[] };
 const REFUSED = new Set<string>();
@@ -61,7 +55,7 @@ for (const c of fixture.cases.filter((c) => !REFUSED.has(c.name))) {
 
     const dir = join(root, c.name);
     saveModelDir(join(dir, 'merged'), model);
-    const plain = model.clone();
+    const plain = model.withoutAdapters().clone(); // the base alone (clone keeps adapters)
     saveModelDir(join(dir, 'base'), plain);
     const back = loadModelDir(join(dir, 'merged'), { tokenizer: false }).model;
     assert.deepEqual(back.config, model.config, `${c.name}: config.json written and read back`);
