@@ -14,3 +14,4 @@ export * from './hf/weights.js';
 export * from './hf/peft.js';
 export * from './hf/checkpoint-dir.js';
 export * from './sampling/generate-text.js';
+export * from './sampling/engine/engine.js';
