@@ -59,7 +59,7 @@ function refuseUnsupported(body: Body, n: number): void {
 
 /**
  * The sampling fields shared by both routes. `topLogprobs` comes from the route (completions'
- * integer `logprobs`, chat's `top_logprobs`). top_k is vLLM's extension (−1 or 0: off).
+ * integer `logprobs`, chat's `top_logprobs`). top_k (−1 or 0: off) and ignore_eos are vLLM's extensions.
  */
 export function sampling(body: Body, maxBatch: number, stopTokens: readonly number[], topLogprobs: number, maxTokensDefault: number, maxTokensKey = 'max_tokens'): Sampling {
   const n = int(body, 'n', 1, 1, maxBatch);
@@ -75,7 +75,8 @@ export function sampling(body: Body, maxBatch: number, stopTokens: readonly numb
     maxTokens: int(body, maxTokensKey, maxTokensDefault, 0, 1e9),
     params: {
       temperature: num(body, 'temperature', 1, 0, 2), topP: num(body, 'top_p', 1, Number.MIN_VALUE, 1, 'a number in (0, 1]'), topK: Math.max(0, topK),
-      stopTokens: new Set(stopTokens), stopStrings: stops(body), topLogprobs,
+      // ignore_eos is vLLM's extension (benchmarks use it): only stop strings and max_tokens end a sample.
+      stopTokens: new Set(bool(body, 'ignore_eos', false) ? [] : stopTokens), stopStrings: stops(body), topLogprobs,
     },
   };
 }

@@ -48,6 +48,11 @@ test('serve: completions give generate()\'s samples for the seed: text, n, finis
   assert.equal(greedy.choices[0]!.text, oracle(base, 'abc', { maxTokens: 7, temperature: 0 })[0]!.text);
   assert.equal(greedy.choices[0]!.finish_reason, 'length');
   assert.equal(greedy.usage!.completion_tokens, 7);
+  // ignore_eos (vLLM's extension): the tokenizer's EOS no longer ends a sample.
+  const ended = [...Array(40).keys()].find((s) => oracle(base, 'abc', { seed: s, maxTokens: 40 })[0]!.finishReason === 'stop')!;
+  const through = await client.completions.create({ model, prompt: 'abc', max_tokens: 40, seed: ended, ignore_eos: true } as never) as OpenAI.Completion;
+  assert.equal(through.usage!.completion_tokens, 40);
+  assert.equal(through.choices[0]!.finish_reason, 'length');
 });
 
 test('serve: a prompt list and token-id prompts; each prompt gets the samples it gets alone', async () => {

@@ -58,7 +58,7 @@ export async function startServe(o: ServeOptions): Promise<Serving> {
       object: 'list',
       data: models.list().map((m) => ({ id: m.id, object: 'model', created: m.created, owned_by: 'alignkit', root: m.path, parent: m.parent, max_model_len: m.model.config.maxSeqLen })),
     }),
-    '/health': (res) => sendJson(res, 200, { status: 'ok', ...engine.load }),
+    '/health': (res) => sendJson(res, 200, { status: 'ok', ...engine.load, ...engine.stats }),
   };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://serve').pathname;

@@ -1,7 +1,8 @@
 // Continuous batching (Yu et al. 2022, "Orca"): requests that arrive while others decode join the
 // running batch at the next step, and finished rows leave it, over the same KV-cache decoding step
-// as generate(). Each request is prefilled alone, then its rows are joined to the running cache
-// (RowCache.join, right-aligned, padding masked), so rows of any lengths decode together.
+// as generate(). The requests admitted at one step are prefilled together (left-padded), then their
+// rows are joined to the running cache (RowCache.join, right-aligned, padding masked), so rows of
+// any lengths decode together.
 //
 // A sample draws from its own stream, split off the request's seed exactly as generate() splits
 // its seed (sample j gets new Rng(seed).nextU32() the j-th time), and its logits do not depend on
@@ -16,7 +17,7 @@ import { noGrad } from '../../../autograd/index.js';
 import { Rng, Tensor } from '../../../tensor/index.js';
 import type { Tokenizer } from '../../../tokenizer/index.js';
 import type { Transformer } from '../../transformer.js';
-import { RowCache, gatherSteps } from '../batch.js';
+import { RowCache, gatherSteps, leftPad } from '../batch.js';
 import { Decoder } from '../decode.js';
 import { SampleRow, type EngineSample, type SampleDelta } from './rows.js';
 import { checkRequest, type EngineRequest } from './request.js';
@@ -99,16 +100,21 @@ export class BatchEngine {
     else this.looping = false;
   }
 
+  /** Takes the waiting requests that fit, oldest first, and prefills them together. */
   private admit(): void {
+    const jobs: Job[] = [];
+    let rows = this.live.length;
     while (this.waiting.length) {
       const job = this.waiting[0]!;
       if (job.req.signal?.aborted) { this.waiting.shift(); job.reject(abortError()); continue; }
-      if (this.live.length === 0 && job.req.model !== this.model) this.switchTo(job.req.model);
-      if (job.req.model !== this.model || this.live.length + job.rows.length > this.maxBatch) return;
+      if (rows === 0 && job.req.model !== this.model) this.switchTo(job.req.model);
+      if (job.req.model !== this.model || rows + job.rows.length > this.maxBatch) break;
       this.waiting.shift();
       this.stats.admitted++;
-      this.prefill(job);
+      jobs.push(job);
+      rows += job.rows.length;
     }
+    if (jobs.length) this.prefill(jobs);
   }
 
   private switchTo(model: Transformer): void {
@@ -117,25 +123,37 @@ export class BatchEngine {
     this.decoder = Decoder.supports(model) ? new Decoder(model, this.cache, this.maxBatch) : null;
   }
 
-  /** Runs the prompt once, draws each sample's first token, and joins the unfinished rows to the batch. */
-  private prefill(job: Job): void {
-    const model = this.model!, prompt = job.req.prompt;
-    const rows = job.rows.filter((r) => {
+  /**
+   * Runs the new prompts in one left-padded forward (batch.ts: a padded row computes what it
+   * would alone), draws each sample's first token, and joins the unfinished rows to the batch.
+   */
+  private prefill(jobs: Job[]): void {
+    const model = this.model!;
+    const starting = jobs.map((job) => job.rows.filter((r) => {
       if (r.budget > 0) return true;
       this.done(job, r, r.empty());
       return false;
-    });
-    if (!rows.length) return;
+    }));
+    const used = jobs.map((_, u) => u).filter((u) => starting[u]!.length > 0);
+    if (!used.length) return;
     const cache = new RowCache(model.config.nLayer);
-    const ids = new Tensor(Int32Array.from(prompt), [1, prompt.length]);
-    const h = model.hidden(ids, { positions: Int32Array.from(prompt, (_, t) => t), cache }); // (1, T, C)
-    const logits = model.lmHead(gatherSteps(h, [{ row: 0, start: prompt.length - 1, len: 1 }])).f32; // (1, 1, V)
-    const keep = rows.filter((r) => !this.emit(job, r, r.pick(logits)));
-    if (!keep.length) return;
-    cache.select(keep.map(() => 0));
-    this.dropPadding();
+    const pb = leftPad(used.map((u) => jobs[u]!.req.prompt));
+    const T = pb.ids.shape[1]!, V = model.config.vocabSize;
+    const h = model.hidden(pb.ids, { positions: pb.positions, keyMask: pb.keyMask, cache }); // (U, T, C)
+    const logits = model.lmHead(gatherSteps(h, used.map((_, i) => ({ row: i, start: T - 1, len: 1 })))).f32; // (U, 1, V)
+    const rowOf: number[] = [];
+    used.forEach((u, i) => {
+      const job = jobs[u]!, l = logits.subarray(i * V, (i + 1) * V);
+      for (const row of starting[u]!) {
+        if (this.emit(job, row, row.pick(l))) continue;
+        rowOf.push(i);
+        this.live.push({ job, row });
+      }
+    });
+    if (!rowOf.length) return;
+    cache.select(rowOf);
     this.cache!.join(cache);
-    for (const row of keep) this.live.push({ job, row });
+    this.dropPadding();
   }
 
   /** Feeds every live row its last token and draws the next. */
