@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Tensor } from '../../../tensor/index.js';
 import { CharTokenizer } from '../../../tokenizer/index.js';
 import { defaultConfig, type Family } from '../../config.js';
 import { Transformer } from '../../transformer.js';
@@ -110,4 +111,16 @@ test('BatchEngine: requests for another model wait for the running rows, then ru
   assert.deepEqual(rb![0]!.tokens, generate(b, [[3, 4]], { maxNewTokens: 5, temperature: 0 })[0]!.tokens);
   assert.deepEqual(ra2![0]!.tokens, ra![0]!.tokens);
   assert.notDeepEqual(ra![0]!.tokens, rb![0]!.tokens, 'the two models differ (else this test shows nothing)');
+});
+
+test('BatchEngine: a batch that fails (NaN logits) rejects its requests, and the engine serves the next ones', async () => {
+  const good = tiny('llama', 4);
+  const broken = new Transformer(good.config, new Map([...good.params].map(([k, t]) => [k, k === 'lm_head.weight' ? new Tensor(new Float32Array(t.f32.length).fill(NaN), [...t.shape]) : t])));
+  const engine = new BatchEngine();
+  const req = (model: Transformer): EngineRequest => ({ model, prompt: [1, 2], maxTokens: 4, seed: 1, params: params() });
+  const [bad1, bad2] = [engine.submit(req(broken)), engine.submit(req(broken))];
+  await assert.rejects(bad1, /NaN/);
+  await assert.rejects(bad2, /NaN/);
+  const [ok] = await engine.submit(req(good));
+  assert.deepEqual(ok!.tokens, generate(good, [[1, 2]], { maxNewTokens: 4, seed: 1 })[0]!.tokens);
 });

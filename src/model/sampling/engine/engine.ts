@@ -114,7 +114,14 @@ export class BatchEngine {
       jobs.push(job);
       rows += job.rows.length;
     }
-    if (jobs.length) this.prefill(jobs);
+    if (!jobs.length) return;
+    try {
+      this.prefill(jobs);
+    } catch (err) {
+      // Rows not yet in the batch would otherwise never settle; those in it fail with the batch.
+      for (const j of jobs) if (j.left > 0) { j.left = 0; j.reject(err as Error); }
+      throw err;
+    }
   }
 
   private switchTo(model: Transformer): void {
