@@ -17,6 +17,8 @@ import { cruise } from 'dependency-cruiser';
 // hub (Hugging Face Hub ids and cache) needs only io and config, and model resolves its ids, so
 // it sits beside nn and tokenizer, below model. dashboard (the run dashboard and the terminal views,
 // issue 21) reads runs, data and align's reports and is served by a cli command: beside recipes.
+// serve (the OpenAI-compatible server, issue 19) runs model's batch engine on tokenizer's chat
+// templates and is started by a cli command: beside recipes and dashboard too.
 export const LAYERS = {
   tensor: 1, io: 1, config: 1,
   backend: 2,
@@ -27,7 +29,7 @@ export const LAYERS = {
   rewards: 7, runs: 7,
   data: 8,
   align: 9,
-  recipes: 10, dashboard: 10,
+  recipes: 10, dashboard: 10, serve: 10,
   cli: 11,
 };
 

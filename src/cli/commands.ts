@@ -18,6 +18,7 @@ import { rewardCommand } from './commands/train/reward.js';
 import { restEmCommand } from './commands/train/rest-em.js';
 import { restCommand } from './commands/train/rest.js';
 import { dashboardCommand } from './commands/inspect/dashboard.js';
+import { serveCommand } from './commands/tools/serve.js';
 import { runsListCommand, runsShowCommand } from './commands/inspect/runs.js';
 import { rlooCommand } from './commands/online/rloo.js';
 import { serCommand } from './commands/train/ser.js';
@@ -26,4 +27,4 @@ import { trainTokenizerCommand } from './commands/tools/train-tokenizer.js';
 
 export type { Command } from './commands-type.js';
 
-export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ktoCommand, orpoCommand, cpoCommand, simpoCommand, onlineDpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, mergeCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand, runsListCommand, runsShowCommand, dashboardCommand];
+export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ktoCommand, orpoCommand, cpoCommand, simpoCommand, onlineDpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, mergeCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand, runsListCommand, runsShowCommand, dashboardCommand, serveCommand];

@@ -16,3 +16,4 @@ export * from './hf/checkpoint-dir.js';
 export * from './sampling/generate-text.js';
 export * from './hf/merge.js';
 export * from './hf/reward-layout.js';
+export * from './sampling/engine/engine.js';

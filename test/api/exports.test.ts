@@ -11,6 +11,7 @@ import * as model from 'alignkit/model';
 import * as recipes from 'alignkit/recipes';
 import * as rewards from 'alignkit/rewards';
 import * as runs from 'alignkit/runs';
+import * as serve from 'alignkit/serve';
 import * as tokenizer from 'alignkit/tokenizer';
 
 const expected: [string, Record<string, unknown>, string[]][] = [
@@ -25,10 +26,11 @@ const expected: [string, Record<string, unknown>, string[]][] = [
   ['alignkit/config', config, ['declareConfig', 'int', 'num', 'choice']],
   ['alignkit/hub', hub, ['resolveModelPath', 'resolveModelOptions', 'resolveDatasetFiles', 'fetchSnapshot', 'hubSettings', 'HubError', 'RepoCache']],
   ['alignkit/data', data, ['loadDataset', 'getTask', 'loadUserTask', 'loadTaskInput', 'arithmeticTask', 'g2pTask', 'programTask', 'loadCorpus', 'splitByHash', 'truncatePair', 'loadCodeTask']],
-  ['alignkit/model', model, ['Transformer', 'loadModelDir', 'saveModelDir', 'generate', 'generateText', 'DECODER_FAMILIES', 'decoderFamily', 'ropeFrequencies', 'windowMask']],
+  ['alignkit/model', model, ['Transformer', 'loadModelDir', 'saveModelDir', 'generate', 'generateText', 'BatchEngine', 'DECODER_FAMILIES', 'decoderFamily', 'ropeFrequencies', 'windowMask']],
   ['alignkit/recipes', recipes, ['recipes', 'runRestEmDemo', 'runRlhfDemo', 'runSerDemo', 'runRestDemo']],
   ['alignkit/rewards', rewards, ['makeMatcher', 'programVerifier', 'runInSandbox', 'passAtK', 'sentenceBleu', 'sentenceChrf', 'afinnScore', 'loadRewardModule', 'createPythonVerifier', 'runPythonTests', 'runPythonIo']],
   ['alignkit/runs', runs, ['RunStore', 'stageOf', 'readRunSummary']],
+  ['alignkit/serve', serve, ['startServe', 'ModelRegistry', 'ApiError']],
   ['alignkit/tokenizer', tokenizer, ['ByteTokenizer', 'CharTokenizer', 'trainBpe', 'loadTokenizer']],
 ];
 

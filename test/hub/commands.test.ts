@@ -105,7 +105,7 @@ test('the model and dataset flags are declared as Hub ids, in every command that
   assert.deepEqual(flagged.sort(), [
     'cpo model', 'dpo model', 'dpo reference', 'eval model', 'eval rewardModel', 'generate model', 'grpo model', 'grpo rewardModel', 'kto model', 'kto reference',
     'online-dpo model', 'online-dpo rewardModel', 'orpo model', 'ppo model', 'ppo rewardModel', 'reinforce-pp model', 'reinforce-pp rewardModel', 'rest model', 'rest-em model',
-    'rest-em policy', 'reward model', 'reward policy', 'rloo model', 'rloo rewardModel', 'ser model', 'sft model', 'simpo model',
+    'rest-em policy', 'reward model', 'reward policy', 'rloo model', 'rloo rewardModel', 'ser model', 'serve model', 'sft model', 'simpo model',
   ]);
   for (const c of commands) {
     for (const [k, e] of optionsOf(c)) {

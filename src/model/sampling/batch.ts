@@ -121,6 +121,46 @@ export class RowCache extends KVCache {
     this.vals = this.vals.map(pick);
     this.length = keep;
   }
+
+  /**
+   * Appends `other`'s batch rows after this cache's (continuous batching, src/model/sampling/engine):
+   * both sides keep their tokens right-aligned, so the shorter side gains left columns that its
+   * rows' key masks must hide. `other` is left empty.
+   */
+  join(other: RowCache): void {
+    if (other.nLayer !== this.nLayer) throw new RangeError(`RowCache.join: ${other.nLayer} layers joined to ${this.nLayer}`);
+    const L = Math.max(this.length, other.length);
+    for (let l = 0; l < this.nLayer; l++) {
+      this.keys[l] = stack(this.keys[l] ?? null, this.length, other.keys[l] ?? null, other.length, L);
+      this.vals[l] = stack(this.vals[l] ?? null, this.length, other.vals[l] ?? null, other.length, L);
+    }
+    this.length = L;
+    other.keys.fill(null);
+    other.vals.fill(null);
+    other.length = 0;
+  }
+}
+
+/** a's rows then b's, each row's `len` columns ending at column L of a fresh buffer. */
+function stack(a: Tensor | null, aLen: number, b: Tensor | null, bLen: number, L: number): Tensor | null {
+  const like = a ?? b;
+  if (!like) return null;
+  const [, H, , D] = like.shape as [number, number, number, number];
+  const Ba = a?.shape[0] ?? 0, Bb = b?.shape[0] ?? 0;
+  const cap = Math.max(L + 1, a?.shape[2] ?? 0, b?.shape[2] ?? 0);
+  const out = new Float32Array((Ba + Bb) * H * cap * D);
+  const put = (src: Tensor, len: number, row0: number): void => {
+    const sc = src.shape[2]!;
+    for (let i = 0; i < src.shape[0]!; i++) {
+      for (let h = 0; h < H; h++) {
+        const from = (i * H + h) * sc * D;
+        out.set(src.f32.subarray(from, from + len * D), (((row0 + i) * H + h) * cap + L - len) * D);
+      }
+    }
+  };
+  if (a) put(a, aLen, 0);
+  if (b) put(b, bLen, Ba);
+  return new Tensor(out, [Ba + Bb, H, cap, D]);
 }
 
 /** A fresh (B, H, cap, D) buffer holding rows [from, from + keep) of `old`'s batch rows `pick` (default all) at row 0. */
