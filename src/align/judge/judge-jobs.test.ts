@@ -12,6 +12,7 @@ import { tempDir } from '../../io/temp-dir.test.js';
 import { readJsonl } from '../../io/jsonl.js';
 import { defaultConfig, saveModelDir, Transformer } from '../../model/index.js';
 import { ByteTokenizer, CharTokenizer } from '../../tokenizer/index.js';
+import { runExportDataJob } from '../export-data/job.js';
 import { runGrpoJob } from '../grpo/job.js';
 import { runOnlineDpoJob } from '../online-dpo/job.js';
 import { runPpoJob } from '../ppo/job.js';
@@ -108,6 +109,10 @@ test('rest takes the judge as a --reward term: Grow records carry its scores, un
   for (const r of recs) assert.equal(r['rawReward'], lengthReward(r['sample'] as string));
   const f = failures(out);
   assert.ok(f.length > 0 && f.every((x) => x.fields['prompt']!.startsWith('broken') && x.fields['reference'] === 'aaa'));
+  // The run's kept Grow samples (its one Improve step's filter) as TRL's SFT rows.
+  const kept = recs.filter((r) => (r['kept'] as Record<string, boolean>)['improve1']);
+  assert.equal((await runExportDataJob({ run: out, format: 'trl-sft', out: join(root, 'rest-kept.jsonl') })).rows, kept.length);
+  assert.deepEqual(readJsonl(join(root, 'rest-kept.jsonl')).map((r) => r.value), kept.map((r) => ({ prompt: r['prompt'], completion: r['sample'] })));
   await assert.rejects(runRestJob({ model: clm, task: qa, reward: 'per', judge: srv.url, judgeTemplate: scoreT, out: join(root, 'never') }), /judge .* is given, but neither reward nor monitor has a judge term/);
   await assert.rejects(runRestJob({ model: clm, task: qa, reward: 'judge', out: join(root, 'never') }), /the judge term needs --judge/);
   assert.equal(existsSync(join(root, 'never')), false);
