@@ -85,3 +85,10 @@ export { asPair, labelWithRm, rmAccuracy, rmSteps, runSer, scorePool, serSplit, 
 export { calibrate, poolAccuracy, pseudoLabelPrecision, selectPairs, type SerPick, type SerSelection, type SerStatus } from './ser/select.js';
 export { runSerJob, serJobOptions, type SerJobOptions, type SerJobResult } from './ser/job.js';
 export { formatSerTable } from './ser/report.js';
+export { checkJudgeInputs, isJudgeUrl, judgeOptions, noJudge, openJudge, type JudgeInputs } from './judge/options.js';
+export { judgeReward } from './judge/judge-reward.js';
+export { llmPairJudge, orderPairs, type Verdict } from './judge/order-pairs.js';
+export { JUDGE_PAIRS_FILE, judgeFile, readJudgedSplit, readPairsOrJudge, type JudgedFile, type JudgedSplit } from './judge/judged-pairs.js';
+export { exportDataJobOptions, runExportDataJob, type ExportDataJobOptions } from './export-data/job.js';
+export { dpoRows, sftRows, type ExportFormat } from './export-data/run-rows.js';
+export { parquetBytes, writeDatasetFile, type Cell, type Message as DatasetMessage, type Row as DatasetRow } from './export-data/dataset-file.js';

@@ -8,6 +8,7 @@ import { ktoCommand } from './commands/preference/kto.js';
 import { orpoCommand } from './commands/preference/orpo.js';
 import { simpoCommand } from './commands/preference/simpo.js';
 import { evalCommand } from './commands/tools/eval.js';
+import { exportDataCommand } from './commands/tools/export-data.js';
 import { generateCommand } from './commands/tools/generate.js';
 import { mergeCommand } from './commands/tools/merge.js';
 import { grpoCommand } from './commands/online/grpo.js';
@@ -27,4 +28,4 @@ import { trainTokenizerCommand } from './commands/tools/train-tokenizer.js';
 
 export type { Command } from './commands-type.js';
 
-export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ktoCommand, orpoCommand, cpoCommand, simpoCommand, onlineDpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, mergeCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand, runsListCommand, runsShowCommand, dashboardCommand, serveCommand];
+export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ktoCommand, orpoCommand, cpoCommand, simpoCommand, onlineDpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, mergeCommand, evalCommand, restEmCommand, restCommand, serCommand, exportDataCommand, benchCommand, runsListCommand, runsShowCommand, dashboardCommand, serveCommand];

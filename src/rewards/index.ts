@@ -18,3 +18,4 @@ export { createLimiter, defaultLimiter, type Limiter } from './sandbox/limiter.j
 export { createPythonVerifier, extractPython, pythonTestsOf, type PythonTests, type PythonVerifierOptions } from './python/python-verifier.js';
 export { runPythonIo, runPythonTests, sameOutput, type IoCase, type PythonResult, type PythonSandboxOptions, type PythonStatus } from './python/python-sandbox.js';
 export { pythonRuntime, PythonUnavailableError, type PythonRuntime } from './python/runtime.js';
+export * from './judge/index.js';

@@ -7,8 +7,10 @@ import { resolveModelOptions } from '../../hub/index.js';
 import { saveModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
-import { loadReference, readPreferenceSplit } from '../trainer/inputs.js';
+import { loadReference } from '../trainer/inputs.js';
 import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
+import { checkJudgeInputs, judgeOptions, judgeSource } from '../judge/options.js';
+import { readPairsOrJudge } from '../judge/judged-pairs.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { dpoConfig } from './config.js';
 import { trainDpo, type DpoEval } from './dpo.js';
@@ -20,10 +22,12 @@ export const dpoJobOptions = declareConfig('dpo', {
   evalData: optionalText('held-out preference file (default: --eval-fraction of --data)', { hub: 'dataset' }),
   evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
   reference: optionalText('frozen reference model directory (default: --model as it starts)', { aliases: ['ref_model'], hub: 'model' }),
+  ...judgeOptions,
   ...runOptions('runs/dpo'),
   ...loraOptions.options,
   ...dpoConfig.options,
 }, (o) => {
+  checkJudgeInputs('dpo', o);
   checkEach(dpoConfig)(o);
   if (o.referenceFree && o.reference !== undefined) throw new ConfigError(`dpo config: give referenceFree or reference, not both (got reference ${o.reference})`, 'reference');
 });
@@ -48,16 +52,18 @@ export async function runDpoJob(options: Overrides<typeof dpoJobOptions.options>
   const log = hooks.log ?? noLog;
   const config = dpoConfig.resolve(valuesFor(dpoConfig, o));
   const { model: policy, tokenizer } = loadTrainable(o.model, o, 'model', o.seed);
-  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed, { tokenizer, kwargs: o.chatTemplateKwargs }, hubOf(o, hooks));
+  const split = await readPairsOrJudge(o, { tokenizer, kwargs: o.chatTemplateKwargs }, hubOf(o, hooks));
   // Loaded before the run directory is touched, so that a bad --reference leaves nothing behind.
   const reference = loadReference(o.reference, policy);
   const runConfig = {
     command: 'dpo', model: o.model, reference: o.reference ?? null, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction,
-    chatTemplateKwargs: o.chatTemplateKwargs, ...loraRunConfig(o), ...config,
+    chatTemplateKwargs: o.chatTemplateKwargs, ...loraRunConfig(o), ...(o.judge ? { judge: judgeSource(o) } : {}), ...config,
   };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['steps', 'epochs'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
+    split.save(o.out);
+    for (const n of split.notes) log(n);
     log(`${[config.lossType].flat().join('+')}${config.referenceFree ? ' (reference-free)' : ''}, β ${config.beta}: ${split.train.length} training / ${split.eval.length} held-out pairs from ${o.data}; policy ${o.model}, reference ${o.reference ?? 'a copy of the policy'}`);
     const res = await trainDpo({ policy, ...(reference ? { reference } : {}), tokenizer, pairs: split.train, eval: split.eval, config, store, quiet: o.quiet });
     if (res.truncated) log(`${res.truncated} training pairs lost the start of their prompt to fit ${config.maxLen || policy.config.maxSeqLen} tokens`);

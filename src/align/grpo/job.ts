@@ -25,7 +25,7 @@ export type GrpoJobOptions = ConfigOf<typeof grpoJobOptions>;
 export async function runGrpoJob(options: Overrides<typeof grpoJobOptions.options>, hooks: JobHooks = {}): Promise<OnlineJobResult> {
   const o = await resolveModelOptions(grpoJobOptions.options, grpoJobOptions.resolve(options), hooks);
   const config = grpoConfig.resolve({ ...valuesFor(grpoConfig, o), scaleRewards: o.noStdScale ? 'none' : o.scaleRewards });
-  const setup = await readOnlineSetup(o, { name: 'grpo', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks) });
+  const setup = await readOnlineSetup(o, { name: 'grpo', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks), out: o.out });
   return runOnlineJob({
     name: 'grpo', out: o.out, resume: o.resume, reportTo: o.reportTo, setup, config,
     train: (store) => trainGrpo({ policy: setup.policy, tokenizer: setup.tokenizer, prompts: setup.prompts, reward: setup.reward, store, config, quiet: o.quiet }),

@@ -9,15 +9,18 @@ import { runOnlineJob, type OnlineJobResult } from '../rollout/job-run.js';
 import { loadTrainable, loraRunConfig } from '../trainer/lora-options.js';
 import { hubOf, runOptions, type JobHooks } from '../trainer/job.js';
 import { onlineDpoConfig } from './config.js';
-import { loadJudgeModule, type PairLabeller } from './judge.js';
+import { checkJudgeInputs, isJudgeUrl, judgeSource, openJudge } from '../judge/options.js';
+import { llmPairJudge } from '../judge/order-pairs.js';
+import { loadJudgeModule, type PairJudge, type PairLabeller } from './judge.js';
 import { trainOnlineDpo } from './online-dpo.js';
 
 export const onlineDpoJobOptions = declareConfig('online-dpo', {
   ...onlineInputOptions,
-  judge: optionalText('pairwise judge: a JS module exporting judge(prompt, a, b) → 0 or 1 (or judgePairs(prompts, pairs)); instead of a reward'),
+  judge: optionalText('pairwise judge instead of a reward: an OpenAI-compatible server URL (with --judge-template), or a JS module exporting judge(prompt, a, b) → 0 or 1 (or judgePairs(prompts, pairs))'),
   ...runOptions('runs/online-dpo'),
   ...onlineDpoConfig.options,
 }, (o) => {
+  checkJudgeInputs('online-dpo', o, true);
   if (o.judge === undefined) checkOnlineInputs('online-dpo', o);
   else if (o.rewardModel !== undefined) throw new ConfigError('online-dpo config: give judge or rewardModel to label the pairs, not both', 'judge');
   else if (o.rewardFn.length > 0) throw new ConfigError('online-dpo config: give judge or rewardFn to label the pairs, not both', 'judge');
@@ -38,13 +41,18 @@ async function judgedSetup(o: OnlineDpoJobOptions, seed: number, hub: HubOptions
   return { policy, tokenizer, prompts, reward: async () => [], rewardModel: null, sources, notes: [`pairs labelled by the judge ${o.judge}`] };
 }
 
+/** --judge: an LLM behind a URL (its cache and failures in the run), else a module. */
+async function pairJudgeOf(o: OnlineDpoJobOptions): Promise<PairJudge> {
+  return isJudgeUrl(o.judge) ? llmPairJudge(openJudge({ ...o, judge: o.judge, judgeTemplate: o.judgeTemplate! }, o.out)) : loadJudgeModule(o.judge!);
+}
+
 export async function runOnlineDpoJob(options: Overrides<typeof onlineDpoJobOptions.options>, hooks: JobHooks = {}): Promise<OnlineJobResult> {
   const o = await resolveModelOptions(onlineDpoJobOptions.options, onlineDpoJobOptions.resolve(options), hooks);
   const config = onlineDpoConfig.resolve(valuesFor(onlineDpoConfig, o));
-  const label: PairLabeller | null = o.judge ? { kind: 'judge', judge: await loadJudgeModule(o.judge), name: o.judge } : null;
+  const label: PairLabeller | null = o.judge ? { kind: 'judge', judge: await pairJudgeOf(o), name: o.judge } : null;
   const setup = label ? await judgedSetup(o, config.seed, hubOf(o, hooks)) : await readOnlineSetup(o, { name: 'online-dpo', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks) });
   return runOnlineJob({
-    name: 'online-dpo', out: o.out, resume: o.resume, reportTo: o.reportTo, setup, config: { ...config, judge: o.judge ?? null },
+    name: 'online-dpo', out: o.out, resume: o.resume, reportTo: o.reportTo, setup, config: { ...config, judge: (isJudgeUrl(o.judge) ? judgeSource(o) : o.judge) ?? null },
     train: (store) => trainOnlineDpo({
       policy: setup.policy, tokenizer: setup.tokenizer, prompts: setup.prompts, label: label ?? { kind: 'reward', reward: setup.reward }, store, config, quiet: o.quiet,
     }),

@@ -1,21 +1,23 @@
 // Who decides which completion of a pair is better, each step of online DPO: a reward (a reward
 // model, a verifier, or both: the higher score wins, a tie goes to the first, as TRL), or a
 // pairwise judge — any function that reads the prompt and both completions and names the better
-// one (an LLM judge behind an API, a rule, a person's script), loaded from a JS module.
+// one (a rule, a person's script) loaded from a JS module, or an LLM judge behind an
+// OpenAI-compatible endpoint (align/judge/; README, "Judges"). A judge may leave a pair undecided
+// (null): that prompt's pair is left out of the step.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RewardFn } from '../trainer/reward-fn.js';
 
-/** For each prompt, the index (0 or 1) of the better of its two completions. */
-export type PairJudge = (prompts: string[], pairs: [string, string][]) => Promise<number[]> | number[];
+/** For each prompt, the index (0 or 1) of the better of its two completions, or null when undecided. */
+export type PairJudge = (prompts: string[], pairs: [string, string][]) => Promise<(number | null)[]> | (number | null)[];
 
 export type PairLabeller = { kind: 'reward'; reward: RewardFn } | { kind: 'judge'; judge: PairJudge; name: string };
 
-/** Checks a judge's answer: one 0 or 1 per pair. */
-export function checkVerdicts(owner: string, v: unknown, n: number): number[] {
+/** Checks a judge's answer: one 0, 1 or null (undecided) per pair. */
+export function checkVerdicts(owner: string, v: unknown, n: number): (0 | 1 | null)[] {
   if (!Array.isArray(v) || v.length !== n) throw new RangeError(`${owner}: the judge returned ${Array.isArray(v) ? `${v.length} values` : typeof v}, expected an array of ${n} indices (0 or 1)`);
-  v.forEach((x, i) => { if (x !== 0 && x !== 1) throw new RangeError(`${owner}: verdict ${i} is ${String(x)}, expected 0 (the first completion is better) or 1`); });
-  return v as number[];
+  v.forEach((x, i) => { if (x !== 0 && x !== 1 && x !== null) throw new RangeError(`${owner}: verdict ${i} is ${String(x)}, expected 0 (the first completion is better), 1, or null (undecided: the pair is left out)`); });
+  return v as (0 | 1 | null)[];
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Tokenizer } from '../../tokenizer/index.js';
 import type { RunStore } from '../../runs/run-store.js';
 import { dpoLoss } from '../losses/index.js';
 import { sequenceLogprob, tokenLogprobs } from '../trainer/logprobs.js';
-import { rolloutPairs, sampleRollouts, samplingFor, scoreRollouts, teacherForcedLogprobs, type PromptItem, type Rollout, type RolloutScores } from '../rollout/rollout.js';
+import { dropUnscored, rolloutPairs, sampleRollouts, samplingFor, scoreRollouts, teacherForcedLogprobs, type PromptItem, type Rollout, type RolloutScores } from '../rollout/rollout.js';
 import { itemsForStep, meanOf, stepSeed } from '../rollout/layout.js';
 import { frozenReference, rolloutRecords, stepName } from '../rollout/store.js';
 import { runBlocks, type StepOutput } from '../rollout/blocks.js';
@@ -54,17 +54,22 @@ export interface OnlineDpoLog {
   seconds: number;
 }
 
-/** Which completion of each pair won: samples 2i and 2i + 1 are prompt i's pair. */
-async function labelPairs(r: Rollout, label: PairLabeller, penalty: number): Promise<{ firstBetter: boolean[]; scored: RolloutScores }> {
+/**
+ * Which completion of each pair won (samples 2i and 2i + 1 are prompt i's pair), or null where the
+ * reward left a sample unscored or the judge left the pair undecided: both samples are then
+ * marked unscored, and dropUnscored leaves the pair out of the step.
+ */
+async function labelPairs(r: Rollout, label: PairLabeller, penalty: number): Promise<{ verdicts: (0 | 1 | null)[]; scored: RolloutScores }> {
   const P = r.texts.length / 2;
   if (label.kind === 'reward') {
     const scored = await scoreRollouts(r, label.reward, penalty);
-    return { firstBetter: pairWinners(scored.scores), scored };
+    return { verdicts: pairWinners(scored.scores).map((f, i) => (scored.unscored[2 * i] || scored.unscored[2 * i + 1] ? null : f ? 0 : 1)), scored };
   }
   const pairs = Array.from({ length: P }, (_, i): [string, string] => [r.texts[2 * i]!, r.texts[2 * i + 1]!]);
   const verdicts = checkVerdicts(`judge ${label.name}`, await label.judge(Array.from({ length: P }, (_, i) => r.promptTexts[2 * i]!), pairs), P);
   const scores = r.texts.map((_, i) => (verdicts[Math.floor(i / 2)] === i % 2 ? 1 : 0));
-  return { firstBetter: verdicts.map((v) => v === 0), scored: { scores, rewards: scores, notes: scores.map(() => null), noEos: r.finishReasons.filter((f) => f === 'length').length } };
+  const unscored = r.texts.map((_, i) => verdicts[Math.floor(i / 2)] === null);
+  return { verdicts, scored: { scores, rewards: scores, notes: scores.map(() => null), noEos: r.finishReasons.filter((f) => f === 'length').length, unscored } };
 }
 
 export async function trainOnlineDpo(o: OnlineDpoOptions): Promise<{ logs: OnlineDpoLog[]; step: number }> {
@@ -76,8 +81,11 @@ export async function trainOnlineDpo(o: OnlineDpoOptions): Promise<{ logs: Onlin
 
   const runStep = async (n: number): Promise<StepOutput<OnlineDpoLog>> => {
     const t0 = performance.now(), seed = stepSeed(c.seed, n);
-    const r = sampleRollouts({ policy, reference: null, tokenizer: tok, prompts: itemsForStep(o.prompts, n, c.promptsPerStep, c.seed), n: 2, sampling, seed });
-    const { firstBetter, scored } = await labelPairs(r, o.label, c.missingEosPenalty);
+    const prompts = itemsForStep(o.prompts, n, c.promptsPerStep, c.seed);
+    const sampled = sampleRollouts({ policy, reference: null, tokenizer: tok, prompts, n: 2, sampling, seed });
+    const labelled = await labelPairs(sampled, o.label, c.missingEosPenalty);
+    const firstBetter = labelled.verdicts.filter((v) => v !== null).map((v) => v === 0);
+    const { r, scored } = dropUnscored(prompts, sampled, labelled.scored, 2, n);
     const P = firstBetter.length;
     const chosen = firstBetter.map((f, i) => (f ? 2 * i : 2 * i + 1)), rejected = firstBetter.map((f, i) => (f ? 2 * i + 1 : 2 * i));
     const refSum = teacherForcedLogprobs(reference, rolloutPairs(r), 1, c.batchSize).map((row) => row.reduce((s, x) => s + x, 0));

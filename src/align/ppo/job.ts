@@ -27,7 +27,7 @@ export type PpoJobOptions = ConfigOf<typeof ppoJobOptions>;
 export async function runPpoJob(options: Overrides<typeof ppoJobOptions.options>, hooks: JobHooks = {}): Promise<OnlineJobResult> {
   const o = await resolveModelOptions(ppoJobOptions.options, ppoJobOptions.resolve(options), hooks);
   const config = ppoConfig.resolve(valuesFor(ppoConfig, o));
-  const setup = await readOnlineSetup(o, { name: 'ppo', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks) });
+  const setup = await readOnlineSetup(o, { name: 'ppo', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks), out: o.out });
   // A copy: the reward model itself must stay as it is, it scores every rollout.
   const critic = o.critic === 'reward-model' ? { model: setup.rewardModel!.clone(), head: 'score' } : null;
   return runOnlineJob({

@@ -22,7 +22,7 @@ export type ReinforcePpJobOptions = ConfigOf<typeof reinforcePpJobOptions>;
 export async function runReinforcePpJob(options: Overrides<typeof reinforcePpJobOptions.options>, hooks: JobHooks = {}): Promise<OnlineJobResult> {
   const o = await resolveModelOptions(reinforcePpJobOptions.options, reinforcePpJobOptions.resolve(options), hooks);
   const config = reinforcePpConfig.resolve(valuesFor(reinforcePpConfig, o));
-  const setup = await readOnlineSetup(o, { name: 'reinforce-pp', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks) });
+  const setup = await readOnlineSetup(o, { name: 'reinforce-pp', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks), out: o.out });
   return runOnlineJob({
     name: 'reinforce-pp', out: o.out, resume: o.resume, reportTo: o.reportTo, setup, config,
     train: (store) => trainReinforcePp({ policy: setup.policy, tokenizer: setup.tokenizer, prompts: setup.prompts, reward: setup.reward, store, config, quiet: o.quiet }),

@@ -32,17 +32,22 @@ export interface EvalSpec {
   sampling: SampleSettings;
 }
 
-/** Calls a RewardFn on verified samples, keeping its notes. */
-export async function rewardSamples(reward: RewardFn, scored: readonly ScoredSample[]): Promise<{ rewards: number[]; notes: unknown[] }> {
+/** Calls a RewardFn on verified samples, keeping its notes; a sample it could not score (an LLM judge's failure) is NaN and marked in `unscored`. */
+export async function rewardSamples(reward: RewardFn, scored: readonly ScoredSample[]): Promise<{ rewards: number[]; notes: unknown[]; unscored: boolean[] }> {
   const notes: unknown[] = new Array(scored.length);
+  const unscored = new Array<boolean>(scored.length).fill(false);
   const rewards = await reward(scored.map((s) => s.problem.prompt), scored.map((s) => s.text), {
     promptIds: scored.map((s) => s.problem.id), completionTokens: scored.map((s) => s.sample.tokens),
-    finishReasons: scored.map((s) => s.sample.finishReason), notes,
+    finishReasons: scored.map((s) => s.sample.finishReason), notes, unscored,
   });
-  return { rewards, notes };
+  return { rewards, notes, unscored };
 }
 
-const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+/** The mean of the scored values: an unscored (NaN) reward is left out of a policy's measure, not counted as 0. */
+const mean = (xs: readonly number[]) => {
+  const ok = xs.filter((x) => !Number.isNaN(x));
+  return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : 0;
+};
 const answerLength = (text: string) => firstLine(text).split(/\s+/).filter(Boolean).length;
 
 async function summarise(chosen: readonly ScoredSample[], rewards: readonly number[], spec: EvalSpec): Promise<PolicyScores> {

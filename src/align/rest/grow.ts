@@ -18,7 +18,11 @@ import type { RestConfig } from './config.js';
 
 export const improveKey = (i: number): string => `improve${i}`;
 
-export interface GrowResult { samples: number; data: number; meanReward: number; meanRawReward: number; exact: number }
+export interface GrowResult {
+  samples: number; data: number; meanReward: number; meanRawReward: number; exact: number;
+  /** Samples (and original data) the reward could not score, left out of the set. */
+  unscored: number;
+}
 
 export interface GrowInputs {
   tokenizer: Tokenizer;
@@ -46,11 +50,15 @@ export async function grow(policy: Transformer, policyName: string, g: number, p
     maxNewTokens: c.maxNewTokens, temperature: c.temperature, topK: c.topK, seed, batchSize: c.batchSize,
   });
   const data = await originalSamples(original, tok, x.task);
-  const all = [...scored, ...data];
-  const { rewards: raw, notes } = await rewardSamples(x.reward, all);
+  // A sample the reward could not score (an LLM judge's failure, recorded in the run's
+  // judge-failures.jsonl) is left out of the Grow set: never stored, filtered or trained on.
+  const judged = await rewardSamples(x.reward, [...scored, ...data]);
+  const keep = (_: unknown, j: number) => !judged.unscored[j];
+  const all = [...scored, ...data].filter(keep), raw = judged.rewards.filter(keep), notes = judged.notes.filter(keep);
+  const grown = scored.filter((_, j) => !judged.unscored[j]).length;
   const rewards = normaliseRewards(raw, c.normalize);
   const records: SampleRecord[] = all.map((s, j) => {
-    const fromData = j >= scored.length;
+    const fromData = j >= grown;
     return {
       promptId: s.problem.id, prompt: s.problem.prompt, sample: s.text, reward: rewards[j]!, rawReward: raw[j]!,
       verifier: { correct: s.verdict.correct, extracted: s.verdict.extracted ?? null, detail: s.verdict.detail ?? null, reward: notes[j] ?? null },
@@ -64,8 +72,8 @@ export async function grow(policy: Transformer, policyName: string, g: number, p
   w.commit();
   const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
   return {
-    samples: scored.length, data: data.length, meanReward: mean(rewards.slice(0, scored.length)), meanRawReward: mean(raw.slice(0, scored.length)),
-    exact: mean(scored.map((s) => (s.verdict.correct ? 1 : 0))),
+    samples: grown, data: all.length - grown, meanReward: mean(rewards.slice(0, grown)), meanRawReward: mean(raw.slice(0, grown)),
+    exact: mean(all.slice(0, grown).map((s) => (s.verdict.correct ? 1 : 0))), unscored: judged.unscored.filter(Boolean).length,
   };
 }
 

@@ -1,14 +1,18 @@
 // `alignkit rest` as one library call: a starting policy and a task in, a run directory out —
 // every grown sample with its reward and kept flags in <out>/samples/, each Improve step's
 // policy in <out>/checkpoints/g<G>-i<I>, and the last Improve step's policy in <out>/model.
-import { declareConfig, int, optionalText, requiredText, text, valuesFor, type ConfigInput, type ConfigOf, type Option, type Overrides } from '../../config/index.js';
+import { ConfigError, declareConfig, int, optionalText, requiredText, text, valuesFor, type ConfigInput, type ConfigOf, type Option, type Overrides } from '../../config/index.js';
 import { describeTask, loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
 import type { Task } from '../../data/tasks/task.js';
 import { resolveModelOptions, type HubOptions } from '../../hub/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { hubOf, noLog, runOptions, saveLastPolicy, type JobHooks } from '../trainer/job.js';
+import { checkJudgeInputs, isJudgeUrl, judgeOptions, judgeSource, openJudge } from '../judge/options.js';
+import { judgeReward } from '../judge/judge-reward.js';
+import type { RewardFn } from '../trainer/reward-fn.js';
 import { improveConfig, restConfig, type RestConfig } from './config.js';
+import { referencesOf } from './rewards.js';
 import { parseRewardSpec, resolveRewardModels, type ParsedReward, type RewardNormalization } from './rewards.js';
 import { restCheckpointName, runRest, type RestRow } from './rest.js';
 
@@ -29,6 +33,7 @@ export const restJobOptions = declareConfig('rest', {
   reward: text('verifier', 'what Grow samples are scored by: verifier, per, chrf, chrf-recall, recall-unclipped, bleu, rm:<dir>, or a weighted sum like 0.5*chrf+0.5*per'),
   monitor: optionalText('a reward measured on the test outputs but never trained on (same syntax as --reward)'),
   original: int(0, 'the first n training problems are the original data D (their references stay in every grown set); the rest are Grow prompts', { min: 0 }),
+  ...judgeOptions,
   ...runOptions('runs/rest'),
   ...loraOptions.options,
   ...restOptions,
@@ -37,6 +42,9 @@ export const restJobOptions = declareConfig('rest', {
   ...improveOptions,
   improveMaxSteps,
 }, (c) => {
+  checkJudgeInputs('rest', c);
+  const terms = [c.reward, c.monitor ?? ''].join('+').split('+').map((t) => t.replace(/^.*\*/, '').trim());
+  if (c.judge !== undefined && !terms.includes('judge')) throw new ConfigError(`rest config: judge ${c.judge} is given, but neither reward nor monitor has a judge term (e.g. reward judge, or 0.5*judge+0.5*per)`, 'judge');
   restConfig.resolve(restConfigInput(c, c.normalize ?? 'clip'));
   improveConfig.resolve(improveInput(c));
 });
@@ -72,10 +80,14 @@ async function restInputs(o: RestJobOptions, hub: HubOptions, log: (s: string) =
   const missing = original.find((q) => q.reference === undefined);
   if (missing) throw new RangeError(`--original ${o.original}: problem ${missing.id} has no reference; the original data needs reference completions`);
   const all = [...task.train, ...task.test];
-  const reward = parseRewardSpec(await resolveRewardModels(o.reward, hub), all, task.verifier);
+  const byId = new Map(all.map((p) => [p.id, p]));
+  const judge: RewardFn | undefined = isJudgeUrl(o.judge)
+    ? judgeReward(openJudge({ ...o, judge: o.judge, judgeTemplate: o.judgeTemplate! }, o.out), (id) => { const p = byId.get(id); return p ? referencesOf(p)[0] : undefined; })
+    : undefined;
+  const reward = parseRewardSpec(await resolveRewardModels(o.reward, hub), all, task.verifier, judge);
   let monitor: ParsedReward | null = null;
   try {
-    if (o.monitor) monitor = parseRewardSpec(await resolveRewardModels(o.monitor, hub), all, task.verifier);
+    if (o.monitor) monitor = parseRewardSpec(await resolveRewardModels(o.monitor, hub), all, task.verifier, judge);
   } catch (err) {
     throw new RangeError((err as Error).message.replace(/^--reward/, '--monitor'));
   }
@@ -91,7 +103,7 @@ export async function runRestJob(options: Overrides<typeof restJobOptions.option
   const config: RestConfig = restConfig.resolve(restConfigInput(o, o.normalize ?? (reward.bounded ? 'clip' : 'sigmoid')));
   const runConfig = {
     command: 'rest', model: o.model, task: o.task, taskOpts: o.taskOpts, matcher: o.matcher ?? null, verifier: o.verifier ?? null, ...(o.testData ? { testData: o.testData } : {}),
-    reward: reward.name, monitor: monitor?.name ?? null, original: o.original, ...loraRunConfig(o), ...config,
+    reward: reward.name, monitor: monitor?.name ?? null, original: o.original, ...loraRunConfig(o), ...(isJudgeUrl(o.judge) ? { judge: judgeSource(o) } : {}), ...config,
   };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['growSteps'] });
   try {

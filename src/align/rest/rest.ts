@@ -157,7 +157,7 @@ function growStep(run: RestRun, g: number, current: string): Promise<unknown> {
     const r = await grow(load(run, current), current, g, run.growProblems, run.original, { tokenizer: o.tokenizer, task: o.task, reward: o.reward, config: c, samples: () => s.samples() });
     s.log({ ...r });
     return r;
-  }, (r) => `grow ${g}: ${r.samples} samples from ${current} (+${r.data} original), mean reward ${r.meanReward.toFixed(3)}, exact ${pct(r.exact)}`);
+  }, (r) => `grow ${g}: ${r.samples} samples from ${current} (+${r.data} original), mean reward ${r.meanReward.toFixed(3)}, exact ${pct(r.exact)}${r.unscored ? `, ${r.unscored} unscored (left out)` : ''}`);
 }
 
 /**

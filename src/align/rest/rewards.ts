@@ -81,10 +81,11 @@ export interface ParsedReward {
 
 /**
  * `--reward`: a sum of terms `[weight*]name`, name one of verifier (the task's own), per, chrf,
- * chrf-recall, bleu, or rm:<reward model directory> — e.g. "per", "0.5*chrf+0.5*per",
- * "verifier+0.1*rm:runs/rm". One term is used as is; several are weighted and summed.
+ * chrf-recall, bleu, rm:<reward model directory>, or judge (the LLM judge of --judge, its score
+ * mapped to [0, 1]) — e.g. "per", "0.5*chrf+0.5*per", "verifier+0.1*rm:runs/rm", "judge". One term
+ * is used as is; several are weighted and summed.
  */
-export function parseRewardSpec(spec: string, problems: readonly Problem[], verifier: Verifier): ParsedReward {
+export function parseRewardSpec(spec: string, problems: readonly Problem[], verifier: Verifier, judge?: RewardFn): ParsedReward {
   const terms = spec.split('+').map((t) => t.trim());
   if (terms.some((t) => t === '')) throw new RangeError(`--reward ${JSON.stringify(spec)}: an empty term; expected e.g. "per" or "0.5*chrf+0.5*per"`);
   let bounded = true;
@@ -95,11 +96,15 @@ export function parseRewardSpec(spec: string, problems: readonly Problem[], veri
     const name = m[2]!.trim();
     let fn: RewardFn;
     if (name === 'verifier') fn = verifierReward(problems, verifier);
+    else if (name === 'judge') {
+      if (!judge) throw new RangeError(`--reward term ${JSON.stringify(t)}: the judge term needs --judge <url> and --judge-template <file>`);
+      fn = judge;
+    }
     else if (name.startsWith('rm:')) {
       fn = loadRewardModel(name.slice(3)).reward;
       bounded = false;
     } else if ((METRIC_NAMES as readonly string[]).includes(name)) fn = metricReward(problems, name as MetricName);
-    else throw new RangeError(`--reward term ${JSON.stringify(t)}: unknown reward "${name}"; expected verifier, ${METRIC_NAMES.join(', ')} or rm:<dir>`);
+    else throw new RangeError(`--reward term ${JSON.stringify(t)}: unknown reward "${name}"; expected verifier, ${METRIC_NAMES.join(', ')}, judge or rm:<dir>`);
     return { name, fn, weight };
   });
   if (parts.some((p) => p.weight < 0 || p.weight > 1) || parts.reduce((s, p) => s + p.weight, 0) > 1 + 1e-9) bounded = false;

@@ -14,8 +14,10 @@ import { saveModelDir, type Transformer } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { finite } from '../trainer/checkpoint.js';
-import { loadWithTokenizer, readPreferenceSplit } from '../trainer/inputs.js';
+import { loadWithTokenizer } from '../trainer/inputs.js';
 import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
+import { checkJudgeInputs, judgeOptions, judgeSource } from '../judge/options.js';
+import { readPairsOrJudge } from '../judge/judged-pairs.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import type { PreferencePair } from '../trainer/preference-data.js';
 import { rewardModelConfig } from './config.js';
@@ -35,10 +37,11 @@ export const rewardJobOptions = declareConfig('reward', {
   normalize,
   policy: optionalText('reference policy sampled for --normalize (default: --model as it starts)', { hub: 'model' }),
   normalizeTokens: int(48, 'most tokens per normalisation sample', { min: 1 }),
+  ...judgeOptions,
   ...runOptions('runs/reward'),
   ...loraOptions.options,
   ...rewardModelConfig.options,
-}, checkEach(rewardModelConfig));
+}, (o) => { checkJudgeInputs('reward', o); checkEach(rewardModelConfig)(o); });
 
 export type RewardJobOptions = ConfigOf<typeof rewardJobOptions>;
 
@@ -90,15 +93,17 @@ export async function runRewardJob(options: Overrides<typeof rewardJobOptions.op
   const log = hooks.log ?? noLog;
   const config = rewardModelConfig.resolve(valuesFor(rewardModelConfig, o));
   const { model, tokenizer } = loadTrainable(o.model, o, 'model', o.seed);
-  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed, { tokenizer, kwargs: o.chatTemplateKwargs }, hubOf(o, hooks));
+  const split = await readPairsOrJudge(o, { tokenizer, kwargs: o.chatTemplateKwargs }, hubOf(o, hooks));
   const policy = checkPolicy(o, model);
   const runConfig = {
     command: 'reward', model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, chatTemplateKwargs: o.chatTemplateKwargs,
-    normalize: o.normalize, policy: o.policy ?? null, normalizeTokens: o.normalizeTokens, ...loraRunConfig(o), ...config,
+    normalize: o.normalize, policy: o.policy ?? null, normalizeTokens: o.normalizeTokens, ...loraRunConfig(o), ...(o.judge ? { judge: judgeSource(o) } : {}), ...config,
   };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['steps', 'epochs'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
+    split.save(o.out);
+    for (const n of split.notes) log(n);
     log(`${split.train.length} training / ${split.eval.length} held-out pairs from ${o.data}; ${model.config.family} from ${o.model}`);
     const res = await trainRewardModel({ model, tokenizer, train: split.train, eval: split.eval, config, store, quiet: o.quiet });
     if (res.truncated) log(`${res.truncated} training pairs lost the start of their prompt to fit ${config.maxLen || model.config.maxSeqLen} tokens`);

@@ -22,7 +22,7 @@ export type RlooJobOptions = ConfigOf<typeof rlooJobOptions>;
 export async function runRlooJob(options: Overrides<typeof rlooJobOptions.options>, hooks: JobHooks = {}): Promise<OnlineJobResult> {
   const o = await resolveModelOptions(rlooJobOptions.options, rlooJobOptions.resolve(options), hooks);
   const config = rlooConfig.resolve(valuesFor(rlooConfig, o));
-  const setup = await readOnlineSetup(o, { name: 'rloo', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks) });
+  const setup = await readOnlineSetup(o, { name: 'rloo', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks), out: o.out });
   return runOnlineJob({
     name: 'rloo', out: o.out, resume: o.resume, reportTo: o.reportTo, setup, config,
     train: (store) => trainRloo({ policy: setup.policy, tokenizer: setup.tokenizer, prompts: setup.prompts, reward: setup.reward, store, config, quiet: o.quiet }),

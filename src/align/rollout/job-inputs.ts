@@ -14,6 +14,8 @@ import type { Transformer } from '../../model/index.js';
 import { loadRewardModule } from '../../rewards/reward-module.js';
 import { loadVerifierModule } from '../../rewards/verifier-module.js';
 import { chatTemplateKwargs, type Tokenizer } from '../../tokenizer/index.js';
+import { checkJudgeInputs, isJudgeUrl, judgeOptions, judgeSource, openJudge } from '../judge/options.js';
+import { judgeReward } from '../judge/judge-reward.js';
 import { loadRewardModel } from '../reward/reward-fn-model.js';
 import { loadTrainable, loraOptions, loraRunConfig, type LoraOptions } from '../trainer/lora-options.js';
 import { moduleReward, verifierReward, weightedReward, type RewardFn, type WeightedPart } from '../trainer/reward-fn.js';
@@ -46,6 +48,8 @@ export const onlineInputOptions = {
     { aliases: ['reward_funcs'] }),
   rewardModel: optionalText('reward model directory (scalar head "score"): its score of each completion is the reward', { aliases: ['reward_model_path'], hub: 'model' }),
   rmWeight: num(1, 'weight of the reward model beside the other rewards, when there are others'),
+  ...judgeOptions,
+  judgeWeight: num(1, 'weight of the LLM judge (--judge) beside the other rewards, when there are others'),
   prompts: optionalText("prompt file (.jsonl/.json/.parquet of {prompt}, a string or a message list); default the task's training problems", { hub: 'dataset' }),
   chatTemplateKwargs,
   ...loraOptions.options,
@@ -59,10 +63,11 @@ export type OnlineInputs = Omit<ValuesOf<typeof onlineInputOptions>, keyof LoraO
  * the option names except where it means them: the command line turns each into its flag.
  */
 export function checkOnlineInputs(name: string, o: OnlineInputs): void {
-  const given = (['verifier', 'rewardFn', 'rewardModel'] as const).filter((k) => (k === 'rewardFn' ? o.rewardFn.length > 0 : o[k] !== undefined));
+  checkJudgeInputs(name, o);
+  const given = (['verifier', 'rewardFn', 'rewardModel', 'judge'] as const).filter((k) => (k === 'rewardFn' ? o.rewardFn.length > 0 : o[k] !== undefined));
   if (!o.task && given.length === 0) {
-    throw new ConfigError(`${name} config: give task (whose problems are graded), verifier (a module grading the rows of prompts), rewardFn (reward modules) `
-      + 'or rewardModel (a reward-model directory), or several, to score the completions', 'task');
+    throw new ConfigError(`${name} config: give task (whose problems are graded), verifier (a module grading the rows of prompts), rewardFn (reward modules), `
+      + 'judge (an LLM behind a URL) or rewardModel (a reward-model directory), or several, to score the completions', 'task');
   }
   if (!o.task && !o.prompts) throw new ConfigError(`${name} config: prompts <file> is required with ${given.join(' and ')} alone: only tasks bring their own problems`, 'prompts');
   if (!o.task && o.matcher) throw new ConfigError(`${name} config: matcher grades the problems of a task file; give task, or a verifier module for the rows of prompts`, 'matcher');
@@ -92,6 +97,8 @@ export interface OnlineSources extends Partial<LoraOptions> {
   rewardModel: string | null;
   rmWeight: number;
   prompts: string | null;
+  /** Only when given (no API key in it). */
+  judge?: Record<string, unknown>;
 }
 
 /** The rows the policy is prompted with, and each row's other fields (what reward modules and verifiers read). */
@@ -107,7 +114,17 @@ function rowProblem(p: PromptItem, fields: Record<string, unknown>): Problem {
 }
 
 /** The task's verifier, a verifier module over the prompt rows, the reward modules and the reward model, each with its weight. */
-async function rewardParts(o: OnlineInputs, rows: Rows, task: Awaited<ReturnType<typeof loadTaskInput>> | null, batchSize: number) {
+/** The reference a {reference} placeholder shows: the row's reference, else its answer. */
+function referenceOf(rows: Rows): (id: string) => string | undefined {
+  return (id) => {
+    const f = rows.fields.get(id) ?? {};
+    const r = f['reference'] ?? f['answer'];
+    return typeof r === 'string' || typeof r === 'number' ? String(r) : undefined;
+  };
+}
+
+async function rewardParts(o: OnlineInputs, rows: Rows, task: Awaited<ReturnType<typeof loadTaskInput>> | null, run: { batchSize: number; out?: string }) {
+  const batchSize = run.batchSize;
   const parts: WeightedPart[] = [];
   if (task) parts.push({ name: 'verifier', fn: verifierReward([...task.train, ...task.test], task.verifier), weight: 1 });
   else if (o.verifier) parts.push({ name: 'verifier', fn: verifierReward(rows.prompts.map((p) => rowProblem(p, rows.fields.get(p.id)!)), await loadVerifierModule(o.verifier)), weight: 1 });
@@ -118,6 +135,10 @@ async function rewardParts(o: OnlineInputs, rows: Rows, task: Awaited<ReturnType
     rewardModel = rm.model;
     parts.push({ name: 'reward-model', fn: rm.reward, weight: parts.length > 0 ? o.rmWeight : 1 });
   }
+  if (isJudgeUrl(o.judge)) {
+    if (run.out === undefined) throw new Error('readOnlineSetup: a judge needs the run directory (run.out) for its cache and failures');
+    parts.push({ name: 'judge', fn: judgeReward(openJudge({ ...o, judge: o.judge, judgeTemplate: o.judgeTemplate! }, run.out), referenceOf(rows)), weight: parts.length > 0 ? o.judgeWeight : 1 });
+  }
   return { parts, rewardModel };
 }
 
@@ -126,7 +147,7 @@ async function rewardParts(o: OnlineInputs, rows: Rows, task: Awaited<ReturnType
  * `name` is the trainer's (for errors); `seed` the run's (a task that draws its problems at random
  * uses it); `batchSize` bounds the reward model's forwards.
  */
-export async function readOnlineSetup(o: OnlineInputs, run: { name: string; seed: number; batchSize: number; hub?: HubOptions }): Promise<OnlineSetup> {
+export async function readOnlineSetup(o: OnlineInputs, run: { name: string; seed: number; batchSize: number; hub?: HubOptions; out?: string }): Promise<OnlineSetup> {
   checkOnlineInputs(run.name, o);
   const { model: policy, tokenizer } = loadTrainable(o.model, o, 'model', run.seed);
   const task = o.task ? await loadTaskInput({ task: o.task, taskOpts: o.taskOpts, matcher: o.matcher, verifier: o.verifier, seed: run.seed }) : null;
@@ -136,12 +157,13 @@ export async function readOnlineSetup(o: OnlineInputs, run: { name: string; seed
     if (!o.prompts) rows.prompts = task.train.map((x) => ({ id: x.id, text: x.prompt }));
   }
   if (rows.prompts.length === 0) throw new Error(o.prompts ? `--prompts ${o.prompts}: no prompts in the file` : `--task ${o.task}: the task has no training problems to prompt with`);
-  const { parts, rewardModel } = await rewardParts(o, rows, task, run.batchSize);
+  const { parts, rewardModel } = await rewardParts(o, rows, task, run);
   const reward = parts.length === 1 && parts[0]!.weight === 1 ? parts[0]!.fn : weightedReward(parts);
   const sources: OnlineSources = {
     model: o.model, task: o.task ?? null, taskOpts: o.taskOpts || null, matcher: o.matcher ?? null, verifier: o.verifier ?? null,
     ...(o.rewardFn.length ? { rewardFn: o.rewardFn } : {}), rewardModel: o.rewardModel ?? null, rmWeight: o.rmWeight, prompts: o.prompts ?? null,
     ...loraRunConfig(o),
+    ...(isJudgeUrl(o.judge) ? { judge: { ...judgeSource(o), weight: o.judgeWeight } } : {}),
   };
   const notes = [...(task ? [describeTask(task)] : []), `reward: ${parts.map((p) => `${p.weight}·${p.name}`).join(' + ')}`];
   return { policy, tokenizer, prompts: rows.prompts, reward, rewardModel, sources, notes };

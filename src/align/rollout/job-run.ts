@@ -38,7 +38,7 @@ export async function runOnlineJob<L>(job: OnlineJob<L>, hooks: JobHooks = {}): 
   try {
     if (store.resumed) log(`resuming ${job.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
     const nParams = setup.policy.parameters().reduce((n, t) => n + t.size, 0);
-    log(`${setup.prompts.length} prompts, policy ${src.model} (${(nParams / 1e6).toFixed(2)}M parameters), reward ${[src.task, src.verifier, ...(src.rewardFn ?? []).map((f) => f.path), src.rewardModel].filter(Boolean).join(' + ')}`);
+    log(`${setup.prompts.length} prompts, policy ${src.model} (${(nParams / 1e6).toFixed(2)}M parameters), reward ${[src.task, src.verifier, ...(src.rewardFn ?? []).map((f) => f.path), src.rewardModel, src.judge ? `judge ${String(src.judge['url'])}` : null].filter(Boolean).join(' + ')}`);
     for (const note of setup.notes) log(note);
     const res = await job.train(store);
     const last = res.logs.at(-1);

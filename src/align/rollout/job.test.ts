@@ -9,6 +9,7 @@ import { addScalarHead, defaultConfig, saveModelDir, Transformer } from '../../m
 import { ByteTokenizer, loadTokenizer } from '../../tokenizer/index.js';
 import { foreignDir } from '../../tokenizer/test-util.test.js';
 import { runRlooJob } from '../rloo/job.js';
+import { noJudge } from '../judge/options.js';
 import { readOnlineSetup, readPrompts, type OnlineInputs } from './job-inputs.js';
 import { sampleRollouts, scoreRollouts } from './rollout.js';
 
@@ -25,7 +26,7 @@ before(() => {
 });
 
 const inputs = (o: Partial<OnlineInputs>): OnlineInputs => ({
-  model: lm, task: undefined, taskOpts: '', matcher: undefined, verifier: undefined, rewardFn: [], rewardModel: undefined, rmWeight: 1, prompts: undefined, chatTemplateKwargs: {}, ...o,
+  model: lm, task: undefined, taskOpts: '', matcher: undefined, verifier: undefined, rewardFn: [], rewardModel: undefined, rmWeight: 1, prompts: undefined, chatTemplateKwargs: {}, ...noJudge, judgeWeight: 1, ...o,
 });
 
 test('readOnlineSetup: a task brings its prompts and its verifier, a reward model joins it at its weight', async () => {

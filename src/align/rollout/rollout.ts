@@ -127,6 +127,8 @@ export interface RolloutScores {
   notes: unknown[];
   /** Samples that never emitted a stop token. */
   noEos: number;
+  /** Per sample: the reward could not score it (an LLM judge's failure); its score is NaN. */
+  unscored: boolean[];
 }
 
 /**
@@ -136,16 +138,40 @@ export interface RolloutScores {
 export async function scoreRollouts(r: Rollout, reward: RewardFn, missingEosPenalty: number): Promise<RolloutScores> {
   const n = r.texts.length;
   const notes: unknown[] = new Array(n);
+  const unscored = new Array<boolean>(n).fill(false);
   const rewards = checkRewards('scoreRollouts', await reward(r.promptTexts.slice(), r.texts.slice(), {
-    promptIds: r.promptIds, completionTokens: r.completions, finishReasons: r.finishReasons, notes, chatPrompts: r.chatPrompts,
-  }), n);
+    promptIds: r.promptIds, completionTokens: r.completions, finishReasons: r.finishReasons, notes, chatPrompts: r.chatPrompts, unscored,
+  }), n, unscored);
   let noEos = 0;
   const scores = rewards.map((x, i) => {
     if (r.finishReasons[i] !== 'length') return x;
     noEos++;
     return x - missingEosPenalty;
   });
-  return { scores, rewards, notes: Array.from(notes, (x) => x ?? null), noEos };
+  return { scores, rewards, notes: Array.from(notes, (x) => x ?? null), noEos, unscored };
+}
+
+/**
+ * The rollout without the prompts any of whose `perPrompt` samples went unscored: a group's
+ * baseline (GRPO's mean and std, RLOO's leave-one-out mean) needs every member's score, so the
+ * whole group is left out of the step, and PPO (one sample a prompt) loses just that sample.
+ * Throws when nothing is left: a step cannot learn from no samples.
+ */
+export function dropUnscored(prompts: PromptItem[], r: Rollout, s: RolloutScores, perPrompt: number, step: number): { prompts: PromptItem[]; r: Rollout; scored: RolloutScores } {
+  if (!s.unscored.some(Boolean)) return { prompts, r, scored: s };
+  const keep = prompts.map((_, p) => !s.unscored.slice(p * perPrompt, (p + 1) * perPrompt).some(Boolean));
+  if (!keep.some(Boolean)) throw new Error(`step ${step}: the reward could not score a single prompt's samples (every prompt had an unscored sample; an LLM judge records them in judge-failures.jsonl)`);
+  const rows = r.completions.map((_, i) => i).filter((i) => keep[Math.floor(i / perPrompt)]);
+  const pick = <T>(xs: readonly T[]): T[] => rows.map((i) => xs[i]!);
+  const rr: Rollout = {
+    promptIds: pick(r.promptIds), promptTexts: pick(r.promptTexts), chatPrompts: pick(r.chatPrompts), prompts: pick(r.prompts), completions: pick(r.completions),
+    texts: pick(r.texts), finishReasons: pick(r.finishReasons), logprobs: pick(r.logprobs), refLogprobs: r.refLogprobs.length ? pick(r.refLogprobs) : [],
+    values: r.values ? pick(r.values) : null,
+  };
+  const scored: RolloutScores = {
+    scores: pick(s.scores), rewards: pick(s.rewards), notes: pick(s.notes), noEos: rows.filter((i) => r.finishReasons[i] === 'length').length, unscored: pick(s.unscored),
+  };
+  return { prompts: prompts.filter((_, p) => keep[p]), r: rr, scored };
 }
 
 /** What an online trainer's step samples from: the run's prompts, policy, reference, reward and sampling. */
@@ -172,7 +198,7 @@ export async function stepRollout(src: StepRolloutSource, c: Pick<OnlineConfig, 
     policy: src.policy, reference: src.reference, tokenizer: src.tokenizer, prompts, n: perPrompt, sampling: src.sampling, seed,
     ...(src.value ? { value: src.value } : {}),
   });
-  return { seed, prompts, r, scored: await scoreRollouts(r, src.reward, c.missingEosPenalty) };
+  return { seed, ...dropUnscored(prompts, r, await scoreRollouts(r, src.reward, c.missingEosPenalty), perPrompt, step) };
 }
 
 /**

@@ -15,8 +15,9 @@ import { RunStore } from '../../runs/run-store.js';
 import { dpoConfig } from '../dpo/config.js';
 import type { DpoEval } from '../dpo/dpo.js';
 import { rewardModelConfig } from '../reward/config.js';
-import { readPreferenceSplit } from '../trainer/inputs.js';
 import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
+import { checkJudgeInputs, judgeOptions, judgeSource } from '../judge/options.js';
+import { readPairsOrJudge } from '../judge/judged-pairs.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { serConfig, serPpoConfig, type SerConfigInput } from './config.js';
 import { serSplit } from './pool.js';
@@ -30,6 +31,7 @@ export const serJobOptions = declareConfig('ser', {
   evalData: optionalText('labelled test file for RM accuracy (default: --eval-fraction of --data)', { hub: 'dataset' }),
   evalFraction: num(0.1, 'share of --data held out as the test split when --eval-data is not given', { min: 0, lt: 1 }),
   seedFraction: num(0.15, 'share of the training pairs whose labels the seed RM sees; the rest are self-labelled', { gt: 0, lt: 1 }),
+  ...judgeOptions,
   ...runOptions('runs/ser'),
   ...loraOptions.options,
   maxLoops: ser.maxLoops,
@@ -58,7 +60,7 @@ export const serJobOptions = declareConfig('ser', {
   maxLen: rm.maxLen,
   /** The reward model's declaration; the value seeds the splits, the RM, DPO and PPO alike. */
   seed: rm.seed,
-}, (v) => { serConfig.resolve(serInput(v)); });
+}, (v) => { checkJudgeInputs('ser', v); serConfig.resolve(serInput(v)); });
 
 export type SerJobOptions = ConfigOf<typeof serJobOptions>;
 
@@ -94,14 +96,16 @@ export async function runSerJob(options: Overrides<typeof serJobOptions.options>
   const o = await resolveModelOptions(serJobOptions.options, serJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const config = serConfig.resolve(serInput(o));
-  const split = await readPreferenceSplit(o.data, o.evalData, o.evalFraction, o.seed, undefined, hubOf(o, hooks));
+  const split = await readPairsOrJudge(o, undefined, hubOf(o, hooks));
   if (split.eval.length === 0) throw new Error('no test pairs: give --eval-data or an --eval-fraction above 0; RM accuracy needs labelled held-out pairs');
   const { labelled, unlabelled } = serSplit(split.train, o.seedFraction, o.seed);
   const { model, tokenizer } = loadTrainable(o.model, o, 'model', o.seed);
-  const runConfig = { command: 'ser', model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, seedFraction: o.seedFraction, seed: o.seed, ...loraRunConfig(o), ...config };
+  const runConfig = { command: 'ser', model: o.model, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, seedFraction: o.seedFraction, seed: o.seed, ...loraRunConfig(o), ...(o.judge ? { judge: judgeSource(o) } : {}), ...config };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['maxLoops'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
+    split.save(o.out);
+    for (const n of split.notes) log(n);
     log(`${labelled.length} labelled + ${unlabelled.length} unlabelled (labels hidden) training pairs, ${split.eval.length} test pairs from ${o.data}`);
     const res = await runSer({ model, tokenizer, labelled, unlabelled, test: split.eval, config, store, log, quiet: o.quiet });
     // Named by the loop count, so that a resume with more --max-loops writes the newer RM.

@@ -22,6 +22,12 @@ export interface RewardMeta {
   notes?: unknown[];
   /** Per row: the prompt is a chat-template render (a reward model encodes its special tokens as it was trained to). */
   chatPrompts?: readonly boolean[];
+  /**
+   * Given by a caller that can leave samples out (the online trainers, ReST's Grow): a reward that
+   * could not score row i (an LLM judge whose answers never parsed) sets it true and returns NaN
+   * there. A reward must not score such a row with a stand-in number; without this array it throws.
+   */
+  unscored?: boolean[];
 }
 
 /** One reward per completion, in the order given; finite numbers. */
@@ -37,12 +43,13 @@ export function checkRewardInputs(owner: string, prompts: readonly string[], com
   }
 }
 
-/** Throws unless `rewards` holds `n` finite numbers; returns them. */
-export function checkRewards(owner: string, rewards: unknown, n: number): number[] {
+/** Throws unless `rewards` holds `n` finite numbers (NaN allowed only where `unscored` marks the row); returns them. */
+export function checkRewards(owner: string, rewards: unknown, n: number, unscored?: readonly boolean[]): number[] {
   if (!Array.isArray(rewards) || rewards.length !== n) {
     throw new RangeError(`${owner}: the reward function returned ${Array.isArray(rewards) ? `${rewards.length} values` : typeof rewards}, expected an array of ${n} numbers`);
   }
   rewards.forEach((r, i) => {
+    if (unscored?.[i] === true && Number.isNaN(r)) return;
     if (typeof r !== 'number' || !Number.isFinite(r)) throw new RangeError(`${owner}: reward ${i} is ${String(r)}, expected a finite number`);
   });
   return rewards as number[];
@@ -93,7 +100,8 @@ export function weightedReward(parts: readonly WeightedPart[]): RewardFn {
     const notes = Array.from({ length: n }, () => ({} as Record<string, { reward: number; weight: number; note?: unknown }>));
     for (const p of parts) {
       const own: unknown[] = new Array(n);
-      const r = checkRewards(`weightedReward part "${p.name}"`, await p.fn(prompts, completions, { ...meta, notes: own }), n);
+      // A row one part could not score is unscored in the sum (NaN carries through).
+      const r = checkRewards(`weightedReward part "${p.name}"`, await p.fn(prompts, completions, { ...meta, notes: own }), n, meta.unscored);
       r.forEach((x, i) => {
         total[i]! += p.weight * x;
         notes[i]![p.name] = own[i] === undefined ? { reward: x, weight: p.weight } : { reward: x, weight: p.weight, note: own[i] };
