@@ -8,6 +8,7 @@ import { resolveModelOptions, type HubOptions } from '../../hub/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { loadWithTokenizer } from '../trainer/inputs.js';
 import { hubOf, noLog, runOptions, saveLastPolicy, type JobHooks } from '../trainer/job.js';
+import { generatorOptions, openGenerator } from '../trainer/generator/options.js';
 import { improveConfig, restConfig, type RestConfig } from './config.js';
 import { parseRewardSpec, resolveRewardModels, type ParsedReward, type RewardNormalization } from './rewards.js';
 import { restCheckpointName, runRest, type RestRow } from './rest.js';
@@ -35,6 +36,7 @@ export const restJobOptions = declareConfig('rest', {
   growBatchSize,
   ...improveOptions,
   improveMaxSteps,
+  ...generatorOptions,
 }, (c) => {
   restConfig.resolve(restConfigInput(c, c.normalize ?? 'clip'));
   improveConfig.resolve(improveInput(c));
@@ -84,6 +86,7 @@ async function restInputs(o: RestJobOptions, hub: HubOptions, log: (s: string) =
 export async function runRestJob(options: Overrides<typeof restJobOptions.options>, hooks: JobHooks = {}): Promise<RestJobResult> {
   const o = await resolveModelOptions(restJobOptions.options, restJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
+  const generator = openGenerator(o, o.out, log);
   const { task, original, reward, monitor } = await restInputs(o, hubOf(o, hooks), log);
   const { model: policy0, tokenizer } = loadWithTokenizer(o.model, 'model');
   // A reward model's score is a logit: σ maps it into [0, 1]; bounded rewards only need clipping.
@@ -97,6 +100,7 @@ export async function runRestJob(options: Overrides<typeof restJobOptions.option
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
     const rows = await runRest({
       policy0, tokenizer, task, original, reward: reward.reward, monitor: monitor?.reward ?? null, store, config, quiet: o.quiet, log,
+      generator,
     });
     const last = restCheckpointName(config.growSteps, config.improveSteps);
     await saveLastPolicy(store, last, tokenizer);
