@@ -1,4 +1,4 @@
-// grpo and ppo with --generator against a fake OpenAI-compatible server (a real process,
+// grpo, rloo and ppo with --generator against a fake OpenAI-compatible server (a real process,
 // test/fixtures/fake-openai-server.ts): pushed every update (the default), the rollouts are the
 // in-process run's, which they can only be if the server sampled each step from the updated
 // policy; with --generator-sync-every 2 the pushes fall on updates 0, 2, … and nowhere else.
@@ -12,6 +12,7 @@ import { addScalarHead, defaultConfig, loadModelDir, saveModelDir, Transformer }
 import { ByteTokenizer } from '../../tokenizer/index.js';
 import { startFake, type FakeServer } from '../../../test/fixtures/fake-servers.js';
 import { runPpoJob } from '../ppo/job.js';
+import { runRlooJob } from '../rloo/job.js';
 import { runGrpoJob } from './job.js';
 
 const dir = tempDir('alignkit-grpo-remote-');
@@ -54,12 +55,14 @@ test('grpo --generator-sync-every 2: pushes on updates 0 and 2 only', async () =
   assert.deepEqual(await pushes(f), [0, 2].map((u) => join(out, 'generator-weights', `updates-${u}`)));
 });
 
-test('ppo --generator: the rollouts equal the in-process run\'s', async () => {
-  const f = await fake();
-  const local = join(dir, 'ppo-local'), remote = join(dir, 'ppo-remote');
-  await runPpoJob({ ...base, steps: 2, out: local });
-  await runPpoJob({ ...base, steps: 2, out: remote, generator: f.url });
-  assert.ok(rollouts(remote).length > 0);
-  assert.deepEqual(rollouts(remote), rollouts(local));
-  assert.equal((await pushes(f)).length, 2);
-});
+for (const [name, run] of [['ppo', runPpoJob], ['rloo', runRlooJob]] as const) {
+  test(`${name} --generator: the rollouts equal the in-process run's`, async () => {
+    const f = await fake();
+    const local = join(dir, `${name}-local`), remote = join(dir, `${name}-remote`);
+    await run({ ...base, steps: 2, out: local });
+    await run({ ...base, steps: 2, out: remote, generator: f.url });
+    assert.ok(rollouts(remote).length > 0);
+    assert.deepEqual(rollouts(remote), rollouts(local));
+    assert.deepEqual(await pushes(f), [0, 1].map((u) => join(remote, 'generator-weights', `updates-${u}`)));
+  });
+}
