@@ -10,7 +10,12 @@ export { loadWithTokenizer, readPreferenceSplit, readUnpairedSplit } from './tra
 export { completionLogprobs, sequenceLogprob, tokenLogprobs, type PromptCompletion, type TokenLogprobs } from './trainer/logprobs.js';
 export { loadPreferencePairs, pairsFromDataset, tokenizePairs, unpairedFromDataset, type PreferencePair, type TokenPair, type UnpairedExample } from './trainer/preference-data.js';
 export { checkRewards, moduleReward, verifierReward, weightedReward, type RewardFn, type RewardMeta, type WeightedPart } from './trainer/reward-fn.js';
-export { evaluateTask, sampleAndVerify, sampleCompletions, scoreTask, type Completion, type SampleSettings, type ScoredSample, type TaskScores } from './trainer/task-eval.js';
+export { drawCompletions, evaluateTask, sampleAndVerify, sampleCompletions, scoreTask, type Completion, type SampleSettings, type ScoredSample, type TaskScores } from './trainer/task-eval.js';
+export { localGenerator, type GenerateSettings, type Generator } from './trainer/generator/generator.js';
+export { RemoteGenerator, type PushRecord, type RemoteGeneratorOptions } from './trainer/generator/remote.js';
+export { ServerPool, type PoolOptions } from './trainer/generator/pool.js';
+export { GeneratorHttpError, type Endpoint } from './trainer/generator/openai-client.js';
+export { generatorOptions, generatorSyncOptions, generatorUrls, openGenerator } from './trainer/generator/options.js';
 export { guardedStep, lossesOf, TrainingDivergedError, type StepGuard } from './trainer/guard.js';
 export { modelStage, type TrainedModel } from './trainer/model-stage.js';
 

@@ -15,7 +15,8 @@ import { scoreTexts } from '../reward/reward-model.js';
 import { loadRewardModel } from '../reward/reward-fn-model.js';
 import { readPrompts } from '../rollout/job-inputs.js';
 import { loadWithTokenizer } from '../trainer/inputs.js';
-import { sampleAndVerify, sampleCompletions, scoreTask, type SampleSettings, type ScoredSample } from '../trainer/task-eval.js';
+import { drawCompletions, sampleAndVerify, scoreTask, type SampleSettings, type ScoredSample } from '../trainer/task-eval.js';
+import { openGenerator } from '../trainer/generator/options.js';
 import type { EvalJobOptions } from './job.js';
 
 export interface GenerationScores {
@@ -50,7 +51,7 @@ const mean = (xs: readonly number[]): number | null => (xs.length ? xs.reduce((a
 async function complete(model: Transformer, tok: Tokenizer, problems: readonly Problem[], s: SampleSettings, n: number, verifier: Verifier | null) {
   const run = async (count: number, settings: SampleSettings, kind: Scored['kind']): Promise<{ scored: ScoredSample[]; rows: Scored[] }> => {
     const scored = verifier ? await sampleAndVerify(model, tok, problems, verifier, count, settings)
-      : sampleCompletions(model, tok, problems.map((p) => p.prompt), count, settings, problems.map((p) => p.meta?.['chat'] === true))
+      : (await drawCompletions(model, tok, problems.map((p) => p.prompt), count, settings, problems.map((p) => p.meta?.['chat'] === true)))
         .map((c) => ({ problem: problems[c.promptIndex]!, sample: c.sample, text: c.text, verdict: { correct: false, reward: 0 } }));
     const rows = scored.map((x) => ({
       promptId: x.problem.id, prompt: x.problem.prompt, text: x.text, kind, finishReason: x.sample.finishReason, ...(verifier ? { verdict: x.verdict } : {}),
@@ -77,7 +78,10 @@ export async function evaluateGenerations(o: EvalJobOptions, log: (s: string) =>
   }
   // Without a task there is no pass@k, but the reward model may still score n samples a prompt.
   const n = task && o.k === 0 ? 0 : o.n ?? 2 * o.k;
-  const settings: SampleSettings = { maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, seed: o.seed, batchSize: o.batchSize };
+  // With --generator the servers complete the prompts with whatever they serve (nothing is pushed):
+  // start them on --model. --model still gives the tokenizer, and the log-probabilities.
+  const generator = o.generator ? { generator: openGenerator(o, o.out, log) } : {};
+  const settings: SampleSettings = { maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, seed: o.seed, batchSize: o.batchSize, ...generator };
   const { greedy, sampled } = await complete(model, tokenizer, problems, settings, n, task?.verifier ?? null);
   const scores = task ? scoreTask(problems, greedy.scored, sampled.scored, o.k, n) : null;
   const rmOf = (rows: readonly Scored[]) => (rm && rows.length ? scoreTexts(rm.model, rm.tokenizer, rows.map((r) => r.prompt), rows.map((r) => r.text), { batchSize: o.batchSize }) : []);

@@ -14,6 +14,7 @@ import { perplexityOptions, runPerplexity, type PerplexityResult } from '../sft/
 import { resolveModelOptions } from '../../hub/index.js';
 import { noLog, type JobHooks } from '../trainer/job.js';
 import { evaluateGenerations, type GenerationScores } from './generations.js';
+import { generatorOptions } from '../trainer/generator/options.js';
 
 const { model, all, seqLen, batchSize, chatTemplateKwargs } = perplexityOptions.options;
 
@@ -39,6 +40,7 @@ export const evalJobOptions = declareConfig('eval', {
   maxNewTokens: int(128, 'longest completion in tokens', { min: 1, aliases: ['max_new_tokens', 'max_completion_length'] }),
   batchSize,
   seed: int(0, "seed of a dataset file's held-out split (perplexity) and of the samples", { min: 0 }),
+  ...generatorOptions,
   out: text('runs/eval', 'folder for generations.jsonl (every completion, its verdict and score) and scores.json; not used for perplexity', { aliases: ['output_dir'] }),
   quiet: bool(false, 'no progress lines'),
 }, checkEvalInputs);

@@ -12,7 +12,7 @@
 // Steps run in checkpointed blocks through the run store (rollout/blocks.ts).
 import { AdamW } from '../../nn/index.js';
 import { grpoAdvantages, informativeGroups } from '../losses/index.js';
-import { samplingFor, stepRollout, type OnlineTrainerOptions } from '../rollout/rollout.js';
+import { generatorOf, samplingFor, stepRollout, type OnlineTrainerOptions } from '../rollout/rollout.js';
 import { meanOf } from '../rollout/layout.js';
 import { frozenReference, rolloutRecords, stepName } from '../rollout/store.js';
 import { runBlocks, type StepOutput } from '../rollout/blocks.js';
@@ -60,7 +60,7 @@ export async function trainGrpo(o: GrpoOptions): Promise<GrpoResult> {
   const runStep = async (n: number): Promise<StepOutput<GrpoLog>> => {
     const t0 = performance.now();
     // 1. Rollout: G samples of each prompt, consecutive.
-    const { seed, prompts, r, scored } = await stepRollout({ policy, reference, tokenizer: tok, prompts: o.prompts, reward: o.reward, sampling }, c, n, G);
+    const { seed, prompts, r, scored } = await stepRollout({ policy, reference, tokenizer: tok, prompts: o.prompts, reward: o.reward, sampling, ...generatorOf(o) }, c, n, G);
     // 2. Group-normalised advantages, one per completion; the groups that take part.
     const adv = grpoAdvantages(scored.scores, G, { scaleRewards: c.scaleRewards });
     const B = r.completions.length;

@@ -22,12 +22,13 @@ import {
 } from '../losses/index.js';
 import { tokenLogprobs } from '../trainer/logprobs.js';
 import type { RewardFn } from '../trainer/reward-fn.js';
-import { rolloutPairs, samplingFor, stepRollout, type PromptItem, type Rollout, type ValueSource } from '../rollout/rollout.js';
+import { rolloutPairs, generatorOf, samplingFor, stepRollout, type PromptItem, type Rollout, type ValueSource } from '../rollout/rollout.js';
 import {
   completionValues, maskRows, maskedEntropy, maxLogRatio, meanOf, minibatches, padRows, placeRows, stepSeed, unpadRows,
 } from '../rollout/layout.js';
 import { frozenReference, rolloutRecords, stepName, type TrainerParts } from '../rollout/store.js';
 import { runBlocks, type StepOutput } from '../rollout/blocks.js';
+import type { Generator } from '../trainer/generator/generator.js';
 import { resolvePpoConfig, type PpoConfig } from './config.js';
 
 /** The value head PPO adds to the policy when no separate critic is given (TRL's name). */
@@ -47,6 +48,9 @@ export interface PpoOptions {
   /** Called after every step; a throw here stops the run like a crash (the block in progress is lost, metrics included). */
   onLog?: (log: PpoLog) => void;
   quiet?: boolean;
+  /** Where rollouts are sampled (default this process), and every how many updates the policy is pushed there. */
+  generator?: Generator;
+  generatorSyncEvery?: number;
 }
 
 export interface PpoLog {
@@ -95,7 +99,7 @@ export async function trainPpo(o: PpoOptions): Promise<PpoResult> {
   const runStep = async (n: number): Promise<StepOutput<PpoLog>> => {
     const t0 = performance.now();
     // 1. Rollout.
-    const { seed, r, scored } = await stepRollout({ policy, reference, tokenizer: tok, prompts: o.prompts, reward: o.reward, sampling, value }, c, n, c.samplesPerPrompt);
+    const { seed, r, scored } = await stepRollout({ policy, reference, tokenizer: tok, prompts: o.prompts, reward: o.reward, sampling, value, ...generatorOf(o) }, c, n, c.samplesPerPrompt);
     // 2. Per-token rewards, advantages, value targets (bookkeeping layout).
     const lengths = r.completions.map((t) => t.length), mask = maskRows(lengths);
     const beta = kl.value;

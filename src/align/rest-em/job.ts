@@ -10,6 +10,7 @@ import { RunStore } from '../../runs/run-store.js';
 import { sftConfig } from '../sft/config.js';
 import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { noLog, runOptions, saveLastPolicy, type JobHooks } from '../trainer/job.js';
+import { generatorOptions, openGenerator } from '../trainer/generator/options.js';
 import { restEmConfig, type RestEmConfig } from './config.js';
 import { restEmPolicyName, runRestEm, type RestEmRow } from './rest-em.js';
 
@@ -32,6 +33,7 @@ export const restEmJobOptions = declareConfig('rest-em', {
   ...restEmOptions,
   evalN: unlessGiven(evalN, 'samples per test problem for pass@k, at least k (default: 2·k)'),
   lr: sftConfig.options.lr,
+  ...generatorOptions,
 }, (c) => { restEmConfig.resolve(restEmInput(c)); });
 
 export type RestEmJobOptions = ConfigOf<typeof restEmJobOptions>;
@@ -55,6 +57,7 @@ export async function runRestEmJob(options: Overrides<typeof restEmJobOptions.op
   const o = await resolveModelOptions(restEmJobOptions.options, restEmJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const config: RestEmConfig = restEmConfig.resolve(restEmInput(o));
+  const generator = openGenerator(o, o.out, log);
   // taskInputOptions declares a default task, so o.task is always set.
   const input = { task: o.task as string, taskOpts: o.taskOpts, matcher: o.matcher, verifier: o.verifier, testData: o.testData, seed: o.seed };
   const task = o.language === undefined ? await loadTaskInput(input) : await loadCodeTaskInput({ ...input, language: o.language });
@@ -71,7 +74,7 @@ export async function runRestEmJob(options: Overrides<typeof restEmJobOptions.op
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['iterations'] });
   try {
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
-    const rows = await runRestEm({ base, policy0, tokenizer, task, store, config, quiet: o.quiet, log });
+    const rows = await runRestEm({ base, policy0, tokenizer, task, store, config, quiet: o.quiet, log, generator });
     const last = restEmPolicyName(config.iterations);
     await saveLastPolicy(store, last, tokenizer);
     return { out: o.out, model: store.modelPath, policy: last, rows };

@@ -14,6 +14,7 @@ import type { RunStore, SampleRecord, StageScope } from '../../runs/run-store.js
 import { trainSft } from '../sft/sft.js';
 import { resolveRestEmConfig, type RestEmConfig } from './config.js';
 import { evaluateTask, sampleAndVerify, type SampleSettings, type TaskScores } from '../trainer/task-eval.js';
+import { localGenerator, type Generator } from '../trainer/generator/generator.js';
 
 export { defaultRestEmConfig, resolveRestEmConfig, type RestEmConfig } from './config.js';
 
@@ -45,6 +46,12 @@ export interface RestEmOptions {
   /** One line per finished stage. */
   log?: (line: string) => void;
   quiet?: boolean;
+  /**
+   * Where the E-step and each policy's evaluation sample (default this process). A remote one is
+   * pushed each iteration's checkpoint before it samples from it — after each M-step; the
+   * M-step's own validation decodes here, on the weights it is training.
+   */
+  generator?: Generator;
 }
 
 /** The run store's checkpoint of iteration i's policy (0: the starting policy). */
@@ -62,6 +69,7 @@ interface RestEmRun {
   eProblems: Problem[];
   trainEval: Problem[];
   log: (line: string) => void;
+  generator: Generator;
 }
 
 function openRun(o: RestEmOptions): RestEmRun {
@@ -73,17 +81,25 @@ function openRun(o: RestEmOptions): RestEmRun {
   if (!store.hasCheckpoint(policyName(0))) store.saveCheckpoint(policyName(0), (d) => saveModelDir(d, o.policy0, { tokenizer: tok }));
   return {
     o, c, validation: task.train.slice(task.train.length - nVal), eProblems, trainEval: eProblems.slice(0, c.trainEvalProblems), log: o.log ?? (() => {}),
+    generator: o.generator ?? localGenerator,
     sampling: { maxNewTokens: c.maxNewTokens, temperature: c.temperature, topK: c.topK, seed: c.seed, batchSize: c.batchSize },
   };
 }
 
 const load = (run: RestEmRun, name: string): Transformer => loadModelDir(run.o.store.checkpointPath(name), { tokenizer: false }).model;
 
+/** Checkpoint `name` loaded, served by the generator from its checkpoint directory, and the settings that sample from there. */
+async function serve(run: RestEmRun, name: string): Promise<{ model: Transformer; sampling: SampleSettings }> {
+  const model = load(run, name);
+  await run.generator.push(model, run.o.tokenizer, name, run.o.store.checkpointPath(name));
+  return { model, sampling: { ...run.sampling, generator: run.generator } };
+}
+
 /** Greedy and sampled test scores of iteration i's policy, and its sampled pass@1 on training problems. */
 function evaluate(run: RestEmRun, i: number, data: Pick<RestEmRow, 'kept' | 'solved' | 'mSteps' | 'bestStep'>): Promise<RestEmRow> {
-  const { o, c, sampling } = run;
+  const { o, c } = run;
   return o.store.stage(`${policyName(i)}/eval`, async (s) => {
-    const model = load(run, policyName(i));
+    const { model, sampling } = await serve(run, policyName(i));
     const test = await evaluateTask(model, o.tokenizer, o.task.test, o.task.verifier, c.evalK, c.evalN, { ...sampling, seed: c.seed + 1000 * i + 1 });
     const tr = await sampleAndVerify(model, o.tokenizer, run.trainEval, o.task.verifier, 1, { ...sampling, seed: c.seed + 1000 * i + 2 });
     const row: RestEmRow = {
@@ -119,7 +135,7 @@ export async function runRestEm(o: RestEmOptions): Promise<RestEmRow[]> {
   for (let i = 1; i <= run.c.iterations; i++) {
     const eStage = `${policyName(i)}/e-step`;
     const eStats = await o.store.stage(eStage, async (s) => {
-      const stats = await eStep(load(run, policyName(i - 1)), i, run, s);
+      const stats = await eStep(await serve(run, policyName(i - 1)), i, run, s);
       run.log(`iteration ${i} E-step: kept ${stats.kept} of ${stats.sampled} samples, ${stats.solved}/${run.eProblems.length} problems solved`);
       return stats;
     });
@@ -134,8 +150,8 @@ function rowScores(t: TaskScores): Pick<RestEmRow, 'test_pass1' | 'pass_at_k' | 
 }
 
 /** Samples N solutions per E-step problem and keeps the verified ones, at most `cap` per problem. */
-async function eStep(policy: Transformer, i: number, run: RestEmRun, scope: StageScope) {
-  const { o, c, sampling: s, eProblems: problems } = run;
+async function eStep({ model: policy, sampling: s }: { model: Transformer; sampling: SampleSettings }, i: number, run: RestEmRun, scope: StageScope) {
+  const { o, c, eProblems: problems } = run;
   const scored = await sampleAndVerify(policy, o.tokenizer, problems, o.task.verifier, c.samplesPerProblem, { ...s, seed: c.seed + 1000 * i });
   const keptPer = new Map<string, number>();
   const records: SampleRecord[] = scored.map((x) => {

@@ -10,6 +10,7 @@ import type { RunStore, SampleRecord, SampleWriter } from '../../runs/run-store.
 import { completionLogprobs, tokenLogprobs } from '../trainer/logprobs.js';
 import type { RewardFn } from '../trainer/reward-fn.js';
 import { sampleAndVerify, type ScoredSample } from '../trainer/task-eval.js';
+import type { Generator } from '../trainer/generator/generator.js';
 import { applyThreshold, type FilterItem, type ThresholdSchedule } from './thresholds.js';
 import { normaliseRewards } from './rewards.js';
 import { rewardSamples } from './eval.js';
@@ -31,6 +32,8 @@ export interface GrowInputs {
   config: RestConfig;
   /** The Grow stage's sample writer (RunStore's StageScope.samples). */
   samples: () => SampleWriter;
+  /** Where the samples are drawn (default this process); it serves `policy`. */
+  generator?: Generator;
 }
 
 /** The original data as scored samples: each reference is a completion of its prompt, ending in EOS. */
@@ -47,7 +50,7 @@ export async function grow(policy: Transformer, policyName: string, g: number, p
   const { tokenizer: tok, config: c } = x;
   const seed = c.seed + 1000 * g;
   const scored = await sampleAndVerify(policy, tok, problems, x.task.verifier, c.samplesPerPrompt, {
-    maxNewTokens: c.maxNewTokens, temperature: c.temperature, topK: c.topK, seed, batchSize: c.batchSize,
+    maxNewTokens: c.maxNewTokens, temperature: c.temperature, topK: c.topK, seed, batchSize: c.batchSize, ...(x.generator ? { generator: x.generator } : {}),
   });
   const data = await originalSamples(original, tok, x.task);
   // A sample the reward could not score (an LLM judge's failure, recorded in the run's

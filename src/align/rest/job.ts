@@ -11,6 +11,7 @@ import { hubOf, noLog, runOptions, saveLastPolicy, type JobHooks } from '../trai
 import { checkJudgeInputs, isJudgeUrl, judgeOptions, judgeSource, openJudge } from '../judge/options.js';
 import { judgeReward } from '../judge/judge-reward.js';
 import type { RewardFn } from '../trainer/reward-fn.js';
+import { generatorOptions, openGenerator } from '../trainer/generator/options.js';
 import { improveConfig, restConfig, type RestConfig } from './config.js';
 import { referencesOf } from './rewards.js';
 import { parseRewardSpec, resolveRewardModels, type ParsedReward, type RewardNormalization } from './rewards.js';
@@ -41,6 +42,7 @@ export const restJobOptions = declareConfig('rest', {
   growBatchSize,
   ...improveOptions,
   improveMaxSteps,
+  ...generatorOptions,
 }, (c) => {
   checkJudgeInputs('rest', c);
   const terms = [c.reward, c.monitor ?? ''].join('+').split('+').map((t) => t.replace(/^.*\*/, '').trim());
@@ -97,6 +99,7 @@ async function restInputs(o: RestJobOptions, hub: HubOptions, log: (s: string) =
 export async function runRestJob(options: Overrides<typeof restJobOptions.options>, hooks: JobHooks = {}): Promise<RestJobResult> {
   const o = await resolveModelOptions(restJobOptions.options, restJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
+  const generator = openGenerator(o, o.out, log);
   const { task, original, reward, monitor } = await restInputs(o, hubOf(o, hooks), log);
   const { model: policy0, tokenizer } = loadTrainable(o.model, o, 'model', o.seed);
   // A reward model's score is a logit: σ maps it into [0, 1]; bounded rewards only need clipping.
@@ -110,6 +113,7 @@ export async function runRestJob(options: Overrides<typeof restJobOptions.option
     if (store.resumed) log(`resuming ${o.out} (done: ${store.completedStages().join(', ') || 'nothing'})`);
     const rows = await runRest({
       policy0, tokenizer, task, original, reward: reward.reward, monitor: monitor?.reward ?? null, store, config, quiet: o.quiet, log,
+      generator,
     });
     const last = restCheckpointName(config.growSteps, config.improveSteps);
     await saveLastPolicy(store, last, tokenizer);

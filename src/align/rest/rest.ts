@@ -18,6 +18,7 @@ import type { Problem, Task } from '../../data/tasks/task.js';
 import type { RunStore, StageScope } from '../../runs/run-store.js';
 import type { RewardFn } from '../trainer/reward-fn.js';
 import type { SampleSettings } from '../trainer/task-eval.js';
+import { localGenerator, type Generator } from '../trainer/generator/generator.js';
 import { scheduleValues } from './thresholds.js';
 import { evaluateBestOfN, evaluatePolicy, type EvalSpec, type PolicyScores } from './eval.js';
 import { RestCritic, improvePolicy, needsCritic } from './improve.js';
@@ -74,6 +75,12 @@ export interface RestOptions {
   quiet?: boolean;
   /** Awaited after each stage commits; a throw acts like a crash right after that stage. */
   onStageComplete?: (stage: string) => void | Promise<void>;
+  /**
+   * Where Grow and the evaluations of each policy sample (default this process). A remote one is
+   * pushed each policy's checkpoint before it samples from it — after each Improve step; the
+   * Improve step's own validation decodes here, on the weights it is training.
+   */
+  generator?: Generator;
 }
 
 
@@ -101,6 +108,7 @@ interface RestRun {
   growProblems: Problem[];
   original: Problem[];
   log: (line: string) => void;
+  generator: Generator;
 }
 
 function openRun(o: RestOptions): RestRun {
@@ -114,13 +122,20 @@ function openRun(o: RestOptions): RestRun {
   original.forEach((p) => { if (p.reference === undefined) throw new RangeError(`rest: original problem ${p.id} has no reference; the original data D needs one`); });
   if (!store.hasCheckpoint('policy0')) store.saveCheckpoint('policy0', (d) => saveModelDir(d, o.policy0, { tokenizer: o.tokenizer }));
   return {
-    o, c, ic: resolveImproveConfig(c.improve), store, sampling, growProblems, original, log: o.log ?? (() => {}),
+    o, c, ic: resolveImproveConfig(c.improve), store, sampling, growProblems, original, log: o.log ?? (() => {}), generator: o.generator ?? localGenerator,
     spec: { tokenizer: o.tokenizer, verifier: task.verifier, reward: o.reward, monitor: o.monitor ?? null, sampling },
     validation: task.train.slice(task.train.length - nVal),
   };
 }
 
 const load = (run: RestRun, name: string): Transformer => loadModelDir(run.store.checkpointPath(name), { tokenizer: false }).model;
+
+/** Checkpoint `name` loaded, and served by the generator from its checkpoint directory. */
+async function serve(run: RestRun, name: string): Promise<Transformer> {
+  const model = load(run, name);
+  await run.generator.push(model, run.o.tokenizer, name, run.store.checkpointPath(name));
+  return model;
+}
 
 /**
  * The stage `name` through the run store; when it ran now (not loaded from a finished run),
@@ -137,14 +152,15 @@ async function restStage<R>(run: RestRun, name: string, compute: (s: StageScope)
 }
 
 function evaluate(run: RestRun, g: number, i: number): Promise<EvalResult> {
-  const { c, spec } = run;
+  const { c } = run;
+  const spec: EvalSpec = { ...run.spec, sampling: { ...run.sampling, generator: run.generator } };
   return restStage(run, evalStage(g, i), async (s) => {
-    const model = load(run, restCheckpointName(g, i));
+    const model = await serve(run, restCheckpointName(g, i));
     const seed = c.seed + 1000 * g + 100 * i + 7;
     const res: EvalResult = {
       validation: await evaluatePolicy(model, run.validation, spec),
       test: await evaluatePolicy(model, run.o.task.test, spec),
-      bestOfN: c.evalBestOfN > 0 ? await evaluateBestOfN(model, run.o.task.test, { ...spec, sampling: { ...run.sampling, seed } }, c.evalBestOfN) : null,
+      bestOfN: c.evalBestOfN > 0 ? await evaluateBestOfN(model, run.o.task.test, { ...spec, sampling: { ...spec.sampling, seed } }, c.evalBestOfN) : null,
     };
     s.log({ validationReward: res.validation.reward, validationExact: res.validation.exact, testReward: res.test.reward, testExact: res.test.exact, testMonitor: res.test.monitor, testLength: res.test.length, bestOfNReward: res.bestOfN?.reward ?? null, bestOfNExact: res.bestOfN?.exact ?? null });
     return res;
@@ -154,7 +170,9 @@ function evaluate(run: RestRun, g: number, i: number): Promise<EvalResult> {
 function growStep(run: RestRun, g: number, current: string): Promise<unknown> {
   const { o, c } = run;
   return restStage(run, growStage(g), async (s) => {
-    const r = await grow(load(run, current), current, g, run.growProblems, run.original, { tokenizer: o.tokenizer, task: o.task, reward: o.reward, config: c, samples: () => s.samples() });
+    const r = await grow(await serve(run, current), current, g, run.growProblems, run.original, {
+      tokenizer: o.tokenizer, task: o.task, reward: o.reward, config: c, samples: () => s.samples(), generator: run.generator,
+    });
     s.log({ ...r });
     return r;
   }, (r) => `grow ${g}: ${r.samples} samples from ${current} (+${r.data} original), mean reward ${r.meanReward.toFixed(3)}, exact ${pct(r.exact)}${r.unscored ? `, ${r.unscored} unscored (left out)` : ''}`);

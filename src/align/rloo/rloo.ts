@@ -11,7 +11,7 @@ import { AdamW, clipGradNorm } from '../../nn/index.js';
 import { Rng, Tensor } from '../../tensor/index.js';
 import { klEstimate, rlooAdvantages, rlooLoss } from '../losses/index.js';
 import { tokenLogprobs } from '../trainer/logprobs.js';
-import { rolloutPairs, samplingFor, stepRollout, type OnlineTrainerOptions } from '../rollout/rollout.js';
+import { rolloutPairs, generatorOf, samplingFor, stepRollout, type OnlineTrainerOptions } from '../rollout/rollout.js';
 import { maskedEntropy, maxLogRatio, meanOf, minibatches, placeRows, stepSeed } from '../rollout/layout.js';
 import { frozenReference, rolloutRecords, stepName } from '../rollout/store.js';
 import { runBlocks, type StepOutput } from '../rollout/blocks.js';
@@ -53,7 +53,7 @@ export async function trainRloo(o: RlooOptions): Promise<RlooResult> {
   const runStep = async (n: number): Promise<StepOutput<RlooLog>> => {
     const t0 = performance.now();
     // 1. Rollout: k samples of each prompt, consecutive.
-    const { seed, r, scored } = await stepRollout({ policy, reference, tokenizer: tok, prompts: o.prompts, reward: o.reward, sampling }, c, n, k);
+    const { seed, r, scored } = await stepRollout({ policy, reference, tokenizer: tok, prompts: o.prompts, reward: o.reward, sampling, ...generatorOf(o) }, c, n, k);
     // 2. KL-regularised sequence rewards.
     const seqKl = r.logprobs.map((lp, i) => lp.reduce((s, x, t) => s + klEstimate(x, r.refLogprobs[i]![t]!, 'k1'), 0));
     const rewards = scored.scores.map((s, i) => s - c.beta * seqKl[i]!);

@@ -6,7 +6,8 @@
 // same tokens (no graph), a value head adds V(sₜ) per token when the trainer has a critic, and
 // the reward function scores the decoded texts, less a penalty for samples that never stopped.
 import { noGrad } from '../../autograd/index.js';
-import { generate, type FinishReason, type Transformer } from '../../model/index.js';
+import { generate, type FinishReason, type Sample, type Transformer } from '../../model/index.js';
+import type { Generator } from '../trainer/generator/generator.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import type { RunStore } from '../../runs/run-store.js';
 import { completionLogprobs, tokenLogprobs, type PromptCompletion } from '../trainer/logprobs.js';
@@ -78,10 +79,10 @@ export function rolloutPairs(r: Rollout, rows: readonly number[] = r.completions
   return rows.map((i) => ({ prompt: r.prompts[i]!, completion: r.completions[i]! }));
 }
 
-export function sampleRollouts(o: RolloutOptions): Rollout {
+function encodePrompts(o: RolloutOptions): number[][] {
   const { policy, tokenizer: tok, sampling: s } = o;
   if (!(s.temperature > 0)) throw new RangeError(`sampleRollouts: temperature is ${s.temperature}; RL samples from the policy, expected > 0`);
-  const ids = o.prompts.map((p, i) => {
+  return o.prompts.map((p, i) => {
     const t = tok.encode(p.text, { parseSpecial: p.chat === true });
     if (t.length === 0) throw new RangeError(`sampleRollouts: prompt ${JSON.stringify(p.id)} encodes to no tokens`);
     if (t.length >= policy.config.maxSeqLen) {
@@ -89,9 +90,11 @@ export function sampleRollouts(o: RolloutOptions): Rollout {
     }
     return t;
   });
-  const samples = generate(policy, ids, {
-    maxNewTokens: s.maxNewTokens, temperature: s.temperature, topK: s.topK, n: o.n, stopTokens: s.stopTokens, seed: o.seed, batchSize: s.batchSize,
-  });
+}
+
+/** The rollout of `samples` (generate's, prompt-major) of the encoded prompts `ids`: reference log-probabilities and values added. */
+function assemble(o: RolloutOptions, ids: readonly number[][], samples: readonly Sample[]): Rollout {
+  const { tokenizer: tok, sampling: s } = o;
   const r: Rollout = {
     promptIds: samples.map((x) => o.prompts[x.promptIndex]!.id),
     promptTexts: samples.map((x) => o.prompts[x.promptIndex]!.text),
@@ -107,6 +110,22 @@ export function sampleRollouts(o: RolloutOptions): Rollout {
   if (o.reference) r.refLogprobs = teacherForcedLogprobs(o.reference, rolloutPairs(r), s.temperature, s.batchSize);
   if (o.value) r.values = rolloutValues(o.value.model, o.value.head, rolloutPairs(r), s.batchSize);
   return r;
+}
+
+export function sampleRollouts(o: RolloutOptions): Rollout {
+  const s = o.sampling, ids = encodePrompts(o);
+  return assemble(o, ids, generate(o.policy, ids, {
+    maxNewTokens: s.maxNewTokens, temperature: s.temperature, topK: s.topK, n: o.n, stopTokens: s.stopTokens, seed: o.seed, batchSize: s.batchSize,
+  }));
+}
+
+/**
+ * sampleRollouts with the samples drawn by `generator` (remote: the servers' last pushed policy;
+ * the log-probabilities recomputed on o.policy, so π_old is the policy being trained).
+ */
+export async function drawRollouts(o: RolloutOptions, generator: Generator): Promise<Rollout> {
+  const s = o.sampling, ids = encodePrompts(o);
+  return assemble(o, ids, await generator.sample(o.policy, o.tokenizer, ids, o.n, { ...s, stopTokens: s.stopTokens, seed: o.seed }));
 }
 
 /** Per-token log-probabilities of given completions by the same computation the losses differentiate, without a graph. */
@@ -183,6 +202,23 @@ export interface StepRolloutSource {
   reward: RewardFn;
   sampling: SamplingConfig;
   value?: ValueSource;
+  /** Where the samples come from (default this process), and every how many updates the policy is pushed to it. */
+  generator?: Generator;
+  syncEvery?: number;
+}
+
+/** The generator fields of a StepRolloutSource from a trainer's options (none: sample here). */
+export function generatorOf(o: { generator?: Generator | undefined; generatorSyncEvery?: number | undefined }): Pick<StepRolloutSource, 'generator' | 'syncEvery'> {
+  return o.generator ? { generator: o.generator, syncEvery: o.generatorSyncEvery ?? 1 } : {};
+}
+
+/**
+ * The policy pushed to the generator when `syncEvery` updates have passed since the last push
+ * (step n samples after n − 1 updates), or when this process has pushed nothing yet (a resume).
+ */
+async function syncGenerator(src: StepRolloutSource, step: number): Promise<void> {
+  const every = src.syncEvery ?? 1, updates = step - 1;
+  await src.generator!.push(src.policy, src.tokenizer, `updates-${updates - (updates % every)}`);
 }
 
 /**
@@ -194,10 +230,12 @@ export async function stepRollout(src: StepRolloutSource, c: Pick<OnlineConfig, 
   Promise<{ seed: number; prompts: PromptItem[]; r: Rollout; scored: RolloutScores }> {
   const seed = stepSeed(c.seed, step);
   const prompts = itemsForStep(src.prompts, step, c.promptsPerStep, c.seed);
-  const r = sampleRollouts({
+  const ro: RolloutOptions = {
     policy: src.policy, reference: src.reference, tokenizer: src.tokenizer, prompts, n: perPrompt, sampling: src.sampling, seed,
     ...(src.value ? { value: src.value } : {}),
-  });
+  };
+  if (src.generator) await syncGenerator(src, step);
+  const r = src.generator ? await drawRollouts(ro, src.generator) : sampleRollouts(ro);
   return { seed, ...dropUnscored(prompts, r, await scoreRollouts(r, src.reward, c.missingEosPenalty), perPrompt, step) };
 }
 
@@ -217,4 +255,7 @@ export interface OnlineTrainerOptions<Config, Log> {
   /** Called after every step; a throw here stops the run like a crash. */
   onLog?: (log: Log) => void;
   quiet?: boolean;
+  /** Where rollouts are sampled (default this process; see StepRolloutSource). */
+  generator?: Generator;
+  generatorSyncEvery?: number;
 }

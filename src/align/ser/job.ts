@@ -19,6 +19,7 @@ import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-optio
 import { checkJudgeInputs, judgeOptions, judgeSource } from '../judge/options.js';
 import { readPairsOrJudge } from '../judge/judged-pairs.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
+import { generatorOptions, generatorSyncOptions, onlineGenerator } from '../trainer/generator/options.js';
 import { serConfig, serPpoConfig, type SerConfigInput } from './config.js';
 import { serSplit } from './pool.js';
 import { runSer, type SerLoopRecord, type SerPpoSummary } from './ser.js';
@@ -60,6 +61,8 @@ export const serJobOptions = declareConfig('ser', {
   maxLen: rm.maxLen,
   /** The reward model's declaration; the value seeds the splits, the RM, DPO and PPO alike. */
   seed: rm.seed,
+  ...generatorOptions,
+  ...generatorSyncOptions,
 }, (v) => { checkJudgeInputs('ser', v); serConfig.resolve(serInput(v)); });
 
 export type SerJobOptions = ConfigOf<typeof serJobOptions>;
@@ -96,6 +99,7 @@ export async function runSerJob(options: Overrides<typeof serJobOptions.options>
   const o = await resolveModelOptions(serJobOptions.options, serJobOptions.resolve(options), hooks);
   const log = hooks.log ?? noLog;
   const config = serConfig.resolve(serInput(o));
+  const generator = onlineGenerator(o, o.out, log);
   const split = await readPairsOrJudge(o, undefined, hubOf(o, hooks));
   if (split.eval.length === 0) throw new Error('no test pairs: give --eval-data or an --eval-fraction above 0; RM accuracy needs labelled held-out pairs');
   const { labelled, unlabelled } = serSplit(split.train, o.seedFraction, o.seed);
@@ -107,7 +111,7 @@ export async function runSerJob(options: Overrides<typeof serJobOptions.options>
     split.save(o.out);
     for (const n of split.notes) log(n);
     log(`${labelled.length} labelled + ${unlabelled.length} unlabelled (labels hidden) training pairs, ${split.eval.length} test pairs from ${o.data}`);
-    const res = await runSer({ model, tokenizer, labelled, unlabelled, test: split.eval, config, store, log, quiet: o.quiet });
+    const res = await runSer({ model, tokenizer, labelled, unlabelled, test: split.eval, config, store, log, quiet: o.quiet, ...generator });
     // Named by the loop count, so that a resume with more --max-loops writes the newer RM.
     await store.stage(`ser/final-rm/loops-${res.loops.length}`, () => {
       store.saveModel((d) => saveModelDir(d, res.rm, { tokenizer }));

@@ -12,6 +12,7 @@ import { applyRewardNormalization, normalizeRewards, scoreTexts, type RewardNorm
 import type { PromptItem } from '../rollout/rollout.js';
 import type { PreferencePair } from '../trainer/preference-data.js';
 import type { SerConfig } from './config.js';
+import type { Generator } from '../trainer/generator/generator.js';
 import { fmt, labelWithRm, type SerPoolPair } from './pool.js';
 
 /** What the policy step reads of runSer's options. */
@@ -24,6 +25,12 @@ export interface PolicyStepInput {
   unlabelled: readonly SerPoolPair[];
   test: readonly PreferencePair[];
   quiet?: boolean;
+  /**
+   * With PPO: where the normalisation samples and the rollouts are drawn (default this process),
+   * and every how many PPO updates the policy is pushed there.
+   */
+  generator?: Generator;
+  generatorSyncEvery?: number;
 }
 
 /** With PPO: the RM normalisation, and the first and last logged steps (mean RM score, KL). */
@@ -63,12 +70,15 @@ export async function dpoStep(o: PolicyStepInput, c: SerConfig, rm: Transformer,
 async function normalisedRm(o: PolicyStepInput, c: SerConfig, evolved: Transformer, prompts: readonly PromptItem[], store: RunStore): Promise<{ rm: Transformer; normalisation: RewardNormalization }> {
   const tok = o.tokenizer, rm = evolved.clone();
   let applied = false;
-  const normalisation = await store.stage('ser/rm-normalisation', (s) => {
+  const normalisation = await store.stage('ser/rm-normalisation', async (s) => {
     const n = Math.min(c.normalisationSamples, prompts.length);
     const pc = resolvePpoConfig(c.ppo);
-    const samples = generate(o.policy ?? o.model, prompts.slice(0, n).map((p) => tok.encode(p.text, { parseSpecial: false })), {
-      maxNewTokens: pc.maxNewTokens, temperature: pc.temperature, seed: pc.seed + 7, tokenizer: tok, stopTokens: tok.eos === null ? [] : [tok.eos], batchSize: 64,
-    });
+    const ids = prompts.slice(0, n).map((p) => tok.encode(p.text, { parseSpecial: false }));
+    const settings = { maxNewTokens: pc.maxNewTokens, temperature: pc.temperature, topK: 0, seed: pc.seed + 7, batchSize: 64 };
+    const reference = o.policy ?? o.model;
+    if (o.generator) await o.generator.push(reference, tok, 'ser-reference');
+    const samples = o.generator ? (await o.generator.sample(reference, tok, ids, 1, settings)).map((x) => ({ ...x, text: x.text ?? tok.decode(x.tokens, { skipSpecial: true }) }))
+      : generate(reference, ids, { ...settings, tokenizer: tok, stopTokens: tok.eos === null ? [] : [tok.eos] });
     const norm = normalizeRewards(rm, tok, samples.map((x) => ({ prompt: prompts[x.promptIndex]!.text, completion: x.text! })), { batchSize: c.scoreBatchSize });
     applied = true;
     s.log({ ...norm });
@@ -95,6 +105,7 @@ export async function ppoStep(o: PolicyStepInput, c: SerConfig, evolved: Transfo
     try {
       const res = await trainPpo({
         policy: trained, reference: start, tokenizer: tok, prompts, store: sub, config: c.ppo, quiet: o.quiet ?? true,
+        ...(o.generator ? { generator: o.generator, generatorSyncEvery: o.generatorSyncEvery ?? 1 } : {}),
         reward: async (ps, cs) => scoreTexts(rm, tok, ps, cs, { batchSize: c.scoreBatchSize }),
       });
       const pick = (l: { score: number; kl: number } | undefined) => (l ? { score: l.score, kl: l.kl } : null);

@@ -27,6 +27,7 @@ import { dpoStep, ppoStep, type SerPpoSummary } from './policy-step.js';
 import { asPair, fmt, rmAccuracy, rmSteps, scorePool, type SerPoolPair } from './pool.js';
 import { poolAccuracy, pseudoLabelPrecision, selectPairs, type SerPick, type SerStatus } from './select.js';
 import { resolveSerConfig, type SerConfig, type SerConfigInput } from './config.js';
+import type { Generator } from '../trainer/generator/generator.js';
 
 export { defaultSerConfig, resolveSerConfig, type SerConfig, type SerConfigInput } from './config.js';
 export { asPair, labelWithRm, rmAccuracy, rmSteps, scorePool, serSplit, type SerPoolPair } from './pool.js';
@@ -49,6 +50,9 @@ export interface SerOptions {
   onLoop?: (r: SerLoopRecord) => void;
   log?: (line: string) => void;
   quiet?: boolean;
+  /** With policyStep ppo: where its samples are drawn (see PolicyStepInput). */
+  generator?: Generator;
+  generatorSyncEvery?: number;
 }
 
 export interface SerLoopRecord {

@@ -6,6 +6,7 @@ import type { Tokenizer } from '../../tokenizer/index.js';
 import type { Verdict, Verifier } from '../../rewards/verifier.js';
 import type { Problem } from '../../data/tasks/task.js';
 import { majorityVote, passAtK } from '../../rewards/pass-at-k.js';
+import type { Generator } from './generator/generator.js';
 
 export interface SampleSettings {
   maxNewTokens: number;
@@ -14,6 +15,11 @@ export interface SampleSettings {
   seed: number;
   /** Sequences decoded together. */
   batchSize: number;
+  /**
+   * Where the samples come from: default this process (generate). A remote generator serves the
+   * policy last pushed to it, so give it only where that policy is the one sampled from.
+   */
+  generator?: Generator;
 }
 
 export interface ScoredSample { problem: Problem; sample: Sample; text: string; verdict: Verdict }
@@ -34,10 +40,17 @@ export function sampleCompletions(model: Transformer, tok: Tokenizer, prompts: r
   return samples.map((sample) => ({ promptIndex: sample.promptIndex, sample, text: tok.decode(sample.tokens, { skipSpecial: true }) }));
 }
 
+/** sampleCompletions from s.generator (this process when none is given). */
+export async function drawCompletions(model: Transformer, tok: Tokenizer, prompts: readonly string[], n: number, s: SampleSettings, chat: readonly boolean[] = []): Promise<Completion[]> {
+  if (!s.generator) return sampleCompletions(model, tok, prompts, n, s, chat);
+  const samples = await s.generator.sample(model, tok, prompts.map((p, i) => tok.encode(p, { parseSpecial: chat[i] === true })), n, s);
+  return samples.map((sample) => ({ promptIndex: sample.promptIndex, sample, text: sample.text ?? tok.decode(sample.tokens, { skipSpecial: true }) }));
+}
+
 /** Samples n completions per problem and verifies each (verifiers may be asynchronous). */
 export async function sampleAndVerify(model: Transformer, tok: Tokenizer, problems: readonly Problem[], verifier: Verifier,
   n: number, s: SampleSettings): Promise<ScoredSample[]> {
-  const done = sampleCompletions(model, tok, problems.map((p) => p.prompt), n, s);
+  const done = await drawCompletions(model, tok, problems.map((p) => p.prompt), n, s);
   return Promise.all(done.map(async ({ promptIndex, sample, text }) => {
     const problem = problems[promptIndex]!;
     return { problem, sample, text, verdict: await verifier.verify(problem, text) };
