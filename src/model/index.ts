@@ -13,4 +13,5 @@ export * from './hf/generation-config.js';
 export * from './hf/weights.js';
 export * from './hf/peft.js';
 export * from './hf/checkpoint-dir.js';
+export * from './hf/frozen-dtype.js';
 export * from './sampling/generate-text.js';

@@ -25,7 +25,7 @@ before(() => {
 });
 
 const inputs = (o: Partial<OnlineInputs>): OnlineInputs => ({
-  model: lm, task: undefined, taskOpts: '', matcher: undefined, verifier: undefined, rewardFn: [], rewardModel: undefined, rmWeight: 1, prompts: undefined, chatTemplateKwargs: {}, ...o,
+  model: lm, task: undefined, taskOpts: '', matcher: undefined, verifier: undefined, rewardFn: [], rewardModel: undefined, rmWeight: 1, prompts: undefined, chatTemplateKwargs: {}, frozenDtype: 'keep', ...o,
 });
 
 test('readOnlineSetup: a task brings its prompts and its verifier, a reward model joins it at its weight', async () => {
