@@ -14,6 +14,7 @@
         "native/kernels/gemm-avx2.cc",
         "native/kernels/gemm-avx512.cc",
         "native/kernels/gemm-generic.cc",
+        "native/kernels/gemm-half.cc",
         "native/kernels/gemm-pack.cc",
         "native/kernels/gemm-small.cc",
         "native/kernels/norm.cc",

@@ -91,7 +91,9 @@ class Args {
   // A typed array of `type` covering [r.lo, r.hi], or null when `nullable` and null is passed.
   void* typed(size_t i, const char* name, napi_typedarray_type type, Range r, bool nullable) const {
     if (nullable && (info_[i].IsNull() || info_[i].IsUndefined())) return nullptr;
-    const char* want = type == napi_float32_array ? "a Float32Array" : "an Int32Array";
+    const char* want = type == napi_float32_array  ? "a Float32Array"
+                       : type == napi_uint16_array ? "a Uint16Array"
+                                                   : "an Int32Array";
     if (!info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != type)
       fail<Napi::TypeError>(name, std::string("must be ") + want + (nullable ? " or null" : ""));
     Napi::TypedArray t = info_[i].As<Napi::TypedArray>();
@@ -109,6 +111,9 @@ class Args {
   float* f32n(size_t i, const char* name, int64_t n) const { return f32n(i, name, Range{0, n - 1}); }
   float* f32n(size_t i, const char* name, Range r) const {
     return static_cast<float*>(typed(i, name, napi_float32_array, r, true));
+  }
+  const uint16_t* u16(size_t i, const char* name, int64_t n) const {
+    return static_cast<const uint16_t*>(typed(i, name, napi_uint16_array, Range{0, n - 1}, false));
   }
   int32_t* i32(size_t i, const char* name, int64_t n) const {
     return static_cast<int32_t*>(typed(i, name, napi_int32_array, Range{0, n - 1}, false));

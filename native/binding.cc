@@ -51,6 +51,10 @@ KERNEL(matmul,
                a.f32(2, "b", batched(B, sB, K * N)), B, M, N, K, a.flag(7, "transA"), a.flag(8, "transB"),
                sA, sB, sO, a.flag(12, "accumulate")))
 
+KERNEL(matmulHalf, const int64_t M = a.size(4, "M"), N = a.size(5, "N"), K = a.size(6, "K");
+    ak::matmul_half(a.f32(0, "out", M * N), a.f32(1, "a", M * K), a.u16(2, "w", K * N), a.flag(3, "bf16"), M, N, K,
+                    a.flag(7, "transB"), a.flag(8, "accumulate")))
+
 KERNEL(unaryForward, const int64_t n = a.size(3, "n");
     ak::unary_forward(binding::unary_op(a, 0), a.f32(1, "out", n), a.f32(2, "inp", n), n, float(a.num(4, "p"))))
 KERNEL(unaryBackward, const int64_t n = a.size(5, "n");
@@ -106,6 +110,10 @@ KERNEL(rmsNormBackward, const int64_t n = a.size(6, "N"), C = a.size(7, "C");
 // The table's row count is its length / C; every id is checked against it.
 KERNEL(embeddingForward, const int64_t n = a.size(3, "N"), C = a.size(4, "C"); float* table = a.f32(2, "table", 0);
     ak::embedding_forward(a.f32(0, "out", n * C), a.ids(1, "ids", n, C ? a.len(2) / C : 0), table, n, C))
+KERNEL(embeddingForwardHalf, const int64_t n = a.size(4, "N"), C = a.size(5, "C");
+    const uint16_t* table = a.u16(2, "table", 0);
+    ak::embedding_forward_half(a.f32(0, "out", n * C), a.ids(1, "ids", n, C ? a.len(2) / C : 0), table,
+                               a.flag(3, "bf16"), n, C))
 KERNEL(embeddingBackward, const int64_t n = a.size(3, "N"), C = a.size(4, "C"); float* dtable = a.f32(0, "dtable", 0);
     ak::embedding_backward(dtable, a.f32(1, "dout", n * C), a.ids(2, "ids", n, C ? a.len(0) / C : 0), n, C))
 KERNEL(crossEntropyForward, const int64_t n = a.size(4, "N"), V = a.size(5, "V"), ig = a.i64(6, "ignoreIndex");

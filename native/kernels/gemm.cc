@@ -56,16 +56,22 @@ void block(const Config& cf, View a, int64_t ic, int64_t m, int64_t pc, int64_t 
 // the M×N×K of the product.
 constexpr int64_t kSplitKMaxOutput = 1 << 17;  // M·N (512 KiB of C)
 
-bool split_k(int64_t M, int64_t N, int64_t K, View a, View b, float* c, int64_t ldc, bool accumulate, int64_t T) {
+template <class BV>
+void gemm_t(int64_t M, int64_t N, int64_t K, View a, BV b, float* c, int64_t ldc, bool accumulate, bool threads);
+
+template <class BV>
+bool split_k(int64_t M, int64_t N, int64_t K, View a, BV b, float* c, int64_t ldc, bool accumulate, int64_t T) {
   if (T < 2 || M * N > kSplitKMaxOutput || K < 4 * std::max(M, N) || K < 256 * T) return false;
   thread_local ScratchBuffer t_partial;
   // Thread 0 writes into C itself; threads 1..T-1 into their rows of `partial`.
   float* partial = t_partial.get(static_cast<size_t>((T - 1) * M * N));
   parallel_for(T, [&](int64_t t) {
     const int64_t k0 = K * t / T, k1 = K * (t + 1) / T;
-    const View at{a.p + k0 * a.cs, a.rs, a.cs}, bt{b.p + k0 * b.rs, b.rs, b.cs};
-    if (t == 0) sgemm(M, N, k1 - k0, at, bt, c, ldc, accumulate, false);
-    else sgemm(M, N, k1 - k0, at, bt, partial + (t - 1) * M * N, N, false, false);
+    const View at{a.p + k0 * a.cs, a.rs, a.cs};
+    BV bt = b;
+    bt.p += k0 * b.rs;
+    if (t == 0) gemm_t(M, N, k1 - k0, at, bt, c, ldc, accumulate, false);
+    else gemm_t(M, N, k1 - k0, at, bt, partial + (t - 1) * M * N, N, false, false);
   });
   parallel_range(M, 16, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; i++) {
@@ -79,9 +85,10 @@ bool split_k(int64_t M, int64_t N, int64_t K, View a, View b, float* c, int64_t 
   return true;
 }
 
-}  // namespace
-
-void sgemm(int64_t M, int64_t N, int64_t K, View a, View b, float* c, int64_t ldc, bool accumulate, bool threads) {
+// The driver for a float32 or a 16-bit B (gemm.h's View or HalfView): only packing and the thin
+// path differ between the two.
+template <class BV>
+void gemm_t(int64_t M, int64_t N, int64_t K, View a, BV b, float* c, int64_t ldc, bool accumulate, bool threads) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate)
@@ -124,6 +131,17 @@ void sgemm(int64_t M, int64_t N, int64_t K, View a, View b, float* c, int64_t ld
         for (int64_t t = 0; t < mblocks * nsplit; t++) task(t);
     }
   }
+}
+
+}  // namespace
+
+void sgemm(int64_t M, int64_t N, int64_t K, View a, View b, float* c, int64_t ldc, bool accumulate, bool threads) {
+  gemm_t(M, N, K, a, b, c, ldc, accumulate, threads);
+}
+
+void sgemm(int64_t M, int64_t N, int64_t K, View a, gemm::HalfView b, float* c, int64_t ldc, bool accumulate,
+           bool threads) {
+  gemm_t(M, N, K, a, b, c, ldc, accumulate, threads);
 }
 
 void matmul(float* out, const float* a, const float* b, int64_t batch, int64_t M, int64_t N, int64_t K,

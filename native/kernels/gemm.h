@@ -31,11 +31,25 @@ struct View {
   int64_t rs, cs;
 };
 
+// A 16-bit operand (a frozen weight kept as the checkpoint stores it, issue 18): bfloat16 when
+// `bf16`, else IEEE binary16. Packing widens it to float32 exactly, so the micro-kernels and the
+// order of every sum are those of the float32 product of the widened matrix.
+struct HalfView {
+  const uint16_t* p;
+  int64_t rs, cs;
+  bool bf16;
+};
+
+// dst[0, n) = src[0, n) widened to float32 (exact for both formats).
+void widen(float* dst, const uint16_t* src, int64_t n, bool bf16);
+
 // Packs rows [i0, i0+m) × cols [k0, k0+k) of A into ⌈m/mr⌉ panels of mr×k (k-major), padding
 // missing rows with zeros so the micro-kernel never sees a ragged edge.
 void pack_a(float* dst, View a, int64_t i0, int64_t m, int64_t k0, int64_t k, int mr);
 // Packs rows [k0, k0+k) × cols [j0, j0+n) of B into ⌈n/nr⌉ panels of k×nr, zero-padded.
 void pack_b(float* dst, View b, int64_t k0, int64_t k, int64_t j0, int64_t n, int nr);
+// The same panels from a 16-bit B, widened (gemm-half.cc).
+void pack_b(float* dst, HalfView b, int64_t k0, int64_t k, int64_t j0, int64_t n, int nr);
 // One panel of w lanes: dst[t·w + l] = src[l·lane + t·step] for l < w_used, t < len, and 0 for
 // w_used ≤ l < w. With step 1 it is a transpose (attention's blocks use it so).
 void pack_panel(float* dst, const float* src, int64_t lane, int64_t step, int64_t w_used, int64_t len, int w);
@@ -47,9 +61,16 @@ void pack_panel(float* dst, const float* src, int64_t lane, int64_t step, int64_
 bool sgemm_thin(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::View b, float* c, int64_t ldc, bool accumulate,
                 bool threads);
 
+// sgemm_thin for a 16-bit B: the same paths over widened copies of the parts of B each one reads.
+bool sgemm_thin(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::HalfView b, float* c, int64_t ldc,
+                bool accumulate, bool threads);
+
 // C (M×N, row stride ldc) = (accumulate ? C : 0) + A·B with A and B read through their views.
 // `threads` false keeps it on the calling thread (for callers that already split the work).
 void sgemm(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::View b, float* c, int64_t ldc,
+           bool accumulate, bool threads);
+// sgemm with a 16-bit B: bit for bit the sgemm of B widened to float32, without the copy.
+void sgemm(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::HalfView b, float* c, int64_t ldc,
            bool accumulate, bool threads);
 
 }  // namespace ak

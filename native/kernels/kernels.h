@@ -18,6 +18,12 @@ enum class BinaryOp { add, sub, mul, div };
 void matmul(float* out, const float* a, const float* b, int64_t batch, int64_t M, int64_t N, int64_t K,
             bool transA, bool transB, int64_t strideA, int64_t strideB, int64_t strideOut, bool accumulate);
 
+// out (M×N) (+)= a (M×K) · op(w), w 16-bit (bfloat16 when bf16, else binary16) stored (N, K) when
+// transB, else (K, N), widened exactly (gemm-half.cc).
+void matmul_half(float* out, const float* a, const uint16_t* w, bool bf16, int64_t M, int64_t N, int64_t K,
+                 bool transB, bool accumulate);
+void embedding_forward_half(float* out, const int32_t* ids, const uint16_t* table, bool bf16, int64_t N, int64_t C);
+
 void unary_forward(UnaryOp op, float* out, const float* inp, int64_t n, float p);
 void unary_backward(UnaryOp op, float* dinp, const float* dout, const float* inp, const float* out, int64_t n, float p);
 void gelu_forward(float* out, const float* inp, int64_t n);

@@ -7,7 +7,7 @@ import type { Backend } from './kernels.js';
 import { jsBackend } from './js/index.js';
 import { loadNative, type Native } from './native/index.js';
 
-export type { Backend, BinaryOp, F32, I32, Strides, UnaryOp } from './kernels.js';
+export type { Backend, BinaryOp, F32, I32, Strides, U16, UnaryOp } from './kernels.js';
 export { contiguousLayout } from './kernels.js';
 export { jsBackend } from './js/index.js';
 export type { Isa, Native, NativeConfig } from './native/index.js';

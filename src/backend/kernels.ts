@@ -9,6 +9,8 @@
 
 export type F32 = Float32Array;
 export type I32 = Int32Array;
+/** 16-bit floats as their bit patterns: bfloat16 or IEEE binary16, as the kernel's `bf16` flag says. */
+export type U16 = Uint16Array;
 export type Strides = readonly number[];
 
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'relu' | 'pow';
@@ -24,6 +26,13 @@ export interface Backend {
    */
   matmul(out: F32, a: F32, b: F32, batch: number, M: number, N: number, K: number,
     transA: boolean, transB: boolean, strideA: number, strideB: number, strideOut: number, accumulate: boolean): void;
+
+  /**
+   * out (M, N) (+)= a (M, K) · op(w) with a 16-bit weight w (bfloat16 when `bf16`, else binary16),
+   * stored (N, K) when `transB` (x·Wᵀ), else (K, N); widened to float32 exactly as it is read, so
+   * the result is that of `matmul` on the widened weight (issue 18: frozen weights stay 16-bit).
+   */
+  matmulHalf(out: F32, a: F32, w: U16, bf16: boolean, M: number, N: number, K: number, transB: boolean, accumulate: boolean): void;
 
   /** out = f(inp) elementwise; `p` is the exponent for 'pow'. */
   unaryForward(op: UnaryOp, out: F32, inp: F32, n: number, p: number): void;
@@ -66,6 +75,8 @@ export interface Backend {
   /** out (N, C) = table[ids] with table (V, C); ids already checked to lie in [0, V). */
   embeddingForward(out: F32, ids: I32, table: F32, N: number, C: number): void;
   embeddingBackward(dtable: F32, dout: F32, ids: I32, N: number, C: number): void;
+  /** embeddingForward from a 16-bit table (bfloat16 when `bf16`, else binary16), rows widened exactly. */
+  embeddingForwardHalf(out: F32, ids: I32, table: U16, bf16: boolean, N: number, C: number): void;
 
   /**
    * losses (N) = logsumexp(logits) − logits[target]; rows whose target is `ignoreIndex` get 0.

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { atomicWriteFile } from './atomic-write.js';
-import { readSafetensors, type SafetensorsContents, type SafetensorsTensor } from './safetensors.js';
+import { readSafetensors, type ReadSafetensorsOptions, type SafetensorsContents, type SafetensorsData, type SafetensorsDataOrHalf, type SafetensorsTensor } from './safetensors.js';
 
 export class CheckpointError extends Error {
   constructor(readonly file: string, message: string, options?: { cause?: unknown }) {
@@ -66,7 +66,7 @@ export function readJson(file: string, what: string): unknown {
   }
 }
 
-export interface ShardedContents extends SafetensorsContents {
+export interface ShardedContents<D = SafetensorsData> extends SafetensorsContents<D> {
   /** The safetensors files read, in the order read. */
   files: string[];
 }
@@ -99,9 +99,11 @@ function weightMap(index: unknown, file: string): Map<string, string> {
  * listed by `model.safetensors.index.json`. Each shard must hold exactly the tensors the index
  * assigns to it. Metadata is the union of the files' `__metadata__` (the first file read wins).
  */
-export function readSafetensorsShards(dir: string): ShardedContents {
+export function readSafetensorsShards(dir: string): ShardedContents;
+export function readSafetensorsShards(dir: string, opts: ReadSafetensorsOptions): ShardedContents<SafetensorsDataOrHalf>;
+export function readSafetensorsShards(dir: string, opts: ReadSafetensorsOptions = {}): ShardedContents<SafetensorsDataOrHalf> {
   const single = join(dir, MODEL_FILE);
-  if (existsSync(single)) return { ...readSafetensors(single), files: [single] };
+  if (existsSync(single)) return { ...readSafetensors(single, opts), files: [single] };
 
   const indexFile = join(dir, MODEL_INDEX_FILE);
   if (!existsSync(indexFile)) {
@@ -116,7 +118,7 @@ export function readSafetensorsShards(dir: string): ShardedContents {
     if (names) names.push(name);
     else byShard.set(shard, [name]);
   }
-  const found = new Map<string, SafetensorsTensor>();
+  const found = new Map<string, SafetensorsTensor<SafetensorsDataOrHalf>>();
   const metadata = new Map<string, string>();
   const files: string[] = [];
   for (const [shard, names] of byShard) {
@@ -124,7 +126,7 @@ export function readSafetensorsShards(dir: string): ShardedContents {
     if (!existsSync(path)) {
       throw new CheckpointError(indexFile, `shard ${JSON.stringify(shard)} (holding ${JSON.stringify(names[0])}) is missing from ${dir}`);
     }
-    const contents = readSafetensors(path);
+    const contents = readSafetensors(path, opts);
     files.push(path);
     for (const [name, t] of contents.tensors) {
       if (map.get(name) !== shard) {
@@ -141,7 +143,7 @@ export function readSafetensorsShards(dir: string): ShardedContents {
     for (const [k, v] of Object.entries(contents.metadata)) if (!metadata.has(k)) metadata.set(k, v);
   }
   // Index order, so the result does not depend on how tensors were spread over shards.
-  const tensors = new Map<string, SafetensorsTensor>();
+  const tensors = new Map<string, SafetensorsTensor<SafetensorsDataOrHalf>>();
   for (const name of map.keys()) tensors.set(name, found.get(name)!);
   // fromEntries defines own properties, so a "__proto__" key stays data.
   return { tensors, metadata: Object.fromEntries(metadata), files };

@@ -14,17 +14,28 @@ export { SafetensorsError } from './safetensors-header.js';
 
 export type SafetensorsData = Float32Array | Int32Array;
 
-export interface SafetensorsTensor {
+export interface SafetensorsTensor<D = SafetensorsData> {
   /** The dtype stored in the file (e.g. "BF16"), before widening. */
   dtype: string;
   shape: number[];
-  data: SafetensorsData;
+  data: D;
 }
 
-export interface SafetensorsContents {
+export interface SafetensorsContents<D = SafetensorsData> {
   /** In file order (by offset). */
-  tensors: Map<string, SafetensorsTensor>;
+  tensors: Map<string, SafetensorsTensor<D>>;
   metadata: Record<string, string>;
+}
+
+/** What a read may return with `keepHalf`: F16 and BF16 data as their 16-bit patterns. */
+export type SafetensorsDataOrHalf = SafetensorsData | Uint16Array;
+
+export interface ReadSafetensorsOptions {
+  /**
+   * Keep F16 and BF16 tensors as their 16-bit patterns (a Uint16Array; `dtype` says which) instead
+   * of widening them: frozen weights that stay 16-bit in memory (issue 18).
+   */
+  keepHalf?: boolean;
 }
 
 export interface TensorToWrite {
@@ -102,8 +113,12 @@ function decodeInts(entry: TensorEntry, bytes: Uint8Array, file: string): Int32A
 }
 
 /** Decodes one tensor's bytes (exactly end − begin of them). `owned`: the caller gives them up. */
-function decodeTensor(entry: TensorEntry, bytes: Uint8Array, owned: boolean, file: string): SafetensorsData {
+function decodeTensor(entry: TensorEntry, bytes: Uint8Array, owned: boolean, file: string, keepHalf = false): SafetensorsDataOrHalf {
   const n = count(entry);
+  if (keepHalf && (entry.dtype === 'F16' || entry.dtype === 'BF16')) {
+    const b = ownAligned(bytes, owned, 2);
+    return new Uint16Array(b.buffer, b.byteOffset, n);
+  }
   switch (entry.dtype) {
     case 'F32': {
       const b = ownAligned(bytes, owned, 4);
@@ -143,12 +158,16 @@ function decodeTensor(entry: TensorEntry, bytes: Uint8Array, owned: boolean, fil
 
 /** Parses a whole safetensors file held in memory. `file` is used only in error messages. */
 export function parseSafetensors(bytes: Uint8Array, file = '<bytes>'): SafetensorsContents {
+  return parseSafetensorsAs(bytes, file, false) as SafetensorsContents;
+}
+
+function parseSafetensorsAs(bytes: Uint8Array, file: string, keepHalf: boolean): SafetensorsContents<SafetensorsDataOrHalf> {
   const n = readHeaderLength(bytes.subarray(0, 8), bytes.length, file);
   const start = 8 + n;
   const { entries, metadata } = parseHeader(bytes.subarray(8, start), bytes.length - start, file);
-  const tensors = new Map<string, SafetensorsTensor>();
+  const tensors = new Map<string, SafetensorsTensor<SafetensorsDataOrHalf>>();
   for (const e of entries) {
-    const data = decodeTensor(e, bytes.subarray(start + e.begin, start + e.end), false, file);
+    const data = decodeTensor(e, bytes.subarray(start + e.begin, start + e.end), false, file, keepHalf);
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };
@@ -172,7 +191,9 @@ function readExactly(fd: number, length: number, position: number, file: string,
  * read, and each tensor is read straight into its own buffer, so memory peaks at the decoded
  * tensors rather than at file plus tensors, and files beyond Node's 2 GiB readFile limit work.
  */
-export function readSafetensors(file: string): SafetensorsContents {
+export function readSafetensors(file: string): SafetensorsContents;
+export function readSafetensors(file: string, opts: ReadSafetensorsOptions): SafetensorsContents<SafetensorsDataOrHalf>;
+export function readSafetensors(file: string, opts: ReadSafetensorsOptions = {}): SafetensorsContents<SafetensorsDataOrHalf> {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -187,10 +208,10 @@ export function readSafetensors(file: string): SafetensorsContents {
     const n = readHeaderLength(prefix, size, file);
     const start = 8 + n;
     const { entries, metadata } = parseHeader(readExactly(fd, n, 8, file, 'the header'), size - start, file);
-    const tensors = new Map<string, SafetensorsTensor>();
+    const tensors = new Map<string, SafetensorsTensor<SafetensorsDataOrHalf>>();
     for (const e of entries) {
       const bytes = readExactly(fd, e.end - e.begin, start + e.begin, file, `tensor ${JSON.stringify(e.name)}`);
-      tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: decodeTensor(e, bytes, true, file) });
+      tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: decodeTensor(e, bytes, true, file, opts.keepHalf) });
     }
     return { tensors, metadata };
   } catch (err) {

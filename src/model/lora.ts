@@ -51,9 +51,19 @@ export function loraDelta(x: Tensor, a: LoraAdapter, training: boolean, rng: Rng
   return mul(linear(h, a.B), a.scale);
 }
 
-/** Folds every adapter into its base weight, in place; the adapters then contribute nothing. */
+/**
+ * Folds every adapter into its base weight, in place; the adapters then contribute nothing. A
+ * frozen 16-bit base weight is replaced in `params` by its float32 widening first: the merged
+ * weight is no longer 16-bit exact.
+ */
 export function mergeLora(params: Params, adapters: Map<string, LoraAdapter>, layout: WeightLayout): void {
   for (const [name, a] of adapters) {
+    const base = params.get(name)!;
+    if (base.isHalf) {
+      const wide = new Tensor(base.values(), base.shape);
+      wide.name = base.name;
+      params.set(name, wide);
+    }
     const w = params.get(name)!.f32;
     const [r, inDim] = a.A.shape as [number, number];
     const outDim = a.B.shape[0]!;

@@ -5,7 +5,7 @@
 import { add, attention, attentionDecode, projectionAttention, embedding, gelu, layerNorm, matmul, mul, rmsNorm, silu, stridedView, dropout, div, tanh } from '../ops/index.js';
 import { needsGrad } from '../autograd/index.js';
 import { linear } from '../nn/index.js';
-import { Rng, Tensor, shapeStr } from '../tensor/index.js';
+import { Rng, Tensor, narrowExact, shapeStr } from '../tensor/index.js';
 import { headDim, validateConfig, type ModelConfig } from './config.js';
 import type { KVCache } from './sampling/kv-cache.js';
 import { loraDelta, type LoraAdapter } from './lora.js';
@@ -65,7 +65,7 @@ export class Transformer {
   /** An independent copy of the weights and of the adapters (each tensor keeps whether it trains). */
   clone(): Transformer {
     const copy = (v: Tensor, name: string): Tensor => {
-      const t = new Tensor(v.f32.slice(), v.shape, v.requiresGrad);
+      const t = new Tensor(v.data.slice(), v.shape, v.requiresGrad, v.half); // 16-bit weights stay 16-bit
       t.name = name;
       return t;
     };
@@ -89,12 +89,18 @@ export class Transformer {
     return this.lora.size > 0 && [...this.lora.keys()].every((k) => !this.p(k).requiresGrad);
   }
 
-  /** Overwrites this model's weights with another's (same config). */
+  /**
+   * Overwrites this model's weights with another's (same config). A 16-bit weight takes only
+   * values it holds exactly (a frozen weight saved widened and read back), never a rounding.
+   */
   copyFrom(other: Transformer): void {
     for (const [k, v] of this.params) {
       const o = other.params.get(k);
       if (!o || o.size !== v.size) throw new Error(`model.copyFrom: parameter "${k}" is missing or differs in size`);
-      v.f32.set(o.f32);
+      if (!v.half) { v.f32.set(o.values()); continue; }
+      const bits = o.dtype === v.dtype ? o.u16 : narrowExact(o.values(), v.half);
+      if (!bits) throw new Error(`model.copyFrom: parameter "${k}" is a frozen ${v.dtype} weight and the source holds values ${v.dtype} cannot represent (was it trained?)`);
+      v.u16.set(bits);
     }
   }
 

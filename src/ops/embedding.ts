@@ -9,7 +9,7 @@ import { sum } from './reduce.js';
 /** Rows of `table` (V, C) picked by `ids` (any shape) → (...ids.shape, C). */
 export function embedding(table: Tensor, ids: Tensor): Tensor {
   const op = 'embedding';
-  expectFloat(op, table, 'table');
+  if (!table.isHalf) expectFloat(op, table, 'table');
   expectInt(op, ids);
   if (table.rank !== 2) throw new ShapeError(op, `table has shape ${shapeStr(table.shape)}, expected (V, C)`);
   const [V, C] = table.shape as [number, number];
@@ -18,7 +18,9 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
     if (idv[i]! < 0 || idv[i]! >= V) throw new RangeError(`${op}: id ${idv[i]} at position ${i} is outside the table's ${V} rows`);
   }
   const out = empty([...ids.shape, C]);
-  backend().embeddingForward(out.f32, idv, table.f32, idv.length, C);
+  // A 16-bit table (a frozen weight, issue 18) is widened row by row; it never takes a gradient.
+  if (table.isHalf) backend().embeddingForwardHalf(out.f32, idv, table.u16, table.dtype === 'bfloat16', idv.length, C);
+  else backend().embeddingForward(out.f32, idv, table.f32, idv.length, C);
   if (!needsGrad(table)) return out;
   return record(out, op, [table], (g) => backend().embeddingBackward(gradOf(table)!, g, idv, idv.length, C));
 }

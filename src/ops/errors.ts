@@ -13,7 +13,9 @@ export function shapeMismatch(op: string, a: Shape, b: Shape, expected: string):
 }
 
 export function expectFloat(op: string, t: Tensor, what = 'input'): void {
-  if (t.dtype !== 'float32') throw new TypeError(`${op}: ${what} must be float32, got ${t.dtype} of shape ${shapeStr(t.shape)}`);
+  if (t.dtype === 'float32') return;
+  const why = t.isHalf ? ` (a frozen 16-bit weight${t.name ? ` "${t.name}"` : ''}: only matmul's right operand and embedding's table read those; widen it with values() for anything else)` : '';
+  throw new TypeError(`${op}: ${what} must be float32, got ${t.dtype} of shape ${shapeStr(t.shape)}${why}`);
 }
 
 export function expectInt(op: string, t: Tensor, what = 'ids'): void {

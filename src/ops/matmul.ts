@@ -69,6 +69,7 @@ function zeroedSlot(t: Tensor): { grad: Float32Array; fresh: false } | null {
 
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const op = 'matmul';
+  if (b.isHalf) return matmulHalfWeight(a, b, opts);
   expectFloat(op, a, 'a');
   expectFloat(op, b, 'b');
   if (a.rank < 2 || b.rank < 2) {
@@ -122,5 +123,39 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     }
     // dbias = Σ over rows of dC: the backward of add(y, bias), as the unfused layer computed it.
     if (dbias) backend().binaryBackward('add', null, dbias, g, g, [N, 1], bias!.f32, [0, 1], [rows, N]);
+  });
+}
+
+/**
+ * matmul with a frozen 16-bit weight b (2-D, bfloat16 or float16, issue 18): the kernel widens it
+ * as it reads it, so the product is that of the widened float32 weight, bit for bit. b takes no
+ * gradient (a 16-bit tensor cannot require one); the backward is dA' = dC·B'ᵀ, from b as stored.
+ */
+function matmulHalfWeight(a: Tensor, b: Tensor, opts: MatmulOptions): Tensor {
+  const op = 'matmul';
+  expectFloat(op, a, 'a');
+  if (b.rank !== 2 || a.rank < 2 || opts.transA) {
+    throw new ShapeError(op, `a ${b.dtype} weight must be the 2-D right operand of an untransposed a; got a ${shapeStr(a.shape)}${opts.transA ? 'ᵀ' : ''}, b ${shapeStr(b.shape)}`);
+  }
+  const tB = opts.transB ?? false, K = a.shape[a.rank - 1]!, M = a.size / Math.max(K, 1);
+  const [br, bc] = b.shape as [number, number];
+  const Kb = tB ? bc : br, N = tB ? br : bc;
+  if (K !== Kb) throw new ShapeError(op, `inner dimensions differ: a ${shapeStr(a.shape)} has K=${K}, b ${shapeStr(b.shape)}${tB ? 'ᵀ' : ''} has K=${Kb}`);
+  const bias = opts.bias ?? null;
+  if (bias) {
+    expectFloat(op, bias, 'bias');
+    if (bias.rank !== 1 || bias.shape[0] !== N) throw new ShapeError(op, `bias has shape ${shapeStr(bias.shape)}, expected [${N}] (the product's last axis)`);
+  }
+  const out = empty([...a.shape.slice(0, -1), N]);
+  const bf16 = b.dtype === 'bfloat16';
+  if (bias) backend().stridedCopy(out.f32, bias.f32, 0, [0, 1], [M, N], false);
+  backend().matmulHalf(out.f32, a.f32, b.u16, bf16, M, N, K, tB, bias !== null);
+  const inputs = bias ? [a, bias] : [a];
+  if (!needsGrad(...inputs)) return out;
+  return record(out, op, inputs, (g) => {
+    const da = gradSlot(a), dbias = gradOf(bias);
+    // dA = dC·B'ᵀ: B' = Wᵀ (tB) makes it dC·W, and B' = W makes it dC·Wᵀ.
+    if (da) backend().matmulHalf(da.grad, g, b.u16, bf16, M, K, N, !tB, !da.fresh);
+    if (dbias) backend().binaryBackward('add', null, dbias, g, g, [N, 1], bias!.f32, [0, 1], [M, N]);
   });
 }

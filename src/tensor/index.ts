@@ -2,3 +2,4 @@ export * from './tensor.js';
 export * from './shape.js';
 export * from './create.js';
 export * from './rng.js';
+export * from './half.js';

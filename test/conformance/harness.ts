@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { getBackend, nativeStatus, type Backend, type Isa } from '../../src/backend/index.js';
 import { Rng } from '../../src/tensor/rng.js';
 
-export type Buf = Float32Array | Int32Array | null;
+export type Buf = Float32Array | Int32Array | Uint16Array | null;
 export type Bufs = Record<string, Buf>;
 
 const status = nativeStatus();
@@ -44,7 +44,7 @@ export class Gen {
 
 function clone(bufs: Bufs): Bufs {
   const out: Bufs = {};
-  for (const [k, v] of Object.entries(bufs)) out[k] = v ? (v.slice() as Float32Array | Int32Array) : null;
+  for (const [k, v] of Object.entries(bufs)) out[k] = v ? v.slice() : null;
   return out;
 }
 
@@ -96,3 +96,4 @@ export function conform(what: string, bufs: Bufs, run: (be: Backend, b: Bufs) =>
 export const f = (b: Bufs, k: string): Float32Array => b[k] as Float32Array;
 export const fn = (b: Bufs, k: string): Float32Array | null => b[k] as Float32Array | null;
 export const i = (b: Bufs, k: string): Int32Array => b[k] as Int32Array;
+export const u = (b: Bufs, k: string): Uint16Array => b[k] as Uint16Array;

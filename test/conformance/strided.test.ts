@@ -71,11 +71,11 @@ describe('conformance: strided', { skip: skipNative }, () => {
         const cond = intCond ? bits : Float32Array.from(bits);
         const what = `${shape.join('×')} int=${intCond}`;
         conform(`whereForward ${what}`, { out: new Float32Array(n), cond, a: g.normal(size(sa)), b: g.normal(size(sb)) },
-          (be, x) => be.whereForward(f(x, 'out'), x.cond!, cs, f(x, 'a'), as, f(x, 'b'), bs, shape));
+          (be, x) => be.whereForward(f(x, 'out'), x.cond as Float32Array | Int32Array, cs, f(x, 'a'), as, f(x, 'b'), bs, shape));
         for (const grads of [3, 1, 2])
           conform(`whereBackward ${what} grads=${grads}`,
             { da: grads & 1 ? g.normal(size(sa)) : null, db: grads & 2 ? g.normal(size(sb)) : null, dout: g.normal(n), cond },
-            (be, x) => be.whereBackward(fn(x, 'da'), fn(x, 'db'), f(x, 'dout'), x.cond!, cs, as, bs, shape), 1e-4);
+            (be, x) => be.whereBackward(fn(x, 'da'), fn(x, 'db'), f(x, 'dout'), x.cond as Float32Array | Int32Array, cs, as, bs, shape), 1e-4);
       }
   });
 

@@ -5,6 +5,7 @@ import { ConfigError, checkEach, declareConfig, num, optionalText, requiredText,
 import { chatTemplateKwargs } from '../../tokenizer/index.js';
 import { resolveModelOptions } from '../../hub/index.js';
 import { saveModelDir } from '../../model/index.js';
+import { frozenDtypeOption } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
 import { loadReference } from '../trainer/inputs.js';
@@ -23,6 +24,7 @@ export const dpoJobOptions = declareConfig('dpo', {
   evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
   reference: optionalText('frozen reference model directory (default: --model as it starts)', { aliases: ['ref_model'], hub: 'model' }),
   ...judgeOptions,
+  frozenDtype: frozenDtypeOption,
   ...runOptions('runs/dpo'),
   ...loraOptions.options,
   ...dpoConfig.options,
@@ -54,7 +56,7 @@ export async function runDpoJob(options: Overrides<typeof dpoJobOptions.options>
   const { model: policy, tokenizer } = loadTrainable(o.model, o, 'model', o.seed);
   const split = await readPairsOrJudge(o, { tokenizer, kwargs: o.chatTemplateKwargs }, hubOf(o, hooks));
   // Loaded before the run directory is touched, so that a bad --reference leaves nothing behind.
-  const reference = loadReference(o.reference, policy);
+  const reference = loadReference(o.reference, policy, o.frozenDtype);
   const runConfig = {
     command: 'dpo', model: o.model, reference: o.reference ?? null, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction,
     chatTemplateKwargs: o.chatTemplateKwargs, ...loraRunConfig(o), ...(o.judge ? { judge: judgeSource(o) } : {}), ...config,

@@ -4,6 +4,7 @@
 import { checkEach, declareConfig, num, optionalText, requiredText, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
 import { resolveModelOptions } from '../../hub/index.js';
 import { saveModelDir } from '../../model/index.js';
+import { frozenDtypeOption } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
 import { loadReference, readUnpairedSplit } from '../trainer/inputs.js';
@@ -18,6 +19,7 @@ export const ktoJobOptions = declareConfig('kto', {
   evalData: optionalText('held-out file of the same kind (default: --eval-fraction of --data)', { hub: 'dataset' }),
   evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
   reference: optionalText('frozen reference model directory (default: --model as it starts)', { aliases: ['ref_model'], hub: 'model' }),
+  frozenDtype: frozenDtypeOption,
   ...runOptions('runs/kto'),
   ...loraOptions.options,
   ...ktoConfig.options,
@@ -42,7 +44,7 @@ export async function runKtoJob(options: Overrides<typeof ktoJobOptions.options>
   const config = ktoConfig.resolve(valuesFor(ktoConfig, o));
   const split = await readUnpairedSplit(o.data, o.evalData, o.evalFraction, o.seed, hubOf(o, hooks));
   const { model: policy, tokenizer } = loadTrainable(o.model, o, 'model', o.seed);
-  const reference = loadReference(o.reference, policy);
+  const reference = loadReference(o.reference, policy, o.frozenDtype);
   const desirable = split.train.filter((e) => e.label).length / Math.max(1, split.train.length);
   const runConfig = { command: 'kto', model: o.model, reference: o.reference ?? null, data: o.data, evalData: o.evalData ?? null, evalFraction: o.evalFraction, ...loraRunConfig(o), ...config };
   const store = RunStore.open(o.out, runConfig, { resume: o.resume, reportTo: o.reportTo, resumeMayChange: ['steps', 'epochs'] });

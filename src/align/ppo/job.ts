@@ -3,6 +3,7 @@
 // value head on the policy's trunk, or a copy of the reward model whose `score` head learns values.
 import { ConfigError, checkEach, choice, declareConfig, valuesFor, type ConfigOf, type Overrides } from '../../config/index.js';
 import { resolveModelOptions } from '../../hub/index.js';
+import { widenFrozen } from '../../model/index.js';
 import { checkOnlineInputs, onlineInputOptions, readOnlineSetup } from '../rollout/job-inputs.js';
 import { runOnlineJob, type OnlineJobResult } from '../rollout/job-run.js';
 import { hubOf, runOptions, type JobHooks } from '../trainer/job.js';
@@ -33,7 +34,8 @@ export async function runPpoJob(options: Overrides<typeof ppoJobOptions.options>
   const generator = onlineGenerator(o, o.out, hooks.log);
   const setup = await readOnlineSetup(o, { name: 'ppo', seed: config.seed, batchSize: config.batchSize, hub: hubOf(o, hooks), out: o.out });
   // A copy: the reward model itself must stay as it is, it scores every rollout.
-  const critic = o.critic === 'reward-model' ? { model: setup.rewardModel!.clone(), head: 'score' } : null;
+  // Widened: the critic trains every weight, and the reward model's may be frozen 16-bit ones.
+  const critic = o.critic === 'reward-model' ? { model: widenFrozen(setup.rewardModel!.clone()), head: 'score' } : null;
   return runOnlineJob({
     name: 'ppo', out: o.out, resume: o.resume, reportTo: o.reportTo, setup, config: { critic: o.critic, ...config },
     train: (store) => trainPpo({ policy: setup.policy, critic, tokenizer: setup.tokenizer, prompts: setup.prompts, reward: setup.reward, store, config, quiet: o.quiet, ...generator }),

@@ -10,7 +10,7 @@ import { loadDataset } from '../../data/datasets/load-dataset.js';
 import { describeTask, loadTaskInput, taskInputOptions } from '../../data/tasks/task-input.js';
 import type { Problem } from '../../data/tasks/task.js';
 import type { HubOptions } from '../../hub/index.js';
-import type { Transformer } from '../../model/index.js';
+import { frozenDtypeOption, type Transformer } from '../../model/index.js';
 import { loadRewardModule } from '../../rewards/reward-module.js';
 import { loadVerifierModule } from '../../rewards/verifier-module.js';
 import { chatTemplateKwargs, type Tokenizer } from '../../tokenizer/index.js';
@@ -53,6 +53,7 @@ export const onlineInputOptions = {
   prompts: optionalText("prompt file (.jsonl/.json/.parquet of {prompt}, a string or a message list); default the task's training problems", { hub: 'dataset' }),
   chatTemplateKwargs,
   ...loraOptions.options,
+  frozenDtype: frozenDtypeOption,
 };
 
 /** The values of onlineInputOptions, as a job resolved them. */
@@ -131,7 +132,7 @@ async function rewardParts(o: OnlineInputs, rows: Rows, task: Awaited<ReturnType
   for (const spec of o.rewardFn) parts.push({ name: `reward-fn:${spec.path}`, fn: moduleReward(await loadRewardModule(spec.path), rows.fields), weight: spec.weight });
   let rewardModel: Transformer | null = null;
   if (o.rewardModel) {
-    const rm = loadRewardModel(o.rewardModel, { batchSize });
+    const rm = loadRewardModel(o.rewardModel, { batchSize, frozenDtype: o.frozenDtype });
     rewardModel = rm.model;
     parts.push({ name: 'reward-model', fn: rm.reward, weight: parts.length > 0 ? o.rmWeight : 1 });
   }

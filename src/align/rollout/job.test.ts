@@ -26,7 +26,7 @@ before(() => {
 });
 
 const inputs = (o: Partial<OnlineInputs>): OnlineInputs => ({
-  model: lm, task: undefined, taskOpts: '', matcher: undefined, verifier: undefined, rewardFn: [], rewardModel: undefined, rmWeight: 1, prompts: undefined, chatTemplateKwargs: {}, ...noJudge, judgeWeight: 1, ...o,
+  model: lm, task: undefined, taskOpts: '', matcher: undefined, verifier: undefined, rewardFn: [], rewardModel: undefined, rmWeight: 1, prompts: undefined, chatTemplateKwargs: {}, ...noJudge, judgeWeight: 1, frozenDtype: 'keep', ...o,
 });
 
 test('readOnlineSetup: a task brings its prompts and its verifier, a reward model joins it at its weight', async () => {

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { readJson, writeJsonAtomic } from '../../io/checkpoint.js';
 import { writeSafetensors } from '../../io/safetensors.js';
-import { loadModelDir, mergedParams, saveModelDir, Transformer } from '../../model/index.js';
+import { loadModelDir, mergedParams, narrowFrozen, saveModelDir, Transformer } from '../../model/index.js';
 import { Tensor } from '../../tensor/index.js';
 import type { AdamW } from '../../nn/index.js';
 import type { RunStore, SampleRecord } from '../../runs/run-store.js';
@@ -50,7 +50,8 @@ export interface TrainerParts {
  * for a policy trained as LoRA, whose adapters start at zero, its own base with the adapters off.
  */
 export function frozenReference(store: RunStore, policy: Transformer, reference: Transformer | undefined, tokenizer: Tokenizer): Transformer {
-  if (store.hasCheckpoint(REFERENCE_CHECKPOINT)) return loadModelDir(store.checkpointPath(REFERENCE_CHECKPOINT), { tokenizer: false }).model;
+  // Saved widened to float32; values that were 16-bit narrow back exactly (narrowFrozen).
+  if (store.hasCheckpoint(REFERENCE_CHECKPOINT)) return narrowFrozen(loadModelDir(store.checkpointPath(REFERENCE_CHECKPOINT), { tokenizer: false }).model);
   if (reference && reference.config.vocabSize !== policy.config.vocabSize) {
     throw new RangeError(`the reference has a vocabulary of ${reference.config.vocabSize} ids and the policy ${policy.config.vocabSize}; the two must share a tokenizer`);
   }
@@ -64,11 +65,12 @@ export function frozenReference(store: RunStore, policy: Transformer, reference:
 /** Weights that no update can reach: a copy (never the caller's tensors) without gradients. */
 function frozenCopy(m: Transformer): Transformer {
   const params = new Map([...mergedParams(m)].map(([k, v]) => {
-    const t = new Tensor(v.f32.slice(), v.shape);
+    const t = new Tensor(v.data.slice(), v.shape, false, v.half);
     t.name = k;
     return [k, t] as const;
   }));
-  return new Transformer(m.config, params);
+  // A policy widened from a 16-bit checkpoint gives a reference that is 16-bit again, exactly.
+  return narrowFrozen(new Transformer(m.config, params));
 }
 
 export function saveTrainerCheckpoint(store: RunStore, name: string, parts: TrainerParts, tokenizer: Tokenizer, state: Record<string, unknown>): void {

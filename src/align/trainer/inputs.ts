@@ -1,23 +1,26 @@
 // What a training command reads before it starts: a model directory with its tokenizer, and
 // preference pairs split into training and held-out sets. Errors name the flag that gave the path.
 import type { HubOptions } from '../../hub/index.js';
-import { loadModelDir, type Transformer } from '../../model/index.js';
+import { loadModelDir, type FrozenDtype, type Transformer } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { splitDataset } from '../../data/split-dataset.js';
 import { loadDataset } from '../../data/datasets/load-dataset.js';
 import { loadPreferencePairs, unpairedFromDataset, type ChatRendering, type PreferencePair, type UnpairedExample } from './preference-data.js';
 
 /** A model directory with its tokenizer, or a usage error saying what is missing. */
-export function loadWithTokenizer(dir: string, flagName: string): { model: Transformer; tokenizer: Tokenizer } {
-  const { model, tokenizer } = loadModelDir(dir);
+export function loadWithTokenizer(dir: string, flagName: string, frozenDtype?: FrozenDtype): { model: Transformer; tokenizer: Tokenizer } {
+  const { model, tokenizer } = loadModelDir(dir, { frozenDtype });
   if (!tokenizer) throw new Error(`--${flagName} ${dir}: no tokenizer.json (nor vocab.json + merges.txt); the model directory needs its tokenizer to encode the text`);
   return { model, tokenizer };
 }
 
-/** The frozen reference given by --reference, which must share the policy's vocabulary; undefined without one. */
-export function loadReference(dir: string | undefined, policy: Transformer): Transformer | undefined {
+/**
+ * The frozen reference given by --reference, which must share the policy's vocabulary; undefined
+ * without one. Its matrices stay 16-bit when the checkpoint's are (--frozen-dtype keep, issue 18).
+ */
+export function loadReference(dir: string | undefined, policy: Transformer, frozenDtype: FrozenDtype = 'keep'): Transformer | undefined {
   if (!dir) return undefined;
-  const reference = loadWithTokenizer(dir, 'reference').model;
+  const reference = loadWithTokenizer(dir, 'reference', frozenDtype).model;
   if (reference.config.vocabSize !== policy.config.vocabSize) {
     throw new Error(`--reference ${dir}: vocabulary of ${reference.config.vocabSize} ids, but --model has ${policy.config.vocabSize}; the two must share a tokenizer`);
   }

@@ -1,8 +1,15 @@
 // Embedding lookup and token-level cross-entropy from logits.
-import type { F32, I32 } from '../kernels.js';
+import { widenHalf } from '../../tensor/index.js';
+import type { F32, I32, U16 } from '../kernels.js';
 
 export function embeddingForward(out: F32, ids: I32, table: F32, N: number, C: number): void {
   for (let n = 0; n < N; n++) out.set(table.subarray(ids[n] * C, ids[n] * C + C), n * C);
+}
+
+/** Rows of a 16-bit table, each widened exactly into its place in out. */
+export function embeddingForwardHalf(out: F32, ids: I32, table: U16, bf16: boolean, N: number, C: number): void {
+  const dtype = bf16 ? 'bfloat16' : 'float16';
+  for (let n = 0; n < N; n++) out.set(widenHalf(table.subarray(ids[n] * C, ids[n] * C + C), dtype), n * C);
 }
 
 export function embeddingBackward(dtable: F32, dout: F32, ids: I32, N: number, C: number): void {

@@ -2,19 +2,19 @@
 import type { Backend } from '../kernels.js';
 import { attentionBackward, attentionForward } from './attention.js';
 import * as ew from './elementwise.js';
-import { crossEntropyBackward, crossEntropyForward, embeddingBackward, embeddingForward } from './embedding.js';
-import { matmul } from './matmul.js';
+import { crossEntropyBackward, crossEntropyForward, embeddingBackward, embeddingForward, embeddingForwardHalf } from './embedding.js';
+import { matmul, matmulHalf } from './matmul.js';
 import * as norm from './norm.js';
 import * as red from './reduce.js';
 import { stridedCopy, stridedScatter } from './strided.js';
 
 export const jsBackend: Backend = {
   name: 'js',
-  matmul,
+  matmul, matmulHalf,
   ...ew,
   ...red,
   ...norm,
-  embeddingForward, embeddingBackward, crossEntropyForward, crossEntropyBackward,
+  embeddingForward, embeddingBackward, embeddingForwardHalf, crossEntropyForward, crossEntropyBackward,
   attentionForward, attentionBackward,
   stridedCopy, stridedScatter,
 };

@@ -1,7 +1,8 @@
 // Reference matmul: row-major, i-k-j order so the inner loop streams a row of B and a row of C.
 // A transposed A is read column-wise into a scratch row; a transposed B turns the inner loop into
 // dot products of two contiguous rows. Plain and correct first; native/ holds the fast one.
-import type { F32 } from '../kernels.js';
+import { widenHalf } from '../../tensor/index.js';
+import type { F32, U16 } from '../kernels.js';
 
 export function matmul(out: F32, a: F32, b: F32, batch: number, M: number, N: number, K: number,
   transA: boolean, transB: boolean, strideA: number, strideB: number, strideOut: number, accumulate: boolean): void {
@@ -29,4 +30,12 @@ export function matmul(out: F32, a: F32, b: F32, batch: number, M: number, N: nu
       }
     }
   }
+}
+
+// The 16-bit weight product: the weight widened (exactly) and the float32 kernel above, so the
+// reference defines matmulHalf as "matmul of the widened weight". The widened copy lives for
+// one call; the native kernel widens panel by panel instead.
+export function matmulHalf(out: F32, a: F32, w: U16, bf16: boolean, M: number, N: number, K: number,
+  transB: boolean, accumulate: boolean): void {
+  matmul(out, a, widenHalf(w, bf16 ? 'bfloat16' : 'float16'), 1, M, N, K, false, transB, 0, 0, 0, accumulate);
 }

@@ -6,11 +6,11 @@ import { loadAddon } from './load.js';
 
 /** Every kernel of the Backend interface; the check below fails to compile if one is missing. */
 const KERNELS = [
-  'matmul', 'unaryForward', 'unaryBackward', 'geluForward', 'geluBackward', 'siluForward', 'siluBackward',
+  'matmul', 'matmulHalf', 'unaryForward', 'unaryBackward', 'geluForward', 'geluBackward', 'siluForward', 'siluBackward',
   'binaryForward', 'binaryBackward', 'sumForward', 'sumBackward', 'maxForward', 'maxBackward',
   'softmaxForward', 'softmaxBackward', 'logSoftmaxForward', 'logSoftmaxBackward',
   'layerNormForward', 'layerNormBackward', 'rmsNormForward', 'rmsNormBackward',
-  'embeddingForward', 'embeddingBackward', 'crossEntropyForward', 'crossEntropyBackward',
+  'embeddingForward', 'embeddingBackward', 'embeddingForwardHalf', 'crossEntropyForward', 'crossEntropyBackward',
   'attentionForward', 'attentionBackward', 'stridedCopy', 'stridedScatter', 'whereForward', 'whereBackward',
   'sumSquares', 'adamwUpdate',
 ] as const satisfies readonly (keyof Backend)[];

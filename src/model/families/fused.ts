@@ -2,11 +2,11 @@
 // gate_up_proj (rows [gate; up]), modeling_phi3.py. The block keeps them apart (one weight per
 // projection, so LoRA targets and the other families' code paths are the same), so the adapter
 // splits them when a checkpoint is read and joins them again when one is written.
-import type { SafetensorsData } from '../../io/safetensors.js';
+import type { SafetensorsDataOrHalf } from '../../io/safetensors.js';
 import type { ModelConfig } from '../config.js';
 import { headDim } from '../config.js';
 
-interface Rows { shape: readonly number[]; data: SafetensorsData }
+interface Rows { shape: readonly number[]; data: SafetensorsDataOrHalf }
 type Named<T> = ReadonlyMap<string, T>;
 
 const QKV = /^(model\.layers\.\d+)\.self_attn\.qkv_proj\.weight$/;
@@ -23,12 +23,13 @@ function parts(c: ModelConfig): { qkv: [string, number][]; gateUp: [string, numb
 }
 
 /** Checkpoint tensors with every fused weight split into the block's; others pass through. `what` builds a tensor of the same kind. */
-export function splitFused<T extends Rows>(c: ModelConfig, tensors: Named<T>, what: (shape: number[], data: Float32Array, from: T) => T): Map<string, T> {
+export function splitFused<T extends Rows>(c: ModelConfig, tensors: Named<T>, what: (shape: number[], data: Float32Array | Uint16Array, from: T) => T): Map<string, T> {
   const out = new Map<string, T>();
   const p = parts(c);
   for (const [name, t] of tensors) {
     const m = QKV.exec(name) ?? GATE_UP.exec(name);
-    if (!m || t.shape.length !== 2 || !(t.data instanceof Float32Array)) { out.set(name, t); continue; }
+    // Float32, or 16-bit patterns kept for a frozen model (rows split the same way).
+    if (!m || t.shape.length !== 2 || t.data instanceof Int32Array) { out.set(name, t); continue; }
     const list = QKV.test(name) ? p.qkv : p.gateUp;
     const rows = list.reduce((a, [, n]) => a + n, 0), cols = t.shape[1]!;
     if (t.shape[0] !== rows) { out.set(name, t); continue; } // left whole: the shape check names it

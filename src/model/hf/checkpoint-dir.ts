@@ -82,7 +82,7 @@ export function saveModelDir(dir: string, model: Transformer, opts: SaveModelOpt
   const tensors = hfTensors(params, c);
   for (const [name, t] of opts.extraTensors ?? []) {
     if (tensors.has(name)) throw new CheckpointError(join(final, MODEL_FILE), `extra tensor ${JSON.stringify(name)} has the name of a model parameter`);
-    tensors.set(name, { shape: [...t.shape], data: t.data } satisfies TensorToWrite);
+    tensors.set(name, { shape: [...t.shape], data: t.isHalf ? t.values() : t.data as Float32Array | Int32Array } satisfies TensorToWrite);
   }
   // A reward model goes out as its *ForSequenceClassification twin (reward-layout.ts).
   const ids = { bos: gen.bos ?? null, eos: gen.eos ?? null, pad: gen.pad ?? null };
@@ -223,7 +223,18 @@ export interface LoadModelOptions {
   allowExtraTensors?: boolean;
   /** Overrides the dropout read from config.json (HF GPT-2 checkpoints say 0.1). */
   dropout?: number;
+  /**
+   * 'keep': the model's matrices (embeddings, projections, LM head) stay in the checkpoint's
+   * 16-bit type when it is F16 or BF16, at half the memory, and the kernels widen them as they
+   * read them (issue 18). Such a model computes exactly what its float32 widening computes but
+   * cannot train those weights: for frozen models (a reference, a reward model, generation) and
+   * a LoRA base. 'float32' (default) widens every tensor at load.
+   */
+  frozenDtype?: FrozenDtype;
 }
+
+/** How a frozen model's 16-bit matrices are held: kept 16-bit, or widened to float32 at load. */
+export type FrozenDtype = 'keep' | 'float32';
 
 export interface LoadedModelDir {
   model: Transformer;
@@ -254,9 +265,10 @@ export function loadModelDir(dir: string, opts: LoadModelOptions = {}): LoadedMo
   const { config: read } = fromHfConfig(raw, configFile);
   const config: ModelConfig = opts.dropout === undefined ? read : { ...read, dropout: opts.dropout };
 
-  const contents = readSafetensorsShards(dir);
+  const keep16 = opts.frozenDtype === 'keep';
+  const contents = readSafetensorsShards(dir, { keepHalf: keep16 });
   const weightsFile = contents.files.length === 1 ? contents.files[0]! : join(dir, MODEL_INDEX_FILE);
-  const { params, extras } = weightsFromHf(config, contents.tensors, weightsFile, opts.allowExtraTensors);
+  const { params, extras } = weightsFromHf(config, contents.tensors, weightsFile, opts.allowExtraTensors, keep16);
   const scoreBias = scoreBiasOf(raw);
   if (scoreBias !== 0 && params.has(SCORE_BIAS)) params.get(SCORE_BIAS)!.f32[0] = scoreBias;
   const model = new Transformer(config, params);

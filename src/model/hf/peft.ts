@@ -24,7 +24,7 @@ export function mergedParams(model: Transformer): Params {
   const out: Params = new Map(model.params);
   const copies = new Map<string, LoraAdapter>();
   for (const [name, a] of model.lora) {
-    out.set(name, new Tensor(model.p(name).f32.slice(), model.p(name).shape));
+    out.set(name, new Tensor(model.p(name).values().slice(), model.p(name).shape));
     // mergeLora zeroes B after folding; give it a throwaway B so the live adapter keeps training.
     copies.set(name, { ...a, B: a.B.clone() });
   }

@@ -3,9 +3,9 @@
 // checked: every expected tensor present with its exact shape, HF's non-parameter buffers
 // skipped, scalar heads taken in, and anything else refused rather than silently dropped.
 import { CheckpointError } from '../../io/checkpoint.js';
-import type { SafetensorsTensor, TensorToWrite } from '../../io/safetensors.js';
+import type { SafetensorsDataOrHalf, SafetensorsTensor, TensorToWrite } from '../../io/safetensors.js';
 import { param } from '../../nn/index.js';
-import { Tensor, shapeStr } from '../../tensor/index.js';
+import { Tensor, shapeStr, widenHalf, type HalfDType } from '../../tensor/index.js';
 import type { ModelConfig } from '../config.js';
 import { embeddingName, expectedShapes, type Params } from '../weights.js';
 import { hasFusedProjections, joinFused, splitFused } from '../families/fused.js';
@@ -34,7 +34,8 @@ export function checkFiniteTensor(name: string, data: ArrayLike<number>, file: s
 /** Tensors to write for `params`: every parameter as F32 under its HF name (Phi-3's projections fused again). */
 export function hfTensors(params: Params, c?: ModelConfig): Map<string, TensorToWrite> {
   const out = new Map<string, { shape: readonly number[]; data: Float32Array }>();
-  for (const [name, t] of params) out.set(name, { shape: [...t.shape], data: t.f32 });
+  // A frozen 16-bit weight is written widened, which is exact.
+  for (const [name, t] of params) out.set(name, { shape: [...t.shape], data: t.values() });
   return c && hasFusedProjections(c) ? joinFused(c, out, (shape, data) => ({ shape, data })) : out;
 }
 
@@ -44,34 +45,46 @@ export interface WeightsFromHf {
   extras: Map<string, Tensor>;
 }
 
+type FileTensor = SafetensorsTensor<SafetensorsDataOrHalf>;
+
+const HALF_DTYPES: Record<string, HalfDType> = { BF16: 'bfloat16', F16: 'float16' };
+
+/** A tensor read with its F16/BF16 data kept 16-bit, widened to float32 (exactly). */
+function widened(t: FileTensor): SafetensorsTensor {
+  return t.data instanceof Uint16Array ? { ...t, data: widenHalf(t.data, HALF_DTYPES[t.dtype]!) } : t as SafetensorsTensor;
+}
+
+/** Throws naming the tensor when a 16-bit one holds NaN or ±Infinity (all exponent bits set). */
+function checkFiniteHalf(name: string, t: FileTensor & { data: Uint16Array }, file: string): void {
+  const mask = t.dtype === 'BF16' ? 0x7f80 : 0x7c00;
+  for (let i = 0; i < t.data.length; i++) if ((t.data[i]! & mask) === mask) return checkFiniteTensor(name, widened(t).data, file);
+}
+
 /**
  * Builds the parameters of a `c` model from checkpoint tensors. `file` names the weights file in
  * errors. Unknown tensors are an error unless `allowExtra`, when they come back in `extras`.
+ * Tensors read 16-bit (readSafetensors' keepHalf) stay so when `keep16` and they are the model's
+ * matrices (embeddings, projections, LM head): frozen weights (issue 18); every other one, and
+ * every one without `keep16`, is widened to float32.
  */
-export function weightsFromHf(c: ModelConfig, tensors: ReadonlyMap<string, SafetensorsTensor>, file: string, allowExtra = false): WeightsFromHf {
-  const byName = addBasePrefix(c, hasFusedProjections(c) ? splitFused(c, tensors, (shape, data, t) => ({ dtype: t.dtype, shape, data })) : tensors);
+export function weightsFromHf(c: ModelConfig, read: ReadonlyMap<string, FileTensor>, file: string, allowExtra = false, keep16 = false): WeightsFromHf {
+  const byName = addBasePrefix(c, hasFusedProjections(c) ? splitFused(c, read, (shape, data, t) => ({ dtype: t.dtype, shape, data })) : read);
   const expected = expectedShapes(c);
   const params: Params = new Map();
   const extras = new Map<string, Tensor>();
   const unexpected: string[] = [];
-  const asParam = (name: string, t: SafetensorsTensor): Tensor => {
-    if (!(t.data instanceof Float32Array)) {
-      throw new CheckpointError(file, `tensor ${JSON.stringify(name)} has dtype ${t.dtype}, expected a float dtype (F32, F16, BF16)`);
-    }
-    checkFiniteTensor(name, t.data, file);
-    return param(new Tensor(t.data, t.shape), name);
-  };
-  const checkShape = (name: string, t: SafetensorsTensor, want: readonly number[], why: string): void => {
+  const asParam = (name: string, t: FileTensor, frozen = false): Tensor => paramOf(name, t, file, frozen && keep16);
+  const checkShape = (name: string, t: FileTensor, want: readonly number[], why: string): void => {
     if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
       throw new CheckpointError(file, `tensor ${JSON.stringify(name)} has shape ${shapeStr(t.shape)}, expected ${shapeStr(want)} (${why})`);
     }
   };
-  let tiedHead: SafetensorsTensor | undefined;
+  let tiedHead: FileTensor | undefined;
   for (const [name, t] of byName) {
     const want = expected.get(name);
     if (want) {
       checkShape(name, t, want, 'from config.json');
-      params.set(name, asParam(name, t));
+      params.set(name, asParam(name, t, true));
     } else if (HF_BUFFER.test(name)) {
       continue;
     } else if (name === 'lm_head.weight' && c.tieEmbeddings) {
@@ -80,7 +93,7 @@ export function weightsFromHf(c: ModelConfig, tensors: ReadonlyMap<string, Safet
       checkShape(name, t, name.endsWith('.weight') ? [1, c.dModel] : [1], 'a scalar head maps C to 1');
       params.set(name, asParam(name, t));
     } else if (allowExtra) {
-      extras.set(name, new Tensor(t.data, t.shape));
+      extras.set(name, new Tensor(widened(t).data, t.shape));
     } else {
       unexpected.push(name);
     }
@@ -103,7 +116,7 @@ export function weightsFromHf(c: ModelConfig, tensors: ReadonlyMap<string, Safet
       'a different architecture or a config.json that does not match the weights?');
   }
   if (tiedHead) {
-    const emb = params.get(embeddingName(c))!.f32, head = tiedHead.data;
+    const emb = params.get(embeddingName(c))!.values(), head = widened(tiedHead).data;
     const same = tiedHead.shape.length === 2 && tiedHead.shape[0] === c.vocabSize && tiedHead.shape[1] === c.dModel && head.every((v, i) => Object.is(v, emb[i]));
     if (!same) throw new CheckpointError(file, `tensor "lm_head.weight" differs from ${JSON.stringify(embeddingName(c))} but config.json has tie_word_embeddings true`);
   }
@@ -119,6 +132,22 @@ export function weightsFromHf(c: ModelConfig, tensors: ReadonlyMap<string, Safet
   return { params: ordered, extras };
 }
 
+/** A checkpoint tensor as a parameter: float32 and trainable, or, when `keep16` allows, a frozen 16-bit matrix. */
+function paramOf(name: string, read: FileTensor, file: string, keep16: boolean): Tensor {
+  if (read.data instanceof Uint16Array && keep16 && read.shape.length === 2) {
+    checkFiniteHalf(name, read as FileTensor & { data: Uint16Array }, file);
+    const t = new Tensor(read.data, read.shape, false, HALF_DTYPES[read.dtype]!);
+    t.name = name;
+    return t;
+  }
+  const t = widened(read);
+  if (!(t.data instanceof Float32Array)) {
+    throw new CheckpointError(file, `tensor ${JSON.stringify(name)} has dtype ${t.dtype}, expected a float dtype (F32, F16, BF16)`);
+  }
+  checkFiniteTensor(name, t.data, file);
+  return param(new Tensor(t.data, t.shape), name);
+}
+
 function isHeadParam(name: string): boolean {
   const [head, leaf, ...rest] = name.split('.');
   return rest.length === 0 && SCALAR_HEADS.includes(head!) && (leaf === 'weight' || leaf === 'bias');
@@ -126,11 +155,11 @@ function isHeadParam(name: string): boolean {
 
 // A checkpoint saved from the bare GPT2Model / LlamaModel (openai-community/gpt2 is one) names its
 // tensors without the base-model prefix; from_pretrained adds it back, so we do too.
-function addBasePrefix(c: ModelConfig, tensors: ReadonlyMap<string, SafetensorsTensor>): ReadonlyMap<string, SafetensorsTensor> {
+function addBasePrefix<T>(c: ModelConfig, tensors: ReadonlyMap<string, T>): ReadonlyMap<string, T> {
   const prefix = c.family === 'gpt2' ? 'transformer.' : 'model.';
   const bare = embeddingName(c).slice(prefix.length);
   if (tensors.has(embeddingName(c)) || !tensors.has(bare)) return tensors;
-  const out = new Map<string, SafetensorsTensor>();
+  const out = new Map<string, T>();
   for (const [name, t] of tensors) {
     const top = name.split('.')[0]!;
     out.set(top === 'lm_head' || SCALAR_HEADS.includes(top) ? name : prefix + name, t);

@@ -28,9 +28,10 @@ export class Decoder {
   private readonly rstd: Float32Array;
   private readonly w: Float32Array[][]; // per layer: ln1w, ln1b, attnW, attnB, projW, projB, ln2w, ln2b, fcW, fcB, mlpW, mlpB
 
-  /** Whether `model` can decode through this path: GPT-2 layout and no LoRA adapters. */
+  /** Whether `model` can decode through this path: GPT-2 layout, no LoRA adapters, float32 weights. */
   static supports(model: Transformer): boolean {
-    return model.config.family === 'gpt2' && model.lora.size === 0 && model.config.nKvHead === model.config.nHead;
+    return model.config.family === 'gpt2' && model.lora.size === 0 && model.config.nKvHead === model.config.nHead
+      && ![...model.params.values()].some((t) => t.isHalf);
   }
 
   /** Buffers for up to `B` rows. */

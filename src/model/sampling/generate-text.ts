@@ -7,6 +7,7 @@ import { ConfigError, bool, declareConfig, int, num, optionalText, requiredText,
 import { chatTemplateKwargs, encodeChat, renderChat, type ChatMessage, type Tokenizer } from '../../tokenizer/index.js';
 import { resolveModelOptions } from '../../hub/index.js';
 import { loadModelDir } from '../hf/checkpoint-dir.js';
+import { frozenDtypeOption } from '../hf/frozen-dtype.js';
 import type { GenerationSettings } from '../hf/generation-config.js';
 import { generate, type FinishReason } from './generate.js';
 
@@ -26,6 +27,7 @@ export const generateTextOptions = declareConfig('generate', {
   chat: bool(false, "each prompt is a user message, rendered with the model's chat template (built-in \"role: content\" format without one)"),
   system: optionalText('system message before each --chat prompt'),
   chatTemplateKwargs,
+  frozenDtype: frozenDtypeOption,
 }, (c) => {
   if (c.system !== undefined && !c.chat) throw new ConfigError('generate config: system is a message of a conversation; give chat too', 'system');
 });
@@ -54,7 +56,7 @@ export function stopTokensOf(tok: Tokenizer, generation: GenerationSettings | nu
 /** n samples per prompt, prompt-major (sample j of prompt i at i·n + j); a Hub id is fetched first. */
 export async function generateText(options: Overrides<typeof generateTextOptions.options>, hooks: { log?: (line: string) => void } = {}): Promise<TextSample[]> {
   const o = await resolveModelOptions(generateTextOptions.options, generateTextOptions.resolve(options), hooks);
-  const { model, tokenizer, generation } = loadModelDir(o.model);
+  const { model, tokenizer, generation } = loadModelDir(o.model, { frozenDtype: o.frozenDtype });
   if (!tokenizer) throw new Error(`--model ${o.model}: no tokenizer.json, cannot encode the prompt`);
   const prompts = o.prompt.split(PROMPT_SEPARATOR);
   const ids = prompts.map((t, i) => {

@@ -1,0 +1,112 @@
+// 16-bit frozen weights (issue 18 point 3), measured: peak RSS of one LoRA SFT step at the shape of
+// Qwen2.5-0.5B, and batch-1 greedy decoding at the shape of SmolLM2-135M, each with the bf16
+// checkpoint's matrices kept 16-bit (frozenDtype 'keep') and widened to float32 ('float32').
+// Random bf16 weights are written to a temporary directory first; each measurement runs in its own
+// process so that its peak RSS is its own.
+//   node dist/bench/half-weights.js lora keep|float32     (one LoRA step, Qwen2.5-0.5B shape)
+//   node dist/bench/half-weights.js decode keep|float32   (tokens/s, SmolLM2-135M shape)
+//   node dist/bench/half-weights.js all                   (all four, one process each)
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { noGrad } from '../src/autograd/index.js';
+import { AdamW } from '../src/nn/index.js';
+import { crossEntropy } from '../src/ops/index.js';
+import { createLora, defaultLoraTargets, expectedShapes, fromHfConfig, generate, layoutOf, loadModelDir, type FrozenDtype } from '../src/model/index.js';
+import { Rng, Tensor } from '../src/tensor/index.js';
+
+const SHAPES = {
+  // Qwen2.5-0.5B: hidden 896, 24 layers, 14 heads, 2 KV heads, MLP 4864, vocabulary 151,936, q/k/v biases, tied.
+  qwen: { model_type: 'qwen2', hidden_size: 896, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, intermediate_size: 4864, vocab_size: 151936, tie_word_embeddings: true, max_position_embeddings: 32768, rms_norm_eps: 1e-6, rope_theta: 1000000 },
+  // SmolLM2-135M: hidden 576, 30 layers, 9 heads, 3 KV heads, MLP 1536, vocabulary 49,152, tied.
+  smol: { model_type: 'llama', hidden_size: 576, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, intermediate_size: 1536, vocab_size: 49152, tie_word_embeddings: true, max_position_embeddings: 8192, rms_norm_eps: 1e-5, rope_theta: 100000 },
+};
+
+/** A checkpoint directory of random bf16 weights (|w| about 0.004–0.06) in the shape `raw` describes. */
+function writeCheckpoint(dir: string, raw: Record<string, unknown>): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(raw));
+  const shapes = [...expectedShapes(fromHfConfig(raw, 'config.json').config)].sort(([a], [b]) => (a < b ? -1 : 1));
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let at = 0;
+  for (const [name, shape] of shapes) {
+    const n = shape.reduce((a, d) => a * d, 1);
+    header[name] = { dtype: 'BF16', shape, data_offsets: [at, at + 2 * n] };
+    at += 2 * n;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const fd = openSync(join(dir, 'model.safetensors'), 'w');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  writeSync(fd, len);
+  writeSync(fd, json);
+  let x = 0x9e3779b9;
+  for (const [, shape] of shapes) {
+    const n = shape.reduce((a, d) => a * d, 1), chunk = new Uint16Array(Math.min(n, 1 << 22));
+    for (let done = 0; done < n; done += chunk.length) {
+      const m = Math.min(chunk.length, n - done);
+      for (let i = 0; i < m; i++) {
+        x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+        chunk[i] = (x & 0x8000) | ((119 + ((x >>> 8) & 3)) << 7) | (x & 0x7f);
+      }
+      writeSync(fd, chunk.subarray(0, m));
+    }
+  }
+  closeSync(fd);
+}
+
+const rssGiB = (): string => (process.resourceUsage().maxRSS / 1024 ** 2).toFixed(2);
+
+function loraStep(dir: string, frozenDtype: FrozenDtype): void {
+  const t0 = performance.now();
+  const model = loadModelDir(dir, { frozenDtype, tokenizer: false }).model;
+  const afterLoad = rssGiB();
+  model.lora = createLora(model.params, layoutOf(model.config), { rank: 16, alpha: 32, dropout: 0, targets: defaultLoraTargets.llama }, new Rng(1));
+  for (const p of model.params.values()) if (p.requiresGrad) p.requireGrad(false);
+  const T = 512, V = model.config.vocabSize, rng = new Rng(2);
+  const ids = new Tensor(Int32Array.from({ length: T }, () => rng.int(V)), [1, T]);
+  const targets = new Tensor(Int32Array.from({ length: T }, () => rng.int(V)), [1, T]);
+  const opt = new AdamW(model.namedParameters(), { lr: 1e-4 });
+  const t1 = performance.now();
+  const loss = crossEntropy(model.logits(ids), targets);
+  loss.backward();
+  opt.update();
+  const t2 = performance.now();
+  console.log(JSON.stringify({ bench: 'lora-step qwen2.5-0.5b shape, T 512, r 16', frozenDtype, loss: loss.item(), loadS: +((t1 - t0) / 1000).toFixed(1),
+    stepS: +((t2 - t1) / 1000).toFixed(1), rssAfterLoadGiB: +afterLoad, peakRssGiB: +rssGiB(), logitsGiB: +((2 * T * V * 4) / 1024 ** 3).toFixed(2) }));
+}
+
+function decode(dir: string, frozenDtype: FrozenDtype): void {
+  const t0 = performance.now();
+  const model = loadModelDir(dir, { frozenDtype, tokenizer: false }).model;
+  const t1 = performance.now();
+  const rng = new Rng(3), prompt = Array.from({ length: 64 }, () => rng.int(model.config.vocabSize));
+  noGrad(() => generate(model, [prompt], { maxNewTokens: 8, temperature: 0 })); // warm-up
+  const t2 = performance.now();
+  const [s] = noGrad(() => generate(model, [prompt], { maxNewTokens: 128, temperature: 0, stopTokens: [] }));
+  const t3 = performance.now();
+  console.log(JSON.stringify({ bench: 'decode smollm2-135m shape, batch 1, prompt 64, 128 new', frozenDtype, loadS: +((t1 - t0) / 1000).toFixed(1),
+    tokens: s!.tokens.length, tokensPerS: +(s!.tokens.length / ((t3 - t2) / 1000)).toFixed(1), peakRssGiB: +rssGiB() }));
+}
+
+const [what, mode] = process.argv.slice(2);
+const root = join(tmpdir(), 'alignkit-half-bench');
+if (what === 'all') {
+  const self = fileURLToPath(import.meta.url);
+  writeCheckpoint(join(root, 'qwen'), SHAPES.qwen);
+  writeCheckpoint(join(root, 'smol'), SHAPES.smol);
+  try {
+    for (const w of ['lora', 'decode']) for (const m of ['keep', 'float32']) process.stdout.write(execFileSync(process.execPath, [self, w, m], { encoding: 'utf8' }));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+} else if (what === 'lora' || what === 'decode') {
+  if (mode !== 'keep' && mode !== 'float32') throw new Error(`half-weights: mode ${mode}, expected keep or float32`);
+  if (what === 'lora') loraStep(join(root, 'qwen'), mode);
+  else decode(join(root, 'smol'), mode);
+} else {
+  throw new Error(`half-weights: ${what}, expected lora, decode or all`);
+}

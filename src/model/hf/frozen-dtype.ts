@@ -1,0 +1,46 @@
+// How a frozen model holds its weights (issue 18 point 3): its matrices kept 16-bit where the
+// checkpoint stores them so (or where their float32 values are exactly 16-bit ones, as a copy of
+// a model widened from such a checkpoint is), at half the memory, or everything in float32. One
+// option, declared here and nowhere else, for every command that loads a frozen model.
+import { choice } from '../../config/index.js';
+import { Tensor, narrowExact } from '../../tensor/index.js';
+import type { Transformer } from '../transformer.js';
+import type { FrozenDtype } from './checkpoint-dir.js';
+
+export const frozenDtypeOption = choice(['keep', 'float32'] as const, 'keep',
+  "frozen models (reference, reward model, generation): 'keep' holds their matrices in the checkpoint's 16-bit type (bf16/f16, read by the kernels, exactly the float32 results); 'float32' widens them (debugging)",
+  { aliases: ['frozen_dtype'] });
+
+const isMatrix = (name: string, t: Tensor): boolean => t.rank === 2 && !/^(score|v_head)\./.test(name);
+
+/**
+ * Narrows, in place, every float32 matrix of a frozen `model` whose values bfloat16 (else float16)
+ * holds exactly: nothing is rounded, so the model computes what it computed. With 'float32', or
+ * for weights that were trained, nothing changes. Returns the model.
+ */
+export function narrowFrozen(model: Transformer, dtype: FrozenDtype = 'keep'): Transformer {
+  if (dtype !== 'keep') return model;
+  for (const [name, t] of model.params) {
+    if (t.isHalf || !isMatrix(name, t) || model.lora.has(name)) continue;
+    for (const half of ['bfloat16', 'float16'] as const) {
+      const bits = narrowExact(t.f32, half);
+      if (!bits) continue;
+      const n = new Tensor(bits, t.shape, false, half);
+      n.name = t.name;
+      model.params.set(name, n);
+      break;
+    }
+  }
+  return model;
+}
+
+/** Widens, in place, every 16-bit weight of `model` into a trainable float32 parameter (a critic made from a reward model). */
+export function widenFrozen(model: Transformer): Transformer {
+  for (const [name, t] of model.params) {
+    if (!t.isHalf) continue;
+    const w = new Tensor(t.values(), t.shape, true);
+    w.name = t.name;
+    model.params.set(name, w);
+  }
+  return model;
+}
