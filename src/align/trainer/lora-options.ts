@@ -5,7 +5,7 @@
 // with adapters off (Transformer.withoutAdapters), never a second copy.
 import { resolve } from 'node:path';
 import { ConfigError, declareConfig, valuesFor, int, optionalNum, optionalText, type ConfigOf } from '../../config/index.js';
-import { defaultLoraTargets, freezeForLora, loraModuleNames, mergeLora, layoutOf, type LoraConfig, type Transformer } from '../../model/index.js';
+import { defaultLoraTargets, freezeForLora, loraModuleNames, mergeLora, layoutOf, narrowFrozen, type LoraConfig, type Transformer } from '../../model/index.js';
 import { Rng } from '../../tensor/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { loadWithTokenizer } from './inputs.js';
@@ -77,5 +77,9 @@ export const loraRunConfig = (o: Partial<LoraOptions>): Partial<LoraOptions> => 
 /** --model (or another flag's directory) with its tokenizer, made ready to train under the LoRA options. */
 export function loadTrainable(dir: string, o: Partial<LoraOptions>, flagName = 'model', seed = 0): { model: Transformer; tokenizer: Tokenizer } {
   const { model, tokenizer } = loadWithTokenizer(dir, flagName);
-  return { model: prepareForTraining(model, o, resolve(dir), seed), tokenizer };
+  const ready = prepareForTraining(model, o, resolve(dir), seed);
+  // The frozen base of a LoRA run keeps a 16-bit checkpoint's matrices 16-bit (exactly: narrowFrozen
+  // narrows only what bf16/f16 holds bit for bit); the kernels widen them as they read.
+  if (o.loraR) narrowFrozen(ready, 'keep', { adapted: true });
+  return { model: ready, tokenizer };
 }
