@@ -8,6 +8,7 @@ import { ktoCommand } from './commands/preference/kto.js';
 import { orpoCommand } from './commands/preference/orpo.js';
 import { simpoCommand } from './commands/preference/simpo.js';
 import { evalCommand } from './commands/tools/eval.js';
+import { exportCommand } from './commands/tools/export.js';
 import { generateCommand } from './commands/tools/generate.js';
 import { grpoCommand } from './commands/online/grpo.js';
 import { onlineDpoCommand } from './commands/online/online-dpo.js';
@@ -25,4 +26,4 @@ import { trainTokenizerCommand } from './commands/tools/train-tokenizer.js';
 
 export type { Command } from './commands-type.js';
 
-export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ktoCommand, orpoCommand, cpoCommand, simpoCommand, onlineDpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, evalCommand, restEmCommand, restCommand, serCommand, benchCommand, runsListCommand, runsShowCommand, dashboardCommand];
+export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ktoCommand, orpoCommand, cpoCommand, simpoCommand, onlineDpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, evalCommand, exportCommand, restEmCommand, restCommand, serCommand, benchCommand, runsListCommand, runsShowCommand, dashboardCommand];

@@ -65,3 +65,40 @@ export function decodeBf16(bytes: Uint8Array, out: Float32Array): void {
   const o = new Uint32Array(out.buffer, out.byteOffset, out.length);
   for (let i = 0, j = 0; i < o.length; i++, j += 2) o[i] = ((bytes[j]! << 16) | (bytes[j + 1]! << 24)) >>> 0;
 }
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/** F16 bit pattern of a float32, rounded to nearest even as IEEE 754 (and ggml, and numpy) round; NaN stays NaN. */
+export function f32ToF16Bits(v: number): number {
+  f32Scratch[0] = v;
+  const x = u32Scratch[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 | (mant >>> 13) : 0);
+  const e = exp - 112; // rebias 127 → 15
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    // Subnormal (or zero) in F16: the implicit one joins the mantissa, shifted into place, then rounded.
+    if (e < -10) return sign;
+    const m = mant | 0x800000, shift = 14 - e;
+    const half = 1 << (shift - 1), rest = m & ((1 << shift) - 1);
+    let h = m >>> shift;
+    if (rest > half || (rest === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  // A carry out of the mantissa moves into the exponent, which is the correctly rounded result (up to infinity).
+  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
+  return sign | h;
+}
+
+/** BF16 bit pattern of a float32: the top half, rounded to nearest even; NaN kept quiet. */
+export function f32ToBf16Bits(v: number): number {
+  f32Scratch[0] = v;
+  const x = u32Scratch[0]!;
+  if ((x & 0x7fffffff) > 0x7f800000) return ((x >>> 16) | 0x40) & 0xffff;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}

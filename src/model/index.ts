@@ -14,3 +14,4 @@ export * from './hf/weights.js';
 export * from './hf/peft.js';
 export * from './hf/checkpoint-dir.js';
 export * from './sampling/generate-text.js';
+export { exportModel, exportOptions, ExportError, EXPORT_FORMATS, GGUF_DTYPES, type ExportOptions, type ExportResult } from './export/export.js';
