@@ -9,6 +9,7 @@ import { orpoCommand } from './commands/preference/orpo.js';
 import { simpoCommand } from './commands/preference/simpo.js';
 import { evalCommand } from './commands/tools/eval.js';
 import { exportDataCommand } from './commands/tools/export-data.js';
+import { exportCommand } from './commands/tools/export.js';
 import { generateCommand } from './commands/tools/generate.js';
 import { mergeCommand } from './commands/tools/merge.js';
 import { grpoCommand } from './commands/online/grpo.js';
@@ -28,4 +29,4 @@ import { trainTokenizerCommand } from './commands/tools/train-tokenizer.js';
 
 export type { Command } from './commands-type.js';
 
-export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ktoCommand, orpoCommand, cpoCommand, simpoCommand, onlineDpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, mergeCommand, evalCommand, restEmCommand, restCommand, serCommand, exportDataCommand, benchCommand, runsListCommand, runsShowCommand, dashboardCommand, serveCommand];
+export const commands: Command[] = [demoCommand, trainTokenizerCommand, sftCommand, rewardCommand, dpoCommand, ktoCommand, orpoCommand, cpoCommand, simpoCommand, onlineDpoCommand, ppoCommand, grpoCommand, rlooCommand, reinforcePpCommand, generateCommand, mergeCommand, evalCommand, exportCommand, restEmCommand, restCommand, serCommand, exportDataCommand, benchCommand, runsListCommand, runsShowCommand, dashboardCommand, serveCommand];

@@ -18,3 +18,4 @@ export * from './sampling/generate-text.js';
 export * from './hf/merge.js';
 export * from './hf/reward-layout.js';
 export * from './sampling/engine/engine.js';
+export { exportModel, exportOptions, ExportError, EXPORT_FORMATS, GGUF_DTYPES, type ExportOptions, type ExportResult } from './export/export.js';

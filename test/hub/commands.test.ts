@@ -103,7 +103,7 @@ test('the model and dataset flags are declared as Hub ids, in every command that
   const optionsOf = (c: (typeof commands)[number]) => Object.entries((c as { options?: { options: Record<string, unknown> } }).options?.options ?? {});
   const flagged = commands.flatMap((c) => optionsOf(c).filter(([, e]) => (e as Option).hub === 'model').map(([k]) => `${c.name} ${k}`));
   assert.deepEqual(flagged.sort(), [
-    'cpo model', 'dpo model', 'dpo reference', 'eval model', 'eval rewardModel', 'generate model', 'grpo model', 'grpo rewardModel', 'kto model', 'kto reference',
+    'cpo model', 'dpo model', 'dpo reference', 'eval model', 'eval rewardModel', 'export model', 'generate model', 'grpo model', 'grpo rewardModel', 'kto model', 'kto reference',
     'online-dpo model', 'online-dpo rewardModel', 'orpo model', 'ppo model', 'ppo rewardModel', 'reinforce-pp model', 'reinforce-pp rewardModel', 'rest model', 'rest-em model',
     'rest-em policy', 'reward model', 'reward policy', 'rloo model', 'rloo rewardModel', 'ser model', 'serve model', 'sft model', 'simpo model',
   ]);
