@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '../../io/temp-dir.test.js';
-import { loadModelDir, saveModelDir } from '../../model/index.js';
-import { noGrad } from '../../autograd/index.js';
-import { sum } from '../../ops/index.js';
-import { Tensor } from '../../tensor/index.js';
-import { CharTokenizer } from '../../tokenizer/index.js';
-import { loadTrainable } from './lora-options.js';
+import { tempDir } from '../../../src/io/temp-dir.test.js';
+import { loadModelDir, saveModelDir } from '../../../src/model/index.js';
+import { noGrad } from '../../../src/autograd/index.js';
+import { sum } from '../../../src/ops/index.js';
+import { Tensor } from '../../../src/tensor/index.js';
+import { CharTokenizer } from '../../../src/tokenizer/index.js';
+import { loadTrainable } from '../../../src/align/trainer/lora-options.js';
 
 const FIXTURE = join(import.meta.dirname, '..', '..', '..', '..', 'test', 'golden', 'families', 'checkpoints', 'llama', 'bf16');
 
