@@ -124,6 +124,12 @@ export function backward(root: Tensor, grad?: Float32Array): void {
     const t = order[i]!;
     if (!t.node || !t.grad) continue;
     t.node.backward(t.grad.f32);
+    // Its node's closure holds what its backward read (a layer's activations): dropped once run,
+    // with the order's reference, those buffers can go while the layers below still run theirs
+    // (issue 22: the SmolLM2-135M step's peak). The tensor is a constant from here on.
+    t.node = null;
+    t.requiresGrad = false;
+    order[i] = null!;
     if (retained.has(t)) continue;
     // Nothing else holds an intermediate's gradient: its buffer can serve a later one.
     recycleGradBuffer(t.grad.f32);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { noGrad } from '../autograd/index.js';
-import { crossEntropy } from '../ops/index.js';
+import { crossEntropy, mul, sum } from '../ops/index.js';
 import { Rng, Tensor, tensor } from '../tensor/index.js';
 import { Transformer } from './transformer.js';
 import { expectClose, logitsAt, maxAbs, randomIds, tinyConfig } from './test-util.test.js';
@@ -105,3 +105,24 @@ test('unscaled RoPE angles are pos / θ^(2i/D) in double precision, bit for bit 
   for (let j = 0; j < cos.length; j++) { assert.ok(Math.abs(cos[j]! - linear[j]!) < 1e-3); if (cos[j] !== linear[j]) differ++; }
   assert.ok(differ > 0, 'the float32 path should round some angle differently');
 });
+
+// Transformer.tokenLosses (the chunked head, ops/lm-head.ts) against the logits it never forms.
+for (const [name, over] of [['tied', { tieEmbeddings: true }], ['untied', { tieEmbeddings: false }], ['soft-capped (unfused)', { finalSoftcap: 5 }]] as const) {
+  test(`tokenLosses, ${name} head: crossEntropy(logits/τ) and every parameter's gradient within 1e-5 of its largest entry`, () => {
+    const cfg = tinyConfig('llama', over);
+    const rng = new Rng(31);
+    const ids = randomIds(rng, 2, 6, cfg.vocabSize);
+    const targets = tensor(Int32Array.from(randomIds(rng, 2, 6, cfg.vocabSize).i32, (v, i) => (i === 4 ? -100 : v)), [2, 6]);
+    const grads = (f: (m: Transformer) => Tensor): [number[], Map<string, Float32Array>] => {
+      const m = new Transformer(cfg, undefined, 32);
+      for (const p of m.parameters()) p.requiresGrad = true;
+      const loss = f(m);
+      sum(loss).backward();
+      return [Array.from(loss.data), new Map(m.namedParameters().map(([k, p]) => [k, p.grad!.f32.slice()]))];
+    };
+    const [want, wantG] = grads((m) => crossEntropy(mul(m.logits(ids), 1 / 0.8), targets, { reduction: 'none' }));
+    const [got, gotG] = grads((m) => m.tokenLosses(m.hidden(ids), targets, { temperature: 0.8, chunkRows: 5 }));
+    expectClose('losses', Float32Array.from(got), Float32Array.from(want), 1e-5);
+    for (const [k, g] of wantG) expectClose(`d ${k}`, gotG.get(k)!, g, 1e-5, maxAbs(g)); // relative to the tensor's largest entry
+  });
+}

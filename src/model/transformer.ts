@@ -2,7 +2,7 @@
 // Pre-norm blocks: x = x + attn(norm₁(x)); x = x + mlp(norm₂(x)) (GPT-2 and Llama alike). The
 // Llama-layout block carries the switches of config.ts for the other RoPE families; Gemma's
 // "sandwich" adds a norm on each branch's output: x = x + norm(attn(norm(x))).
-import { add, attention, attentionDecode, projectionAttention, embedding, gelu, layerNorm, matmul, mul, rmsNorm, silu, stridedView, dropout, div, tanh } from '../ops/index.js';
+import { add, attention, crossEntropy, lmHeadCrossEntropy, type LmHeadLossOptions, attentionDecode, projectionAttention, embedding, gelu, layerNorm, matmul, mul, rmsNorm, silu, stridedView, dropout, div, tanh } from '../ops/index.js';
 import { needsGrad } from '../autograd/index.js';
 import { linear } from '../nn/index.js';
 import { Rng, Tensor, narrowExact, shapeStr } from '../tensor/index.js';
@@ -227,11 +227,28 @@ export class Transformer {
   /** Language-model logits (…, V) from hidden states (…, C). */
   lmHead(hidden: Tensor): Tensor {
     const c = this.config;
-    const w = c.tieEmbeddings ? this.p(embeddingName(c)) : this.p('lm_head.weight');
+    const w = this.headWeight();
     // (…, V): both heads store (V, C); matmul folds the leading axes (no reshapes to record).
     const logits = hidden.rank >= 2 ? matmul(hidden, w, { transB: true }) : linear(hidden, w, null, 'out-in');
     // Gemma 2's final soft-cap: cap·tanh(logits / cap).
     return c.finalSoftcap ? mul(tanh(div(logits, c.finalSoftcap)), c.finalSoftcap) : logits;
+  }
+
+  /** The (V, C) matrix the LM head multiplies by: its own, or the tied embedding. */
+  headWeight(): Tensor {
+    return this.p(this.config.tieEmbeddings ? embeddingName(this.config) : 'lm_head.weight');
+  }
+
+  /**
+   * −log softmax(lmHead(hidden)/τ)[target] per position: hidden (…, C), targets (…) → (…), 0 where
+   * ignored. Chunked (ops/lm-head.ts), never holding (…, V) logits; Gemma 2's soft-capped head
+   * takes the unfused path.
+   */
+  tokenLosses(hidden: Tensor, targets: Tensor, opts: LmHeadLossOptions = {}): Tensor {
+    if (!this.config.finalSoftcap) return lmHeadCrossEntropy(hidden, this.headWeight(), targets, opts);
+    const t = opts.temperature ?? 1;
+    const logits = t === 1 ? this.lmHead(hidden) : mul(this.lmHead(hidden), 1 / t);
+    return crossEntropy(logits, targets, { reduction: 'none', ignoreIndex: opts.ignoreIndex });
   }
 
   logits(ids: Tensor, opts: ForwardOptions = {}): Tensor {

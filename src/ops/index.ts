@@ -8,3 +8,4 @@ export * from './embedding.js';
 export * from './where.js';
 export * from './attention.js';
 export * from './dropout.js';
+export * from './lm-head.js';

@@ -123,6 +123,13 @@ function indexCases(): GradCase[] {
       ref: ([tb, ids]) => Float64Array.from(Array.from(ids!).flatMap((id) => Array.from(tb!.subarray(id * 3, id * 3 + 3)))),
     },
     ceCase('none'), ceCase('mean'), ceCase('sum'),
+    // The chunked LM head + cross-entropy: 2-row chunks over 6 rows, τ = 0.7, ignored targets.
+    {
+      name: 'lmHeadCrossEntropy in chunks of 2 rows, temperature 0.7',
+      inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [2, 3], kind: 'ids', max: 6 }],
+      run: ([h, w, t]) => ak.lmHeadCrossEntropy(h!, w!, ak.tensor(t!.i32.map((v) => (v === 5 ? -100 : v)), t!.shape), { temperature: 0.7, chunkRows: 2 }),
+      ref: ([h, w, t]) => ceRef(matmulRef(h!, [6, 4], w!, [5, 4], false, true).map((v) => v / 0.7), t!.map((v) => (v === 5 ? -100 : v)), 5, -100, 'none'),
+    },
   ];
 }
 

@@ -6,7 +6,7 @@
 // Plus the per-token value forward (in the training layout), the entropy monitor and the
 // deterministic batching that makes a resumed run draw what the uninterrupted one drew.
 import { noGrad } from '../../autograd/index.js';
-import { mul } from '../../ops/index.js';
+import { lmHeadRows, mul } from '../../ops/index.js';
 import { scalarPerToken, type Transformer } from '../../model/index.js';
 import { Rng, Tensor } from '../../tensor/index.js';
 import { entropyFromLogits } from '../losses/index.js';
@@ -80,7 +80,10 @@ export function rolloutValues(model: Transformer, head: string, batch: readonly 
 /** Mean entropy (nats) of the temperature-scaled policy over the completion tokens; a monitor, no graph. */
 export function maskedEntropy(model: Transformer, t: TokenLogprobs, temperature: number): number {
   return noGrad(() => {
-    const h = entropyFromLogits(mul(model.lmHead(t.hidden), 1 / temperature)).data; // (B, T)
+    // Chunk by chunk of rows: (B, T, V) logits never exist at once.
+    const h = model.config.finalSoftcap
+      ? entropyFromLogits(mul(model.lmHead(t.hidden), 1 / temperature)).data // (B, T)
+      : lmHeadRows(t.hidden, model.headWeight(), (logits) => entropyFromLogits(logits).f32, { temperature });
     let s = 0, n = 0;
     for (let i = 0; i < h.length; i++) if (t.mask[i]) { s += h[i]!; n++; }
     return n ? s / n : 0;

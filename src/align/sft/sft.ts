@@ -9,7 +9,7 @@
 // token count), so a resumed store continues exactly where its last completed stage ended. SFT
 // keeps its own loop rather than trainInBlocks for the dropout generator and the asynchronous
 // `afterStep` hook (ReST-EM's M-step validates and stops early through it).
-import { crossEntropy, mul } from '../../ops/index.js';
+import { mul, sum } from '../../ops/index.js';
 import { noGrad } from '../../autograd/index.js';
 import { AdamW, clipGradNorm, learningRate } from '../../nn/index.js';
 import { Rng, Tensor } from '../../tensor/index.js';
@@ -64,7 +64,7 @@ export function evaluateLoss(model: Transformer, examples: readonly TokenExample
   noGrad(() => {
     for (let i = 0; i < examples.length; i += batchSize) {
       const b = collate(examples.slice(i, i + batchSize), padId);
-      const loss = crossEntropy(model.logits(new Tensor(b.ids, [b.B, b.T])), new Tensor(b.labels, [b.B, b.T]), { reduction: 'sum' });
+      const loss = sum(model.tokenLosses(model.hidden(new Tensor(b.ids, [b.B, b.T])), new Tensor(b.labels, [b.B, b.T])));
       total += loss.item();
       count += b.targets;
     }
@@ -101,8 +101,9 @@ class SftSteps {
     this.lastTargets = targets;
     let lossSum = 0, windowTokens = 0;
     for (const b of micro) {
-      const logits = o.model.logits(new Tensor(b.ids, [b.B, b.T]), { training: true, rng: this.rng });
-      const loss = crossEntropy(logits, new Tensor(b.labels, [b.B, b.T]), { reduction: 'sum' });
+      // The head and the loss in row chunks (Transformer.tokenLosses): no (B, T, V) logits.
+      const hidden = o.model.hidden(new Tensor(b.ids, [b.B, b.T]), { training: true, rng: this.rng });
+      const loss = sum(o.model.tokenLosses(hidden, new Tensor(b.labels, [b.B, b.T])));
       lossSum += loss.item();
       if (targets > 0) mul(loss, 1 / targets).backward();
       windowTokens += b.B * b.T;

@@ -1,8 +1,9 @@
 // Differentiable log-probabilities of completions given prompts: what DPO, PPO, GRPO and RLOO
 // all differentiate. Sequences are prompt + completion, right-padded; position t predicts token
 // t + 1, so the completion's tokens are scored at positions [len(prompt) − 1, len − 2].
-// log p = −cross-entropy of the temperature-scaled logits (the same numbers `generate` reports).
-import { crossEntropy, mul, neg, reshape, sum } from '../../ops/index.js';
+// log p = −cross-entropy of the temperature-scaled logits (the same numbers `generate` reports),
+// computed by the chunked head (Transformer.tokenLosses).
+import { neg, reshape, sum } from '../../ops/index.js';
 import { Tensor } from '../../tensor/index.js';
 import type { Transformer } from '../../model/index.js';
 import { IGNORE } from '../../data/lm-examples.js';
@@ -48,9 +49,8 @@ export function tokenLogprobs(model: Transformer, batch: readonly PromptCompleti
     length.push(x.completion.length);
   });
   const hidden = model.hidden(new Tensor(ids, [B, T])); // (B, T, C)
-  let logits = model.lmHead(hidden); // (B, T, V)
-  if (temperature !== 1) logits = mul(logits, 1 / temperature);
-  const ce = crossEntropy(logits, new Tensor(labels, [B, T]), { reduction: 'none' }); // (B, T), 0 where ignored
+  // (B, T), 0 where ignored; the head and the loss in row chunks, never (B, T, V) logits.
+  const ce = model.tokenLosses(hidden, new Tensor(labels, [B, T]), { temperature });
   return { logp: neg(ce), mask, B, T, start, length, hidden };
 }
 

@@ -4,6 +4,7 @@
 // Order as in Hugging Face's logits warpers: temperature first, then top-k, then top-p on the
 // distribution renormalised over the top-k set (Holtzman et al. 2020 for top-p).
 import type { Rng } from '../../tensor/index.js';
+import { nucleusIds, sortedIds, topKIds } from './select.js';
 
 export interface FilterOptions {
   /** Softmax temperature; 0 means greedy (argmax). Default 1. */
@@ -48,44 +49,41 @@ export function argmax(x: ArrayLike<number>): number {
   return best;
 }
 
-/** Ids of the k largest values, largest first (ties: lower id first). */
-function topIndices(x: Float64Array, k: number): number[] {
-  const V = x.length;
-  const before = (a: number, b: number): boolean => x[a]! > x[b]! || (x[a] === x[b] && a < b);
-  if (k >= V) return Array.from({ length: V }, (_, i) => i).sort((a, b) => (before(a, b) ? -1 : 1));
-  // Insertion into a short sorted buffer: O(V) when k ≪ V, since most ids fail the first compare.
-  const buf: number[] = [];
-  for (let i = 0; i < V; i++) {
-    if (buf.length === k && !before(i, buf[k - 1]!)) continue;
-    let j = buf.length < k ? buf.length : k - 1;
-    if (buf.length < k) buf.push(i);
-    while (j > 0 && before(i, buf[j - 1]!)) { buf[j] = buf[j - 1]!; j--; }
-    buf[j] = i;
-  }
-  return buf;
-}
-
 /**
  * The distribution top-k then top-p leave of `logp` (log-probabilities), renormalised. Top-p keeps
  * the smallest prefix whose mass within the top-k set reaches p, and never fewer than one token.
  */
 export function truncate(logp: Float64Array, topK = 0, topP = 1): Candidates {
   const V = logp.length;
-  const ids = topIndices(logp, topK > 0 ? Math.min(topK, V) : V);
-  const probs = ids.map((i) => Math.exp(logp[i]!));
-  let mass = probs.reduce((a, b) => a + b, 0);
+  const k = topK > 0 ? Math.min(topK, V) : V;
+  // Only the candidates are ever sorted (select.ts): the k best, or those above top-p's bound.
+  const nucleus = k === V && topP < 1 ? nucleusIds(logp, topP) : null;
+  const ids = nucleus ? nucleus.ids : k < V ? topKIds(logp, k) : sortedIds(logp);
+  const probs = Array.from(ids, (i) => Math.exp(logp[i]!));
+  let mass = probs.reduce((a, b) => a + b, 0) + (nucleus?.restMass ?? 0);
   let keep = ids.length;
   if (topP < 1) {
-    let c = 0;
+    let c = 0, reached = false;
     for (keep = 0; keep < ids.length;) {
       c += probs[keep++]!;
-      if (c >= topP * mass) break;
+      if (c >= topP * mass) { reached = true; break; }
     }
+    // The bound keeps a bucket to spare for rounding; should even that fall short, sort everything.
+    if (nucleus && !reached) return truncateSorted(logp, sortedIds(logp), topP);
     mass = c;
   }
   const out = new Float64Array(keep);
   for (let i = 0; i < keep; i++) out[i] = probs[i]! / mass;
-  return { ids: Int32Array.from(ids.slice(0, keep)), probs: out };
+  return { ids: ids.slice(0, keep), probs: out };
+}
+
+/** Top-p over ids already in the filters' order (all of them): the reference the bound must equal. */
+function truncateSorted(logp: Float64Array, ids: Int32Array, topP: number): Candidates {
+  const probs = Array.from(ids, (i) => Math.exp(logp[i]!));
+  const mass = probs.reduce((a, b) => a + b, 0);
+  let c = 0, keep = 0;
+  while (keep < ids.length) { c += probs[keep++]!; if (c >= topP * mass) break; }
+  return { ids: ids.slice(0, keep), probs: Float64Array.from(probs.slice(0, keep), (p) => p / c) };
 }
 
 /** Inverse CDF: the first candidate whose cumulative probability exceeds u ∈ [0, 1). */

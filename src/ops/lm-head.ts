@@ -1,0 +1,112 @@
+// The LM head and the token cross-entropy fused and walked in row chunks (issue 20, point 3):
+// with a 49k–152k vocabulary the (N, V) float32 logits of a training batch, and their gradient,
+// outweigh the rest of the step's activations. Forward keeps only each row's logsumexp; backward
+// recomputes one chunk of logits at a time, so the extra memory is O(chunk × V), never O(N × V).
+// Each chunk runs the very kernels the unfused path runs (matmul, a scale by 1/τ, crossEntropy),
+// so a batch that fits one chunk gives the unfused path's bits, and a split one differs only by
+// the order dW's row sums are added in.
+import { backend } from '../backend/index.js';
+import { gradSlot, needsGrad, record } from '../autograd/index.js';
+import { Tensor, shapeStr, zeros } from '../tensor/index.js';
+import { ShapeError, expectFloat, expectInt } from './errors.js';
+
+export interface LmHeadLossOptions {
+  /** Targets equal to this get loss 0 and no gradient (PyTorch's −100). */
+  ignoreIndex?: number;
+  /** Logits are divided by τ before the softmax (the sampling temperature); 1 leaves them. */
+  temperature?: number;
+  /** Rows per chunk; by default as many as keep one chunk's logits within LOGIT_BUDGET floats. */
+  chunkRows?: number;
+}
+
+/** Floats of logits one chunk may hold: 16 MiB, so 85 rows of SmolLM2's 49,152-token vocabulary. */
+export const LOGIT_BUDGET = 1 << 22;
+
+/** Rows per chunk for a vocabulary of V entries under the budget (at least one). */
+export function chunkRowsFor(V: number, budget = LOGIT_BUDGET): number {
+  return Math.max(1, Math.floor(budget / Math.max(V, 1)));
+}
+
+interface Head { N: number; C: number; V: number; R: number; scale: number }
+
+function checkHead(op: string, hidden: Tensor, weight: Tensor, opts: LmHeadLossOptions): Head {
+  expectFloat(op, hidden, 'hidden');
+  expectFloat(op, weight, 'weight');
+  if (weight.rank !== 2) throw new ShapeError(op, `weight has shape ${shapeStr(weight.shape)}, expected (V, C)`);
+  const [V, C] = weight.shape as [number, number];
+  if (hidden.rank < 1 || hidden.shape[hidden.rank - 1] !== C) {
+    throw new ShapeError(op, `hidden has shape ${shapeStr(hidden.shape)}, expected (…, ${C}) to match weight ${shapeStr(weight.shape)}`);
+  }
+  const temperature = opts.temperature ?? 1;
+  if (!(temperature > 0 && Number.isFinite(temperature))) throw new RangeError(`${op}: temperature is ${temperature}; expected a finite number > 0`);
+  const R = opts.chunkRows ?? chunkRowsFor(V);
+  if (!(Number.isInteger(R) && R >= 1)) throw new RangeError(`${op}: chunkRows is ${R}; expected a positive integer`);
+  // As mul(logits, 1/τ) rounds it: a float32 scalar.
+  return { N: hidden.size / C, C, V, R, scale: Math.fround(1 / temperature) };
+}
+
+/** logits (n, V) of rows [r0, r0 + n) of hidden, scaled by 1/τ as the unfused path does. */
+function chunkLogits(h: Head, hidden: Float32Array, weight: Float32Array, r0: number, n: number, out: Float32Array): Float32Array {
+  const { C, V, scale } = h;
+  const logits = out.subarray(0, n * V);
+  backend().matmul(logits, hidden.subarray(r0 * C, (r0 + n) * C), weight, 1, n, V, C, false, true, 0, 0, 0, false);
+  if (scale !== 1) for (let i = 0; i < logits.length; i++) logits[i] = logits[i]! * scale;
+  return logits;
+}
+
+/**
+ * −log softmax(hidden·Wᵀ/τ)[target] per row: hidden (…, C), weight (V, C) (the head or the tied
+ * embedding), targets (…) int32 → (…), 0 where the target is ignored. crossEntropy(matmul(hidden,
+ * weight, { transB: true }) / τ, targets, { reduction: 'none' }) without its (…, V) logits.
+ */
+export function lmHeadCrossEntropy(hidden: Tensor, weight: Tensor, targets: Tensor, opts: LmHeadLossOptions = {}): Tensor {
+  const op = 'lmHeadCrossEntropy';
+  const h = checkHead(op, hidden, weight, opts);
+  expectInt(op, targets, 'targets');
+  const lead = hidden.shape.slice(0, -1);
+  if (lead.length !== targets.rank || lead.some((d, i) => d !== targets.shape[i])) {
+    throw new ShapeError(op, `hidden ${shapeStr(hidden.shape)} and targets ${shapeStr(targets.shape)} do not match: expected targets of shape ${shapeStr(lead)}`);
+  }
+  const { N, C, V, R } = h, ignoreIndex = opts.ignoreIndex ?? -100, tv = targets.i32;
+  for (let i = 0; i < N; i++) {
+    if (tv[i] !== ignoreIndex && !(tv[i]! >= 0 && tv[i]! < V)) throw new RangeError(`${op}: target ${tv[i]} at position ${i} is outside [0, ${V}) (ignoreIndex is ${ignoreIndex})`);
+  }
+  const losses = zeros(lead), lse = new Float32Array(N);
+  const buf = new Float32Array(Math.min(R, N) * V);
+  for (let r0 = 0; r0 < N; r0 += R) {
+    const n = Math.min(R, N - r0);
+    const logits = chunkLogits(h, hidden.f32, weight.f32, r0, n, buf);
+    backend().crossEntropyForward(losses.f32.subarray(r0, r0 + n), lse.subarray(r0, r0 + n), logits, tv.subarray(r0, r0 + n), n, V, ignoreIndex);
+  }
+  if (!needsGrad(hidden, weight)) return losses;
+  return record(losses, op, [hidden, weight], (g) => {
+    const dh = gradSlot(hidden), dw = gradSlot(weight);
+    const dlogits = new Float32Array(Math.min(R, N) * V);
+    let wFresh = dw?.fresh ?? false;
+    for (let r0 = 0; r0 < N; r0 += R) {
+      const n = Math.min(R, N - r0);
+      const logits = chunkLogits(h, hidden.f32, weight.f32, r0, n, buf);
+      const d = dlogits.subarray(0, n * V).fill(0);
+      backend().crossEntropyBackward(d, g.subarray(r0, r0 + n), logits, lse.subarray(r0, r0 + n), tv.subarray(r0, r0 + n), n, V, ignoreIndex);
+      if (h.scale !== 1) for (let i = 0; i < d.length; i++) d[i] = d[i]! * h.scale;
+      // dHidden = dLogits·W and dW = dLogitsᵀ·hidden, as matmul's backward writes them.
+      if (dh) backend().matmul(dh.grad.subarray(r0 * C, (r0 + n) * C), d, weight.f32, 1, n, C, V, false, false, 0, 0, 0, !dh.fresh);
+      if (dw) { backend().matmul(dw.grad, d, hidden.f32.subarray(r0 * C, (r0 + n) * C), 1, V, C, n, true, false, 0, 0, 0, !wFresh); wFresh = false; }
+    }
+  });
+}
+
+/**
+ * One number per row of hidden (…, C) from its logits hidden·Wᵀ/τ, without a graph: `perRow`
+ * maps one chunk of logits (n, V) to its n numbers (the online trainers' entropy monitor).
+ */
+export function lmHeadRows(hidden: Tensor, weight: Tensor, perRow: (logits: Tensor) => Float32Array, opts: LmHeadLossOptions = {}): Float32Array {
+  const h = checkHead('lmHeadRows', hidden, weight, opts);
+  const { N, V, R } = h;
+  const out = new Float32Array(N), buf = new Float32Array(Math.min(R, N) * V);
+  for (let r0 = 0; r0 < N; r0 += R) {
+    const n = Math.min(R, N - r0);
+    out.set(perRow(new Tensor(chunkLogits(h, hidden.f32, weight.f32, r0, n, buf), [n, V])), r0);
+  }
+  return out;
+}
