@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import { backward, noGrad, releaseGradBuffers } from '../autograd/index.js';
 import { recycleGradBuffer } from '../autograd/grad-pool.js';
 import { Rng, Tensor, randn, tensor } from '../tensor/index.js';
+import { narrowExact, widenHalf } from '../tensor/half.js';
+import { f32ToBf16, f32ToF16 } from '../io/float16.js';
 import { add, mul } from './elementwise.js';
 import { crossEntropy } from './embedding.js';
 import { chunkRowsFor, lmHeadCrossEntropy, lmHeadRows } from './lm-head.js';
@@ -104,4 +106,25 @@ test('chunkRowsFor keeps a chunk within the logit budget', () => {
   assert.equal(chunkRowsFor(151936), 27);
   assert.equal(chunkRowsFor(256), 16384);
   assert.equal(chunkRowsFor(1 << 30), 1);
+});
+
+test('a frozen 16-bit head gives the losses and dHidden of the same head widened to float32, bit for bit', () => {
+  for (const half of ['bfloat16', 'float16'] as const) {
+    const { h, w, t } = inputs(11);
+    // The weights rounded to the 16-bit type (as a checkpoint holds them), then read back.
+    const rounded = Uint16Array.from(w.f32, (x) => (half === 'bfloat16' ? f32ToBf16(x) : f32ToF16(x)));
+    const wide = widenHalf(rounded, half), bits = narrowExact(wide, half)!;
+    assert.ok(bits, `${half} holds the rounded weights exactly`);
+    const frozen = new Tensor(bits, [V, C], false, half), widened = new Tensor(wide, [V, C]);
+    for (const chunkRows of [2, 15]) {
+      const grads = [frozen, widened].map((wt) => {
+        const x = new Tensor(h.f32.slice(), h.shape, true);
+        const loss = lmHeadCrossEntropy(x, wt, t, { chunkRows, temperature: 0.7 });
+        backward(sum(loss));
+        return { loss: loss.f32.slice(), dh: x.grad!.f32.slice() };
+      });
+      assert.deepEqual(grads[0]!.loss, grads[1]!.loss, `${half} losses, chunks of ${chunkRows}`);
+      assert.deepEqual(grads[0]!.dh, grads[1]!.dh, `${half} dHidden, chunks of ${chunkRows}`);
+    }
+  }
 });

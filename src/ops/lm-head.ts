@@ -31,7 +31,7 @@ interface Head { N: number; C: number; V: number; R: number; scale: number }
 
 function checkHead(op: string, hidden: Tensor, weight: Tensor, opts: LmHeadLossOptions): Head {
   expectFloat(op, hidden, 'hidden');
-  expectFloat(op, weight, 'weight');
+  if (!weight.isHalf) expectFloat(op, weight, 'weight'); // a frozen 16-bit head is read by matmulHalf
   if (weight.rank !== 2) throw new ShapeError(op, `weight has shape ${shapeStr(weight.shape)}, expected (V, C)`);
   const [V, C] = weight.shape as [number, number];
   if (hidden.rank < 1 || hidden.shape[hidden.rank - 1] !== C) {
@@ -45,11 +45,20 @@ function checkHead(op: string, hidden: Tensor, weight: Tensor, opts: LmHeadLossO
   return { N: hidden.size / C, C, V, R, scale: Math.fround(1 / temperature) };
 }
 
+/**
+ * out (M, N) = a (M, K) · W, or · Wᵀ with transB, for a float32 or a frozen 16-bit W (widened in the
+ * kernel, bit for bit the float32 product on the widened values: ops/matmul.ts).
+ */
+function headMatmul(out: Float32Array, a: Float32Array, weight: Tensor, M: number, N: number, K: number, transB: boolean, accumulate: boolean): void {
+  if (weight.isHalf) backend().matmulHalf(out, a, weight.u16, weight.dtype === 'bfloat16', M, N, K, transB, accumulate);
+  else backend().matmul(out, a, weight.f32, 1, M, N, K, false, transB, 0, 0, 0, accumulate);
+}
+
 /** logits (n, V) of rows [r0, r0 + n) of hidden, scaled by 1/τ as the unfused path does. */
-function chunkLogits(h: Head, hidden: Float32Array, weight: Float32Array, r0: number, n: number, out: Float32Array): Float32Array {
+function chunkLogits(h: Head, hidden: Float32Array, weight: Tensor, r0: number, n: number, out: Float32Array): Float32Array {
   const { C, V, scale } = h;
   const logits = out.subarray(0, n * V);
-  backend().matmul(logits, hidden.subarray(r0 * C, (r0 + n) * C), weight, 1, n, V, C, false, true, 0, 0, 0, false);
+  headMatmul(logits, hidden.subarray(r0 * C, (r0 + n) * C), weight, n, V, C, true, false);
   if (scale !== 1) for (let i = 0; i < logits.length; i++) logits[i] = logits[i]! * scale;
   return logits;
 }
@@ -75,7 +84,7 @@ export function lmHeadCrossEntropy(hidden: Tensor, weight: Tensor, targets: Tens
   const buf = new Float32Array(Math.min(R, N) * V);
   for (let r0 = 0; r0 < N; r0 += R) {
     const n = Math.min(R, N - r0);
-    const logits = chunkLogits(h, hidden.f32, weight.f32, r0, n, buf);
+    const logits = chunkLogits(h, hidden.f32, weight, r0, n, buf);
     backend().crossEntropyForward(losses.f32.subarray(r0, r0 + n), lse.subarray(r0, r0 + n), logits, tv.subarray(r0, r0 + n), n, V, ignoreIndex);
   }
   if (!needsGrad(hidden, weight)) return losses;
@@ -85,12 +94,12 @@ export function lmHeadCrossEntropy(hidden: Tensor, weight: Tensor, targets: Tens
     let wFresh = dw?.fresh ?? false;
     for (let r0 = 0; r0 < N; r0 += R) {
       const n = Math.min(R, N - r0);
-      const logits = chunkLogits(h, hidden.f32, weight.f32, r0, n, buf);
+      const logits = chunkLogits(h, hidden.f32, weight, r0, n, buf);
       const d = dlogits.subarray(0, n * V).fill(0);
       backend().crossEntropyBackward(d, g.subarray(r0, r0 + n), logits, lse.subarray(r0, r0 + n), tv.subarray(r0, r0 + n), n, V, ignoreIndex);
       if (h.scale !== 1) for (let i = 0; i < d.length; i++) d[i] = d[i]! * h.scale;
       // dHidden = dLogits·W and dW = dLogitsᵀ·hidden, as matmul's backward writes them.
-      if (dh) backend().matmul(dh.grad.subarray(r0 * C, (r0 + n) * C), d, weight.f32, 1, n, C, V, false, false, 0, 0, 0, !dh.fresh);
+      if (dh) headMatmul(dh.grad.subarray(r0 * C, (r0 + n) * C), d, weight, n, C, V, false, !dh.fresh);
       if (dw) { backend().matmul(dw.grad, d, hidden.f32.subarray(r0 * C, (r0 + n) * C), 1, V, C, n, true, false, 0, 0, 0, !wFresh); wFresh = false; }
     }
   });
@@ -106,7 +115,7 @@ export function lmHeadRows(hidden: Tensor, weight: Tensor, perRow: (logits: Tens
   const out = new Float32Array(N), buf = new Float32Array(Math.min(R, N) * V);
   for (let r0 = 0; r0 < N; r0 += R) {
     const n = Math.min(R, N - r0);
-    out.set(perRow(new Tensor(chunkLogits(h, hidden.f32, weight.f32, r0, n, buf), [n, V])), r0);
+    out.set(perRow(new Tensor(chunkLogits(h, hidden.f32, weight, r0, n, buf), [n, V])), r0);
   }
   return out;
 }
