@@ -17,14 +17,18 @@ export async function completions(body: Record<string, unknown>, res: ServerResp
   const lp = completionLogprobs(body);
   const s = sampling(body, engine.maxBatch, models.stopTokens, lp ?? 0, 16);
   const served = typeof body.model === 'string' ? body.model : models.name;
+  // vLLM's return_tokens_as_token_ids: each token named `token_id:N`, so a client reads the very ids
+  // (alignkit's --generator does: re-tokenising text need not give them back).
+  const asIds = body.return_tokens_as_token_ids === true;
+  const name = (t: number) => (asIds ? `token_id:${t}` : tok.decode([t]));
   const logprobs = (tokens: readonly number[], lps: readonly number[], tops: readonly TopLogprob[][]) => {
     if (lp === null) return null;
-    const strs = tokens.map((t) => tok.decode([t]));
+    const strs = tokens.map(name);
     let at = 0;
     return {
       tokens: strs, token_logprobs: lps,
-      top_logprobs: tops.map((top) => Object.fromEntries(top.map((e) => [tok.decode([e.token]), e.logprob]))),
-      text_offset: strs.map((x) => { const o = at; at += x.length; return o; }),
+      top_logprobs: tops.map((top) => Object.fromEntries(top.map((e) => [name(e.token), e.logprob]))),
+      text_offset: tokens.map((t) => { const o = at; at += tok.decode([t]).length; return o; }),
     };
   };
   await answer(engine, res, served, model, prompts, s, {

@@ -11,6 +11,8 @@ export interface Sampling {
   n: number;
   maxTokens: number;
   seed: number | undefined;
+  /** alignkit's extension: each sample's own seed (n of them), as generate() splits them off. */
+  sampleSeeds?: number[];
   params: RowParams;
   stream: boolean;
   includeUsage: boolean;
@@ -66,12 +68,13 @@ export function sampling(body: Body, maxBatch: number, stopTokens: readonly numb
   refuseUnsupported(body, n);
   const topK = int(body, 'top_k', 0, -1, 1e9);
   const seed = body.seed === undefined || body.seed === null ? undefined : int(body, 'seed', 0, -(2 ** 53), 2 ** 53);
+  const sampleSeeds = sampleSeedsOf(body, n);
   const stream = bool(body, 'stream', false);
   const so = body.stream_options;
   if (so !== undefined && so !== null && (typeof so !== 'object' || Array.isArray(so))) badField('stream_options', so, 'an object such as {"include_usage": true}');
   const includeUsage = so ? bool(so as Body, 'include_usage', false) : false;
   return {
-    n, seed, stream, includeUsage,
+    n, seed, ...(sampleSeeds ? { sampleSeeds } : {}), stream, includeUsage,
     maxTokens: int(body, maxTokensKey, maxTokensDefault, 0, 1e9),
     params: {
       temperature: num(body, 'temperature', 1, 0, 2), topP: num(body, 'top_p', 1, Number.MIN_VALUE, 1, 'a number in (0, 1]'), topK: Math.max(0, topK),
@@ -94,4 +97,18 @@ export function chatLogprobs(body: Body): number | null {
   const k = int(body, 'top_logprobs', 0, 0, MAX_LOGPROBS);
   if (!on && body.top_logprobs !== undefined && body.top_logprobs !== null) badField('top_logprobs', body.top_logprobs, 'to come with "logprobs": true');
   return on ? k : null;
+}
+
+/**
+ * `sample_seeds`, alignkit's extension: n integers in [0, 2^32), sample j drawing from Rng(seeds[j])
+ * — the seeds alignkit's in-process sampling gives its samples, which `--generator` sends so that a
+ * remote sample is the in-process one. Given, it takes the place of `seed` (which other servers read).
+ */
+function sampleSeedsOf(body: Body, n: number): number[] | undefined {
+  const v = body.sample_seeds;
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.length !== n || v.some((x) => !(Number.isInteger(x) && (x as number) >= 0 && (x as number) < 2 ** 32))) {
+    badField('sample_seeds', v, `an array of n = ${n} integers in [0, 2^32), one per sample`);
+  }
+  return v as number[];
 }

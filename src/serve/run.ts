@@ -37,6 +37,7 @@ export async function answer(engine: BatchEngine, res: ServerResponse, served: s
   const runs = prompts.map((prompt, i) => engine.submit({
     model, prompt, n: s.n, maxTokens: s.maxTokens, params: s.params, signal: ac.signal,
     ...(s.seed !== undefined ? { seed: s.seed } : {}),
+    ...(s.sampleSeeds !== undefined ? { sampleSeeds: s.sampleSeeds } : {}),
     ...(s.stream ? { onDelta: (d: SampleDelta) => sendChunk(i * s.n + d.sample, d) } : {}),
   }));
   if (s.stream) {

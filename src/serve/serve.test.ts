@@ -147,6 +147,8 @@ test('serve: bad requests get a 400 naming the field; unknown models 404; unknow
   await bad({ n: 17 }, 'n');
   await bad({ max_tokens: 1.5 }, 'max_tokens');
   await bad({ seed: 'x' }, 'seed');
+  await bad({ n: 2, sample_seeds: [1] }, 'sample_seeds');
+  await bad({ sample_seeds: [-1] }, 'sample_seeds');
   await bad({ stop: 3 }, 'stop');
   await bad({ logprobs: 99 }, 'logprobs');
   await bad({ prompt: [1, 99999] }, 'prompt[1]');

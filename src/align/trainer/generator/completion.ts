@@ -32,7 +32,7 @@ export interface RemoteCompletion {
 
 export function completionBody(r: CompletionRequest): Record<string, unknown> {
   return {
-    model: r.model, prompt: r.prompt, n: 1, seed: r.seed, temperature: r.temperature, top_p: r.topP, ...(r.topK > 0 ? { top_k: r.topK } : {}),
+    model: r.model, prompt: r.prompt, n: 1, seed: r.seed, sample_seeds: [r.seed], temperature: r.temperature, top_p: r.topP, ...(r.topK > 0 ? { top_k: r.topK } : {}),
     max_tokens: r.maxTokens, logprobs: 1, return_tokens_as_token_ids: true, ...(r.stop?.length ? { stop: r.stop } : {}),
   };
 }

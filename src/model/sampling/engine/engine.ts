@@ -73,7 +73,7 @@ export class BatchEngine {
     const source = new Rng(req.seed ?? randomInt(2 ** 31));
     const p = req.params;
     const budget = Math.min(req.maxTokens, req.model.config.maxSeqLen - req.prompt.length);
-    const rows = Array.from({ length: n }, (_, j) => new SampleRow(j, new Rng(source.nextU32()), budget, p, req.prompt.length, this.tok));
+    const rows = Array.from({ length: n }, (_, j) => new SampleRow(j, new Rng(req.sampleSeeds ? req.sampleSeeds[j]! : source.nextU32()), budget, p, req.prompt.length, this.tok));
     return new Promise((resolve, reject) => {
       this.waiting.push({ req, rows, results: rows.map(() => null), left: n, resolve, reject });
       this.kick();

@@ -17,6 +17,12 @@ export interface EngineRequest {
   params: RowParams;
   /** Sample j draws from new Rng(new Rng(seed).nextU32() j-th); a random seed when absent. */
   seed?: number;
+  /**
+   * Sample j draws from new Rng(sampleSeeds[j]) instead (n of them; `seed` is then unused): the per-sample
+   * seeds generate() splits off, which alignkit's remote generation sends so that a sample is the
+   * one the in-process path draws.
+   */
+  sampleSeeds?: readonly number[];
   /** Called for every token and finish of every sample, in order per sample. */
   onDelta?: (d: SampleDelta) => void;
   /** Aborting drops the request's rows at the next step and rejects its promise. */
@@ -34,6 +40,9 @@ export function checkRequest(req: EngineRequest, maxBatch: number, tok: Tokenize
   if (!(Number.isInteger(n) && n >= 1 && n <= maxBatch)) bad('n', n, `an integer in [1, ${maxBatch}] (the engine's maxBatch)`);
   if (!(Number.isInteger(req.maxTokens) && req.maxTokens >= 0)) bad('maxTokens', req.maxTokens, 'an integer ≥ 0');
   if (req.seed !== undefined && !Number.isInteger(req.seed)) bad('seed', req.seed, 'an integer');
+  if (req.sampleSeeds !== undefined) {
+    if (req.sampleSeeds.length !== n || req.sampleSeeds.some((s) => !(Number.isInteger(s) && s >= 0 && s < 2 ** 32))) bad('sampleSeeds', req.sampleSeeds, `${n} integers in [0, 2^32), one per sample`);
+  }
   const p = req.params;
   if (!(p.temperature >= 0 && Number.isFinite(p.temperature))) bad('params.temperature', p.temperature, 'a finite number ≥ 0');
   if (!(p.topP > 0 && p.topP <= 1)) bad('params.topP', p.topP, 'a number in (0, 1]');
