@@ -1,5 +1,5 @@
 // Real tokenizers in GGUF: a tiny random llama-layout model carrying the tokenizer of SmolLM2,
-// Qwen3, Llama 3 and GPT-2 (their files read in place from the shared data folder; skipped, saying
+// Qwen3, Llama 3, GPT-2 and TinyLlama (SentencePiece-style, byte fallback; their files read in place from the shared data folder; skipped, saying
 // why, when absent) is exported, and llama.cpp (node-llama-cpp) tokenizes fixed texts into
 // alignkit's ids, decodes them back, and reads the chat template, BOS/EOS ids and the
 // pre-tokenizer the export chose.
@@ -12,7 +12,7 @@ import { BUILTIN_CHAT_TEMPLATE, loadTokenizer } from '../../src/tokenizer/index.
 import { sharedData } from '../fixtures/shared-data.js';
 import { llamaCpp, tempDir } from './llama-cpp-util.js';
 
-const MODELS: [string, string][] = [['SmolLM2-135M-Instruct', 'smollm'], ['Qwen3-0.6B', 'qwen2'], ['Meta-Llama-3-8B-Instruct', 'llama-bpe'], ['gpt2-large', 'gpt-2']];
+const MODELS: [string, string][] = [['SmolLM2-135M-Instruct', 'smollm'], ['Qwen3-0.6B', 'qwen2'], ['Meta-Llama-3-8B-Instruct', 'llama-bpe'], ['gpt2-large', 'gpt-2'], ['TinyLlama-1.1B-Chat-v1.0', 'default']];
 // Fixed before any run: words, contractions, digit runs, punctuation, whitespace runs and newlines, accents, CJK, emoji, code.
 const TEXTS = [
   'Hello world', "I'm sure they'll say it's 12345 apples.", '  two  spaces\n\nand\ttabs  ', 'Café naïve — “quotes”', '日本語のテキスト',

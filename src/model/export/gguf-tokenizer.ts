@@ -68,8 +68,9 @@ export function ggufTokenizer(tok: Tokenizer, vocabSize: number): Map<string, Gg
   if (type !== 'BPE') throw new ExportError(`tokenizer.json model type ${JSON.stringify(model.type)}: only BPE tokenizers are exported to GGUF`);
   const decoder = (f.json.decoder ?? {}) as Json;
   const byteLevelVocab = JSON.stringify(f.json.pre_tokenizer ?? null).includes('"ByteLevel"') || decoder.type === 'ByteLevel';
-  if (!byteLevelVocab && (model.byte_fallback === true || decoder.type !== 'Fuse')) {
-    throw new ExportError(`tokenizer.json is SentencePiece-style (decoder ${JSON.stringify(decoder.type)}, byte_fallback ${JSON.stringify(model.byte_fallback)}): only byte-level BPE tokenizers (GPT-2, Llama 3, Qwen, SmolLM2, alignkit's own) are exported to GGUF`);
+  if (!byteLevelVocab && model.byte_fallback === true) return sentencePieceStyle(tok, f, model, vocabSize);
+  if (!byteLevelVocab && decoder.type !== 'Fuse') {
+    throw new ExportError(`tokenizer.json decoder ${JSON.stringify(decoder.type)} without byte_fallback: only byte-level BPE tokenizers (GPT-2, Llama 3, Qwen, SmolLM2, alignkit's own) and SentencePiece-style BPE with byte fallback (Llama 2, TinyLlama, Mistral) are exported to GGUF`);
   }
   const pre = preTokenizerName(f.json.pre_tokenizer);
   const tokens = Array<string | undefined>(vocabSize), types = new Int32Array(vocabSize).fill(5); // 5: unused
@@ -92,6 +93,12 @@ export function ggufTokenizer(tok: Tokenizer, vocabSize: number): Map<string, Gg
     ['tokenizer.ggml.token_type', { type: 'i32[]', value: types }],
     ['tokenizer.ggml.merges', { type: 'string[]', value: merges }],
   ]);
+  specialsAndTemplate(meta, tok, f, model);
+  return meta;
+}
+
+/** The special ids, BOS/EOS flags and chat template both tokenizer kinds carry. */
+function specialsAndTemplate(meta: Map<string, GgufValue>, tok: Tokenizer, f: TokenizerFiles, model: Json): void {
   const id = (k: string, v: number | null): void => { if (v !== null) meta.set(`tokenizer.ggml.${k}`, { type: 'u32', value: v }); };
   id('bos_token_id', tok.bos);
   id('eos_token_id', tok.eos);
@@ -101,5 +108,47 @@ export function ggufTokenizer(tok: Tokenizer, vocabSize: number): Map<string, Gg
   meta.set('tokenizer.ggml.add_eos_token', { type: 'bool', value: false });
   // alignkit renders chats without a template in its built-in format; llama.cpp gets that format too.
   meta.set('tokenizer.chat_template', { type: 'string', value: tok.chatTemplate ?? BUILTIN_CHAT_TEMPLATE });
+}
+
+/**
+ * A SentencePiece-style BPE (▁ for spaces, <0xXX> byte-fallback pieces: Llama 2, TinyLlama,
+ * Mistral) as llama.cpp's "llama" tokenizer: pieces as they are, typed (normal, unknown, control,
+ * byte), and scored so that its merge loop — the adjacent pair with the highest-scoring
+ * concatenation first — follows tokenizer.json's merges: a piece scores minus the rank of the first
+ * merge that makes it; pieces no merge makes score below every merge.
+ */
+function sentencePieceStyle(tok: Tokenizer, f: TokenizerFiles, model: Json, vocabSize: number): Map<string, GgufValue> {
+  const vocab = model.vocab as Record<string, number>;
+  const tokens = Array<string | undefined>(vocabSize), types = new Int32Array(vocabSize).fill(5); // 5: unused
+  const scores = new Float32Array(vocabSize).fill(-1e9);
+  for (const [t, id] of Object.entries(vocab)) {
+    if (id >= vocabSize) throw new ExportError(`tokenizer id ${id} (${JSON.stringify(t)}) is past the model's vocabulary of ${vocabSize}`);
+    tokens[id] = t;
+    types[id] = /^<0x[0-9A-F]{2}>$/.test(t) ? 6 : 1; // byte, normal
+    if ([...t].length === 1) scores[id] = 0;
+  }
+  ((model.merges ?? []) as (string | string[])[]).forEach((m, rank) => {
+    const [a, b] = Array.isArray(m) ? m : m.split(' ');
+    const id = vocab[`${a}${b}`];
+    if (id !== undefined && scores[id] === -1e9) scores[id] = -rank;
+  });
+  for (const a of (f.json.added_tokens ?? []) as Json[]) {
+    const id = a.id as number;
+    if (id >= vocabSize) throw new ExportError(`tokenizer added token ${id} is past the model's vocabulary of ${vocabSize}`);
+    tokens[id] = a.content as string;
+    types[id] = a.content === model.unk_token ? 2 : a.special === true ? 3 : 4; // unknown, control, user-defined
+  }
+  const norm = JSON.stringify(f.json.normalizer ?? null), pre = (f.json.pre_tokenizer ?? null) as Json | null;
+  // A leading ▁ before the first word: the normalizer's Prepend, or a Metaspace pre-tokenizer that prepends.
+  const spacePrefix = norm.includes('"Prepend"') || (pre?.type === 'Metaspace' && pre.prepend_scheme !== 'never' && pre.add_prefix_space !== false);
+  const meta = new Map<string, GgufValue>([
+    ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
+    ['tokenizer.ggml.pre', { type: 'string', value: 'default' }],
+    ['tokenizer.ggml.tokens', { type: 'string[]', value: tokens.map((t, i) => t ?? `[PAD${i}]`) }],
+    ['tokenizer.ggml.scores', { type: 'f32[]', value: scores }],
+    ['tokenizer.ggml.token_type', { type: 'i32[]', value: types }],
+    ['tokenizer.ggml.add_space_prefix', { type: 'bool', value: spacePrefix }],
+  ]);
+  specialsAndTemplate(meta, tok, f, model);
   return meta;
 }
