@@ -1,6 +1,6 @@
 // Golden tests: the real chat templates of ../shared/data/hf-models against transformers'
 // apply_chat_template. The fixture chat-templates.json is made by make_chat_templates.py (run it
-// with /work/venv/bin/python): every conversation of its test set (system prompts, multi-turn,
+// with a python3 that has the pinned reference packages): every conversation of its test set (system prompts, multi-turn,
 // whitespace and Unicode, reasoning in <think> tags), with and without the generation prompt, and
 // Qwen3 with enable_thinking unset, false and true; each render with the ids Python `tokenizers`
 // gives it. Skips when ../shared is absent.

@@ -3,7 +3,7 @@
 
 Run from the repository root with the project's virtual environment (transformers 5, jinja2):
 
-    /work/venv/bin/python test/golden/make_chat_templates.py   # writes test/golden/chat-templates.json
+    python3 test/golden/make_chat_templates.py   # writes test/golden/chat-templates.json
 
 Every template fixture renders every conversation of CONVERSATIONS through
 `tokenizer.apply_chat_template(messages, tokenize=False, ...)`, with add_generation_prompt off and

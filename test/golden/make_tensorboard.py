@@ -3,7 +3,7 @@
 
 Run from the repository root with the project's virtual environment (tensorboard installed into it):
 
-    /work/venv/bin/python test/golden/make_tensorboard.py   # writes test/golden/tensorboard.json
+    python3 test/golden/make_tensorboard.py   # writes test/golden/tensorboard.json
 
 Each case is a list of events (a file_version event, then scalar events with a wall time, a step
 and tag/value pairs) written with tensorboard's own protobufs (event_pb2, summary_pb2) and its

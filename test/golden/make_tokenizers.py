@@ -3,7 +3,7 @@
 
 Run from the repository root with the project's virtual environment (tokenizers 0.23, transformers 5):
 
-    /work/venv/bin/python test/golden/make_tokenizers.py   # writes test/golden/tokenizers.json
+    python3 test/golden/make_tokenizers.py   # writes test/golden/tokenizers.json
 
 For each fixture and each text of a mixed corpus (special and added tokens inside text, whitespace
 runs, emoji, CJK, code, numbers, combining marks, contractions) it stores:

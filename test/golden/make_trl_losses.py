@@ -8,7 +8,7 @@ of seeded random logits (or per-token log-probabilities, where the trainer asks 
 of the losses is re-implemented here: the numbers are whatever TRL's code computes, in float32 as
 it trains on CPU. Recorded: the inputs, the loss and the gradient of the loss w.r.t. the leaf.
 
-Run:  /work/venv/bin/python test/golden/make_trl_losses.py   (TRL 1.13, torch 2.13 CPU)
+Run:  python3 test/golden/make_trl_losses.py   (TRL 1.13, torch 2.13 CPU)
 """
 
 import json

@@ -1,5 +1,5 @@
 // Golden tests: the real tokenizers of ../shared/data/hf-models against Python `tokenizers`. The
-// fixture tokenizers.json is made by make_tokenizers.py (run it with /work/venv/bin/python): for
+// fixture tokenizers.json is made by make_tokenizers.py (run it with a python3 that has the pinned reference packages): for
 // each tokenizer and each text of a mixed corpus, the ids with special tokens matched, the ids with
 // them tokenized as text (encode_special_tokens), and both decodes. Every tokenizer loads from its
 // files as published, with no alignkit key: tokenizer.json, or vocab.json + merges.txt (Qwen2.5;

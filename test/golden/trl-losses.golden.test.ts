@@ -1,5 +1,5 @@
 // Golden tests: every loss type against TRL 1.13's own loss code. The fixture trl-losses.json is
-// made by make_trl_losses.py (run it with /work/venv/bin/python): TRL's trainers' loss methods are
+// made by make_trl_losses.py (run it with a python3 that has the pinned reference packages): TRL's trainers' loss methods are
 // called on seeded random logits (or per-token log-probabilities) and the loss and its gradient
 // with respect to those leaves recorded. Here the same leaves go through alignkit's log-probability
 // chain and losses, configured through the option names a command accepts (TRL's), so that a loss

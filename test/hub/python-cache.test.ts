@@ -85,7 +85,7 @@ test('the cache alignkit fills is the cache Python fills: same blobs, links, ref
 });
 
 function pythonWithHub(): string | null {
-  for (const py of [process.env.ALIGNKIT_PYTHON, '/work/venv/bin/python', 'python3']) {
+  for (const py of [process.env.ALIGNKIT_PYTHON, 'python3']) {
     if (py && spawnSync(py, ['-c', 'import huggingface_hub'], { stdio: 'ignore' }).status === 0) return py;
   }
   return null;

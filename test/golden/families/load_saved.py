@@ -1,4 +1,4 @@
-#!/work/venv/bin/python
+#!/usr/bin/env python3
 """Logits of checkpoints that alignkit saved, computed by the real classes (round-trip.test.ts).
 
 Reads a JSON job from stdin: {"ids": [[...], ...], "jobs": [{"dir": D}, {"base": D, "adapter": A}]}

@@ -1,9 +1,9 @@
-#!/work/venv/bin/python
+#!/usr/bin/env python3
 """Golden checkpoints and outputs of every model family alignkit loads, from the real classes.
 
 Run from the repository root with the project's reference environment (transformers 5.18, torch):
 
-    /work/venv/bin/python test/golden/families/make_families.py
+    python3 test/golden/families/make_families.py
 
 For each case below, a tiny model of the real transformers class (AutoModelForCausalLM.from_config)
 is built, every parameter drawn at random — norm weights and biases included, so that an offset

@@ -2,7 +2,7 @@
 // real classes. For each family's golden checkpoint (float32): adapters on every default target
 // train for a few AdamW steps and change the logits while every base weight stays bit-identical;
 // then the merged save, the base save and the PEFT adapter are read back by
-// AutoModelForCausalLM and peft.PeftModel (load_saved.py, /work/venv) and must give alignkit's
+// AutoModelForCausalLM and peft.PeftModel (load_saved.py, with a Python that has them) and must give alignkit's
 // logits within 1e-4. Without that Python the comparison is skipped, saying why; the LoRA checks
 // always run. Phi-3's PEFT adapter is refused (transformers fuses the projections it adapts).
 import { after, test } from 'node:test';

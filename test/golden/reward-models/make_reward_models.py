@@ -1,4 +1,4 @@
-#!/work/venv/bin/python
+#!/usr/bin/env python3
 """Tiny reward models made by transformers' own *ForSequenceClassification classes, and their scores.
 
 Issue 18, point 5, the Hub-to-alignkit direction: each family's sequence-classification class

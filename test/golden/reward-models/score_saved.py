@@ -1,4 +1,4 @@
-#!/work/venv/bin/python
+#!/usr/bin/env python3
 """Scores of reward models that alignkit saved, by AutoModelForSequenceClassification (reward-models.test.ts).
 
 Reads {"jobs": [{"dir": D, "ids": [[...], ...]}]} from stdin; loads each D with
