@@ -12,6 +12,7 @@ import { loadDataset } from '../../src/data/index.js';
 import { resolveModelPath, type HubOptions } from '../../src/hub/index.js';
 import { loadModelDir } from '../../src/model/index.js';
 import { HUB_FIXTURES, loopbackHubForTests, type LoopbackHub } from '../fixtures/hub/loopback-hub.js';
+import { referencePython } from '../fixtures/reference-python.js';
 
 const fixture = loopbackHubForTests();
 let hub: LoopbackHub;
@@ -84,12 +85,7 @@ test('the cache alignkit fills is the cache Python fills: same blobs, links, ref
   assert.deepEqual(extra, ['datasets--alignkit-test--prefs-jsonl/refs/main', `datasets--alignkit-test--prefs-jsonl/trees/${hub.commit('alignkit-test/prefs-jsonl')}.json`]);
 });
 
-function pythonWithHub(): string | null {
-  for (const py of [process.env.ALIGNKIT_PYTHON, 'python3']) {
-    if (py && spawnSync(py, ['-c', 'import huggingface_hub'], { stdio: 'ignore' }).status === 0) return py;
-  }
-  return null;
-}
+const pythonWithHub = (): string | null => referencePython(['huggingface_hub']);
 
 test("Python's huggingface_hub reads the cache alignkit filled, offline", async (t) => {
   const py = pythonWithHub();

@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { parquetReadObjects } from 'hyparquet';
 import { startFakeServer, type FakeServer } from '../../../test/fixtures/fake-openai-server.js';
 import { runFixture } from '../../../test/fixtures/rest-em-run.js';
+import { referencePython } from '../../../test/fixtures/reference-python.js';
 import { tempDir } from '../../io/temp-dir.test.js';
 import { readJsonl } from '../../io/jsonl.js';
 import { defaultConfig, saveModelDir, Transformer } from '../../model/index.js';
@@ -36,12 +37,7 @@ const readParquetRows = async (f: string) => {
 };
 
 /** A Python with datasets, pyarrow and trl, or null. */
-function python(): string | null {
-  for (const py of [process.env['ALIGNKIT_PYTHON'], 'python3']) {
-    if (py && spawnSync(py, ['-c', 'import datasets, pyarrow, trl'], { stdio: 'ignore' }).status === 0) return py;
-  }
-  return null;
-}
+const python = (): string | null => referencePython(['datasets', 'pyarrow', 'trl']);
 
 /** What datasets and TRL make of each file: rows, columns, and whether TRL calls it conversational. */
 const CHECK = `
