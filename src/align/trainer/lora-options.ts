@@ -5,7 +5,7 @@
 // with adapters off (Transformer.withoutAdapters), never a second copy.
 import { resolve } from 'node:path';
 import { ConfigError, declareConfig, valuesFor, int, optionalNum, optionalText, type ConfigOf } from '../../config/index.js';
-import { defaultLoraTargets, freezeForLora, loraModuleNames, mergeLora, layoutOf, narrowFrozen, type LoraConfig, type Transformer } from '../../model/index.js';
+import { defaultLoraTargets, freezeForLora, loraModuleNames, mergeLora, layoutOf, type LoraConfig, type Transformer } from '../../model/index.js';
 import { Rng } from '../../tensor/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { loadWithTokenizer } from './inputs.js';
@@ -63,7 +63,8 @@ export function prepareForTraining(model: Transformer, o: Partial<LoraOptions>, 
     model.loraBase = null;
     model.saveAdapters = 'merge';
     base = null;
-    for (const t of model.params.values()) t.requireGrad(true);
+    // 16-bit weights are there only under --lora-r, whose freezeForLora below freezes them again.
+    for (const t of model.params.values()) if (!t.isHalf) t.requireGrad(true);
   }
   if (cfg) freezeForLora(model, cfg, base, new Rng(seed + 0x10a));
   return model;
@@ -76,10 +77,8 @@ export const loraRunConfig = (o: Partial<LoraOptions>): Partial<LoraOptions> => 
 
 /** --model (or another flag's directory) with its tokenizer, made ready to train under the LoRA options. */
 export function loadTrainable(dir: string, o: Partial<LoraOptions>, flagName = 'model', seed = 0): { model: Transformer; tokenizer: Tokenizer } {
-  const { model, tokenizer } = loadWithTokenizer(dir, flagName);
-  const ready = prepareForTraining(model, o, resolve(dir), seed);
-  // The frozen base of a LoRA run keeps a 16-bit checkpoint's matrices 16-bit (exactly: narrowFrozen
-  // narrows only what bf16/f16 holds bit for bit); the kernels widen them as they read.
-  if (o.loraR) narrowFrozen(ready, 'keep', { adapted: true });
-  return { model: ready, tokenizer };
+  // The frozen base of a LoRA run keeps a 16-bit checkpoint's matrices 16-bit, loaded so (the kernels
+  // widen them as they read); a full fine-tune trains every weight, in float32.
+  const { model, tokenizer } = loadWithTokenizer(dir, flagName, o.loraR ? 'keep' : undefined);
+  return { model: prepareForTraining(model, o, resolve(dir), seed), tokenizer };
 }

@@ -16,14 +16,12 @@ const isMatrix = (name: string, t: Tensor): boolean => t.rank === 2 && !/^(score
 /**
  * Narrows, in place, every float32 matrix of a frozen `model` whose values bfloat16 (else float16)
  * holds exactly: nothing is rounded, so the model computes what it computed. With 'float32', or
- * for weights that were trained, nothing changes. With `adapted` (the frozen base of a LoRA run, whose
- * adapters add their own float32 term) it narrows the weights under adapters too, and only those
- * that take no gradient. Returns the model.
+ * for weights that were trained, nothing changes. Returns the model.
  */
-export function narrowFrozen(model: Transformer, dtype: FrozenDtype = 'keep', opts: { adapted?: boolean } = {}): Transformer {
+export function narrowFrozen(model: Transformer, dtype: FrozenDtype = 'keep'): Transformer {
   if (dtype !== 'keep') return model;
   for (const [name, t] of model.params) {
-    if (t.isHalf || !isMatrix(name, t) || (opts.adapted ? t.requiresGrad : model.lora.has(name))) continue;
+    if (t.isHalf || !isMatrix(name, t) || model.lora.has(name)) continue;
     for (const half of ['bfloat16', 'float16'] as const) {
       const bits = narrowExact(t.f32, half);
       if (!bits) continue;
