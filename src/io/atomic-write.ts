@@ -5,13 +5,22 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSyn
 import { dirname, basename, join } from 'node:path';
 
 export function atomicWriteFile(path: string, data: string | Uint8Array): void {
+  atomicWriteChunks(path, [typeof data === 'string' ? Buffer.from(data, 'utf8') : data]);
+}
+
+/**
+ * The same, for a file written piece by piece: each chunk goes out as soon as it is produced, so a
+ * file of gigabytes (a checkpoint's optimizer moments) never exists as one buffer in memory.
+ */
+export function atomicWriteChunks(path: string, chunks: Iterable<Uint8Array>): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const fd = openSync(tmp, 'w');
   try {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    for (const bytes of chunks) {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    }
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

@@ -6,7 +6,7 @@
 // the data starts 8-byte aligned.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { atomicWriteFile } from './atomic-write.js';
+import { atomicWriteChunks } from './atomic-write.js';
 import { decodeBf16, decodeF16, encodeHalf } from './float16.js';
 import { parseHeader, readHeaderLength, SafetensorsError, type TensorEntry } from './safetensors-header.js';
 
@@ -229,7 +229,7 @@ function byName(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-function encode(tensors: TensorsToWrite, metadata: Readonly<Record<string, string>>, file: string): Uint8Array {
+function encode(tensors: TensorsToWrite, metadata: Readonly<Record<string, string>>, file: string): { size: number; chunks: Iterable<Uint8Array> } {
   // A Record's values are tensors, never functions, so `entries` being a function means a map.
   const isMap = typeof (tensors as ReadonlyMap<string, TensorToWrite>).entries === 'function';
   const list = isMap
@@ -269,31 +269,34 @@ function encode(tensors: TensorsToWrite, metadata: Readonly<Record<string, strin
   }
   const json = utf8.encode(`{${parts.join(',')}}`);
   const headerLen = Math.ceil(json.length / 8) * 8;
+  const head = new Uint8Array(8 + headerLen);
+  new DataView(head.buffer).setBigUint64(0, BigInt(headerLen), true);
+  head.set(json, 8);
+  head.fill(0x20, 8 + json.length);
+  return { size: 8 + headerLen + offset, chunks: chunksOf(head, list) };
+}
 
-  const out = new Uint8Array(8 + headerLen + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerLen), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerLen);
-  let at = 8 + headerLen;
+/** The header, then each tensor's bytes: a view of its data where the host is little-endian. */
+function* chunksOf(head: Uint8Array, list: readonly (readonly [string, TensorToWrite])[]): Generator<Uint8Array> {
+  yield head;
   for (const [, t] of list) {
-    if (t.dtype) {
-      // encodeHalf writes little-endian itself.
-      const bytes = encodeHalf(t.data as Float32Array, t.dtype);
-      out.set(bytes, at);
-      at += bytes.length;
-      continue;
-    }
+    // encodeHalf writes little-endian itself.
+    if (t.dtype) { yield encodeHalf(t.data as Float32Array, t.dtype); continue; }
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    out.set(bytes, at);
-    if (bigEndianHost) swapInPlace(out.subarray(at, at + bytes.length), 4);
-    at += bytes.length;
+    if (!bigEndianHost) { yield bytes; continue; }
+    const swapped = bytes.slice();
+    swapInPlace(swapped, 4);
+    yield swapped;
   }
-  return out;
 }
 
 /** The bytes of a safetensors file holding `tensors` (F32 or I32 by array type) and `metadata`. */
 export function serializeSafetensors(tensors: TensorsToWrite, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
-  return encode(tensors, metadata, '<serializeSafetensors>');
+  const { size, chunks } = encode(tensors, metadata, '<serializeSafetensors>');
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
 }
 
 /** Writes a safetensors file atomically: a failed write leaves any previous file untouched. */
@@ -302,9 +305,10 @@ export function writeSafetensors(
   tensors: TensorsToWrite,
   metadata: Readonly<Record<string, string>> = {},
 ): void {
-  const bytes = encode(tensors, metadata, file);
+  // Streamed tensor by tensor: the file never exists as one buffer (a 135M model's Adam moments are 1 GB).
+  const { chunks } = encode(tensors, metadata, file);
   try {
-    atomicWriteFile(file, bytes);
+    atomicWriteChunks(file, chunks);
   } catch (err) {
     throw new SafetensorsError(file, `cannot write safetensors file (${(err as Error).message})`, { cause: err });
   }

@@ -65,4 +65,10 @@ test('bias correction counts each parameter\'s own updates (a parameter first up
   a.grad = mk([1]);
   opt.update();
   assert.notEqual(snap.m['a']![0], opt.state().m['a']![0], 'state() must return a snapshot, not live buffers');
+  // moments() is the checkpoint writer's view: the live buffers, equal to a snapshot taken now.
+  const live = opt.moments();
+  assert.deepEqual(live.m['a'], opt.state().m['a']);
+  a.grad = mk([1]);
+  opt.update();
+  assert.deepEqual(live.v['a'], opt.state().v['a'], 'moments() must follow later updates (no copy)');
 });

@@ -67,6 +67,14 @@ export class AdamW {
     for (const [, p] of this.params) p.grad = null;
   }
 
+  /**
+   * The live moment buffers, not copies: for writing them out at once (a checkpoint), where a
+   * snapshot would hold a second copy of two model-sized arrays. Read them before the next update.
+   */
+  moments(): Readonly<AdamWState> {
+    return { step: this.step, paramSteps: Object.fromEntries(this.paramSteps), m: Object.fromEntries(this.m), v: Object.fromEntries(this.v) };
+  }
+
   /** A snapshot (copies, so that later updates do not change it). */
   state(): AdamWState {
     const copy = (m: Map<string, Float32Array>) => Object.fromEntries([...m].map(([k, a]) => [k, a.slice()]));

@@ -7,13 +7,12 @@
 // `step-0`, so that even block 1 never depends on what the caller passes in on a resume.
 import { join } from 'node:path';
 import { readJson, writeJsonAtomic } from '../../io/checkpoint.js';
-import { writeSafetensors } from '../../io/safetensors.js';
 import { loadModelDir, mergedParams, narrowFrozen, saveModelDir, Transformer } from '../../model/index.js';
 import { Tensor } from '../../tensor/index.js';
 import type { AdamW } from '../../nn/index.js';
 import type { RunStore, SampleRecord } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
-import { readOptimizerState } from '../trainer/checkpoint.js';
+import { readOptimizerState, writeOptimizerState } from '../trainer/checkpoint.js';
 import type { Rollout, RolloutScores } from './rollout.js';
 
 export const REFERENCE_CHECKPOINT = 'reference';
@@ -78,13 +77,7 @@ export function saveTrainerCheckpoint(store: RunStore, name: string, parts: Trai
     // LoRA adapters stay adapters (PEFT files), so that a resume trains them on, not a merged copy.
     saveModelDir(join(dir, 'policy'), parts.policy, { tokenizer, adapters: 'peft' });
     if (parts.critic) saveModelDir(join(dir, 'critic'), parts.critic, { adapters: 'peft' });
-    for (const [key, opt] of Object.entries(parts.optimizers)) {
-      const s = opt.state();
-      const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-      for (const [k, v] of Object.entries(s.m)) tensors.set(`m.${k}`, { shape: [v.length], data: v });
-      for (const [k, v] of Object.entries(s.v)) tensors.set(`v.${k}`, { shape: [v.length], data: v });
-      writeSafetensors(join(dir, `optimizer-${key}.safetensors`), tensors, { step: String(s.step), paramSteps: JSON.stringify(s.paramSteps ?? {}) });
-    }
+    for (const [key, opt] of Object.entries(parts.optimizers)) writeOptimizerState(join(dir, `optimizer-${key}.safetensors`), opt);
     writeJsonAtomic(join(dir, 'trainer_state.json'), state);
   });
 }

@@ -52,12 +52,17 @@ export function finite(r: Record<string, number | undefined>): Record<string, nu
 /** Writes weights (saveModelDir: `score.*` heads included), AdamW moments and the trainer state into `dir`. */
 export function writeTrainerCheckpoint(dir: string, model: Transformer, tokenizer: Tokenizer, opt: AdamW, state: TrainerState, metadata?: Record<string, string>): void {
   saveModelDir(dir, model, { tokenizer, ...(metadata ? { metadata } : {}) });
-  const s = opt.state();
+  writeOptimizerState(join(dir, OPTIMIZER_FILE), opt);
+  writeJsonAtomic(join(dir, TRAINER_STATE_FILE), state);
+}
+
+/** AdamW's moments as safetensors (m.<name>, v.<name>; step counts in the metadata), streamed from its live buffers. */
+export function writeOptimizerState(file: string, opt: AdamW): void {
+  const s = opt.moments();
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [k, v] of Object.entries(s.m)) tensors.set(`m.${k}`, { shape: [v.length], data: v });
   for (const [k, v] of Object.entries(s.v)) tensors.set(`v.${k}`, { shape: [v.length], data: v });
-  writeSafetensors(join(dir, OPTIMIZER_FILE), tensors, { step: String(s.step), paramSteps: JSON.stringify(s.paramSteps ?? {}) });
-  writeJsonAtomic(join(dir, TRAINER_STATE_FILE), state);
+  writeSafetensors(file, tensors, { step: String(s.step), paramSteps: JSON.stringify(s.paramSteps ?? {}) });
 }
 
 /** Copies a checkpoint's weights into `model` and its moments into `opt`; returns the trainer state. */
