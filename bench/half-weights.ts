@@ -3,11 +3,15 @@
 // checkpoint's matrices kept 16-bit (frozenDtype 'keep') and widened to float32 ('float32').
 // Random bf16 weights are written to a temporary directory first; each measurement runs in its own
 // process so that its peak RSS is its own.
-//   node dist/bench/half-weights.js lora keep|float32     (one LoRA step, Qwen2.5-0.5B shape)
-//   node dist/bench/half-weights.js decode keep|float32   (tokens/s, SmolLM2-135M shape)
-//   node dist/bench/half-weights.js all                   (all four, one process each)
+// `--checkpoint` runs a step with each decoder layer checkpointed (Transformer.gradientCheckpointing):
+// its activations recomputed in the backward instead of kept.
+//   node dist/bench/half-weights.js lora keep|float32 [--checkpoint]   (one LoRA step, Qwen2.5-0.5B shape)
+//   node dist/bench/half-weights.js full float32 [--checkpoint]        (one full SFT step, SmolLM2-135M shape)
+//   node dist/bench/half-weights.js decode keep|float32                (tokens/s, SmolLM2-135M shape)
+//   node dist/bench/half-weights.js all                                (every line, one process each)
+// Without `all`, the random checkpoints are written when missing and left in the temporary directory.
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,12 +64,16 @@ function writeCheckpoint(dir: string, raw: Record<string, unknown>): void {
 
 const rssGiB = (): string => (process.resourceUsage().maxRSS / 1024 ** 2).toFixed(2);
 
-function loraStep(dir: string, frozenDtype: FrozenDtype): void {
+/** One SFT step (sequence 512, batch 1) and its figures: LoRA r 16 on every projection of a frozen base, or every weight trained. */
+function trainStep(dir: string, frozenDtype: FrozenDtype, how: { lora: boolean; checkpoint: boolean }): void {
   const t0 = performance.now();
   const model = loadModelDir(dir, { frozenDtype, tokenizer: false }).model;
   const afterLoad = rssGiB();
-  model.lora = createLora(model.params, layoutOf(model.config), { rank: 16, alpha: 32, dropout: 0, targets: defaultLoraTargets.llama }, new Rng(1));
-  for (const p of model.params.values()) if (p.requiresGrad) p.requireGrad(false);
+  if (how.lora) {
+    model.lora = createLora(model.params, layoutOf(model.config), { rank: 16, alpha: 32, dropout: 0, targets: defaultLoraTargets.llama }, new Rng(1));
+    for (const p of model.params.values()) if (p.requiresGrad) p.requireGrad(false);
+  }
+  model.gradientCheckpointing = how.checkpoint;
   const T = 512, V = model.config.vocabSize, rng = new Rng(2);
   const ids = new Tensor(Int32Array.from({ length: T }, () => rng.int(V)), [1, T]);
   const targets = new Tensor(Int32Array.from({ length: T }, () => rng.int(V)), [1, T]);
@@ -73,11 +81,15 @@ function loraStep(dir: string, frozenDtype: FrozenDtype): void {
   const t1 = performance.now();
   // SFT's loss: the chunked LM head + cross-entropy (ops/lm-head.ts), no (T, V) float32 logits.
   const loss = mean(model.tokenLosses(model.hidden(ids), targets));
+  const afterForward = rssGiB();
   loss.backward();
+  const afterBackward = rssGiB();
   opt.update();
   const t2 = performance.now();
-  console.log(JSON.stringify({ bench: 'lora-step qwen2.5-0.5b shape, T 512, r 16', frozenDtype, loss: loss.item(), loadS: +((t1 - t0) / 1000).toFixed(1),
-    stepS: +((t2 - t1) / 1000).toFixed(1), rssAfterLoadGiB: +afterLoad, peakRssGiB: +rssGiB(), unchunkedLogitsGiB: +((2 * T * V * 4) / 1024 ** 3).toFixed(2) }));
+  const bench = how.lora ? 'lora-step qwen2.5-0.5b shape, T 512, r 16' : 'full-sft-step smollm2-135m shape, T 512';
+  console.log(JSON.stringify({ bench, frozenDtype, checkpoint: how.checkpoint, loss: loss.item(), loadS: +((t1 - t0) / 1000).toFixed(1),
+    stepS: +((t2 - t1) / 1000).toFixed(1), rssAfterLoadGiB: +afterLoad, peakRssAfterForwardGiB: +afterForward, peakRssAfterBackwardGiB: +afterBackward,
+    peakRssGiB: +rssGiB(), unchunkedLogitsGiB: +((2 * T * V * 4) / 1024 ** 3).toFixed(2) }));
 }
 
 function decode(dir: string, frozenDtype: FrozenDtype): void {
@@ -94,20 +106,30 @@ function decode(dir: string, frozenDtype: FrozenDtype): void {
 }
 
 const [what, mode] = process.argv.slice(2);
+const checkpoint = process.argv.includes('--checkpoint');
 const root = join(tmpdir(), 'alignkit-half-bench');
+const LINES: string[][] = [
+  ['lora', 'keep'], ['lora', 'keep', '--checkpoint'], ['lora', 'float32'], ['lora', 'float32', '--checkpoint'],
+  ['full', 'float32'], ['full', 'float32', '--checkpoint'], ['decode', 'keep'], ['decode', 'float32'],
+];
+const dirOf = (shape: keyof typeof SHAPES): string => {
+  const dir = join(root, shape);
+  if (!existsSync(join(dir, 'model.safetensors'))) writeCheckpoint(dir, SHAPES[shape]);
+  return dir;
+};
 if (what === 'all') {
   const self = fileURLToPath(import.meta.url);
-  writeCheckpoint(join(root, 'qwen'), SHAPES.qwen);
-  writeCheckpoint(join(root, 'smol'), SHAPES.smol);
+  dirOf('qwen');
+  dirOf('smol');
   try {
-    for (const w of ['lora', 'decode']) for (const m of ['keep', 'float32']) process.stdout.write(execFileSync(process.execPath, [self, w, m], { encoding: 'utf8' }));
+    for (const args of LINES) process.stdout.write(execFileSync(process.execPath, [self, ...args], { encoding: 'utf8' }));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
-} else if (what === 'lora' || what === 'decode') {
+} else if (what === 'lora' || what === 'full' || what === 'decode') {
   if (mode !== 'keep' && mode !== 'float32') throw new Error(`half-weights: mode ${mode}, expected keep or float32`);
-  if (what === 'lora') loraStep(join(root, 'qwen'), mode);
-  else decode(join(root, 'smol'), mode);
+  if (what === 'decode') decode(dirOf('smol'), mode);
+  else trainStep(dirOf(what === 'lora' ? 'qwen' : 'smol'), mode, { lora: what === 'lora', checkpoint });
 } else {
-  throw new Error(`half-weights: ${what}, expected lora, decode or all`);
+  throw new Error(`half-weights: ${what}, expected lora, full, decode or all`);
 }

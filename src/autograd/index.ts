@@ -1,2 +1,3 @@
 export * from './tape.js';
+export * from './checkpoint.js';
 export { gradPoolStats, releaseGradBuffers } from './grad-pool.js';

@@ -19,6 +19,7 @@ import { cpoConfig, simpoConfig } from '../align/cpo/config.js';
 import { improveConfig, restConfig } from '../align/rest/config.js';
 import { restEmConfig } from '../align/rest-em/config.js';
 import { serConfig } from '../align/ser/config.js';
+import { checkpointingOptions } from '../align/trainer/lora-options.js';
 import { recipes } from '../recipes/index.js';
 import { defineCommand, helpText, type DeclaredCommand } from './command.js';
 import { commands } from './commands.js';
@@ -94,4 +95,18 @@ test('a training command exposes its trainers\' options as the very objects they
   }
   assert.deepEqual(redeclared, []);
   assert.ok(shared > 100, `only ${shared} trainer options are exposed`);
+});
+
+test('every training command takes --gradient-checkpointing (TRL\'s gradient_checkpointing), the one declared option, off unless given', () => {
+  const declaredOption = checkpointingOptions.options.gradientCheckpointing;
+  for (const name of Object.keys(RUNS)) {
+    const cmd = declared.find((c) => c.name === name)!;
+    assert.equal(cmd.options.options['gradientCheckpointing'], declaredOption, `${name}: --gradient-checkpointing is not the declared option`);
+    assert.ok(declaredOption.aliases?.includes('gradient_checkpointing'));
+    const extra = EXTRA[name] ?? [];
+    const required = Object.entries(cmd.options.options).filter(([, e]) => (e as Option).required !== undefined).flatMap(([k]) => [`--${kebab(k)}`, 'x']);
+    const values = (args: string[]) => cmd.resolve([...required, ...extra, ...args])!.values as Record<string, unknown>;
+    assert.equal(values([])['gradientCheckpointing'], false, name);
+    assert.equal(values(['--gradient-checkpointing'])['gradientCheckpointing'], true, name);
+  }
 });

@@ -3,7 +3,7 @@
 // Llama-layout block carries the switches of config.ts for the other RoPE families; Gemma's
 // "sandwich" adds a norm on each branch's output: x = x + norm(attn(norm(x))).
 import { add, attention, crossEntropy, lmHeadCrossEntropy, type LmHeadLossOptions, attentionDecode, projectionAttention, embedding, gelu, layerNorm, matmul, mul, rmsNorm, silu, stridedView, dropout, div, tanh } from '../ops/index.js';
-import { needsGrad } from '../autograd/index.js';
+import { checkpoint, needsGrad } from '../autograd/index.js';
 import { linear } from '../nn/index.js';
 import { Rng, Tensor, narrowExact, shapeStr } from '../tensor/index.js';
 import { headDim, validateConfig, type ModelConfig } from './config.js';
@@ -21,6 +21,12 @@ export interface ForwardOptions {
   /** Enables dropout. */
   training?: boolean;
   rng?: Rng;
+  /**
+   * Runs each decoder layer as one activation checkpoint while recording (autograd/checkpoint.ts):
+   * its activations are recomputed in the backward instead of kept. Default: the model's
+   * `gradientCheckpointing`. Never with a cache.
+   */
+  checkpoint?: boolean;
 }
 
 export class Transformer {
@@ -38,6 +44,11 @@ export class Transformer {
    * 'peft', for a model trained as LoRA (freezeForLora) or read from a PEFT adapter, keeps them one.
    */
   saveAdapters: 'merge' | 'peft' = 'merge';
+  /**
+   * Trades one more forward of each layer for its saved activations in a training step (TRL's
+   * gradient_checkpointing): see ForwardOptions.checkpoint. Off by default; clones keep it.
+   */
+  gradientCheckpointing = false;
   private rng = new Rng(0);
 
   constructor(config: ModelConfig, params?: Params, seed = 0) {
@@ -73,6 +84,7 @@ export class Transformer {
     for (const [k, a] of this.lora) m.lora.set(k, { ...a, A: copy(a.A, a.A.name!), B: copy(a.B, a.B.name!) });
     m.loraBase = this.loraBase;
     m.saveAdapters = this.saveAdapters;
+    m.gradientCheckpointing = this.gradientCheckpointing;
     return m;
   }
 
@@ -137,20 +149,53 @@ export class Transformer {
       ropes = layerRopes(c, positions, B, T);
     }
     x = dropout(x, c.dropout, training, this.rng);
+    const at: LayerInputs = { B, T, past, ropes, mask, cache: opts.cache, training };
+    const ckpt = (opts.checkpoint ?? this.gradientCheckpointing) && !opts.cache;
     for (let l = 0; l < c.nLayer; l++) {
-      const w = c.layerWindows?.[l] ?? null;
-      // A window no shorter than every query's reach hides nothing; a shorter one the kernels honour.
-      const win = w !== null && w < past + T ? w : null;
-      const rope = ropes && (w !== null && ropes.local ? ropes.local : ropes.global);
-      const a = this.attentionBlock(x, l, B, T, rope, mask, win, opts.cache, training);
-      x = add(x, dropout(a, c.dropout, training, this.rng));
-      const m = this.mlpBlock(x, l, training);
-      x = add(x, dropout(m, c.dropout, training, this.rng));
+      // One checkpoint per decoder layer, as transformers' gradient checkpointing has it: only the
+      // layer's input is kept, and the recompute replays its dropout and LoRA-dropout masks from
+      // the generator's state here.
+      x = ckpt
+        ? checkpoint(([h], rng) => this.withRng(rng!, () => this.layer(h!, l, at)), [x], this.layerParams(l), this.rng)
+        : this.layer(x, l, at);
     }
     opts.cache?.advance(T);
     return c.family === 'gpt2'
       ? layerNorm(x, this.p('transformer.ln_f.weight'), this.p('transformer.ln_f.bias'), c.normEps)
       : this.norm(x, 'model.norm.weight');
+  }
+
+  /** Decoder layer l: x + attn(norm(x)), then + mlp(norm(x)), each branch through dropout. */
+  private layer(x: Tensor, l: number, at: LayerInputs): Tensor {
+    const c = this.config, { B, T, past, ropes, mask, cache, training } = at;
+    const w = c.layerWindows?.[l] ?? null;
+    // A window no shorter than every query's reach hides nothing; a shorter one the kernels honour.
+    const win = w !== null && w < past + T ? w : null;
+    const rope = ropes && (w !== null && ropes.local ? ropes.local : ropes.global);
+    const a = this.attentionBlock(x, l, B, T, rope, mask, win, cache, training);
+    x = add(x, dropout(a, c.dropout, training, this.rng));
+    const m = this.mlpBlock(x, l, training);
+    return add(x, dropout(m, c.dropout, training, this.rng));
+  }
+
+  /** The tensors layer l reads that may train: its weights and their adapters. */
+  private layerParams(l: number): Tensor[] {
+    const pre = this.config.family === 'gpt2' ? `transformer.h.${l}.` : `model.layers.${l}.`;
+    const out: Tensor[] = [];
+    for (const [k, t] of this.params) if (k.startsWith(pre)) out.push(t);
+    for (const [k, a] of this.lora) if (k.startsWith(pre)) out.push(a.A, a.B);
+    return out;
+  }
+
+  /** fn with `rng` as the model's generator (a checkpoint's recompute replays a copy). */
+  private withRng<R>(rng: Rng, fn: () => R): R {
+    const saved = this.rng;
+    this.rng = rng;
+    try {
+      return fn();
+    } finally {
+      this.rng = saved;
+    }
   }
 
   /** RMSNorm by the named gain, times (offset + w) where the family stores gains around 0 (Gemma). */
@@ -257,6 +302,12 @@ export class Transformer {
 }
 
 interface LayerRopes { global: RopeTables; local: RopeTables | null }
+
+/** What every layer of one forward shares. */
+interface LayerInputs {
+  B: number; T: number; past: number;
+  ropes: LayerRopes | null; mask: Tensor | null; cache: KVCache | undefined; training: boolean;
+}
 
 /** The RoPE tables of this forward: the global layers' (scaled) and, for Gemma 3, the sliding layers' own base. */
 function layerRopes(c: ModelConfig, positions: Int32Array, B: number, T: number): LayerRopes {

@@ -257,11 +257,33 @@ function projection(name: string, B: number, H: number, Hkv: number, T: number, 
   };
 }
 
+/**
+ * Two residual blocks h + tanh(h·W) ⊙ h, each run through autograd's checkpoint: the recompute's
+ * nested backward must give the gradients of the plain graph (the input, and the weights as the
+ * blocks' parameters); with the input frozen the weights alone still train.
+ */
+function checkpointCases(): GradCase[] {
+  const block = (h: ak.Tensor, w: ak.Tensor): ak.Tensor => ak.add(h, ak.mul(ak.tanh(ak.matmul(h, w)), h));
+  const blockRef = (h: Float64Array, w: Float64Array): Float64Array => {
+    const z = matmulRef(h, [2, 3], w, [3, 3], false, false);
+    return h.map((v, i) => v + Math.tanh(z[i]!) * v);
+  };
+  const run = ([x, w1, w2]: ak.Tensor[]): ak.Tensor => {
+    const h = ak.checkpoint(([a]) => block(a!, w1!), [x!], [w1!]);
+    return ak.checkpoint(([a]) => block(a!, w2!), [h], [w2!]);
+  };
+  const ref = ([x, w1, w2]: Float64Array[]): Float64Array => blockRef(blockRef(x!, w1!), w2!);
+  return [
+    { name: 'checkpoint: two blocks', inputs: [{ shape: [2, 3] }, { shape: [3, 3] }, { shape: [3, 3] }], run, ref },
+    { name: 'checkpoint: two blocks over a frozen input', inputs: [{ shape: [2, 3], noGrad: true }, { shape: [3, 3] }, { shape: [3, 3] }], run, ref },
+  ];
+}
+
 export const cases: GradCase[] = [
   ...unaryCases.map(([name, run, f, kind]): GradCase => ({
     name, inputs: [{ shape: [2, 3, 4], kind }], run: ([x]) => run(x!), ref: ([x]) => x!.map(f),
   })),
   ...binaryCases(), ...matmulCases(), ...reduceCases(), ...softmaxCases(), ...normCases(),
-  ...indexCases(), ...shapeCases(), ...attentionCases(),
+  ...indexCases(), ...shapeCases(), ...attentionCases(), ...checkpointCases(),
 ];
 

@@ -9,7 +9,7 @@ import { frozenDtypeOption } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
 import { loadReference } from '../trainer/inputs.js';
-import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
+import { loadTrainable, checkpointingOptions, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { checkJudgeInputs, judgeOptions, judgeSource } from '../judge/options.js';
 import { readPairsOrJudge } from '../judge/judged-pairs.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
@@ -27,6 +27,7 @@ export const dpoJobOptions = declareConfig('dpo', {
   frozenDtype: frozenDtypeOption,
   ...runOptions('runs/dpo'),
   ...loraOptions.options,
+  ...checkpointingOptions.options,
   ...dpoConfig.options,
 }, (o) => {
   checkJudgeInputs('dpo', o);

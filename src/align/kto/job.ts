@@ -8,7 +8,7 @@ import { frozenDtypeOption } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { finite } from '../trainer/checkpoint.js';
 import { loadReference, readUnpairedSplit } from '../trainer/inputs.js';
-import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
+import { loadTrainable, checkpointingOptions, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { ktoConfig } from './config.js';
 import { trainKto, type KtoEval } from './kto.js';
@@ -22,6 +22,7 @@ export const ktoJobOptions = declareConfig('kto', {
   frozenDtype: frozenDtypeOption,
   ...runOptions('runs/kto'),
   ...loraOptions.options,
+  ...checkpointingOptions.options,
   ...ktoConfig.options,
 }, checkEach(ktoConfig));
 

@@ -36,6 +36,7 @@ export async function runPpoJob(options: Overrides<typeof ppoJobOptions.options>
   // A copy: the reward model itself must stay as it is, it scores every rollout.
   // Widened: the critic trains every weight, and the reward model's may be frozen 16-bit ones.
   const critic = o.critic === 'reward-model' ? { model: widenFrozen(setup.rewardModel!.clone()), head: 'score' } : null;
+  if (critic) critic.model.gradientCheckpointing = o.gradientCheckpointing; // it trains too
   return runOnlineJob({
     name: 'ppo', out: o.out, resume: o.resume, reportTo: o.reportTo, setup, config: { critic: o.critic, ...config },
     train: (store) => trainPpo({ policy: setup.policy, critic, tokenizer: setup.tokenizer, prompts: setup.prompts, reward: setup.reward, store, config, quiet: o.quiet, ...generator }),

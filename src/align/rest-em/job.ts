@@ -8,7 +8,7 @@ import { resolveModelOptions } from '../../hub/index.js';
 import { loadModelDir } from '../../model/index.js';
 import { RunStore } from '../../runs/run-store.js';
 import { sftConfig } from '../sft/config.js';
-import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
+import { loadTrainable, checkpointingOptions, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { noLog, runOptions, saveLastPolicy, type JobHooks } from '../trainer/job.js';
 import { generatorOptions, openGenerator } from '../trainer/generator/options.js';
 import { restEmConfig, type RestEmConfig } from './config.js';
@@ -30,6 +30,7 @@ export const restEmJobOptions = declareConfig('rest-em', {
   language: languageOption(),
   ...runOptions('runs/rest-em'),
   ...loraOptions.options,
+  ...checkpointingOptions.options,
   ...restEmOptions,
   evalN: unlessGiven(evalN, 'samples per test problem for pass@k, at least k (default: 2·k)'),
   lr: sftConfig.options.lr,

@@ -6,7 +6,7 @@ import { describeTask, loadTaskInput, taskInputOptions } from '../../data/tasks/
 import type { Task } from '../../data/tasks/task.js';
 import { resolveModelOptions, type HubOptions } from '../../hub/index.js';
 import { RunStore } from '../../runs/run-store.js';
-import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
+import { loadTrainable, checkpointingOptions, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { hubOf, noLog, runOptions, saveLastPolicy, type JobHooks } from '../trainer/job.js';
 import { checkJudgeInputs, isJudgeUrl, judgeOptions, judgeSource, openJudge } from '../judge/options.js';
 import { judgeReward } from '../judge/judge-reward.js';
@@ -37,6 +37,7 @@ export const restJobOptions = declareConfig('rest', {
   ...judgeOptions,
   ...runOptions('runs/rest'),
   ...loraOptions.options,
+  ...checkpointingOptions.options,
   ...restOptions,
   normalize: unlessGiven(normalize, 'how raw rewards become [0, 1]: clip, minmax (per Grow step) or sigmoid (default: clip, sigmoid for an rm: reward)'),
   growBatchSize,

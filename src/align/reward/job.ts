@@ -15,7 +15,7 @@ import { RunStore } from '../../runs/run-store.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { finite } from '../trainer/checkpoint.js';
 import { loadWithTokenizer } from '../trainer/inputs.js';
-import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
+import { loadTrainable, checkpointingOptions, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { checkJudgeInputs, judgeOptions, judgeSource } from '../judge/options.js';
 import { readPairsOrJudge } from '../judge/judged-pairs.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
@@ -40,6 +40,7 @@ export const rewardJobOptions = declareConfig('reward', {
   ...judgeOptions,
   ...runOptions('runs/reward'),
   ...loraOptions.options,
+  ...checkpointingOptions.options,
   ...rewardModelConfig.options,
 }, (o) => { checkJudgeInputs('reward', o); checkEach(rewardModelConfig)(o); });
 

@@ -17,7 +17,7 @@ import { chatTemplateKwargs, type Tokenizer } from '../../tokenizer/index.js';
 import { checkJudgeInputs, isJudgeUrl, judgeOptions, judgeSource, openJudge } from '../judge/options.js';
 import { judgeReward } from '../judge/judge-reward.js';
 import { loadRewardModel } from '../reward/reward-fn-model.js';
-import { loadTrainable, loraOptions, loraRunConfig, type LoraOptions } from '../trainer/lora-options.js';
+import { loadTrainable, checkpointingOptions, loraOptions, loraRunConfig, type CheckpointingOptions, type LoraOptions } from '../trainer/lora-options.js';
 import { moduleReward, verifierReward, weightedReward, type RewardFn, type WeightedPart } from '../trainer/reward-fn.js';
 import type { PromptItem } from './rollout.js';
 
@@ -53,11 +53,12 @@ export const onlineInputOptions = {
   prompts: optionalText("prompt file (.jsonl/.json/.parquet of {prompt}, a string or a message list); default the task's training problems", { hub: 'dataset' }),
   chatTemplateKwargs,
   ...loraOptions.options,
+  ...checkpointingOptions.options,
   frozenDtype: frozenDtypeOption,
 };
 
 /** The values of onlineInputOptions, as a job resolved them. */
-export type OnlineInputs = Omit<ValuesOf<typeof onlineInputOptions>, keyof LoraOptions> & Partial<LoraOptions>;
+export type OnlineInputs = Omit<ValuesOf<typeof onlineInputOptions>, keyof LoraOptions | keyof CheckpointingOptions> & Partial<LoraOptions & CheckpointingOptions>;
 
 /**
  * The inputs that must go together, checked before anything is read or written. Its words avoid

@@ -15,7 +15,7 @@ import { RunStore } from '../../runs/run-store.js';
 import { dpoConfig } from '../dpo/config.js';
 import type { DpoEval } from '../dpo/dpo.js';
 import { rewardModelConfig } from '../reward/config.js';
-import { loadTrainable, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
+import { loadTrainable, checkpointingOptions, loraOptions, loraRunConfig } from '../trainer/lora-options.js';
 import { checkJudgeInputs, judgeOptions, judgeSource } from '../judge/options.js';
 import { readPairsOrJudge } from '../judge/judged-pairs.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
@@ -35,6 +35,7 @@ export const serJobOptions = declareConfig('ser', {
   ...judgeOptions,
   ...runOptions('runs/ser'),
   ...loraOptions.options,
+  ...checkpointingOptions.options,
   maxLoops: ser.maxLoops,
   minPairs: ser.minPairs,
   maxPerLoop: ser.maxPerLoop,

@@ -1,10 +1,12 @@
 // runSftJob on the inputs issue 16 found wanting: pairs longer than --seq-len (counted, and
 // handled as --truncation says), a plain .txt corpus, and a single 10 MB record.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../../io/temp-dir.test.js';
+import { isGradEnabled } from '../../autograd/index.js';
+import { Transformer } from '../../model/index.js';
 import { runSftJob } from './job.js';
 
 const root = tempDir('alignkit-sft-job-');
@@ -62,4 +64,30 @@ test('a single 10 MB record trains (it crashed with "Maximum call stack size exc
   const r = await runSftJob({ ...fresh, data: big, seqLen: 256, steps: 1, evalExamples: 2, out: join(root, 'big') });
   assert.equal(r.step, 1);
   assert.ok(r.trainExamples + r.evalExamples >= Math.floor(460_000 * 23 / 256), `${r.trainExamples} + ${r.evalExamples} windows`);
+});
+
+test('--gradient-checkpointing reaches the model and trains the same weights, bit for bit (full SFT and LoRA with dropout)', async () => {
+  const seen: boolean[] = [];
+  const hidden = Transformer.prototype.hidden;
+  Transformer.prototype.hidden = function (this: Transformer, ...args: Parameters<typeof hidden>) {
+    if (isGradEnabled()) seen.push(this.gradientCheckpointing);
+    return hidden.apply(this, args);
+  };
+  try {
+    for (const [name, extra] of [['full', {}], ['lora', { family: 'llama', loraR: 4, loraDropout: 0.2 }]] as const) {
+      const saved: Map<string, Buffer>[] = [];
+      for (const gradientCheckpointing of [false, true]) {
+        seen.length = 0;
+        const out = join(root, `ckpt-${name}-${gradientCheckpointing}`);
+        const r = await runSftJob({ ...fresh, ...extra, layers: 2, steps: 3, data: pairs, seqLen: 24, gradientCheckpointing, out });
+        assert.ok(seen.length >= 3 && seen.every((s) => s === gradientCheckpointing), `${name}: the training forwards ran with the switch ${gradientCheckpointing}`);
+        // The tensors (adapter_config.json names its own directory, which differs).
+        saved.push(new Map(readdirSync(r.model).filter((f) => f.endsWith('.safetensors')).map((f) => [f, readFileSync(join(r.model, f))])));
+      }
+      assert.ok(saved[0]!.size > 0);
+      for (const [f, bytes] of saved[0]!) assert.ok(bytes.equals(saved[1]!.get(f)!), `${name}: ${f} differs with --gradient-checkpointing`);
+    }
+  } finally {
+    Transformer.prototype.hidden = hidden;
+  }
 });

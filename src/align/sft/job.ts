@@ -13,7 +13,7 @@ import { RunStore } from '../../runs/run-store.js';
 import { makeTokenizer, TOKENIZER_SPEC_WORDS } from '../../tokenizer/from-spec.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { finite } from '../trainer/checkpoint.js';
-import { loadTrainable, loraOptions, loraRunConfig, prepareForTraining } from '../trainer/lora-options.js';
+import { loadTrainable, checkpointingOptions, loraOptions, loraRunConfig, prepareForTraining } from '../trainer/lora-options.js';
 import { hubOf, noLog, runOptions, type JobHooks } from '../trainer/job.js';
 import { sftConfig, type SftConfig } from './config.js';
 import { trainSft } from './sft.js';
@@ -56,6 +56,7 @@ export const sftJobOptions = declareConfig('sft', {
   kvHeads: optionalNum('key/value heads of a fresh llama, fewer than --heads for grouped-query attention (default: --heads)', { integer: true, min: 1 }),
   ...runOptions('runs/sft'),
   ...loraOptions.options,
+  ...checkpointingOptions.options,
   ...sftConfig.options,
 }, (c) => {
   checkTextSource('sft', c);

@@ -10,7 +10,7 @@ import { chatTemplateKwargs, type TemplateKwargs } from '../../tokenizer/index.j
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { finite } from './checkpoint.js';
 import { readPreferenceSplit } from './inputs.js';
-import { loadTrainable, loraOptions, loraRunConfig, type LoraOptions } from './lora-options.js';
+import { loadTrainable, checkpointingOptions, loraOptions, loraRunConfig, type LoraOptions } from './lora-options.js';
 import type { PreferencePair } from './preference-data.js';
 
 export function runOptions(defaultOut: string) {
@@ -54,6 +54,7 @@ export function pairInputOptions() {
     evalData: optionalText('held-out preference file (default: --eval-fraction of --data)', { hub: 'dataset' }),
     evalFraction: num(0.05, 'share of --data held out when --eval-data is not given', { min: 0, lt: 1 }),
     ...loraOptions.options,
+  ...checkpointingOptions.options,
   };
 }
 

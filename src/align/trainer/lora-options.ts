@@ -4,7 +4,7 @@
 // is frozen, the run saves a PEFT adapter where it saved the model, and a reference is the base
 // with adapters off (Transformer.withoutAdapters), never a second copy.
 import { resolve } from 'node:path';
-import { ConfigError, declareConfig, valuesFor, int, optionalNum, optionalText, type ConfigOf } from '../../config/index.js';
+import { ConfigError, bool, declareConfig, valuesFor, int, optionalNum, optionalText, type ConfigOf } from '../../config/index.js';
 import { defaultLoraTargets, freezeForLora, loraModuleNames, mergeLora, layoutOf, type LoraConfig, type Transformer } from '../../model/index.js';
 import { Rng } from '../../tensor/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
@@ -32,6 +32,18 @@ export const loraOptions = declareConfig('lora', {
 
 export type LoraOptions = ConfigOf<typeof loraOptions>;
 
+/**
+ * Memory for time (TRL's gradient_checkpointing), declared beside the LoRA options and spread
+ * with them into every training command: the model it trains recomputes each decoder layer's
+ * activations in the backward (Transformer.gradientCheckpointing). The weights a run reaches are
+ * the same either way, so a run's config.json does not record it and a resume may change it.
+ */
+export const checkpointingOptions = declareConfig('gradient checkpointing', {
+  gradientCheckpointing: bool(false, 'keep only each layer\'s input and recompute its activations in the backward: less memory, one more forward per layer', { aliases: ['gradient_checkpointing'] }),
+});
+
+export type CheckpointingOptions = ConfigOf<typeof checkpointingOptions>;
+
 const targetList = (s: string): string[] => s.split(',').map((t) => t.trim());
 
 /** The adapters the options ask for on `model`, or null without --lora-r; targets checked against the model. */
@@ -53,10 +65,11 @@ export function loraSettings(o: Partial<LoraOptions>, model: Transformer): LoraC
  * directory as --model) are merged into its weights first: that model is what this run starts
  * from, and with --lora-r the new adapters sit on it (its base then lives in the run's saves, not
  * on disk). `base` is the model directory the weights came from, for the adapter's
- * base_model_name_or_path.
+ * base_model_name_or_path. --gradient-checkpointing is set on the model here.
  */
-export function prepareForTraining(model: Transformer, o: Partial<LoraOptions>, base: string | null, seed = 0): Transformer {
+export function prepareForTraining(model: Transformer, o: Partial<LoraOptions & CheckpointingOptions>, base: string | null, seed = 0): Transformer {
   const cfg = loraSettings(o, model);
+  model.gradientCheckpointing = o.gradientCheckpointing ?? false;
   if (model.lora.size > 0) {
     mergeLora(model.params, model.lora, layoutOf(model.config));
     model.lora = new Map();
@@ -76,7 +89,7 @@ export const loraRunConfig = (o: Partial<LoraOptions>): Partial<LoraOptions> => 
 } : {});
 
 /** --model (or another flag's directory) with its tokenizer, made ready to train under the LoRA options. */
-export function loadTrainable(dir: string, o: Partial<LoraOptions>, flagName = 'model', seed = 0): { model: Transformer; tokenizer: Tokenizer } {
+export function loadTrainable(dir: string, o: Partial<LoraOptions & CheckpointingOptions>, flagName = 'model', seed = 0): { model: Transformer; tokenizer: Tokenizer } {
   // The frozen base of a LoRA run keeps a 16-bit checkpoint's matrices 16-bit, loaded so (the kernels
   // widen them as they read); a full fine-tune trains every weight, in float32.
   const { model, tokenizer } = loadWithTokenizer(dir, flagName, o.loraR ? 'keep' : undefined);
