@@ -20,6 +20,7 @@
         "native/kernels/norm.cc",
         "native/kernels/pool.cc",
         "native/kernels/reduce.cc",
+        "native/kernels/scale.cc",
         "native/kernels/strided.cc"
       ],
       "include_dirs": ["native"],

@@ -14,6 +14,7 @@
 #include "kernels/cpu.h"
 #include "kernels/kernels.h"
 #include "kernels/pool.h"
+#include "kernels/scale.h"
 
 using binding::Args;
 using binding::batched;
@@ -189,6 +190,8 @@ KERNEL(adamwUpdate, const int64_t n = a.size(4, "n");
     ak::adamw_update(a.f32(0, "param", n), a.f32(1, "grad", n), a.f32(2, "m", n), a.f32(3, "v", n), n,
                      float(a.num(5, "lr")), float(a.num(6, "beta1")), float(a.num(7, "beta2")), float(a.num(8, "eps")),
                      float(a.num(9, "weightDecay")), a.size(10, "step")))
+
+KERNEL(scaleInPlace, const int64_t n = a.size(1, "n"); ak::scale_in_place(a.f32(0, "x", n), n, a.num(2, "s")))
 
 static Napi::Value sumSquares(const Napi::CallbackInfo& info) {
   const Args a(info, "sumSquares");

@@ -121,6 +121,11 @@ export interface Backend {
 
   /** Σ x², accumulated in float64: the global gradient norm for clipping. */
   sumSquares(inp: F32, n: number): number;
+  /**
+   * x[i] ← x[i]·s in place, the product rounded to float64 and then stored as float32 (JavaScript's
+   * `x[i] *= s` on a Float32Array, bit for bit): the clip's rescale of every gradient.
+   */
+  scaleInPlace(x: F32, n: number, s: number): void;
 
   /**
    * One fused AdamW step in place (Loshchilov & Hutter 2019, decoupled weight decay, in

@@ -50,3 +50,21 @@ test('a NaN or infinite gradient is refused before anything is scaled, naming th
     assert.deepEqual([...ps[0]!.grad!.f32], [1, 2], 'left as it was');
   }
 });
+
+test('the rescale is the float64 product rounded once to float32, on every backend, long gradients too', () => {
+  // Training runs (the demo's table among them) keep their numbers only if the clip rounds as the
+  // JavaScript loop it replaced did: fround(g · s) with s = maxNorm / (norm + 1e-6) in float64.
+  const n = 200_003; // past one thread's chunk of the native kernel
+  const g = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 3);
+  const ps = withGrads([Array.from(g), [0.1, -7]]);
+  const norm = gradNorm(ps), s = 0.5 / (norm + 1e-6);
+  assert.equal(clipGradNorm(ps, 0.5), norm);
+  const got = ps[0]!.grad!.f32;
+  let viaF32 = 0;
+  for (let i = 0; i < n; i++) {
+    assert.equal(got[i], Math.fround(g[i]! * s), `grad[${i}]`);
+    if (Math.fround(g[i]! * Math.fround(s)) !== got[i]) viaF32++;
+  }
+  assert.deepEqual(Array.from(ps[1]!.grad!.f32), [Math.fround(0.1) * s, -7 * s].map(Math.fround));
+  assert.ok(viaF32 > 0, 'a float32 product would give the same bits here: the test could not tell them apart');
+});

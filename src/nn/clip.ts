@@ -5,6 +5,7 @@
 // an update would spread a NaN into every weight it touches (issue 16). The norm is computed
 // anyway; only when it is not finite are the gradients searched for the parameter at fault.
 import { gradNorm } from '../autograd/index.js';
+import { backend } from '../backend/index.js';
 import type { Tensor } from '../tensor/index.js';
 
 /** A gradient holds NaN or ±Infinity; `parameter` is the first such tensor's name, in the order given. */
@@ -32,11 +33,8 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number 
   if (!Number.isFinite(norm)) throw nonFinite(list, norm);
   if (norm > maxNorm && norm > 0) {
     const s = maxNorm / (norm + 1e-6);
-    for (const p of list) {
-      if (!p.grad) continue;
-      const g = p.grad.f32;
-      for (let i = 0; i < g.length; i++) g[i]! *= s;
-    }
+    const be = backend();
+    for (const p of list) if (p.grad) be.scaleInPlace(p.grad.f32, p.grad.size, s);
   }
   return norm;
 }

@@ -1,5 +1,6 @@
-// Elementwise kernels on both backends: the unary table, GELU, SiLU, AdamW and Σx², at odd
+// Elementwise kernels on both backends: the unary table, GELU, SiLU, AdamW, the clip's scale and Σx², at odd
 // lengths and at one length long enough to be split across threads.
+import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { getBackend, type UnaryOp } from '../../src/backend/index.js';
 import { conform, f, Gen, skipNative } from './harness.js';
@@ -54,6 +55,24 @@ describe('conformance: elementwise', { skip: skipNative }, () => {
         conform(`adamwUpdate n=${n} step=${step} wd=${wd}`, bufs,
           (be, x) => be.adamwUpdate(f(x, 'param'), f(x, 'grad'), f(x, 'm'), f(x, 'v'), n, 1e-3, 0.9, 0.999, 1e-8, wd, step));
       }
+  });
+
+  test('scaleInPlace: the rescale of clipGradNorm, bit for bit the JavaScript store of x·s', () => {
+    const g = new Gen(15);
+    // s as clipGradNorm makes it (maxNorm / (norm + 1e-6), a float64 that no float32 holds), and
+    // values whose float64 products round differently from float32 products of fround(s).
+    for (const n of [0, ...LENGTHS, 1_000_001])
+      for (const s of [1 / (Math.PI + 1e-6), 0.999_999_9, 3e-5]) {
+        const x = g.normal(n, 10);
+        if (n >= 7) x.set([0, -0, 1e-40, -3.4e38, 1, 16_777_215, 0.1]);
+        conform(`scaleInPlace n=${n} s=${s}`, { x }, (be, b) => be.scaleInPlace(f(b, 'x'), n, s),
+          Number.MIN_VALUE); // any difference at all fails
+      }
+    // The rounding is the float64 product's: somewhere a float32-only product differs.
+    const x = g.normal(100_000), viaF32 = x.map((v) => Math.fround(v * Math.fround(1 / (Math.PI + 1e-6))));
+    const want = x.slice();
+    getBackend('native').scaleInPlace(want, want.length, 1 / (Math.PI + 1e-6));
+    assert.ok(want.some((v, i) => v !== viaF32[i]), 'a float32-precision scale would pass this test too');
   });
 
   test('sumSquares, the float64 gradient norm', () => {

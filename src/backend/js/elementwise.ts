@@ -119,6 +119,10 @@ export function sumSquares(inp: F32, n: number): number {
   return s;
 }
 
+export function scaleInPlace(x: F32, n: number, s: number): void {
+  for (let i = 0; i < n; i++) x[i] *= s;
+}
+
 export function adamwUpdate(param: F32, grad: F32, m: F32, v: F32, n: number, lr: number, beta1: number, beta2: number,
   eps: number, weightDecay: number, step: number): void {
   const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
