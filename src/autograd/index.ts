@@ -1,2 +1,2 @@
 export * from './tape.js';
-export { gradPoolStats, releaseGradBuffers } from './grad-pool.js';
+export { gradPoolStats, recycleGradBuffer, releaseGradBuffers, takeGradBuffer } from './grad-pool.js';
