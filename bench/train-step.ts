@@ -32,7 +32,7 @@ const CONFIGS = { C: SHAPES.smol, D: SHAPES.qwen } as const;
 type Config = keyof typeof CONFIGS;
 type Mode = 'lora' | 'full';
 
-interface Line { contender: string; tokensPerS: number; peakRssGiB: number; stepS: number[]; cpuS: number[]; loss: number; loadS: number }
+interface Line { contender: string; tokensPerS: number; peakRssGiB: number; stepS: number[]; cpuS: number[]; peakAfterStepGiB: number[]; loss: number; loadS: number }
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -53,7 +53,7 @@ function alignkitStep(dir: string, mode: Mode, steps: number, batch: number, seq
   const targets = new Tensor(Int32Array.from({ length: batch * seq }, () => rng.int(V)), [batch, seq]);
   const opt = new AdamW(model.namedParameters(), { lr: 1e-4 });
   const loadS = (performance.now() - t0) / 1000;
-  const times: number[] = [], cpu: number[] = [];
+  const times: number[] = [], cpu: number[] = [], peaks: number[] = [];
   let loss = NaN, prof: KernelProfiler | null = null;
   for (let s = 0; s <= steps; s++) {
     // The profile covers the measured steps, not the warm-up.
@@ -67,6 +67,7 @@ function alignkitStep(dir: string, mode: Mode, steps: number, batch: number, seq
     times.push((performance.now() - t) / 1000);
     const dc = process.cpuUsage(c);
     cpu.push((dc.user + dc.system) / 1e6);
+    peaks.push(rssGiB());
     loss = l.item();
   }
   const best = Math.min(...(steps > 0 ? times.slice(1) : times));
@@ -79,7 +80,7 @@ function alignkitStep(dir: string, mode: Mode, steps: number, batch: number, seq
     for (const r of rows.slice(0, 25)) console.error(`  ${(r.ms / steps).toFixed(0).padStart(7)} ms/step ${String(r.calls / steps).padStart(6)} calls  ${r.name}`);
   }
   console.log(JSON.stringify({ contender: `alignkit ${mode === 'lora' ? 'bf16 base + float32 LoRA' : 'float32'}`, trainable, loss, loadS: +loadS.toFixed(1),
-    stepS: times.map((x) => +x.toFixed(2)), cpuS: cpu.map((x) => +x.toFixed(2)), tokensPerS: +((batch * seq) / best).toFixed(1), peakRssGiB: rssGiB() }));
+    stepS: times.map((x) => +x.toFixed(2)), cpuS: cpu.map((x) => +x.toFixed(2)), peakAfterStepGiB: peaks, tokensPerS: +((batch * seq) / best).toFixed(1), peakRssGiB: rssGiB() }));
 }
 
 function pythonPath(): string {
@@ -141,7 +142,7 @@ function report(title: string, lines: Line[]): void {
   const ours = lines[0];
   for (const l of lines) {
     const speed = ours && l !== ours ? `\n      alignkit: ${(ours.tokensPerS / l.tokensPerS).toFixed(2)}× its tokens/s, ${(minCpu(l) / minCpu(ours)).toFixed(2)}× fewer CPU seconds a step, ${(ours.peakRssGiB / l.peakRssGiB).toFixed(2)}× its peak RSS` : '';
-    console.log(`  ${l.contender.padEnd(44)} ${l.tokensPerS.toFixed(0).padStart(6)} tokens/s  CPU ${minCpu(l).toFixed(2)} s/step  peak RSS ${l.peakRssGiB.toFixed(2)} GiB  (steps ${l.stepS.join(', ')} s, loss ${l.loss.toFixed(3)})${speed}`);
+    console.log(`  ${l.contender.padEnd(44)} ${l.tokensPerS.toFixed(0).padStart(6)} tokens/s  CPU ${minCpu(l).toFixed(2)} s/step  peak RSS ${l.peakRssGiB.toFixed(2)} GiB  (steps ${l.stepS.join(', ')} s, peak after each ${l.peakAfterStepGiB.join(', ')} GiB, loss ${l.loss.toFixed(3)})${speed}`);
   }
 }
 

@@ -41,7 +41,8 @@ def main():
     g = torch.Generator().manual_seed(2)
     ids = torch.randint(0, vocab, (batch, seq), generator=g)
     load_s = time.perf_counter() - t0
-    times, cpu, loss = [], [], None
+    times, cpu, peaks, loss = [], [], [], None
+    peak = lambda: round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2)
     for _ in range(steps + 1):
         t, c = time.perf_counter(), time.process_time()
         out = model(input_ids=ids, labels=ids)
@@ -50,14 +51,15 @@ def main():
         opt.zero_grad(set_to_none=True)
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
+        peaks.append(peak())
         loss = out.loss.item()
     best = min(times[1:]) if steps > 0 else times[0]
     trainable = sum(p.numel() for p in params)
     print(json.dumps({
         'contender': f'torch {torch.__version__} {dtype}' + (' + peft' if mode == 'lora' else '') + f' ({attn})',
         'threads': torch.get_num_threads(), 'trainable': trainable, 'loss': loss, 'loadS': round(load_s, 1),
-        'stepS': [round(x, 2) for x in times], 'cpuS': [round(x, 2) for x in cpu], 'tokensPerS': round(batch * seq / best, 1),
-        'peakRssGiB': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2)}))
+        'stepS': [round(x, 2) for x in times], 'cpuS': [round(x, 2) for x in cpu], 'peakAfterStepGiB': peaks, 'tokensPerS': round(batch * seq / best, 1),
+        'peakRssGiB': peak()}))
 
 
 if __name__ == '__main__':
