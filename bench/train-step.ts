@@ -71,7 +71,7 @@ function alignkitStep(dir: string, mode: Mode, steps: number, batch: number, seq
     loss = l.item();
   }
   const best = Math.min(...(steps > 0 ? times.slice(1) : times));
-  const trainable = model.namedParameters().reduce((n, [, p]) => n + p.size, 0);
+  const trainable = model.namedParameters().reduce((n, [, p]) => n + (p.requiresGrad ? p.size : 0), 0);
   if (prof) {
     const wall = times.slice(1).reduce((a, b) => a + b, 0) * 1000;
     const rows = prof.report();
