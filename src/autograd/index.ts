@@ -1,3 +1,3 @@
 export * from './tape.js';
 export * from './checkpoint.js';
-export { gradPoolStats, releaseGradBuffers } from './grad-pool.js';
+export { gradPoolStats, recycleGradBuffer, releaseGradBuffers, takeGradBuffer } from './grad-pool.js';

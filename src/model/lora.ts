@@ -1,7 +1,7 @@
 // LoRA (Hu et al. 2021): a frozen weight W plus a trainable low-rank update (alpha/r)·B·A,
 // A (r, in) drawn small, B (out, r) zero so training starts from the base model exactly.
-import { dropout, mul } from '../ops/index.js';
-import { linear, normalParam, zerosParam, type WeightLayout } from '../nn/index.js';
+import { add, dropout, matmul, mul } from '../ops/index.js';
+import { linear, loraLinear, normalParam, zerosParam, type WeightLayout } from '../nn/index.js';
 import { Rng, Tensor } from '../tensor/index.js';
 import { layoutOf, type Params } from './weights.js';
 import { hasFusedProjections } from './families/fused.js';
@@ -43,6 +43,15 @@ export function createLora(params: Params, layout: WeightLayout, cfg: LoraConfig
   }
   if (out.size === 0) throw new Error(`lora: no weight matches the targets [${cfg.targets.join(', ')}]`);
   return out;
+}
+
+/**
+ * x·op(W) + bias + the adapter's update: one fused node (nn/lora-linear.ts) when the base is frozen
+ * and no dropout applies, else the composition with loraDelta (same forward, bit for bit).
+ */
+export function loraProjection(x: Tensor, w: Tensor, bias: Tensor | null, transB: boolean, a: LoraAdapter, training: boolean, rng: Rng): Tensor {
+  if ((a.dropout === 0 || !training) && !w.requiresGrad && !bias?.requiresGrad) return loraLinear(x, w, bias, transB, a);
+  return add(matmul(x, w, { transB, bias }), loraDelta(x, a, training, rng));
 }
 
 /** The adapter's contribution to y = linear(x, W): (alpha/r)·x·Aᵀ·Bᵀ. */

@@ -8,7 +8,7 @@ import { linear } from '../nn/index.js';
 import { Rng, Tensor, narrowExact, shapeStr } from '../tensor/index.js';
 import { headDim, validateConfig, type ModelConfig } from './config.js';
 import type { KVCache } from './sampling/kv-cache.js';
-import { loraDelta, type LoraAdapter } from './lora.js';
+import { loraProjection, type LoraAdapter } from './lora.js';
 import { applyRope, ropeFrequencies, ropeTables, type RopeTables } from './rope.js';
 import { embeddingName, initParams, layoutOf, type Params } from './weights.js';
 
@@ -119,9 +119,9 @@ export class Transformer {
   private proj(x: Tensor, name: string, bias: string | null, training: boolean): Tensor {
     // nn.linear's product without its two reshapes and separate bias add: matmul folds (B, T)
     // into one GEMM and adds the bias in place, one output and one gradient buffer instead of four.
-    const y = matmul(x, this.p(`${name}.weight`), { transB: layoutOf(this.config) === 'out-in', bias: bias ? this.p(bias) : null });
+    const w = this.p(`${name}.weight`), b = bias ? this.p(bias) : null, transB = layoutOf(this.config) === 'out-in';
     const a = this.lora.get(`${name}.weight`);
-    return a ? add(y, loraDelta(x, a, training, this.rng)) : y;
+    return a ? loraProjection(x, w, b, transB, a, training, this.rng) : matmul(x, w, { transB, bias: b });
   }
 
   /** Final hidden states (B, T, C) for ids (B, T). */
