@@ -72,3 +72,19 @@ test('bias correction counts each parameter\'s own updates (a parameter first up
   opt.update();
   assert.deepEqual(live.v['a'], opt.state().v['a'], 'moments() must follow later updates (no copy)');
 });
+
+test('AdamW allocates a parameter\'s moments at its first update, not before (torch does the same)', () => {
+  const Opt = AdamW, mk = tensor;
+  const a = mk([1, 2, 3, 4], undefined, { requiresGrad: true }), b = mk([1, 2, 3], undefined, { requiresGrad: true });
+  const opt = new Opt([['a', a], ['b', b]], { lr: 0.1 });
+  const before = opt.moments();
+  // Not yet updated: every moment reads as zeros from one shared buffer, nothing of its own.
+  assert.equal(before.m['a']!.buffer, before.v['b']!.buffer);
+  assert.deepEqual([...before.m['a']!, ...before.v['b']!], new Array(7).fill(0));
+  a.grad = mk([1, -1, 2, 0.5]);
+  opt.update();
+  const after = opt.moments();
+  assert.notEqual(after.m['a']!.buffer, after.m['b']!.buffer, 'the updated parameter has moments of its own');
+  assert.ok(after.m['a']!.some((x) => x !== 0));
+  assert.deepEqual(opt.state().m['b'], new Float32Array(3), 'a parameter never updated is saved as zeros');
+});

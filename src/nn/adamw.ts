@@ -38,10 +38,18 @@ export class AdamW {
   constructor(params: Iterable<[string, Tensor]>, config: Partial<AdamWConfig> = {}) {
     this.config = { ...defaultAdamW, ...config };
     this.params = [...params].filter(([, p]) => p.requiresGrad);
-    for (const [name, p] of this.params) {
-      this.m.set(name, new Float32Array(p.size));
-      this.v.set(name, new Float32Array(p.size));
+    // The moments are allocated at a parameter's first update, as torch's AdamW does: by then the
+    // step's activations are freed, and the moments take their memory instead of adding to it.
+  }
+
+  /** Parameter `name`'s moments, zero-filled on first use. */
+  private momentsOf(name: string, size: number): [Float32Array, Float32Array] {
+    let m = this.m.get(name), v = this.v.get(name);
+    if (!m || !v) {
+      this.m.set(name, (m = new Float32Array(size)));
+      this.v.set(name, (v = new Float32Array(size)));
     }
+    return [m, v];
   }
 
   /** Whether weight decay applies: matrices yes; norms, biases and vectors no. */
@@ -59,7 +67,8 @@ export class AdamW {
       const t = (this.paramSteps.get(name) ?? 0) + 1;
       this.paramSteps.set(name, t);
       const wd = AdamW.decays(name, p) ? weightDecay : 0;
-      be.adamwUpdate(p.f32, p.grad.f32, this.m.get(name)!, this.v.get(name)!, p.size, lr, beta1, beta2, eps, wd, t);
+      const [m, v] = this.momentsOf(name, p.size);
+      be.adamwUpdate(p.f32, p.grad.f32, m, v, p.size, lr, beta1, beta2, eps, wd, t);
     }
   }
 
@@ -72,12 +81,15 @@ export class AdamW {
    * snapshot would hold a second copy of two model-sized arrays. Read them before the next update.
    */
   moments(): Readonly<AdamWState> {
-    return { step: this.step, paramSteps: Object.fromEntries(this.paramSteps), m: Object.fromEntries(this.m), v: Object.fromEntries(this.v) };
+    // A parameter not yet updated reads as zeros: views of one zero buffer, never written.
+    const zeros = new Float32Array(Math.max(0, ...this.params.map(([, p]) => p.size)));
+    const of = (m: Map<string, Float32Array>) => Object.fromEntries(this.params.map(([n, p]) => [n, m.get(n) ?? zeros.subarray(0, p.size)]));
+    return { step: this.step, paramSteps: Object.fromEntries(this.paramSteps), m: of(this.m), v: of(this.v) };
   }
 
   /** A snapshot (copies, so that later updates do not change it). */
   state(): AdamWState {
-    const copy = (m: Map<string, Float32Array>) => Object.fromEntries([...m].map(([k, a]) => [k, a.slice()]));
+    const copy = (m: Map<string, Float32Array>) => Object.fromEntries(this.params.map(([n, p]) => [n, m.get(n)?.slice() ?? new Float32Array(p.size)]));
     return { step: this.step, paramSteps: Object.fromEntries(this.paramSteps), m: copy(this.m), v: copy(this.v) };
   }
 
@@ -87,8 +99,9 @@ export class AdamW {
       if (!m || !v || m.length !== p.size || v.length !== p.size) {
         throw new Error(`AdamW.loadState: state for parameter "${name}" is missing or has the wrong size (expected ${p.size})`);
       }
-      this.m.get(name)!.set(m);
-      this.v.get(name)!.set(v);
+      const [mm, vv] = this.momentsOf(name, p.size);
+      mm.set(m);
+      vv.set(v);
     }
     this.step = s.step;
     this.paramSteps = new Map(Object.entries(s.paramSteps ?? Object.fromEntries(this.params.map(([n]) => [n, s.step]))));
