@@ -17,7 +17,7 @@ import { mean } from '../src/ops/index.js';
 import { createLora, defaultLoraTargets, expectedShapes, fromHfConfig, generate, layoutOf, loadModelDir, type FrozenDtype } from '../src/model/index.js';
 import { Rng, Tensor } from '../src/tensor/index.js';
 
-const SHAPES = {
+export const SHAPES = {
   // Qwen2.5-0.5B: hidden 896, 24 layers, 14 heads, 2 KV heads, MLP 4864, vocabulary 151,936, q/k/v biases, tied.
   qwen: { model_type: 'qwen2', hidden_size: 896, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, intermediate_size: 4864, vocab_size: 151936, tie_word_embeddings: true, max_position_embeddings: 32768, rms_norm_eps: 1e-6, rope_theta: 1000000 },
   // SmolLM2-135M: hidden 576, 30 layers, 9 heads, 3 KV heads, MLP 1536, vocabulary 49,152, tied.
@@ -25,7 +25,7 @@ const SHAPES = {
 };
 
 /** A checkpoint directory of random bf16 weights (|w| about 0.004–0.06) in the shape `raw` describes. */
-function writeCheckpoint(dir: string, raw: Record<string, unknown>): void {
+export function writeCheckpoint(dir: string, raw: Record<string, unknown>): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(raw));
   const shapes = [...expectedShapes(fromHfConfig(raw, 'config.json').config)].sort(([a], [b]) => (a < b ? -1 : 1));
@@ -95,7 +95,8 @@ function decode(dir: string, frozenDtype: FrozenDtype): void {
 
 const [what, mode] = process.argv.slice(2);
 const root = join(tmpdir(), 'alignkit-half-bench');
-if (what === 'all') {
+// decode-roofline.ts imports writeCheckpoint and SHAPES: run only when this file is the script.
+if (process.argv[1] !== fileURLToPath(import.meta.url)) { /* imported */ } else if (what === 'all') {
   const self = fileURLToPath(import.meta.url);
   writeCheckpoint(join(root, 'qwen'), SHAPES.qwen);
   writeCheckpoint(join(root, 'smol'), SHAPES.smol);
