@@ -4,8 +4,9 @@
 // quantised to int8, and llama.cpp (node-llama-cpp, CPU) on the GGUF export of the same weights.
 // Bandwidth: STREAM's add (a = b + c, the triad's traffic: two streams read, one written) over
 // 256 MiB arrays with the native backend's threads. Fraction of roofline = (tokens/s ÷ batch) ×
-// bytes of weights read per step ÷ bandwidth. Each contender runs in its own process (peak RSS is
-// its own); decode tokens/s are timed from each row's first new token to the end (prefill excluded).
+// bytes of weights read per step ÷ bandwidth. Each contender (and each GGUF export) runs in its
+// own process, so that peak RSS is its own: Linux carries a parent's peak over to the children it
+// spawns. Decode tokens/s are timed from each row's first new token to the end (prefill excluded).
 //   node dist/bench/decode-roofline.js [--shape smol|qwen] [--batches 1,32] [--new 128] [--only alignkit|llama.cpp]
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, rmSync } from 'node:fs';
@@ -15,12 +16,12 @@ import { fileURLToPath } from 'node:url';
 import { noGrad } from '../src/autograd/index.js';
 import { backend } from '../src/backend/index.js';
 import { exportModel } from '../src/model/export/export.js';
-import { generate, loadModelDir, quantizeInt8, type Transformer } from '../src/model/index.js';
+import { expectedShapes, fromHfConfig, generate, loadModelDir, quantizeInt8, type Transformer } from '../src/model/index.js';
 import { Rng } from '../src/tensor/index.js';
 import { SHAPES, writeCheckpoint } from './half-weights.js';
+import { sharedData } from '../test/fixtures/shared-data.js';
 
 const PROMPT = 64;
-const TOKENIZER = '../shared/data/hf-models/SmolLM2-135M-Instruct';
 const rssGiB = (): number => +(process.resourceUsage().maxRSS / 1024 ** 2).toFixed(2);
 const emit = (o: object): void => console.log(JSON.stringify(o));
 
@@ -101,15 +102,21 @@ async function main(): Promise<void> {
     console.log(`bandwidth (STREAM add, 3 × 256 MiB, ${cpus().length} threads): ${bw} GB/s; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     const contenders: [string, string[]][] = [];
     if (only !== 'llama.cpp') for (const m of ['f32', 'bf16', 'int8']) contenders.push([`alignkit ${m}`, ['alignkit', dir, m]]);
-    if (only !== 'alignkit' && existsSync(join(TOKENIZER, 'tokenizer.json'))) {
-      for (const f of ['tokenizer.json', 'tokenizer_config.json']) cpSync(join(TOKENIZER, f), join(dir, f));
+    // The GGUF carries a tokenizer: SmolLM2's real one (49,152 ids) from the shared data, read in place.
+    const tok = sharedData('hf-models/SmolLM2-135M-Instruct');
+    if (only !== 'alignkit' && tok.path !== null && existsSync(join(tok.path, 'tokenizer.json'))) {
+      for (const f of ['tokenizer.json', 'tokenizer_config.json']) cpSync(join(tok.path, f), join(dir, f));
       for (const d of ['bf16', 'f16', 'q8_0']) {
         const file = join(root, `${d}.gguf`);
-        await exportModel({ model: dir, out: file, dtype: d as 'bf16', quiet: true });
+        child(['export', dir, file, d]); // in a child: a parent grown by the export would pass its peak RSS on to every later child
         contenders.push([`llama.cpp ${d}`, ['llama.cpp', file]]);
       }
-    } else if (only !== 'alignkit') console.log(`llama.cpp skipped: no tokenizer at ${TOKENIZER} for the GGUF export`);
+    } else if (only !== 'alignkit') console.log(`llama.cpp skipped: ${tok.skip || 'no tokenizer.json'} (the GGUF export needs a tokenizer)`);
     const V = (SHAPES[shape] as { vocab_size: number }).vocab_size;
+    // Elements of the matrices a step reads: every 2-D weight but the embedding, plus the tied head.
+    const cfg = fromHfConfig(SHAPES[shape], 'config.json').config;
+    let elements = cfg.tieEmbeddings ? cfg.vocabSize * cfg.dModel : 0;
+    for (const [name, sh] of expectedShapes(cfg)) if (sh.length === 2 && !/embed_tokens/.test(name)) elements += sh[0]! * sh[1]!;
     const bytes: Record<string, number> = {};
     console.log('| contender | batch | tokens/s | GB/s of weights | of roofline | peak RSS GiB |\n|---|---|---|---|---|---|');
     for (const B of batches) {
@@ -118,7 +125,7 @@ async function main(): Promise<void> {
         const dtype = name.split(' ')[1]!;
         if (r.bytesPerStep) bytes[dtype] = r.bytesPerStep;
         // llama.cpp reads the same matrices: 2 bytes an element in bf16/f16, 34 per block of 32 in q8_0.
-        const b = bytes[dtype] ?? (bytes.f32 ?? NaN) / 4 * (dtype === 'q8_0' ? 34 / 32 : 2);
+        const b = bytes[dtype] ?? elements * (dtype === 'q8_0' ? 34 / 32 : 2);
         const gbs = (r.tokensPerS! / B) * b / 1e9;
         const row = `| ${name} | ${B} | ${r.tokensPerS} | ${gbs.toFixed(2)} | ${((100 * gbs) / bw).toFixed(0)}% | ${r.peakRssGiB} |`;
         console.log(row);
@@ -133,6 +140,7 @@ const [what, ...rest] = process.argv.slice(2);
 if (what === 'child') {
   const [kind, path, ...n] = rest;
   if (kind === 'triad') triad();
+  else if (kind === 'export') { await exportModel({ model: path!, out: n[0]!, dtype: n[1] as 'bf16', quiet: true }); emit({}); }
   else if (kind === 'alignkit') alignkit(path!, n[0]!, Number(n[1]), Number(n[2]));
   else await llamaCpp(path!, Number(n[0]), Number(n[1]), Number(n[2]));
 } else await main();
