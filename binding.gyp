@@ -15,6 +15,7 @@
         "native/kernels/gemm-avx512.cc",
         "native/kernels/gemm-generic.cc",
         "native/kernels/gemm-half.cc",
+        "native/kernels/gemm-int8.cc",
         "native/kernels/gemm-pack.cc",
         "native/kernels/gemm-small.cc",
         "native/kernels/norm.cc",

@@ -107,7 +107,7 @@ function decode(dir: string, frozenDtype: FrozenDtype): void {
 
 const [what, mode] = process.argv.slice(2);
 const checkpoint = process.argv.includes('--checkpoint');
-// Other benches import SHAPES and writeCheckpoint from here (bench/train-step.ts): run only as a script.
+// Other benches import SHAPES and writeCheckpoint from here (train-step.ts, decode-roofline.ts): run only as a script.
 const main = process.argv[1] === fileURLToPath(import.meta.url);
 const root = join(tmpdir(), 'alignkit-half-bench');
 const LINES: string[][] = [

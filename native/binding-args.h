@@ -93,6 +93,7 @@ class Args {
     if (nullable && (info_[i].IsNull() || info_[i].IsUndefined())) return nullptr;
     const char* want = type == napi_float32_array  ? "a Float32Array"
                        : type == napi_uint16_array ? "a Uint16Array"
+                       : type == napi_int8_array   ? "an Int8Array"
                                                    : "an Int32Array";
     if (!info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != type)
       fail<Napi::TypeError>(name, std::string("must be ") + want + (nullable ? " or null" : ""));
@@ -114,6 +115,9 @@ class Args {
   }
   const uint16_t* u16(size_t i, const char* name, int64_t n) const {
     return static_cast<const uint16_t*>(typed(i, name, napi_uint16_array, Range{0, n - 1}, false));
+  }
+  const int8_t* i8(size_t i, const char* name, int64_t n) const {
+    return static_cast<const int8_t*>(typed(i, name, napi_int8_array, Range{0, n - 1}, false));
   }
   int32_t* i32(size_t i, const char* name, int64_t n) const {
     return static_cast<int32_t*>(typed(i, name, napi_int32_array, Range{0, n - 1}, false));

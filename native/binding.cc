@@ -56,6 +56,10 @@ KERNEL(matmulHalf, const int64_t M = a.size(4, "M"), N = a.size(5, "N"), K = a.s
     ak::matmul_half(a.f32(0, "out", M * N), a.f32(1, "a", M * K), a.u16(2, "w", K * N), a.flag(3, "bf16"), M, N, K,
                     a.flag(7, "transB"), a.flag(8, "accumulate")))
 
+KERNEL(matmulInt8, const int64_t M = a.size(4, "M"), N = a.size(5, "N"), K = a.size(6, "K");
+    ak::matmul_int8(a.f32(0, "out", M * N), a.f32(1, "a", M * K), a.i8(2, "q", N * K), a.f32(3, "scales", N), M, N, K,
+                    a.flag(7, "accumulate")))
+
 KERNEL(unaryForward, const int64_t n = a.size(3, "n");
     ak::unary_forward(binding::unary_op(a, 0), a.f32(1, "out", n), a.f32(2, "inp", n), n, float(a.num(4, "p"))))
 KERNEL(unaryBackward, const int64_t n = a.size(5, "n");

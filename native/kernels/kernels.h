@@ -22,6 +22,9 @@ void matmul(float* out, const float* a, const float* b, int64_t batch, int64_t M
 // transB, else (K, N), widened exactly (gemm-half.cc).
 void matmul_half(float* out, const float* a, const uint16_t* w, bool bf16, int64_t M, int64_t N, int64_t K,
                  bool transB, bool accumulate);
+// out (M×N) (+)= a (M×K) · Wᵀ with W (N, K) = q·scale per row, int8 codes (gemm-int8.cc).
+void matmul_int8(float* out, const float* a, const int8_t* q, const float* scales, int64_t M, int64_t N, int64_t K,
+                 bool accumulate);
 void embedding_forward_half(float* out, const int32_t* ids, const uint16_t* table, bool bf16, int64_t N, int64_t C);
 
 void unary_forward(UnaryOp op, float* out, const float* inp, int64_t n, float p);

@@ -11,6 +11,8 @@ export type F32 = Float32Array;
 export type I32 = Int32Array;
 /** 16-bit floats as their bit patterns: bfloat16 or IEEE binary16, as the kernel's `bf16` flag says. */
 export type U16 = Uint16Array;
+/** int8 codes of a weight-only quantised matrix. */
+export type I8 = Int8Array;
 export type Strides = readonly number[];
 
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'relu' | 'pow';
@@ -33,6 +35,13 @@ export interface Backend {
    * the result is that of `matmul` on the widened weight (issue 18: frozen weights stay 16-bit).
    */
   matmulHalf(out: F32, a: F32, w: U16, bf16: boolean, M: number, N: number, K: number, transB: boolean, accumulate: boolean): void;
+
+  /**
+   * out (M, N) (+)= a (M, K) · Wᵀ with an int8 weight-only W (N, K): W[n][k] = q[n·K + k]·scales[n]
+   * rounded to float32 (per-output-channel scales); the result is matmul's on that dequantised W
+   * (issue 20: int8 decoding, 1 byte an element read).
+   */
+  matmulInt8(out: F32, a: F32, q: I8, scales: F32, M: number, N: number, K: number, accumulate: boolean): void;
 
   /** out = f(inp) elementwise; `p` is the exponent for 'pow'. */
   unaryForward(op: UnaryOp, out: F32, inp: F32, n: number, p: number): void;

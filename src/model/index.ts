@@ -19,3 +19,4 @@ export * from './hf/merge.js';
 export * from './hf/reward-layout.js';
 export * from './sampling/engine/engine.js';
 export { exportModel, exportOptions, ExportError, EXPORT_FORMATS, GGUF_DTYPES, type ExportOptions, type ExportResult } from './export/export.js';
+export { quantizeInt8, quantizeRows, type Int8Weight } from './sampling/decode/int8.js';

@@ -74,19 +74,24 @@ function yarn(D: number, theta: number, s: Extract<RopeScaling, { type: 'yarn' }
 
 /** cos/sin tables for position ids (B·T values) of a (B, T) batch. */
 export function ropeTables(positions: Int32Array, B: number, T: number, D: number, f: RopeFrequencies): RopeTables {
+  const cos = new Float32Array(B * T * D), sin = new Float32Array(B * T * D);
+  fillRopeTables(cos, sin, positions, B * T, D, f);
+  return { cos: new Tensor(cos, [B, 1, T, D]), sin: new Tensor(sin, [B, 1, T, D]) };
+}
+
+/** The rows (n, D) of ropeTables for the first `n` position ids, into buffers a decoder keeps. */
+export function fillRopeTables(cos: Float32Array, sin: Float32Array, positions: Int32Array, n: number, D: number, f: RopeFrequencies): void {
   const { invFreq, attention, period } = f;
   const half = D / 2;
-  const cos = new Float32Array(B * T * D), sin = new Float32Array(B * T * D);
-  for (let n = 0; n < B * T; n++) {
-    const pos = positions[n]!;
+  for (let r = 0; r < n; r++) {
+    const pos = positions[r]!;
     for (let i = 0; i < half; i++) {
       const angle = period ? pos / period[i]! : Math.fround(pos * Math.fround(invFreq[i]!));
       const c = Math.cos(angle) * attention, s = Math.sin(angle) * attention;
-      cos[n * D + i] = c; cos[n * D + half + i] = c;
-      sin[n * D + i] = s; sin[n * D + half + i] = s;
+      cos[r * D + i] = c; cos[r * D + half + i] = c;
+      sin[r * D + i] = s; sin[r * D + half + i] = s;
     }
   }
-  return { cos: new Tensor(cos, [B, 1, T, D]), sin: new Tensor(sin, [B, 1, T, D]) };
 }
 
 /** x (B, H, T, D) rotated by the tables. */

@@ -3,14 +3,14 @@ import type { Backend } from '../kernels.js';
 import { attentionBackward, attentionForward } from './attention.js';
 import * as ew from './elementwise.js';
 import { crossEntropyBackward, crossEntropyForward, embeddingBackward, embeddingForward, embeddingForwardHalf } from './embedding.js';
-import { matmul, matmulHalf } from './matmul.js';
+import { matmul, matmulHalf, matmulInt8 } from './matmul.js';
 import * as norm from './norm.js';
 import * as red from './reduce.js';
 import { stridedCopy, stridedScatter } from './strided.js';
 
 export const jsBackend: Backend = {
   name: 'js',
-  matmul, matmulHalf,
+  matmul, matmulHalf, matmulInt8,
   ...ew,
   ...red,
   ...norm,

@@ -2,7 +2,7 @@
 // A transposed A is read column-wise into a scratch row; a transposed B turns the inner loop into
 // dot products of two contiguous rows. Plain and correct first; native/ holds the fast one.
 import { widenHalf } from '../../tensor/index.js';
-import type { F32, U16 } from '../kernels.js';
+import type { F32, I8, U16 } from '../kernels.js';
 
 export function matmul(out: F32, a: F32, b: F32, batch: number, M: number, N: number, K: number,
   transA: boolean, transB: boolean, strideA: number, strideB: number, strideOut: number, accumulate: boolean): void {
@@ -38,4 +38,11 @@ export function matmul(out: F32, a: F32, b: F32, batch: number, M: number, N: nu
 export function matmulHalf(out: F32, a: F32, w: U16, bf16: boolean, M: number, N: number, K: number,
   transB: boolean, accumulate: boolean): void {
   matmul(out, a, widenHalf(w, bf16 ? 'bfloat16' : 'float16'), 1, M, N, K, false, transB, 0, 0, 0, accumulate);
+}
+
+/** The int8 weight-only product: W (N, K) dequantised (q·scale per row, rounded to float32), then matmul. */
+export function matmulInt8(out: F32, a: F32, q: I8, scales: F32, M: number, N: number, K: number, accumulate: boolean): void {
+  const w = new Float32Array(N * K);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) w[n * K + k] = q[n * K + k]! * scales[n]!;
+  matmul(out, a, w, 1, M, N, K, false, true, 0, 0, 0, accumulate);
 }

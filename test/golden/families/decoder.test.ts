@@ -1,0 +1,128 @@
+// The kernel-level decoder (src/model/sampling/decode/llama.ts) against the generic op path, per
+// family on the golden checkpoints (whose greedy tokens families.golden.test.ts holds to
+// transformers' through generate, i.e. through this decoder): a left-padded batch of two prompts,
+// prefilled once into two caches, then 20 steps on each side with the same tokens. The decoder
+// makes the same kernel calls in the same order, so the logits must be equal bit for bit: float32
+// weights, bf16 weights kept 16-bit (read in place), LoRA adapters, and int8 weights (quantizeInt8:
+// the decoder reads the codes, the generic path the dequantised float32 weights they stand for).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { noGrad, Tensor } from '../../../src/index.js';
+import { createLora, defaultLoraTargets, generate, layoutOf, loadModelDir, quantizeInt8, quantizeRows, type Transformer } from '../../../src/model/index.js';
+import { Decoder } from '../../../src/model/sampling/decode.js';
+import { RowCache, leftPad } from '../../../src/model/sampling/batch.js';
+import { Rng } from '../../../src/tensor/index.js';
+
+const DIR = 'test/golden/families';
+const fixture = JSON.parse(readFileSync(join(DIR, 'families.json'), 'utf8')) as { prompt: number[]; cases: { name: string }[] };
+
+/** The largest |difference| over `steps` decoding steps of the decoder and of model.logits with a cache. */
+function compare(model: Transformer, steps: number): { diff: number; tokens: number[][] } {
+  const prompts = [fixture.prompt, fixture.prompt.slice(0, 2)], B = prompts.length, V = model.config.vocabSize;
+  return noGrad(() => {
+    const pb = leftPad(prompts);
+    const [generic, fast] = [new RowCache(model.config.nLayer), new RowCache(model.config.nLayer)];
+    for (const cache of [generic, fast]) model.hidden(pb.ids, { positions: pb.positions, keyMask: pb.keyMask, cache });
+    const decoder = new Decoder(model, fast, B);
+    let ids = Int32Array.from(prompts, (p) => p.at(-1)!), diff = 0;
+    const tokens: number[][] = [];
+    for (let s = 0; s < steps; s++) {
+      const Tk = generic.length + 1, keyMask = new Float32Array(B * Tk);
+      for (let b = 0; b < B; b++) keyMask.fill(-Infinity, b * Tk, b * Tk + pb.pads[b]!);
+      const positions = Int32Array.from(prompts, (p) => p.length + s);
+      const want = model.logits(new Tensor(ids, [B, 1]), { positions, keyMask, cache: generic }).f32;
+      const got = decoder.step(ids, positions, keyMask);
+      assert.equal(fast.length, generic.length);
+      for (let i = 0; i < want.length; i++) diff = Math.max(diff, Number.isNaN(got[i]!) ? Infinity : Math.abs(got[i]! - want[i]!));
+      // Greedy next tokens from the generic logits, fed to both sides.
+      ids = Int32Array.from({ length: B }, (_, b) => {
+        let best = 0;
+        for (let v = 1; v < V; v++) if (want[b * V + v]! > want[b * V + best]!) best = v;
+        return best;
+      });
+      tokens.push([...ids]);
+    }
+    return { diff, tokens };
+  });
+}
+
+for (const { name } of fixture.cases) {
+  if (name === 'gpt2') continue;
+  for (const dtype of ['f32', 'bf16'] as const) {
+    test(`decoder ${name} (${dtype}${dtype === 'bf16' ? ', kept 16-bit' : ''}): logits of 20 steps equal the generic path's bit for bit`, () => {
+      const { model } = loadModelDir(join(DIR, 'checkpoints', name, dtype), { tokenizer: false, frozenDtype: 'keep' });
+      assert.ok(Decoder.supports(model), `${name}: the decoder should take this family`);
+      if (dtype === 'bf16') assert.ok(model.headWeight().isHalf, 'the bf16 checkpoint is read 16-bit');
+      assert.equal(compare(model, 20).diff, 0);
+    });
+  }
+}
+
+for (const name of ['llama', 'qwen2', 'gemma2']) {
+  test(`decoder ${name} with LoRA adapters (bf16 base kept 16-bit): equal bit for bit, and the adapters count`, () => {
+    const { model } = loadModelDir(join(DIR, 'checkpoints', name, 'bf16'), { tokenizer: false, frozenDtype: 'keep' });
+    const before = compare(model, 6).tokens;
+    model.lora = createLora(model.params, layoutOf(model.config), { rank: 4, alpha: 8, dropout: 0.1, targets: defaultLoraTargets.llama }, new Rng(5));
+    const rng = new Rng(6);
+    for (const a of model.lora.values()) for (let i = 0; i < a.B.f32.length; i++) a.B.f32[i] = 0.5 * rng.normal();
+    assert.ok(Decoder.supports(model));
+    const { diff, tokens } = compare(model, 6);
+    assert.equal(diff, 0);
+    assert.notDeepEqual(tokens, before, 'adapters with non-zero B change the greedy tokens');
+  });
+}
+
+/** Figures of int8 against float32, printed at the end (README "Fast decoding" quotes them). */
+const int8Figures: string[] = [];
+// Per-row codes move each weight by at most max|w_row|/254 (0.4% of the row's range); through these
+// checkpoints' 2–4 layers of width 16 the logits move by a few percent of their range: measured
+// 1.6–6.6% (yarn and Gemma 2's soft-caps the most). A dropped or misplaced scale moves them by
+// more than their range.
+const INT8_LOGIT_TOL = 0.1; // of max |logit|
+
+for (const { name } of fixture.cases) {
+  if (name === 'gpt2') continue;
+  test(`decoder ${name} int8: equal to the generic path on the dequantised weights; logits within ${INT8_LOGIT_TOL}·max |logit| of float32`, () => {
+    const dir = join(DIR, 'checkpoints', name, 'f32');
+    const { model: ref } = loadModelDir(dir, { tokenizer: false });
+    const { model } = loadModelDir(dir, { tokenizer: false });
+    const { maxError } = quantizeInt8(model);
+    assert.ok(maxError > 0, 'the weights changed');
+    assert.ok(Decoder.supports(model));
+    assert.equal(compare(model, 20).diff, 0);
+    const ids = new Tensor(Int32Array.from(fixture.prompt), [1, fixture.prompt.length]);
+    const [dl, top] = noGrad(() => {
+      const a = ref.logits(ids).f32, b = model.logits(ids).f32;
+      let d = 0, m = 0;
+      for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i]! - b[i]!)); m = Math.max(m, Math.abs(a[i]!)); }
+      return [d, m];
+    });
+    const [g32] = generate(ref, [fixture.prompt], { maxNewTokens: 20, temperature: 0 });
+    const [g8] = generate(model, [fixture.prompt], { maxNewTokens: 20, temperature: 0 });
+    const same = g32!.tokens.filter((t, i) => g8!.tokens[i] === t).length;
+    int8Figures.push(`${name}: max |Δ logit| ${dl.toExponential(1)} (${((100 * dl) / top).toFixed(1)}% of max |logit| ${top.toFixed(2)}), greedy tokens equal ${same}/20, max |Δ w| ${maxError.toExponential(1)}`);
+    assert.ok(dl > 0 && dl <= INT8_LOGIT_TOL * top, `${name}: int8 logits differ from float32 by ${dl} (max |logit| ${top})`);
+  });
+}
+
+test('quantizeRows: codes span ±127 per row, dequantised within half a scale, the scale is max|w|/127', () => {
+  const N = 3, K = 40, w = new Float32Array(N * K);
+  for (let i = 0; i < w.length; i++) w[i] = Math.sin(i * 1.7) * (1 + Math.floor(i / K) * 100); // rows of very different ranges
+  const r = quantizeRows(w, N, K);
+  for (let n = 0; n < N; n++) {
+    const row = w.subarray(n * K, (n + 1) * K), max = Math.max(...row.map(Math.abs));
+    assert.equal(r.scales[n], Math.fround(max / 127), `row ${n}: scale`);
+    assert.equal(Math.max(...r.q.subarray(n * K, (n + 1) * K).map(Math.abs)), 127, `row ${n}: its largest weight is code ±127`);
+    for (let k = 0; k < K; k++) {
+      assert.ok(Math.abs(row[k]! - r.dequantised[n * K + k]!) <= r.scales[n]! / 2 * (1 + 1e-6), `row ${n}, [${k}]`);
+      assert.equal(r.dequantised[n * K + k], Math.fround(r.q[n * K + k]! * r.scales[n]!));
+    }
+  }
+});
+
+test('decoder int8: measured figures', (t) => {
+  for (const m of int8Figures) t.diagnostic(m);
+  if (process.env.ALIGNKIT_FAMILY_FIGURES) console.log(int8Figures.join('\n'));
+});
