@@ -22,6 +22,8 @@ interface Spec {
   /** grpo: the verifier module scoring completions. */
   verifier?: string;
   seqLen?: number;
+  /** Recompute each layer in the backward (TRL's gradient_checkpointing; the CLI's --gradient-checkpointing). */
+  gradientCheckpointing?: boolean;
 }
 
 interface StepRecord { step: number; t: number; cpu: number; value: number; completionLength?: number }
@@ -31,6 +33,7 @@ if (!specFile || !resultFile) throw new Error('usage: side-by-side-alignkit.js s
 const spec = JSON.parse(readFileSync(specFile, 'utf8')) as Spec;
 const { model, tokenizer } = loadModelDir(spec.model);
 if (!tokenizer) throw new Error(`${spec.model}: no tokenizer`);
+model.gradientCheckpointing = spec.gradientCheckpointing ?? false;
 const steps: StepRecord[] = [];
 const now = () => performance.now() / 1000;
 /** CPU seconds of the whole process, all threads (the native kernels' too). */

@@ -40,6 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"  # --data overrides it (a worktree sits elsewhere)
+CHECKPOINTING = False  # --gradient-checkpointing
 DIGIT_REWARD_JS = """// The side-by-side GRPO reward: the share of the completion's characters that are digits.
 export function verify(problem, completion) { return completion.length ? [...completion].filter((c) => c >= '0' && c <= '9').length / [...completion].length : 0; }
 """
@@ -156,7 +157,8 @@ def trl_worker(method, shape, out, result):
                               "completionLength": logs.get("completions/mean_length")})
 
     common = dict(output_dir=str(out / f"trl-{method}"), max_steps=s["steps"][method], learning_rate=h["lr"], warmup_steps=h["warmup"], weight_decay=0.0,
-                  max_grad_norm=1.0, logging_steps=1, save_strategy="no", report_to=[], use_cpu=True, seed=0, disable_tqdm=True, dataloader_num_workers=0)
+                  max_grad_norm=1.0, logging_steps=1, save_strategy="no", report_to=[], use_cpu=True, seed=0, disable_tqdm=True, dataloader_num_workers=0,
+                  gradient_checkpointing=CHECKPOINTING)
     schedule = dict(lr_scheduler_type="cosine_with_min_lr", lr_scheduler_kwargs={"min_lr_rate": 0.1})
     if method == "sft":
         args = SFTConfig(**common, **schedule, per_device_train_batch_size=s["sft_batch"], max_length=s["max_len"], completion_only_loss=True)
@@ -187,7 +189,7 @@ def alignkit_spec(method, shape, out):
         config = {**common, "promptsPerStep": s["grpo_prompts"], "samplesPerPrompt": s["grpo_g"], "maxNewTokens": s["completion"], "beta": 0, "lossType": "dapo",
                   "scaleRewards": "group", "temperature": 1.0, "saveEvery": s["steps"][method]}
     return {"method": method, "model": str(out / "model"), "data": str(out / f"{method}.jsonl"), "out": str(out / f"alignkit-{method}"),
-            "config": config, "verifier": str(out / "digit-share.mjs"), "seqLen": s["max_len"]}
+            "config": config, "verifier": str(out / "digit-share.mjs"), "seqLen": s["max_len"], "gradientCheckpointing": CHECKPOINTING}
 
 
 # --- running and reporting ------------------------------------------------------------------------
@@ -225,12 +227,14 @@ def main():
     ap.add_argument("--data", default=None, help="the shared data folder (default ../shared/data from the repository)")
     ap.add_argument("--rounds", type=int, default=1, help="runs of each side, alternating which goes first; throughput is the median")
     ap.add_argument("--steps", type=int, default=None, help="steps of every method instead of the shape's (a quick check of the script)")
+    ap.add_argument("--gradient-checkpointing", action="store_true", help="recompute each layer in the backward, in both (TRL's gradient_checkpointing)")
     ap.add_argument("--worker", choices=["trl"])
     ap.add_argument("--method")
     ap.add_argument("--result")
     a = ap.parse_args()
-    global DATA
+    global DATA, CHECKPOINTING
     DATA = Path(a.data).resolve() if a.data else DATA
+    CHECKPOINTING = a.gradient_checkpointing
     if not (DATA / "gsm8k").exists():
         raise SystemExit(f"{DATA}: no gsm8k/ here; give --data <the shared data folder>")
     out = Path(a.out or ROOT / "runs" / f"side-by-side-{a.shape}").resolve()
@@ -272,7 +276,7 @@ def run_side(side, method, shape, out, env):
     result = out / f"{side}-{method}.json"
     if side == "trl":
         cmd = [sys.executable, __file__, "--worker", "trl", "--method", method, "--shape", shape, "--out", str(out), "--result", str(result), "--data", str(DATA),
-               "--steps", str(SHAPES[shape]["steps"][method])]
+               "--steps", str(SHAPES[shape]["steps"][method])] + (["--gradient-checkpointing"] if CHECKPOINTING else [])
     else:
         spec = out / f"alignkit-{method}-spec.json"
         spec.write_text(json.dumps(alignkit_spec(method, shape, out)))
