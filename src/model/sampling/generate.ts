@@ -6,15 +6,16 @@
 // policy's smooth distribution, the one PPO's ratio and the KL penalty are defined on, and the one
 // scoreTokens / sequenceLogprobs recompute by teacher forcing.
 import { noGrad } from '../../autograd/index.js';
-import { Rng, Tensor, defaultRng } from '../../tensor/index.js';
+import { Rng, defaultRng } from '../../tensor/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
-import { Decoder } from './decode.js';
-import { RowCache, checkTokens, gatherSteps, leftPad } from './batch.js';
+import { checkTokens } from './batch.js';
+import { RunningBatch, type Admission, type DecodeStats, type Draw } from './engine/running-batch.js';
 import { pickToken, type FilterOptions } from './filters.js';
 import type { Transformer } from '../transformer.js';
 
 export { argmax, drawFrom, logSoftmaxT, pickToken, truncate, type Candidates, type FilterOptions } from './filters.js';
 export { scoreTokens, sequenceLogprobs, type ScoreItem, type ScoreOptions } from './score.js';
+export type { DecodeStats } from './engine/running-batch.js';
 
 export type FinishReason = 'stop' | 'length';
 
@@ -61,6 +62,15 @@ export interface SampleOptions extends FilterOptions {
   rng?: Rng;
   /** Most sequences decoded together; default all. Smaller bounds memory; results do not change. */
   batchSize?: number;
+  /**
+   * 'continuous' (default): as samples finish, waiting ones are prefilled and join the running
+   * batch, so it stays full until none wait. 'static': a batch of batchSize runs until its last
+   * sample finishes before the next starts (the control for benchmarks and tests). Tokens do not
+   * change; log-probabilities only by the rounding of sums over another amount of padding.
+   */
+  schedule?: 'continuous' | 'static';
+  /** Added to: decoding steps, rows decoded over them, prefills (see bench/continuous-batching.ts). */
+  stats?: DecodeStats;
   onToken?: (e: TokenEvent) => void;
   /** Called as each sample finishes, e.g. for progress. */
   onSample?: (s: Sample, index: number) => void;
@@ -74,6 +84,7 @@ interface Checked extends Required<FilterOptions> {
   tokenizer: Tokenizer | undefined;
   onToken: ((e: TokenEvent) => void) | undefined;
   onSample: ((s: Sample, index: number) => void) | undefined;
+  schedule: 'continuous' | 'static';
 }
 
 interface Row {
@@ -85,8 +96,6 @@ interface Row {
   budget: number;
   tokens: number[];
   logprobs: number[];
-  /** This row's real tokens in the cache (prompt + generated fed back so far). */
-  fed: number;
   /** Length of the decoded text already searched for stop strings. */
   scanned: number;
   sample: Sample | null;
@@ -106,71 +115,65 @@ export function generate(model: Transformer, prompts: readonly (readonly number[
   prompts.forEach((prompt, promptIndex) => {
     for (let j = 0; j < n; j++) {
       const budget = Math.min(o.maxNewTokens, model.config.maxSeqLen - prompt.length);
-      rows.push({ index: rows.length, promptIndex, prompt, rng: new Rng(source.nextU32()), budget, tokens: [], logprobs: [], fed: 0, scanned: 0, sample: null });
+      rows.push({ index: rows.length, promptIndex, prompt, rng: new Rng(source.nextU32()), budget, tokens: [], logprobs: [], scanned: 0, sample: null });
     }
   });
-  noGrad(() => {
-    for (let s = 0; s < rows.length; s += batchSize) decodeBatch(model, rows.slice(s, s + batchSize), o);
-  });
+  noGrad(() => decodeAll(model, rows, o, Math.min(batchSize, Math.max(1, rows.length)), opts.stats));
   return rows.map((r) => r.sample!);
 }
 
-function decodeBatch(model: Transformer, rows: Row[], o: Checked): void {
-  const live: Row[] = [];
-  for (const r of rows) if (r.budget > 0) live.push(r); else finish(r, 'length', o);
-  if (!live.length) return;
-  const V = model.config.vocabSize;
-  // Each distinct prompt is prefilled once; its n samples then start from copies of its cache rows.
-  const uniqueOf = new Map<number, number>();
-  const unique: (readonly number[])[] = [];
-  const rowOf = live.map((r) => {
-    let u = uniqueOf.get(r.promptIndex);
-    if (u === undefined) uniqueOf.set(r.promptIndex, (u = unique.push(r.prompt) - 1));
-    return u;
-  });
-  const cache = new RowCache(model.config.nLayer);
-  const pb = leftPad(unique);
-  const T = pb.ids.shape[1]!;
-  const h = model.hidden(pb.ids, { positions: pb.positions, keyMask: pb.keyMask, cache }); // (U, T, C)
-  let logits = model.lmHead(gatherSteps(h, unique.map((_, u) => ({ row: u, start: T - 1, len: 1 })))).f32; // (U, 1, V)
-  let logitRow = rowOf;
-  if (rowOf.some((u, a) => u !== a)) cache.select(rowOf);
-  // Steps of one token go through the kernel-level decoder when the model allows it (decode.ts).
-  const decoder = Decoder.supports(model) ? new Decoder(model, cache, live.length) : null;
-  for (const r of live) r.fed = r.prompt.length;
-  let active = live;
-  for (;;) {
-    const keep: number[] = [];
-    active.forEach((r, a) => {
-      const off = logitRow[a]! * V;
-      const { token, logprob } = pickToken(logits.subarray(off, off + V), o, r.rng);
-      r.tokens.push(token);
-      r.logprobs.push(logprob);
-      o.onToken?.({ index: r.index, promptIndex: r.promptIndex, token, logprob });
-      const reason = stopReason(r, token, o);
-      if (reason) finish(r, reason, o);
-      else keep.push(a);
-    });
-    if (!keep.length) return;
-    if (keep.length < active.length) {
-      // Finished rows leave the batch, and so does padding no remaining row needs: the cache then
-      // holds exactly the longest live row, which therefore never runs past maxSeqLen.
-      const L = cache.length;
-      const dropLeft = keep.reduce((m, a) => Math.min(m, L - active[a]!.fed), L);
-      cache.select(keep, dropLeft);
-      active = keep.map((a) => active[a]!);
-    }
-    const B = active.length, L = cache.length, Tk = L + 1;
-    const ids = new Int32Array(B), positions = new Int32Array(B), keyMask = new Float32Array(B * Tk);
-    active.forEach((r, b) => {
-      ids[b] = r.tokens[r.tokens.length - 1]!;
-      positions[b] = r.fed;
-      keyMask.fill(-Infinity, b * Tk, b * Tk + L - r.fed); // this row's left padding
-      r.fed++;
-    });
-    logits = decoder ? decoder.step(ids, positions, keyMask) : model.logits(new Tensor(ids, [B, 1]), { positions, keyMask, cache }).f32; // (B, 1, V)
-    logitRow = active.map((_, b) => b);
+/** Rows in result order, at most batchSize decoding at once; see SampleOptions.schedule. */
+function decodeAll(model: Transformer, rows: Row[], o: Checked, batchSize: number, stats: DecodeStats | undefined): void {
+  const draw: Draw<Row> = (r, logits) => {
+    const { token, logprob } = pickToken(logits, o, r.rng);
+    r.tokens.push(token);
+    r.logprobs.push(logprob);
+    o.onToken?.({ index: r.index, promptIndex: r.promptIndex, token, logprob });
+    const reason = stopReason(r, token, o);
+    if (!reason) return token;
+    finish(r, reason, o);
+    return null;
+  };
+  const batch = new RunningBatch<Row>(model, batchSize, stats);
+  let next = 0;
+  while (next < rows.length || batch.size) {
+    const take = admissible(rows, next, batchSize, batch.size, o.schedule);
+    if (take) batch.admit(byPrompt(rows.slice(next, (next += take)), o), draw);
+    batch.step(draw);
   }
+}
+
+/**
+ * How many rows from `next` join a batch holding `size`: static batching fills an empty batch
+ * only. Continuous batching admits whole prompts (their samples share one prefill, which a prompt
+ * split across admissions would repeat) once they fit and at least 1/8 of the batch is free, so
+ * that prefills and cache joins, each of which copies the running cache, stay few; a prompt with
+ * more samples than the batch holds is split, into an empty batch.
+ */
+function admissible(rows: readonly Row[], next: number, batchSize: number, size: number, schedule: Checked['schedule']): number {
+  const room = batchSize - size;
+  if (size === 0) return Math.min(room, rows.length - next);
+  if (schedule === 'static') return 0;
+  let end = next;
+  while (end < rows.length) {
+    let last = end;
+    while (last < rows.length && rows[last]!.promptIndex === rows[end]!.promptIndex) last++;
+    if (last - next > room) break;
+    end = last;
+  }
+  return end - next >= Math.min(Math.ceil(batchSize / 8), rows.length - next) ? end - next : 0;
+}
+
+/** Rows grouped by prompt (first appearance order), each prompt prefilled once; rows with no room finish at once. */
+function byPrompt(rows: readonly Row[], o: Checked): Admission<Row>[] {
+  const groups = new Map<number, { prompt: readonly number[]; rows: Row[] }>();
+  for (const r of rows) {
+    if (r.budget <= 0) { finish(r, 'length', o); continue; }
+    let g = groups.get(r.promptIndex);
+    if (!g) groups.set(r.promptIndex, (g = { prompt: r.prompt, rows: [] }));
+    g.rows.push(r);
+  }
+  return [...groups.values()];
 }
 
 function stopReason(r: Row, token: number, o: Checked): FinishReason | null {
@@ -221,9 +224,11 @@ function checkOptions(model: Transformer, prompts: readonly (readonly number[])[
   const stopStrings = opts.stopStrings ?? [];
   stopStrings.forEach((s, i) => { if (typeof s !== 'string' || s.length === 0) bad(`stopStrings[${i}]`, s, 'a non-empty string'); });
   if (stopStrings.length && !opts.tokenizer) bad('tokenizer', undefined, 'a tokenizer to decode with, since stopStrings are given');
+  const schedule = opts.schedule ?? 'continuous';
+  if (schedule !== 'continuous' && schedule !== 'static') bad('schedule', schedule, "'continuous' or 'static'");
   return {
     temperature: T, topK: opts.topK ?? 0, topP, maxNewTokens: opts.maxNewTokens,
     stopTokens: new Set(stopTokens), stopStrings, longestStop: Math.max(0, ...stopStrings.map((s) => s.length)),
-    tokenizer: opts.tokenizer, onToken: opts.onToken, onSample: opts.onSample,
+    tokenizer: opts.tokenizer, onToken: opts.onToken, onSample: opts.onSample, schedule,
   };
 }

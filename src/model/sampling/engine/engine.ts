@@ -1,8 +1,8 @@
 // Continuous batching (Yu et al. 2022, "Orca"): requests that arrive while others decode join the
-// running batch at the next step, and finished rows leave it, over the same KV-cache decoding step
-// as generate(). The requests admitted at one step are prefilled together (left-padded), then their
-// rows are joined to the running cache (RowCache.join, right-aligned, padding masked), so rows of
-// any lengths decode together.
+// running batch at the next step, and finished rows leave it, over the decoding core generate()
+// runs too (running-batch.ts). The requests admitted at one step are prefilled together
+// (left-padded), then their rows are joined to the running cache, so rows of any lengths decode
+// together.
 //
 // A sample draws from its own stream, split off the request's seed exactly as generate() splits
 // its seed (sample j gets new Rng(seed).nextU32() the j-th time), and its logits do not depend on
@@ -14,11 +14,10 @@
 // the current one have finished. So a weight change never touches a request in flight.
 import { randomInt } from 'node:crypto';
 import { noGrad } from '../../../autograd/index.js';
-import { Rng, Tensor } from '../../../tensor/index.js';
+import { Rng } from '../../../tensor/index.js';
 import type { Tokenizer } from '../../../tokenizer/index.js';
 import type { Transformer } from '../../transformer.js';
-import { RowCache, gatherSteps, leftPad } from '../batch.js';
-import { Decoder } from '../decode.js';
+import { RunningBatch, type Draw } from './running-batch.js';
 import { SampleRow, type EngineSample, type SampleDelta } from './rows.js';
 import { checkRequest, type EngineRequest } from './request.js';
 
@@ -47,13 +46,13 @@ export class BatchEngine {
   readonly maxBatch: number;
   private readonly tok: Tokenizer | undefined;
   private readonly waiting: Job[] = [];
-  private live: Live[] = [];
+  private batch: RunningBatch<Live> | null = null;
   private model: Transformer | null = null;
-  private cache: RowCache | null = null;
-  private decoder: Decoder | null = null;
   private looping = false;
-  /** Decoding steps run so far, and the rows they decoded (mean batch = rowSteps / steps). */
-  readonly stats = { steps: 0, rowSteps: 0, admitted: 0 };
+  /** Decoding steps run so far, the rows they decoded (mean batch = rowSteps / steps), prefills and requests admitted. */
+  readonly stats = { steps: 0, rowSteps: 0, prefills: 0, admitted: 0 };
+  /** Draws a live row's token; null when it has finished or its request was abandoned. */
+  private readonly draw: Draw<Live> = ({ job, row }, logits) => (this.emit(job, row, row.pick(logits)) ? null : row.tokens[row.tokens.length - 1]!);
 
   constructor(opts: EngineOptions = {}) {
     this.maxBatch = opts.maxBatch ?? 32;
@@ -63,7 +62,7 @@ export class BatchEngine {
 
   /** Rows decoding now and requests waiting to join. */
   get load(): { running: number; waiting: number } {
-    return { running: this.live.length, waiting: this.waiting.length };
+    return { running: this.running, waiting: this.waiting.length };
   }
 
   /** The request's n samples, in order, once all have finished. Throws at once on a bad request. */
@@ -73,7 +72,7 @@ export class BatchEngine {
     const source = new Rng(req.seed ?? randomInt(2 ** 31));
     const p = req.params;
     const budget = Math.min(req.maxTokens, req.model.config.maxSeqLen - req.prompt.length);
-    const rows = Array.from({ length: n }, (_, j) => new SampleRow(j, new Rng(req.sampleSeeds ? req.sampleSeeds[j]! : source.nextU32()), budget, p, req.prompt.length, this.tok));
+    const rows = Array.from({ length: n }, (_, j) => new SampleRow(j, new Rng(req.sampleSeeds ? req.sampleSeeds[j]! : source.nextU32()), budget, p, this.tok));
     return new Promise((resolve, reject) => {
       this.waiting.push({ req, rows, results: rows.map(() => null), left: n, resolve, reject });
       this.kick();
@@ -91,19 +90,19 @@ export class BatchEngine {
     try {
       noGrad(() => {
         this.admit();
-        if (this.live.length) this.step();
+        this.batch?.step(this.draw);
       });
     } catch (err) {
       this.failAll(err as Error);
     }
-    if (this.live.length || this.waiting.length) setImmediate(() => this.tick());
+    if (this.running || this.waiting.length) setImmediate(() => this.tick());
     else this.looping = false;
   }
 
   /** Takes the waiting requests that fit, oldest first, and prefills them together. */
   private admit(): void {
     const jobs: Job[] = [];
-    let rows = this.live.length;
+    let rows = this.running;
     while (this.waiting.length) {
       const job = this.waiting[0]!;
       if (job.req.signal?.aborted) { this.waiting.shift(); job.reject(abortError()); continue; }
@@ -124,75 +123,26 @@ export class BatchEngine {
     }
   }
 
+  private get running(): number {
+    return this.batch?.size ?? 0;
+  }
+
   private switchTo(model: Transformer): void {
     this.model = model;
-    this.cache = new RowCache(model.config.nLayer);
-    this.decoder = Decoder.supports(model) ? new Decoder(model, this.cache, this.maxBatch) : null;
+    this.batch = new RunningBatch<Live>(model, this.maxBatch, this.stats);
   }
 
-  /**
-   * Runs the new prompts in one left-padded forward (batch.ts: a padded row computes what it
-   * would alone), draws each sample's first token, and joins the unfinished rows to the batch.
-   */
+  /** Prefills the new prompts together (running-batch.ts) and joins their unfinished rows to the batch. */
   private prefill(jobs: Job[]): void {
-    const model = this.model!;
-    const starting = jobs.map((job) => job.rows.filter((r) => {
-      if (r.budget > 0) return true;
-      this.done(job, r, r.empty());
-      return false;
+    const groups = jobs.map((job) => ({
+      prompt: job.req.prompt,
+      rows: job.rows.filter((r) => {
+        if (r.budget > 0) return true;
+        this.done(job, r, r.empty());
+        return false;
+      }).map((row) => ({ job, row })),
     }));
-    const used = jobs.map((_, u) => u).filter((u) => starting[u]!.length > 0);
-    if (!used.length) return;
-    const cache = new RowCache(model.config.nLayer);
-    const pb = leftPad(used.map((u) => jobs[u]!.req.prompt));
-    const T = pb.ids.shape[1]!, V = model.config.vocabSize;
-    const h = model.hidden(pb.ids, { positions: pb.positions, keyMask: pb.keyMask, cache }); // (U, T, C)
-    const logits = model.lmHead(gatherSteps(h, used.map((_, i) => ({ row: i, start: T - 1, len: 1 })))).f32; // (U, 1, V)
-    const rowOf: number[] = [];
-    used.forEach((u, i) => {
-      const job = jobs[u]!, l = logits.subarray(i * V, (i + 1) * V);
-      for (const row of starting[u]!) {
-        if (this.emit(job, row, row.pick(l))) continue;
-        rowOf.push(i);
-        this.live.push({ job, row });
-      }
-    });
-    if (!rowOf.length) return;
-    cache.select(rowOf);
-    this.cache!.join(cache);
-    this.dropPadding();
-  }
-
-  /** Feeds every live row its last token and draws the next. */
-  private step(): void {
-    const model = this.model!, cache = this.cache!, V = model.config.vocabSize;
-    const B = this.live.length, L = cache.length, Tk = L + 1;
-    const ids = new Int32Array(B), positions = new Int32Array(B), keyMask = new Float32Array(B * Tk);
-    this.live.forEach(({ row }, b) => {
-      ids[b] = row.tokens[row.tokens.length - 1]!;
-      positions[b] = row.fed;
-      keyMask.fill(-Infinity, b * Tk, b * Tk + L - row.fed); // this row's left padding
-      row.fed++;
-    });
-    const logits = this.decoder ? this.decoder.step(ids, positions, keyMask) : model.logits(new Tensor(ids, [B, 1]), { positions, keyMask, cache }).f32; // (B, V)
-    this.stats.steps++;
-    this.stats.rowSteps += B;
-    const keep: number[] = [];
-    this.live.forEach(({ job, row }, b) => {
-      if (!this.emit(job, row, row.pick(logits.subarray(b * V, (b + 1) * V)))) keep.push(b);
-    });
-    if (keep.length < B) {
-      cache.select(keep);
-      this.live = keep.map((b) => this.live[b]!);
-      this.dropPadding();
-    }
-  }
-
-  /** Drops cache columns that are padding for every live row, so the cache holds the longest live row and no more. */
-  private dropPadding(): void {
-    const cache = this.cache!, L = cache.length;
-    const drop = this.live.reduce((m, { row }) => Math.min(m, L - row.fed), L);
-    if (drop > 0) cache.select(this.live.map((_, b) => b), drop);
+    this.batch!.admit(groups, this.draw);
   }
 
   /** Passes the delta on; true when the row has finished (or its request was abandoned). */
@@ -214,8 +164,8 @@ export class BatchEngine {
   }
 
   private failAll(err: Error): void {
-    const jobs = new Set(this.live.map((l) => l.job));
-    this.live = [];
+    const jobs = new Set(this.batch?.rows.map((l) => l.job) ?? []);
+    this.batch = null;
     this.model = null;
     for (const j of jobs) if (j.left > 0) { j.left = 0; j.reject(err); }
   }

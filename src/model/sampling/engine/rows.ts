@@ -46,15 +46,11 @@ export class SampleRow {
   readonly tokens: number[] = [];
   readonly logprobs: number[] = [];
   readonly top: TopLogprob[][] = [];
-  /** Tokens of this row in the cache: prompt + generated fed back so far. */
-  fed: number;
   private scanned = 0;
   private emitted = 0;
   private text = '';
 
-  constructor(readonly sample: number, readonly rng: Rng, readonly budget: number, readonly params: RowParams, promptLength: number, private readonly tok: Tokenizer | undefined) {
-    this.fed = promptLength;
-  }
+  constructor(readonly sample: number, readonly rng: Rng, readonly budget: number, readonly params: RowParams, private readonly tok: Tokenizer | undefined) {}
 
   /** Draws the next token from this row's logits (V); returns the delta, finished or not. */
   pick(logits: Float32Array): SampleDelta {
