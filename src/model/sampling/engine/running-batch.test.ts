@@ -2,16 +2,31 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultConfig, type Family } from '../../config.js';
 import { Transformer } from '../../transformer.js';
+import { createLora, defaultLoraTargets } from '../../lora.js';
+import { layoutOf } from '../../weights.js';
+import { Rng } from '../../../tensor/index.js';
 import { Decoder } from '../decode.js';
 import { generate, type DecodeStats, type Sample, type SampleOptions } from '../generate.js';
 import { RunningBatch, noStats } from './running-batch.js';
 
 // generate()'s continuous batching (issue 20, point 4) against its static batches and against
-// one sample at a time, on the kernel-level Decoder (GPT-2) and the generic path (Llama layout).
+// one sample at a time, on the kernel-level Decoder (GPT-2's and the Llama layout's) and on the
+// generic path (a GPT-2 with LoRA adapters, which the GPT-2 decoder leaves to it).
 const tiny = (family: Family): Transformer =>
   new Transformer(defaultConfig(family, {
     vocabSize: 48, dModel: 32, nHead: 4, nLayer: 2, maxSeqLen: 64, initStd: 0.1, tieEmbeddings: false, ...(family === 'llama' ? { nKvHead: 2 } : {}),
   }), undefined, 3);
+const MODELS = {
+  gpt2: () => tiny('gpt2'),
+  llama: () => tiny('llama'),
+  'gpt2 + LoRA': () => {
+    const m = tiny('gpt2');
+    m.lora = createLora(m.params, layoutOf(m.config), { rank: 2, alpha: 4, dropout: 0, targets: defaultLoraTargets.gpt2 }, new Rng(5));
+    // B starts at zero: give the adapters a delta, so that the generic path computes something of its own.
+    for (const a of m.lora.values()) a.B.f32.forEach((_, i, b) => { b[i] = 0.05 * Math.sin(i + 1); });
+    return m;
+  },
+};
 
 // Prompts of 1 to 41 tokens; a 58-token one that reaches maxSeqLen (64) after 6 tokens.
 const prompts = Array.from({ length: 9 }, (_, i) => Array.from({ length: 1 + ((i * 17) % 41) }, (_, j) => (i * 5 + j * 3) % 48));
@@ -27,10 +42,10 @@ function assertSame(got: Sample[], want: Sample[], what: string): void {
   got.forEach((s, i) => s.logprobs.forEach((lp, j) => assert.ok(Math.abs(lp - want[i]!.logprobs[j]!) < 1e-5, `${what}: sample ${i} token ${j}: ${lp} vs ${want[i]!.logprobs[j]}`)));
 }
 
-for (const family of ['gpt2', 'llama'] as const) {
-  const model = tiny(family);
+for (const [family, make] of Object.entries(MODELS)) {
+  const model = make();
   test(`generate (${family}): continuous batching == static batches == one at a time, at T = 0.9 and greedy, with stop tokens and n > 1`, () => {
-    assert.equal(Decoder.supports(model), family === 'gpt2', 'the GPT-2 model exercises the Decoder, the Llama one the generic path');
+    assert.equal(Decoder.supports(model), family !== 'gpt2 + LoRA', 'GPT-2 and Llama exercise the Decoder, GPT-2 with LoRA the generic path');
     for (const temperature of [0.9, 0]) {
       const alone = run(model, { temperature, batchSize: 1 });
       const lengths = alone.map((s) => s.tokens.length);
