@@ -18,7 +18,8 @@ import { backend } from '../src/backend/index.js';
 import { exportModel } from '../src/model/export/export.js';
 import { expectedShapes, fromHfConfig, generate, loadModelDir, quantizeInt8, type Transformer } from '../src/model/index.js';
 import { Rng } from '../src/tensor/index.js';
-import { SHAPES, writeCheckpoint } from './half-weights.js';
+import { writeRandomCheckpoint as writeCheckpoint } from '../src/model/index.js';
+import { SHAPES } from './half-weights.js';
 import { sharedData } from '../test/fixtures/shared-data.js';
 
 const PROMPT = 64;

@@ -11,14 +11,14 @@
 //   node dist/bench/half-weights.js all                                (every line, one process each)
 // Without `all`, the random checkpoints are written when missing and left in the temporary directory.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noGrad } from '../src/autograd/index.js';
 import { AdamW } from '../src/nn/index.js';
 import { mean } from '../src/ops/index.js';
-import { createLora, defaultLoraTargets, expectedShapes, fromHfConfig, generate, layoutOf, loadModelDir, type FrozenDtype } from '../src/model/index.js';
+import { createLora, defaultLoraTargets, generate, layoutOf, loadModelDir, writeRandomCheckpoint, type FrozenDtype } from '../src/model/index.js';
 import { Rng, Tensor } from '../src/tensor/index.js';
 
 export const SHAPES = {
@@ -27,40 +27,6 @@ export const SHAPES = {
   // SmolLM2-135M: hidden 576, 30 layers, 9 heads, 3 KV heads, MLP 1536, vocabulary 49,152, tied.
   smol: { model_type: 'llama', hidden_size: 576, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, intermediate_size: 1536, vocab_size: 49152, tie_word_embeddings: true, max_position_embeddings: 8192, rms_norm_eps: 1e-5, rope_theta: 100000 },
 };
-
-/** A checkpoint directory of random bf16 weights (|w| about 0.004–0.06) in the shape `raw` describes. */
-export function writeCheckpoint(dir: string, raw: Record<string, unknown>): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(raw));
-  const shapes = [...expectedShapes(fromHfConfig(raw, 'config.json').config)].sort(([a], [b]) => (a < b ? -1 : 1));
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  let at = 0;
-  for (const [name, shape] of shapes) {
-    const n = shape.reduce((a, d) => a * d, 1);
-    header[name] = { dtype: 'BF16', shape, data_offsets: [at, at + 2 * n] };
-    at += 2 * n;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const fd = openSync(join(dir, 'model.safetensors'), 'w');
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  writeSync(fd, len);
-  writeSync(fd, json);
-  let x = 0x9e3779b9;
-  for (const [, shape] of shapes) {
-    const n = shape.reduce((a, d) => a * d, 1), chunk = new Uint16Array(Math.min(n, 1 << 22));
-    for (let done = 0; done < n; done += chunk.length) {
-      const m = Math.min(chunk.length, n - done);
-      for (let i = 0; i < m; i++) {
-        x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-        chunk[i] = (x & 0x8000) | ((119 + ((x >>> 8) & 3)) << 7) | (x & 0x7f);
-      }
-      writeSync(fd, chunk.subarray(0, m));
-    }
-  }
-  closeSync(fd);
-}
 
 const rssGiB = (): string => (process.resourceUsage().maxRSS / 1024 ** 2).toFixed(2);
 
@@ -107,7 +73,7 @@ function decode(dir: string, frozenDtype: FrozenDtype): void {
 
 const [what, mode] = process.argv.slice(2);
 const checkpoint = process.argv.includes('--checkpoint');
-// Other benches import SHAPES and writeCheckpoint from here (train-step.ts, decode-roofline.ts): run only as a script.
+// Other benches import SHAPES from here (train-step.ts, decode-roofline.ts): run only as a script.
 const main = process.argv[1] === fileURLToPath(import.meta.url);
 const root = join(tmpdir(), 'alignkit-half-bench');
 const LINES: string[][] = [
@@ -116,7 +82,7 @@ const LINES: string[][] = [
 ];
 const dirOf = (shape: keyof typeof SHAPES): string => {
   const dir = join(root, shape);
-  if (!existsSync(join(dir, 'model.safetensors'))) writeCheckpoint(dir, SHAPES[shape]);
+  if (!existsSync(join(dir, 'model.safetensors'))) writeRandomCheckpoint(dir, SHAPES[shape]);
   return dir;
 };
 if (!main) {

@@ -1,6 +1,6 @@
 // One SFT training step at real shapes (issue 20's training targets, issue 22's SFT speed), alignkit
 // against torch + transformers (+ peft for LoRA), each contender in its own process on the same
-// random bf16 checkpoint (bench/half-weights.ts writeCheckpoint), the same batch and sequence.
+// random bf16 checkpoint (writeRandomCheckpoint, src/model/hf/random-checkpoint.ts), the same batch and sequence.
 // A development bench for finding where the time goes (`--profile` prints alignkit's kernel
 // times); the official lines are `alignkit bench --configs C,D`.
 //   node dist/bench/train-step.js [--configs C,D] [--modes lora,full] [--steps 2] [--batch 1] [--seq 512]
@@ -26,7 +26,8 @@ import { mean } from '../src/ops/index.js';
 import { createLora, defaultLoraTargets, layoutOf, loadModelDir } from '../src/model/index.js';
 import { Rng, Tensor } from '../src/tensor/index.js';
 import { KernelProfiler } from '../src/cli/bench/profile.js';
-import { SHAPES, writeCheckpoint } from './half-weights.js';
+import { writeRandomCheckpoint as writeCheckpoint } from '../src/model/index.js';
+import { SHAPES } from './half-weights.js';
 
 const CONFIGS = { C: SHAPES.smol, D: SHAPES.qwen } as const;
 type Config = keyof typeof CONFIGS;

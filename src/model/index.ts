@@ -14,6 +14,7 @@ export * from './hf/weights.js';
 export * from './hf/peft.js';
 export * from './hf/checkpoint-dir.js';
 export * from './hf/frozen-dtype.js';
+export * from './hf/random-checkpoint.js';
 export * from './sampling/generate-text.js';
 export * from './hf/merge.js';
 export * from './hf/reward-layout.js';

@@ -19,6 +19,8 @@ export interface Peers {
   /** OpenBLAS sgemm: the C harness, or torch.mm when only PyTorch is there. */
   openblas: Found<{ via: 'c-harness'; exe: string } | { via: 'pytorch' }>;
   peak: Found<{ exe: string }>;
+  /** The memory-bandwidth triad of configs C and D (bench/stream-triad.c). */
+  triad: Found<{ exe: string }>;
   /** Environment for every peer process (thread counts, OPENBLAS_CORETYPE, OMP_WAIT_POLICY). */
   env: NodeJS.ProcessEnv;
   /** The temporary folder of the compiled harnesses; removeHarnesses deletes it after the run. */
@@ -73,18 +75,19 @@ function findTfjs(): Peers['tfjs'] {
   }
 }
 
-export function findPeers(opts: { peers: boolean; threads: number; python?: string }): Peers {
+export function findPeers(opts: { peers: boolean; threads: number; python?: string; triad?: boolean }): Peers {
   const env = peerEnv(opts.threads);
   const dir = mkdtempSync(join(tmpdir(), 'alignkit-bench-'));
   const peak = compile(dir, 'c++', 'matmul-native-peak.cc', 'fma-peak', ['-lpthread']);
+  const triad = opts.triad ? compile(dir, 'cc', 'stream-triad.c', 'stream-triad', ['-lpthread']) : { ok: false as const, why: 'configs C and D not run' };
   if (!opts.peers) {
     const off = { ok: false as const, why: 'peers disabled (--no-peers)' };
-    return { torch: off, tfjs: off, openblas: off, peak, env, dir };
+    return { torch: off, tfjs: off, openblas: off, peak, triad, env, dir };
   }
   const torch = findTorch(join(packageRoot(), 'bench', 'peers', 'torch-gpt.py'), env, opts.python);
   const harness = compile(dir, 'cc', 'matmul-native-openblas.c', 'openblas-sgemm', ['-lopenblas']);
   const openblas: Peers['openblas'] = harness.ok ? { ok: true, via: 'c-harness', exe: harness.exe }
     : torch.ok ? { ok: true, via: 'pytorch' }
     : { ok: false, why: `no C harness (${harness.why}; apt-get install libopenblas-dev) and no PyTorch` };
-  return { torch, tfjs: findTfjs(), openblas, peak, env, dir };
+  return { torch, tfjs: findTfjs(), openblas, peak, triad, env, dir };
 }

@@ -43,6 +43,11 @@ export class KernelProfiler {
       if (batch > 1) return 'matmul, batched (decode attention)';
       return `matmul ${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}`;
     }
+    if (key === 'matmulHalf') {
+      // 16-bit weights (issue 18): by shape too, so the LM head stands apart from the layers' projections.
+      const [, , , bf16, M, N, K, transB] = args as [unknown, unknown, unknown, boolean, number, number, number, boolean];
+      return `matmulHalf ${bf16 ? 'bf16' : 'f16'} ${M}×${K}·${K}×${N}${transB ? 'ᵀ' : ''}`;
+    }
     if (key === 'binaryForward' || key === 'binaryBackward' || key === 'unaryForward' || key === 'unaryBackward') return `${key}(${String(args[0])})`;
     return key;
   }

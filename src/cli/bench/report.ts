@@ -1,5 +1,6 @@
 // The side-by-side table `alignkit bench` prints: one section per measurement, each line with
 // alignkit's figure, the peers' figures, the ratios alignkit / peer and the peak RSS of each.
+import { formatReal } from './real/report.js';
 import type { BenchResult, ProfileRow } from './run.js';
 
 const f = (v: number | null, digits = 0): string => (v === null ? '—' : v.toFixed(digits));
@@ -43,6 +44,7 @@ export function formatReport(r: BenchResult): string {
   out.push('');
   out.push('ratio = alignkit / peer (above 1: alignkit is faster). others = cores kept busy by other processes during the line (! = a quarter core or more).');
   out.push('A: vocab 256, d_model 128, 4 layers, 4 heads, context 64, batch 32. B: vocab 256, d_model 384, 6 layers, 6 heads, context 128, batch 16.');
+  if (r.real) out.push('', ...formatReal(r.real));
   for (const n of r.notes) out.push(`note: ${n}`);
   if (r.profile) out.push('', ...formatProfile(r.profile));
   return out.join('\n');

@@ -8,6 +8,7 @@ import { runChild, type ChildResult } from './children.js';
 import { INSTALL_TORCH, judgeBlas, type BlasVerdict } from './peer-check.js';
 import type { Peers } from './peers.js';
 import type { Plan } from './plan.js';
+import type { RealResult } from './real/results.js';
 import type { WorkerTask } from './tasks.js';
 
 export interface MatmulRow { n: number; alignkit_gflops: number | null; openblas_gflops: number | null; ratio: number | null; alignkit_peak_fraction: number | null }
@@ -40,6 +41,8 @@ export interface BenchResult {
   generate: GenerateRow[];
   /** With --profile: where alignkit's time goes, by kernel. */
   profile?: ProfileRow[];
+  /** Configs C and D (--configs C,D): real shapes against transformers, peft and llama.cpp. */
+  real?: RealResult;
   notes: string[];
 }
 

@@ -10,12 +10,14 @@ import { backend, nativeStatus } from '../../backend/index.js';
 import { MODELS, TRAIN_STEP, type BenchModel } from './configs.js';
 import { bestOf, type Rounds } from './measure.js';
 import { KernelProfiler } from './profile.js';
+import { isRealTask, runRealTask, type RealTask } from './real/tasks.js';
 
 export type WorkerTask =
   | { kind: 'train'; config: 'A' | 'B'; rounds: Rounds }
   | { kind: 'generate'; config: 'A' | 'B'; batch: number; prompt: number; newTokens: number; rounds: Rounds }
   | { kind: 'matmul'; sizes: number[]; rounds: Rounds }
-  | { kind: 'profile'; of: 'train' | 'generate'; config: 'A' | 'B'; batch: number; prompt: number; newTokens: number; calls: number };
+  | { kind: 'profile'; of: 'train' | 'generate'; config: 'A' | 'B'; batch: number; prompt: number; newTokens: number; calls: number }
+  | RealTask;
 
 export function buildModel(m: BenchModel): Transformer {
   return new Transformer(defaultConfig('gpt2', {
@@ -106,11 +108,15 @@ function describeBackend(): Record<string, unknown> {
  * bookkeeping, autograd, allocation, garbage collection) and sampling.
  */
 function profile(t: Extract<WorkerTask, { kind: 'profile' }>): Record<string, unknown> {
-  const call = t.of === 'train' ? trainStep(t.config).step : sampleCall(t.config, t.batch, t.prompt, t.newTokens);
+  return profileCalls(t.of === 'train' ? trainStep(t.config).step : sampleCall(t.config, t.batch, t.prompt, t.newTokens), t.calls);
+}
+
+/** The profile of the fastest of `calls` calls of `call`, after one untimed call. */
+export function profileCalls(call: () => void, calls: number): Record<string, unknown> {
   call();
   const prof = new KernelProfiler(true);
   let best = Infinity, kernels: ReturnType<KernelProfiler['report']> = [];
-  for (let i = 0; i < t.calls; i++) {
+  for (let i = 0; i < calls; i++) {
     prof.reset();
     const t0 = performance.now();
     call();
@@ -123,8 +129,9 @@ function profile(t: Extract<WorkerTask, { kind: 'profile' }>): Record<string, un
 }
 
 /** Runs one task and returns what the worker prints (without the RSS, which the worker adds last). */
-export function runTask(task: WorkerTask): Record<string, unknown> {
-  const result = task.kind === 'train' ? train(task.config, task.rounds)
+export async function runTask(task: WorkerTask): Promise<Record<string, unknown>> {
+  const result = isRealTask(task) ? await runRealTask(task, profileCalls)
+    : task.kind === 'train' ? train(task.config, task.rounds)
     : task.kind === 'generate' ? sample(task.config, task.batch, task.prompt, task.newTokens, task.rounds)
     : task.kind === 'matmul' ? matmul(task.sizes, task.rounds)
     : task.kind === 'profile' ? profile(task)

@@ -4,6 +4,6 @@ import { runTask, type WorkerTask } from './tasks.js';
 import { peakRssMb } from './measure.js';
 
 const task = JSON.parse(process.argv[2] ?? '{}') as WorkerTask;
-const result = runTask(task);
+const result = await runTask(task);
 const cpu = process.cpuUsage();
 process.stdout.write(`${JSON.stringify({ ...result, rss_mb: peakRssMb(), cpu_s: (cpu.user + cpu.system) / 1e6 })}\n`);

@@ -89,7 +89,7 @@ export function ggufTokenizer(tok: Tokenizer, vocabSize: number): Map<string, Gg
   const meta = new Map<string, GgufValue>([
     ['tokenizer.ggml.model', { type: 'string', value: 'gpt2' }],
     ['tokenizer.ggml.pre', { type: 'string', value: pre }],
-    ['tokenizer.ggml.tokens', { type: 'string[]', value: tokens.map((t, i) => t ?? `[PAD${i}]`) }],
+    ['tokenizer.ggml.tokens', { type: 'string[]', value: Array.from(tokens, (t, i) => t ?? `[PAD${i}]`) }],
     ['tokenizer.ggml.token_type', { type: 'i32[]', value: types }],
     ['tokenizer.ggml.merges', { type: 'string[]', value: merges }],
   ]);
@@ -144,7 +144,7 @@ function sentencePieceStyle(tok: Tokenizer, f: TokenizerFiles, model: Json, voca
   const meta = new Map<string, GgufValue>([
     ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
     ['tokenizer.ggml.pre', { type: 'string', value: 'default' }],
-    ['tokenizer.ggml.tokens', { type: 'string[]', value: tokens.map((t, i) => t ?? `[PAD${i}]`) }],
+    ['tokenizer.ggml.tokens', { type: 'string[]', value: Array.from(tokens, (t, i) => t ?? `[PAD${i}]`) }],
     ['tokenizer.ggml.scores', { type: 'f32[]', value: scores }],
     ['tokenizer.ggml.token_type', { type: 'i32[]', value: types }],
     ['tokenizer.ggml.add_space_prefix', { type: 'bool', value: spacePrefix }],

@@ -47,9 +47,41 @@ test('alignkit bench --quick --json --no-peers prints one object with every sect
 });
 
 test('alignkit bench rejects an unknown config by name', () => {
-  const r = spawnSync(process.execPath, [main, 'bench', '--configs', 'C'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [main, 'bench', '--configs', 'A,E'], { encoding: 'utf8' });
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /--configs: "C" is not a config/);
+  assert.match(r.stderr, /--configs: "E" is not a config; expected A, B, C or D/);
+});
+
+// Config C's paths at --quick size (2 layers, vocabulary 4,096, 8 new tokens): the checkpoint is
+// written, loaded and removed; every alignkit line gives a figure, every peer null with the reason.
+test('alignkit bench --quick --configs C --no-peers --json: the C rows, the triad, the targets, peers null', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'alignkit-bench-c-'));
+  const r = spawnSync(process.execPath, [main, 'bench', '--quick', '--configs', 'C', '--no-peers', '--json', '--quiet'], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, TMPDIR: tmp } });
+  const left = readdirSync(tmp);
+  rmSync(tmp, { recursive: true, force: true });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(left, [], 'the checkpoint and the harnesses are removed');
+  const res = JSON.parse(r.stdout) as { train: unknown[]; generate: unknown[]; real: { bandwidth: { gb_s: number | null; note: string | null }; configs: { config: string; rows: Record<string, unknown>[] }[]; targets: { met: boolean | null; value: number | null }[] } };
+  assert.deepEqual([res.train, res.generate], [[], []], 'no toy configs asked for');
+  if (res.real.bandwidth.gb_s === null) assert.match(res.real.bandwidth.note!, /triad/);
+  else assert.ok(res.real.bandwidth.gb_s > 0);
+  const [c] = res.real.configs;
+  assert.equal(c!.config, 'C');
+  const line = (x: Record<string, unknown>): string => `${x['line']} ${x['batch']} ${x['contender']}${x['attn'] ? ` ${x['attn']}` : ''} ${x['dtype']}`;
+  assert.deepEqual(c!.rows.map(line), [
+    'generate 1 alignkit bf16', 'generate 1 alignkit float32', 'generate 1 transformers eager float32', 'generate 1 transformers sdpa float32', 'generate 1 transformers sdpa bf16',
+    'generate 1 llama.cpp bf16', 'generate 1 llama.cpp q8_0',
+    'generate 4 alignkit bf16', 'generate 4 alignkit float32', 'generate 4 transformers eager float32', 'generate 4 transformers sdpa float32', 'generate 4 transformers sdpa bf16',
+    'lora 1 alignkit float32', 'lora 1 transformers eager float32', 'lora 1 transformers sdpa float32', 'full 1 alignkit float32', 'full 1 transformers eager float32',
+  ]);
+  for (const x of c!.rows) {
+    if (x['contender'] === 'alignkit') {
+      assert.ok(typeof x['tok_s'] === 'number' && x['tok_s'] > 0 && typeof x['rss_mb'] === 'number', line(x));
+      if (x['batch'] === 1 && x['line'] === 'generate' && res.real.bandwidth.gb_s !== null) assert.ok((x['roofline'] as number) > 0, line(x));
+    } else assert.deepEqual([x['tok_s'], x['rss_mb'], x['error']], [null, null, 'peers disabled (--no-peers)'], line(x));
+  }
+  assert.equal(res.real.targets.length, 5);
+  assert.deepEqual(res.real.targets.slice(1).map((t) => t.met), [null, null, null, null], 'no verdict without the peer');
 });
 
 // A PyTorch on the reference BLAS (issue 16: 6 GFLOP/s, and the bench printed "31× faster than

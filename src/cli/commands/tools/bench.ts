@@ -9,6 +9,9 @@ import { findPeers, removeHarnesses } from '../../bench/peers.js';
 import { makePlan } from '../../bench/plan.js';
 import { formatReport } from '../../bench/report.js';
 import { runBench, runProfile, type BenchResult } from '../../bench/run.js';
+import { makeRealPlan } from '../../bench/real/plan.js';
+import { runReal } from '../../bench/real/run.js';
+import type { RealConfig } from '../../bench/real/shapes.js';
 import { defineCommand } from '../../command.js';
 import { UsageError } from '../../flags.js';
 
@@ -16,12 +19,12 @@ const benchOptions = declareConfig('bench', {
   json: bool(false, 'print one JSON object: machine, settings, matmul, train, generate'),
   quick: bool(false, 'one short round of everything: a smoke test, not figures'),
   noPeers: bool(false, 'alignkit only (PyTorch, TensorFlow.js and OpenBLAS give null)'),
-  configs: text('A,B', 'model configs to train and sample: A, B or A,B'),
+  configs: text('A,B', 'model configs, comma-separated: A, B (toy GPT-2s), C (SmolLM2-135M shape), D (Qwen2.5-0.5B shape)'),
   threads: optionalNum('threads for alignkit and the peers (default: the cores)', { integer: true, min: 1 }),
   repeats: optionalNum('turns each contender takes per line (default 3; 1 with --quick)', { integer: true, min: 1 }),
   tfjsB: bool(false, 'also train config B with TensorFlow.js-wasm (minutes per step)'),
   python: optionalText('python interpreter with torch (default: $ALIGNKIT_PYTHON, else the newest torch of $VIRTUAL_ENV/bin/python, python3, /usr/bin/python3)'),
-  profile: bool(false, "also profile alignkit's training steps and sampling by kernel"),
+  profile: bool(false, "also profile alignkit's training steps and sampling by kernel (C, D: a batch-1 decode and a LoRA step)"),
   quiet: bool(false, 'no progress lines on stderr'),
 });
 
@@ -32,21 +35,27 @@ export const benchCommand = defineCommand({
   examples: ['alignkit bench', 'alignkit bench --json > bench.json', 'alignkit bench --quick --no-peers --json'],
   async run(o) {
     const configs = o.configs.split(',').map((s) => s.trim().toUpperCase());
-    for (const c of configs) if (c !== 'A' && c !== 'B') throw new UsageError(`--configs: "${c}" is not a config; expected A, B or A,B`);
+    for (const c of configs) if (!['A', 'B', 'C', 'D'].includes(c)) throw new UsageError(`--configs: "${c}" is not a config; expected A, B, C or D, comma-separated (A,B or C,D)`);
     const threads = o.threads ?? availableParallelism();
     const plan = makePlan({
-      quick: o.quick, peers: !o.noPeers, threads, configs: configs as ('A' | 'B')[], tfjsB: o.tfjsB,
+      quick: o.quick, peers: !o.noPeers, threads, configs: configs.filter((c): c is 'A' | 'B' => c === 'A' || c === 'B'), tfjsB: o.tfjsB,
       ...(o.repeats !== undefined ? { repeats: o.repeats } : {}),
     });
-    const peers = findPeers({ peers: plan.peers, threads, ...(o.python ? { python: o.python } : {}) });
+    const real = configs.filter((c): c is RealConfig => c === 'C' || c === 'D');
+    const peers = findPeers({ peers: plan.peers, threads, triad: real.length > 0, ...(o.python ? { python: o.python } : {}) });
     const log = o.quiet ? () => {} : (s: string) => process.stderr.write(`bench: ${s}\n`);
     let result: BenchResult;
     try {
       result = runBench(plan, peers, log);
+      if (o.profile) result.profile = runProfile(plan, log, result.notes);
+      if (real.length > 0) {
+        const r = runReal(makeRealPlan({ configs: real, quick: o.quick, threads, peers: plan.peers, profile: o.profile }), peers, log, result.notes, result.machine['pytorch_trusted'] !== false);
+        result.real = r.result;
+        if (o.profile) result.profile = [...(result.profile ?? []), ...r.profile];
+      }
     } finally {
       removeHarnesses(peers);
     }
-    if (o.profile) result.profile = runProfile(plan, log, result.notes);
     console.log(o.json ? JSON.stringify(result) : formatReport(result));
     return 0;
   },

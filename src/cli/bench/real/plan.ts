@@ -1,0 +1,33 @@
+// What `alignkit bench --configs C,D` runs besides the toy configs: which PyTorch variants, the
+// triad's size, and how long a child may take. Each contender of a C/D line takes one turn (a
+// generation of 128 tokens at batch 32 of the 0.5B shape takes minutes on two cores).
+import type { RealConfig } from './shapes.js';
+
+export interface RealPlan {
+  configs: RealConfig[];
+  quick: boolean;
+  threads: number;
+  peers: boolean;
+  /** Profile a batch-1 decode and a LoRA step of each config while its checkpoint exists. */
+  profile: boolean;
+  /** transformers generation variants: attn_implementation and the dtype it computes in. */
+  torchGenerate: { attn: 'eager' | 'sdpa'; dtype: 'float32' | 'bfloat16' }[];
+  /** attn_implementation of the peft LoRA step (and of the full step, first one only). */
+  torchTrain: ('eager' | 'sdpa')[];
+  /** GGUF types llama.cpp decodes (bf16 falls back to f16 where llama.cpp cannot load it). */
+  llamaTypes: ('bf16' | 'q8_0')[];
+  /** Each triad array, MiB: far larger than any cache (STREAM's rule: 4× the last level). */
+  triadMb: number;
+  childTimeoutS: number;
+}
+
+export function makeRealPlan(o: { configs: RealConfig[]; quick: boolean; threads: number; peers: boolean; profile: boolean }): RealPlan {
+  return {
+    ...o,
+    torchGenerate: [{ attn: 'eager', dtype: 'float32' }, { attn: 'sdpa', dtype: 'float32' }, { attn: 'sdpa', dtype: 'bfloat16' }],
+    torchTrain: ['eager', 'sdpa'],
+    llamaTypes: ['bf16', 'q8_0'],
+    triadMb: o.quick ? 32 : 256,
+    childTimeoutS: o.quick ? 300 : 600,
+  };
+}

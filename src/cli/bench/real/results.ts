@@ -1,0 +1,44 @@
+// What configs C and D report (`alignkit bench --json`, key `real`): one row per contender and
+// line, the bandwidth the roofline is taken against, and the issue's targets judged.
+import type { RealConfig } from './shapes.js';
+import type { TargetRow } from './targets.js';
+
+export interface RealRow {
+  line: 'generate' | 'lora' | 'full';
+  /** Sequences at once (generation) or per step (training: 1). */
+  batch: number;
+  /** Prompt + new tokens (generation) or sequence length (training). */
+  tokens: string;
+  contender: 'alignkit' | 'transformers' | 'llama.cpp';
+  /** transformers' attn_implementation (eager or sdpa); null for the others. */
+  attn: string | null;
+  /** The weights' type as the contender computes with them: float32, bf16, f16, q8_0. */
+  dtype: string;
+  tok_s: number | null;
+  rss_mb: number | null;
+  /** Batch-1 decoding: its share of the bandwidth roofline. */
+  roofline: number | null;
+  load_s: number | null;
+  /** Threads it ran with (llama.cpp: the faster of the bench's threads and one). */
+  threads: number | null;
+  /** Cores other processes kept busy while it ran. */
+  others_cores: number | null;
+  error: string | null;
+}
+
+export interface RealConfigResult {
+  config: RealConfig;
+  name: string;
+  params: number;
+  /** Bytes of weights read per decoded token at each storage type (the roofline's numerator). */
+  bytes_per_token: Record<string, number>;
+  rows: RealRow[];
+}
+
+export interface RealResult {
+  /** The triad's GB/s (null where the harness could not be built), its arrays' size and threads. */
+  bandwidth: { gb_s: number | null; array_mb: number; threads: number; note: string | null };
+  configs: RealConfigResult[];
+  targets: TargetRow[];
+  settings: Record<string, unknown>;
+}

@@ -1,0 +1,198 @@
+// Runs configs C and D: writes each config's random bf16 checkpoint once into a temporary folder
+// (with a char tokenizer, which alignkit's GGUF export carries), has every contender load that one
+// folder in a child process of its own — alignkit (loadModelDir), transformers
+// (from_pretrained) and llama.cpp (alignkit's GGUF export of it) — and removes the folder after.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Rng } from '../../../tensor/index.js';
+import { writeRandomCheckpoint } from '../../../model/index.js';
+import { CharTokenizer } from '../../../tokenizer/index.js';
+import { probe, runChild, type ChildResult } from '../children.js';
+import type { Peers } from '../peers.js';
+import type { ProfileRow } from '../run.js';
+import { bytesPerToken, rooflineFraction, triadGbPerS, type WeightType } from './roofline.js';
+import type { RealPlan } from './plan.js';
+import type { RealConfigResult, RealResult, RealRow } from './results.js';
+import { paramsOf, REAL_NAMES, realCase, type RealCase } from './shapes.js';
+import { judgeTargets } from './targets.js';
+import type { RealTask } from './tasks.js';
+
+const WORKER = fileURLToPath(new URL('../worker.js', import.meta.url));
+const LLAMA = fileURLToPath(new URL('./llama-peer.js', import.meta.url));
+const numOr = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+type Row = Omit<RealRow, 'tok_s' | 'rss_mb' | 'roofline' | 'load_s' | 'threads' | 'others_cores' | 'error'>;
+
+/** The checkpoint's folder and what each contender is handed. */
+interface Ctx { c: RealCase; dir: string; tmp: string; prompts: number[][]; rows: RealRow[] }
+
+class RealRun {
+  readonly akEnv: NodeJS.ProcessEnv;
+  /** The transformers script and interpreter, or why there is none. */
+  readonly hf: { python: string; script: string } | { why: string };
+
+  constructor(readonly plan: RealPlan, readonly peers: Peers, readonly log: (s: string) => void, readonly notes: string[]) {
+    this.akEnv = { ...process.env, ALIGNKIT_THREADS: String(plan.threads) };
+    const t = peers.torch;
+    if (!t.ok) this.hf = { why: t.why };
+    else if (probe(t.python, ['-c', 'import transformers, peft'], peers.env) === null) this.hf = { why: `transformers and peft are not importable by ${t.python} (pip install transformers peft)` };
+    else this.hf = { python: t.python, script: join(dirname(t.script), 'torch-hf.py') };
+  }
+
+  /** Runs one contender and adds its row; a failure gives nulls and a note. */
+  run(ctx: Ctx, row: Row, cmd: string, args: string[], env: NodeJS.ProcessEnv): RealRow {
+    const what = `${ctx.c.config} ${row.line}${row.line === 'generate' ? ` batch ${row.batch}` : ''}: ${row.contender}${row.attn ? ` ${row.attn}` : ''} ${row.dtype}`;
+    this.log(what);
+    const r: ChildResult = runChild(cmd, args, env, this.plan.childTimeoutS);
+    if (!r.value) this.notes.push(`${what} failed: ${r.error}`);
+    // Each figure as it comes, so that a run stopped early still says what it measured.
+    else this.log(`${what}: ${numOr(r.value['tok_s'])?.toFixed(1)} tokens/s, peak RSS ${numOr(r.value['rss_mb'])?.toFixed(0)} MiB, others ${r.othersCores?.toFixed(1) ?? '?'} cores`);
+    const v = r.value ?? {};
+    const out: RealRow = {
+      ...row, tok_s: numOr(v['tok_s']), rss_mb: numOr(v['rss_mb']), roofline: null, load_s: numOr(v['load_s']), threads: numOr(v['threads']),
+      others_cores: r.othersCores, error: r.value ? null : r.error ?? 'failed',
+    };
+    if (v['tok_s_by_threads']) this.notes.push(`${what}: tokens/s by threads ${JSON.stringify(v['tok_s_by_threads'])}, the faster counts`);
+    ctx.rows.push(out);
+    return out;
+  }
+
+  alignkit(ctx: Ctx, row: Row, task: RealTask): RealRow {
+    return this.run(ctx, row, process.execPath, [WORKER, JSON.stringify(task)], this.akEnv);
+  }
+
+  /** A row of a contender that is not there: null figures, and why. */
+  missing(ctx: Ctx, row: Row, why: string): void {
+    ctx.rows.push({ ...row, tok_s: null, rss_mb: null, roofline: null, load_s: null, threads: null, others_cores: null, error: why });
+  }
+
+  /** A transformers row: null figures and a note (once) where there is no transformers. */
+  transformers(ctx: Ctx, row: Row, task: Record<string, unknown>): void {
+    if ('why' in this.hf) { this.missing(ctx, row, this.hf.why); return; }
+    this.run(ctx, row, this.hf.python, [this.hf.script, JSON.stringify({ ...task, dir: ctx.dir })], this.peers.env);
+  }
+
+  generate(ctx: Ctx): void {
+    for (const g of ctx.c.generate) {
+      const prompts = ctx.prompts.slice(0, g.batch).map((p) => p.slice(0, g.prompt));
+      const base = { line: 'generate' as const, batch: g.batch, tokens: `${g.prompt}+${g.newTokens}` };
+      for (const weights of ['bf16', 'float32'] as const) {
+        this.alignkit(ctx, { ...base, contender: 'alignkit', attn: null, dtype: weights }, { kind: 'real-generate', dir: ctx.dir, weights, prompts, newTokens: g.newTokens, warmupTokens: ctx.c.warmupTokens });
+      }
+      for (const v of this.plan.torchGenerate) {
+        this.transformers(ctx, { ...base, contender: 'transformers', attn: v.attn, dtype: v.dtype === 'bfloat16' ? 'bf16' : 'float32' },
+          { kind: 'hf-generate', attn: v.attn, dtype: v.dtype, prompts, newTokens: g.newTokens, warmupTokens: ctx.c.warmupTokens });
+      }
+      if (g.batch === 1) this.llama(ctx, base, prompts[0]!, g.newTokens);
+    }
+  }
+
+  /** llama.cpp on alignkit's GGUF export, batch 1 only; bf16 falls back to f16 where llama.cpp cannot run it. */
+  llama(ctx: Ctx, base: Pick<Row, 'line' | 'batch' | 'tokens'>, prompt: number[], newTokens: number): void {
+    for (const want of this.plan.llamaTypes) {
+      if (!this.plan.peers) { this.missing(ctx, { ...base, contender: 'llama.cpp', attn: null, dtype: want }, 'peers disabled (--no-peers)'); continue; }
+      for (const dtype of want === 'bf16' ? (['bf16', 'f16'] as const) : (['q8_0'] as const)) {
+        const file = join(ctx.tmp, `model-${dtype}.gguf`);
+        this.log(`${ctx.c.config}: alignkit export --format gguf --dtype ${dtype}`);
+        const ex = runChild(process.execPath, [WORKER, JSON.stringify({ kind: 'gguf-export', dir: ctx.dir, out: file, dtype } satisfies RealTask)], this.akEnv, this.plan.childTimeoutS);
+        if (!ex.value) { this.notes.push(`${ctx.c.config}: GGUF export ${dtype} failed: ${ex.error}`); break; }
+        const task = { file, prompt, newTokens, warmupTokens: ctx.c.warmupTokens, threads: this.plan.threads };
+        const row = this.run(ctx, { ...base, contender: 'llama.cpp', attn: null, dtype }, process.execPath, [LLAMA, JSON.stringify(task)], this.peers.env);
+        rmSync(file, { force: true });
+        if (row.tok_s !== null || dtype !== 'bf16') break;
+        this.notes.push(`${ctx.c.config}: llama.cpp could not decode the bf16 GGUF; the f16 export stands in`);
+      }
+    }
+  }
+
+  train(ctx: Ctx): void {
+    const { lora, full } = ctx.c;
+    const base = { line: 'lora' as const, batch: 1, tokens: String(lora.seq), attn: null };
+    this.alignkit(ctx, { ...base, contender: 'alignkit', dtype: 'float32' }, { kind: 'real-train', dir: ctx.dir, mode: 'lora', seq: lora.seq, steps: lora.steps, rank: lora.rank, alpha: lora.alpha });
+    for (const attn of this.plan.torchTrain) this.transformers(ctx, { ...base, contender: 'transformers', attn, dtype: 'float32' }, { kind: 'hf-train', attn, mode: 'lora', ...lora });
+    if (!full) return;
+    const fb = { line: 'full' as const, batch: 1, tokens: String(full.seq), attn: null };
+    this.alignkit(ctx, { ...fb, contender: 'alignkit', dtype: 'float32' }, { kind: 'real-train', dir: ctx.dir, mode: 'full', seq: full.seq, steps: full.steps, rank: 0, alpha: 0 });
+    this.transformers(ctx, { ...fb, contender: 'transformers', attn: this.plan.torchTrain[0]!, dtype: 'float32' }, { kind: 'hf-train', attn: this.plan.torchTrain[0], mode: 'full', ...full, rank: 0, alpha: 0 });
+  }
+
+  profile(ctx: Ctx): ProfileRow[] {
+    const { c } = ctx, rows: ProfileRow[] = [];
+    const jobs: [string, RealTask][] = [
+      [`decode ${c.config} batch 1, bf16 weights, ${Math.min(32, c.generate[0]!.newTokens)} tokens`, { kind: 'real-profile', dir: ctx.dir, of: 'decode', seq: c.generate[0]!.prompt, newTokens: Math.min(32, c.generate[0]!.newTokens), rank: 0, alpha: 0, calls: this.plan.quick ? 1 : 2 }],
+      [`LoRA step ${c.config}, sequence ${c.lora.seq}`, { kind: 'real-profile', dir: ctx.dir, of: 'lora', seq: c.lora.seq, newTokens: 0, rank: c.lora.rank, alpha: c.lora.alpha, calls: 1 }],
+    ];
+    for (const [what, task] of jobs) {
+      this.log(`profile: ${what}`);
+      const r = runChild(process.execPath, [WORKER, JSON.stringify(task)], this.akEnv, this.plan.childTimeoutS);
+      if (!r.value) { this.notes.push(`profile ${what}: failed: ${r.error}`); continue; }
+      const v = r.value as unknown as Omit<ProfileRow, 'what'>;
+      rows.push({ what, wall_ms: v.wall_ms, kernel_ms: v.kernel_ms, other_ms: v.other_ms, kernels: v.kernels });
+    }
+    return rows;
+  }
+
+  /** The triad's GB/s: the best of three runs of the harness (each the best of its passes). */
+  bandwidth(): RealResult['bandwidth'] {
+    const t = this.peers.triad, out = { gb_s: null as number | null, array_mb: this.plan.triadMb, threads: this.plan.threads, note: null as string | null };
+    if (!t.ok) return { ...out, note: `triad not run (${t.why})` };
+    this.log('memory bandwidth (triad)');
+    for (let i = 0; i < 3; i++) {
+      const r = spawnSync(t.exe, [String(this.plan.threads), String(this.plan.triadMb), this.plan.quick ? '3' : '10'], { encoding: 'utf8' });
+      const [n, s, ok] = (r.stdout ?? '').trim().split(' ').map(Number);
+      if (r.status !== 0 || ok !== 1 || !(s! > 0)) return { ...out, note: `triad failed: ${(r.stderr ?? '').trim() || 'wrong result'}` };
+      out.gb_s = Math.max(out.gb_s ?? 0, triadGbPerS(n!, 8, s!));
+    }
+    return out;
+  }
+}
+
+function configResult(ctx: Ctx, gbS: number | null): RealConfigResult {
+  const raw = ctx.c.raw, types: WeightType[] = ['float32', 'bf16', 'f16', 'q8_0'];
+  const bytes = Object.fromEntries(types.map((t) => [t, bytesPerToken(raw, t)]));
+  for (const r of ctx.rows) {
+    if (r.line === 'generate' && r.batch === 1 && r.contender !== 'transformers') r.roofline = rooflineFraction(r.tok_s, bytes[r.dtype]!, gbS);
+  }
+  return { config: ctx.c.config, name: REAL_NAMES[ctx.c.config], params: paramsOf(raw), bytes_per_token: bytes, rows: ctx.rows };
+}
+
+/** Configs C and D of `plan`, with the profile rows when plan.profile. `trusted` false: PyTorch failed the BLAS check. */
+export function runReal(plan: RealPlan, peers: Peers, log: (s: string) => void, notes: string[], trusted: boolean): { result: RealResult; profile: ProfileRow[] } {
+  const run = new RealRun(plan, peers, log, notes);
+  if (plan.peers && 'why' in run.hf) notes.push(`transformers: skipped (${run.hf.why})`);
+  const bandwidth = run.bandwidth();
+  if (bandwidth.note) notes.push(bandwidth.note);
+  const configs: RealConfigResult[] = [], profile: ProfileRow[] = [];
+  for (const config of plan.configs) {
+    const c = realCase(config, plan.quick);
+    const tmp = mkdtempSync(join(tmpdir(), `alignkit-bench-${config}-`)), dir = join(tmp, 'checkpoint');
+    try {
+      log(`${config}: writing the random bf16 checkpoint`);
+      writeRandomCheckpoint(dir, c.raw);
+      new CharTokenizer([...'abcdefghijklmnopqrstuvwxyz ']).save(dir);
+      const rng = new Rng(3), V = c.raw['vocab_size'] as number, longest = Math.max(...c.generate.map((g) => g.batch));
+      const ctx: Ctx = { c, dir, tmp, rows: [], prompts: Array.from({ length: longest }, () => Array.from({ length: c.generate[0]!.prompt }, () => rng.int(V))) };
+      run.generate(ctx);
+      run.train(ctx);
+      if (plan.profile) profile.push(...run.profile(ctx));
+      configs.push(configResult(ctx, bandwidth.gb_s));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  return { result: { bandwidth, configs, targets: judgeTargets(configs, trusted), settings: realSettings(plan) }, profile };
+}
+
+function realSettings(plan: RealPlan): Record<string, unknown> {
+  return {
+    configs: plan.configs, quick: plan.quick, threads: plan.threads, turns: 1, child_timeout_s: plan.childTimeoutS,
+    weights: 'random, written once per config as an HF checkpoint (config.json + bf16 model.safetensors) that every contender loads',
+    generate: 'greedy, no stop token (transformers: min_new_tokens = max_new_tokens; llama.cpp: end-of-generation barred); tokens/s = new tokens / wall time incl. prefill, after an untimed short generation',
+    train: 'one sequence per step, random tokens; LoRA r 16, alpha 32 on q,k,v,o,gate,up,down, AdamW lr 1e-4; compute float32 on both sides (alignkit keeps the frozen LoRA base bf16 and widens in the kernels; transformers loads float32); best of the timed steps after one untimed',
+    roofline: 'batch-1 tokens/s × bytes of weights per token (matrices at the dtype, norms/biases float32, LM head once, embedding rows excluded) ÷ triad bandwidth',
+    peers_compared: 'targets compare against the fastest variant of each peer',
+  };
+}
