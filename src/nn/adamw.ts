@@ -82,8 +82,9 @@ export class AdamW {
    */
   moments(): Readonly<AdamWState> {
     // A parameter not yet updated reads as zeros: views of one zero buffer, never written.
-    const zeros = new Float32Array(Math.max(0, ...this.params.map(([, p]) => p.size)));
-    const of = (m: Map<string, Float32Array>) => Object.fromEntries(this.params.map(([n, p]) => [n, m.get(n) ?? zeros.subarray(0, p.size)]));
+    let zeros: Float32Array | null = null;
+    const zero = (size: number) => (zeros ??= new Float32Array(Math.max(...this.params.map(([, p]) => p.size)))).subarray(0, size);
+    const of = (m: Map<string, Float32Array>) => Object.fromEntries(this.params.map(([n, p]) => [n, m.get(n) ?? zero(p.size)]));
     return { step: this.step, paramSteps: Object.fromEntries(this.paramSteps), m: of(this.m), v: of(this.v) };
   }
 
