@@ -18,6 +18,10 @@ How the two are made to agree:
   - no held-out split in either (alignkit sft --eval-fraction 0);
   - SFT and DPO data filtered so that nothing is truncated; the loss on the completion (+ EOS) only;
   - DPO: TRL precomputes the reference log-probabilities, as alignkit always does;
+  - float32 in both: TRL 1.13's configs default to bf16=True, which on a CPU autocasts the forward to
+    bfloat16 (activations saved at half the size, products in bf16); the script sets bf16=False unless
+    --trl-bf16 asks for TRL's default, and gradient_checkpointing (TRL's default True) to match
+    alignkit's --gradient-checkpointing, off unless given;
   - GRPO: β = 0 (no reference), loss dapo, rewards scaled by the group std, temperature 1, the same
     reward (the share of digits in the completion) written once in Python and once in JavaScript.
 Throughput counts the tokens of the steps after the first (prompt + completion of every sequence
@@ -41,6 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"  # --data overrides it (a worktree sits elsewhere)
 CHECKPOINTING = False  # --gradient-checkpointing
+TRL_BF16 = False  # --trl-bf16
 DIGIT_REWARD_JS = """// The side-by-side GRPO reward: the share of the completion's characters that are digits.
 export function verify(problem, completion) { return completion.length ? [...completion].filter((c) => c >= '0' && c <= '9').length / [...completion].length : 0; }
 """
@@ -158,7 +163,7 @@ def trl_worker(method, shape, out, result):
 
     common = dict(output_dir=str(out / f"trl-{method}"), max_steps=s["steps"][method], learning_rate=h["lr"], warmup_steps=h["warmup"], weight_decay=0.0,
                   max_grad_norm=1.0, logging_steps=1, save_strategy="no", report_to=[], use_cpu=True, seed=0, disable_tqdm=True, dataloader_num_workers=0,
-                  gradient_checkpointing=CHECKPOINTING)
+                  gradient_checkpointing=CHECKPOINTING, bf16=TRL_BF16)
     schedule = dict(lr_scheduler_type="cosine_with_min_lr", lr_scheduler_kwargs={"min_lr_rate": 0.1})
     if method == "sft":
         args = SFTConfig(**common, **schedule, per_device_train_batch_size=s["sft_batch"], max_length=s["max_len"], completion_only_loss=True)
@@ -228,13 +233,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=1, help="runs of each side, alternating which goes first; throughput is the median")
     ap.add_argument("--steps", type=int, default=None, help="steps of every method instead of the shape's (a quick check of the script)")
     ap.add_argument("--gradient-checkpointing", action="store_true", help="recompute each layer in the backward, in both (TRL's gradient_checkpointing)")
+    ap.add_argument("--trl-bf16", action="store_true", help="TRL with its default bf16=True (autocast to bfloat16 on a CPU); alignkit stays float32")
     ap.add_argument("--worker", choices=["trl"])
     ap.add_argument("--method")
     ap.add_argument("--result")
     a = ap.parse_args()
-    global DATA, CHECKPOINTING
+    global DATA, CHECKPOINTING, TRL_BF16
     DATA = Path(a.data).resolve() if a.data else DATA
     CHECKPOINTING = a.gradient_checkpointing
+    TRL_BF16 = a.trl_bf16
     if not (DATA / "gsm8k").exists():
         raise SystemExit(f"{DATA}: no gsm8k/ here; give --data <the shared data folder>")
     out = Path(a.out or ROOT / "runs" / f"side-by-side-{a.shape}").resolve()
@@ -276,7 +283,7 @@ def run_side(side, method, shape, out, env):
     result = out / f"{side}-{method}.json"
     if side == "trl":
         cmd = [sys.executable, __file__, "--worker", "trl", "--method", method, "--shape", shape, "--out", str(out), "--result", str(result), "--data", str(DATA),
-               "--steps", str(SHAPES[shape]["steps"][method])] + (["--gradient-checkpointing"] if CHECKPOINTING else [])
+               "--steps", str(SHAPES[shape]["steps"][method])] + (["--gradient-checkpointing"] if CHECKPOINTING else []) + (["--trl-bf16"] if TRL_BF16 else [])
     else:
         spec = out / f"alignkit-{method}-spec.json"
         spec.write_text(json.dumps(alignkit_spec(method, shape, out)))
