@@ -3,7 +3,7 @@
 // and angle(pos, i) = pos · invFreq[i] repeated over both halves. The frequencies and the factor
 // on cos/sin follow transformers' modeling_rope_utils.py for each scaling type; like it, the
 // scaled frequencies and angles are rounded to float32 before cos/sin (unscaled RoPE: see ropeFrequencies).
-import { add, concat, mul, neg, slice } from '../ops/index.js';
+import { rotary } from '../ops/index.js';
 import { Tensor } from '../tensor/index.js';
 import type { RopeScaling } from './config.js';
 
@@ -94,9 +94,7 @@ export function fillRopeTables(cos: Float32Array, sin: Float32Array, positions: 
   }
 }
 
-/** x (B, H, T, D) rotated by the tables. */
+/** x (B, H, T, D) rotated by the tables: x·cos + rotate_half(x)·sin, one autograd node (ops/fused). */
 export function applyRope(x: Tensor, t: RopeTables): Tensor {
-  const D = x.shape[3]!, half = D / 2;
-  const rotated = concat([neg(slice(x, 3, half, D)), slice(x, 3, 0, half)], 3);
-  return add(mul(x, t.cos), mul(rotated, t.sin));
+  return rotary(x, t.cos, t.sin);
 }

@@ -126,3 +126,34 @@ for (const [name, over] of [['tied', { tieEmbeddings: true }], ['untied', { tieE
     for (const [k, g] of wantG) expectClose(`d ${k}`, gotG.get(k)!, g, 1e-5, maxAbs(g)); // relative to the tensor's largest entry
   });
 }
+
+/** Bytes of values the tape below `root` still holds: every recorded tensor not released. */
+function tapeBytes(root: Tensor): number {
+  const seen = new Set<Tensor>(), stack = [root];
+  let bytes = 0;
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    if (t.node && !t.released) bytes += 4 * t.size;
+    for (const x of t.node?.inputs ?? []) stack.push(x);
+  }
+  return bytes;
+}
+
+test('a Llama layer leaves on the tape only what its backward reads: 7·C + 2·C_kv + 3·F values per token', () => {
+  // Per layer: the two residual sums and the two norms' outputs (4C), q and k rotated (C + C_kv),
+  // v's heads (C_kv), the attention's output and its merged copy (2C), gate, up and their product
+  // (3F); the projections rotated or copied into heads and the branch outputs added to the
+  // residual stream hold nothing (issue 22). Plus the embedding's output and the final norm's.
+  const cfg = tinyConfig('llama'), rng = new Rng(4), B = 2, T = 5;
+  const model = new Transformer(cfg, undefined, 3);
+  const hidden = model.hidden(randomIds(rng, B, T, cfg.vocabSize));
+  const C = cfg.dModel, Ckv = (cfg.dModel / cfg.nHead) * cfg.nKvHead, F = cfg.dFF;
+  const perToken = cfg.nLayer * (7 * C + 2 * Ckv + 3 * F) + 2 * C;
+  assert.equal(tapeBytes(hidden), 4 * B * T * perToken);
+  // The gradients still reach every parameter, released values or not.
+  const logits = model.lmHead(hidden);
+  sum(mul(logits, logits)).backward();
+  for (const [name, p] of model.namedParameters()) assert.ok(p.grad && maxAbs(p.grad.f32) > 0, `${name} has a gradient`);
+});

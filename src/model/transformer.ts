@@ -2,14 +2,14 @@
 // Pre-norm blocks: x = x + attn(norm₁(x)); x = x + mlp(norm₂(x)) (GPT-2 and Llama alike). The
 // Llama-layout block carries the switches of config.ts for the other RoPE families; Gemma's
 // "sandwich" adds a norm on each branch's output: x = x + norm(attn(norm(x))).
-import { add, attention, crossEntropy, lmHeadCrossEntropy, type LmHeadLossOptions, attentionDecode, projectionAttention, embedding, gelu, layerNorm, matmul, mul, rmsNorm, silu, stridedView, dropout, div, tanh } from '../ops/index.js';
+import { add, attention, crossEntropy, lmHeadCrossEntropy, type LmHeadLossOptions, attentionDecode, projectionAttention, embedding, gelu, glu, layerNorm, matmul, mul, projectionHeads, rmsNorm, rotary, stridedView, dropout, div, tanh } from '../ops/index.js';
 import { checkpoint, needsGrad } from '../autograd/index.js';
 import { linear } from '../nn/index.js';
 import { Rng, Tensor, narrowExact, shapeStr } from '../tensor/index.js';
 import { headDim, validateConfig, type ModelConfig } from './config.js';
 import type { KVCache } from './sampling/kv-cache.js';
 import { loraProjection, type LoraAdapter } from './lora.js';
-import { applyRope, ropeFrequencies, ropeTables, type RopeTables } from './rope.js';
+import { ropeFrequencies, ropeTables, type RopeTables } from './rope.js';
 import { embeddingName, initParams, layoutOf, type Params } from './weights.js';
 
 export interface ForwardOptions {
@@ -173,9 +173,14 @@ export class Transformer {
     const win = w !== null && w < past + T ? w : null;
     const rope = ropes && (w !== null && ropes.local ? ropes.local : ropes.global);
     const a = this.attentionBlock(x, l, B, T, rope, mask, win, cache, training);
-    x = add(x, dropout(a, c.dropout, training, this.rng));
+    const ad = dropout(a, c.dropout, training, this.rng);
+    x = add(x, ad);
+    release(a, ad);
     const m = this.mlpBlock(x, l, training);
-    return add(x, dropout(m, c.dropout, training, this.rng));
+    const md = dropout(m, c.dropout, training, this.rng);
+    const out = add(x, md);
+    release(m, md);
+    return out;
   }
 
   /** The tensors layer l reads that may train: its weights and their adapters. */
@@ -229,12 +234,21 @@ export class Transformer {
       const pre = `model.layers.${l}.self_attn`;
       const h = this.norm(x, `model.layers.${l}.input_layernorm.weight`);
       const bias = (n: string): string | null => (c.qkvBias ? `${pre}.${n}.bias` : null);
-      q = heads(this.proj(h, `${pre}.q_proj`, bias('q_proj'), training), H);
-      k = heads(this.proj(h, `${pre}.k_proj`, bias('k_proj'), training), Hkv);
-      v = heads(this.proj(h, `${pre}.v_proj`, bias('v_proj'), training), Hkv);
-      // Qwen3 and Gemma 3 normalise each head of q and k before rotating it.
-      if (c.qkNorm) { q = this.norm(q, `${pre}.q_norm.weight`); k = this.norm(k, `${pre}.k_norm.weight`); }
-      q = applyRope(q, rope!); k = applyRope(k, rope!);
+      const qp = this.proj(h, `${pre}.q_proj`, bias('q_proj'), training);
+      const kp = this.proj(h, `${pre}.k_proj`, bias('k_proj'), training);
+      const vp = this.proj(h, `${pre}.v_proj`, bias('v_proj'), training);
+      v = heads(vp, Hkv);
+      if (c.qkNorm) {
+        // Qwen3 and Gemma 3 normalise each head of q and k before rotating it.
+        q = rotary(this.norm(heads(qp, H), `${pre}.q_norm.weight`), rope!.cos, rope!.sin);
+        k = rotary(this.norm(heads(kp, Hkv), `${pre}.k_norm.weight`), rope!.cos, rope!.sin);
+      } else {
+        // Rotated straight from the projections: no copy of the heads to keep for the backward.
+        q = rotary(qp, rope!.cos, rope!.sin, projectionHeads(qp, H, D));
+        k = rotary(kp, rope!.cos, rope!.sin, projectionHeads(kp, Hkv, D));
+      }
+      // Read only by copies and rotations from here, whose gradients need none of their values.
+      release(qp, kp, vp);
     }
     // A one-token step reads a cache that keeps buffers in place (no per-token concatenation).
     const stored = cache && T === 1 && !needsGrad(q, k, v) ? cache.store(l, k, v) : null;
@@ -263,9 +277,8 @@ export class Transformer {
     const h = this.norm(x, `${pre}.${c.sandwichNorms ? 'pre_feedforward_layernorm' : 'post_attention_layernorm'}.weight`);
     // SwiGLU, or GeGLU for Gemma (Shazeer 2020): down(act(gate(h)) ⊙ up(h)).
     const gate = this.proj(h, `${pre}.mlp.gate_proj`, null, training);
-    const g = c.mlpAct === 'gelu_tanh' ? gelu(gate) : silu(gate);
     const u = this.proj(h, `${pre}.mlp.up_proj`, null, training);
-    const out = this.proj(mul(g, u), `${pre}.mlp.down_proj`, null, training);
+    const out = this.proj(glu(gate, u, c.mlpAct === 'gelu_tanh' ? 'gelu_tanh' : 'silu'), `${pre}.mlp.down_proj`, null, training);
     return c.sandwichNorms ? this.norm(out, `${pre}.post_feedforward_layernorm.weight`) : out;
   }
 
@@ -325,4 +338,13 @@ export function defaultPositions(B: number, T: number, offset: number): Int32Arr
   const p = new Int32Array(B * T);
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) p[b * T + t] = offset + t;
   return p;
+}
+
+/**
+ * Releases the values of recorded tensors that no one reads again (Tensor.release): a layer's
+ * branch outputs once added to the residual stream, its projections once copied or rotated into
+ * heads. The tape would otherwise hold them until the backward; their gradients still flow.
+ */
+function release(...ts: Tensor[]): void {
+  for (const t of ts) if (t.requiresGrad && t.node) t.release();
 }

@@ -21,7 +21,11 @@ function binary(op: BinaryOp, xa: Operand, xb: Operand): Tensor {
   backend().binaryForward(op, out.f32, a.f32, as, b.f32, bs, shape);
   if (!needsGrad(a, b)) return out;
   return record(out, op, [a, b], (g) => {
-    backend().binaryBackward(op, gradOf(a), gradOf(b), g, a.f32, as, b.f32, bs, shape);
+    const da = gradOf(a), db = gradOf(b);
+    // Only the values a gradient needs are read (a sum's none; a product's other factor): the
+    // rest may have been released (Tensor.release). g stands in for them: no larger than either.
+    const reads = op === 'div' ? [true, true] : op === 'mul' ? [db !== null, da !== null] : [false, false];
+    backend().binaryBackward(op, da, db, g, reads[0] ? a.f32 : g, as, reads[1] ? b.f32 : g, bs, shape);
   });
 }
 

@@ -9,3 +9,4 @@ export * from './where.js';
 export * from './attention.js';
 export * from './dropout.js';
 export * from './lm-head.js';
+export * from './fused/index.js';

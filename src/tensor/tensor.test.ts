@@ -83,3 +83,14 @@ test('detach shares data and drops the tape', () => {
   assert.equal(d.requiresGrad, false);
   assert.equal(d.node, null);
 });
+
+test('release() lets the values go and keeps the shape and size; reading them again throws', () => {
+  const t = new Tensor(new Float32Array(6), [2, 3]);
+  assert.equal(t.released, false);
+  t.release();
+  assert.equal(t.released, true);
+  assert.equal(t.size, 6);
+  assert.deepEqual(t.shape, [2, 3]);
+  assert.throws(() => t.f32, /values of this \[2, 3\] tensor were released/);
+  assert.throws(() => t.data, /released/);
+});

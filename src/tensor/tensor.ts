@@ -27,7 +27,9 @@ export function registerBackward(fn: (t: Tensor, grad?: Float32Array) => void): 
 }
 
 export class Tensor {
-  readonly data: Data;
+  #data: Data | null;
+  /** Elements, from the shape (it outlives the values of a released tensor). */
+  readonly size: number;
   readonly shape: readonly number[];
   readonly dtype: DType;
   requiresGrad: boolean;
@@ -44,7 +46,8 @@ export class Tensor {
     if (data.length !== n) {
       throw new RangeError(`Tensor: data has ${data.length} elements but shape ${shapeStr(shape)} needs ${n}`);
     }
-    this.data = data;
+    this.#data = data;
+    this.size = n;
     this.shape = Object.freeze([...shape]);
     if ((data instanceof Uint16Array) !== (half !== undefined) || (half !== undefined && !isHalf(half))) {
       throw new TypeError(`Tensor: a Uint16Array needs its 16-bit type ('bfloat16' or 'float16'), got ${String(half)} for a ${data.constructor.name}`);
@@ -54,8 +57,28 @@ export class Tensor {
     this.requiresGrad = requiresGrad;
   }
 
-  get size(): number {
-    return this.data.length;
+  get data(): Data {
+    if (!this.#data) {
+      throw new Error(`Tensor: the values of this ${shapeStr(this.shape)} tensor were released (release()) and read again; ` +
+        `only a tensor whose consumers' gradients read none of its values may be released`);
+    }
+    return this.#data;
+  }
+
+  /**
+   * Lets the values go while the tensor stays on the tape: its shape, node and gradient remain.
+   * For the forward pass of a model that knows a tensor's values are read by no one again, not
+   * by later ops nor by the backward of the nodes that consume it (an add, a copy, a rotation),
+   * only its identity, to route a gradient: the graph then stops holding them until the backward
+   * (issue 22). Reading them afterwards throws.
+   */
+  release(): void {
+    this.#data = null;
+  }
+
+  /** Whether release() let the values go. */
+  get released(): boolean {
+    return this.#data === null;
   }
 
   get rank(): number {

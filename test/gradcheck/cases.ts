@@ -279,11 +279,48 @@ function checkpointCases(): GradCase[] {
   ];
 }
 
+
+/**
+ * The fused ops (ops/fused): rotary from a (B, T, W) projection's heads in place and from a
+ * contiguous (B, h, T, D), against x·cos + rotate_half(x)·sin in float64; SwiGLU and GeGLU against
+ * act(gate)·up.
+ */
+function fusedCases(): GradCase[] {
+  const B = 2, T = 3, D = 4, h = 2, W = 10, c0 = 1;
+  const tables = (): [ak.Tensor, ak.Tensor] => {
+    const cos = new Float32Array(B * T * D), sin = new Float32Array(B * T * D);
+    for (let i = 0; i < cos.length; i++) { cos[i] = Math.cos(0.3 * i + 0.1); sin[i] = Math.sin(0.3 * i + 0.1); }
+    return [ak.tensor(cos, [B, 1, T, D]), ak.tensor(sin, [B, 1, T, D])];
+  };
+  const [cos, sin] = tables();
+  const rotRef = (at: (b: number, hh: number, t: number, d: number) => number): Float64Array => {
+    const out = new Float64Array(B * h * T * D), half = D / 2;
+    for (let b = 0, o = 0; b < B; b++) for (let hh = 0; hh < h; hh++) for (let t = 0; t < T; t++) for (let d = 0; d < D; d++, o++) {
+      const r = (b * T + t) * D + d, rot = d < half ? -at(b, hh, t, d + half) : at(b, hh, t, d - half);
+      out[o] = at(b, hh, t, d) * cos.f32[r]! + rot * sin.f32[r]!;
+    }
+    return out;
+  };
+  const gelu = (v: number): number => 0.5 * v * (1 + Math.tanh(GELU_S * (v + 0.044715 * v ** 3)));
+  const silu = (v: number): number => v / (1 + Math.exp(-v));
+  return [
+    { name: 'rotary: heads in place in a projection', inputs: [{ shape: [B, T, W] }],
+      run: ([x]) => ak.rotary(x!, cos, sin, ak.projectionHeads(x!, h, D, c0)),
+      ref: ([x]) => rotRef((b, hh, t, d) => x![(b * T + t) * W + c0 + hh * D + d]!) },
+    { name: 'rotary: contiguous heads', inputs: [{ shape: [B, h, T, D] }],
+      run: ([x]) => ak.rotary(x!, cos, sin), ref: ([x]) => rotRef((b, hh, t, d) => x![((b * h + hh) * T + t) * D + d]!) },
+    { name: 'swiglu', inputs: [{ shape: [2, 3, 4] }, { shape: [2, 3, 4] }],
+      run: ([g, u]) => ak.glu(g!, u!, 'silu'), ref: ([g, u]) => g!.map((v, i) => silu(v) * u![i]!) },
+    { name: 'geglu', inputs: [{ shape: [2, 3, 4] }, { shape: [2, 3, 4] }],
+      run: ([g, u]) => ak.glu(g!, u!, 'gelu_tanh'), ref: ([g, u]) => g!.map((v, i) => gelu(v) * u![i]!) },
+  ];
+}
+
 export const cases: GradCase[] = [
   ...unaryCases.map(([name, run, f, kind]): GradCase => ({
     name, inputs: [{ shape: [2, 3, 4], kind }], run: ([x]) => run(x!), ref: ([x]) => x!.map(f),
   })),
   ...binaryCases(), ...matmulCases(), ...reduceCases(), ...softmaxCases(), ...normCases(),
-  ...indexCases(), ...shapeCases(), ...attentionCases(), ...checkpointCases(),
+  ...indexCases(), ...shapeCases(), ...attentionCases(), ...checkpointCases(), ...fusedCases(),
 ];
 

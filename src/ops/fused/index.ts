@@ -1,0 +1,2 @@
+export * from './rotary.js';
+export * from './glu.js';
