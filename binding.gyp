@@ -8,6 +8,7 @@
         "native/kernels/binary.cc",
         "native/kernels/block-mm.cc",
         "native/kernels/cpu.cc",
+        "native/kernels/decode-layer.cc",
         "native/kernels/elementwise.cc",
         "native/kernels/embedding.cc",
         "native/kernels/gemm.cc",
