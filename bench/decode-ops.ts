@@ -2,7 +2,8 @@
 // shape of SmolLM2-135M (or Qwen2.5-0.5B) with random weights, bf16 kept 16-bit or float32, after
 // 64 warm-up steps, and with --ops each backend kernel the step calls from JavaScript timed (with
 // --ops the per-layer native call of decode/fused.ts is off, since the timed backend is not the
-// native one: this times llama.ts's per-kernel path). GB/s = bytes of matrices read per token ÷ time.
+// native one: this times llama.ts's per-kernel path). GB/s = bytes of matrices read per token ÷ time;
+// cpuMsPerToken (every thread's CPU time) is the steadier figure on a shared machine.
 //   node dist/bench/decode-ops.js [--shape smol|qwen] [--dtype bf16|f32] [--ops] [--steps 128]
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +32,8 @@ if (process.argv.includes('--ops')) {
     if (typeof f !== 'function') continue;
     timed[k] = (...a: unknown[]): unknown => {
       const t0 = performance.now(), r = (f as (...x: unknown[]) => unknown).apply(inner, a);
-      const key = k === 'matmulHalf' || k === 'matmul' ? `${k} ${a[5]}×${a[6]}${k === 'matmul' && a[3] !== 1 ? ' (attention)' : ''}` : k === 'binaryForward' ? `${k} ${String(a[0])}` : k;
+      const key = k === 'matmul' && a[3] !== 1 ? 'matmul (attention, batched)' : k === 'matmulHalf' || k === 'matmul' ? `${k} ${a[5]}×${a[6]}`
+        : k === 'binaryForward' ? `${k} ${String(a[0])}` : k;
       const e = times.get(key) ?? [0, 0];
       e[0] += performance.now() - t0; e[1]++;
       times.set(key, e);
@@ -51,14 +53,14 @@ const step = (): void => {
 };
 noGrad(() => { for (let i = 0; i < 64; i++) step(); });
 times.clear();
-const t0 = performance.now();
+const t0 = performance.now(), cpu0 = process.cpuUsage();
 noGrad(() => { for (let i = 0; i < steps; i++) step(); });
-const ms = (performance.now() - t0) / steps;
+const ms = (performance.now() - t0) / steps, cpu = process.cpuUsage(cpu0);
 let bytes = 0;
 const per = dtype === 'f32' ? 4 : 2;
 for (const [name, t] of model.params) if (t.rank === 2 && !/embed_tokens/.test(name)) bytes += t.size * per;
 if (model.config.tieEmbeddings) bytes += model.headWeight().size * per;
-console.log(JSON.stringify({ shape, dtype, backend: backend().name, msPerToken: +ms.toFixed(3), tokensPerS: +(1000 / ms).toFixed(1), mbPerToken: +(bytes / 1e6).toFixed(1), gbPerS: +(bytes / ms / 1e6).toFixed(1) }));
+console.log(JSON.stringify({ shape, dtype, backend: backend().name, msPerToken: +ms.toFixed(3), cpuMsPerToken: +((cpu.user + cpu.system) / 1000 / steps).toFixed(3), tokensPerS: +(1000 / ms).toFixed(1), mbPerToken: +(bytes / 1e6).toFixed(1), gbPerS: +(bytes / ms / 1e6).toFixed(1) }));
 let total = 0;
 const rows = [...times].map(([k, [t, n]]) => { total += t; return [k, t / steps, n / steps, (1000 * t) / n] as const; });
 rows.sort((a, b) => b[1] - a[1]);

@@ -41,11 +41,17 @@ function fixedArgs(lw: LayerWeights): { args: Arg[]; half: number } | null {
 }
 
 export class FusedLayers {
-  private readonly fixed: ({ args: Arg[]; half: number } | null)[];
+  /** Per layer, decodeLayer's argument list, kept: run writes the step's slots into it (no allocation per step). */
+  private readonly args: (Arg[] | null)[];
 
-  private constructor(private readonly fn: DecodeLayerFn, private readonly c: ModelConfig, layers: LayerWeights[],
-    private readonly bufs: StepBuffers) {
-    this.fixed = layers.map(fixedArgs);
+  private constructor(private readonly fn: DecodeLayerFn, private readonly c: ModelConfig, layers: LayerWeights[], bufs: StepBuffers) {
+    this.args = layers.map((lw) => {
+      const f = fixedArgs(lw);
+      if (!f) return null;
+      const dims = [0, c.dModel, c.nHead, c.nKvHead, headDim(c), c.dFF, 0, 0, 0, 0, f.half, c.mlpAct === 'gelu_tanh' ? 1 : 0];
+      // s, p | norms, weights, biases | kf, vf, cos, sin, keyMask | dims, eps, scale, softcap
+      return [...bufs, null, null, ...f.args, null, null, null, null, null, dims, c.normEps, c.attnScale ?? 1 / Math.sqrt(headDim(c)), c.attnSoftcap ?? 0];
+    });
   }
 
   /** The fused layers when the native backend is the one in use, else null. */
@@ -57,15 +63,15 @@ export class FusedLayers {
 
   /** Whether run takes layer l. */
   covers(l: number): boolean {
-    return this.fixed[l] !== null;
+    return this.args[l] !== null;
   }
 
   /** Runs layer l (attention then MLP, the cache's row L written), which it must cover. */
   run(l: number, st: LayerStep): void {
-    const f = this.fixed[l]!;
-    const c = this.c, D = headDim(c);
-    const dims = [st.B, c.dModel, c.nHead, c.nKvHead, D, c.dFF, st.Tk, st.L, st.cap, st.window ?? 0, f.half, c.mlpAct === 'gelu_tanh' ? 1 : 0];
-    this.fn(...this.bufs, st.s, st.p, ...f.args, st.kf, st.vf, st.cos, st.sin, st.keyMask, dims,
-      c.normEps, c.attnScale ?? 1 / Math.sqrt(D), c.attnSoftcap ?? 0);
+    const a = this.args[l]!, dims = a[35] as number[];
+    a[12] = st.s; a[13] = st.p;
+    a[30] = st.kf; a[31] = st.vf; a[32] = st.cos; a[33] = st.sin; a[34] = st.keyMask;
+    dims[0] = st.B; dims[6] = st.Tk; dims[7] = st.L; dims[8] = st.cap; dims[9] = st.window ?? 0;
+    this.fn.apply(null, a);
   }
 }
