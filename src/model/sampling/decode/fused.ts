@@ -44,7 +44,7 @@ export class FusedLayers {
   /** Per layer, decodeLayer's argument list, kept: run writes the step's slots into it (no allocation per step). */
   private readonly args: (Arg[] | null)[];
 
-  private constructor(private readonly fn: DecodeLayerFn, private readonly c: ModelConfig, layers: LayerWeights[], bufs: StepBuffers) {
+  private constructor(private readonly fn: DecodeLayerFn, c: ModelConfig, layers: LayerWeights[], bufs: StepBuffers) {
     this.args = layers.map((lw) => {
       const f = fixedArgs(lw);
       if (!f) return null;
