@@ -7,7 +7,9 @@
 // bytes of weights read per step ÷ bandwidth. Each contender (and each GGUF export) runs in its
 // own process, so that peak RSS is its own: Linux carries a parent's peak over to the children it
 // spawns. Decode tokens/s are timed from each row's first new token to the end (prefill excluded).
-//   node dist/bench/decode-roofline.js [--shape smol|qwen] [--batches 1,32] [--new 128] [--only alignkit|llama.cpp]
+// llama.cpp runs with --llama-threads threads (default: every core; on a shared machine 1 may be
+// faster, since ggml's threads spin-wait for each other).
+//   node dist/bench/decode-roofline.js [--shape smol|qwen] [--batches 1,32] [--new 128] [--only alignkit|llama.cpp] [--llama-threads N]
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -58,11 +60,11 @@ function alignkit(dir: string, mode: string, B: number, steps: number): void {
   emit({ tokensPerS: +((count - B) / ((last - first) / 1000)).toFixed(1), bytesPerStep: weightBytes(model, perElement), peakRssGiB: rssGiB() });
 }
 
-async function llamaCpp(file: string, B: number, steps: number, V: number): Promise<void> {
+async function llamaCpp(file: string, B: number, steps: number, V: number, threads: number): Promise<void> {
   const lib = await import('node-llama-cpp');
   const llama = await lib.getLlama({ gpu: false, build: 'never', logLevel: lib.LlamaLogLevel.error, progressLogs: false });
   const model = await llama.loadModel({ modelPath: file });
-  const context = await model.createContext({ contextSize: B * (PROMPT + steps + 8), sequences: B, threads: cpus().length, batchSize: Math.max(512, B * PROMPT) });
+  const context = await model.createContext({ contextSize: B * (PROMPT + steps + 8), sequences: B, threads, batchSize: Math.max(512, B * PROMPT) });
   const rng = new Rng(3);
   const prompts = Array.from({ length: B }, () => Array.from({ length: PROMPT }, () => rng.int(V)));
   let first = 0, last = 0, count = 0;
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
     console.log('| contender | batch | tokens/s | GB/s of weights | of roofline | peak RSS GiB |\n|---|---|---|---|---|---|');
     for (const B of batches) {
       for (const [name, args] of contenders) {
-        const r = child([...args, String(B), String(steps), String(V)]);
+        const r = child([...args, String(B), String(steps), String(V), flag('llama-threads', String(cpus().length))]);
         const dtype = name.split(' ')[1]!;
         if (r.bytesPerStep) bytes[dtype] = r.bytesPerStep;
         // llama.cpp reads the same matrices: 2 bytes an element in bf16/f16, 34 per block of 32 in q8_0.
@@ -143,5 +145,5 @@ if (what === 'child') {
   if (kind === 'triad') triad();
   else if (kind === 'export') { await exportModel({ model: path!, out: n[0]!, dtype: n[1] as 'bf16', quiet: true }); emit({}); }
   else if (kind === 'alignkit') alignkit(path!, n[0]!, Number(n[1]), Number(n[2]));
-  else await llamaCpp(path!, Number(n[0]), Number(n[1]), Number(n[2]));
+  else await llamaCpp(path!, Number(n[0]), Number(n[1]), Number(n[2]), Number(n[3]));
 } else await main();

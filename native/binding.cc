@@ -197,6 +197,43 @@ KERNEL(adamwUpdate, const int64_t n = a.size(4, "n");
 
 KERNEL(scaleInPlace, const int64_t n = a.size(1, "n"); ak::scale_in_place(a.f32(0, "x", n), n, a.num(2, "s")))
 
+// decodeLayer(x, h, t, q, qr, k, kn, v, o, gate, up, rstd, s, p, inNorm, qNorm, kNorm, postAttnNorm,
+// mlpNorm, postMlpNorm, qW, kW, vW, oW, gateW, upW, downW, qBias, kBias, vBias, kCache, vCache, cos,
+// sin, keyMask, dims, eps, scale, softcap): one decoder layer (kernels.h's DecodeLayer), dims =
+// [B, C, H, Hkv, D, F, Tk, L, cap, window, half (0 float32, 1 bfloat16, 2 binary16), gelu (0, 1)].
+static ak::DecodeWeight decode_weight(const Args& a, size_t i, const char* name, int64_t n, int64_t half, const float* bias) {
+  if (half) return {a.u16(i, name, n), true, half == 1, bias};
+  return {a.f32(i, name, n), false, false, bias};
+}
+static Napi::Value decodeLayer(const Napi::CallbackInfo& info) {
+  const Args a(info, "decodeLayer");
+  const Dims d = a.shape(35, "dims");
+  if (d.size() != 12) a.fail<Napi::RangeError>("dims", "must hold 12 sizes, got " + std::to_string(d.size()));
+  const int64_t B = d[0], C = d[1], H = d[2], Hkv = d[3], D = d[4], F = d[5], Tk = d[6], L = d[7], cap = d[8], half = d[10];
+  if (Hkv == 0 || H % Hkv != 0 || D % 2 != 0 || Tk != L + 1 || cap < Tk || half > 2)
+    a.fail<Napi::RangeError>("dims", "must have H a multiple of Hkv, D even, Tk = L + 1 ≤ cap and half ≤ 2");
+  const int64_t HD = H * D, KD = Hkv * D;
+  ak::DecodeScratch s{a.f32(0, "x", B * C), a.f32(1, "h", B * C), a.f32(2, "t", B * C), a.f32(3, "q", B * HD),
+                      a.f32(4, "qr", B * HD), a.f32(5, "k", B * KD), a.f32(6, "kn", B * KD), a.f32(7, "v", B * KD),
+                      a.f32(8, "o", B * HD), a.f32(9, "gate", B * F), a.f32(10, "up", B * F), a.f32(11, "rstd", B * H),
+                      a.f32(12, "s", B * H * Tk), a.f32(13, "p", B * H * Tk)};
+  ak::DecodeLayer l{B, C, H, Hkv, D, F, Tk, L, cap, d[9], float(a.num(36, "eps")), float(a.num(37, "scale")),
+                    float(a.num(38, "softcap")), d[11] != 0,
+                    a.f32(14, "inNorm", C), a.f32n(15, "qNorm", D), a.f32n(16, "kNorm", D), a.f32n(17, "postAttnNorm", C),
+                    a.f32(18, "mlpNorm", C), a.f32n(19, "postMlpNorm", C),
+                    decode_weight(a, 20, "qW", HD * C, half, a.f32n(27, "qBias", HD)),
+                    decode_weight(a, 21, "kW", KD * C, half, a.f32n(28, "kBias", KD)),
+                    decode_weight(a, 22, "vW", KD * C, half, a.f32n(29, "vBias", KD)),
+                    decode_weight(a, 23, "oW", C * HD, half, nullptr), decode_weight(a, 24, "gateW", F * C, half, nullptr),
+                    decode_weight(a, 25, "upW", F * C, half, nullptr), decode_weight(a, 26, "downW", C * F, half, nullptr),
+                    a.f32(30, "kCache", B * Hkv * cap * D), a.f32(31, "vCache", B * Hkv * cap * D), a.f32(32, "cos", B * D),
+                    a.f32(33, "sin", B * D), a.f32(34, "keyMask", B * Tk)};
+  if ((l.q_norm == nullptr) != (l.k_norm == nullptr)) a.fail<Napi::TypeError>("kNorm", "must be given exactly when qNorm is");
+  ak::decode_layer(l, s);
+  return info.Env().Undefined();
+}
+static const Register register_decodeLayer("decodeLayer", decodeLayer);
+
 static Napi::Value sumSquares(const Napi::CallbackInfo& info) {
   const Args a(info, "sumSquares");
   const int64_t n = a.size(1, "n");

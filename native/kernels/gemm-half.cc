@@ -70,40 +70,6 @@ AK_TARGET_AVX512 static void widen_f16_avx512(float* dst, const uint16_t* src, i
 #pragma GCC diagnostic pop
 #endif
 
-// row_dot (rows.h) with y widened in the loop: the same `omp simd` reduction over the same
-// products, so each sum is the one row_dot gives on the widened row (test/conformance/half.test.ts
-// holds the two to the same bits on every ISA), without writing the widened row anywhere. A decode
-// step's x·Wᵀ (M ≤ 4) then streams W once at 2 bytes an element instead of widening blocks of it
-// into scratch and reading them back.
-static AK_INLINE float row_dot_bf16(const float* x, const uint16_t* y, int64_t n) {
-  float s = 0;
-#pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; i++) s += x[i] * from_bits(uint32_t(y[i]) << 16);
-  return s;
-}
-
-static AK_INLINE float row_dot_f16(const float* x, const uint16_t* y, int64_t n) {
-  float s = 0;
-#pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; i++) s += x[i] * f16_to_f32(y[i]);
-  return s;
-}
-
-// C[0:M, j0:j1] (+)= A's rows · W's rows j (W (N, K) stored out-in, row stride ldw).
-static AK_INLINE void half_dots_body(int64_t M, int64_t K, const float* a, int64_t lda, const uint16_t* w, int64_t ldw, bool bf16,
-                                     float* c, int64_t ldc, bool accumulate, int64_t j0, int64_t j1) {
-  for (int64_t i = 0; i < M; i++)
-    for (int64_t j = j0; j < j1; j++) {
-      const float s = bf16 ? row_dot_bf16(a + i * lda, w + j * ldw, K) : row_dot_f16(a + i * lda, w + j * ldw, K);
-      c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s;
-    }
-}
-
-AK_MULTIVERSION(void, half_dots, half_dots_body,
-                (int64_t M, int64_t K, const float* a, int64_t lda, const uint16_t* w, int64_t ldw, bool bf16, float* c,
-                 int64_t ldc, bool accumulate, int64_t j0, int64_t j1),
-                (M, K, a, lda, w, ldw, bf16, c, ldc, accumulate, j0, j1))
-
 thread_local ScratchBuffer t_widened, t_thin;
 
 // Rows of B widened per thin call: about 32 KiB of float32, so they are still in L1 when read.
@@ -174,14 +140,17 @@ bool sgemm_thin(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::HalfView b,
   if (!(thin_m || thin_n) || K <= 0) return false;
   if (!thin_m || (b.cs != 1 && b.rs != 1)) return sgemm_thin(M, N, K, a, widen_all(b, K, N, t_thin), c, ldc, accumulate, threads);
   const bool split = threads && double(M) * N * K >= (1 << 18);
-  // Only where the two loops vectorise alike: AVX2's vectoriser picks 16 lanes for the 16-bit
-  // loads (two accumulators) against row_dot's 8, which changes the order of the sum.
+#ifdef AK_X86
+  // A decode step's x·Wᵀ streams W once at 2 bytes an element, widened in registers, instead of
+  // widening blocks of it into scratch and reading them back (gemm-dots.cc). Only on AVX-512,
+  // where that kernel's order is row_dot's; AVX2's row_dot sums in 8 lanes.
   if (b.rs == 1 && a.cs == 1 && isa() == Isa::avx512) {
-    auto dots = [&](int64_t lo, int64_t hi) { half_dots(M, K, a.p, a.rs, b.p, b.cs, b.bf16, c, ldc, accumulate, lo, hi); };
+    auto dots = [&](int64_t lo, int64_t hi) { gemm::half_dots_avx512(M, K, a.p, a.rs, b.p, b.cs, b.bf16, c, ldc, accumulate, lo, hi); };
     if (split) parallel_range(N, 64, dots);
     else dots(0, N);
     return true;
   }
+#endif
   // Columns [lo, hi) of C from widened columns of B: whole rows of Wᵀ (b.rs == 1, the decode
   // step's x·Wᵀ) in blocks of about kThinFloats, or 64-column strips of W's rows (b.cs == 1).
   auto part = [&](int64_t lo, int64_t hi) AK_INLINE_LAMBDA {

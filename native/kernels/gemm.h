@@ -54,6 +54,11 @@ void pack_b(float* dst, HalfView b, int64_t k0, int64_t k, int64_t j0, int64_t n
 // w_used ≤ l < w. With step 1 it is a transpose (attention's blocks use it so).
 void pack_panel(float* dst, const float* src, int64_t lane, int64_t step, int64_t w_used, int64_t len, int w);
 
+// C[0:M, j0:j1] (+)= A's M rows (stride lda) · W's rows j (W (N, K) 16-bit, row stride ldw), each
+// sum in row_dot's AVX-512 order, four rows of W at a time (gemm-dots.cc). AVX-512 builds only.
+void half_dots_avx512(int64_t M, int64_t K, const float* a, int64_t lda, const uint16_t* w, int64_t ldw, bool bf16,
+                      float* c, int64_t ldc, bool accumulate, int64_t j0, int64_t j1);
+
 }  // namespace gemm
 
 // The thin-product path (gemm-small.cc) for M ≤ 4, or N ≤ 4 with A's rows contiguous; returns

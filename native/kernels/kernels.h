@@ -93,6 +93,30 @@ void where_forward(float* out, const void* cond, bool cond_is_int, const Dims& c
 void where_backward(float* da, float* db, const float* dout, const void* cond, bool cond_is_int, const Dims& cs,
                     const Dims& as, const Dims& bs, const Dims& shape);
 
+// A projection's weight for decode_layer: W (N, K) stored out-in, float32 or 16-bit, and its bias.
+struct DecodeWeight {
+  const void* p;
+  bool half, bf16;
+  const float* bias;  // may be null
+};
+// One Llama-layout layer of a decoding step (decode-layer.cc, src/model/sampling/decode/llama.ts):
+// B rows of C, H query and Hkv key/value heads of D, MLP width F; Tk = L + 1 keys, the cache
+// (B, Hkv, cap, D) receiving row L; cos and sin (B, D); key_mask (B, Tk); window 0: none.
+struct DecodeLayer {
+  int64_t B, C, H, Hkv, D, F, Tk, L, cap, window;
+  float eps, scale, softcap;  // softcap 0: none
+  bool gelu;                  // GeGLU (Gemma), else SwiGLU
+  const float *in_norm, *q_norm, *k_norm, *post_attn_norm, *mlp_norm, *post_mlp_norm;  // q_norm … may be null
+  DecodeWeight q, k, v, o, gate, up, down;
+  float *kcache, *vcache;
+  const float *cos, *sin, *key_mask;
+};
+// The step's buffers, those of LlamaDecoder: x (B, C) is read and updated in place.
+struct DecodeScratch {
+  float *x, *h, *t, *q, *qr, *k, *kn, *v, *o, *gate, *up, *rstd, *s, *p;
+};
+void decode_layer(const DecodeLayer& layer, const DecodeScratch& scratch);
+
 double sum_squares(const float* inp, int64_t n);
 void adamw_update(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
                   float eps, float weight_decay, int64_t step);

@@ -56,6 +56,14 @@ describe('conformance: 16-bit weights', { skip: skipNative }, () => {
     }
   });
 
+  test('matmulHalf: x·Wᵀ for a decode step, blocks of four rows of W and their remainders, every tail of K', () => {
+    const g = new Gen(14);
+    for (const dtype of DTYPES) {
+      for (const K of [1, 5, 15, 16, 17, 31, 64, 577]) for (const N of [1, 2, 3, 4, 5, 7, 9]) mmHalf(g, dtype, 1 + ((K + N) % 4), N, K, true, N % 2 === 1);
+      mmHalf(g, dtype, 1, 1536, 576, true, false, 1e-4); // SmolLM2's gate and up, split across the threads
+    }
+  });
+
   test('matmulHalf: blocked products across the cache blocks, ragged edges, accumulation', () => {
     const g = new Gen(12);
     for (const dtype of DTYPES) for (const tB of [true, false]) {

@@ -29,10 +29,17 @@ export interface NativeConfig {
   threads: number;
 }
 
+/**
+ * One Llama-layout decoder layer of a decoding step in one call (native/kernels/decode-layer.cc;
+ * its arguments are listed in native/binding.cc), for src/model/sampling/decode/fused.ts.
+ */
+export type DecodeLayerFn = (...args: (Float32Array | Uint16Array | number | number[] | null)[]) => void;
+
 type Addon = Omit<Backend, 'name'> & {
   config(): NativeConfig;
   setIsa(isa: Isa): Isa;
   setThreads(n: number): number;
+  decodeLayer?: DecodeLayerFn;
 };
 
 export interface Native {
@@ -41,6 +48,8 @@ export interface Native {
   /** Lowers the SIMD path (never past bestIsa) for every later call; returns the one in force. */
   setIsa(isa: Isa): Isa;
   setThreads(n: number): number;
+  /** null when the addon predates it. */
+  decodeLayer: DecodeLayerFn | null;
 }
 
 let cached: { ok: true; native: Native } | { ok: false; reason: string } | undefined;
@@ -64,6 +73,7 @@ export function loadNative(): { ok: true; native: Native } | { ok: false; reason
       config: () => a.config(),
       setIsa: (isa) => a.setIsa(isa),
       setThreads: (n) => a.setThreads(n),
+      decodeLayer: typeof a.decodeLayer === 'function' ? a.decodeLayer : null,
     },
   });
 }

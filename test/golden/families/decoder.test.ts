@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad, Tensor } from '../../../src/index.js';
+import { backend, nativeStatus } from '../../../src/backend/index.js';
 import { createLora, defaultLoraTargets, generate, layoutOf, loadModelDir, quantizeInt8, quantizeRows, type Transformer } from '../../../src/model/index.js';
 import { Decoder } from '../../../src/model/sampling/decode.js';
 import { RowCache, leftPad } from '../../../src/model/sampling/batch.js';
@@ -73,6 +74,27 @@ for (const name of ['llama', 'qwen2', 'gemma2']) {
     assert.notDeepEqual(tokens, before, 'adapters with non-zero B change the greedy tokens');
   });
 }
+
+// The equalities above hold for the native per-layer step (decode/fused.ts) only if it ran: with
+// the native backend a layer in one native call makes no rmsNormForward call from JavaScript, a
+// layer that falls back to llama.ts (LoRA adapters) makes two; compare's generic side and prefill
+// make the same calls either way (adapters add no norm).
+const nativeInUse = (): boolean => { const st = nativeStatus(); return st.ok && backend() === st.native.backend; };
+test('decoder: the native backend runs each layer in one call, and layers with adapters in llama.ts', { skip: nativeInUse() ? false : 'needs the native backend in use' }, () => {
+  const norms = (model: Transformer): number => {
+    const be = backend(), own = be.rmsNormForward;
+    let calls = 0;
+    be.rmsNormForward = (...a) => { calls++; own.apply(be, a); };
+    try { compare(model, 1); } finally { be.rmsNormForward = own; }
+    return calls;
+  };
+  for (const dtype of ['f32', 'bf16']) {
+    const { model } = loadModelDir(join(DIR, 'checkpoints', 'llama', dtype), { tokenizer: false, frozenDtype: 'keep' });
+    const fused = norms(model);
+    model.lora = createLora(model.params, layoutOf(model.config), { rank: 2, alpha: 4, dropout: 0, targets: defaultLoraTargets.llama }, new Rng(7));
+    assert.equal(norms(model) - fused, 2 * model.config.nLayer, `${dtype}: one step's two norms per layer, in JavaScript only with adapters`);
+  }
+});
 
 /** Figures of int8 against float32, printed at the end (README "Fast decoding" quotes them). */
 const int8Figures: string[] = [];

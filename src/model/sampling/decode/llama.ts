@@ -10,6 +10,7 @@ import { headDim } from '../../config.js';
 import { fillRopeTables, ropeFrequencies, type RopeFrequencies } from '../../rope.js';
 import type { Transformer } from '../../transformer.js';
 import type { RowCache } from '../batch.js';
+import { FusedLayers } from './fused.js';
 import { int8Of } from './int8.js';
 import { gatherWeights, loraSizes, type DecoderWeights } from './llama-weights.js';
 import { addInto, attend, project, rotate, type LoraScratch } from './steps.js';
@@ -38,6 +39,7 @@ export class LlamaDecoder {
   private s: Float32Array; // (B, H, Tk) scores, grown with the cache
   private p: Float32Array;
   private readonly fixedRope: { global: RopeFrequencies; local: RopeFrequencies | null } | null;
+  private readonly fused: FusedLayers | null; // one native call per layer (fused.ts), when the native backend runs
 
   constructor(private readonly model: Transformer, private readonly cache: RowCache, B: number) {
     const c = model.config, C = c.dModel, D = headDim(c), HD = c.nHead * D, KD = c.nKvHead * D, F = c.dFF, f = this.f;
@@ -52,6 +54,8 @@ export class LlamaDecoder {
     this.s = f(0); this.p = f(0);
     // Only dynamic NTK scaling depends on the step's longest position; the others are fixed.
     this.fixedRope = c.rope?.type === 'dynamic' ? null : this.ropes(1);
+    const { x, h, t, q, qr, k, kn, v, o, gate, up, rstd } = this;
+    this.fused = FusedLayers.create(c, this.w.layers, [x, h, t, q, qr, k, kn, v, o, gate, up, rstd]);
   }
 
   private ropes(seqLen: number): { global: RopeFrequencies; local: RopeFrequencies | null } {
@@ -81,6 +85,7 @@ export class LlamaDecoder {
     for (let l = 0; l < c.nLayer; l++) {
       const win = c.layerWindows?.[l] ?? null;
       const local = win !== null && rope.local !== null;
+      if (this.fusedLayer(l, B, Tk, keyMask, win, local)) continue;
       this.attention(l, B, Tk, keyMask, win !== null && win < Tk ? win : null, local);
       this.mlp(l, B);
     }
@@ -98,6 +103,15 @@ export class LlamaDecoder {
       be.binaryForward('mul', logits, logits, [1], Float32Array.of(c.finalSoftcap), [0], [B * V]);
     }
     return logits;
+  }
+
+  /** Layer l in one native call (fused.ts); false when that path does not take it. */
+  private fusedLayer(l: number, B: number, Tk: number, keyMask: Float32Array, window: number | null, local: boolean): boolean {
+    if (!this.fused?.covers(l)) return false;
+    const c = this.model.config, L = this.cache.length, { k, v } = this.cache.reserve(l, B, c.nKvHead, headDim(c), Tk);
+    const [cos, sin] = local ? [this.cosLocal, this.sinLocal] : [this.cos, this.sin];
+    this.fused.run(l, { B, Tk, L, cap: k.shape[2]!, window, kf: k.f32, vf: v.f32, cos, sin, keyMask, s: this.s, p: this.p });
+    return true;
   }
 
   private growScores(n: number): void {

@@ -1,0 +1,112 @@
+// One Llama-layout decoder layer for a decoding step, in one native call (issue 20, batch-1
+// decoding): the ~20 kernel calls src/model/sampling/decode/llama.ts makes per layer (norm, q/k/v,
+// RoPE, attention over the RowCache, o, residual, norm, gate/up, activation, down, residual), made
+// from C++ to the same kernels with the same arguments in the same order, so the numbers are
+// those of the TypeScript step bit for bit (test/golden/families/decoder.test.ts) without a
+// JavaScript → native crossing, argument check and Dims array per kernel.
+#include "kernels.h"
+
+namespace ak {
+namespace {
+
+// x·Wᵀ (+ bias) as steps.ts's project: the bias copied into each row, then the accumulating product.
+void project(float* out, const float* x, int64_t M, const DecodeWeight& w, int64_t N, int64_t K) {
+  if (w.bias)
+    for (int64_t m = 0; m < M; m++)
+      for (int64_t n = 0; n < N; n++) out[m * N + n] = w.bias[n];
+  const bool acc = w.bias != nullptr;
+  if (w.half) matmul_half(out, x, static_cast<const uint16_t*>(w.p), w.bf16, M, N, K, true, acc);
+  else matmul(out, x, static_cast<const float*>(w.p), 1, M, N, K, false, true, 0, 0, 0, acc);
+}
+
+void add_into(float* x, const float* y, int64_t n) { binary_forward(BinaryOp::add, x, x, Dims{1}, y, Dims{1}, Dims{n}); }
+
+// steps.ts's rotate: x·cos + rotate_half(x)·sin, each product rounded to float32 before the sum
+// (applyRope's mul, mul, add), hence no contraction into a fused multiply-add here.
+__attribute__((optimize("fp-contract=off"))) void rotate(float* dst, int64_t dst_row, int64_t dst_at, const float* src,
+                                                           int64_t rows, int64_t heads, int64_t D, const float* cos,
+                                                           const float* sin) {
+  const int64_t half = D / 2;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* x = src + r * D;
+    const int64_t t = (r / heads) * D;
+    float* o = dst + r * dst_row + dst_at;
+    for (int64_t d = 0; d < D; d++) {
+      const float rot = d < half ? -x[d + half] : x[d - half];
+      const float a = x[d] * cos[t + d], b = rot * sin[t + d];
+      o[d] = a + b;
+    }
+  }
+}
+
+// steps.ts's attend over the first Tk rows of the cache (a window's last rows only).
+void attend(const DecodeLayer& l, const DecodeScratch& s, const float* q) {
+  const int64_t B = l.B, H = l.H, Hkv = l.Hkv, D = l.D, Tk = l.Tk, cap = l.cap, g = H / Hkv;
+  const int64_t j0 = l.window > 0 && l.window < Tk ? Tk - l.window : 0, n = Tk - j0, m = B * H * n;
+  const Dims shape{B, H, 1, n}, row_major{H * n, n, n, 1}, scalar{0, 0, 0, 0};
+  matmul(s.s, q, l.kcache + j0 * D, B * Hkv, g, n, D, false, true, g * D, cap * D, g * n, false);
+  binary_forward(BinaryOp::mul, s.s, s.s, row_major, &l.scale, scalar, shape);
+  if (l.softcap > 0) {
+    binary_forward(BinaryOp::div, s.s, s.s, row_major, &l.softcap, scalar, shape);
+    unary_forward(UnaryOp::tanh, s.s, s.s, m, 0.f);
+    binary_forward(BinaryOp::mul, s.s, s.s, row_major, &l.softcap, scalar, shape);
+  }
+  binary_forward(BinaryOp::add, s.s, s.s, row_major, l.key_mask + j0, Dims{Tk, 0, 0, 1}, shape);
+  softmax_forward(s.p, s.s, B * H, n);
+  matmul(s.o, s.p, l.vcache + j0 * D, B * Hkv, g, D, n, false, false, g * n, cap * D, g * D, false);
+}
+
+// x += o_proj(attention(norm(x))), this token's rotated key and its value written into row L.
+void attention(const DecodeLayer& l, const DecodeScratch& s) {
+  const int64_t B = l.B, C = l.C, H = l.H, Hkv = l.Hkv, D = l.D;
+  rms_norm_forward(s.h, s.rstd, s.x, l.in_norm, B, C, l.eps);
+  project(s.q, s.h, B, l.q, H * D, C);
+  project(s.k, s.h, B, l.k, Hkv * D, C);
+  project(s.v, s.h, B, l.v, Hkv * D, C);
+  const float *qs = s.q, *ks = s.k;
+  if (l.q_norm) {
+    rms_norm_forward(s.o, s.rstd, s.q, l.q_norm, B * H, D, l.eps);
+    rms_norm_forward(s.kn, s.rstd, s.k, l.k_norm, B * Hkv, D, l.eps);
+    qs = s.o;
+    ks = s.kn;
+  }
+  rotate(s.qr, D, 0, qs, B * H, H, D, l.cos, l.sin);
+  rotate(l.kcache, l.cap * D, l.L * D, ks, B * Hkv, Hkv, D, l.cos, l.sin);
+  for (int64_t r = 0; r < B * Hkv; r++)
+    for (int64_t d = 0; d < D; d++) l.vcache[(r * l.cap + l.L) * D + d] = s.v[r * D + d];
+  attend(l, s, s.qr);
+  project(s.t, s.o, B, l.o, C, H * D);
+  if (l.post_attn_norm) {
+    rms_norm_forward(s.h, s.rstd, s.t, l.post_attn_norm, B, C, l.eps);
+    add_into(s.x, s.h, B * C);
+  } else {
+    add_into(s.x, s.t, B * C);
+  }
+}
+
+// x += down(act(gate(h)) ⊙ up(h)) with h = norm(x).
+void mlp(const DecodeLayer& l, const DecodeScratch& s) {
+  const int64_t B = l.B, C = l.C, F = l.F;
+  rms_norm_forward(s.h, s.rstd, s.x, l.mlp_norm, B, C, l.eps);
+  project(s.gate, s.h, B, l.gate, F, C);
+  if (l.gelu) gelu_forward(s.gate, s.gate, B * F);
+  else silu_forward(s.gate, s.gate, B * F);
+  project(s.up, s.h, B, l.up, F, C);
+  binary_forward(BinaryOp::mul, s.gate, s.gate, Dims{1}, s.up, Dims{1}, Dims{B * F});
+  project(s.t, s.gate, B, l.down, C, F);
+  if (l.post_mlp_norm) {
+    rms_norm_forward(s.h, s.rstd, s.t, l.post_mlp_norm, B, C, l.eps);
+    add_into(s.x, s.h, B * C);
+  } else {
+    add_into(s.x, s.t, B * C);
+  }
+}
+
+}  // namespace
+
+void decode_layer(const DecodeLayer& l, const DecodeScratch& s) {
+  attention(l, s);
+  mlp(l, s);
+}
+
+}  // namespace ak
