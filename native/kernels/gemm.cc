@@ -25,9 +25,12 @@ thread_local ScratchBuffer t_packed_a, t_packed_b;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// One task: rows [ic, ic+m) of C against micro-panels [p0, p1) of the packed B panel.
+// One task: rows [ic, ic+m) of C against micro-panels [p0, p1) of the packed B panel. With a
+// `bias` (the first K block of a product that starts from it), each C tile is set to the bias
+// rows just before its micro-kernel adds onto it, while the tile is in L1: the numbers of a bias
+// written over all of C first and accumulated onto, without that pass over C.
 void block(const Config& cf, View a, int64_t ic, int64_t m, int64_t pc, int64_t kc, const float* bp,
-           int64_t jc, int64_t nc, int64_t p0, int64_t p1, float* c, int64_t ldc, bool beta) {
+           int64_t jc, int64_t nc, int64_t p0, int64_t p1, float* c, int64_t ldc, bool beta, const float* bias) {
   const int mr = cf.mr, nr = cf.nr;
   float* ap = t_packed_a.get(static_cast<size_t>(ceil_div(m, mr) * mr * kc));
   gemm::pack_a(ap, a, ic, m, pc, kc, mr);
@@ -38,13 +41,17 @@ void block(const Config& cf, View a, int64_t ic, int64_t m, int64_t pc, int64_t 
     for (int64_t ir = 0; ir < m; ir += mr) {
       const int64_t mm = std::min<int64_t>(mr, m - ir);
       float* cij = c + (ic + ir) * ldc + jc + jr;
+      const float* bj = bias ? bias + jc + jr : nullptr;
       if (mm == mr && nn == nr) {
-        cf.kernel(kc, ap + ir * kc, bpanel, cij, ldc, beta);
+        if (bj)
+          for (int64_t i = 0; i < mr; i++) std::memcpy(cij + i * ldc, bj, sizeof(float) * nr);
+        cf.kernel(kc, ap + ir * kc, bpanel, cij, ldc, beta || bj);
         continue;
       }
       cf.kernel(kc, ap + ir * kc, bpanel, tmp, nr, false);
       for (int64_t i = 0; i < mm; i++)
-        for (int64_t j = 0; j < nn; j++) cij[i * ldc + j] = (beta ? cij[i * ldc + j] : 0.f) + tmp[i * nr + j];
+        for (int64_t j = 0; j < nn; j++)
+          cij[i * ldc + j] = (bj ? bj[j] : beta ? cij[i * ldc + j] : 0.f) + tmp[i * nr + j];
     }
   }
 }
@@ -57,7 +64,8 @@ void block(const Config& cf, View a, int64_t ic, int64_t m, int64_t pc, int64_t 
 constexpr int64_t kSplitKMaxOutput = 1 << 17;  // M·N (512 KiB of C)
 
 template <class BV>
-void gemm_t(int64_t M, int64_t N, int64_t K, View a, BV b, float* c, int64_t ldc, bool accumulate, bool threads);
+void gemm_t(int64_t M, int64_t N, int64_t K, View a, BV b, float* c, int64_t ldc, bool accumulate, bool threads,
+            const float* bias = nullptr);
 
 template <class BV>
 bool split_k(int64_t M, int64_t N, int64_t K, View a, BV b, float* c, int64_t ldc, bool accumulate, int64_t T) {
@@ -85,19 +93,31 @@ bool split_k(int64_t M, int64_t N, int64_t K, View a, BV b, float* c, int64_t ld
   return true;
 }
 
+// C's rows ← the bias row (N): what the thin and split-K paths accumulate onto.
+void bias_rows(float* c, int64_t ldc, const float* bias, int64_t M, int64_t N) {
+  for (int64_t i = 0; i < M; i++) std::memcpy(c + i * ldc, bias, sizeof(float) * N);
+}
+
 // The driver for a float32 or a 16-bit B (gemm.h's View or HalfView): only packing and the thin
-// path differ between the two.
+// path differ between the two. A `bias` (N, with accumulate false) is C's starting value.
 template <class BV>
-void gemm_t(int64_t M, int64_t N, int64_t K, View a, BV b, float* c, int64_t ldc, bool accumulate, bool threads) {
+void gemm_t(int64_t M, int64_t N, int64_t K, View a, BV b, float* c, int64_t ldc, bool accumulate, bool threads,
+            const float* bias) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
-    if (!accumulate)
+    if (bias) bias_rows(c, ldc, bias, M, N);
+    else if (!accumulate)
       for (int64_t i = 0; i < M; i++) std::memset(c + i * ldc, 0, sizeof(float) * N);
     return;
   }
+  const int64_t T = threads && double(M) * N * K >= kParallelWork ? num_threads() : 1;
+  if (bias && (M <= 4 || N <= 4 || (T >= 2 && M * N <= kSplitKMaxOutput))) {
+    // The thin and split-K paths (and any product they might take): the bias first, as a whole.
+    bias_rows(c, ldc, bias, M, N);
+    return gemm_t(M, N, K, a, b, c, ldc, true, threads);
+  }
   if (sgemm_thin(M, N, K, a, b, c, ldc, accumulate, threads)) return;
   const Config& cf = gemm::config();
-  const int64_t T = threads && double(M) * N * K >= kParallelWork ? num_threads() : 1;
   if (split_k(M, N, K, a, b, c, ldc, accumulate, T)) return;
   // Equal K blocks (not kc, kc, ..., remainder) so that no pass is a short, overhead-bound one.
   const int64_t kc = ceil_div(K, ceil_div(K, cf.kc));
@@ -124,7 +144,7 @@ void gemm_t(int64_t M, int64_t N, int64_t K, View a, BV b, float* c, int64_t ldc
       auto task = [&](int64_t t) {
         const int64_t ib = t / nsplit, js = t % nsplit, ic = ib * mc;
         block(cf, a, ic, std::min(mc, M - ic), pc, kk, bp, jc, nc, npanels * js / nsplit,
-              npanels * (js + 1) / nsplit, c, ldc, beta);
+              npanels * (js + 1) / nsplit, c, ldc, beta, pc == 0 ? bias : nullptr);
       };
       if (T > 1) parallel_for(mblocks * nsplit, task);
       else
@@ -142,6 +162,12 @@ void sgemm(int64_t M, int64_t N, int64_t K, View a, View b, float* c, int64_t ld
 void sgemm(int64_t M, int64_t N, int64_t K, View a, gemm::HalfView b, float* c, int64_t ldc, bool accumulate,
            bool threads) {
   gemm_t(M, N, K, a, b, c, ldc, accumulate, threads);
+}
+
+void matmul_bias(float* out, const float* a, const float* b, const float* bias, int64_t M, int64_t N, int64_t K,
+                 bool transA, bool transB) {
+  const View va = transA ? View{a, 1, M} : View{a, K, 1}, vb = transB ? View{b, 1, K} : View{b, N, 1};
+  gemm_t(M, N, K, va, vb, out, N, false, true, bias);
 }
 
 void matmul(float* out, const float* a, const float* b, int64_t batch, int64_t M, int64_t N, int64_t K,

@@ -25,6 +25,10 @@ void matmul_half(float* out, const float* a, const uint16_t* w, bool bf16, int64
 // out (M×N) (+)= a (M×K) · Wᵀ with W (N, K) = q·scale per row, int8 codes (gemm-int8.cc).
 void matmul_int8(float* out, const float* a, const int8_t* q, const float* scales, int64_t M, int64_t N, int64_t K,
                  bool accumulate);
+// out (M×N) = bias (N, every row) + op(a)·op(b): bit for bit matmul accumulating onto the bias
+// written over out, without that extra pass over out (gemm.cc).
+void matmul_bias(float* out, const float* a, const float* b, const float* bias, int64_t M, int64_t N, int64_t K,
+                 bool transA, bool transB);
 void embedding_forward_half(float* out, const int32_t* ids, const uint16_t* table, bool bf16, int64_t N, int64_t C);
 
 void unary_forward(UnaryOp op, float* out, const float* inp, int64_t n, float p);

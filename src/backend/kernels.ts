@@ -143,6 +143,13 @@ export interface Backend {
    */
   adamwUpdate(param: F32, grad: F32, m: F32, v: F32, n: number, lr: number, beta1: number, beta2: number,
     eps: number, weightDecay: number, step: number): void;
+
+  /**
+   * out (M, N) = bias (N, added to every row) + op(a) · op(b), transposes as in `matmul`: a linear
+   * layer's forward. Bit for bit `matmul` accumulating onto the bias copied into every row of out,
+   * which is how the reference computes it; native kernels skip that pass over out.
+   */
+  matmulBias(out: F32, a: F32, b: F32, bias: F32, M: number, N: number, K: number, transA: boolean, transB: boolean): void;
 }
 
 /** The attention `layout` of packed q, out (B, H, Tq, D) and k, v (B, Hkv, Tk, D). */

@@ -97,11 +97,15 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   // Every output block is written once (K = 0 writes zeros), so its contents need no zero fill.
   const out = empty(fold ? [...a.shape.slice(0, -1), N] : [...batch, M, N]);
   const rows = N === 0 ? 0 : out.size / N;
-  // The bias is written first and the products accumulate onto it.
-  if (bias) backend().stridedCopy(out.f32, bias.f32, 0, [0, 1], [rows, N], false);
   const aOffs = batchOffsets(aBatch, batch, ar * ac), bOffs = batchOffsets(bBatch, batch, br * bc);
   const oOffs = batchOffsets(batch, batch, M * N);
-  batched(oOffs, aOffs, bOffs, out.f32, a.f32, b.f32, M, N, K, tA, tB, bias !== null);
+  // The bias is written first and the products accumulate onto it; one product (a linear layer)
+  // does both in one kernel, which sets each tile of out to the bias as it computes it.
+  if (bias && oOffs.length === 1) backend().matmulBias(out.f32, a.f32.subarray(aOffs[0]), b.f32.subarray(bOffs[0]), bias.f32, M, N, K, tA, tB);
+  else {
+    if (bias) backend().stridedCopy(out.f32, bias.f32, 0, [0, 1], [rows, N], false);
+    batched(oOffs, aOffs, bOffs, out.f32, a.f32, b.f32, M, N, K, tA, tB, bias !== null);
+  }
   const inputs = bias ? [a, b, bias] : [a, b];
   if (!needsGrad(...inputs)) return out;
   // An operand broadcast over the batch sums its gradient over it: those blocks must accumulate.

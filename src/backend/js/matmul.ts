@@ -46,3 +46,9 @@ export function matmulInt8(out: F32, a: F32, q: I8, scales: F32, M: number, N: n
   for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) w[n * K + k] = q[n * K + k]! * scales[n]!;
   matmul(out, a, w, 1, M, N, K, false, true, 0, 0, 0, accumulate);
 }
+
+/** The linear layer's product: the bias copied into every row of out, then matmul accumulates onto it. */
+export function matmulBias(out: F32, a: F32, b: F32, bias: F32, M: number, N: number, K: number, transA: boolean, transB: boolean): void {
+  for (let i = 0; i < M; i++) out.set(bias.subarray(0, N), i * N);
+  matmul(out, a, b, 1, M, N, K, transA, transB, 0, 0, 0, true);
+}

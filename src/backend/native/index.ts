@@ -12,7 +12,7 @@ const KERNELS = [
   'layerNormForward', 'layerNormBackward', 'rmsNormForward', 'rmsNormBackward',
   'embeddingForward', 'embeddingBackward', 'embeddingForwardHalf', 'crossEntropyForward', 'crossEntropyBackward',
   'attentionForward', 'attentionBackward', 'stridedCopy', 'stridedScatter', 'whereForward', 'whereBackward',
-  'sumSquares', 'scaleInPlace', 'adamwUpdate',
+  'sumSquares', 'scaleInPlace', 'adamwUpdate', 'matmulBias',
 ] as const satisfies readonly (keyof Backend)[];
 type Missing = Exclude<keyof Backend, 'name' | (typeof KERNELS)[number]>;
 const allKernelsListed: [Missing] extends [never] ? true : Missing = true;

@@ -19,3 +19,11 @@ test('kernels are timed by name and, for matmul and matmulHalf, by shape; stop()
   assert.deepEqual(r.map((k) => [k.name, k.calls]).sort(), [['matmul 2×4·4×3', 1], ['matmulHalf bf16 2×4·4×3ᵀ', 2]]);
   assert.ok(r.every((k) => k.ms >= 0));
 });
+
+test('a linear layer\'s product with its bias is timed by shape too', () => {
+  const p = new KernelProfiler(true);
+  backend().matmulBias(new Float32Array(6), new Float32Array(8), new Float32Array(12), new Float32Array(3), 2, 3, 4, false, true);
+  const r = p.report();
+  p.stop();
+  assert.deepEqual(r.map((k) => [k.name, k.calls]), [['matmul+bias 2×4·4×3ᵀ', 1]]);
+});

@@ -43,6 +43,11 @@ export class KernelProfiler {
       if (batch > 1) return 'matmul, batched (decode attention)';
       return `matmul ${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}`;
     }
+    if (key === 'matmulBias') {
+      // A linear layer's forward (the bias set inside the product): by shape, beside the plain products.
+      const [, , , , M, N, K, tA, tB] = args as [unknown, unknown, unknown, unknown, number, number, number, boolean, boolean];
+      return `matmul+bias ${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}`;
+    }
     if (key === 'matmulHalf') {
       // 16-bit weights (issue 18): by shape too, so the LM head stands apart from the layers' projections.
       const [, , , bf16, M, N, K, transB] = args as [unknown, unknown, unknown, boolean, number, number, number, boolean];
