@@ -3,7 +3,7 @@ import type { Backend } from '../kernels.js';
 import { attentionBackward, attentionForward } from './attention.js';
 import * as ew from './elementwise.js';
 import { crossEntropyBackward, crossEntropyForward, embeddingBackward, embeddingForward, embeddingForwardHalf } from './embedding.js';
-import { matmul, matmulHalf, matmulInt8 } from './matmul.js';
+import { matmul, matmulBf16Dot, matmulHalf, matmulInt8 } from './matmul.js';
 import * as norm from './norm.js';
 import * as red from './reduce.js';
 import { stridedCopy, stridedScatter } from './strided.js';
@@ -17,4 +17,5 @@ export const jsBackend: Backend = {
   embeddingForward, embeddingBackward, embeddingForwardHalf, crossEntropyForward, crossEntropyBackward,
   attentionForward, attentionBackward,
   stridedCopy, stridedScatter,
+  matmulBf16Dot,
 };
