@@ -11,6 +11,7 @@ import { mean, noGrad, Tensor } from '../../../src/index.js';
 import { AdamW } from '../../../src/nn/index.js';
 import { createLora, defaultLoraTargets, generate, layoutOf, loadModelDir, type Transformer } from '../../../src/model/index.js';
 import { Rng } from '../../../src/tensor/index.js';
+import { prepareForTraining } from '../../../src/align/trainer/lora-options.js';
 
 const DIR = 'test/golden/families';
 const fixture = JSON.parse(readFileSync(join(DIR, 'families.json'), 'utf8')) as { ids: { shape: number[]; data: number[] }; prompt: number[]; cases: { name: string }[] };
@@ -89,6 +90,14 @@ test('bf16 compute is refused for a model holding float16 weights, naming the we
   model.params.set(name, new Tensor(new Uint16Array(w.size), w.shape, false, 'float16'));
   assert.throws(() => { model.bf16Compute = true; }, new RegExp(`"${name.replace(/\./g, '\\.')}" is a float16 weight`));
   assert.equal(model.bf16Compute, false);
+});
+
+test('--bf16-compute reaches the model a training command prepares; clones and the adapter-free reference keep it', () => {
+  const model = prepareForTraining(load('llama'), { loraR: 2, bf16Compute: true }, null);
+  assert.equal(model.bf16Compute, true);
+  assert.equal(model.clone().bf16Compute, true);
+  assert.equal(model.withoutAdapters().bf16Compute, true);
+  assert.equal(prepareForTraining(load('llama'), { loraR: 2 }, null).bf16Compute, false);
 });
 
 after(() => { if (figures.length) console.log(`bf16 compute figures:\n  ${figures.join('\n  ')}`); });
