@@ -45,10 +45,10 @@ class RealRun {
   }
 
   /** Runs one contender and adds its row; a failure gives nulls and a note. */
-  run(ctx: Ctx, row: Row, cmd: string, args: string[], env: NodeJS.ProcessEnv): RealRow {
+  run(ctx: Ctx, row: Row, cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutS = this.plan.childTimeoutS): RealRow {
     const what = `${ctx.c.config} ${row.line}${row.line === 'generate' ? ` batch ${row.batch}` : ''}: ${row.contender}${row.attn ? ` ${row.attn}` : ''} ${row.dtype}`;
     this.log(what);
-    const r: ChildResult = runChild(cmd, args, env, this.plan.childTimeoutS);
+    const r: ChildResult = runChild(cmd, args, env, timeoutS);
     if (!r.value) this.notes.push(`${what} failed: ${r.error}`);
     // Each figure as it comes, so that a run stopped early still says what it measured.
     else this.log(`${what}: ${numOr(r.value['tok_s'])?.toFixed(1)} tokens/s, peak RSS ${numOr(r.value['rss_mb'])?.toFixed(0)} MiB, others ${r.othersCores?.toFixed(1) ?? '?'} cores`);
@@ -65,7 +65,9 @@ class RealRun {
   }
 
   alignkit(ctx: Ctx, row: Row, task: RealTask): RealRow {
-    return this.run(ctx, row, process.execPath, [WORKER, JSON.stringify(task)], this.akEnv);
+    // A paired task runs the exact path and bf16 compute one after the other: twice the time.
+    const paired = 'paired' in task && task.paired === true;
+    return this.run(ctx, row, process.execPath, [WORKER, JSON.stringify(task)], this.akEnv, this.plan.childTimeoutS * (paired ? 2 : 1));
   }
 
   /** A row of a contender that is not there: null figures, and why. */
