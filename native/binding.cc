@@ -244,12 +244,17 @@ static Napi::Value sumSquares(const Napi::CallbackInfo& info) {
 }
 static const Register register_sumSquares("sumSquares", sumSquares);
 
+KERNEL(matmulBf16Dot, const int64_t M = a.size(3, "M"), N = a.size(4, "N"), K = a.size(5, "K");
+    ak::matmul_bf16dot(a.f32(0, "out", M * N), a.f32(1, "a", M * K), a.u16(2, "w", K * N), M, N, K, a.flag(6, "transB"),
+                       a.flag(7, "accumulate")))
+
 // Controls beside the kernels: which SIMD path and how many threads (for tests and benchmarks).
 static Napi::Value config(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("isa", ak::isa_name(ak::isa()));
   o.Set("bestIsa", ak::isa_name(ak::best_isa()));
   o.Set("threads", ak::num_threads());
+  o.Set("bf16Dot", ak::has_bf16dot());
   return o;
 }
 static const Register register_config("config", config);

@@ -125,4 +125,10 @@ double sum_squares(const float* inp, int64_t n);
 void adamw_update(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
                   float eps, float weight_decay, int64_t step);
 
+// out (M×N) (+)= bf16(a) (M×K) · op(w), w bfloat16 stored (N, K) when transB, else (K, N): a
+// rounded to bfloat16, float32 sums (gemm-bf16dot.cc); vdpbf16ps where has_bf16dot().
+void matmul_bf16dot(float* out, const float* a, const uint16_t* w, int64_t M, int64_t N, int64_t K, bool transB,
+                    bool accumulate);
+bool has_bf16dot();
+
 }  // namespace ak

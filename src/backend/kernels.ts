@@ -150,6 +150,14 @@ export interface Backend {
    * which is how the reference computes it; native kernels skip that pass over out.
    */
   matmulBias(out: F32, a: F32, b: F32, bias: F32, M: number, N: number, K: number, transA: boolean, transB: boolean): void;
+
+  /**
+   * out (M, N) (+)= bf16(a) (M, K) · op(w) with a bfloat16 weight w stored (N, K) when `transB`
+   * (x·Wᵀ), else (K, N): a rounded to the nearest bfloat16 (ties to even), each product exact in
+   * float32, the products summed in float32 in an order of the backend's own (issue 20's opt-in
+   * bf16 compute, AVX-512 BF16's vdpbf16ps natively). Not equal to matmulHalf: a is rounded.
+   */
+  matmulBf16Dot(out: F32, a: F32, w: U16, M: number, N: number, K: number, transB: boolean, accumulate: boolean): void;
 }
 
 /** The attention `layout` of packed q, out (B, H, Tq, D) and k, v (B, Hkv, Tk, D). */

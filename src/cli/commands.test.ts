@@ -20,6 +20,7 @@ import { improveConfig, restConfig } from '../align/rest/config.js';
 import { restEmConfig } from '../align/rest-em/config.js';
 import { serConfig } from '../align/ser/config.js';
 import { checkpointingOptions } from '../align/trainer/lora-options.js';
+import { bf16ComputeOption } from '../model/index.js';
 import { recipes } from '../recipes/index.js';
 import { defineCommand, helpText, type DeclaredCommand } from './command.js';
 import { commands } from './commands.js';
@@ -109,4 +110,17 @@ test('every training command takes --gradient-checkpointing (TRL\'s gradient_che
     assert.equal(values([])['gradientCheckpointing'], false, name);
     assert.equal(values(['--gradient-checkpointing'])['gradientCheckpointing'], true, name);
   }
+});
+
+test('--bf16-compute is one declared option, on every training command and on generate, off unless given', () => {
+  for (const name of [...Object.keys(RUNS), 'generate']) {
+    const cmd = declared.find((c) => c.name === name)!;
+    assert.equal(cmd.options.options['bf16Compute'], bf16ComputeOption, `${name}: --bf16-compute is not the declared option`);
+    const extra = EXTRA[name] ?? [];
+    const required = Object.entries(cmd.options.options).filter(([, e]) => (e as Option).required !== undefined).flatMap(([k]) => [`--${kebab(k)}`, 'x']);
+    const values = (args: string[]) => cmd.resolve([...required, ...extra, ...args])!.values as Record<string, unknown>;
+    assert.equal(values([])['bf16Compute'], false, name);
+    assert.equal(values(['--bf16-compute'])['bf16Compute'], true, name);
+  }
+  assert.match(bf16ComputeOption.help, /round their activations to bfloat16/);
 });

@@ -49,9 +49,10 @@ export function createLora(params: Params, layout: WeightLayout, cfg: LoraConfig
  * x·op(W) + bias + the adapter's update: one fused node (nn/lora-linear.ts) when the base is frozen
  * and no dropout applies, else the composition with loraDelta (same forward, bit for bit).
  */
-export function loraProjection(x: Tensor, w: Tensor, bias: Tensor | null, transB: boolean, a: LoraAdapter, training: boolean, rng: Rng): Tensor {
-  if ((a.dropout === 0 || !training) && !w.requiresGrad && !bias?.requiresGrad) return loraLinear(x, w, bias, transB, a);
-  return add(matmul(x, w, { transB, bias }), loraDelta(x, a, training, rng));
+export function loraProjection(x: Tensor, w: Tensor, bias: Tensor | null, transB: boolean, a: LoraAdapter, training: boolean, rng: Rng,
+  bf16Compute = false): Tensor {
+  if ((a.dropout === 0 || !training) && !w.requiresGrad && !bias?.requiresGrad) return loraLinear(x, w, bias, transB, a, bf16Compute);
+  return add(matmul(x, w, { transB, bias, bf16Compute }), loraDelta(x, a, training, rng));
 }
 
 /** The adapter's contribution to y = linear(x, W): (alpha/r)·x·Aᵀ·Bᵀ. */

@@ -50,6 +50,24 @@ export class Transformer {
    */
   gradientCheckpointing = false;
   private rng = new Rng(0);
+  private bf16 = false;
+
+  /**
+   * Opt-in bfloat16 compute (issue 20, --bf16-compute): the products with bfloat16 weights round
+   * their activations to bfloat16 and run AVX-512 BF16's dot products (ops/matmul.ts
+   * halfProduct), as torch's autocast to bf16 does: faster at batch ≥ 4, no longer the float32
+   * model's numbers. Off by default (exact). float32 weights are unaffected; a model holding
+   * float16 weights refuses it. Clones and withoutAdapters() keep it.
+   */
+  get bf16Compute(): boolean { return this.bf16; }
+  set bf16Compute(on: boolean) {
+    const f16 = on ? [...this.params].find(([, t]) => t.dtype === 'float16') : undefined;
+    if (f16) {
+      throw new Error(`model.bf16Compute: "${f16[0]}" is a float16 weight; bf16 compute rounds activations for bfloat16 weights and would have to ` +
+        'round this one too, changing the model. Load it with --frozen-dtype float32, or leave --bf16-compute off');
+    }
+    this.bf16 = on;
+  }
 
   constructor(config: ModelConfig, params?: Params, seed = 0) {
     this.config = validateConfig(config);
@@ -85,6 +103,7 @@ export class Transformer {
     m.loraBase = this.loraBase;
     m.saveAdapters = this.saveAdapters;
     m.gradientCheckpointing = this.gradientCheckpointing;
+    m.bf16Compute = this.bf16Compute;
     return m;
   }
 
@@ -93,7 +112,9 @@ export class Transformer {
    * frozen reference of DPO-style losses and of the KL penalty is the base with adapters off.
    */
   withoutAdapters(): Transformer {
-    return new Transformer(this.config, this.params);
+    const m = new Transformer(this.config, this.params);
+    m.bf16Compute = this.bf16Compute;
+    return m;
   }
 
   /** Trained as LoRA: adapters present and the weights they adapt frozen (freezeForLora, a loaded PEFT adapter). */
@@ -121,7 +142,8 @@ export class Transformer {
     // into one GEMM and adds the bias in place, one output and one gradient buffer instead of four.
     const w = this.p(`${name}.weight`), b = bias ? this.p(bias) : null, transB = layoutOf(this.config) === 'out-in';
     const a = this.lora.get(`${name}.weight`);
-    return a ? loraProjection(x, w, b, transB, a, training, this.rng) : matmul(x, w, { transB, bias: b });
+    const bf16Compute = this.bf16;
+    return a ? loraProjection(x, w, b, transB, a, training, this.rng, bf16Compute) : matmul(x, w, { transB, bias: b, bf16Compute });
   }
 
   /** Final hidden states (B, T, C) for ids (B, T). */
@@ -287,7 +309,7 @@ export class Transformer {
     const c = this.config;
     const w = this.headWeight();
     // (…, V): both heads store (V, C); matmul folds the leading axes (no reshapes to record).
-    const logits = hidden.rank >= 2 ? matmul(hidden, w, { transB: true }) : linear(hidden, w, null, 'out-in');
+    const logits = hidden.rank >= 2 ? matmul(hidden, w, { transB: true, bf16Compute: this.bf16 }) : linear(hidden, w, null, 'out-in');
     // Gemma 2's final soft-cap: cap·tanh(logits / cap).
     return c.finalSoftcap ? mul(tanh(div(logits, c.finalSoftcap)), c.finalSoftcap) : logits;
   }
@@ -303,7 +325,7 @@ export class Transformer {
    * takes the unfused path.
    */
   tokenLosses(hidden: Tensor, targets: Tensor, opts: LmHeadLossOptions = {}): Tensor {
-    if (!this.config.finalSoftcap) return lmHeadCrossEntropy(hidden, this.headWeight(), targets, opts);
+    if (!this.config.finalSoftcap) return lmHeadCrossEntropy(hidden, this.headWeight(), targets, { bf16Compute: this.bf16, ...opts });
     const t = opts.temperature ?? 1;
     const logits = t === 1 ? this.lmHead(hidden) : mul(this.lmHead(hidden), 1 / t);
     return crossEntropy(logits, targets, { reduction: 'none', ignoreIndex: opts.ignoreIndex });

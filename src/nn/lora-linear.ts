@@ -9,6 +9,7 @@
 // in which x's gradient sums its terms may differ (the last bits).
 import { backend } from '../backend/index.js';
 import { gradSlot, needsGrad, record, recycleGradBuffer, takeGradBuffer } from '../autograd/index.js';
+import { halfProduct } from '../ops/index.js';
 import { Tensor, empty, shapeStr } from '../tensor/index.js';
 
 export interface LowRank {
@@ -20,16 +21,18 @@ export interface LowRank {
 }
 
 /** out (M, N) (+)= x (M, K)·op(w), w 16-bit or float32: the kernel matmul() would run. */
-function baseProduct(out: Float32Array, x: Float32Array, w: Tensor, M: number, N: number, K: number, transB: boolean, accumulate: boolean): void {
-  if (w.isHalf) backend().matmulHalf(out, x, w.u16, w.dtype === 'bfloat16', M, N, K, transB, accumulate);
+function baseProduct(out: Float32Array, x: Float32Array, w: Tensor, M: number, N: number, K: number, transB: boolean, accumulate: boolean,
+  bf16Compute: boolean): void {
+  if (w.isHalf) halfProduct(out, x, w, M, N, K, transB, accumulate, bf16Compute);
   else backend().matmul(out, x, w.f32, 1, M, N, K, false, transB, 0, 0, 0, accumulate);
 }
 
 /**
  * x (…, K) → (…, N): x·Wᵀ (`transB`, W (N, K)) or x·W (W (K, N)), plus bias (N), plus
- * scale·(x·Aᵀ)·Bᵀ. W and bias must be frozen (a LoRA base); A and B take gradients.
+ * scale·(x·Aᵀ)·Bᵀ. W and bias must be frozen (a LoRA base); A and B take gradients. With
+ * bf16Compute, a bfloat16 W's products (forward and x's gradient) round x to bfloat16 (halfProduct).
  */
-export function loraLinear(x: Tensor, w: Tensor, bias: Tensor | null, transB: boolean, lr: LowRank): Tensor {
+export function loraLinear(x: Tensor, w: Tensor, bias: Tensor | null, transB: boolean, lr: LowRank, bf16Compute = false): Tensor {
   const K = x.shape[x.rank - 1]!, M = x.size / Math.max(K, 1), r = lr.A.shape[0]!;
   const N = w.shape[transB ? 0 : 1]!;
   if (x.rank < 2 || w.rank !== 2 || w.shape[transB ? 1 : 0] !== K || lr.A.rank !== 2 || lr.A.shape[1] !== K || lr.B.rank !== 2 ||
@@ -41,7 +44,7 @@ export function loraLinear(x: Tensor, w: Tensor, bias: Tensor | null, transB: bo
   const be = backend();
   const out = empty([...x.shape.slice(0, -1), N]);
   if (bias) be.stridedCopy(out.f32, bias.f32, 0, [0, 1], [M, N], false);
-  baseProduct(out.f32, x.f32, w, M, N, K, transB, bias !== null);
+  baseProduct(out.f32, x.f32, w, M, N, K, transB, bias !== null, bf16Compute);
   const h = new Float32Array(M * r); // (M, r) = x·Aᵀ
   be.matmul(h, x.f32, lr.A.f32, 1, M, r, K, false, true, 0, 0, 0, false);
   const s = Float32Array.of(lr.scale), p = takeGradBuffer(M * N, false); // (M, N) = h·Bᵀ, then ×scale
@@ -62,7 +65,7 @@ export function loraLinear(x: Tensor, w: Tensor, bias: Tensor | null, transB: bo
       if (dA) be.matmul(dA.grad, dh, x.f32, 1, r, K, M, true, false, 0, 0, 0, !dA.fresh);
       if (dx) {
         be.matmul(dx.grad, dh, lr.A.f32, 1, M, K, r, false, false, 0, 0, 0, !dx.fresh);
-        baseProduct(dx.grad, g, w, M, K, N, !transB, true);
+        baseProduct(dx.grad, g, w, M, K, N, !transB, true, bf16Compute);
       }
       recycleGradBuffer(dh);
     }

@@ -9,6 +9,7 @@ import { backend } from '../backend/index.js';
 import { gradSlot, needsGrad, record } from '../autograd/index.js';
 import { Tensor, shapeStr, zeros } from '../tensor/index.js';
 import { ShapeError, expectFloat, expectInt } from './errors.js';
+import { halfProduct } from './matmul.js';
 
 export interface LmHeadLossOptions {
   /** Targets equal to this get loss 0 and no gradient (PyTorch's −100). */
@@ -17,6 +18,8 @@ export interface LmHeadLossOptions {
   temperature?: number;
   /** Rows per chunk; by default as many as keep one chunk's logits within LOGIT_BUDGET floats. */
   chunkRows?: number;
+  /** With a bfloat16 weight: hidden rounded to bfloat16 for the head's products (halfProduct). */
+  bf16Compute?: boolean;
 }
 
 /** Floats of logits one chunk may hold: 16 MiB, so 85 rows of SmolLM2's 49,152-token vocabulary. */
@@ -27,7 +30,7 @@ export function chunkRowsFor(V: number, budget = LOGIT_BUDGET): number {
   return Math.max(1, Math.floor(budget / Math.max(V, 1)));
 }
 
-interface Head { N: number; C: number; V: number; R: number; scale: number }
+interface Head { N: number; C: number; V: number; R: number; scale: number; bf16: boolean }
 
 function checkHead(op: string, hidden: Tensor, weight: Tensor, opts: LmHeadLossOptions): Head {
   expectFloat(op, hidden, 'hidden');
@@ -42,15 +45,16 @@ function checkHead(op: string, hidden: Tensor, weight: Tensor, opts: LmHeadLossO
   const R = opts.chunkRows ?? chunkRowsFor(V);
   if (!(Number.isInteger(R) && R >= 1)) throw new RangeError(`${op}: chunkRows is ${R}; expected a positive integer`);
   // As mul(logits, 1/τ) rounds it: a float32 scalar.
-  return { N: hidden.size / C, C, V, R, scale: Math.fround(1 / temperature) };
+  return { N: hidden.size / C, C, V, R, scale: Math.fround(1 / temperature), bf16: opts.bf16Compute ?? false };
 }
 
 /**
  * out (M, N) = a (M, K) · W, or · Wᵀ with transB, for a float32 or a frozen 16-bit W (widened in the
  * kernel, bit for bit the float32 product on the widened values: ops/matmul.ts).
  */
-function headMatmul(out: Float32Array, a: Float32Array, weight: Tensor, M: number, N: number, K: number, transB: boolean, accumulate: boolean): void {
-  if (weight.isHalf) backend().matmulHalf(out, a, weight.u16, weight.dtype === 'bfloat16', M, N, K, transB, accumulate);
+function headMatmul(out: Float32Array, a: Float32Array, weight: Tensor, M: number, N: number, K: number, transB: boolean, accumulate: boolean,
+  bf16Compute: boolean): void {
+  if (weight.isHalf) halfProduct(out, a, weight, M, N, K, transB, accumulate, bf16Compute);
   else backend().matmul(out, a, weight.f32, 1, M, N, K, false, transB, 0, 0, 0, accumulate);
 }
 
@@ -58,7 +62,7 @@ function headMatmul(out: Float32Array, a: Float32Array, weight: Tensor, M: numbe
 function chunkLogits(h: Head, hidden: Float32Array, weight: Tensor, r0: number, n: number, out: Float32Array): Float32Array {
   const { C, V, scale } = h;
   const logits = out.subarray(0, n * V);
-  headMatmul(logits, hidden.subarray(r0 * C, (r0 + n) * C), weight, n, V, C, true, false);
+  headMatmul(logits, hidden.subarray(r0 * C, (r0 + n) * C), weight, n, V, C, true, false, h.bf16);
   if (scale !== 1) for (let i = 0; i < logits.length; i++) logits[i] = logits[i]! * scale;
   return logits;
 }
@@ -99,7 +103,7 @@ export function lmHeadCrossEntropy(hidden: Tensor, weight: Tensor, targets: Tens
       backend().crossEntropyBackward(d, g.subarray(r0, r0 + n), logits, lse.subarray(r0, r0 + n), tv.subarray(r0, r0 + n), n, V, ignoreIndex);
       if (h.scale !== 1) for (let i = 0; i < d.length; i++) d[i] = d[i]! * h.scale;
       // dHidden = dLogits·W and dW = dLogitsᵀ·hidden, as matmul's backward writes them.
-      if (dh) headMatmul(dh.grad.subarray(r0 * C, (r0 + n) * C), d, weight, n, C, V, false, !dh.fresh);
+      if (dh) headMatmul(dh.grad.subarray(r0 * C, (r0 + n) * C), d, weight, n, C, V, false, !dh.fresh, h.bf16);
       if (dw) { backend().matmul(dw.grad, d, hidden.f32.subarray(r0 * C, (r0 + n) * C), 1, V, C, n, true, false, 0, 0, 0, !wFresh); wFresh = false; }
     }
   });

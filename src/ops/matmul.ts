@@ -13,6 +13,8 @@ export interface MatmulOptions {
   transB?: boolean;
   /** (N) added to every row of the product in the same pass: a linear layer's bias. */
   bias?: Tensor | null;
+  /** With a bfloat16 b: round a to bfloat16 for the product and its backward (halfProduct). */
+  bf16Compute?: boolean;
 }
 
 /** Offsets of each batch element into an operand whose batch shape broadcasts to `batch`. */
@@ -130,9 +132,36 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   });
 }
 
+// The product of activations with a frozen 16-bit weight, for every op that has one (matmul's
+// 16-bit path below, the fused LM head, nn/lora-linear, the Llama decoder): exact by default
+// (matmulHalf widens the weight, so the result is the float32 model's, bit for bit), or, opted
+// into with `bf16Compute` (Transformer.bf16Compute, --bf16-compute; issue 20), with the
+// activations rounded to bfloat16 and the products summed in float32 (matmulBf16Dot: AVX-512
+// BF16's vdpbf16ps, twice the multiply-adds per instruction), what torch's autocast to bf16 does.
+
+
+/**
+ * Rows below which bf16 compute keeps the exact product: the bf16 kernel packs the weight per
+ * call, which at batch 1 and 2 costs more than the float32 thin kernels' whole product (measured
+ * on a 2-core Zen 4 at 1536×576 and 4864×896: 0.3–0.6× as fast at 1–2 rows, 1.3–2× from 4 rows).
+ */
+export const BF16_COMPUTE_MIN_ROWS = 4;
+
+/**
+ * out (M, N) (+)= a (M, K)·op(w), w a 16-bit weight stored (N, K) when transB, else (K, N). With
+ * bf16Compute and a bfloat16 w of M ≥ BF16_COMPUTE_MIN_ROWS rows, a is rounded to bfloat16.
+ */
+export function halfProduct(out: Float32Array, a: Float32Array, w: Tensor, M: number, N: number, K: number, transB: boolean,
+  accumulate: boolean, bf16Compute = false): void {
+  const bf16 = w.dtype === 'bfloat16';
+  if (bf16Compute && bf16 && M >= BF16_COMPUTE_MIN_ROWS) backend().matmulBf16Dot(out, a, w.u16, M, N, K, transB, accumulate);
+  else backend().matmulHalf(out, a, w.u16, bf16, M, N, K, transB, accumulate);
+}
+
 /**
  * matmul with a frozen 16-bit weight b (2-D, bfloat16 or float16, issue 18): the kernel widens it
- * as it reads it, so the product is that of the widened float32 weight, bit for bit. b takes no
+ * as it reads it, so the product is that of the widened float32 weight, bit for bit (unless
+ * opts.bf16Compute, halfProduct). b takes no
  * gradient (a 16-bit tensor cannot require one); the backward is dA' = dC·B'ᵀ, from b as stored.
  */
 function matmulHalfWeight(a: Tensor, b: Tensor, opts: MatmulOptions): Tensor {
@@ -151,15 +180,15 @@ function matmulHalfWeight(a: Tensor, b: Tensor, opts: MatmulOptions): Tensor {
     if (bias.rank !== 1 || bias.shape[0] !== N) throw new ShapeError(op, `bias has shape ${shapeStr(bias.shape)}, expected [${N}] (the product's last axis)`);
   }
   const out = empty([...a.shape.slice(0, -1), N]);
-  const bf16 = b.dtype === 'bfloat16';
+  const bf16 = opts.bf16Compute ?? false;
   if (bias) backend().stridedCopy(out.f32, bias.f32, 0, [0, 1], [M, N], false);
-  backend().matmulHalf(out.f32, a.f32, b.u16, bf16, M, N, K, tB, bias !== null);
+  halfProduct(out.f32, a.f32, b, M, N, K, tB, bias !== null, bf16);
   const inputs = bias ? [a, bias] : [a];
   if (!needsGrad(...inputs)) return out;
   return record(out, op, inputs, (g) => {
     const da = gradSlot(a), dbias = gradOf(bias);
     // dA = dC·B'ᵀ: B' = Wᵀ (tB) makes it dC·W, and B' = W makes it dC·Wᵀ.
-    if (da) backend().matmulHalf(da.grad, g, b.u16, bf16, M, K, N, !tB, !da.fresh);
+    if (da) halfProduct(da.grad, g, b, M, K, N, !tB, !da.fresh, bf16);
     if (dbias) backend().binaryBackward('add', null, dbias, g, g, [N, 1], bias!.f32, [0, 1], [M, N]);
   });
 }

@@ -71,3 +71,17 @@ export function narrowExact(values: Float32Array, dtype: HalfDType): Uint16Array
   }
   return out;
 }
+
+/**
+ * float32 values rounded to the nearest bfloat16 (ties to even; a NaN stays a quiet NaN), as
+ * float32: what the bf16-compute products do to their activations (AVX-512 BF16's
+ * vcvtne2ps2bf16, torch's cast to bfloat16).
+ */
+export function roundToBf16(values: Float32Array, out = new Float32Array(values.length)): Float32Array {
+  const u = new Uint32Array(values.buffer, values.byteOffset, values.length), o = new Uint32Array(out.buffer, out.byteOffset, values.length);
+  for (let i = 0; i < u.length; i++) {
+    const b = u[i]!;
+    o[i] = (b & 0x7fffffff) > 0x7f800000 ? (b | 0x400000) & 0xffff0000 : ((b + 0x7fff + ((b >>> 16) & 1)) & 0xffff0000) >>> 0;
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
 // with adapters off (Transformer.withoutAdapters), never a second copy.
 import { resolve } from 'node:path';
 import { ConfigError, bool, declareConfig, valuesFor, int, optionalNum, optionalText, type ConfigOf } from '../../config/index.js';
-import { defaultLoraTargets, freezeForLora, loraModuleNames, mergeLora, layoutOf, type LoraConfig, type Transformer } from '../../model/index.js';
+import { bf16ComputeOption, defaultLoraTargets, freezeForLora, loraModuleNames, mergeLora, layoutOf, type LoraConfig, type Transformer } from '../../model/index.js';
 import { Rng } from '../../tensor/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { loadWithTokenizer } from './inputs.js';
@@ -37,9 +37,12 @@ export type LoraOptions = ConfigOf<typeof loraOptions>;
  * with them into every training command: the model it trains recomputes each decoder layer's
  * activations in the backward (Transformer.gradientCheckpointing). The weights a run reaches are
  * the same either way, so a run's config.json does not record it and a resume may change it.
+ * --bf16-compute (model.bf16Compute), spread with it, trades exactness for speed the same way, a
+ * setting of how the run computes rather than of what it trains.
  */
 export const checkpointingOptions = declareConfig('gradient checkpointing', {
   gradientCheckpointing: bool(false, 'keep only each layer\'s input and recompute its activations in the backward: less memory, one more forward per layer', { aliases: ['gradient_checkpointing'] }),
+  bf16Compute: bf16ComputeOption,
 });
 
 export type CheckpointingOptions = ConfigOf<typeof checkpointingOptions>;
@@ -65,7 +68,7 @@ export function loraSettings(o: Partial<LoraOptions>, model: Transformer): LoraC
  * directory as --model) are merged into its weights first: that model is what this run starts
  * from, and with --lora-r the new adapters sit on it (its base then lives in the run's saves, not
  * on disk). `base` is the model directory the weights came from, for the adapter's
- * base_model_name_or_path. --gradient-checkpointing is set on the model here.
+ * base_model_name_or_path. --gradient-checkpointing and --bf16-compute are set on the model here.
  */
 export function prepareForTraining(model: Transformer, o: Partial<LoraOptions & CheckpointingOptions>, base: string | null, seed = 0): Transformer {
   const cfg = loraSettings(o, model);
@@ -80,6 +83,7 @@ export function prepareForTraining(model: Transformer, o: Partial<LoraOptions & 
     for (const t of model.params.values()) if (!t.isHalf) t.requireGrad(true);
   }
   if (cfg) freezeForLora(model, cfg, base, new Rng(seed + 0x10a));
+  model.bf16Compute = o.bf16Compute ?? false;
   return model;
 }
 

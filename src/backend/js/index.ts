@@ -3,7 +3,8 @@ import type { Backend } from '../kernels.js';
 import { attentionBackward, attentionForward } from './attention.js';
 import * as ew from './elementwise.js';
 import { crossEntropyBackward, crossEntropyForward, embeddingBackward, embeddingForward, embeddingForwardHalf } from './embedding.js';
-import { matmul, matmulBias, matmulHalf, matmulInt8 } from './matmul.js';
+
+import { matmul, matmulBf16Dot, matmulBias, matmulHalf, matmulInt8 } from './matmul.js';
 import * as norm from './norm.js';
 import * as red from './reduce.js';
 import { stridedCopy, stridedScatter } from './strided.js';
@@ -18,4 +19,5 @@ export const jsBackend: Backend = {
   attentionForward, attentionBackward,
   stridedCopy, stridedScatter,
   matmulBias,
+  matmulBf16Dot,
 };

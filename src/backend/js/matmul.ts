@@ -1,7 +1,7 @@
 // Reference matmul: row-major, i-k-j order so the inner loop streams a row of B and a row of C.
 // A transposed A is read column-wise into a scratch row; a transposed B turns the inner loop into
 // dot products of two contiguous rows. Plain and correct first; native/ holds the fast one.
-import { widenHalf } from '../../tensor/index.js';
+import { roundToBf16, widenHalf } from '../../tensor/index.js';
 import type { F32, I8, U16 } from '../kernels.js';
 
 export function matmul(out: F32, a: F32, b: F32, batch: number, M: number, N: number, K: number,
@@ -51,4 +51,20 @@ export function matmulInt8(out: F32, a: F32, q: I8, scales: F32, M: number, N: n
 export function matmulBias(out: F32, a: F32, b: F32, bias: F32, M: number, N: number, K: number, transA: boolean, transB: boolean): void {
   for (let i = 0; i < M; i++) out.set(bias.subarray(0, N), i * N);
   matmul(out, a, b, 1, M, N, K, transA, transB, 0, 0, 0, true);
+}
+
+/**
+ * The bf16-compute product: a rounded to bfloat16, each product with the widened weight (exact in
+ * float32: two 8-bit significands) added to a float32 sum in k order. The native kernel adds the
+ * same products in its own order (vdpbf16ps pairs, 16 lanes, a reduction tree).
+ */
+export function matmulBf16Dot(out: F32, a: F32, w: U16, M: number, N: number, K: number, transB: boolean, accumulate: boolean): void {
+  const x = roundToBf16(a.subarray(0, M * K)), y = widenHalf(w.subarray(0, K * N), 'bfloat16'), f = Math.fround;
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s = f(s + x[i * K + k]! * y[transB ? j * K + k : k * N + j]!);
+      out[i * N + j] = accumulate ? out[i * N + j]! + s : s;
+    }
+  }
 }

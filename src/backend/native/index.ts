@@ -12,7 +12,7 @@ const KERNELS = [
   'layerNormForward', 'layerNormBackward', 'rmsNormForward', 'rmsNormBackward',
   'embeddingForward', 'embeddingBackward', 'embeddingForwardHalf', 'crossEntropyForward', 'crossEntropyBackward',
   'attentionForward', 'attentionBackward', 'stridedCopy', 'stridedScatter', 'whereForward', 'whereBackward',
-  'sumSquares', 'scaleInPlace', 'adamwUpdate', 'matmulBias',
+  'sumSquares', 'scaleInPlace', 'adamwUpdate', 'matmulBias', 'matmulBf16Dot',
 ] as const satisfies readonly (keyof Backend)[];
 type Missing = Exclude<keyof Backend, 'name' | (typeof KERNELS)[number]>;
 const allKernelsListed: [Missing] extends [never] ? true : Missing = true;
@@ -27,6 +27,8 @@ export interface NativeConfig {
   bestIsa: Isa;
   /** Threads the big kernels use, the caller included (ALIGNKIT_THREADS, else the cores). */
   threads: number;
+  /** Whether matmulBf16Dot runs vdpbf16ps (AVX-512 BF16 present and the avx512 path in use), else its scalar loop. */
+  bf16Dot: boolean;
 }
 
 /**

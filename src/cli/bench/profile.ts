@@ -53,6 +53,10 @@ export class KernelProfiler {
       const [, , , bf16, M, N, K, transB] = args as [unknown, unknown, unknown, boolean, number, number, number, boolean];
       return `matmulHalf ${bf16 ? 'bf16' : 'f16'} ${M}×${K}·${K}×${N}${transB ? 'ᵀ' : ''}`;
     }
+    if (key === 'matmulBf16Dot') {
+      const [, , , M, N, K, transB] = args as [unknown, unknown, unknown, number, number, number, boolean];
+      return `matmulBf16Dot ${M}×${K}·${K}×${N}${transB ? 'ᵀ' : ''}`;
+    }
     if (key === 'binaryForward' || key === 'binaryBackward' || key === 'unaryForward' || key === 'unaryBackward') return `${key}(${String(args[0])})`;
     return key;
   }

@@ -7,7 +7,7 @@ import { ConfigError, bool, declareConfig, int, num, optionalText, requiredText,
 import { chatTemplateKwargs, encodeChat, renderChat, type ChatMessage, type Tokenizer } from '../../tokenizer/index.js';
 import { resolveModelOptions } from '../../hub/index.js';
 import { loadModelDir } from '../hf/checkpoint-dir.js';
-import { frozenDtypeOption } from '../hf/frozen-dtype.js';
+import { bf16ComputeOption, frozenDtypeOption } from '../hf/frozen-dtype.js';
 import type { GenerationSettings } from '../hf/generation-config.js';
 import { generate, type FinishReason } from './generate.js';
 
@@ -28,6 +28,7 @@ export const generateTextOptions = declareConfig('generate', {
   system: optionalText('system message before each --chat prompt'),
   chatTemplateKwargs,
   frozenDtype: frozenDtypeOption,
+  bf16Compute: bf16ComputeOption,
 }, (c) => {
   if (c.system !== undefined && !c.chat) throw new ConfigError('generate config: system is a message of a conversation; give chat too', 'system');
 });
@@ -58,6 +59,7 @@ export async function generateText(options: Overrides<typeof generateTextOptions
   const o = await resolveModelOptions(generateTextOptions.options, generateTextOptions.resolve(options), hooks);
   const { model, tokenizer, generation } = loadModelDir(o.model, { frozenDtype: o.frozenDtype });
   if (!tokenizer) throw new Error(`--model ${o.model}: no tokenizer.json, cannot encode the prompt`);
+  model.bf16Compute = o.bf16Compute;
   const prompts = o.prompt.split(PROMPT_SEPARATOR);
   const ids = prompts.map((t, i) => {
     if (o.chat) return encodeChat(tokenizer, renderChat(tokenizer, chatOf(t, o.system), { addGenerationPrompt: true, extra: o.chatTemplateKwargs }, `--prompt ${i + 1}`));

@@ -20,8 +20,8 @@ const DIR = 'test/golden/families';
 const fixture = JSON.parse(readFileSync(join(DIR, 'families.json'), 'utf8')) as { prompt: number[]; cases: { name: string }[] };
 
 /** The largest |difference| over `steps` decoding steps of the decoder and of model.logits with a cache. */
-function compare(model: Transformer, steps: number): { diff: number; tokens: number[][] } {
-  const prompts = [fixture.prompt, fixture.prompt.slice(0, 2)], B = prompts.length, V = model.config.vocabSize;
+function compare(model: Transformer, steps: number, prompts = [fixture.prompt, fixture.prompt.slice(0, 2)]): { diff: number; tokens: number[][] } {
+  const B = prompts.length, V = model.config.vocabSize;
   return noGrad(() => {
     const pb = leftPad(prompts);
     const [generic, fast] = [new RowCache(model.config.nLayer), new RowCache(model.config.nLayer)];
@@ -95,6 +95,26 @@ test('decoder: the native backend runs each layer in one call, and layers with a
     assert.equal(norms(model) - fused, 2 * model.config.nLayer, `${dtype}: one step's two norms per layer, in JavaScript only with adapters`);
   }
 });
+for (const name of ['llama', 'qwen2', 'gemma3']) {
+  test(`decoder ${name} under bf16Compute at batch 4 (its bf16 kernel): equal to the generic path bit for bit, and not the exact logits`, () => {
+    const { model } = loadModelDir(join(DIR, 'checkpoints', name, 'bf16'), { tokenizer: false, frozenDtype: 'keep' });
+    const prompts = [fixture.prompt, fixture.prompt.slice(0, 2), fixture.prompt.slice(1), fixture.prompt.slice(0, 4)];
+    model.bf16Compute = true;
+    assert.equal(compare(model, 4, prompts).diff, 0);
+    // The decoder's logits at batch 4 against its exact ones: the rounding is there.
+    const cache = (m: Transformer) => {
+      const pb = leftPad(prompts), c = new RowCache(m.config.nLayer);
+      noGrad(() => m.hidden(pb.ids, { positions: pb.positions, keyMask: pb.keyMask, cache: c }));
+      const Tk = c.length + 1, keyMask = new Float32Array(4 * Tk);
+      for (let b = 0; b < 4; b++) keyMask.fill(-Infinity, b * Tk, b * Tk + pb.pads[b]!);
+      return new Decoder(m, c, 4).step(Int32Array.from(prompts, (p) => p.at(-1)!), Int32Array.from(prompts, (p) => p.length), keyMask).slice();
+    };
+    const rounded = cache(model);
+    model.bf16Compute = false;
+    const plain = cache(model);
+    assert.ok(rounded.some((v, i) => v !== plain[i]), 'bf16Compute changed no logit of the decoder');
+  });
+}
 
 /** Figures of int8 against float32, printed at the end (README "Fast decoding" quotes them). */
 const int8Figures: string[] = [];

@@ -22,6 +22,8 @@ import type { RealTask } from './tasks.js';
 
 const WORKER = fileURLToPath(new URL('../worker.js', import.meta.url));
 const LLAMA = fileURLToPath(new URL('./llama-peer.js', import.meta.url));
+/** The dtype of alignkit's opt-in bf16-compute rows (bf16 weights, activations rounded to bf16). */
+export const BF16_COMPUTE = 'bf16-compute';
 const numOr = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 type Row = Omit<RealRow, 'tok_s' | 'rss_mb' | 'roofline' | 'load_s' | 'threads' | 'others_cores' | 'error'>;
@@ -43,10 +45,10 @@ class RealRun {
   }
 
   /** Runs one contender and adds its row; a failure gives nulls and a note. */
-  run(ctx: Ctx, row: Row, cmd: string, args: string[], env: NodeJS.ProcessEnv): RealRow {
+  run(ctx: Ctx, row: Row, cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutS = this.plan.childTimeoutS): RealRow {
     const what = `${ctx.c.config} ${row.line}${row.line === 'generate' ? ` batch ${row.batch}` : ''}: ${row.contender}${row.attn ? ` ${row.attn}` : ''} ${row.dtype}`;
     this.log(what);
-    const r: ChildResult = runChild(cmd, args, env, this.plan.childTimeoutS);
+    const r: ChildResult = runChild(cmd, args, env, timeoutS);
     if (!r.value) this.notes.push(`${what} failed: ${r.error}`);
     // Each figure as it comes, so that a run stopped early still says what it measured.
     else this.log(`${what}: ${numOr(r.value['tok_s'])?.toFixed(1)} tokens/s, peak RSS ${numOr(r.value['rss_mb'])?.toFixed(0)} MiB, others ${r.othersCores?.toFixed(1) ?? '?'} cores`);
@@ -56,12 +58,16 @@ class RealRun {
       others_cores: r.othersCores, error: r.value ? null : r.error ?? 'failed',
     };
     if (v['tok_s_by_threads']) this.notes.push(`${what}: tokens/s by threads ${JSON.stringify(v['tok_s_by_threads'])}, the faster counts`);
+    const exact = numOr(v['exact_tok_s']), fast = numOr(v['tok_s']);
+    if (exact !== null && fast !== null) this.notes.push(`${what}: in the same process the exact path made ${exact.toFixed(1)} tokens/s just before, bf16 compute ${(fast / exact).toFixed(2)}× it`);
     ctx.rows.push(out);
     return out;
   }
 
   alignkit(ctx: Ctx, row: Row, task: RealTask): RealRow {
-    return this.run(ctx, row, process.execPath, [WORKER, JSON.stringify(task)], this.akEnv);
+    // A paired task runs the exact path and bf16 compute one after the other: twice the time.
+    const paired = 'paired' in task && task.paired === true;
+    return this.run(ctx, row, process.execPath, [WORKER, JSON.stringify(task)], this.akEnv, this.plan.childTimeoutS * (paired ? 2 : 1));
   }
 
   /** A row of a contender that is not there: null figures, and why. */
@@ -81,6 +87,10 @@ class RealRun {
       const base = { line: 'generate' as const, batch: g.batch, tokens: `${g.prompt}+${g.newTokens}` };
       for (const weights of ['bf16', 'float32'] as const) {
         this.alignkit(ctx, { ...base, contender: 'alignkit', attn: null, dtype: weights }, { kind: 'real-generate', dir: ctx.dir, weights, prompts, newTokens: g.newTokens, warmupTokens: ctx.c.warmupTokens });
+      }
+      // The opt-in bf16 compute where it applies (batch ≥ 4), timed beside the exact path in one process.
+      if (g.batch >= 4) {
+        this.alignkit(ctx, { ...base, contender: 'alignkit', attn: null, dtype: BF16_COMPUTE }, { kind: 'real-generate', dir: ctx.dir, weights: 'bf16', prompts, newTokens: g.newTokens, warmupTokens: ctx.c.warmupTokens, paired: true });
       }
       for (const v of this.plan.torchGenerate) {
         this.transformers(ctx, { ...base, contender: 'transformers', attn: v.attn, dtype: v.dtype === 'bfloat16' ? 'bf16' : 'float32' },
@@ -112,6 +122,7 @@ class RealRun {
     const { lora, full } = ctx.c;
     const base = { line: 'lora' as const, batch: 1, tokens: String(lora.seq), attn: null };
     this.alignkit(ctx, { ...base, contender: 'alignkit', dtype: 'float32' }, { kind: 'real-train', dir: ctx.dir, mode: 'lora', seq: lora.seq, steps: lora.steps, rank: lora.rank, alpha: lora.alpha });
+    this.alignkit(ctx, { ...base, contender: 'alignkit', dtype: BF16_COMPUTE }, { kind: 'real-train', dir: ctx.dir, mode: 'lora', seq: lora.seq, steps: lora.steps, rank: lora.rank, alpha: lora.alpha, paired: true });
     for (const attn of this.plan.torchTrain) this.transformers(ctx, { ...base, contender: 'transformers', attn, dtype: 'float32' }, { kind: 'hf-train', attn, mode: 'lora', ...lora });
     if (!full) return;
     const fb = { line: 'full' as const, batch: 1, tokens: String(full.seq), attn: null };
@@ -192,6 +203,7 @@ function realSettings(plan: RealPlan): Record<string, unknown> {
     weights: 'random, written once per config as an HF checkpoint (config.json + bf16 model.safetensors) that every contender loads',
     generate: 'greedy, no stop token (transformers: min_new_tokens = max_new_tokens; llama.cpp: end-of-generation barred); tokens/s = new tokens / wall time incl. prefill, after an untimed short generation',
     train: 'one sequence per step, random tokens; LoRA r 16, alpha 32 on q,k,v,o,gate,up,down, AdamW lr 1e-4; compute float32 on both sides (alignkit keeps the frozen LoRA base bf16 and widens in the kernels; transformers loads float32); best of the timed steps after one untimed',
+    bf16_compute: `alignkit's ${BF16_COMPUTE} rows: model.bf16Compute (--bf16-compute), activations rounded to bf16 at the products with bf16 weights; each timed in one process right after the exact path, whose tokens/s the notes give`,
     roofline: 'batch-1 tokens/s × bytes of weights per token (matrices at the dtype, norms/biases float32, LM head once, embedding rows excluded) ÷ triad bandwidth',
     peers_compared: 'targets compare against the fastest variant of each peer',
   };

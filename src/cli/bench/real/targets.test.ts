@@ -58,6 +58,14 @@ test('targets: a missing peer gives no verdict, an untrusted PyTorch no ratio; D
   assert.deepEqual(untrusted.map((x) => x.met), [true, true, null, null, false]);
 });
 
+test('targets: the fastest alignkit line is judged, a bf16-compute one included, and named', () => {
+  const rows = [...C.rows, row('generate', 32, 'alignkit', 'bf16-compute', 500), row('lora', 1, 'alignkit', 'bf16-compute', 1000, { rss_mb: 520 })];
+  const t = judgeTargets([{ ...C, rows }], true);
+  assert.deepEqual([t[2]!.value, t[3]!.value, t[4]!.value], [500 / 200, 1000 / 600, 520 / 800]);
+  assert.equal(t[2]!.from, 'alignkit bf16-compute vs transformers sdpa float32');
+  assert.equal(t[3]!.from, 'alignkit bf16-compute vs transformers eager float32');
+});
+
 test('the C/D report prints each row, the bandwidth and every verdict', () => {
   const r: RealResult = { bandwidth: { gb_s: 15.94, array_mb: 256, threads: 2, note: null }, configs: [C, D], targets: judgeTargets([C, D], true), settings: {} };
   const text = formatReal(r).join('\n');

@@ -1,7 +1,9 @@
 // alignkit's side of configs C and D (issue 20), one task per worker process: greedy generation
 // from the random checkpoint (bf16 weights kept 16-bit, or widened to float32), a LoRA SFT step
 // and a full SFT step (float32 compute; LoRA's frozen base stays bf16), the per-kernel profile of
-// a decode call and of a LoRA step, and the GGUF export llama.cpp runs.
+// a decode call and of a LoRA step, and the GGUF export llama.cpp runs. A `paired` generation or
+// LoRA task times the exact path and the opt-in bf16 compute (model.bf16Compute) on one model in
+// one process, one after the other, so that their ratio holds on a loaded machine.
 import { noGrad } from '../../../autograd/index.js';
 import { AdamW } from '../../../nn/index.js';
 import { mean } from '../../../ops/index.js';
@@ -13,8 +15,8 @@ import { bestOf } from '../measure.js';
 export type GenWeights = 'bf16' | 'float32';
 
 export type RealTask =
-  | { kind: 'real-generate'; dir: string; weights: GenWeights; prompts: number[][]; newTokens: number; warmupTokens: number }
-  | { kind: 'real-train'; dir: string; mode: 'lora' | 'full'; seq: number; steps: number; rank: number; alpha: number }
+  | { kind: 'real-generate'; dir: string; weights: GenWeights; prompts: number[][]; newTokens: number; warmupTokens: number; paired?: boolean }
+  | { kind: 'real-train'; dir: string; mode: 'lora' | 'full'; seq: number; steps: number; rank: number; alpha: number; paired?: boolean }
   | { kind: 'real-profile'; dir: string; of: 'decode' | 'lora'; seq: number; newTokens: number; rank: number; alpha: number; calls: number }
   | { kind: 'gguf-export'; dir: string; out: string; dtype: 'bf16' | 'f16' | 'q8_0' };
 
@@ -36,15 +38,21 @@ function greedyCall(model: Transformer, prompts: number[][], newTokens: number):
 
 function realGenerate(t: Extract<RealTask, { kind: 'real-generate' }>): Record<string, unknown> {
   const { model, loadS } = load(t.dir, t.weights);
-  greedyCall(model, t.prompts, t.warmupTokens)();
   const call = greedyCall(model, t.prompts, t.newTokens);
-  let made = 0;
-  const r = bestOf({ warmup: 0, steps: 1, rounds: 1, budgetMs: 0 }, () => { made = call(); });
-  return { tok_s: (made * 1000) / r.msPerCall, ms_per_call: r.msPerCall, tokens: made, load_s: loadS, dtype: t.weights, compute: t.weights === 'bf16' ? 'bf16 weights, float32 accumulation' : 'float32' };
+  const timed = (bf16Compute: boolean): { tok_s: number; ms: number; made: number } => {
+    model.bf16Compute = bf16Compute;
+    greedyCall(model, t.prompts, t.warmupTokens)();
+    let made = 0;
+    const r = bestOf({ warmup: 0, steps: 1, rounds: 1, budgetMs: 0 }, () => { made = call(); });
+    return { tok_s: (made * 1000) / r.msPerCall, ms: r.msPerCall, made };
+  };
+  const exact = t.paired ? timed(false) : null, r = timed(t.paired ?? false);
+  const compute = t.paired ? 'bf16 compute (activations rounded to bf16, float32 sums)' : t.weights === 'bf16' ? 'bf16 weights, float32 accumulation' : 'float32';
+  return { tok_s: r.tok_s, ms_per_call: r.ms, tokens: r.made, load_s: loadS, dtype: t.weights, compute, ...(exact ? { exact_tok_s: exact.tok_s } : {}) };
 }
 
 /** One SFT step on random tokens, ready to call: LoRA (r, alpha on attention and MLP, frozen base bf16) or full (all float32). */
-export function sftStep(dir: string, mode: 'lora' | 'full', seq: number, rank: number, alpha: number): { step: () => void; loss: () => number } {
+export function sftStep(dir: string, mode: 'lora' | 'full', seq: number, rank: number, alpha: number): { step: () => void; loss: () => number; model: Transformer } {
   const model = load(dir, mode === 'lora' ? 'bf16' : 'float32').model;
   if (mode === 'lora') {
     model.lora = createLora(model.params, layoutOf(model.config), { rank, alpha, dropout: 0, targets: defaultLoraTargets.llama }, new Rng(1));
@@ -63,15 +71,20 @@ export function sftStep(dir: string, mode: 'lora' | 'full', seq: number, rank: n
     opt.update();
     opt.zeroGrad();
   };
-  return { step, loss: () => last };
+  return { step, loss: () => last, model };
 }
 
 function realTrain(t: Extract<RealTask, { kind: 'real-train' }>): Record<string, unknown> {
   const t0 = performance.now();
   const s = sftStep(t.dir, t.mode, t.seq, t.rank, t.alpha);
   const loadS = (performance.now() - t0) / 1000;
-  const r = bestOf({ warmup: 1, steps: 1, rounds: t.steps, budgetMs: Infinity }, s.step);
-  return { tok_s: (t.seq * 1000) / r.msPerCall, ms_per_step: r.msPerCall, rounds: r.roundsRun, loss: s.loss(), load_s: loadS, dtype: t.mode === 'lora' ? 'frozen base bf16, float32 compute' : 'float32' };
+  const timed = (bf16Compute: boolean): number => {
+    s.model.bf16Compute = bf16Compute;
+    return bestOf({ warmup: 1, steps: 1, rounds: t.steps, budgetMs: Infinity }, s.step).msPerCall;
+  };
+  const exact = t.paired ? timed(false) : null, ms = timed(t.paired ?? false);
+  const dtype = t.paired ? 'frozen base bf16, bf16 compute' : t.mode === 'lora' ? 'frozen base bf16, float32 compute' : 'float32';
+  return { tok_s: (t.seq * 1000) / ms, ms_per_step: ms, rounds: t.steps, loss: s.loss(), load_s: loadS, dtype, ...(exact ? { exact_tok_s: (t.seq * 1000) / exact } : {}) };
 }
 
 async function ggufExport(t: Extract<RealTask, { kind: 'gguf-export' }>): Promise<Record<string, unknown>> {

@@ -3,9 +3,11 @@
 // arithmetic of Transformer.logits(ids (B, 1), { cache }) call for call (steps.ts), so the logits
 // equal the generic path's bit for bit (decode.test.ts, per family on the golden checkpoints),
 // without the ~25 tensors, checks and allocations per layer and token. 16-bit weights are read
-// in place by matmulHalf; keys and values go into the RowCache's buffers, so generate's row
-// selection and the engine's joins work unchanged.
+// in place by matmulHalf (or, under model.bf16Compute at batch ≥ 4, by matmulBf16Dot: the generic
+// path's halfProduct, so the two still agree); keys and values go into the RowCache's buffers, so
+// generate's row selection and the engine's joins work unchanged.
 import { backend } from '../../../backend/index.js';
+import { BF16_COMPUTE_MIN_ROWS, halfProduct } from '../../../ops/index.js';
 import { headDim } from '../../config.js';
 import { fillRopeTables, ropeFrequencies, type RopeFrequencies } from '../../rope.js';
 import type { Transformer } from '../../transformer.js';
@@ -94,7 +96,7 @@ export class LlamaDecoder {
     const logits = this.logits.subarray(0, B * V);
     const i8 = int8Of(w.head);
     if (i8) be.matmulInt8(logits, h, i8.q, i8.scales, B, V, C, false);
-    else if (w.head.isHalf) be.matmulHalf(logits, h, w.head.u16, w.head.dtype === 'bfloat16', B, V, C, true, false);
+    else if (w.head.isHalf) halfProduct(logits, h, w.head, B, V, C, true, false, m.bf16Compute);
     else be.matmul(logits, h, w.head.f32, 1, B, V, C, false, true, 0, 0, 0, false);
     if (c.finalSoftcap) {
       // Gemma 2's cap·tanh(logits / cap), as Transformer.lmHead's div, tanh and mul.
@@ -107,7 +109,9 @@ export class LlamaDecoder {
 
   /** Layer l in one native call (fused.ts); false when that path does not take it. */
   private fusedLayer(l: number, B: number, Tk: number, keyMask: Float32Array, window: number | null, local: boolean): boolean {
-    if (!this.fused?.covers(l)) return false;
+    // Under bf16Compute a batch of BF16_COMPUTE_MIN_ROWS rows or more takes the rounded products
+    // project() runs; the native layer makes the exact ones only.
+    if (!this.fused?.covers(l) || (this.model.bf16Compute && B >= BF16_COMPUTE_MIN_ROWS)) return false;
     const c = this.model.config, L = this.cache.length, { k, v } = this.cache.reserve(l, B, c.nKvHead, headDim(c), Tk);
     const [cos, sin] = local ? [this.cosLocal, this.sinLocal] : [this.cos, this.sin];
     this.fused.run(l, { B, Tk, L, cap: k.shape[2]!, window, kf: k.f32, vf: v.f32, cos, sin, keyMask, s: this.s, p: this.p });
@@ -123,11 +127,11 @@ export class LlamaDecoder {
   /** x += o_proj(attention(norm(x))), this token's rotated keys and its values written into row L of the cache. */
   private attention(l: number, B: number, Tk: number, keyMask: Float32Array, window: number | null, local: boolean): void {
     const c = this.model.config, be = backend(), lw = this.w.layers[l]!, C = c.dModel, D = headDim(c), H = c.nHead, Hkv = c.nKvHead;
-    const { x, h, t, q, qr, k, kn, v, o, rstd, lora } = this;
+    const { x, h, t, q, qr, k, kn, v, o, rstd, lora } = this, bf16 = this.model.bf16Compute;
     be.rmsNormForward(h, rstd, x, lw.inNorm, B, C, c.normEps);
-    project(q, h, B, lw.q, lora);
-    project(k, h, B, lw.k, lora);
-    project(v, h, B, lw.v, lora);
+    project(q, h, B, lw.q, lora, bf16);
+    project(k, h, B, lw.k, lora, bf16);
+    project(v, h, B, lw.v, lora, bf16);
     let qs = q, ks = k;
     if (lw.qNorm) {
       // Qwen3 and Gemma 3: each head of q and k normalised before it is rotated.
@@ -144,21 +148,21 @@ export class LlamaDecoder {
     for (let r = 0; r < B * Hkv; r++) vf.set(v.subarray(r * D, (r + 1) * D), slot(r));
     const how = { scale: c.attnScale ?? 1 / Math.sqrt(D), softcap: c.attnSoftcap ?? null, window };
     attend(o, qr, kf, vf, keyMask, { B, H, Hkv, D, Tk, cap }, how, this.s, this.p);
-    project(t, o, B, lw.o, lora);
+    project(t, o, B, lw.o, lora, bf16);
     if (lw.postAttnNorm) { be.rmsNormForward(h, rstd, t, lw.postAttnNorm, B, C, c.normEps); addInto(x, h, B * C); } else addInto(x, t, B * C);
   }
 
   /** x += down(act(gate(h)) ⊙ up(h)) with h = norm(x) (SwiGLU, or Gemma's GeGLU). */
   private mlp(l: number, B: number): void {
     const c = this.model.config, be = backend(), lw = this.w.layers[l]!, C = c.dModel, F = c.dFF;
-    const { x, h, t, gate, up, rstd, lora } = this;
+    const { x, h, t, gate, up, rstd, lora } = this, bf16 = this.model.bf16Compute;
     be.rmsNormForward(h, rstd, x, lw.mlpNorm, B, C, c.normEps);
-    project(gate, h, B, lw.gate, lora);
+    project(gate, h, B, lw.gate, lora, bf16);
     if (c.mlpAct === 'gelu_tanh') be.geluForward(gate, gate, B * F);
     else be.siluForward(gate, gate, B * F);
-    project(up, h, B, lw.up, lora);
+    project(up, h, B, lw.up, lora, bf16);
     be.binaryForward('mul', gate, gate, [1], up, [1], [B * F]);
-    project(t, gate, B, lw.down, lora);
+    project(t, gate, B, lw.down, lora, bf16);
     if (lw.postMlpNorm) { be.rmsNormForward(h, rstd, t, lw.postMlpNorm, B, C, c.normEps); addInto(x, h, B * C); } else addInto(x, t, B * C);
   }
 }

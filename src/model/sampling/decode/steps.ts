@@ -2,6 +2,7 @@
 // op it stands for (Transformer.proj, attentionDecode, applyRope, rmsNorm), so that the decoder's
 // logits equal the generic path's bit for bit: only the tensors, checks and allocations go.
 import { backend } from '../../../backend/index.js';
+import { halfProduct } from '../../../ops/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import type { LoraAdapter } from '../../lora.js';
 import { int8Of } from './int8.js';
@@ -22,12 +23,12 @@ export interface LoraScratch { t: Float32Array; u: Float32Array }
  * out (M, N) = x (M, K)·Wᵀ + bias, then + scale·(x·Aᵀ)·Bᵀ: matmul's bias copy and accumulating
  * product (ops/matmul.ts), and loraDelta's linear, linear, mul and add (lora.ts), in that order.
  */
-export function project(out: Float32Array, x: Float32Array, M: number, p: Proj, s: LoraScratch): void {
+export function project(out: Float32Array, x: Float32Array, M: number, p: Proj, s: LoraScratch, bf16Compute = false): void {
   const be = backend(), { N, K } = p;
   if (p.bias) for (let m = 0; m < M; m++) out.set(p.bias, m * N);
   const acc = p.bias !== null, i8 = int8Of(p.w);
   if (i8) be.matmulInt8(out, x, i8.q, i8.scales, M, N, K, acc);
-  else if (p.w.isHalf) be.matmulHalf(out, x, p.w.u16, p.w.dtype === 'bfloat16', M, N, K, true, acc);
+  else if (p.w.isHalf) halfProduct(out, x, p.w, M, N, K, true, acc, bf16Compute);
   else be.matmul(out, x, p.w.f32, 1, M, N, K, false, true, 0, 0, 0, acc);
   const a = p.lora;
   if (!a) return;

@@ -1,0 +1,271 @@
+// Opt-in bfloat16 compute for products with a bfloat16 weight (issue 20: batch-32 decoding and
+// the LoRA step at real shapes), with AVX-512 BF16's vdpbf16ps: each 32-bit lane adds two
+// products of bfloat16 pairs to a float32 sum, twice the multiply-adds of a float32 FMA per
+// instruction. The activations are rounded to bfloat16 (round to nearest even, _mm512_cvtne2ps_pbh,
+// as torch's autocast to bf16 rounds them), the weights are used as stored; a product of two
+// bfloat16 values is exact in float32, so only the float32 sums round. vdpbf16ps treats subnormal
+// inputs as zero and flushes subnormal sums, which activations and weights of a trained model
+// never are. Unlike matmul_half this does not equal the float32 product: the rounding of the
+// activations is the point of the mode, and the order of the sums is the kernels' own.
+//
+// One scheme for both layouts a frozen weight is used in, out = a·Wᵀ (W (N, K) stored out-in, every
+// forward projection) and out = a·W (the input gradient dy·W): "broadcast a, load B" as in
+// gemm-avx512.cc, with B's 32-column strips packed per call into (k, k+1) pairs per 32-bit lane,
+// a KC-deep block at a time, which 12 rows of a at once reuse. Packing per call, rather than a
+// packed copy of every weight kept beside it, costs no memory. A decode step's x·Wᵀ (M ≤ 32)
+// swaps the roles instead (swap_tile below) and packs only x. An earlier kernel that read W's
+// rows in place as dot products (16 lanes reduced per output) was slower than both at M = 32.
+// Without AVX-512 BF16 (or with the ISA lowered for a test) a scalar loop of the same semantics
+// runs, summing k in order as the JS reference does.
+#include <algorithm>
+#include <cstring>
+
+#include "cpu.h"
+#include "kernels.h"
+#include "pool.h"
+#include "scratch.h"
+
+#ifdef AK_X86
+#include <immintrin.h>
+// GCC 12 flags the undefined pass-through operands inside its own AVX-512 intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define AK_TARGET_BF16 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+#endif
+
+namespace ak {
+namespace {
+
+// float32 → bfloat16, round to nearest even (NaN kept a quiet NaN): what cvtne2ps_pbh does.
+static inline uint16_t round_bf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40u);
+  return uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+static inline float widen_bf16(uint16_t h) {
+  const uint32_t u = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+void reference(float* out, const float* a, const uint16_t* w, int64_t M, int64_t N, int64_t K, bool transB, bool accumulate) {
+  parallel_range(M, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, N * K)), [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i++)
+      for (int64_t j = 0; j < N; j++) {
+        float s = 0;
+        for (int64_t k = 0; k < K; k++) s += widen_bf16(round_bf16(a[i * K + k])) * widen_bf16(transB ? w[j * K + k] : w[k * N + j]);
+        out[i * N + j] = accumulate ? out[i * N + j] + s : s;
+      }
+  });
+}
+
+#ifdef AK_X86
+static const bool kHasBf16 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+}();
+
+constexpr int64_t MB = 256;  // rows of a rounded per block: a bounded scratch (MB·K·2 bytes)
+constexpr int64_t KC = 512;  // k per packed block: 32 KiB of pairs, re-read by every tile of rows
+
+thread_local ScratchBuffer t_a, t_panel;
+
+// Rows [0, m) of a rounded to bfloat16, each padded with zeros to lda (a multiple of 32).
+// (The threads' lambdas call target functions: a lambda does not inherit its caller's target.)
+AK_TARGET_BF16 void round_rows(uint16_t* dst, int64_t lda, const float* a, int64_t lo, int64_t hi, int64_t K) {
+    for (int64_t i = lo; i < hi; i++) {
+      const float* s = a + i * K;
+      uint16_t* d = dst + i * lda;
+      for (int64_t k = 0; k < lda; k += 32) {
+        const int64_t left = K - k;
+        const __mmask16 m0 = left >= 16 ? 0xffff : left > 0 ? __mmask16((1u << left) - 1) : 0;
+        const __mmask16 m1 = left >= 32 ? 0xffff : left > 16 ? __mmask16((1u << (left - 16)) - 1) : 0;
+        const __m512bh r = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(m1, s + k + 16), _mm512_maskz_loadu_ps(m0, s + k));
+        _mm512_storeu_si512(d + k, (__m512i)r);
+      }
+    }
+}
+
+constexpr int MR = 12;  // 24 accumulators, 2 rows of B and a broadcast: 27 of the 32 registers
+
+// A (kn, 32-column) block of W (K, N) at (k0, j) as pairs: lane l of pair p holds W[k0+2p][j+l]
+// in its low half and W[k0+2p+1][j+l] in its high half; columns past N and the row past K are 0.
+AK_TARGET_BF16 void pack_pairs(uint32_t* dst, const uint16_t* w, int64_t N, int64_t K, int64_t k0, int64_t kn, int64_t j) {
+  const int64_t cols = std::min<int64_t>(32, N - j);
+  const __mmask16 m0 = cols >= 16 ? 0xffff : __mmask16((1u << cols) - 1);
+  const __mmask16 m1 = cols >= 32 ? 0xffff : cols > 16 ? __mmask16((1u << (cols - 16)) - 1) : 0;
+  for (int64_t p = 0; p < (kn + 1) / 2; p++) {
+    const int64_t r = k0 + 2 * p;
+    const uint16_t* lo = w + r * N + j;
+    const uint16_t* hi = r + 1 < K ? lo + N : nullptr;
+    for (int h = 0; h < 2; h++) {
+      const __mmask16 mk = h ? m1 : m0;
+      const __m512i l = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mk, lo + 16 * h));
+      const __m512i u = hi ? _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mk, hi + 16 * h)) : _mm512_setzero_si512();
+      _mm512_store_si512(dst + p * 32 + 16 * h, _mm512_or_si512(l, _mm512_slli_epi32(u, 16)));
+    }
+  }
+}
+
+// The same block of op(W) = Wᵀ for W (N, K) stored out-in: lane l of pair p is the 32-bit word
+// of row j+l at k0+2p, gathered 16 rows at a time (a 2-byte-aligned load when K is odd); an
+// odd block's last pair, whose high half is past the block, is built alone.
+AK_TARGET_BF16 void pack_pairs_t(uint32_t* dst, const uint16_t* w, int64_t N, int64_t K, int64_t k0, int64_t kn, int64_t j) {
+  const int64_t cols = std::min<int64_t>(32, N - j), whole = kn / 2;
+  const __mmask16 m0 = cols >= 16 ? 0xffff : __mmask16((1u << cols) - 1);
+  const __mmask16 m1 = cols >= 32 ? 0xffff : cols > 16 ? __mmask16((1u << (cols - 16)) - 1) : 0;
+  const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(int(K)));
+  const uint16_t* base = w + j * K + k0;
+  for (int64_t p = 0; p < whole; p++)
+    for (int h = 0; h < 2; h++)
+      _mm512_store_si512(dst + p * 32 + 16 * h,
+                         _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), h ? m1 : m0, rows, base + 16 * h * K + 2 * p, 2));
+  if (kn % 2)
+    for (int64_t l = 0; l < 32; l++) dst[whole * 32 + l] = l < cols ? base[l * K + 2 * whole] : 0;
+}
+
+// c (mr ≤ R rows, cols ≤ 32) (+)= Σ_p ab pairs (rows lda32 words apart) · packed pairs. Rows
+// past mr repeat the last (computed, not stored).
+template <int R>
+AK_TARGET_BF16 void pair_tile(const uint32_t* ab, int64_t lda32, const uint32_t* panel, int64_t pairs, float* c, int64_t ldc, int mr,
+                              int64_t cols, bool accumulate) {
+  __m512 acc[R][2];
+  for (int i = 0; i < R; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  const uint32_t* ar[R];
+  for (int i = 0; i < R; i++) ar[i] = ab + std::min(i, mr - 1) * lda32;
+  for (int64_t p = 0; p < pairs; p++) {
+    const __m512bh b0 = (__m512bh)(_mm512_load_si512(panel + p * 32));
+    const __m512bh b1 = (__m512bh)(_mm512_load_si512(panel + p * 32 + 16));
+#pragma GCC unroll 12
+    for (int i = 0; i < R; i++) {
+      const __m512bh x = (__m512bh)(_mm512_set1_epi32(int(ar[i][p])));
+      acc[i][0] = _mm512_dpbf16_ps(acc[i][0], x, b0);
+      acc[i][1] = _mm512_dpbf16_ps(acc[i][1], x, b1);
+    }
+  }
+  const __mmask16 m0 = cols >= 16 ? 0xffff : __mmask16((1u << cols) - 1);
+  const __mmask16 m1 = cols >= 32 ? 0xffff : cols > 16 ? __mmask16((1u << (cols - 16)) - 1) : 0;
+  for (int i = 0; i < mr; i++) {
+    float* ci = c + i * ldc;
+    if (accumulate) {
+      acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_maskz_loadu_ps(m0, ci));
+      acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_maskz_loadu_ps(m1, ci + 16));
+    }
+    _mm512_mask_storeu_ps(ci, m0, acc[i][0]);
+    _mm512_mask_storeu_ps(ci + 16, m1, acc[i][1]);
+  }
+}
+
+// out (m, N) (+)= ab (m, K)·W, W (K, N) row-major: 32-column strips split between the threads.
+AK_TARGET_BF16 void strips(float* out, const uint16_t* ab, int64_t lda, const uint16_t* w, int64_t m, int64_t N, int64_t K, bool transB,
+                           bool accumulate, int64_t lo, int64_t hi) {
+    uint32_t* panel = reinterpret_cast<uint32_t*>(t_panel.get(size_t(KC / 2 * 32)));
+    for (int64_t s = lo; s < hi; s++) {
+      const int64_t j = s * 32, cols = std::min<int64_t>(32, N - j);
+      for (int64_t k0 = 0; k0 < K || k0 == 0; k0 += KC) {
+        const int64_t kn = std::min(KC, K - k0), pairs = (kn + 1) / 2;
+        if (transB) pack_pairs_t(panel, w, N, K, k0, kn, j);
+        else pack_pairs(panel, w, N, K, k0, kn, j);
+        for (int64_t i = 0; i < m; i += MR) {
+          // A short last tile runs 4 or 8 rows wide (32 rows: 12 + 12 + 8, none wasted).
+          const int mr = int(std::min<int64_t>(MR, m - i));
+          const auto tile = mr <= 4 ? pair_tile<4> : mr <= 8 ? pair_tile<8> : pair_tile<MR>;
+          tile(reinterpret_cast<const uint32_t*>(ab + i * lda + k0), lda / 2, panel, pairs, out + i * N + j, N, mr, cols, accumulate || k0 > 0);
+        }
+      }
+    }
+}
+
+// Up to 32 rows of a against W (N, K) stored out-in (a decode step): the roles swap, outᵀ = W·aᵀ.
+// a's rounded rows are packed as the pairs panel (lane i: row i; once per call, M·K words), and
+// W's rows are broadcast a 32-bit pair at a time straight from where they lie, so W, the big
+// operand, is read once and never packed. Each tile's R×32 sums go through `buf` into out's
+// columns. At M = 32 on C's projections (576×576, 1536×576, 576×1536; 2-core Zen 4) this ran at
+// 200–210 GFLOP/s where packing W's strips per call ran at 125–135, the gather being most of it.
+constexpr int R = 12;
+template <int NB>
+AK_TARGET_BF16 void swap_tile(const uint16_t* w, int64_t K, int rows, const uint32_t* xp, float* buf) {
+  __m512 acc[R][NB];
+  for (int r = 0; r < R; r++)
+    for (int b = 0; b < NB; b++) acc[r][b] = _mm512_setzero_ps();
+  const uint16_t* wr[R];
+  for (int r = 0; r < R; r++) wr[r] = w + std::min(r, rows - 1) * K;
+  const int64_t whole = K / 2;
+  for (int64_t p = 0; p <= whole; p++) {
+    if (p == whole && K % 2 == 0) break;
+    __m512bh b[NB];
+    for (int h = 0; h < NB; h++) b[h] = (__m512bh)(_mm512_load_si512(xp + p * 32 + 16 * h));
+#pragma GCC unroll 12
+    for (int r = 0; r < R; r++) {
+      uint32_t pair;
+      if (p < whole) std::memcpy(&pair, wr[r] + 2 * p, 4);
+      else pair = wr[r][2 * p];  // K odd: the last element alone (its partner in a is 0)
+      const __m512bh x = (__m512bh)(_mm512_set1_epi32(int(pair)));
+      for (int h = 0; h < NB; h++) acc[r][h] = _mm512_dpbf16_ps(acc[r][h], x, b[h]);
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int h = 0; h < NB; h++) _mm512_storeu_ps(buf + r * 32 + 16 * h, acc[r][h]);
+}
+
+AK_TARGET_BF16 void swap_tiles(float* out, const uint32_t* xp, const uint16_t* w, int64_t M, int64_t N, int64_t K, bool accumulate,
+                               int64_t lo, int64_t hi) {
+  alignas(64) float buf[R * 32];
+  for (int64_t t = lo; t < hi; t++) {
+    const int64_t j = t * R;
+    const int rows = int(std::min<int64_t>(R, N - j));
+    if (M <= 16) swap_tile<1>(w + j * K, K, rows, xp, buf);
+    else swap_tile<2>(w + j * K, K, rows, xp, buf);
+    for (int64_t i = 0; i < M; i++)
+      for (int r = 0; r < rows; r++) out[i * N + j + r] = accumulate ? out[i * N + j + r] + buf[r * 32 + i] : buf[r * 32 + i];
+  }
+}
+
+// a's M ≤ 32 rounded rows (lda apart) as a pairs panel: lane i of pair p is row i's word p.
+void pack_rows(uint32_t* xp, const uint16_t* ab, int64_t lda, int64_t M, int64_t pairs) {
+  const uint32_t* a32 = reinterpret_cast<const uint32_t*>(ab);
+  for (int64_t p = 0; p < pairs; p++)
+    for (int64_t i = 0; i < 32; i++) xp[p * 32 + i] = i < M ? a32[i * (lda / 2) + p] : 0;
+}
+#endif
+
+}  // namespace
+
+bool has_bf16dot() {
+#ifdef AK_X86
+  return kHasBf16 && isa() == Isa::avx512;
+#else
+  return false;
+#endif
+}
+
+void matmul_bf16dot(float* out, const float* a, const uint16_t* w, int64_t M, int64_t N, int64_t K, bool transB, bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+#ifdef AK_X86
+  if (has_bf16dot()) {
+    const int64_t lda = std::max<int64_t>(32, (K + 31) / 32 * 32);
+    if (transB && M <= 32) {
+      uint16_t* ab = reinterpret_cast<uint16_t*>(t_a.get(size_t(M * lda / 2)));
+      round_rows(ab, lda, a, 0, M, K);
+      const int64_t pairs = (K + 1) / 2;
+      uint32_t* xp = reinterpret_cast<uint32_t*>(t_panel.get(size_t(pairs * 32)));
+      pack_rows(xp, ab, lda, M, pairs);
+      parallel_range((N + R - 1) / R, 4, [&](int64_t lo, int64_t hi) { swap_tiles(out, xp, w, M, N, K, accumulate, lo, hi); });
+      return;
+    }
+    for (int64_t m0 = 0; m0 < M; m0 += MB) {
+      const int64_t m = std::min(MB, M - m0);
+      uint16_t* ab = reinterpret_cast<uint16_t*>(t_a.get(size_t(m * lda / 2)));
+      const float* am = a + m0 * K;
+      float* om = out + m0 * N;
+      parallel_range(m, 16, [&](int64_t lo, int64_t hi) { round_rows(ab, lda, am, lo, hi, K); });
+      parallel_range((N + 31) / 32, 2, [&](int64_t lo, int64_t hi) { strips(om, ab, lda, w, m, N, K, transB, accumulate, lo, hi); });
+    }
+    return;
+  }
+#endif
+  reference(out, a, w, M, N, K, transB, accumulate);
+}
+
+}  // namespace ak

@@ -1,0 +1,104 @@
+// matmulBf16Dot, the opt-in bf16-compute product (issue 20): on every backend and SIMD path
+// against a float64 sum of the bfloat16-rounded inputs, within the error bound of a float32 sum;
+// and a case whose answer shows the activations are rounded (to nearest, ties to even) and not
+// used as they are, as matmulHalf uses them.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { getBackend, nativeStatus, type Backend } from '../../src/backend/index.js';
+import { roundToBf16, widenHalf } from '../../src/tensor/index.js';
+import { Gen, isas, withThreads } from './harness.js';
+
+const U = 2 ** -24; // float32's unit roundoff
+
+/** n bfloat16 weights of ordinary magnitudes (|w| in [2^-6, 2)), either sign. */
+function weights(g: Gen, n: number): Uint16Array {
+  return Uint16Array.from({ length: n }, () => (g.int(2) << 15) | ((121 + g.int(7)) << 7) | g.int(128));
+}
+
+/** The backends to check: JS, and native on each SIMD path (vdpbf16ps on avx512 where the CPU has it). */
+function eachBackend(fn: (be: Backend, what: string) => void): void {
+  fn(getBackend('js'), 'js');
+  const st = nativeStatus();
+  if (!st.ok) return;
+  const before = st.native.config().isa;
+  try {
+    for (const isa of isas) {
+      st.native.setIsa(isa);
+      fn(st.native.backend, `native ${isa}${st.native.config().bf16Dot ? ' (vdpbf16ps)' : ''}`);
+    }
+  } finally {
+    st.native.setIsa(before);
+  }
+}
+
+/**
+ * Checks out (+)= bf16(a)·op(w) against the float64 sum s of the same K (+1 with `acc`) terms.
+ * The products are exact in float32 (8-bit significands), so the only errors are the float32
+ * additions: whatever their order (a chain, vdpbf16ps's pairs, a reduction tree), n terms summed
+ * in float32 are within γ(n−1)·Σ|terms| of s, γ(m) = m·u/(1 − m·u) (Higham, Accuracy and
+ * Stability, eq. 4.4). No term here is near float32's subnormals, which vdpbf16ps flushes.
+ */
+function check(g: Gen, M: number, N: number, K: number, tB: boolean, acc: boolean): void {
+  const a = g.normal(M * K), w = weights(g, K * N), out0 = g.normal(M * N);
+  const x = roundToBf16(a), y = widenHalf(w, 'bfloat16');
+  eachBackend((be, what) => {
+    const out = out0.slice();
+    be.matmulBf16Dot(out, a, w, M, N, K, tB, acc);
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+      let s = acc ? out0[i * N + j]! : 0, abs = Math.abs(s);
+      for (let k = 0; k < K; k++) {
+        const p = x[i * K + k]! * y[tB ? j * K + k : k * N + j]!;
+        s += p; abs += Math.abs(p);
+      }
+      const n = K + (acc ? 1 : 0), gamma = (n * U) / (1 - n * U), got = out[i * N + j]!;
+      if (!(Math.abs(got - s) <= gamma * abs)) {
+        assert.fail(`${what} M=${M} N=${N} K=${K} transB=${tB} acc=${acc}: [${i}, ${j}] is ${got}, the float64 sum is ${s} (bound ${gamma * abs})`);
+      }
+    }
+  });
+}
+
+describe('conformance: matmulBf16Dot', () => {
+  test('decode and training shapes, both layouts, ragged edges, accumulation', () => {
+    const g = new Gen(21);
+    for (const tB of [true, false]) {
+      for (const [M, N, K] of [[1, 5, 1], [3, 7, 33], [32, 37, 70], [13, 40, 64], [5, 33, 31]] as const) check(g, M, N, K, tB, M % 2 === 1);
+    }
+  });
+
+  test('past the kernels\' blocks: K > 1024, M > 256; one thread and two give the same bits', () => {
+    const g = new Gen(22);
+    for (const tB of [true, false]) {
+      check(g, 6, 9, 2100, tB, false);
+      check(g, 300, 20, 40, tB, true);
+    }
+    const st = nativeStatus();
+    if (!st.ok) return;
+    const a = g.normal(70 * 300), w = weights(g, 300 * 130);
+    for (const M of [70, 20]) for (const tB of [true, false]) { // 20 rows: the decode step's swapped kernel
+      const one = new Float32Array(M * 130), two = new Float32Array(M * 130);
+      withThreads(1, () => st.native.backend.matmulBf16Dot(one, a, w, M, 130, 300, tB, false));
+      withThreads(2, () => st.native.backend.matmulBf16Dot(two, a, w, M, 130, 300, tB, false));
+      assert.deepEqual(two, one, `M=${M} transB=${tB}: the thread split changed a result`);
+    }
+  });
+
+  test('activations are rounded to bfloat16, to nearest with ties to even', () => {
+    // Rows of one value each against weights of 1, K = 64: a sum of 64 equal terms, exact in float32.
+    // 1 + 3·2^-10 rounds down to 1; 1 + 2^-8 is a tie that goes to the even 1; 1 + 3·2^-8 a tie
+    // that goes to the even 1 + 2^-6 (truncation would give 1 + 2^-7). Unrounded, the products
+    // would sum to 64.1875, 64.25 and 64.75, as matmulHalf's do.
+    const K = 64, N = 2, vals = [1 + 3 * 2 ** -10, 1 + 2 ** -8, 1 + 3 * 2 ** -8];
+    const a = Float32Array.from({ length: vals.length * K }, (_, n) => vals[Math.floor(n / K)]!);
+    const ones = new Uint16Array(K * N).fill(0x3f80);
+    eachBackend((be, what) => {
+      for (const tB of [true, false]) {
+        const out = new Float32Array(vals.length * N), exact = new Float32Array(vals.length * N);
+        be.matmulBf16Dot(out, a, ones, vals.length, N, K, tB, false);
+        be.matmulHalf(exact, a, ones, true, vals.length, N, K, tB, false);
+        assert.deepEqual([...out], [64, 64, 64, 64, 65, 65], `${what} transB=${tB}`);
+        assert.deepEqual([...exact], [64.1875, 64.1875, 64.25, 64.25, 64.75, 64.75], `${what} transB=${tB}: matmulHalf`);
+      }
+    });
+  });
+});
