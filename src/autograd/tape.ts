@@ -146,3 +146,21 @@ export function gradNorm(params: Iterable<Tensor>): number {
   for (const p of params) if (p.grad) s += be.sumSquares(p.grad.f32, p.grad.size);
   return Math.sqrt(s);
 }
+
+/**
+ * Bytes of values the graph below `root` holds until its backward: every recorded tensor reachable
+ * through the nodes' inputs whose values were not released (Tensor.release). Leaves (parameters,
+ * inputs) are not counted: they live on without the graph.
+ */
+export function tapeBytes(root: Tensor): number {
+  const seen = new Set<Tensor>(), stack = [root];
+  let bytes = 0;
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    if (t.node && !t.released) bytes += t.data.BYTES_PER_ELEMENT * t.size;
+    for (const x of t.node?.inputs ?? []) stack.push(x);
+  }
+  return bytes;
+}

@@ -2,7 +2,7 @@
 // PyTorch are in test/golden/models.golden.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { noGrad } from '../autograd/index.js';
+import { noGrad, tapeBytes } from '../autograd/index.js';
 import { crossEntropy, mul, sum } from '../ops/index.js';
 import { Rng, Tensor, tensor } from '../tensor/index.js';
 import { Transformer } from './transformer.js';
@@ -125,20 +125,6 @@ for (const [name, over] of [['tied', { tieEmbeddings: true }], ['untied', { tieE
     expectClose('losses', Float32Array.from(got), Float32Array.from(want), 1e-5);
     for (const [k, g] of wantG) expectClose(`d ${k}`, gotG.get(k)!, g, 1e-5, maxAbs(g)); // relative to the tensor's largest entry
   });
-}
-
-/** Bytes of values the tape below `root` still holds: every recorded tensor not released. */
-function tapeBytes(root: Tensor): number {
-  const seen = new Set<Tensor>(), stack = [root];
-  let bytes = 0;
-  while (stack.length) {
-    const t = stack.pop()!;
-    if (seen.has(t)) continue;
-    seen.add(t);
-    if (t.node && !t.released) bytes += 4 * t.size;
-    for (const x of t.node?.inputs ?? []) stack.push(x);
-  }
-  return bytes;
 }
 
 test('a Llama layer leaves on the tape only what its backward reads: 7·C + 2·C_kv + 3·F values per token', () => {

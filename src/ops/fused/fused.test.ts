@@ -4,7 +4,7 @@
 // for: the nodes keep fewer tensors alive between the forward and the backward.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backward } from '../../autograd/index.js';
+import { backward, tapeBytes } from '../../autograd/index.js';
 import { Rng, Tensor, randn } from '../../tensor/index.js';
 import { add, gelu, mul, neg, silu } from '../elementwise.js';
 import { concat, slice, stridedView } from '../shape.js';
@@ -62,20 +62,6 @@ test('glu equals act(gate) ⊙ up written out, SiLU and tanh-GELU, gradients of 
   assert.throws(() => glu(randn([2, 3]), randn([3, 2]), 'silu'), /swiglu/);
 });
 
-/** Bytes of the non-parameter tensors the graph below `root` keeps (every node's inputs). */
-function graphBytes(root: Tensor): number {
-  const seen = new Set<Tensor>(), stack = [root];
-  let bytes = 0;
-  while (stack.length) {
-    const t = stack.pop()!;
-    if (seen.has(t)) continue;
-    seen.add(t);
-    if (t.node) bytes += t.f32.byteLength;
-    for (const x of t.node?.inputs ?? []) stack.push(x);
-  }
-  return bytes;
-}
-
 test('the fused rotation keeps only the projection; the fused GLU no activation of the gate', () => {
   const rng = new Rng(1), B = 2, T = 6, D = 8, H = 4, W = H * D;
   const cos = randn([B, 1, T, D], { rng }), sin = randn([B, 1, T, D], { rng });
@@ -86,9 +72,9 @@ test('the fused rotation keeps only the projection; the fused GLU no activation 
   const fused = rotary(p, cos, sin, projectionHeads(p, H, D));
   // The composed graph holds the heads' copy, two slices, a negation, the concatenation, two
   // products and the output: seven more tensors of the projection's size or half of it.
-  assert.equal(graphBytes(fused), 2 * projBytes, 'the output and the projection');
-  assert.equal(graphBytes(composed), projBytes * (1 + 1 + 0.5 + 0.5 + 0.5 + 1 + 1 + 1 + 1));
+  assert.equal(tapeBytes(fused), 2 * projBytes, 'the output and the projection');
+  assert.equal(tapeBytes(composed), projBytes * (1 + 1 + 0.5 + 0.5 + 0.5 + 1 + 1 + 1 + 1));
   const gate = mul(x, 3), up = mul(x, 4);
-  assert.equal(graphBytes(glu(gate, up, 'silu')), 3 * projBytes);
-  assert.equal(graphBytes(mul(silu(gate), up)), 4 * projBytes);
+  assert.equal(tapeBytes(glu(gate, up, 'silu')), 3 * projBytes);
+  assert.equal(tapeBytes(mul(silu(gate), up)), 4 * projBytes);
 });
