@@ -4,7 +4,7 @@
 // (one elementwise pass) with the same kernels, so forward and gradients equal the composed ops'
 // bit for bit, one MLP-wide activation per layer lighter (issue 22).
 import { backend } from '../../backend/index.js';
-import { gradOf, needsGrad, record } from '../../autograd/index.js';
+import { gradOf, needsGrad, record, recycleGradBuffer, takeGradBuffer } from '../../autograd/index.js';
 import { Tensor, empty, uninitializedF32 } from '../../tensor/index.js';
 import { expectFloat, shapeMismatch } from '../errors.js';
 
@@ -28,12 +28,15 @@ export function glu(gate: Tensor, up: Tensor, act: GluActivation): Tensor {
   be.binaryForward('mul', out.f32, a, unit, up.f32, unit, flat);
   if (!needsGrad(gate, up)) return out;
   return record(out, op, [gate, up], (g) => {
-    const recomputed = uninitializedF32(n);
+    // Scratch from the gradient pool, handed back at once: a layer's MLP width per backward.
+    const recomputed = takeGradBuffer(n, false);
     activate(act, recomputed, gate.f32, n);
-    const dAct = gate.requiresGrad ? new Float32Array(n) : null;
+    const dAct = gate.requiresGrad ? takeGradBuffer(n) : null;
     be.binaryBackward('mul', dAct, gradOf(up), g, recomputed, unit, up.f32, unit, flat);
+    recycleGradBuffer(recomputed);
     if (!dAct) return;
     if (act === 'silu') be.siluBackward(gradOf(gate)!, gate.f32, dAct, n);
     else be.geluBackward(gradOf(gate)!, gate.f32, dAct, n);
+    recycleGradBuffer(dAct);
   });
 }

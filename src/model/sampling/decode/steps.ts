@@ -2,7 +2,7 @@
 // op it stands for (Transformer.proj, attentionDecode, applyRope, rmsNorm), so that the decoder's
 // logits equal the generic path's bit for bit: only the tensors, checks and allocations go.
 import { backend } from '../../../backend/index.js';
-import { halfProduct } from '../../../ops/index.js';
+import { halfProduct, rotateHead } from '../../../ops/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import type { LoraAdapter } from '../../lora.js';
 import { int8Of } from './int8.js';
@@ -51,14 +51,7 @@ export function addInto(x: Float32Array, y: Float32Array, n: number): void {
  */
 export function rotate(dst: Float32Array, dstAt: (r: number) => number, src: Float32Array, rows: number, heads: number, D: number,
   cos: Float32Array, sin: Float32Array): void {
-  const half = D / 2, f = Math.fround;
-  for (let r = 0; r < rows; r++) {
-    const x = r * D, t = Math.floor(r / heads) * D, o = dstAt(r);
-    for (let d = 0; d < D; d++) {
-      const rot = d < half ? -src[x + d + half]! : src[x + d - half]!;
-      dst[o + d] = f(f(src[x + d]! * cos[t + d]!) + f(rot * sin[t + d]!));
-    }
-  }
+  for (let r = 0; r < rows; r++) rotateHead(dst, dstAt(r), src, r * D, cos, sin, Math.floor(r / heads) * D, D);
 }
 
 export interface AttendShape { B: number; H: number; Hkv: number; D: number; Tk: number; cap: number }
