@@ -14,13 +14,23 @@
 // mean), which favours continuous batching; the printed length quantiles say what was run. The
 // decoding-step ratio (static steps / continuous steps) is the load-free part of the speed-up.
 //
-// Usage: npx tsc -p tsconfig.json && node dist/bench/continuous-batching.js [PROMPTS=1000] [BATCH=64] [MAX_NEW=256] [MEAN=96] [ROUNDS=1]
-// (n = 8 samples per prompt; ROUNDS of S C then C S pairs). The full target is the default.
+// The control, 'static, padded': static batches as transformers' generate() runs them, every row
+// of a batch decoding until the batch's longest sample ends (a finished row keeps its slot and its
+// arithmetic). alignkit's own static schedule drops a finished row from the batch, so on a CPU,
+// where a step's cost grows with its rows, the slots it leaves empty cost nothing; the padded
+// control is what the issue's "a batch that waits for its longest row wastes most of its slots"
+// describes. It is emulated exactly: each static batch again, stop ids off, for as many new tokens
+// as its longest sample had (the same prompts, rows and steps as padded batching), timed, and
+// credited with the real samples' tokens only.
+//
+// Usage: npx tsc -p tsconfig.json && node dist/bench/continuous-batching.js [PROMPTS=1000] [BATCH=64] [MAX_NEW=256] [MEAN=96] [ROUNDS=1] [PADDED=1]
+// (n = 8 samples per prompt; ROUNDS of S C then C S pairs; PADDED=0 leaves the control out, which
+// needs BATCH to be a multiple of n). The full target is the default.
 import { execSync } from 'node:child_process';
 import { Transformer, defaultConfig, generate, type DecodeStats, type Sample } from '../src/model/index.js';
 import { Rng } from '../src/tensor/index.js';
 
-const [P, BATCH, MAX_NEW, MEAN, ROUNDS] = [1000, 64, 256, 96, 1].map((d, i) => Number(process.argv[2 + i] ?? d));
+const [P, BATCH, MAX_NEW, MEAN, ROUNDS, PADDED] = [1000, 64, 256, 96, 1, 1].map((d, i) => Number(process.argv[2 + i] ?? d));
 const N = 8;
 const config = defaultConfig('llama', {
   vocabSize: 49152, dModel: 576, nLayer: 30, nHead: 9, nKvHead: 3, dFF: 1536, maxSeqLen: 2048, tieEmbeddings: true, normEps: 1e-5, ropeTheta: 100000,
@@ -59,8 +69,28 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 const lengths = first!.map((s) => s.tokens.length), prompt = prompts.map((p) => p.length);
+const padded = PADDED ? paddedStatic(lengths) : null;
 console.log(JSON.stringify({
   completionLength: { mean: +(lengths.reduce((a, b) => a + b, 0) / lengths.length).toFixed(1), p10: quantile(lengths, 0.1), p50: quantile(lengths, 0.5), p90: quantile(lengths, 0.9), atMax: lengths.filter((l) => l === MAX_NEW).length },
   promptLength: { p10: quantile(prompt, 0.1), p50: quantile(prompt, 0.5), p90: quantile(prompt, 0.9) },
   speedup: +(time.static / time.continuous).toFixed(2), stepRatio: +(steps.static / steps.continuous).toFixed(2), sameTokens: true,
+  ...(padded && { paddedStaticSeconds: +padded.toFixed(1), speedupOverPadded: +(padded / (time.continuous / ROUNDS)).toFixed(2) }),
 }));
+
+/** Seconds of the padded control: each static batch of BATCH rows (BATCH / N whole prompts) decoding every row to its longest sample's length. */
+function paddedStatic(lengths: number[]): number {
+  if (BATCH % N) throw new Error(`PADDED needs BATCH (${BATCH}) to be a multiple of n (${N}): a static batch is then whole prompts`);
+  let seconds = 0, rowSteps = 0;
+  for (let r0 = 0; r0 < lengths.length; r0 += BATCH) {
+    const longest = Math.max(...lengths.slice(r0, r0 + BATCH));
+    const batchPrompts = prompts.slice(r0 / N, (r0 + BATCH) / N);
+    const t0 = performance.now();
+    const out = generate(model, batchPrompts, { maxNewTokens: longest, n: N, temperature: 1, seed: 0, stopTokens: [], batchSize: BATCH, schedule: 'static' });
+    seconds += (performance.now() - t0) / 1000;
+    rowSteps += out.length * longest;
+  }
+  const tokens = lengths.reduce((a, b) => a + b, 0);
+  console.log(JSON.stringify({ schedule: 'static, padded', seconds: +seconds.toFixed(1), tokens, tokensPerS: +(tokens / seconds).toFixed(1),
+    rowStepsPerToken: +(rowSteps / tokens).toFixed(2), [load()]: true }));
+  return seconds;
+}
