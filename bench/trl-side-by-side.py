@@ -275,7 +275,52 @@ def main():
         f = lambda c: f"{sum(c[:10]) / len(c[:10]):.3f} / {sum(c[-10:]) / len(c[-10:]):.3f}"
         print(f"| {method} | {t['tps']:.0f} | {k['tps']:.0f} | {k['tps'] / t['tps']:.2f}× ({', '.join(f'{r:.2f}' for r in per_round)}) | {k['cpu_tps'] / t['cpu_tps']:.2f}× | "
               f"{t['rss']:.0f} MiB | {k['rss']:.0f} MiB | {f(t['curve'])} | {f(k['curve'])} |")
-    json.dump({"shape": a.shape, "meta": meta, "rows": [{"method": m, "trl": t, "alignkit": k, "ratios": r} for m, t, k, r in rows]}, open(out / "summary.json", "w"))
+    ceiling = arithmetic_ceiling(out, rows)
+    json.dump({"shape": a.shape, "meta": meta, "rows": [{"method": m, "trl": t, "alignkit": k, "ratios": r} for m, t, k, r in rows], "ceiling": ceiling},
+              open(out / "summary.json", "w"))
+
+
+def product_weights(model_dir):
+    """Weights that take part in a product for every token: the layers' projections and the LM head
+    (the embedding is a lookup). A training step costs at least 6 FLOPs per such weight per token
+    (forward 2, input gradient 2, weight gradient 2) — attention, norms and the optimizer come on top."""
+    c = json.loads((model_dir / "config.json").read_text())
+    h, f, layers = c["hidden_size"], c["intermediate_size"], c["num_hidden_layers"]
+    kv = h // c["num_attention_heads"] * c.get("num_key_value_heads", c["num_attention_heads"])
+    return layers * (2 * h * h + 2 * h * kv + 3 * h * f) + c["vocab_size"] * h
+
+
+def sgemm_peak(threads=2, n=1024, seconds=2.0):
+    """float32 GFLOP/s of torch's own product (MKL) at the bench's threads: the fastest this machine
+    multiplies float32 matrices, measured in the same run as the sides."""
+    import torch
+
+    torch.set_num_threads(threads)
+    x, y = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        x @ y
+    done, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        x @ y
+        done += 1
+    return 2 * n ** 3 * done / (time.perf_counter() - t0) / 1e9
+
+
+def arithmetic_ceiling(out, rows):
+    """The most any float32 implementation could gain over TRL here: TRL's tokens/s × the step's
+    least arithmetic per token (6 × product weights, padding and attention left out) against the
+    machine's float32 product peak. A ratio above it would need more arithmetic than the cores do."""
+    flops = 6 * product_weights(out / "model")
+    peak = sgemm_peak()
+    print(f"\nfloat32 ceiling: a training step does at least {flops / 1e6:.1f} MFLOP per token (6 × {flops / 6e6:.2f}M product weights); "
+          f"torch's float32 product peaks at {peak:.0f} GFLOP/s on 2 threads here (1024³)")
+    res = {}
+    for method, t, k, _ in rows:
+        trl_gflops = t["tps"] * flops / 1e9
+        res[method] = {"trl_gflops": trl_gflops, "alignkit_gflops": k["tps"] * flops / 1e9, "peak_gflops": peak, "max_ratio": peak / trl_gflops}
+        print(f"  {method}: TRL {trl_gflops:.0f} GFLOP/s ({100 * trl_gflops / peak:.0f}% of the peak), alignkit {k['tps'] * flops / 1e9:.0f}; "
+              f"no implementation can be more than {peak / trl_gflops:.2f}× TRL's tokens/s here" + (" (a lower bound on the work: GRPO also generates)" if method == "grpo" else ""))
+    return res
 
 
 def run_side(side, method, shape, out, env):
