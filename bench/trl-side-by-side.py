@@ -31,6 +31,9 @@ Each side runs in its own process with 2 threads; peak RSS is that process's (os
 machine the wall clock measures the neighbours too: --rounds N alternates which side goes first and
 takes medians, and the throughput per CPU-second (the process's CPU time over its 2 threads) is
 printed beside it, less sensitive to load (though a thread that spins while it waits counts).
+Last, the float32 ceiling: each method's TRL throughput in GFLOP/s (6 FLOPs per product weight per
+token, the least a training step does) against torch's float32 product peak measured in the same
+run, and the largest speed-up over TRL that any float32 implementation could reach on this machine.
 """
 
 import argparse
