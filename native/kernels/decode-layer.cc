@@ -3,7 +3,8 @@
 // RoPE, attention over the RowCache, o, residual, norm, gate/up, activation, down, residual), made
 // from C++ to the same kernels with the same arguments in the same order, so the numbers are
 // those of the TypeScript step bit for bit (test/golden/families/decoder.test.ts) without a
-// JavaScript → native crossing, argument check and Dims array per kernel.
+// JavaScript → native crossing, argument check and Dims array per kernel. Two places differ in
+// how the work is shared out, not in what is summed (see project_all and heads_matmul).
 #include <algorithm>
 #include <initializer_list>
 
