@@ -3,8 +3,15 @@
 // RoPE, attention over the RowCache, o, residual, norm, gate/up, activation, down, residual), made
 // from C++ to the same kernels with the same arguments in the same order, so the numbers are
 // those of the TypeScript step bit for bit (test/golden/families/decoder.test.ts) without a
-// JavaScript → native crossing, argument check and Dims array per kernel.
+// JavaScript → native crossing, argument check and Dims array per kernel. Two places differ in
+// how the work is shared out, not in what is summed (see project_all and heads_matmul).
+#include <algorithm>
+#include <initializer_list>
+
+#include "cpu.h"
+#include "gemm.h"
 #include "kernels.h"
+#include "pool.h"
 
 namespace ak {
 namespace {
@@ -17,6 +24,52 @@ void project(float* out, const float* x, int64_t M, const DecodeWeight& w, int64
   const bool acc = w.bias != nullptr;
   if (w.half) matmul_half(out, x, static_cast<const uint16_t*>(w.p), w.bf16, M, N, K, true, acc);
   else matmul(out, x, static_cast<const float*>(w.p), 1, M, N, K, false, true, 0, 0, 0, acc);
+}
+
+// The projections that read the same x (q, k and v; gate and up) in one parallel region, their
+// output rows cut into chunks across the threads (issue 20, task i20n). Apart, each is one pool
+// hand-off and join, and k and v (192 rows at SmolLM2's shape) are under sgemm_thin's threshold,
+// so one core streams them alone. Each output element is still the one sum half_dots_avx512 makes
+// for it when matmul_half runs the projection by itself (gemm-half.cc's thin path on AVX-512), so
+// the bits are project()'s; elsewhere (float32 weights, other ISAs, more than 4 rows) project().
+struct Part {
+  float* out;
+  const DecodeWeight& w;
+  int64_t N;
+};
+
+void project_all(const DecodeLayer& l, const float* x, int64_t M, int64_t K, std::initializer_list<Part> parts) {
+  bool grouped = !l.separate && M <= 4 && K > 0;
+#ifdef AK_X86
+  grouped = grouped && isa() == Isa::avx512;
+#else
+  grouped = false;
+#endif
+  for (const Part& p : parts) grouped = grouped && p.w.half && p.w.bf16 == parts.begin()->w.bf16;
+  if (!grouped) {
+    for (const Part& p : parts) project(p.out, x, M, p.w, p.N, K);
+    return;
+  }
+#ifdef AK_X86
+  int64_t total = 0;
+  for (const Part& p : parts) {
+    if (p.w.bias)
+      for (int64_t m = 0; m < M; m++)
+        for (int64_t n = 0; n < p.N; n++) p.out[m * p.N + n] = p.w.bias[n];
+    total += p.N;
+  }
+  auto rows = [&](int64_t lo, int64_t hi) {
+    int64_t at = 0;
+    for (const Part& p : parts) {
+      const int64_t j0 = std::max(lo - at, int64_t(0)), j1 = std::min(hi - at, p.N);
+      if (j0 < j1)
+        gemm::half_dots_avx512(M, K, x, K, static_cast<const uint16_t*>(p.w.p), K, p.w.bf16, p.out, p.N,
+                               p.w.bias != nullptr, j0, j1);
+      at += p.N;
+    }
+  };
+  parallel_range(total, 64, rows);
+#endif
 }
 
 void add_into(float* x, const float* y, int64_t n) { binary_forward(BinaryOp::add, x, x, Dims{1}, y, Dims{1}, Dims{n}); }
@@ -39,12 +92,26 @@ __attribute__((optimize("fp-contract=off"))) void rotate(float* dst, int64_t dst
   }
 }
 
+// matmul over `batch` heads' products. matmul hands them to the pool when there are several
+// (one per key/value head); at batch 1 over a short cache that is a few µs of hand-off and join
+// for about as much work, twice per layer (issue 20, task i20n), so below kParallelWork's 2^18
+// multiply-adds in all they run here one after the other. Either way each head's product is
+// sgemm's with no thread split (none pays below 2^18), so its bits are the same.
+void heads_matmul(const DecodeLayer& l, float* out, const float* a, const float* b, int64_t batch, int64_t M, int64_t N,
+                  int64_t K, bool transB, int64_t sa, int64_t sb, int64_t so) {
+  if (l.separate || double(batch) * M * N * K >= double(1 << 18)) {
+    matmul(out, a, b, batch, M, N, K, false, transB, sa, sb, so, false);
+    return;
+  }
+  for (int64_t t = 0; t < batch; t++) matmul(out + t * so, a + t * sa, b + t * sb, 1, M, N, K, false, transB, 0, 0, 0, false);
+}
+
 // steps.ts's attend over the first Tk rows of the cache (a window's last rows only).
 void attend(const DecodeLayer& l, const DecodeScratch& s, const float* q) {
   const int64_t B = l.B, H = l.H, Hkv = l.Hkv, D = l.D, Tk = l.Tk, cap = l.cap, g = H / Hkv;
   const int64_t j0 = l.window > 0 && l.window < Tk ? Tk - l.window : 0, n = Tk - j0, m = B * H * n;
   const Dims shape{B, H, 1, n}, row_major{H * n, n, n, 1}, scalar{0, 0, 0, 0};
-  matmul(s.s, q, l.kcache + j0 * D, B * Hkv, g, n, D, false, true, g * D, cap * D, g * n, false);
+  heads_matmul(l, s.s, q, l.kcache + j0 * D, B * Hkv, g, n, D, true, g * D, cap * D, g * n);
   binary_forward(BinaryOp::mul, s.s, s.s, row_major, &l.scale, scalar, shape);
   if (l.softcap > 0) {
     binary_forward(BinaryOp::div, s.s, s.s, row_major, &l.softcap, scalar, shape);
@@ -53,16 +120,14 @@ void attend(const DecodeLayer& l, const DecodeScratch& s, const float* q) {
   }
   binary_forward(BinaryOp::add, s.s, s.s, row_major, l.key_mask + j0, Dims{Tk, 0, 0, 1}, shape);
   softmax_forward(s.p, s.s, B * H, n);
-  matmul(s.o, s.p, l.vcache + j0 * D, B * Hkv, g, D, n, false, false, g * n, cap * D, g * D, false);
+  heads_matmul(l, s.o, s.p, l.vcache + j0 * D, B * Hkv, g, D, n, false, g * n, cap * D, g * D);
 }
 
 // x += o_proj(attention(norm(x))), this token's rotated key and its value written into row L.
 void attention(const DecodeLayer& l, const DecodeScratch& s) {
   const int64_t B = l.B, C = l.C, H = l.H, Hkv = l.Hkv, D = l.D;
   rms_norm_forward(s.h, s.rstd, s.x, l.in_norm, B, C, l.eps);
-  project(s.q, s.h, B, l.q, H * D, C);
-  project(s.k, s.h, B, l.k, Hkv * D, C);
-  project(s.v, s.h, B, l.v, Hkv * D, C);
+  project_all(l, s.h, B, C, {{s.q, l.q, H * D}, {s.k, l.k, Hkv * D}, {s.v, l.v, Hkv * D}});
   const float *qs = s.q, *ks = s.k;
   if (l.q_norm) {
     rms_norm_forward(s.o, s.rstd, s.q, l.q_norm, B * H, D, l.eps);
@@ -88,10 +153,9 @@ void attention(const DecodeLayer& l, const DecodeScratch& s) {
 void mlp(const DecodeLayer& l, const DecodeScratch& s) {
   const int64_t B = l.B, C = l.C, F = l.F;
   rms_norm_forward(s.h, s.rstd, s.x, l.mlp_norm, B, C, l.eps);
-  project(s.gate, s.h, B, l.gate, F, C);
+  project_all(l, s.h, B, C, {{s.gate, l.gate, F}, {s.up, l.up, F}});
   if (l.gelu) gelu_forward(s.gate, s.gate, B * F);
   else silu_forward(s.gate, s.gate, B * F);
-  project(s.up, s.h, B, l.up, F, C);
   binary_forward(BinaryOp::mul, s.gate, s.gate, Dims{1}, s.up, Dims{1}, Dims{B * F});
   project(s.t, s.gate, B, l.down, C, F);
   if (l.post_mlp_norm) {

@@ -114,6 +114,9 @@ struct DecodeLayer {
   DecodeWeight q, k, v, o, gate, up, down;
   float *kcache, *vcache;
   const float *cos, *sin, *key_mask;
+  // The layer as before task i20n (benches' A/B): each projection in its own parallel region, the
+  // attention's per-head products handed to the pool.
+  bool separate = false;
 };
 // The step's buffers, those of LlamaDecoder: x (B, C) is read and updated in place.
 struct DecodeScratch {

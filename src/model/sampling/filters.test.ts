@@ -86,3 +86,18 @@ test('pickToken: temperature 0 is argmax with the T = 1 log-prob and draws nothi
 test('pickToken: NaN logits are an error, not a token', () => {
   assert.throws(() => pickToken([0, Number.NaN, 1], {}, new Rng(0)), /NaN/);
 });
+
+test('pickToken: temperature 0 gives argmax and logSoftmaxT(·, 1)\'s entry bit for bit over 49,152 ids (ties, −∞, float32 rows)', () => {
+  const rng = new Rng(7), V = 49152;
+  for (let trial = 0; trial < 6; trial++) {
+    const row = new Float32Array(V);
+    for (let i = 0; i < V; i++) row[i] = (rng.uniform() - 0.5) * 8 * (trial + 1);
+    if (trial % 2) { row[123] = 40; row[40000] = 40; } // a tie: the lower id wins
+    if (trial === 2) for (let i = 0; i < V; i += 3) row[i] = -Infinity;
+    const { token, logprob } = pickToken(row, { temperature: 0 }, rng);
+    assert.equal(token, argmax(row));
+    assert.ok(Object.is(logprob, logSoftmaxT(row, 1)[token]), `trial ${trial}: ${logprob} vs ${logSoftmaxT(row, 1)[token]}`);
+  }
+  assert.throws(() => pickToken([0, Number.NaN, 1], { temperature: 0 }, new Rng(0)), /NaN/);
+  assert.throws(() => pickToken([-Infinity, -Infinity], { temperature: 0 }, new Rng(0)), /NaN/);
+});

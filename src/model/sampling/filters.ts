@@ -98,6 +98,23 @@ export function drawFrom(c: Candidates, u: number): number {
 }
 
 /**
+ * pickToken at temperature 0: argmax and logSoftmaxT's entry for it, the same float64 operations
+ * in the same order (max, Σ exp(z − m) from id 0, m + log s, z − lse), so the same bits, without
+ * the V-long Float64Array and its two other passes (at V = 49,152 about half of the time a batch-1
+ * step spent outside the model; issue 20, task i20n).
+ */
+function greedy(logits: ArrayLike<number>): { token: number; logprob: number } {
+  const V = logits.length;
+  let m = -Infinity, token = 0;
+  // argmax's rule: the lowest index of the largest value.
+  for (let i = 0; i < V; i++) if (logits[i]! > m) { m = logits[i]!; token = i; }
+  let s = 0;
+  for (let i = 0; i < V; i++) s += Math.exp(logits[i]! - m);
+  if (Number.isNaN(s)) throw new RangeError('pickToken: logits contain NaN (has the model diverged?)');
+  return { token, logprob: logits[token]! - (m + Math.log(s)) };
+}
+
+/**
  * Picks the next token from one row of logits. `logprob` is log softmax(logits / T)[token] BEFORE
  * top-k/top-p truncation (T = 1 when greedy): the probability under the policy's smooth
  * distribution, which is what PPO's ratio and the KL penalty need, and what scoreTokens
@@ -105,13 +122,10 @@ export function drawFrom(c: Candidates, u: number): number {
  */
 export function pickToken(logits: ArrayLike<number>, opts: FilterOptions, rng: Rng): { token: number; logprob: number } {
   const T = opts.temperature ?? 1, topK = opts.topK ?? 0, topP = opts.topP ?? 1;
+  if (T === 0) return greedy(logits);
   const logp = logSoftmaxT(logits, T);
   // One NaN logit makes the normaliser, and so every entry, NaN: a diverged model, not a draw.
   if (Number.isNaN(logp[0])) throw new RangeError('pickToken: logits contain NaN (has the model diverged?)');
-  if (T === 0) {
-    const token = argmax(logits);
-    return { token, logprob: logp[token]! };
-  }
   let token: number;
   if (topK === 0 && topP >= 1) {
     // No truncation: draw over the vocabulary in id order, without sorting it.

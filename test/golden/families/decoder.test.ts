@@ -7,11 +7,13 @@
 // the decoder reads the codes, the generic path the dequantised float32 weights they stand for).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noGrad, Tensor } from '../../../src/index.js';
 import { backend, nativeStatus } from '../../../src/backend/index.js';
-import { createLora, defaultLoraTargets, generate, layoutOf, loadModelDir, quantizeInt8, quantizeRows, type Transformer } from '../../../src/model/index.js';
+import { createLora, defaultLoraTargets, generate, layoutOf, loadModelDir, quantizeInt8, quantizeRows, writeRandomCheckpoint, type Transformer } from '../../../src/model/index.js';
+import { FusedLayers } from '../../../src/model/sampling/decode/fused.js';
 import { Decoder } from '../../../src/model/sampling/decode.js';
 import { RowCache, leftPad } from '../../../src/model/sampling/batch.js';
 import { Rng } from '../../../src/tensor/index.js';
@@ -115,6 +117,32 @@ for (const name of ['llama', 'qwen2', 'gemma3']) {
     assert.ok(rounded.some((v, i) => v !== plain[i]), 'bf16Compute changed no logit of the decoder');
   });
 }
+
+// The golden checkpoints are too narrow for decode-layer.cc's grouped projections (q, k, v; gate,
+// up in one parallel region) to cut their rows into chunks: a random bf16 Qwen2 of width 256 (q, k,
+// v 256 + 128 + 128 rows with biases, gate and up 2 × 512) does, and the chunks cross from one
+// projection into the next. Its logits must equal the generic path's, and the ungrouped native
+// path's (FusedLayers.separateProjections), bit for bit, with two threads.
+test('decoder: grouped projections over many chunks (random bf16 Qwen2, width 256) equal the generic path and the ungrouped one bit for bit', { skip: nativeInUse() ? false : 'needs the native backend in use' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alignkit-grouped-'));
+  const st = nativeStatus(), threads = st.ok ? st.native.setThreads(2) : 1;
+  try {
+    writeRandomCheckpoint(dir, { model_type: 'qwen2', hidden_size: 256, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
+      intermediate_size: 512, vocab_size: 64, tie_word_embeddings: true, max_position_embeddings: 128, rms_norm_eps: 1e-6, rope_theta: 10000 });
+    const { model } = loadModelDir(dir, { tokenizer: false, frozenDtype: 'keep' });
+    assert.ok(model.headWeight().isHalf && model.params.get('model.layers.0.self_attn.q_proj.bias'), 'a bf16 model with q, k, v biases');
+    const grouped = compare(model, 6);
+    assert.equal(grouped.diff, 0);
+    FusedLayers.separateProjections = true;
+    const separate = compare(model, 6);
+    assert.equal(separate.diff, 0);
+    assert.deepEqual(separate.tokens, grouped.tokens);
+  } finally {
+    FusedLayers.separateProjections = false;
+    if (st.ok) st.native.setThreads(threads);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 /** Figures of int8 against float32, printed at the end (README "Fast decoding" quotes them). */
 const int8Figures: string[] = [];

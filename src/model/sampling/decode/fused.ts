@@ -41,6 +41,13 @@ function fixedArgs(lw: LayerWeights): { args: Arg[]; half: number } | null {
 }
 
 export class FusedLayers {
+  /**
+   * decode-layer.cc's layer as before it grouped the projections that share an input (q, k, v;
+   * gate, up) into one parallel region and ran a short attention's per-head products on the
+   * calling thread: the same numbers, for benches that time the two paths in one process.
+   */
+  static separateProjections = false;
+
   /** Per layer, decodeLayer's argument list, kept: run writes the step's slots into it (no allocation per step). */
   private readonly args: (Arg[] | null)[];
 
@@ -48,7 +55,7 @@ export class FusedLayers {
     this.args = layers.map((lw) => {
       const f = fixedArgs(lw);
       if (!f) return null;
-      const dims = [0, c.dModel, c.nHead, c.nKvHead, headDim(c), c.dFF, 0, 0, 0, 0, f.half, c.mlpAct === 'gelu_tanh' ? 1 : 0];
+      const dims = [0, c.dModel, c.nHead, c.nKvHead, headDim(c), c.dFF, 0, 0, 0, 0, f.half, c.mlpAct === 'gelu_tanh' ? 1 : 0, 0];
       // s, p | norms, weights, biases | kf, vf, cos, sin, keyMask | dims, eps, scale, softcap
       return [...bufs, null, null, ...f.args, null, null, null, null, null, dims, c.normEps, c.attnScale ?? 1 / Math.sqrt(headDim(c)), c.attnSoftcap ?? 0];
     });
@@ -72,6 +79,7 @@ export class FusedLayers {
     a[12] = st.s; a[13] = st.p;
     a[30] = st.kf; a[31] = st.vf; a[32] = st.cos; a[33] = st.sin; a[34] = st.keyMask;
     dims[0] = st.B; dims[6] = st.Tk; dims[7] = st.L; dims[8] = st.cap; dims[9] = st.window ?? 0;
+    dims[12] = FusedLayers.separateProjections ? 1 : 0;
     this.fn.apply(null, a);
   }
 }
