@@ -24,5 +24,6 @@ test('--quick keeps the widths and cuts layers, vocabulary, tokens and the triad
   assert.ok(full.triadMb >= 256, 'each triad array is at least 256 MiB');
   assert.deepEqual(full.torchGenerate.map((v) => `${v.attn} ${v.dtype}`), ['eager float32', 'sdpa float32', 'sdpa bfloat16']);
   assert.deepEqual(full.torchTrain, ['eager', 'sdpa']);
+  assert.deepEqual(full.torchLoraDtypes, ['float32', 'bf16-autocast'], 'peft at float32 and under bf16 autocast, the peers of alignkit float32 and bf16-compute');
   assert.ok(makeRealPlan({ configs: ['C'], quick: true, threads: 2, peers: true, profile: false }).triadMb < 256);
 });

@@ -54,3 +54,22 @@ export function judgeTargets(configs: RealConfigResult[], trusted: boolean): Tar
   }
   return out;
 }
+
+/** The precision pairs of the LoRA line: each alignkit dtype and the peft dtype that rounds the same way. */
+export const LORA_PAIRS: readonly [alignkit: string, peft: string][] = [['float32', 'float32'], ['bf16-compute', 'bf16-autocast']];
+
+/**
+ * The LoRA target's ratio at matched precision (peft at its fastest attn of that precision): what
+ * the best-against-best target hides when the best lines round differently.
+ */
+export function matchedLora(configs: RealConfigResult[], trusted: boolean): TargetRow[] {
+  const out: TargetRow[] = [];
+  for (const c of configs) {
+    for (const [a, p] of LORA_PAIRS) {
+      const ak = pick(c.rows, 'lora', null, (r) => isAk(r) && r.dtype === a), hf = pick(c.rows, 'lora', null, (r) => isHf(r) && r.dtype === p);
+      if (!ak && !hf) continue;
+      out.push(judge(`LoRA SFT ${c.config}, ${a} / peft ${p}: tokens/s`, trusted ? ratio(ak, hf) : null, 1.5, `${label(ak)} vs ${label(hf)}`));
+    }
+  }
+  return out;
+}

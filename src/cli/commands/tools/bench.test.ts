@@ -72,7 +72,8 @@ test('alignkit bench --quick --configs C --no-peers --json: the C rows, the tria
     'generate 1 alignkit bf16', 'generate 1 alignkit float32', 'generate 1 transformers eager float32', 'generate 1 transformers sdpa float32', 'generate 1 transformers sdpa bf16',
     'generate 1 llama.cpp bf16', 'generate 1 llama.cpp q8_0',
     'generate 4 alignkit bf16', 'generate 4 alignkit float32', 'generate 4 alignkit bf16-compute', 'generate 4 transformers eager float32', 'generate 4 transformers sdpa float32', 'generate 4 transformers sdpa bf16',
-    'lora 1 alignkit float32', 'lora 1 alignkit bf16-compute', 'lora 1 transformers eager float32', 'lora 1 transformers sdpa float32', 'full 1 alignkit float32', 'full 1 transformers eager float32',
+    'lora 1 alignkit float32', 'lora 1 alignkit bf16-compute', 'lora 1 transformers eager float32', 'lora 1 transformers sdpa float32',
+    'lora 1 transformers eager bf16-autocast', 'lora 1 transformers sdpa bf16-autocast', 'full 1 alignkit float32', 'full 1 transformers eager float32',
   ]);
   for (const x of c!.rows) {
     if (x['contender'] === 'alignkit') {
