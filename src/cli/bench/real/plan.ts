@@ -6,8 +6,14 @@ import type { RealConfig } from './shapes.js';
 /** A PyTorch training step's precision: float32 throughout, or forward and loss under torch.autocast to bfloat16. */
 export type TorchTrainDtype = 'float32' | 'bf16-autocast';
 
+/** The C/D lines `--lines` picks from. */
+export type RealLine = 'generate' | 'lora' | 'full';
+export const isRealLine = (s: string): s is RealLine => s === 'generate' || s === 'lora' || s === 'full';
+
 export interface RealPlan {
   configs: RealConfig[];
+  /** Which lines run (all three by default). */
+  lines: RealLine[];
   quick: boolean;
   threads: number;
   peers: boolean;
@@ -29,9 +35,10 @@ export interface RealPlan {
   childTimeoutS: number;
 }
 
-export function makeRealPlan(o: { configs: RealConfig[]; quick: boolean; threads: number; peers: boolean; profile: boolean }): RealPlan {
+export function makeRealPlan(o: { configs: RealConfig[]; quick: boolean; threads: number; peers: boolean; profile: boolean; lines?: RealLine[] }): RealPlan {
   return {
     ...o,
+    lines: o.lines ?? ['generate', 'lora', 'full'],
     torchGenerate: [{ attn: 'eager', dtype: 'float32' }, { attn: 'sdpa', dtype: 'float32' }, { attn: 'sdpa', dtype: 'bfloat16' }],
     torchTrain: ['eager', 'sdpa'],
     torchLoraDtypes: ['float32', 'bf16-autocast'],

@@ -54,6 +54,8 @@ test('targets: a missing peer gives no verdict, an untrusted PyTorch no ratio; D
     ['LoRA SFT D: alignkit / peft tokens/s', 1, false],
     ["LoRA SFT D: alignkit peak RSS / PyTorch's", 0.7, false],
   ]);
+  const loraOnly = judgeTargets([{ ...C, rows: C.rows.filter((r) => r.line === 'lora') }], true);
+  assert.deepEqual(loraOnly.map((x) => x.target), ['LoRA SFT C: alignkit / peft tokens/s', "LoRA SFT C: alignkit peak RSS / PyTorch's"], 'lines not run (--lines lora) get no target');
   const untrusted = judgeTargets([C], false);
   assert.deepEqual(untrusted.map((x) => x.met), [true, true, null, null, false]);
 });
