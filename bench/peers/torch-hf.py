@@ -5,8 +5,11 @@ model.safetensors), loaded with AutoModelForCausalLM.from_pretrained.
 Tasks (the JSON alignkit's parent builds):
   hf-generate: greedy `generate` at `dtype` (float32 or bfloat16) with attn_implementation `attn`;
                min_new_tokens = max_new_tokens, so every row makes exactly `newTokens`.
-  hf-train:    one SFT step on random tokens, float32 compute: LoRA through peft (r, alpha on
-               q, k, v, o, gate, up, down) or full; loss from labels, backward, AdamW.
+  hf-train:    one SFT step on random tokens: LoRA through peft (r, alpha on q, k, v, o, gate,
+               up, down) or full; loss from labels, backward, AdamW. `dtype` float32 computes in
+               float32; bf16-autocast runs forward and loss under torch.autocast("cpu",
+               dtype=torch.bfloat16), what TRL's default bf16=True does on a CPU (weights still
+               loaded float32, the optimizer's step in float32).
 Usage: python3 torch-hf.py '<task JSON>'   Prints one JSON line.
 """
 import importlib.util
@@ -58,6 +61,9 @@ def generate(task):
 
 
 def train(task):
+    dtype = task.get("dtype", "float32")
+    if dtype not in ("float32", "bf16-autocast"):
+        raise SystemExit(f"torch-hf.py: hf-train dtype {dtype!r}, expected float32 or bf16-autocast")
     model, load_s = load(task, torch.float32)
     if task["mode"] == "lora":
         from peft import LoraConfig, get_peft_model
@@ -72,8 +78,12 @@ def train(task):
     ids = torch.randint(0, model.config.vocab_size, (1, task["seq"]), generator=g)
     state = {"loss": float("nan")}
 
+    import contextlib
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if dtype == "bf16-autocast" else contextlib.nullcontext
+
     def step():
-        loss = model(input_ids=ids, labels=ids).loss
+        with autocast():
+            loss = model(input_ids=ids, labels=ids).loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -85,7 +95,7 @@ def train(task):
         t0 = time.perf_counter()
         step()
         best = min(best, time.perf_counter() - t0)
-    return {"tok_s": task["seq"] / best, "ms_per_step": best * 1000, "loss": state["loss"], "load_s": load_s, "dtype": "float32"}
+    return {"tok_s": task["seq"] / best, "ms_per_step": best * 1000, "loss": state["loss"], "load_s": load_s, "dtype": dtype}
 
 
 def main():

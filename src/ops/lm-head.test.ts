@@ -10,7 +10,7 @@ import { narrowExact, widenHalf } from '../tensor/half.js';
 import { f32ToBf16, f32ToF16 } from '../io/float16.js';
 import { add, mul } from './elementwise.js';
 import { crossEntropy } from './embedding.js';
-import { chunkRowsFor, lmHeadCrossEntropy, lmHeadRows } from './lm-head.js';
+import { chunkRowsFor, FROZEN_LOGIT_BUDGET, lmHeadCrossEntropy, lmHeadRows } from './lm-head.js';
 import { matmul } from './matmul.js';
 import { logSoftmax, sum } from './reduce.js';
 
@@ -127,4 +127,49 @@ test('a frozen 16-bit head gives the losses and dHidden of the same head widened
       assert.deepEqual(grads[0]!.dh, grads[1]!.dh, `${half} dHidden, chunks of ${chunkRows}`);
     }
   }
+});
+
+// Opt-in bf16 compute on a frozen bfloat16 head: dHidden is made in the forward (the logits are
+// not recomputed). Its losses are the rounded forward's, bit for bit; dHidden stays near the exact
+// path's (activations and dLogits rounded to bfloat16 at the products; here 15 rows of width 8 moved
+// it by ~1% of its largest entry), and each row carries its own upstream factor gᵢ (the weights
+// of Σ wtᵢ·lossᵢ are random, so a gradient scaled by the wrong gᵢ, or by none, lands far off).
+test('bf16 compute with a frozen bfloat16 head: losses as the forward rounds them, dHidden near the exact path', () => {
+  const { h, w, t, wt } = inputs(13);
+  const frozen = new Tensor(Uint16Array.from(w.f32, f32ToBf16), [V, C], false, 'bfloat16');
+  const grad = (bf16Compute: boolean, chunkRows?: number): { loss: Float32Array; dh: Float32Array } => {
+    const x = new Tensor(h.f32.slice(), h.shape, true);
+    const loss = lmHeadCrossEntropy(x, frozen, t, { bf16Compute, temperature: 0.7, chunkRows });
+    backward(sum(mul(loss, new Tensor(wt, [B, T]))));
+    return { loss: loss.f32.slice(), dh: x.grad!.f32.slice() };
+  };
+  const exact = grad(false);
+  for (const chunkRows of [4, undefined]) {
+    const fast = grad(true, chunkRows);
+    const forward = noGrad(() => lmHeadCrossEntropy(new Tensor(h.f32.slice(), h.shape), frozen, t, { bf16Compute: true, temperature: 0.7, chunkRows }).f32);
+    assert.deepEqual(fast.loss, forward, 'the losses are the bf16 forward\'s');
+    let d = 0, top = 0;
+    for (let i = 0; i < exact.dh.length; i++) { d = Math.max(d, Math.abs(fast.dh[i]! - exact.dh[i]!)); top = Math.max(top, Math.abs(exact.dh[i]!)); }
+    assert.ok(d > 0, 'bf16 compute changed no gradient: nothing was rounded');
+    assert.ok(d <= 0.05 * top, `dHidden moved by ${d}, max |dHidden| ${top} (chunks of ${chunkRows ?? 'default'})`);
+  }
+});
+
+test('a frozen 16-bit head is walked in chunks of the larger budget (no dW to sum)', () => {
+  assert.equal(chunkRowsFor(151936, FROZEN_LOGIT_BUDGET), 110);
+  assert.equal(chunkRowsFor(49152, FROZEN_LOGIT_BUDGET), 341);
+});
+
+// The frozen head's larger chunks are safe for the exact path's bits: with no dW, a row's loss and
+// dHidden do not depend on which rows share its chunk (matmulHalf sums each row's k in one order).
+test('a frozen 16-bit head: losses and dHidden bit for bit whatever the chunking (exact path)', () => {
+  const { h, t, wt, w } = inputs(17);
+  const frozen = new Tensor(Uint16Array.from(w.f32, f32ToBf16), [V, C], false, 'bfloat16');
+  const grads = [4, 7, 15, undefined].map((chunkRows) => {
+    const x = new Tensor(h.f32.slice(), h.shape, true);
+    const loss = lmHeadCrossEntropy(x, frozen, t, { chunkRows });
+    backward(sum(mul(loss, new Tensor(wt, [B, T]))));
+    return { loss: loss.f32.slice(), dh: x.grad!.f32.slice() };
+  });
+  for (const g of grads.slice(1)) assert.deepEqual(g, grads[0]);
 });

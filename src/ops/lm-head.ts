@@ -25,6 +25,18 @@ export interface LmHeadLossOptions {
 /** Floats of logits one chunk may hold: 16 MiB, so 85 rows of SmolLM2's 49,152-token vocabulary. */
 export const LOGIT_BUDGET = 1 << 22;
 
+/**
+ * The budget where the weight is a frozen 16-bit one (a LoRA base's head): 64 MiB, 110 rows of
+ * Qwen2.5's 151,936 entries. With no dW to sum, the chunking changes no bit (each row's logits and
+ * dHidden are the same whatever the rows beside it), only how many rows each product of the
+ * 272 MB weight serves: matmulHalf ran the head at 55 GFLOP/s on 27 rows and 80 on 110, the
+ * bf16-compute kernel at 122 and 156 (one core of a Zen 4, D's head; the kernels widen or pack the
+ * weight once per call).
+ */
+export const FROZEN_LOGIT_BUDGET = 1 << 24;
+/** Past 128 rows the head's products gain little (the bf16 kernel 156 → 175 GFLOP/s at 256) for the memory: C's 49,152 entries stop there. */
+export const FROZEN_CHUNK_ROWS = 128;
+
 /** Rows per chunk for a vocabulary of V entries under the budget (at least one). */
 export function chunkRowsFor(V: number, budget = LOGIT_BUDGET): number {
   return Math.max(1, Math.floor(budget / Math.max(V, 1)));
@@ -42,7 +54,7 @@ function checkHead(op: string, hidden: Tensor, weight: Tensor, opts: LmHeadLossO
   }
   const temperature = opts.temperature ?? 1;
   if (!(temperature > 0 && Number.isFinite(temperature))) throw new RangeError(`${op}: temperature is ${temperature}; expected a finite number > 0`);
-  const R = opts.chunkRows ?? chunkRowsFor(V);
+  const R = opts.chunkRows ?? (weight.isHalf ? Math.min(FROZEN_CHUNK_ROWS, chunkRowsFor(V, FROZEN_LOGIT_BUDGET)) : chunkRowsFor(V));
   if (!(Number.isInteger(R) && R >= 1)) throw new RangeError(`${op}: chunkRows is ${R}; expected a positive integer`);
   // As mul(logits, 1/τ) rounds it: a float32 scalar.
   return { N: hidden.size / C, C, V, R, scale: Math.fround(1 / temperature), bf16: opts.bf16Compute ?? false };
@@ -86,12 +98,15 @@ export function lmHeadCrossEntropy(hidden: Tensor, weight: Tensor, targets: Tens
   }
   const losses = zeros(lead), lse = new Float32Array(N);
   const buf = new Float32Array(Math.min(R, N) * V);
+  const early = h.bf16 && weight.dtype === 'bfloat16' && needsGrad(hidden) ? new EarlyHiddenGrad(h, Math.min(R, N)) : null;
   for (let r0 = 0; r0 < N; r0 += R) {
     const n = Math.min(R, N - r0);
     const logits = chunkLogits(h, hidden.f32, weight, r0, n, buf);
     backend().crossEntropyForward(losses.f32.subarray(r0, r0 + n), lse.subarray(r0, r0 + n), logits, tv.subarray(r0, r0 + n), n, V, ignoreIndex);
+    early?.chunk(weight, logits, lse, tv, r0, n, ignoreIndex);
   }
   if (!needsGrad(hidden, weight)) return losses;
+  if (early) return record(losses, op, [hidden], (g) => early.backward(gradSlot(hidden), g));
   return record(losses, op, [hidden, weight], (g) => {
     const dh = gradSlot(hidden), dw = gradSlot(weight);
     const dlogits = new Float32Array(Math.min(R, N) * V);
@@ -107,6 +122,46 @@ export function lmHeadCrossEntropy(hidden: Tensor, weight: Tensor, targets: Tens
       if (dw) { backend().matmul(dw.grad, d, hidden.f32.subarray(r0 * C, (r0 + n) * C), 1, V, C, n, true, false, 0, 0, 0, !wFresh); wFresh = false; }
     }
   });
+}
+
+/**
+ * Under bf16 compute with a frozen bfloat16 head (the LoRA step), dHidden's rows are made in the
+ * forward, while each chunk's logits are at hand, rather than by recomputing every chunk's logits
+ * in the backward (a third of the head's products saved): row i's gradient is gᵢ·((softmax − onehot)ᵢ/τ)·W,
+ * and gᵢ, known only in the backward, is a per-row factor applied there. It differs from the
+ * recomputing path only in where gᵢ is multiplied in (after the product, not before): a rounding,
+ * which the opt-in mode allows (lm-head.test.ts bounds it against the exact path). No dW: a
+ * 16-bit weight takes no gradient.
+ */
+class EarlyHiddenGrad {
+  /** (N, C): dHidden for gᵢ = 1. */
+  private readonly rows: Float32Array;
+  private readonly d: Float32Array;
+  private readonly ones: Float32Array;
+
+  constructor(private readonly h: Head, rowsPerChunk: number) {
+    this.rows = new Float32Array(h.N * h.C);
+    this.d = new Float32Array(rowsPerChunk * h.V);
+    this.ones = new Float32Array(rowsPerChunk).fill(1);
+  }
+
+  chunk(weight: Tensor, logits: Float32Array, lse: Float32Array, tv: Int32Array, r0: number, n: number, ignoreIndex: number): void {
+    const { C, V, scale } = this.h;
+    const d = this.d.subarray(0, n * V).fill(0);
+    backend().crossEntropyBackward(d, this.ones.subarray(0, n), logits, lse.subarray(r0, r0 + n), tv.subarray(r0, r0 + n), n, V, ignoreIndex);
+    if (scale !== 1) for (let i = 0; i < d.length; i++) d[i] = d[i]! * scale;
+    headMatmul(this.rows.subarray(r0 * C, (r0 + n) * C), d, weight, n, C, V, false, false, true);
+  }
+
+  backward(dh: ReturnType<typeof gradSlot>, g: Float32Array): void {
+    if (!dh) return;
+    const { N, C } = this.h, out = dh.grad, rows = this.rows;
+    for (let i = 0; i < N; i++) {
+      const gi = g[i]!, o = i * C;
+      if (dh.fresh) for (let c = 0; c < C; c++) out[o + c] = gi * rows[o + c]!;
+      else for (let c = 0; c < C; c++) out[o + c] = out[o + c]! + gi * rows[o + c]!;
+    }
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
 // under --quick, and the peers' variants.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { makeRealPlan } from './plan.js';
+import { isRealLine, makeRealPlan } from './plan.js';
 import { REAL_SHAPES, realCase } from './shapes.js';
 
 test("C and D run the issue's lines: generation at batch 1 and 32 (64 + 128), LoRA r 16 / alpha 32 at 512, full SFT for C only", () => {
@@ -24,5 +24,12 @@ test('--quick keeps the widths and cuts layers, vocabulary, tokens and the triad
   assert.ok(full.triadMb >= 256, 'each triad array is at least 256 MiB');
   assert.deepEqual(full.torchGenerate.map((v) => `${v.attn} ${v.dtype}`), ['eager float32', 'sdpa float32', 'sdpa bfloat16']);
   assert.deepEqual(full.torchTrain, ['eager', 'sdpa']);
+  assert.deepEqual(full.torchLoraDtypes, ['float32', 'bf16-autocast'], 'peft at float32 and under bf16 autocast, the peers of alignkit float32 and bf16-compute');
   assert.ok(makeRealPlan({ configs: ['C'], quick: true, threads: 2, peers: true, profile: false }).triadMb < 256);
+});
+
+test('--lines: every line by default, a chosen subset kept, anything else not a line', () => {
+  assert.deepEqual(makeRealPlan({ configs: ['D'], quick: true, threads: 2, peers: true, profile: false }).lines, ['generate', 'lora', 'full']);
+  assert.deepEqual(makeRealPlan({ configs: ['D'], quick: true, threads: 2, peers: true, profile: false, lines: ['lora'] }).lines, ['lora']);
+  assert.deepEqual(['generate', 'lora', 'full', 'Lora', 'train', ''].map(isRealLine), [true, true, true, false, false, false]);
 });

@@ -1,6 +1,7 @@
 // The C/D part of `alignkit bench`'s table: per config, one line per contender (tokens/s, peak
 // RSS, the batch-1 roofline share), the measured bandwidth, then the issue's targets, met or not.
 import type { RealResult } from './results.js';
+import type { TargetRow } from './targets.js';
 
 const f = (v: number | null, digits = 0): string => (v === null ? '—' : v.toFixed(digits));
 const pct = (v: number | null): string => (v === null ? '—' : `${(100 * v).toFixed(0)}%`);
@@ -10,6 +11,10 @@ function table(head: string[], rows: string[][]): string[] {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [head, ...rows].map((r) => r.map((c, i) => (i < 3 && head.length > 4 || i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
 }
+
+const verdictRow = (t: TargetRow): string[] => [
+  `${t.target} (${t.from})`, f(t.value, 2), `${t.atMost ? '≤' : '≥'} ${t.threshold}`, t.met === null ? '— (not measured)' : t.met ? 'met' : 'NOT MET',
+];
 
 export function formatReal(r: RealResult): string[] {
   const b = r.bandwidth, out: string[] = [];
@@ -24,9 +29,11 @@ export function formatReal(r: RealResult): string[] {
     ])));
   }
   out.push('', "issue 20's targets (peers at their fastest variant):");
-  out.push(...table(['target', 'figure', 'wanted', 'verdict'], r.targets.map((t) => [
-    `${t.target} (${t.from})`, f(t.value, 2), `${t.atMost ? '≤' : '≥'} ${t.threshold}`, t.met === null ? '— (not measured)' : t.met ? 'met' : 'NOT MET',
-  ])));
-  out.push('generation tokens/s: new tokens ÷ wall time including the prompt\'s prefill; training: float32 compute on both sides (alignkit\'s LoRA base stays bf16 in memory), one 512-token sequence a step.');
+  out.push(...table(['target', 'figure', 'wanted', 'verdict'], r.targets.map(verdictRow)));
+  if (r.matched.length > 0) {
+    out.push('', 'LoRA at matched precision (alignkit float32 vs peft float32, alignkit bf16-compute vs peft under bf16 autocast):');
+    out.push(...table(['pair', 'figure', 'wanted', 'verdict'], r.matched.map(verdictRow)));
+  }
+  out.push('generation tokens/s: new tokens ÷ wall time including the prompt\'s prefill; training: one 512-token sequence a step; alignkit\'s LoRA base stays bf16 in memory; peft bf16-autocast is TRL\'s bf16=True on a CPU.');
   return out;
 }

@@ -40,5 +40,7 @@ export interface RealResult {
   bandwidth: { gb_s: number | null; array_mb: number; threads: number; note: string | null };
   configs: RealConfigResult[];
   targets: TargetRow[];
+  /** The LoRA lines at matched precision (alignkit float32 / peft float32, bf16-compute / bf16 autocast). */
+  matched: TargetRow[];
   settings: Record<string, unknown>;
 }

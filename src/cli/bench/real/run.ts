@@ -17,7 +17,7 @@ import { bytesPerToken, rooflineFraction, triadGbPerS, type WeightType } from '.
 import type { RealPlan } from './plan.js';
 import type { RealConfigResult, RealResult, RealRow } from './results.js';
 import { paramsOf, REAL_NAMES, realCase, type RealCase } from './shapes.js';
-import { judgeTargets } from './targets.js';
+import { judgeTargets, matchedLora } from './targets.js';
 import type { RealTask } from './tasks.js';
 
 const WORKER = fileURLToPath(new URL('../worker.js', import.meta.url));
@@ -121,13 +121,20 @@ class RealRun {
   train(ctx: Ctx): void {
     const { lora, full } = ctx.c;
     const base = { line: 'lora' as const, batch: 1, tokens: String(lora.seq), attn: null };
-    this.alignkit(ctx, { ...base, contender: 'alignkit', dtype: 'float32' }, { kind: 'real-train', dir: ctx.dir, mode: 'lora', seq: lora.seq, steps: lora.steps, rank: lora.rank, alpha: lora.alpha });
-    this.alignkit(ctx, { ...base, contender: 'alignkit', dtype: BF16_COMPUTE }, { kind: 'real-train', dir: ctx.dir, mode: 'lora', seq: lora.seq, steps: lora.steps, rank: lora.rank, alpha: lora.alpha, paired: true });
-    for (const attn of this.plan.torchTrain) this.transformers(ctx, { ...base, contender: 'transformers', attn, dtype: 'float32' }, { kind: 'hf-train', attn, mode: 'lora', ...lora });
-    if (!full) return;
+    if (this.plan.lines.includes('lora')) this.lora(ctx, base);
+    if (!full || !this.plan.lines.includes('full')) return;
     const fb = { line: 'full' as const, batch: 1, tokens: String(full.seq), attn: null };
     this.alignkit(ctx, { ...fb, contender: 'alignkit', dtype: 'float32' }, { kind: 'real-train', dir: ctx.dir, mode: 'full', seq: full.seq, steps: full.steps, rank: 0, alpha: 0 });
-    this.transformers(ctx, { ...fb, contender: 'transformers', attn: this.plan.torchTrain[0]!, dtype: 'float32' }, { kind: 'hf-train', attn: this.plan.torchTrain[0], mode: 'full', ...full, rank: 0, alpha: 0 });
+    this.transformers(ctx, { ...fb, contender: 'transformers', attn: this.plan.torchTrain[0]!, dtype: 'float32' }, { kind: 'hf-train', attn: this.plan.torchTrain[0], dtype: 'float32', mode: 'full', ...full, rank: 0, alpha: 0 });
+  }
+
+  lora(ctx: Ctx, base: Pick<Row, 'line' | 'batch' | 'tokens' | 'attn'>): void {
+    const { lora } = ctx.c;
+    this.alignkit(ctx, { ...base, contender: 'alignkit', dtype: 'float32' }, { kind: 'real-train', dir: ctx.dir, mode: 'lora', seq: lora.seq, steps: lora.steps, rank: lora.rank, alpha: lora.alpha });
+    this.alignkit(ctx, { ...base, contender: 'alignkit', dtype: BF16_COMPUTE }, { kind: 'real-train', dir: ctx.dir, mode: 'lora', seq: lora.seq, steps: lora.steps, rank: lora.rank, alpha: lora.alpha, paired: true });
+    for (const dtype of this.plan.torchLoraDtypes) {
+      for (const attn of this.plan.torchTrain) this.transformers(ctx, { ...base, contender: 'transformers', attn, dtype }, { kind: 'hf-train', attn, dtype, mode: 'lora', ...lora });
+    }
   }
 
   profile(ctx: Ctx): ProfileRow[] {
@@ -186,7 +193,7 @@ export function runReal(plan: RealPlan, peers: Peers, log: (s: string) => void, 
       new CharTokenizer([...'abcdefghijklmnopqrstuvwxyz ']).save(dir);
       const rng = new Rng(3), V = c.raw['vocab_size'] as number, longest = Math.max(...c.generate.map((g) => g.batch));
       const ctx: Ctx = { c, dir, tmp, rows: [], prompts: Array.from({ length: longest }, () => Array.from({ length: c.generate[0]!.prompt }, () => rng.int(V))) };
-      run.generate(ctx);
+      if (plan.lines.includes('generate')) run.generate(ctx);
       run.train(ctx);
       if (plan.profile) profile.push(...run.profile(ctx));
       configs.push(configResult(ctx, bandwidth.gb_s));
@@ -194,17 +201,17 @@ export function runReal(plan: RealPlan, peers: Peers, log: (s: string) => void, 
       rmSync(tmp, { recursive: true, force: true });
     }
   }
-  return { result: { bandwidth, configs, targets: judgeTargets(configs, trusted), settings: realSettings(plan) }, profile };
+  return { result: { bandwidth, configs, targets: judgeTargets(configs, trusted), matched: matchedLora(configs, trusted), settings: realSettings(plan) }, profile };
 }
 
 function realSettings(plan: RealPlan): Record<string, unknown> {
   return {
-    configs: plan.configs, quick: plan.quick, threads: plan.threads, turns: 1, child_timeout_s: plan.childTimeoutS,
+    configs: plan.configs, lines: plan.lines, quick: plan.quick, threads: plan.threads, turns: 1, child_timeout_s: plan.childTimeoutS,
     weights: 'random, written once per config as an HF checkpoint (config.json + bf16 model.safetensors) that every contender loads',
     generate: 'greedy, no stop token (transformers: min_new_tokens = max_new_tokens; llama.cpp: end-of-generation barred); tokens/s = new tokens / wall time incl. prefill, after an untimed short generation',
-    train: 'one sequence per step, random tokens; LoRA r 16, alpha 32 on q,k,v,o,gate,up,down, AdamW lr 1e-4; compute float32 on both sides (alignkit keeps the frozen LoRA base bf16 and widens in the kernels; transformers loads float32); best of the timed steps after one untimed',
+    train: 'one sequence per step, random tokens; LoRA r 16, alpha 32 on q,k,v,o,gate,up,down, AdamW lr 1e-4; best of the timed steps after one untimed. alignkit float32 keeps the frozen LoRA base bf16 and widens it in the kernels; peft loads float32 and computes in float32, or (bf16-autocast) runs forward and loss under torch.autocast("cpu", bfloat16) as TRL\'s bf16=True does',
     bf16_compute: `alignkit's ${BF16_COMPUTE} rows: model.bf16Compute (--bf16-compute), activations rounded to bf16 at the products with bf16 weights; each timed in one process right after the exact path, whose tokens/s the notes give`,
     roofline: 'batch-1 tokens/s × bytes of weights per token (matrices at the dtype, norms/biases float32, LM head once, embedding rows excluded) ÷ triad bandwidth',
-    peers_compared: 'targets compare against the fastest variant of each peer',
+    peers_compared: 'targets compare against the fastest variant of each peer; the matched-precision LoRA lines pair alignkit float32 with peft float32 and alignkit bf16-compute with peft bf16 autocast',
   };
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatReal } from './report.js';
 import type { RealConfigResult, RealResult, RealRow } from './results.js';
-import { judgeTargets } from './targets.js';
+import { judgeTargets, matchedLora } from './targets.js';
 
 const row = (line: RealRow['line'], batch: number, contender: RealRow['contender'], dtype: string, tok_s: number | null, extra: Partial<RealRow> = {}): RealRow => ({
   line, batch, tokens: line === 'generate' ? '64+128' : '512', contender, attn: contender === 'transformers' ? 'sdpa' : null, dtype, tok_s,
@@ -54,6 +54,8 @@ test('targets: a missing peer gives no verdict, an untrusted PyTorch no ratio; D
     ['LoRA SFT D: alignkit / peft tokens/s', 1, false],
     ["LoRA SFT D: alignkit peak RSS / PyTorch's", 0.7, false],
   ]);
+  const loraOnly = judgeTargets([{ ...C, rows: C.rows.filter((r) => r.line === 'lora') }], true);
+  assert.deepEqual(loraOnly.map((x) => x.target), ['LoRA SFT C: alignkit / peft tokens/s', "LoRA SFT C: alignkit peak RSS / PyTorch's"], 'lines not run (--lines lora) get no target');
   const untrusted = judgeTargets([C], false);
   assert.deepEqual(untrusted.map((x) => x.met), [true, true, null, null, false]);
 });
@@ -67,7 +69,7 @@ test('targets: the fastest alignkit line is judged, a bf16-compute one included,
 });
 
 test('the C/D report prints each row, the bandwidth and every verdict', () => {
-  const r: RealResult = { bandwidth: { gb_s: 15.94, array_mb: 256, threads: 2, note: null }, configs: [C, D], targets: judgeTargets([C, D], true), settings: {} };
+  const r: RealResult = { bandwidth: { gb_s: 15.94, array_mb: 256, threads: 2, note: null }, configs: [C, D], targets: judgeTargets([C, D], true), matched: matchedLora([C, D], true), settings: {} };
   const text = formatReal(r).join('\n');
   assert.match(text, /3 arrays of 256 MiB, 2 threads: 15\.9 GB\/s/);
   assert.match(text, /config C — SmolLM2-135M shape, 134\.5M parameters.*bf16 269 MB/);
@@ -75,4 +77,24 @@ test('the C/D report prints each row, the bandwidth and every verdict', () => {
   assert.match(text, /LoRA SFT C: alignkit \/ peft tokens\/s .* 1\.50 +≥ 1\.5 +met/);
   assert.match(text, /LoRA SFT C: alignkit peak RSS \/ PyTorch's .* 0\.63 +≤ 0\.6 +NOT MET/);
   assert.match(text, /generation D batch 32: .* — +≥ 2 +— \(not measured\)/);
+});
+
+// The peft peer under bf16 autocast (TRL's bf16=True on a CPU): the best-against-best target takes
+// it when it is peft's fastest line, and the matched pairs set each alignkit precision against the
+// peft line that rounds the same way.
+test('targets: peft under bf16 autocast counts as the peer when fastest; matched pairs pair float32 with float32, bf16-compute with autocast', () => {
+  const rows = [...C.rows, row('lora', 1, 'alignkit', 'bf16-compute', 1000, { rss_mb: 520 }),
+    row('lora', 1, 'transformers', 'bf16-autocast', 640, { rss_mb: 900 }), row('lora', 1, 'transformers', 'bf16-autocast', 700, { attn: 'eager', rss_mb: 1100 })];
+  const t = judgeTargets([{ ...C, rows }], true);
+  assert.deepEqual([t[3]!.value, t[4]!.value], [1000 / 700, 520 / 1100]);
+  assert.equal(t[3]!.from, 'alignkit bf16-compute vs transformers eager bf16-autocast');
+  const m = matchedLora([{ ...C, rows }, D], true);
+  assert.deepEqual(m.map((x) => [x.target, x.value, x.met, x.from]), [
+    ['LoRA SFT C, float32 / peft float32: tokens/s', 900 / 600, true, 'alignkit float32 vs transformers eager float32'],
+    ['LoRA SFT C, bf16-compute / peft bf16-autocast: tokens/s', 1000 / 700, false, 'alignkit bf16-compute vs transformers eager bf16-autocast'],
+    ['LoRA SFT D, float32 / peft float32: tokens/s', 1, false, 'alignkit float32 vs transformers sdpa float32'],
+  ]);
+  assert.deepEqual(matchedLora([C], false).map((x) => x.value), [null], 'no ratio against an untrusted PyTorch');
+  const text = formatReal({ bandwidth: { gb_s: null, array_mb: 256, threads: 2, note: 'no triad' }, configs: [C], targets: t, matched: m, settings: {} }).join('\n');
+  assert.match(text, /LoRA SFT C, bf16-compute \/ peft bf16-autocast: tokens\/s \(alignkit bf16-compute vs transformers eager bf16-autocast\) +1\.43 +≥ 1\.5 +NOT MET/);
 });

@@ -37,20 +37,43 @@ const ratio = (a: RealRow | null, b: RealRow | null): number | null => (a && b &
 export function judgeTargets(configs: RealConfigResult[], trusted: boolean): TargetRow[] {
   const out: TargetRow[] = [];
   for (const c of configs) {
-    const rows = c.rows;
-    if (c.config === 'C') {
+    const rows = c.rows, ran = (line: RealRow['line']): boolean => rows.some((r) => r.line === line);
+    // A line left out of the run (--lines) has no target row, rather than one judged on nothing.
+    if (c.config === 'C' && ran('generate') && rows.some((r) => r.line === 'generate' && r.batch === 1)) {
       const ak = pick(rows, 'generate', 1, (r) => isAk(r) && r.dtype === 'bf16');
       out.push(judge('generation C batch 1: share of the bandwidth roofline (bf16 weights)', ak?.roofline ?? null, 0.85, label(ak)));
       const lc = pick(rows, 'generate', 1, (r) => r.contender === 'llama.cpp' && (r.dtype === 'bf16' || r.dtype === 'f16'));
       out.push(judge("generation C batch 1: alignkit bf16 / llama.cpp f16-bf16 tokens/s", ratio(ak, lc), 1, `${label(ak)} vs ${label(lc)}`));
     }
-    const big = Math.max(0, ...rows.filter((r) => r.line === 'generate').map((r) => r.batch));
-    const akB = pick(rows, 'generate', big, isAk), hfB = pick(rows, 'generate', big, isHf);
-    out.push(judge(`generation ${c.config} batch ${big}: alignkit / transformers generate tokens/s`, trusted ? ratio(akB, hfB) : null, 2, `${label(akB)} vs ${label(hfB)}`));
+    if (ran('generate')) {
+      const big = Math.max(0, ...rows.filter((r) => r.line === 'generate').map((r) => r.batch));
+      const akB = pick(rows, 'generate', big, isAk), hfB = pick(rows, 'generate', big, isHf);
+      out.push(judge(`generation ${c.config} batch ${big}: alignkit / transformers generate tokens/s`, trusted ? ratio(akB, hfB) : null, 2, `${label(akB)} vs ${label(hfB)}`));
+    }
+    if (!ran('lora')) continue;
     const akL = pick(rows, 'lora', null, isAk), hfL = pick(rows, 'lora', null, isHf);
     out.push(judge(`LoRA SFT ${c.config}: alignkit / peft tokens/s`, trusted ? ratio(akL, hfL) : null, 1.5, `${label(akL)} vs ${label(hfL)}`));
     const rss = akL?.rss_mb != null && hfL?.rss_mb != null && hfL.rss_mb > 0 ? akL.rss_mb / hfL.rss_mb : null;
     out.push(judge(`LoRA SFT ${c.config}: alignkit peak RSS / PyTorch's`, rss, 0.6, `${label(akL)} vs ${label(hfL)}`, true));
+  }
+  return out;
+}
+
+/** The precision pairs of the LoRA line: each alignkit dtype and the peft dtype that rounds the same way. */
+export const LORA_PAIRS: readonly [alignkit: string, peft: string][] = [['float32', 'float32'], ['bf16-compute', 'bf16-autocast']];
+
+/**
+ * The LoRA target's ratio at matched precision (peft at its fastest attn of that precision): what
+ * the best-against-best target hides when the best lines round differently.
+ */
+export function matchedLora(configs: RealConfigResult[], trusted: boolean): TargetRow[] {
+  const out: TargetRow[] = [];
+  for (const c of configs) {
+    for (const [a, p] of LORA_PAIRS) {
+      const ak = pick(c.rows, 'lora', null, (r) => isAk(r) && r.dtype === a), hf = pick(c.rows, 'lora', null, (r) => isHf(r) && r.dtype === p);
+      if (!ak && !hf) continue;
+      out.push(judge(`LoRA SFT ${c.config}, ${a} / peft ${p}: tokens/s`, trusted ? ratio(ak, hf) : null, 1.5, `${label(ak)} vs ${label(hf)}`));
+    }
   }
   return out;
 }

@@ -52,7 +52,9 @@ function realGenerate(t: Extract<RealTask, { kind: 'real-generate' }>): Record<s
 }
 
 /** One SFT step on random tokens, ready to call: LoRA (r, alpha on attention and MLP, frozen base bf16) or full (all float32). */
-export function sftStep(dir: string, mode: 'lora' | 'full', seq: number, rank: number, alpha: number): { step: () => void; loss: () => number; model: Transformer } {
+export function sftStep(dir: string, mode: 'lora' | 'full', seq: number, rank: number, alpha: number): {
+  step: () => void; loss: () => number; model: Transformer; phases: () => Record<'forward' | 'backward' | 'update' | 'zeroGrad', number>;
+} {
   const model = load(dir, mode === 'lora' ? 'bf16' : 'float32').model;
   if (mode === 'lora') {
     model.lora = createLora(model.params, layoutOf(model.config), { rank, alpha, dropout: 0, targets: defaultLoraTargets.llama }, new Rng(1));
@@ -63,15 +65,23 @@ export function sftStep(dir: string, mode: 'lora' | 'full', seq: number, rank: n
   const targets = new Tensor(Int32Array.from({ length: seq }, () => rng.int(V)), [1, seq]);
   const opt = new AdamW(model.namedParameters(), { lr: 1e-4 });
   let last = NaN;
+  const t = [0, 0, 0, 0, 0];
   const step = (): void => {
+    t[0] = performance.now();
     // SFT's loss: the chunked LM head + cross-entropy, no (T, V) float32 logits.
     const loss = mean(model.tokenLosses(model.hidden(ids), targets));
     last = loss.item();
+    t[1] = performance.now();
     loss.backward();
+    t[2] = performance.now();
     opt.update();
+    t[3] = performance.now();
     opt.zeroGrad();
+    t[4] = performance.now();
   };
-  return { step, loss: () => last, model };
+  // The last step's wall time by phase, ms (the profile's split).
+  const phases = () => ({ forward: t[1]! - t[0]!, backward: t[2]! - t[1]!, update: t[3]! - t[2]!, zeroGrad: t[4]! - t[3]! });
+  return { step, loss: () => last, model, phases };
 }
 
 function realTrain(t: Extract<RealTask, { kind: 'real-train' }>): Record<string, unknown> {

@@ -52,6 +52,12 @@ test('alignkit bench rejects an unknown config by name', () => {
   assert.match(r.stderr, /--configs: "E" is not a config; expected A, B, C or D/);
 });
 
+test('alignkit bench rejects an unknown C/D line by name', () => {
+  const r = spawnSync(process.execPath, [main, 'bench', '--configs', 'C', '--lines', 'lora,decode'], { encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--lines: "decode" is not a line; expected generate, lora or full/);
+});
+
 // Config C's paths at --quick size (2 layers, vocabulary 4,096, 8 new tokens): the checkpoint is
 // written, loaded and removed; every alignkit line gives a figure, every peer null with the reason.
 test('alignkit bench --quick --configs C --no-peers --json: the C rows, the triad, the targets, peers null', () => {
@@ -72,7 +78,8 @@ test('alignkit bench --quick --configs C --no-peers --json: the C rows, the tria
     'generate 1 alignkit bf16', 'generate 1 alignkit float32', 'generate 1 transformers eager float32', 'generate 1 transformers sdpa float32', 'generate 1 transformers sdpa bf16',
     'generate 1 llama.cpp bf16', 'generate 1 llama.cpp q8_0',
     'generate 4 alignkit bf16', 'generate 4 alignkit float32', 'generate 4 alignkit bf16-compute', 'generate 4 transformers eager float32', 'generate 4 transformers sdpa float32', 'generate 4 transformers sdpa bf16',
-    'lora 1 alignkit float32', 'lora 1 alignkit bf16-compute', 'lora 1 transformers eager float32', 'lora 1 transformers sdpa float32', 'full 1 alignkit float32', 'full 1 transformers eager float32',
+    'lora 1 alignkit float32', 'lora 1 alignkit bf16-compute', 'lora 1 transformers eager float32', 'lora 1 transformers sdpa float32',
+    'lora 1 transformers eager bf16-autocast', 'lora 1 transformers sdpa bf16-autocast', 'full 1 alignkit float32', 'full 1 transformers eager float32',
   ]);
   for (const x of c!.rows) {
     if (x['contender'] === 'alignkit') {

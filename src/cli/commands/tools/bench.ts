@@ -9,7 +9,7 @@ import { findPeers, removeHarnesses } from '../../bench/peers.js';
 import { makePlan } from '../../bench/plan.js';
 import { formatReport } from '../../bench/report.js';
 import { runBench, runProfile, type BenchResult } from '../../bench/run.js';
-import { makeRealPlan } from '../../bench/real/plan.js';
+import { isRealLine, makeRealPlan } from '../../bench/real/plan.js';
 import { runReal } from '../../bench/real/run.js';
 import type { RealConfig } from '../../bench/real/shapes.js';
 import { defineCommand } from '../../command.js';
@@ -24,6 +24,7 @@ const benchOptions = declareConfig('bench', {
   repeats: optionalNum('turns each contender takes per line (default 3; 1 with --quick)', { integer: true, min: 1 }),
   tfjsB: bool(false, 'also train config B with TensorFlow.js-wasm (minutes per step)'),
   python: optionalText('python interpreter with torch (default: $ALIGNKIT_PYTHON, else the newest torch of $VIRTUAL_ENV/bin/python, python3, /usr/bin/python3)'),
+  lines: text('generate,lora,full', 'C/D lines to run, comma-separated: generate, lora, full (e.g. lora alone for the LoRA step and its peers)'),
   profile: bool(false, "also profile alignkit's training steps and sampling by kernel (C, D: a batch-1 decode and a LoRA step)"),
   quiet: bool(false, 'no progress lines on stderr'),
 });
@@ -42,6 +43,8 @@ export const benchCommand = defineCommand({
       ...(o.repeats !== undefined ? { repeats: o.repeats } : {}),
     });
     const real = configs.filter((c): c is RealConfig => c === 'C' || c === 'D');
+    const lines = o.lines.split(',').map((s) => s.trim().toLowerCase());
+    for (const l of lines) if (!isRealLine(l)) throw new UsageError(`--lines: "${l}" is not a line; expected generate, lora or full, comma-separated`);
     const peers = findPeers({ peers: plan.peers, threads, triad: real.length > 0, ...(o.python ? { python: o.python } : {}) });
     const log = o.quiet ? () => {} : (s: string) => process.stderr.write(`bench: ${s}\n`);
     let result: BenchResult;
@@ -49,7 +52,7 @@ export const benchCommand = defineCommand({
       result = runBench(plan, peers, log);
       if (o.profile) result.profile = runProfile(plan, log, result.notes);
       if (real.length > 0) {
-        const r = runReal(makeRealPlan({ configs: real, quick: o.quick, threads, peers: plan.peers, profile: o.profile }), peers, log, result.notes, result.machine['pytorch_trusted'] !== false);
+        const r = runReal(makeRealPlan({ configs: real, quick: o.quick, threads, peers: plan.peers, profile: o.profile, lines: lines.filter(isRealLine) }), peers, log, result.notes, result.machine['pytorch_trusted'] !== false);
         result.real = r.result;
         if (o.profile) result.profile = [...(result.profile ?? []), ...r.profile];
       }
