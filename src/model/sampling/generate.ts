@@ -13,7 +13,7 @@ import { RunningBatch, type Admission, type DecodeStats, type Draw } from './eng
 import { pickToken, type FilterOptions } from './filters.js';
 import type { Transformer } from '../transformer.js';
 
-export { argmax, drawFrom, logSoftmaxT, pickToken, truncate, type Candidates, type FilterOptions } from './filters.js';
+export { argmax, drawFrom, logSoftmaxT, pickToken, truncate, greedyPick, type Candidates, type FilterOptions } from './filters.js';
 export { scoreTokens, sequenceLogprobs, type ScoreItem, type ScoreOptions } from './score.js';
 export type { DecodeStats } from './engine/running-batch.js';
 

@@ -1,0 +1,84 @@
+// Where batch-32 greedy decoding spends its time at configs C and D (issue 20, the batch-32
+// target): random bf16 weights at the shape of SmolLM2-135M (smol) or Qwen2.5-0.5B (qwen),
+// prompt 64, greedy; the prefill timed on its own (maxNewTokens 1), then the whole call with
+// each kernel timed (KernelProfiler, matmul by shape). "other" is JavaScript: the step's loop,
+// argmax over the vocabulary, cache joins, allocation. The exact path and the opt-in bf16
+// compute are timed on one model in one process, one after the other (`--modes`).
+// `--pick` times greedy's pick over B rows of the vocabulary alone: logSoftmaxT's array then
+// argmax (the pick before) against greedyPick, alternately in this process, median of 9.
+//   node dist/bench/decode-batch.js [--shape smol|qwen] [--batch 32] [--new 128] [--modes exact,bf16] [--profile] [--pick]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { noGrad } from '../src/autograd/index.js';
+import { generate, loadModelDir, writeRandomCheckpoint } from '../src/model/index.js';
+import { argmax, greedyPick, logSoftmaxT } from '../src/model/sampling/filters.js';
+import { Rng } from '../src/tensor/index.js';
+import { KernelProfiler } from '../src/cli/bench/profile.js';
+import { SHAPES } from './half-weights.js';
+
+const flag = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+
+/** ms per batch of B picks over V logits: [logSoftmaxT + argmax, greedyPick], medians of 9 alternate rounds. */
+function pickTimes(B: number, V: number): [number, number] {
+  const rng = new Rng(5), logits = Float32Array.from({ length: B * V }, () => rng.normal() * 3);
+  const rows = Array.from({ length: B }, (_, b) => logits.subarray(b * V, (b + 1) * V));
+  let sink = 0;
+  const old = (): void => { for (const r of rows) { const t = argmax(r); sink += logSoftmaxT(r, 0)[t]!; } };
+  const now = (): void => { for (const r of rows) sink += greedyPick(r).logprob; };
+  const times: [number[], number[]] = [[], []];
+  for (let i = 0; i < 10; i++) {
+    [old, now].forEach((f, j) => { const t0 = performance.now(); f(); if (i) times[j]!.push(performance.now() - t0); });
+  }
+  if (!Number.isFinite(sink)) throw new Error('decode-batch: a pick was not finite');
+  const median = (x: number[]): number => x.sort((a, b) => a - b)[x.length >> 1]!;
+  return [median(times[0]), median(times[1])];
+}
+
+function main(): void {
+  const shape = flag('shape', 'smol') as keyof typeof SHAPES, B = Number(flag('batch', '32')), steps = Number(flag('new', '128'));
+  const modes = flag('modes', 'exact,bf16').split(','), profile = process.argv.includes('--profile'), repeats = Number(flag('repeats', '1'));
+  if (process.argv.includes('--pick')) {
+    for (const V of [49_152, 151_936]) {
+      const [a, b] = pickTimes(B, V);
+      console.log(`greedy pick, ${B} rows × ${V}: logSoftmaxT + argmax ${a.toFixed(2)} ms, greedyPick ${b.toFixed(2)} ms (${(a / b).toFixed(2)}×); load ${loadavg()[0]!.toFixed(2)}`);
+    }
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'alignkit-decode-batch-'));
+  try {
+    writeRandomCheckpoint(dir, SHAPES[shape]);
+    const model = loadModelDir(dir, { frozenDtype: flag('weights', 'bf16') === 'bf16' ? 'keep' : 'float32', tokenizer: false }).model;
+    const rng = new Rng(3), V = model.config.vocabSize;
+    const prompts = Array.from({ length: B }, () => Array.from({ length: 64 }, () => rng.int(V)));
+    const run = (n: number): number => {
+      const t0 = performance.now();
+      noGrad(() => generate(model, prompts, { maxNewTokens: n, temperature: 0, stopTokens: [] }));
+      return performance.now() - t0;
+    };
+    console.log(`${shape} batch ${B}, prompt 64, ${steps} new; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    for (let r = 0; r < repeats; r++) for (const mode of modes) {
+      model.bf16Compute = mode === 'bf16';
+      run(2); // warm-up
+      const prefill = run(1), total = run(steps);
+      console.log(`${mode}: ${((B * steps * 1000) / total).toFixed(1)} tok/s (${total.toFixed(0)} ms; prefill + first token ${prefill.toFixed(0)} ms)`);
+      if (!profile) continue;
+      const p = new KernelProfiler(true);
+      const t0 = performance.now();
+      run(steps);
+      const wall = performance.now() - t0;
+      p.stop();
+      let kernels = 0;
+      for (const k of p.report()) kernels += k.ms;
+      console.log(`  profiled wall ${wall.toFixed(0)} ms, kernels ${kernels.toFixed(0)} ms, other (JS) ${(wall - kernels).toFixed(0)} ms`);
+      for (const k of p.report().slice(0, 24)) console.log(`  ${(k.ms).toFixed(0).padStart(7)} ms ${((100 * k.ms) / wall).toFixed(1).padStart(5)}% ${String(k.calls).padStart(6)}× ${k.name}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main();
