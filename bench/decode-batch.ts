@@ -5,14 +5,16 @@
 // argmax over the vocabulary, cache joins, allocation. The exact path and the opt-in bf16
 // compute are timed on one model in one process, one after the other (`--modes`).
 // `--pick` times greedy's pick over B rows of the vocabulary alone: logSoftmaxT's array then
-// argmax (the pick before) against greedyPick, alternately in this process, median of 9.
+// argmax (the pick before) against greedyPick and GreedyRows (one backend call for all rows),
+// alternately in this process, median of 9.
 //   node dist/bench/decode-batch.js [--shape smol|qwen] [--batch 32] [--new 128] [--modes exact,bf16] [--profile] [--pick]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noGrad } from '../src/autograd/index.js';
+import { backend } from '../src/backend/index.js';
 import { generate, loadModelDir, writeRandomCheckpoint } from '../src/model/index.js';
-import { argmax, greedyPick, logSoftmaxT } from '../src/model/sampling/filters.js';
+import { argmax, greedyPick, GreedyRows, logSoftmaxT } from '../src/model/sampling/filters.js';
 import { Rng } from '../src/tensor/index.js';
 import { KernelProfiler } from '../src/cli/bench/profile.js';
 import { SHAPES } from './half-weights.js';
@@ -22,20 +24,22 @@ const flag = (name: string, fallback: string): string => {
   return i > 0 ? process.argv[i + 1]! : fallback;
 };
 
-/** ms per batch of B picks over V logits: [logSoftmaxT + argmax, greedyPick], medians of 9 alternate rounds. */
-function pickTimes(B: number, V: number): [number, number] {
+/** ms per batch of B picks over V logits: [logSoftmaxT + argmax, greedyPick, GreedyRows], medians of 9 alternate rounds. */
+function pickTimes(B: number, V: number): number[] {
   const rng = new Rng(5), logits = Float32Array.from({ length: B * V }, () => rng.normal() * 3);
   const rows = Array.from({ length: B }, (_, b) => logits.subarray(b * V, (b + 1) * V));
   let sink = 0;
   const old = (): void => { for (const r of rows) { const t = argmax(r); sink += logSoftmaxT(r, 0)[t]!; } };
   const now = (): void => { for (const r of rows) sink += greedyPick(r).logprob; };
-  const times: [number[], number[]] = [[], []];
+  const g = new GreedyRows();
+  const batched = (): void => { g.over(logits, B, V); for (let b = 0; b < B; b++) sink += g.pick(b).logprob; };
+  const times: number[][] = [[], [], []];
   for (let i = 0; i < 10; i++) {
-    [old, now].forEach((f, j) => { const t0 = performance.now(); f(); if (i) times[j]!.push(performance.now() - t0); });
+    [old, now, batched].forEach((f, j) => { const t0 = performance.now(); f(); if (i) times[j]!.push(performance.now() - t0); });
   }
   if (!Number.isFinite(sink)) throw new Error('decode-batch: a pick was not finite');
   const median = (x: number[]): number => x.sort((a, b) => a - b)[x.length >> 1]!;
-  return [median(times[0]), median(times[1])];
+  return times.map(median);
 }
 
 function main(): void {
@@ -43,8 +47,8 @@ function main(): void {
   const modes = flag('modes', 'exact,bf16').split(','), profile = process.argv.includes('--profile'), repeats = Number(flag('repeats', '1'));
   if (process.argv.includes('--pick')) {
     for (const V of [49_152, 151_936]) {
-      const [a, b] = pickTimes(B, V);
-      console.log(`greedy pick, ${B} rows × ${V}: logSoftmaxT + argmax ${a.toFixed(2)} ms, greedyPick ${b.toFixed(2)} ms (${(a / b).toFixed(2)}×); load ${loadavg()[0]!.toFixed(2)}`);
+      const [a, b, c] = pickTimes(B, V) as [number, number, number];
+      console.log(`greedy pick, ${B} rows × ${V}: logSoftmaxT + argmax ${a.toFixed(2)} ms, greedyPick ${b.toFixed(2)} ms (${(a / b).toFixed(2)}×), GreedyRows (${backend().name}) ${c.toFixed(2)} ms (${(a / c).toFixed(2)}×); load ${loadavg()[0]!.toFixed(2)}`);
     }
     return;
   }

@@ -3,6 +3,7 @@
 //
 // Order as in Hugging Face's logits warpers: temperature first, then top-k, then top-p on the
 // distribution renormalised over the top-k set (Holtzman et al. 2020 for top-p).
+import { backend } from '../../backend/index.js';
 import type { Rng } from '../../tensor/index.js';
 import { nucleusIds, sortedIds, topKIds } from './select.js';
 
@@ -69,6 +70,39 @@ export function greedyPick(logits: ArrayLike<number>): { token: number; logprob:
   // logSoftmaxT's every entry is NaN exactly when its normaliser is: a NaN logit, or none above −∞.
   if (Number.isNaN(lse)) throw new RangeError('pickToken: logits contain NaN (has the model diverged?)');
   return { token, logprob: logits[token]! - lse };
+}
+
+/**
+ * greedyPick for every row of a step's logits (B, V) in one backend call (greedyRows: natively the
+ * rows split over the threads, the exps 8 at a time), made the first time a row asks: the same
+ * tokens and log-probabilities, bit for bit (test/conformance/greedy.test.ts). Buffers are kept
+ * from step to step.
+ */
+export class GreedyRows {
+  private token = new Int32Array(0);
+  private sum = new Float64Array(0);
+  private logits: Float32Array = new Float32Array(0);
+  private B = 0;
+  private V = 0;
+  private done = true;
+
+  /** The rows to pick from next: logits (B, V), not read until a row is asked for. */
+  over(logits: Float32Array, B: number, V: number): this {
+    this.logits = logits; this.B = B; this.V = V; this.done = false;
+    return this;
+  }
+
+  /** Row b's greedy token and its log softmax(logits) entry. */
+  pick(b: number): { token: number; logprob: number } {
+    if (!this.done) {
+      if (this.token.length < this.B) { this.token = new Int32Array(this.B); this.sum = new Float64Array(this.B); }
+      backend().greedyRows(this.token, this.sum, this.logits, this.B, this.V);
+      this.done = true;
+    }
+    const token = this.token[b]!, m = this.logits[b * this.V + token]!, lse = m + Math.log(this.sum[b]!);
+    if (Number.isNaN(lse)) throw new RangeError('pickToken: logits contain NaN (has the model diverged?)');
+    return { token, logprob: m - lse };
+  }
 }
 
 /**
