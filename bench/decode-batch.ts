@@ -7,13 +7,14 @@
 // `--pick` times greedy's pick over B rows of the vocabulary alone: logSoftmaxT's array then
 // argmax (the pick before) against greedyPick and GreedyRows (one backend call for all rows),
 // alternately in this process, median of 9.
-//   node dist/bench/decode-batch.js [--shape smol|qwen] [--batch 32] [--new 128] [--modes exact,bf16] [--profile] [--pick]
+//   node dist/bench/decode-batch.js [--shape smol|qwen] [--batch 32] [--new 128] [--modes exact,bf16,bf16-rowwise,exact-rowwise] [--profile] [--pick]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noGrad } from '../src/autograd/index.js';
 import { backend } from '../src/backend/index.js';
 import { generate, loadModelDir, writeRandomCheckpoint } from '../src/model/index.js';
+import { RunningBatch } from '../src/model/sampling/engine/running-batch.js';
 import { argmax, greedyPick, GreedyRows, logSoftmaxT } from '../src/model/sampling/filters.js';
 import { Rng } from '../src/tensor/index.js';
 import { KernelProfiler } from '../src/cli/bench/profile.js';
@@ -58,17 +59,34 @@ function main(): void {
     const model = loadModelDir(dir, { frozenDtype: flag('weights', 'bf16') === 'bf16' ? 'keep' : 'float32', tokenizer: false }).model;
     const rng = new Rng(3), V = model.config.vocabSize;
     const prompts = Array.from({ length: B }, () => Array.from({ length: 64 }, () => rng.int(V)));
+    // 'rowwise': generate's loop (admit, then steps) with the pick before this branch: logSoftmaxT's
+    // (V) array and argmax per row, for the ratio in one process.
+    let rowwise = false, cpuMs = 0;
     const run = (n: number): number => {
-      const t0 = performance.now();
-      noGrad(() => generate(model, prompts, { maxNewTokens: n, temperature: 0, stopTokens: [] }));
+      const t0 = performance.now(), c0 = process.cpuUsage();
+      if (!rowwise) noGrad(() => generate(model, prompts, { maxNewTokens: n, temperature: 0, stopTokens: [] }));
+      else noGrad(() => {
+        const batch = new RunningBatch<{ left: number }>(model, B);
+        const draw = (r: { left: number }, logits: Float32Array): number | null => {
+          const t = argmax(logits);
+          if (!Number.isFinite(logSoftmaxT(logits, 0)[t])) throw new Error('decode-batch: a pick was not finite');
+          return --r.left > 0 ? t : null;
+        };
+        batch.admit(prompts.map((p) => ({ prompt: p, rows: [{ left: n }] })), draw);
+        while (batch.size) batch.step(draw);
+      });
+      const c = process.cpuUsage(c0);
+      cpuMs = (c.user + c.system) / 1000;
       return performance.now() - t0;
     };
     console.log(`${shape} batch ${B}, prompt 64, ${steps} new; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     for (let r = 0; r < repeats; r++) for (const mode of modes) {
-      model.bf16Compute = mode === 'bf16';
+      model.bf16Compute = mode.startsWith('bf16');
+      rowwise = mode.endsWith('rowwise');
       run(2); // warm-up
       const prefill = run(1), total = run(steps);
-      console.log(`${mode}: ${((B * steps * 1000) / total).toFixed(1)} tok/s (${total.toFixed(0)} ms; prefill + first token ${prefill.toFixed(0)} ms)`);
+      // CPU time (both threads) moves less than the wall clock with the other processes' load.
+      console.log(`${mode}: ${((B * steps * 1000) / total).toFixed(1)} tok/s (${total.toFixed(0)} ms, CPU ${cpuMs.toFixed(0)} ms; prefill + first token ${prefill.toFixed(0)} ms)`);
       if (!profile) continue;
       const p = new KernelProfiler(true);
       const t0 = performance.now();

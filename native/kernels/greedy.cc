@@ -90,34 +90,45 @@ double sum_exp_scalar(const float* row, int64_t V, double m) {
 }
 
 #ifdef AK_X86
-// The same sum with 8 exps at a time: fd_exp's general branch (x < −1.5·ln2, k ≥ −1021: every
-// entry well below the row's maximum) in AVX-512 lanes, the same operations in the same order;
-// lanes outside it (near the maximum, below −700, NaN) take fd_exp itself. The sum stays serial.
+// The same sum with 8 exps at a time: fd_exp's three branches for −700 < x ≤ −2^-28 (every entry
+// of a row but its maximum and ties with it) in AVX-512 lanes, the same operations in the same
+// order — x = k·ln2 + r reduced for |x| > ln2 / 2 (k = −1 up to 1.5·ln2, where fdlibm subtracts
+// −ln2 as a constant: the same value as t·ln2 at t = −1), r = x below — each lane then keeping its
+// branch's result. Other lanes (below −700, within 2^-28 of the maximum, NaN) take fd_exp itself.
+// The sum stays serial, in index order.
 AK_TARGET_AVX512 double sum_exp_avx512(const float* row, int64_t V, double m) {
   const __m512d vm = _mm512_set1_pd(m), inv = _mm512_set1_pd(kInvLn2), mhalf = _mm512_set1_pd(-0.5);
   const __m512d hi2 = _mm512_set1_pd(kLn2Hi), lo2 = _mm512_set1_pd(kLn2Lo), one = _mm512_set1_pd(1.0), two = _mm512_set1_pd(2.0);
-  const __m512d floor = _mm512_set1_pd(-700.0), edge = _mm512_set1_pd(-from_bits(uint64_t(0x3FF0A2B2) << 32));
+  // Branch bounds by fdlibm's high words: |x| ≥ 0x3FF0A2B2… (general), > 0x3fd62e42… (reduced), ≥ 0x3e300000… (not tiny).
+  const __m512d floor = _mm512_set1_pd(-700.0), general_edge = _mm512_set1_pd(-from_bits(uint64_t(0x3FF0A2B2) << 32));
+  const __m512d reduce_edge = _mm512_set1_pd(-from_bits(uint64_t(0x3fd62e43) << 32)), tiny_edge = _mm512_set1_pd(-from_bits(uint64_t(0x3e300000) << 32));
   double s = 0, e[8];
   int64_t i = 0;
   for (; i + 8 <= V; i += 8) {
     const __m512d x = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(row + i)), vm);
-    // general: −700 < x ≤ −(the double whose high word is 0x3FF0A2B2), i.e. hx ≥ 0x3FF0A2B2, negative
-    const __mmask8 general = _mm512_cmp_pd_mask(x, floor, _CMP_GT_OQ) & _mm512_cmp_pd_mask(x, edge, _CMP_LE_OQ);
-    const __m256i k = _mm512_cvttpd_epi32(_mm512_add_pd(_mm512_mul_pd(inv, x), mhalf));
+    const __mmask8 above_floor = _mm512_cmp_pd_mask(x, floor, _CMP_GT_OQ);
+    const __mmask8 general = above_floor & _mm512_cmp_pd_mask(x, general_edge, _CMP_LE_OQ);
+    const __mmask8 reduced = above_floor & _mm512_cmp_pd_mask(x, reduce_edge, _CMP_LE_OQ);  // general, and k = −1 below 1.5·ln2
+    const __mmask8 small = _mm512_cmp_pd_mask(x, reduce_edge, _CMP_GT_OQ) & _mm512_cmp_pd_mask(x, tiny_edge, _CMP_LE_OQ);
+    __m256i k = _mm512_cvttpd_epi32(_mm512_add_pd(_mm512_mul_pd(inv, x), mhalf));
+    k = _mm256_mask_blend_epi32(__mmask8(reduced & ~general), k, _mm256_set1_epi32(-1));
+    k = _mm256_mask_blend_epi32(__mmask8(~reduced), k, _mm256_setzero_si256());
     const __m512d t = _mm512_cvtepi32_pd(k);
     const __m512d hi = _mm512_sub_pd(x, _mm512_mul_pd(t, hi2)), lo = _mm512_mul_pd(t, lo2);
-    const __m512d r = _mm512_sub_pd(hi, lo), rr = _mm512_mul_pd(r, r);
+    const __m512d r = _mm512_mask_blend_pd(reduced, x, _mm512_sub_pd(hi, lo)), rr = _mm512_mul_pd(r, r);
     __m512d p = _mm512_mul_pd(rr, _mm512_set1_pd(kP5));
     p = _mm512_mul_pd(rr, _mm512_add_pd(_mm512_set1_pd(kP4), p));
     p = _mm512_mul_pd(rr, _mm512_add_pd(_mm512_set1_pd(kP3), p));
     p = _mm512_mul_pd(rr, _mm512_add_pd(_mm512_set1_pd(kP2), p));
     p = _mm512_mul_pd(rr, _mm512_add_pd(_mm512_set1_pd(kP1), p));
-    const __m512d c = _mm512_sub_pd(r, p);
-    const __m512d q = _mm512_div_pd(_mm512_mul_pd(r, c), _mm512_sub_pd(two, c));
-    const __m512d y = _mm512_sub_pd(one, _mm512_sub_pd(_mm512_sub_pd(lo, q), hi));
+    const __m512d c = _mm512_sub_pd(r, p), rc = _mm512_mul_pd(r, c);
+    // reduced: (1 − ((lo − r·c / (2 − c)) − hi))·2^k; small (k = 0): 1 − (r·c / (c − 2) − r).
+    const __m512d y = _mm512_sub_pd(one, _mm512_sub_pd(_mm512_sub_pd(lo, _mm512_div_pd(rc, _mm512_sub_pd(two, c))), hi));
     const __m512i bias = _mm512_slli_epi64(_mm512_cvtepi32_epi64(_mm256_add_epi32(k, _mm256_set1_epi32(1023))), 52);
-    _mm512_storeu_pd(e, _mm512_mul_pd(y, _mm512_castsi512_pd(bias)));
-    for (int j = 0; j < 8; j++) s += (general >> j) & 1 ? e[j] : fd_exp(double(row[i + j]) - m);
+    const __m512d y0 = _mm512_sub_pd(one, _mm512_sub_pd(_mm512_div_pd(rc, _mm512_sub_pd(c, two)), r));
+    _mm512_storeu_pd(e, _mm512_mask_blend_pd(reduced, y0, _mm512_mul_pd(y, _mm512_castsi512_pd(bias))));
+    const unsigned vector = reduced | small;
+    for (int j = 0; j < 8; j++) s += (vector >> j) & 1 ? e[j] : fd_exp(double(row[i + j]) - m);
   }
   for (; i < V; i++) s += fd_exp(double(row[i]) - m);
   return s;
