@@ -1,13 +1,14 @@
 // Where batch-32 greedy decoding spends its time at configs C and D (issue 20, the batch-32
 // target): random bf16 weights at the shape of SmolLM2-135M (smol) or Qwen2.5-0.5B (qwen),
-// prompt 64, greedy; the prefill timed on its own (maxNewTokens 1), then the whole call with
-// each kernel timed (KernelProfiler, matmul by shape). "other" is JavaScript: the step's loop,
-// argmax over the vocabulary, cache joins, allocation. The exact path and the opt-in bf16
-// compute are timed on one model in one process, one after the other (`--modes`).
+// prompt 64, greedy; the whole call timed (`--prefill`: the prefill alone too, maxNewTokens 1),
+// then, with `--profile`, again with each kernel timed (KernelProfiler, matmul by shape). "other"
+// is JavaScript: the step's loop, argmax over the vocabulary, cache joins, allocation. The exact
+// path and the opt-in bf16 compute (and each with the pick before this branch, `-rowwise`) are
+// timed on one model in one process, one after the other (`--modes`, `--repeats`).
 // `--pick` times greedy's pick over B rows of the vocabulary alone: logSoftmaxT's array then
 // argmax (the pick before) against greedyPick and GreedyRows (one backend call for all rows),
 // alternately in this process, median of 9.
-//   node dist/bench/decode-batch.js [--shape smol|qwen] [--batch 32] [--new 128] [--modes exact,bf16,bf16-rowwise,exact-rowwise] [--profile] [--pick]
+//   node dist/bench/decode-batch.js [--shape smol|qwen] [--batch 32] [--new 128] [--modes exact,bf16,bf16-rowwise,exact-rowwise] [--profile] [--prefill] [--pick]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,11 +81,11 @@ function main(): void {
       return performance.now() - t0;
     };
     console.log(`${shape} batch ${B}, prompt 64, ${steps} new; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    run(2); // warm-up
     for (let r = 0; r < repeats; r++) for (const mode of modes) {
       model.bf16Compute = mode.startsWith('bf16');
       rowwise = mode.endsWith('rowwise');
-      run(2); // warm-up
-      const prefill = run(1), total = run(steps);
+      const prefill = process.argv.includes('--prefill') ? run(1) : NaN, total = run(steps);
       // CPU time (both threads) moves less than the wall clock with the other processes' load.
       console.log(`${mode}: ${((B * steps * 1000) / total).toFixed(1)} tok/s (${total.toFixed(0)} ms, CPU ${cpuMs.toFixed(0)} ms; prefill + first token ${prefill.toFixed(0)} ms)`);
       if (!profile) continue;
