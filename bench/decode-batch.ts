@@ -7,11 +7,15 @@
 // timed on one model in one process, one after the other (`--modes`, `--repeats`).
 // `--pick` times greedy's pick over B rows of the vocabulary alone: logSoftmaxT's array then
 // argmax (the pick before) against greedyPick and GreedyRows (one backend call for all rows),
-// alternately in this process, median of 9.
-//   node dist/bench/decode-batch.js [--shape smol|qwen] [--batch 32] [--new 128] [--modes exact,bf16,bf16-rowwise,exact-rowwise] [--profile] [--prefill] [--pick]
+// alternately in this process, median of 9. `--peer PYTHON` runs transformers' greedy `generate`
+// (sdpa, bfloat16: bench/peers/torch-hf.py, the peer of `alignkit bench --configs C,D`) on the
+// same checkpoint and prompts first, each repeat.
+//   node dist/bench/decode-batch.js [--shape smol|qwen] [--batch 32] [--new 128] [--modes exact,bf16,bf16-rowwise,exact-rowwise] [--profile] [--prefill] [--pick] [--peer PYTHON]
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { noGrad } from '../src/autograd/index.js';
 import { backend } from '../src/backend/index.js';
 import { generate, loadModelDir, writeRandomCheckpoint } from '../src/model/index.js';
@@ -19,6 +23,7 @@ import { RunningBatch } from '../src/model/sampling/engine/running-batch.js';
 import { argmax, greedyPick, GreedyRows, logSoftmaxT } from '../src/model/sampling/filters.js';
 import { Rng } from '../src/tensor/index.js';
 import { KernelProfiler } from '../src/cli/bench/profile.js';
+import { peerEnv } from '../src/cli/bench/peers.js';
 import { SHAPES } from './half-weights.js';
 
 const flag = (name: string, fallback: string): string => {
@@ -82,7 +87,16 @@ function main(): void {
     };
     console.log(`${shape} batch ${B}, prompt 64, ${steps} new; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     run(2); // warm-up
-    for (let r = 0; r < repeats; r++) for (const mode of modes) {
+    const peer = flag('peer', '');
+    for (let r = 0; r < repeats; r++) for (const mode of [...(peer ? ['transformers'] : []), ...modes]) {
+      if (mode === 'transformers') {
+        // dist/bench/ → the repository's bench/peers/
+        const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'peers', 'torch-hf.py');
+        const task = { kind: 'hf-generate', dir, attn: 'sdpa', dtype: 'bfloat16', prompts, newTokens: steps, warmupTokens: 8 };
+        const out = JSON.parse(execFileSync(peer, [script, JSON.stringify(task)], { encoding: 'utf8', maxBuffer: 1 << 24, env: peerEnv(cpus().length), stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').at(-1)!) as { tok_s: number };
+        console.log(`transformers sdpa bf16: ${out.tok_s.toFixed(1)} tok/s; load ${loadavg()[0]!.toFixed(2)}`);
+        continue;
+      }
       model.bf16Compute = mode.startsWith('bf16');
       rowwise = mode.endsWith('rowwise');
       const prefill = process.argv.includes('--prefill') ? run(1) : NaN, total = run(steps);
