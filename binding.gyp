@@ -21,6 +21,7 @@
         "native/kernels/gemm-int8.cc",
         "native/kernels/gemm-pack.cc",
         "native/kernels/gemm-small.cc",
+        "native/kernels/greedy.cc",
         "native/kernels/norm.cc",
         "native/kernels/pool.cc",
         "native/kernels/reduce.cc",

@@ -250,6 +250,21 @@ KERNEL(matmulBf16Dot, const int64_t M = a.size(3, "M"), N = a.size(4, "N"), K = 
     ak::matmul_bf16dot(a.f32(0, "out", M * N), a.f32(1, "a", M * K), a.u16(2, "w", K * N), M, N, K, a.flag(6, "transB"),
                        a.flag(7, "accumulate")))
 
+// Its float64 sums come back in a Float64Array, which Args does not unwrap: checked here.
+static Napi::Value greedyRows(const Napi::CallbackInfo& info) {
+  const Args a(info, "greedyRows");
+  const int64_t B = a.size(3, "B"), V = a.size(4, "V");
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(info.Env(), "greedyRows: sum must be a Float64Array");
+  Napi::Float64Array sum = info[1].As<Napi::Float64Array>();
+  if (int64_t(sum.ElementLength()) < B)
+    throw Napi::RangeError::New(info.Env(), "greedyRows: sum has " + std::to_string(sum.ElementLength()) + " elements; expected at least B = " + std::to_string(B));
+  if (V < 1 && B > 0) throw Napi::RangeError::New(info.Env(), "greedyRows: V must be ≥ 1");
+  ak::greedy_rows(a.i32(0, "token", B), sum.Data(), a.f32(2, "logits", B * V), B, V);
+  return info.Env().Undefined();
+}
+static const Register register_greedyRows("greedyRows", greedyRows);
+
 // Controls beside the kernels: which SIMD path and how many threads (for tests and benchmarks).
 static Napi::Value config(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());

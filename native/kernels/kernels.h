@@ -134,4 +134,8 @@ void matmul_bf16dot(float* out, const float* a, const uint16_t* w, int64_t M, in
                     bool accumulate);
 bool has_bf16dot();
 
+// Greedy decoding over B rows of V logits: token[b] the first index of the maximum, sum[b] =
+// Σ exp(x − max) in float64 in index order with fdlibm's exp, JavaScript's Math.exp (greedy.cc).
+void greedy_rows(int32_t* token, double* sum, const float* logits, int64_t B, int64_t V);
+
 }  // namespace ak

@@ -158,6 +158,13 @@ export interface Backend {
    * bf16 compute, AVX-512 BF16's vdpbf16ps natively). Not equal to matmulHalf: a is rounded.
    */
   matmulBf16Dot(out: F32, a: F32, w: U16, M: number, N: number, K: number, transB: boolean, accumulate: boolean): void;
+
+  /**
+   * Greedy decoding over B rows of V logits: token[b] the first index of row b's maximum (a NaN
+   * never wins), sum[b] = Σ_i exp(x_bi − max) in float64, i in order, exp being JavaScript's
+   * Math.exp (fdlibm's algorithm) so that the sum is logSoftmaxT's normaliser bit for bit.
+   */
+  greedyRows(token: I32, sum: Float64Array, logits: F32, B: number, V: number): void;
 }
 
 /** The attention `layout` of packed q, out (B, H, Tq, D) and k, v (B, Hkv, Tk, D). */

@@ -42,6 +42,18 @@ export function maxBackward(dinp: F32, dout: F32, argmax: I32, outer: number, R:
   }
 }
 
+export function greedyRows(token: I32, sum: Float64Array, logits: F32, B: number, V: number): void {
+  for (let b = 0; b < B; b++) {
+    const o = b * V;
+    let m = -Infinity, best = 0;
+    for (let i = 0; i < V; i++) if (logits[o + i] > m) { m = logits[o + i]; best = i; }
+    let s = 0;
+    for (let i = 0; i < V; i++) s += Math.exp(logits[o + i] - m);
+    token[b] = best;
+    sum[b] = s;
+  }
+}
+
 export function softmaxForward(out: F32, inp: F32, N: number, C: number): void {
   for (let n = 0; n < N; n++) {
     const b = n * C;

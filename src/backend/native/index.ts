@@ -13,6 +13,7 @@ const KERNELS = [
   'embeddingForward', 'embeddingBackward', 'embeddingForwardHalf', 'crossEntropyForward', 'crossEntropyBackward',
   'attentionForward', 'attentionBackward', 'stridedCopy', 'stridedScatter', 'whereForward', 'whereBackward',
   'sumSquares', 'scaleInPlace', 'adamwUpdate', 'matmulBias', 'matmulBf16Dot',
+  'greedyRows',
 ] as const satisfies readonly (keyof Backend)[];
 type Missing = Exclude<keyof Backend, 'name' | (typeof KERNELS)[number]>;
 const allKernelsListed: [Missing] extends [never] ? true : Missing = true;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../tensor/index.js';
-import { argmax, drawFrom, logSoftmaxT, pickToken, truncate } from './filters.js';
+import { argmax, drawFrom, greedyPick, logSoftmaxT, pickToken, truncate } from './filters.js';
 
 const logits = [2.0, 1.0, 0.5, 0.5, -1.0, 0.0];
 const softmax = (z: number[], T = 1): number[] => {
@@ -100,4 +100,23 @@ test('pickToken: temperature 0 gives argmax and logSoftmaxT(·, 1)\'s entry bit 
   }
   assert.throws(() => pickToken([0, Number.NaN, 1], { temperature: 0 }, new Rng(0)), /NaN/);
   assert.throws(() => pickToken([-Infinity, -Infinity], { temperature: 0 }, new Rng(0)), /NaN/);
+});
+
+test('greedyPick: the argmax and its logSoftmaxT entry, bit for bit, ties to the lower id; NaN and all −∞ are errors', () => {
+  const rng = new Rng(7);
+  for (const V of [1, 2, 5, 257, 49_152]) {
+    for (let trial = 0; trial < 4; trial++) {
+      const x = Float32Array.from({ length: V }, () => (rng.uniform() - 0.5) * (trial === 3 ? 200 : 20));
+      if (V > 2 && trial === 1) { x[V - 1] = x[1] = 1e3; x[0] = -Infinity; } // a tie, the lower id wins; −∞ has probability 0
+      if (V > 2 && trial === 2) x.fill(-Infinity, 0, V - 1);
+      const want = argmax(x), logp = logSoftmaxT(x, 0), got = greedyPick(x);
+      assert.equal(got.token, want);
+      assert.ok(Object.is(got.logprob, logp[want]!), `V ${V} trial ${trial}: ${got.logprob} vs ${logp[want]}`);
+      assert.deepEqual(pickToken(x, { temperature: 0 }, new Rng(0)), got);
+    }
+  }
+  assert.equal(greedyPick(Float32Array.of(0, 3, 3, 1)).token, 1);
+  assert.throws(() => greedyPick([0, Number.NaN, 1]), /NaN/);
+  assert.throws(() => greedyPick([-Infinity, -Infinity]), /NaN/);
+  assert.throws(() => pickToken([Infinity, 0], { temperature: 0 }, new Rng(0)), /NaN/);
 });

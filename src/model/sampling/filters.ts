@@ -3,6 +3,7 @@
 //
 // Order as in Hugging Face's logits warpers: temperature first, then top-k, then top-p on the
 // distribution renormalised over the top-k set (Holtzman et al. 2020 for top-p).
+import { backend } from '../../backend/index.js';
 import type { Rng } from '../../tensor/index.js';
 import { nucleusIds, sortedIds, topKIds } from './select.js';
 
@@ -47,6 +48,61 @@ export function argmax(x: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
   return best;
+}
+
+/**
+ * Greedy decoding's pick: argmax(logits) and its entry of logSoftmaxT(logits, 0), the same float64
+ * operations in the same order (so the same bits), without the (V) float64 array logSoftmaxT
+ * fills: at batch 32 over a 49,152–151,936 vocabulary that array was 12–39 MB of garbage per
+ * step and one pass of three (issue 20, batch-32 decoding). Throws on NaN logits as pickToken does.
+ */
+export function greedyPick(logits: ArrayLike<number>): { token: number; logprob: number } {
+  const V = logits.length;
+  // The first index of the maximum is argmax's (ties to the lower id); m is logSoftmaxT's max.
+  let m = -Infinity, token = 0;
+  for (let i = 0; i < V; i++) {
+    const z = logits[i]!;
+    if (z > m) { m = z; token = i; }
+  }
+  let s = 0;
+  for (let i = 0; i < V; i++) s += Math.exp(logits[i]! - m);
+  const lse = m + Math.log(s);
+  // logSoftmaxT's every entry is NaN exactly when its normaliser is: a NaN logit, or none above −∞.
+  if (Number.isNaN(lse)) throw new RangeError('pickToken: logits contain NaN (has the model diverged?)');
+  return { token, logprob: logits[token]! - lse };
+}
+
+/**
+ * greedyPick for every row of a step's logits (B, V) in one backend call (greedyRows: natively the
+ * rows split over the threads, the exps 8 at a time), made the first time a row asks: the same
+ * tokens and log-probabilities, bit for bit (test/conformance/greedy.test.ts). Buffers are kept
+ * from step to step.
+ */
+export class GreedyRows {
+  private token = new Int32Array(0);
+  private sum = new Float64Array(0);
+  private logits: Float32Array = new Float32Array(0);
+  private B = 0;
+  private V = 0;
+  private done = true;
+
+  /** The rows to pick from next: logits (B, V), not read until a row is asked for. */
+  over(logits: Float32Array, B: number, V: number): this {
+    this.logits = logits; this.B = B; this.V = V; this.done = false;
+    return this;
+  }
+
+  /** Row b's greedy token and its log softmax(logits) entry. */
+  pick(b: number): { token: number; logprob: number } {
+    if (!this.done) {
+      if (this.token.length < this.B) { this.token = new Int32Array(this.B); this.sum = new Float64Array(this.B); }
+      backend().greedyRows(this.token, this.sum, this.logits, this.B, this.V);
+      this.done = true;
+    }
+    const token = this.token[b]!, m = this.logits[b * this.V + token]!, lse = m + Math.log(this.sum[b]!);
+    if (Number.isNaN(lse)) throw new RangeError('pickToken: logits contain NaN (has the model diverged?)');
+    return { token, logprob: m - lse };
+  }
 }
 
 /**
@@ -98,23 +154,6 @@ export function drawFrom(c: Candidates, u: number): number {
 }
 
 /**
- * pickToken at temperature 0: argmax and logSoftmaxT's entry for it, the same float64 operations
- * in the same order (max, Σ exp(z − m) from id 0, m + log s, z − lse), so the same bits, without
- * the V-long Float64Array and its two other passes (at V = 49,152 about half of the time a batch-1
- * step spent outside the model; issue 20, task i20n).
- */
-function greedy(logits: ArrayLike<number>): { token: number; logprob: number } {
-  const V = logits.length;
-  let m = -Infinity, token = 0;
-  // argmax's rule: the lowest index of the largest value.
-  for (let i = 0; i < V; i++) if (logits[i]! > m) { m = logits[i]!; token = i; }
-  let s = 0;
-  for (let i = 0; i < V; i++) s += Math.exp(logits[i]! - m);
-  if (Number.isNaN(s)) throw new RangeError('pickToken: logits contain NaN (has the model diverged?)');
-  return { token, logprob: logits[token]! - (m + Math.log(s)) };
-}
-
-/**
  * Picks the next token from one row of logits. `logprob` is log softmax(logits / T)[token] BEFORE
  * top-k/top-p truncation (T = 1 when greedy): the probability under the policy's smooth
  * distribution, which is what PPO's ratio and the KL penalty need, and what scoreTokens
@@ -122,7 +161,7 @@ function greedy(logits: ArrayLike<number>): { token: number; logprob: number } {
  */
 export function pickToken(logits: ArrayLike<number>, opts: FilterOptions, rng: Rng): { token: number; logprob: number } {
   const T = opts.temperature ?? 1, topK = opts.topK ?? 0, topP = opts.topP ?? 1;
-  if (T === 0) return greedy(logits);
+  if (T === 0) return greedyPick(logits);
   const logp = logSoftmaxT(logits, T);
   // One NaN logit makes the normaliser, and so every entry, NaN: a diverged model, not a draw.
   if (Number.isNaN(logp[0])) throw new RangeError('pickToken: logits contain NaN (has the model diverged?)');

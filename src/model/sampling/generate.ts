@@ -13,7 +13,7 @@ import { RunningBatch, type Admission, type DecodeStats, type Draw } from './eng
 import { pickToken, type FilterOptions } from './filters.js';
 import type { Transformer } from '../transformer.js';
 
-export { argmax, drawFrom, logSoftmaxT, pickToken, truncate, type Candidates, type FilterOptions } from './filters.js';
+export { argmax, drawFrom, logSoftmaxT, pickToken, truncate, greedyPick, type Candidates, type FilterOptions } from './filters.js';
 export { scoreTokens, sequenceLogprobs, type ScoreItem, type ScoreOptions } from './score.js';
 export type { DecodeStats } from './engine/running-batch.js';
 
@@ -124,8 +124,8 @@ export function generate(model: Transformer, prompts: readonly (readonly number[
 
 /** Rows in result order, at most batchSize decoding at once; see SampleOptions.schedule. */
 function decodeAll(model: Transformer, rows: Row[], o: Checked, batchSize: number, stats: DecodeStats | undefined): void {
-  const draw: Draw<Row> = (r, logits) => {
-    const { token, logprob } = pickToken(logits, o, r.rng);
+  const draw: Draw<Row> = (r, logits, greedy) => {
+    const { token, logprob } = o.temperature === 0 ? greedy() : pickToken(logits, o, r.rng);
     r.tokens.push(token);
     r.logprobs.push(logprob);
     o.onToken?.({ index: r.index, promptIndex: r.promptIndex, token, logprob });

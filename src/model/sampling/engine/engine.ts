@@ -52,7 +52,7 @@ export class BatchEngine {
   /** Decoding steps run so far, the rows they decoded (mean batch = rowSteps / steps), prefills and requests admitted. */
   readonly stats = { steps: 0, rowSteps: 0, prefills: 0, admitted: 0 };
   /** Draws a live row's token; null when it has finished or its request was abandoned. */
-  private readonly draw: Draw<Live> = ({ job, row }, logits) => (this.emit(job, row, row.pick(logits)) ? null : row.tokens[row.tokens.length - 1]!);
+  private readonly draw: Draw<Live> = ({ job, row }, logits, greedy) => (this.emit(job, row, row.pick(logits, greedy)) ? null : row.tokens[row.tokens.length - 1]!);
 
   constructor(opts: EngineOptions = {}) {
     this.maxBatch = opts.maxBatch ?? 32;

@@ -52,10 +52,13 @@ export class SampleRow {
 
   constructor(readonly sample: number, readonly rng: Rng, readonly budget: number, readonly params: RowParams, private readonly tok: Tokenizer | undefined) {}
 
-  /** Draws the next token from this row's logits (V); returns the delta, finished or not. */
-  pick(logits: Float32Array): SampleDelta {
+  /**
+   * Draws the next token from this row's logits (V); returns the delta, finished or not. A greedy
+   * row takes `greedy()` when given: the same pick, made for the whole step at once (GreedyRows).
+   */
+  pick(logits: Float32Array, greedy?: () => { token: number; logprob: number }): SampleDelta {
     const p = this.params;
-    const { token, logprob } = pickToken(logits, p, this.rng);
+    const { token, logprob } = p.temperature === 0 && greedy ? greedy() : pickToken(logits, p, this.rng);
     this.tokens.push(token);
     this.logprobs.push(logprob);
     const top = p.topLogprobs > 0 ? topOf(logSoftmaxT(logits, p.temperature), p.topLogprobs) : [];

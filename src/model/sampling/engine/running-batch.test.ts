@@ -8,6 +8,7 @@ import { Rng } from '../../../tensor/index.js';
 import { Decoder } from '../decode.js';
 import { generate, type DecodeStats, type Sample, type SampleOptions } from '../generate.js';
 import { RunningBatch, noStats } from './running-batch.js';
+import { greedyPick } from '../filters.js';
 
 // generate()'s continuous batching (issue 20, point 4) against its static batches and against
 // one sample at a time, on the kernel-level Decoder (GPT-2's and the Llama layout's) and on the
@@ -88,4 +89,22 @@ test('RunningBatch: admitting past maxRows is an error naming the counts', () =>
   batch.admit([{ prompt: [1, 2], rows: [0] }, { prompt: [3], rows: [1] }], (r) => (r === 0 ? null : 4));
   assert.equal(batch.size, 1);
   assert.deepEqual(batch.rows, [1]);
+});
+
+test("greedy(): the step's rows picked in one backend call equal greedyPick row by row, bit for bit (prefill and steps)", () => {
+  for (const [name, make] of Object.entries(MODELS)) {
+    const picks: { batched: number[]; rowwise: number[] } = { batched: [], rowwise: [] };
+    for (const how of ['batched', 'rowwise'] as const) {
+      const batch = new RunningBatch<{ left: number }>(make(), 8);
+      const draw = (r: { left: number }, logits: Float32Array, greedy: () => { token: number; logprob: number }): number | null => {
+        const p = how === 'batched' ? greedy() : greedyPick(logits);
+        picks[how].push(p.token, p.logprob);
+        return --r.left > 0 ? p.token : null;
+      };
+      batch.admit(prompts.slice(0, 4).map((p, i) => ({ prompt: p, rows: [{ left: 6 + i }, { left: 3 }] })), draw);
+      while (batch.size) batch.step(draw);
+    }
+    assert.equal(picks.batched.length, 2 * (6 + 7 + 8 + 9 + 4 * 3), name);
+    picks.batched.forEach((v, i) => assert.ok(Object.is(v, picks.rowwise[i]), `${name}, pick ${i >> 1}: ${v} vs ${picks.rowwise[i]}`));
+  }
 });

@@ -10,9 +10,13 @@ import { Tensor } from '../../../tensor/index.js';
 import type { Transformer } from '../../transformer.js';
 import { RowCache, gatherSteps, leftPad } from '../batch.js';
 import { Decoder } from '../decode.js';
+import { GreedyRows } from '../filters.js';
 
-/** Draws a row's next token from its logits (V): the token to feed back, or null when the row has finished. */
-export type Draw<R> = (row: R, logits: Float32Array) => number | null;
+/**
+ * Draws a row's next token from its logits (V): the token to feed back, or null when the row has
+ * finished. `greedy()` is greedyPick(logits), made for all the step's rows at once (GreedyRows).
+ */
+export type Draw<R> = (row: R, logits: Float32Array, greedy: () => { token: number; logprob: number }) => number | null;
 
 /** Counts a batch adds to: decoding steps, rows decoded over them (mean batch = rowSteps / steps), prefills run. */
 export interface DecodeStats { steps: number; rowSteps: number; prefills: number }
@@ -28,6 +32,7 @@ export class RunningBatch<R> {
   private slots: Slot<R>[] = [];
   private readonly cache: RowCache;
   private readonly decoder: Decoder | null;
+  private readonly greedy = new GreedyRows();
 
   /** Up to `maxRows` rows decode together; `stats` is added to. */
   constructor(readonly model: Transformer, readonly maxRows: number, readonly stats: DecodeStats = noStats()) {
@@ -64,11 +69,11 @@ export class RunningBatch<R> {
     const h = model.hidden(pb.ids, { positions: pb.positions, keyMask: pb.keyMask, cache }); // (U, T, C)
     const logits = model.lmHead(gatherSteps(h, used.map((_, u) => ({ row: u, start: T - 1, len: 1 })))).f32; // (U, 1, V)
     this.stats.prefills++;
-    const rowOf: number[] = [];
+    const rowOf: number[] = [], greedy = this.greedy.over(logits, used.length, V);
     used.forEach((g, u) => {
       const l = logits.subarray(u * V, (u + 1) * V);
       for (const row of g.rows) {
-        const next = draw(row, l);
+        const next = draw(row, l, () => greedy.pick(u));
         if (next === null) continue;
         rowOf.push(u);
         this.slots.push({ row, fed: g.prompt.length, next });
@@ -97,9 +102,9 @@ export class RunningBatch<R> {
     const logits = this.decoder ? this.decoder.step(ids, positions, keyMask) : model.logits(new Tensor(ids, [B, 1]), { positions, keyMask, cache }).f32; // (B, V)
     this.stats.steps++;
     this.stats.rowSteps += B;
-    const keep: number[] = [];
+    const keep: number[] = [], greedy = this.greedy.over(logits, B, V);
     this.slots.forEach((s, b) => {
-      const next = draw(s.row, logits.subarray(b * V, (b + 1) * V));
+      const next = draw(s.row, logits.subarray(b * V, (b + 1) * V), () => greedy.pick(b));
       if (next === null) return;
       s.next = next;
       keep.push(b);
