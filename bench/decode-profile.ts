@@ -5,6 +5,7 @@
 //   node dist/bench/decode-profile.js [--reps 5]
 import { backend, nativeStatus } from '../src/backend/index.js';
 import { loadavg } from 'node:os';
+import { addTriadGbPerS } from './add-triad.js';
 
 const C = 576, F = 1536, HD = 576, KD = 192, V = 49152, LAYERS = 30;
 const at = process.argv.indexOf('--reps'), reps = at > 0 ? Number(process.argv[at + 1]) : 5;
@@ -13,17 +14,6 @@ function rand16(n: number): Uint16Array {
   const u = new Uint16Array(n);
   for (let i = 0; i < n; i++) u[i] = 0x3c00 + ((i * 2654435761) >>> 22) % 256; // small bf16 values
   return u;
-}
-
-function triad(): number {
-  const n = (256 * 2 ** 20) / 4, a = new Float32Array(n), b = new Float32Array(n).fill(1), c = new Float32Array(n).fill(2);
-  let best = Infinity;
-  for (let i = 0; i < 6; i++) {
-    const t0 = performance.now();
-    backend().binaryForward('add', a, b, [1], c, [1], [n]);
-    best = Math.min(best, performance.now() - t0);
-  }
-  return (3 * 4 * n) / (best / 1000) / 1e9;
 }
 
 const shapes: [string, number, number][] = [['q', HD, C], ['k', KD, C], ['v', KD, C], ['o', C, HD], ['gate', F, C], ['up', F, C], ['down', C, F]];
@@ -57,7 +47,7 @@ const st = nativeStatus();
 console.log(`backend ${backend().name}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (const threads of [0, 1]) {
   const n = st.ok ? st.native.setThreads(threads === 0 ? 2 : 1) : 1;
-  const bw = triad();
+  const bw = addTriadGbPerS();
   layerPass(); headPass();
   const passes = Array.from({ length: reps }, layerPass), heads = Array.from({ length: reps * 3 }, headPass);
   const tl = median(passes.map((p) => p.total)), th = median(heads);

@@ -21,6 +21,7 @@ import { exportModel } from '../src/model/export/export.js';
 import { expectedShapes, fromHfConfig, generate, loadModelDir, quantizeInt8, type Transformer } from '../src/model/index.js';
 import { Rng } from '../src/tensor/index.js';
 import { writeRandomCheckpoint as writeCheckpoint } from '../src/model/index.js';
+import { addTriadGbPerS } from './add-triad.js';
 import { SHAPES } from './half-weights.js';
 import { sharedData } from '../test/fixtures/shared-data.js';
 
@@ -29,14 +30,7 @@ const rssGiB = (): number => +(process.resourceUsage().maxRSS / 1024 ** 2).toFix
 const emit = (o: object): void => console.log(JSON.stringify(o));
 
 function triad(): void {
-  const n = (256 * 2 ** 20) / 4, a = new Float32Array(n), b = new Float32Array(n).fill(1), c = new Float32Array(n).fill(2);
-  let best = Infinity;
-  for (let i = 0; i < 6; i++) {
-    const t0 = performance.now();
-    backend().binaryForward('add', a, b, [1], c, [1], [n]);
-    best = Math.min(best, performance.now() - t0);
-  }
-  emit({ gbPerS: +((3 * 4 * n) / (best / 1000) / 1e9).toFixed(2), backend: backend().name });
+  emit({ gbPerS: +addTriadGbPerS().toFixed(2), backend: backend().name });
 }
 
 /** Bytes of the matrices one decoding step reads (every projection and the LM head; embedding rows are negligible). */
