@@ -57,19 +57,21 @@ export function argmax(x: ArrayLike<number>): number {
  * step and one pass of three (issue 20, batch-32 decoding). Throws on NaN logits as pickToken does.
  */
 export function greedyPick(logits: ArrayLike<number>): { token: number; logprob: number } {
-  const V = logits.length;
-  // The first index of the maximum is argmax's (ties to the lower id); m is logSoftmaxT's max.
-  let m = -Infinity, token = 0;
-  for (let i = 0; i < V; i++) {
-    const z = logits[i]!;
-    if (z > m) { m = z; token = i; }
-  }
+  // argmax's token (ties to the lower id) holds logSoftmaxT's max, unless a NaN makes the sum NaN.
+  const token = argmax(logits), m = logits[token]!;
   let s = 0;
-  for (let i = 0; i < V; i++) s += Math.exp(logits[i]! - m);
+  for (let i = 0; i < logits.length; i++) s += Math.exp(logits[i]! - m);
+  return { token, logprob: greedyLogprob(m, s) };
+}
+
+/**
+ * log softmax at the maximum m from Σ exp(x − m), as logSoftmaxT rounds it (m − (m + log s)).
+ * Its every entry is NaN exactly when its normaliser is: a NaN logit, or none above −∞.
+ */
+function greedyLogprob(m: number, s: number): number {
   const lse = m + Math.log(s);
-  // logSoftmaxT's every entry is NaN exactly when its normaliser is: a NaN logit, or none above −∞.
   if (Number.isNaN(lse)) throw new RangeError('pickToken: logits contain NaN (has the model diverged?)');
-  return { token, logprob: logits[token]! - lse };
+  return m - lse;
 }
 
 /**
@@ -99,9 +101,8 @@ export class GreedyRows {
       backend().greedyRows(this.token, this.sum, this.logits, this.B, this.V);
       this.done = true;
     }
-    const token = this.token[b]!, m = this.logits[b * this.V + token]!, lse = m + Math.log(this.sum[b]!);
-    if (Number.isNaN(lse)) throw new RangeError('pickToken: logits contain NaN (has the model diverged?)');
-    return { token, logprob: m - lse };
+    const token = this.token[b]!;
+    return { token, logprob: greedyLogprob(this.logits[b * this.V + token]!, this.sum[b]!) };
   }
 }
 

@@ -54,11 +54,11 @@ export class SampleRow {
 
   /**
    * Draws the next token from this row's logits (V); returns the delta, finished or not. A greedy
-   * row takes `greedy()` when given: the same pick, made for the whole step at once (GreedyRows).
+   * row takes `greedy()`: the same pick, made for the whole step at once (GreedyRows).
    */
-  pick(logits: Float32Array, greedy?: () => { token: number; logprob: number }): SampleDelta {
+  pick(logits: Float32Array, greedy: () => { token: number; logprob: number }): SampleDelta {
     const p = this.params;
-    const { token, logprob } = p.temperature === 0 && greedy ? greedy() : pickToken(logits, p, this.rng);
+    const { token, logprob } = p.temperature === 0 ? greedy() : pickToken(logits, p, this.rng);
     this.tokens.push(token);
     this.logprobs.push(logprob);
     const top = p.topLogprobs > 0 ? topOf(logSoftmaxT(logits, p.temperature), p.topLogprobs) : [];
