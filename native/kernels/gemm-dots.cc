@@ -26,6 +26,13 @@ namespace gemm {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 namespace {
 
+// How far ahead of the loads each row stream asks for its lines (elements): 512 bytes, eight lines.
+// The address may run past the row into the next row of the same quarter, which is what that
+// stream reads next, or past the weights altogether, which a prefetch never faults on. Measured on
+// the 2-core Zen 4 over 1 GiB of bf16 rows streamed from DRAM, rep against rep in one process:
+// 1.08× at two threads, 1.23× at one (128 elements: 1.06×; 512: 1.04×; 1024: 1.03×).
+constexpr int64_t kAhead = 256;
+
 enum class Kind { bf16, f16 };
 
 // 16 weights from p widened to float32 (both widenings are exact).
@@ -53,6 +60,8 @@ AK_TARGET_AVX512 static inline void dot_rows(const float* x, const uint16_t* w, 
   const int64_t K16 = K & ~int64_t(15);
   for (int64_t i = 0; i < K16; i += 16) {
     const __m512 xv = _mm512_loadu_ps(x + i);
+    if ((i & 31) == 0)  // once per 64-byte line of each stream
+      for (int r = 0; r < R; r++) _mm_prefetch(reinterpret_cast<const char*>(w + r * ldw + i + kAhead), _MM_HINT_T0);
     for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(load16<T>(w + r * ldw + i), xv, acc[r]);
   }
   alignas(64) float lanes[16], tail[16];
