@@ -125,13 +125,36 @@ AK_TARGET_AVX512 double sum_exp_avx512(const float* row, int64_t V, double m) {
     // reduced: (1 − ((lo − r·c / (2 − c)) − hi))·2^k; small (k = 0): 1 − (r·c / (c − 2) − r).
     const __m512d y = _mm512_sub_pd(one, _mm512_sub_pd(_mm512_sub_pd(lo, _mm512_div_pd(rc, _mm512_sub_pd(two, c))), hi));
     const __m512i bias = _mm512_slli_epi64(_mm512_cvtepi32_epi64(_mm256_add_epi32(k, _mm256_set1_epi32(1023))), 52);
-    const __m512d y0 = _mm512_sub_pd(one, _mm512_sub_pd(_mm512_div_pd(rc, _mm512_sub_pd(c, two)), r));
+    // The k = 0 branch's division only when a lane takes it (entries within ln2/2 of the maximum).
+    const __m512d y0 = small ? _mm512_sub_pd(one, _mm512_sub_pd(_mm512_div_pd(rc, _mm512_sub_pd(c, two)), r)) : one;
     _mm512_storeu_pd(e, _mm512_mask_blend_pd(reduced, y0, _mm512_mul_pd(y, _mm512_castsi512_pd(bias))));
     const unsigned vector = reduced | small;
     for (int j = 0; j < 8; j++) s += (vector >> j) & 1 ? e[j] : fd_exp(double(row[i + j]) - m);
   }
   for (; i < V; i++) s += fd_exp(double(row[i]) - m);
   return s;
+}
+
+// The scalar loop's pick in two passes: the largest value 16 lanes at a time (max_ps returns its
+// second operand when either is NaN, so a NaN never wins, as in the scalar `row[i] > m`), then
+// the first index holding it. ±0 compare equal in both; no entry above −∞ leaves index 0 and
+// m = −∞. m is the maximum's value as the scalar loop leaves it (row[index], or −∞).
+AK_TARGET_AVX512 int64_t first_max_avx512(const float* row, int64_t V, float& m) {
+  __m512 vm = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  int64_t i = 0;
+  for (; i + 16 <= V; i += 16) vm = _mm512_max_ps(_mm512_loadu_ps(row + i), vm);
+  m = _mm512_reduce_max_ps(vm);
+  for (; i < V; i++)
+    if (row[i] > m) m = row[i];
+  if (!(m > -std::numeric_limits<float>::infinity())) return 0;
+  const __m512 want = _mm512_set1_ps(m);
+  int64_t at = V;
+  for (i = 0; i + 16 <= V && at == V; i += 16)
+    if (const __mmask16 hit = _mm512_cmp_ps_mask(_mm512_loadu_ps(row + i), want, _CMP_EQ_OQ)) at = i + __builtin_ctz(hit);
+  for (; i < V && at == V; i++)
+    if (row[i] == m) at = i;
+  m = row[at];  // +0 or −0, whichever comes first, as the scalar loop keeps it
+  return at;
 }
 #endif
 
@@ -142,14 +165,19 @@ void greedy_rows(int32_t* token, double* sum, const float* logits, int64_t B, in
     for (int64_t b = lo; b < hi; b++) {
       const float* row = logits + b * V;
       // The first index of the maximum (a NaN never wins a comparison, as in JavaScript).
+#ifdef AK_X86
+      if (isa() == Isa::avx512) {
+        float m;
+        token[b] = int32_t(first_max_avx512(row, V, m));
+        sum[b] = sum_exp_avx512(row, V, m);
+        continue;
+      }
+#endif
       int64_t best = 0;
       float m = -std::numeric_limits<float>::infinity();
       for (int64_t i = 0; i < V; i++)
         if (row[i] > m) { m = row[i]; best = i; }
       token[b] = int32_t(best);
-#ifdef AK_X86
-      if (isa() == Isa::avx512) { sum[b] = sum_exp_avx512(row, V, m); continue; }
-#endif
       sum[b] = sum_exp_scalar(row, V, m);
     }
   });

@@ -73,3 +73,34 @@ test('greedyRows: NaN rows and rows of −∞ sum to NaN on both backends (greed
   assert.throws(() => getBackend('native').greedyRows(new Int32Array(2), new Float64Array(1), x, 2, 4), /sum has 1 elements/);
   assert.throws(() => getBackend('native').greedyRows(new Int32Array(2), new Float32Array(2) as never, x, 2, 4), /Float64Array/);
 });
+
+test('greedyRows: the pick at the edges the vector max meets — NaN first, signed zeros, the maximum in the tail, only −∞ — as the JS reference', { skip: skipNative }, () => {
+  const st = nativeStatus(), before = st.ok ? st.native.config().isa : null;
+  const V = 37; // two 16-lane blocks and a tail of 5
+  const cases: [string, (x: Float32Array) => void][] = [
+    ['NaN before the maximum', (x) => { x[0] = Number.NaN; x[20] = 3; }],
+    ['−0 before +0 at the top', (x) => { x.fill(-5); x[3] = -0; x[17] = 0; }],
+    ['+0 before −0 at the top', (x) => { x.fill(-5); x[3] = 0; x[17] = -0; }],
+    ['maximum in the tail, tied in a block after it', (x) => { x[34] = 9; x[35] = 9; }],
+    ['maximum tied across blocks', (x) => { x[30] = 9; x[5] = 9; }],
+    ['maximum tied within a block', (x) => { x[18] = 9; x[23] = 9; x[2] = 8; }],
+    ['only −∞ and NaN', (x) => { x.fill(-Infinity); x[0] = Number.NaN; x[9] = Number.NaN; }],
+  ];
+  try {
+    for (const [what, set] of cases) {
+      const x = Float32Array.from({ length: V }, (_, i) => Math.sin(i) - 2);
+      set(x);
+      const want = { token: new Int32Array(1), sum: new Float64Array(1) };
+      getBackend('js').greedyRows(want.token, want.sum, x, 1, V);
+      for (const isa of isas) {
+        st.ok && st.native.setIsa(isa);
+        const got = { token: new Int32Array(1).fill(-1), sum: new Float64Array(1) };
+        getBackend('native').greedyRows(got.token, got.sum, x, 1, V);
+        assert.equal(got.token[0], want.token[0], `${what}, ${isa}: token`);
+        assert.ok(Object.is(got.sum[0], want.sum[0]), `${what}, ${isa}: ${got.sum[0]} vs ${want.sum[0]}`);
+      }
+    }
+  } finally {
+    if (st.ok && before) st.native.setIsa(before);
+  }
+});
