@@ -23,6 +23,7 @@
 #include <immintrin.h>
 // GCC 12 flags the undefined pass-through operands inside its own AVX-512 intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 namespace ak {

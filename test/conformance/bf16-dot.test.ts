@@ -83,6 +83,19 @@ describe('conformance: matmulBf16Dot', () => {
     }
   });
 
+  test('a·Wᵀ: a row\'s numbers do not depend on the rows beside it (any M gives each row the bits it gets alone)', () => {
+    const st = nativeStatus();
+    if (!st.ok) return;
+    const g = new Gen(23), K = 1100, N = 29, M = 70; // K past the strip kernel's 512-deep blocks; M past 32
+    const a = g.normal(M * K), w = weights(g, N * K), all = new Float32Array(M * N);
+    st.native.backend.matmulBf16Dot(all, a, w, M, N, K, true, false);
+    for (const i of [0, 31, 32, 33, 69]) {
+      const one = new Float32Array(N);
+      st.native.backend.matmulBf16Dot(one, a.subarray(i * K, (i + 1) * K), w, 1, N, K, true, false);
+      assert.deepEqual(all.subarray(i * N, (i + 1) * N), one, `row ${i} of ${M} vs alone`);
+    }
+  });
+
   test('activations are rounded to bfloat16, to nearest with ties to even', () => {
     // Rows of one value each against weights of 1, K = 64: a sum of 64 equal terms, exact in float32.
     // 1 + 3·2^-10 rounds down to 1; 1 + 2^-8 is a tie that goes to the even 1; 1 + 3·2^-8 a tie
