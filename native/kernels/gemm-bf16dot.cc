@@ -164,17 +164,19 @@ AK_TARGET_BF16 void strips(float* out, const uint16_t* ab, int64_t lda, const ui
     }
 }
 
-// Up to 32 rows of a against W (N, K) stored out-in (a decode step): the roles swap, outᵀ = W·aᵀ.
-// a's rounded rows are packed as the pairs panel (lane i: row i; once per call, M·K words), and
-// W's rows are broadcast a 32-bit pair at a time straight from where they lie, so W, the big
-// operand, is read once and never packed. Each tile's R×32 sums go through `buf` into out's
-// columns. At M = 32 on C's projections (576×576, 1536×576, 576×1536; 2-core Zen 4) this ran at
-// 200–210 GFLOP/s where packing W's strips per call ran at 125–135, the gather being most of it.
-// While a tile runs it asks for the next tile's rows (R·K·2 contiguous bytes), one line per pair
-// step: a decode step's weights come from DRAM, not the caches, and twelve rows read 4 bytes at a
-// time are more streams than the hardware prefetchers follow well. Weights cycled through more
-// than the L3, median rep (bench/bf16dot-stream.ts; 2-core Zen 4): 32×896·4864×896ᵀ 293 → 375
-// GFLOP/s, 32×576·1536×576ᵀ 273 → 376, 8 rows 100 → 191; weights already in cache unchanged.
+// Up to 32 rows of a against W (N, K) stored out-in (every a·Wᵀ, 32 rows a call: see the top):
+// the roles swap, outᵀ = W·aᵀ. a's rounded rows are packed as the pairs panel (lane i: row i;
+// M·K words), and W's rows are broadcast a 32-bit pair at a time straight from where they lie, so
+// W, the big operand, is read once per 32 rows and never packed. Each tile's R×32 sums go through
+// `buf` into out's columns. At M = 32 on C's projections (576×576, 1536×576, 576×1536; 2-core
+// Zen 4) this first ran at 200–210 GFLOP/s where packing W's strips per call ran at 125–135, the
+// gather being most of it. While a tile runs it asks for the next tile's rows (R·K·2 contiguous
+// bytes), one line per pair step: a decode step's weights come from DRAM, not the caches, and
+// twelve rows read 4 bytes at a time are more streams than the hardware prefetchers follow well.
+// Rep against rep in one process with the prefetch switched, weights cycled through more than the
+// L3 (medians): 32×896·4864×896ᵀ 293 → 375 GFLOP/s, 32×576·1536×576ᵀ 273 → 376, 8 rows 100 →
+// 191; weights already in cache unchanged. With K's odd last pair taken out of the loop as well
+// (swap_step), bench/bf16dot-stream.ts gives that first shape 438 GFLOP/s hot, 381–386 streamed.
 constexpr int R = 12;
 // acc[r] += pair p of W's row r (its 32-bit word, or `last` alone for K odd) times x's pairs p.
 template <int NB>

@@ -29,8 +29,10 @@ namespace {
 // How far ahead of the loads each row stream asks for its lines (elements): 512 bytes, eight lines.
 // The address may run past the row into the next row of the same quarter, which is what that
 // stream reads next, or past the weights altogether, which a prefetch never faults on. Measured on
-// the 2-core Zen 4 over 1 GiB of bf16 rows streamed from DRAM, rep against rep in one process:
-// 1.08× at two threads, 1.23× at one (128 elements: 1.06×; 512: 1.04×; 1024: 1.03×).
+// the 2-core Zen 4 over 512 MiB of bf16 rows streamed from DRAM, rep against rep in one process
+// (bench/thin-prefetch.c; medians): 1.08× at two threads, 1.23× at one (128 elements ahead:
+// 1.06×; 512: 1.04×; 1024: 1.03×). An earlier trial that timed whole runs on a loaded machine
+// could not tell any distance from none.
 constexpr int64_t kAhead = 256;
 
 enum class Kind { bf16, f16 };

@@ -22,6 +22,8 @@ export function formatReal(r: RealResult): string[] {
   for (const c of r.configs) {
     const bpt = c.bytes_per_token;
     out.push('', `config ${c.config} — ${c.name}, ${(c.params / 1e6).toFixed(1)}M parameters, random bf16 weights; weights read per decoded token: bf16 ${mb(bpt['bf16']!)}, float32 ${mb(bpt['float32']!)}, q8_0 ${mb(bpt['q8_0']!)}`);
+    const around = c.bandwidth_gb_s;
+    if (around.before !== null || around.after !== null) out.push(`triad right before its batch-1 lines ${f(around.before, 1)} GB/s, right after ${f(around.after, 1)} GB/s: its rooflines are taken against the higher`);
     out.push(...table(['line', 'contender', 'dtype', 'tokens', 'tok/s', 'RSS MiB', 'roofline', 'load s', 'others'], c.rows.map((x) => [
       x.line === 'generate' ? `generate, batch ${x.batch}` : x.line === 'lora' ? 'LoRA SFT step' : 'full SFT step',
       `${x.contender}${x.attn ? ` ${x.attn}` : ''}${x.contender === 'llama.cpp' && x.threads !== null ? ` (${x.threads} thr)` : ''}`, x.dtype, x.tokens, f(x.tok_s, 1), f(x.rss_mb), pct(x.roofline), f(x.load_s, 1),

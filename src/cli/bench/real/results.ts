@@ -32,6 +32,13 @@ export interface RealConfigResult {
   params: number;
   /** Bytes of weights read per decoded token at each storage type (the roofline's numerator). */
   bytes_per_token: Record<string, number>;
+  /**
+   * The triad's GB/s right before and right after this config's batch-1 lines (null: not run or
+   * failed). The batch-1 rooflines are taken against the higher of the two, or against the run's
+   * opening triad when neither was measured: what a shared machine's host gives it moves within a
+   * run, and one triad at the start does not bound a decode minutes later.
+   */
+  bandwidth_gb_s: { before: number | null; after: number | null };
   rows: RealRow[];
 }
 

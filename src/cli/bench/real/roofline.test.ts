@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { expectedShapes, fromHfConfig } from '../../../model/index.js';
 import { packageRoot } from '../../../backend/native/load.js';
 import { tempDir } from '../../../io/temp-dir.test.js';
-import { bytesPerToken, rooflineFraction, triadGbPerS, WEIGHT_BYTES } from './roofline.js';
+import { bytesPerToken, rooflineBandwidth, rooflineFraction, triadGbPerS, WEIGHT_BYTES } from './roofline.js';
 import { paramsOf, REAL_SHAPES, realCase } from './shapes.js';
 
 test('parameters of C and D are the published counts of SmolLM2-135M and Qwen2.5-0.5B, and what the loader expects', () => {
@@ -46,6 +46,14 @@ test('the triad moves three arrays a pass, and a decoding rate is its share of b
   assert.ok(Math.abs(rooflineFraction(50, 269_100_288, 20)! - 0.6727507) < 1e-6);
   assert.equal(rooflineFraction(null, 1, 20), null);
   assert.equal(rooflineFraction(50, 1, null), null);
+});
+
+test('the rooflines take the higher of the triads around the batch-1 lines, else the opening one', () => {
+  assert.equal(rooflineBandwidth({ before: 31.5, after: 44.0 }, 37.1), 44.0);
+  assert.equal(rooflineBandwidth({ before: 46.0, after: 40.0 }, 37.1), 46.0);
+  assert.equal(rooflineBandwidth({ before: null, after: 40.0 }, 50.0), 40.0); // the nearer measure, even when lower
+  assert.equal(rooflineBandwidth({ before: null, after: null }, 37.1), 37.1);
+  assert.equal(rooflineBandwidth({ before: null, after: null }, null), null);
 });
 
 test('the triad harness computes a[i] = b[i] + 3·c[i] over the whole buffer and times it', (t) => {

@@ -31,3 +31,13 @@ export function triadGbPerS(elements: number, elementBytes: number, seconds: num
 export function rooflineFraction(tokPerS: number | null, bytesPerTok: number, gbPerS: number | null): number | null {
   return tokPerS === null || gbPerS === null || gbPerS <= 0 ? null : (bytesPerTok * tokPerS) / (gbPerS * 1e9);
 }
+
+/**
+ * The bandwidth a config's batch-1 rooflines are taken against: the higher of the triads run right
+ * before and right after its batch-1 lines (the higher gives the lower, harder share), else the
+ * run's opening triad.
+ */
+export function rooflineBandwidth(around: { before: number | null; after: number | null }, opening: number | null): number | null {
+  const near = [around.before, around.after].filter((v): v is number => v !== null && v > 0);
+  return near.length > 0 ? Math.max(...near) : opening;
+}

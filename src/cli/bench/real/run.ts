@@ -13,7 +13,7 @@ import { CharTokenizer } from '../../../tokenizer/index.js';
 import { probe, runChild, type ChildResult } from '../children.js';
 import type { Peers } from '../peers.js';
 import type { ProfileRow } from '../run.js';
-import { bytesPerToken, rooflineFraction, triadGbPerS, type WeightType } from './roofline.js';
+import { bytesPerToken, rooflineBandwidth, rooflineFraction, triadGbPerS, type WeightType } from './roofline.js';
 import type { RealPlan } from './plan.js';
 import type { RealConfigResult, RealResult, RealRow } from './results.js';
 import { paramsOf, REAL_NAMES, realCase, type RealCase } from './shapes.js';
@@ -29,7 +29,7 @@ const numOr = (v: unknown): number | null => (typeof v === 'number' && Number.is
 type Row = Omit<RealRow, 'tok_s' | 'rss_mb' | 'roofline' | 'load_s' | 'threads' | 'others_cores' | 'error'>;
 
 /** The checkpoint's folder and what each contender is handed. */
-interface Ctx { c: RealCase; dir: string; tmp: string; prompts: number[][]; rows: RealRow[] }
+interface Ctx { c: RealCase; dir: string; tmp: string; prompts: number[][]; rows: RealRow[]; around: RealConfigResult['bandwidth_gb_s'] }
 
 class RealRun {
   readonly akEnv: NodeJS.ProcessEnv;
@@ -85,6 +85,7 @@ class RealRun {
     for (const g of ctx.c.generate) {
       const prompts = ctx.prompts.slice(0, g.batch).map((p) => p.slice(0, g.prompt));
       const base = { line: 'generate' as const, batch: g.batch, tokens: `${g.prompt}+${g.newTokens}` };
+      if (g.batch === 1) ctx.around.before = this.triad(`${ctx.c.config}: memory bandwidth (triad) before batch 1`);
       for (const weights of ['bf16', 'float32'] as const) {
         this.alignkit(ctx, { ...base, contender: 'alignkit', attn: null, dtype: weights }, { kind: 'real-generate', dir: ctx.dir, weights, prompts, newTokens: g.newTokens, warmupTokens: ctx.c.warmupTokens });
       }
@@ -96,7 +97,10 @@ class RealRun {
         this.transformers(ctx, { ...base, contender: 'transformers', attn: v.attn, dtype: v.dtype === 'bfloat16' ? 'bf16' : 'float32' },
           { kind: 'hf-generate', attn: v.attn, dtype: v.dtype, prompts, newTokens: g.newTokens, warmupTokens: ctx.c.warmupTokens });
       }
-      if (g.batch === 1) this.llama(ctx, base, prompts[0]!, g.newTokens);
+      if (g.batch === 1) {
+        this.llama(ctx, base, prompts[0]!, g.newTokens);
+        ctx.around.after = this.triad(`${ctx.c.config}: memory bandwidth (triad) after batch 1`);
+      }
     }
   }
 
@@ -153,28 +157,48 @@ class RealRun {
     return rows;
   }
 
-  /** The triad's GB/s: the best of three runs of the harness (each the best of its passes). */
+  /** The triad's GB/s at the start of the run (see triad). */
   bandwidth(): RealResult['bandwidth'] {
     const t = this.peers.triad, out = { gb_s: null as number | null, array_mb: this.plan.triadMb, threads: this.plan.threads, note: null as string | null };
     if (!t.ok) return { ...out, note: `triad not run (${t.why})` };
-    this.log('memory bandwidth (triad)');
+    const r = this.triadRun('memory bandwidth (triad)');
+    return typeof r === 'number' ? { ...out, gb_s: r } : { ...out, note: r.why };
+  }
+
+  /** The triad's GB/s now, or null (and a note) where it cannot run. */
+  triad(what: string): number | null {
+    if (!this.peers.triad.ok) return null;
+    const r = this.triadRun(what);
+    if (typeof r === 'number') return r;
+    this.notes.push(`${what}: ${r.why}`);
+    return null;
+  }
+
+  /** The best of three runs of the harness (each the best of its passes). */
+  triadRun(what: string): number | { why: string } {
+    const t = this.peers.triad;
+    if (!t.ok) return { why: `triad not run (${t.why})` };
+    this.log(what);
+    let best = 0;
     for (let i = 0; i < 3; i++) {
       const r = spawnSync(t.exe, [String(this.plan.threads), String(this.plan.triadMb), this.plan.quick ? '3' : '10'], { encoding: 'utf8' });
       const [n, s, ok] = (r.stdout ?? '').trim().split(' ').map(Number);
-      if (r.status !== 0 || ok !== 1 || !(s! > 0)) return { ...out, note: `triad failed: ${(r.stderr ?? '').trim() || 'wrong result'}` };
-      out.gb_s = Math.max(out.gb_s ?? 0, triadGbPerS(n!, 8, s!));
+      if (r.status !== 0 || ok !== 1 || !(s! > 0)) return { why: `triad failed: ${(r.stderr ?? '').trim() || 'wrong result'}` };
+      best = Math.max(best, triadGbPerS(n!, 8, s!));
     }
-    return out;
+    this.log(`${what}: ${best.toFixed(1)} GB/s`);
+    return best;
   }
 }
 
-function configResult(ctx: Ctx, gbS: number | null): RealConfigResult {
+function configResult(ctx: Ctx, opening: number | null): RealConfigResult {
   const raw = ctx.c.raw, types: WeightType[] = ['float32', 'bf16', 'f16', 'q8_0'];
   const bytes = Object.fromEntries(types.map((t) => [t, bytesPerToken(raw, t)]));
+  const gbS = rooflineBandwidth(ctx.around, opening);
   for (const r of ctx.rows) {
     if (r.line === 'generate' && r.batch === 1 && r.contender !== 'transformers') r.roofline = rooflineFraction(r.tok_s, bytes[r.dtype]!, gbS);
   }
-  return { config: ctx.c.config, name: REAL_NAMES[ctx.c.config], params: paramsOf(raw), bytes_per_token: bytes, rows: ctx.rows };
+  return { config: ctx.c.config, name: REAL_NAMES[ctx.c.config], params: paramsOf(raw), bytes_per_token: bytes, bandwidth_gb_s: ctx.around, rows: ctx.rows };
 }
 
 /** Configs C and D of `plan`, with the profile rows when plan.profile. `trusted` false: PyTorch failed the BLAS check. */
@@ -192,7 +216,7 @@ export function runReal(plan: RealPlan, peers: Peers, log: (s: string) => void, 
       writeRandomCheckpoint(dir, c.raw);
       new CharTokenizer([...'abcdefghijklmnopqrstuvwxyz ']).save(dir);
       const rng = new Rng(3), V = c.raw['vocab_size'] as number, longest = Math.max(...c.generate.map((g) => g.batch));
-      const ctx: Ctx = { c, dir, tmp, rows: [], prompts: Array.from({ length: longest }, () => Array.from({ length: c.generate[0]!.prompt }, () => rng.int(V))) };
+      const ctx: Ctx = { c, dir, tmp, rows: [], around: { before: null, after: null }, prompts: Array.from({ length: longest }, () => Array.from({ length: c.generate[0]!.prompt }, () => rng.int(V))) };
       if (plan.lines.includes('generate')) run.generate(ctx);
       run.train(ctx);
       if (plan.profile) profile.push(...run.profile(ctx));
@@ -211,7 +235,7 @@ function realSettings(plan: RealPlan): Record<string, unknown> {
     generate: 'greedy, no stop token (transformers: min_new_tokens = max_new_tokens; llama.cpp: end-of-generation barred); tokens/s = new tokens / wall time incl. prefill, after an untimed short generation',
     train: 'one sequence per step, random tokens; LoRA r 16, alpha 32 on q,k,v,o,gate,up,down, AdamW lr 1e-4; best of the timed steps after one untimed. alignkit float32 keeps the frozen LoRA base bf16 and widens it in the kernels; peft loads float32 and computes in float32, or (bf16-autocast) runs forward and loss under torch.autocast("cpu", bfloat16) as TRL\'s bf16=True does',
     bf16_compute: `alignkit's ${BF16_COMPUTE} rows: model.bf16Compute (--bf16-compute), activations rounded to bf16 at the products with bf16 weights; each timed in one process right after the exact path, whose tokens/s the notes give`,
-    roofline: 'batch-1 tokens/s × bytes of weights per token (matrices at the dtype, norms/biases float32, LM head once, embedding rows excluded) ÷ triad bandwidth',
+    roofline: 'batch-1 tokens/s × bytes of weights per token (matrices at the dtype, norms/biases float32, LM head once, embedding rows excluded) ÷ triad bandwidth: the higher of the triads run right before and right after the config\'s batch-1 lines (the opening triad where neither ran)',
     peers_compared: 'targets compare against the fastest variant of each peer; the matched-precision LoRA lines pair alignkit float32 with peft float32 and alignkit bf16-compute with peft bf16 autocast',
   };
 }

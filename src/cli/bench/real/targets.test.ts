@@ -13,6 +13,7 @@ const row = (line: RealRow['line'], batch: number, contender: RealRow['contender
 
 const C: RealConfigResult = {
   config: 'C', name: 'SmolLM2-135M shape', params: 134_515_008, bytes_per_token: { bf16: 269_100_288, float32: 538e6, q8_0: 143e6 },
+  bandwidth_gb_s: { before: 15.2, after: 16.4 },
   rows: [
     row('generate', 1, 'alignkit', 'bf16', 50, { roofline: 0.9 }),
     row('generate', 1, 'alignkit', 'float32', 30, { roofline: 0.95 }),
@@ -28,7 +29,7 @@ const C: RealConfigResult = {
   ],
 };
 const D: RealConfigResult = {
-  ...C, config: 'D', name: 'Qwen2.5-0.5B shape',
+  ...C, config: 'D', name: 'Qwen2.5-0.5B shape', bandwidth_gb_s: { before: null, after: null },
   rows: [row('generate', 32, 'alignkit', 'bf16', 100), row('generate', 32, 'transformers', 'float32', null), row('lora', 1, 'alignkit', 'float32', 100, { rss_mb: 700 }), row('lora', 1, 'transformers', 'float32', 100, { rss_mb: 1000 })],
 };
 
@@ -73,6 +74,8 @@ test('the C/D report prints each row, the bandwidth and every verdict', () => {
   const text = formatReal(r).join('\n');
   assert.match(text, /3 arrays of 256 MiB, 2 threads: 15\.9 GB\/s/);
   assert.match(text, /config C — SmolLM2-135M shape, 134\.5M parameters.*bf16 269 MB/);
+  assert.match(text, /triad right before its batch-1 lines 15\.2 GB\/s, right after 16\.4 GB\/s/);
+  assert.doesNotMatch(text, /config D[^\n]*\ntriad right before/); // D measured none
   assert.match(text, /generate, batch 1 +alignkit +bf16 +64\+128 +50\.0 +1000 +90%/);
   assert.match(text, /LoRA SFT C: alignkit \/ peft tokens\/s .* 1\.50 +≥ 1\.5 +met/);
   assert.match(text, /LoRA SFT C: alignkit peak RSS \/ PyTorch's .* 0\.63 +≤ 0\.6 +NOT MET/);

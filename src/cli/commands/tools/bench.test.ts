@@ -67,7 +67,7 @@ test('alignkit bench --quick --configs C --no-peers --json: the C rows, the tria
   rmSync(tmp, { recursive: true, force: true });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(left, [], 'the checkpoint and the harnesses are removed');
-  const res = JSON.parse(r.stdout) as { train: unknown[]; generate: unknown[]; real: { bandwidth: { gb_s: number | null; note: string | null }; configs: { config: string; rows: Record<string, unknown>[] }[]; targets: { met: boolean | null; value: number | null }[] } };
+  const res = JSON.parse(r.stdout) as { train: unknown[]; generate: unknown[]; real: { bandwidth: { gb_s: number | null; note: string | null }; configs: { config: string; rows: Record<string, unknown>[]; bytes_per_token: Record<string, number>; bandwidth_gb_s: { before: number | null; after: number | null } }[]; targets: { met: boolean | null; value: number | null }[] } };
   assert.deepEqual([res.train, res.generate], [[], []], 'no toy configs asked for');
   if (res.real.bandwidth.gb_s === null) assert.match(res.real.bandwidth.note!, /triad/);
   else assert.ok(res.real.bandwidth.gb_s > 0);
@@ -86,6 +86,13 @@ test('alignkit bench --quick --configs C --no-peers --json: the C rows, the tria
       assert.ok(typeof x['tok_s'] === 'number' && x['tok_s'] > 0 && typeof x['rss_mb'] === 'number', line(x));
       if (x['batch'] === 1 && x['line'] === 'generate' && res.real.bandwidth.gb_s !== null) assert.ok((x['roofline'] as number) > 0, line(x));
     } else assert.deepEqual([x['tok_s'], x['rss_mb'], x['error']], [null, null, 'peers disabled (--no-peers)'], line(x));
+  }
+  if (res.real.bandwidth.gb_s !== null) {
+    // The rooflines against the higher of the triads run right around the batch-1 lines.
+    const { before, after } = c!.bandwidth_gb_s, bf16 = c!.rows.find((x) => line(x) === 'generate 1 alignkit bf16')!;
+    assert.ok(before! > 0 && after! > 0, JSON.stringify(c!.bandwidth_gb_s));
+    const want = ((bf16['tok_s'] as number) * c!.bytes_per_token['bf16']!) / (Math.max(before!, after!) * 1e9);
+    assert.ok(Math.abs((bf16['roofline'] as number) - want) < 1e-12, `${bf16['roofline']} vs ${want}`);
   }
   assert.equal(res.real.targets.length, 5);
   assert.deepEqual(res.real.targets.slice(1).map((t) => t.met), [null, null, null, null], 'no verdict without the peer');
