@@ -16,12 +16,18 @@
 namespace ak {
 namespace {
 
-// x·Wᵀ (+ bias) as steps.ts's project: the bias copied into each row, then the accumulating product.
-void project(float* out, const float* x, int64_t M, const DecodeWeight& w, int64_t N, int64_t K) {
+// out's M rows of N set to w's bias, where it has one: what the product then accumulates onto.
+// Returns whether it had one.
+bool bias_rows(float* out, const DecodeWeight& w, int64_t M, int64_t N) {
   if (w.bias)
     for (int64_t m = 0; m < M; m++)
       for (int64_t n = 0; n < N; n++) out[m * N + n] = w.bias[n];
-  const bool acc = w.bias != nullptr;
+  return w.bias != nullptr;
+}
+
+// x·Wᵀ (+ bias) as steps.ts's project: the bias copied into each row, then the accumulating product.
+void project(float* out, const float* x, int64_t M, const DecodeWeight& w, int64_t N, int64_t K) {
+  const bool acc = bias_rows(out, w, M, N);
   if (w.half) matmul_half(out, x, static_cast<const uint16_t*>(w.p), w.bf16, M, N, K, true, acc);
   else matmul(out, x, static_cast<const float*>(w.p), 1, M, N, K, false, true, 0, 0, 0, acc);
 }
@@ -53,9 +59,7 @@ void project_all(const DecodeLayer& l, const float* x, int64_t M, int64_t K, std
 #ifdef AK_X86
   int64_t total = 0;
   for (const Part& p : parts) {
-    if (p.w.bias)
-      for (int64_t m = 0; m < M; m++)
-        for (int64_t n = 0; n < p.N; n++) p.out[m * p.N + n] = p.w.bias[n];
+    bias_rows(p.out, p.w, M, p.N);
     total += p.N;
   }
   auto rows = [&](int64_t lo, int64_t hi) {

@@ -252,12 +252,12 @@ void matmul_bf16dot(float* out, const float* a, const uint16_t* w, int64_t M, in
   if (has_bf16dot()) {
     const int64_t lda = std::max<int64_t>(32, (K + 31) / 32 * 32);
     if (transB) {
+      const int64_t pairs = (K + 1) / 2;
+      uint16_t* ab = reinterpret_cast<uint16_t*>(t_a.get(size_t(std::min<int64_t>(32, M) * lda / 2)));
+      uint32_t* xp = reinterpret_cast<uint32_t*>(t_panel.get(size_t(pairs * 32)));
       for (int64_t m0 = 0; m0 < M; m0 += 32) {
         const int64_t m = std::min<int64_t>(32, M - m0);
-        uint16_t* ab = reinterpret_cast<uint16_t*>(t_a.get(size_t(m * lda / 2)));
         round_rows(ab, lda, a + m0 * K, 0, m, K);
-        const int64_t pairs = (K + 1) / 2;
-        uint32_t* xp = reinterpret_cast<uint32_t*>(t_panel.get(size_t(pairs * 32)));
         pack_rows(xp, ab, lda, m, pairs);
         parallel_range((N + R - 1) / R, 4, [&](int64_t lo, int64_t hi) { swap_tiles(out + m0 * N, xp, w, m, N, K, accumulate, lo, hi); });
       }

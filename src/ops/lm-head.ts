@@ -114,14 +114,23 @@ export function lmHeadCrossEntropy(hidden: Tensor, weight: Tensor, targets: Tens
     for (let r0 = 0; r0 < N; r0 += R) {
       const n = Math.min(R, N - r0);
       const logits = chunkLogits(h, hidden.f32, weight, r0, n, buf);
-      const d = dlogits.subarray(0, n * V).fill(0);
-      backend().crossEntropyBackward(d, g.subarray(r0, r0 + n), logits, lse.subarray(r0, r0 + n), tv.subarray(r0, r0 + n), n, V, ignoreIndex);
-      if (h.scale !== 1) for (let i = 0; i < d.length; i++) d[i] = d[i]! * h.scale;
+      const d = chunkDlogits(h, dlogits, g.subarray(r0, r0 + n), logits, lse, tv, r0, n, ignoreIndex);
       // dHidden = dLogits·W and dW = dLogitsᵀ·hidden, as matmul's backward writes them.
       if (dh) headMatmul(dh.grad.subarray(r0 * C, (r0 + n) * C), d, weight, n, C, V, false, !dh.fresh, h.bf16);
       if (dw) { backend().matmul(dw.grad, d, hidden.f32.subarray(r0 * C, (r0 + n) * C), 1, V, C, n, true, false, 0, 0, 0, !wFresh); wFresh = false; }
     }
   });
+}
+
+/**
+ * dLogits of rows [r0, r0 + n) into buf's first n·V floats: cross-entropy's backward with the rows'
+ * upstream gradients g (n), then the 1/τ of mul(logits, 1/τ).
+ */
+function chunkDlogits(h: Head, buf: Float32Array, g: Float32Array, logits: Float32Array, lse: Float32Array, tv: Int32Array, r0: number, n: number, ignoreIndex: number): Float32Array {
+  const d = buf.subarray(0, n * h.V).fill(0);
+  backend().crossEntropyBackward(d, g, logits, lse.subarray(r0, r0 + n), tv.subarray(r0, r0 + n), n, h.V, ignoreIndex);
+  if (h.scale !== 1) for (let i = 0; i < d.length; i++) d[i] = d[i]! * h.scale;
+  return d;
 }
 
 /**
@@ -146,10 +155,8 @@ class EarlyHiddenGrad {
   }
 
   chunk(weight: Tensor, logits: Float32Array, lse: Float32Array, tv: Int32Array, r0: number, n: number, ignoreIndex: number): void {
-    const { C, V, scale } = this.h;
-    const d = this.d.subarray(0, n * V).fill(0);
-    backend().crossEntropyBackward(d, this.ones.subarray(0, n), logits, lse.subarray(r0, r0 + n), tv.subarray(r0, r0 + n), n, V, ignoreIndex);
-    if (scale !== 1) for (let i = 0; i < d.length; i++) d[i] = d[i]! * scale;
+    const { C, V } = this.h;
+    const d = chunkDlogits(this.h, this.d, this.ones.subarray(0, n), logits, lse, tv, r0, n, ignoreIndex);
     headMatmul(this.rows.subarray(r0 * C, (r0 + n) * C), d, weight, n, C, V, false, false, true);
   }
 

@@ -7,8 +7,9 @@ import type { RealConfig } from './shapes.js';
 export type TorchTrainDtype = 'float32' | 'bf16-autocast';
 
 /** The C/D lines `--lines` picks from. */
-export type RealLine = 'generate' | 'lora' | 'full';
-export const isRealLine = (s: string): s is RealLine => s === 'generate' || s === 'lora' || s === 'full';
+export const REAL_LINES = ['generate', 'lora', 'full'] as const;
+export type RealLine = (typeof REAL_LINES)[number];
+export const isRealLine = (s: string): s is RealLine => (REAL_LINES as readonly string[]).includes(s);
 
 export interface RealPlan {
   configs: RealConfig[];
@@ -38,7 +39,7 @@ export interface RealPlan {
 export function makeRealPlan(o: { configs: RealConfig[]; quick: boolean; threads: number; peers: boolean; profile: boolean; lines?: RealLine[] }): RealPlan {
   return {
     ...o,
-    lines: o.lines ?? ['generate', 'lora', 'full'],
+    lines: o.lines ?? [...REAL_LINES],
     torchGenerate: [{ attn: 'eager', dtype: 'float32' }, { attn: 'sdpa', dtype: 'float32' }, { attn: 'sdpa', dtype: 'bfloat16' }],
     torchTrain: ['eager', 'sdpa'],
     torchLoraDtypes: ['float32', 'bf16-autocast'],

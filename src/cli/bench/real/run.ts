@@ -161,27 +161,26 @@ class RealRun {
   bandwidth(): RealResult['bandwidth'] {
     const t = this.peers.triad, out = { gb_s: null as number | null, array_mb: this.plan.triadMb, threads: this.plan.threads, note: null as string | null };
     if (!t.ok) return { ...out, note: `triad not run (${t.why})` };
-    const r = this.triadRun('memory bandwidth (triad)');
+    const r = this.triadRun(t.exe, 'memory bandwidth (triad)');
     return typeof r === 'number' ? { ...out, gb_s: r } : { ...out, note: r.why };
   }
 
-  /** The triad's GB/s now, or null (and a note) where it cannot run. */
+  /** The triad's GB/s now; null (with a note when it fails) where it cannot run. */
   triad(what: string): number | null {
-    if (!this.peers.triad.ok) return null;
-    const r = this.triadRun(what);
+    const t = this.peers.triad;
+    if (!t.ok) return null;
+    const r = this.triadRun(t.exe, what);
     if (typeof r === 'number') return r;
     this.notes.push(`${what}: ${r.why}`);
     return null;
   }
 
-  /** The best of three runs of the harness (each the best of its passes). */
-  triadRun(what: string): number | { why: string } {
-    const t = this.peers.triad;
-    if (!t.ok) return { why: `triad not run (${t.why})` };
+  /** The best of three runs of the harness `exe` (each the best of its passes). */
+  triadRun(exe: string, what: string): number | { why: string } {
     this.log(what);
     let best = 0;
     for (let i = 0; i < 3; i++) {
-      const r = spawnSync(t.exe, [String(this.plan.threads), String(this.plan.triadMb), this.plan.quick ? '3' : '10'], { encoding: 'utf8' });
+      const r = spawnSync(exe, [String(this.plan.threads), String(this.plan.triadMb), this.plan.quick ? '3' : '10'], { encoding: 'utf8' });
       const [n, s, ok] = (r.stdout ?? '').trim().split(' ').map(Number);
       if (r.status !== 0 || ok !== 1 || !(s! > 0)) return { why: `triad failed: ${(r.stderr ?? '').trim() || 'wrong result'}` };
       best = Math.max(best, triadGbPerS(n!, 8, s!));

@@ -39,7 +39,7 @@ export function judgeTargets(configs: RealConfigResult[], trusted: boolean): Tar
   for (const c of configs) {
     const rows = c.rows, ran = (line: RealRow['line']): boolean => rows.some((r) => r.line === line);
     // A line left out of the run (--lines) has no target row, rather than one judged on nothing.
-    if (c.config === 'C' && ran('generate') && rows.some((r) => r.line === 'generate' && r.batch === 1)) {
+    if (c.config === 'C' && rows.some((r) => r.line === 'generate' && r.batch === 1)) {
       const ak = pick(rows, 'generate', 1, (r) => isAk(r) && r.dtype === 'bf16');
       out.push(judge('generation C batch 1: share of the bandwidth roofline (bf16 weights)', ak?.roofline ?? null, 0.85, label(ak)));
       const lc = pick(rows, 'generate', 1, (r) => r.contender === 'llama.cpp' && (r.dtype === 'bf16' || r.dtype === 'f16'));

@@ -9,7 +9,7 @@ import { findPeers, removeHarnesses } from '../../bench/peers.js';
 import { makePlan } from '../../bench/plan.js';
 import { formatReport } from '../../bench/report.js';
 import { runBench, runProfile, type BenchResult } from '../../bench/run.js';
-import { isRealLine, makeRealPlan } from '../../bench/real/plan.js';
+import { isRealLine, makeRealPlan, REAL_LINES } from '../../bench/real/plan.js';
 import { runReal } from '../../bench/real/run.js';
 import type { RealConfig } from '../../bench/real/shapes.js';
 import { defineCommand } from '../../command.js';
@@ -24,7 +24,7 @@ const benchOptions = declareConfig('bench', {
   repeats: optionalNum('turns each contender takes per line (default 3; 1 with --quick)', { integer: true, min: 1 }),
   tfjsB: bool(false, 'also train config B with TensorFlow.js-wasm (minutes per step)'),
   python: optionalText('python interpreter with torch (default: $ALIGNKIT_PYTHON, else the newest torch of $VIRTUAL_ENV/bin/python, python3, /usr/bin/python3)'),
-  lines: text('generate,lora,full', 'C/D lines to run, comma-separated: generate, lora, full (e.g. lora alone for the LoRA step and its peers)'),
+  lines: text(REAL_LINES.join(','), 'C/D lines to run, comma-separated: generate, lora, full (e.g. lora alone for the LoRA step and its peers)'),
   profile: bool(false, "also profile alignkit's training steps and sampling by kernel (C, D: a batch-1 decode and a LoRA step)"),
   quiet: bool(false, 'no progress lines on stderr'),
 });
