@@ -66,6 +66,12 @@ void half_dots_avx512(int64_t M, int64_t K, const float* a, int64_t lda, const u
 bool sgemm_thin(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::View b, float* c, int64_t ldc, bool accumulate,
                 bool threads);
 
+// 5 to 13 rows of a float32 A (rows contiguous) against a B contiguous along either axis, K at most
+// the packed path's kc, on AVX-512 (gemm-few-rows.cc): the packed path's numbers without packing.
+// Returns false, having done nothing, for every other product.
+bool sgemm_few_rows(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::View b, float* c, int64_t ldc,
+                    bool accumulate, bool threads);
+
 // sgemm_thin for a 16-bit B: the same paths over widened copies of the parts of B each one reads.
 bool sgemm_thin(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::HalfView b, float* c, int64_t ldc,
                 bool accumulate, bool threads);

@@ -1,7 +1,9 @@
 // matmul on both backends: every transpose case at odd sizes, a long reduction, batches with
 // broadcast operands (stride 0), outputs summed over the batch, accumulation, and views that
 // start inside their buffer (byteOffset), on one thread and on several.
+import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { nativeStatus } from '../../src/backend/index.js';
 import { conform, f, Gen, skipNative, withThreads } from './harness.js';
 
 const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
@@ -101,5 +103,42 @@ describe('conformance: matmul', { skip: skipNative }, () => {
           mm(g, 1, M, 70, 1100, true, false, 0, 0, 0, true, 1e-4);
         }
       });
+  });
+});
+
+describe('matmul: 5 to 13 rows (grouped-query attention in a decoding step)', { skip: skipNative }, () => {
+  // These run without packing (gemm-few-rows.cc) where the CPU has AVX-512, and must give the
+  // packed 14-row tile's numbers: the same rows inside a 14-row product take the packed path,
+  // whose outputs do not depend on the rows beside them, so each row must match it bit for bit.
+  test('each row has the bits it has inside a 14-row product: both layouts of B, ragged N, K up to kc, accumulation, threads, batches', () => {
+    const st = nativeStatus();
+    if (!st.ok) return;
+    const be = st.native.backend, g = new Gen(31);
+    for (const threads of [1, 2])
+      withThreads(threads, () => {
+        for (const M of [5, 7, 8, 13]) for (const N of [1, 17, 64, 65, 129, 1500]) for (const K of [1, 16, 64, 100, 512]) {
+          for (const tB of [false, true]) for (const acc of [false, true]) {
+            const batch = N > 200 ? 1 : 3, a = g.normal(batch * 14 * K), b = g.normal(batch * K * N), c0 = g.normal(batch * 14 * N);
+            const full = c0.slice(), few = new Float32Array(batch * M * N);
+            for (let t = 0; t < batch; t++) few.set(full.subarray(t * 14 * N, t * 14 * N + M * N), t * M * N);
+            // The few-row product reads the first M of each batch entry's 14 rows (stride 14·K), writes M·N apart.
+            be.matmul(few, a, b, batch, M, N, K, false, tB, 14 * K, K * N, M * N, acc);
+            be.matmul(full, a, b, batch, 14, N, K, false, tB, 14 * K, K * N, 14 * N, acc);
+            for (let t = 0; t < batch; t++) {
+              const got = few.subarray(t * M * N, (t + 1) * M * N), want = full.subarray(t * 14 * N, t * 14 * N + M * N);
+              assert.deepEqual(got, want, `M=${M} N=${N} K=${K} transB=${tB} accumulate=${acc} threads=${threads} batch entry ${t}`);
+            }
+          }
+        }
+      });
+  });
+
+  test('the decoding step\'s shapes against the reference: keys and values read in place from a cache of 256 rows', () => {
+    const g = new Gen(32), cap = 256, D = 64;
+    for (const n of [1, 63, 200]) {
+      // Q·Kᵀ: 4 kv heads of 7 query rows over n keys; then P·V.
+      mm(g, 4, 7, n, D, false, true, 7 * D, cap * D, 7 * n, false);
+      mm(g, 4, 7, D, n, false, false, 7 * n, cap * D, 7 * D, false);
+    }
   });
 });
