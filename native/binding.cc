@@ -297,11 +297,15 @@ static const Register register_setThreads("setThreads", setThreads);
 // to the kernel past its trim threshold; either way the next step faults the same memory in
 // again. Keeping blocks up to 32 MiB (glibc's ceiling for this setting) in the heap and not
 // trimming it lets freed tensors' memory be reused: on config B of `alignkit bench` the faults
-// fell from about 13,000 to 600 per step. Set once, when the addon loads; the JS backend does
-// not need it to work, only to go faster.
+// fell from about 13,000 to 600 per step. Blocks past 32 MiB (a prefill's 2,048 × 4,864 MLP
+// activations at Qwen2.5-0.5B's shape, 40 MB each) would still get fresh mappings, so mmap is
+// not used for blocks at all: with it, batch-32 decoding at that shape spent ~0.6 s of a 20 s run
+// faulting pages in (binaryForward(mul) alone 627 → 253 ms). Set once, when the addon loads; the
+// JS backend does not need it to work, only to go faster.
 static void keep_freed_memory() {
 #if defined(__GLIBC__)
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
 }

@@ -118,3 +118,40 @@ describe('native binding checks its arguments', { skip: skipNative }, () => {
       /layerNormBackward: dout must be a Float32Array/);
   });
 });
+
+// Loads the native backend (or not), then 6 times: a 48 MiB buffer, written whole, dropped, collected.
+// Prints each round's minor page faults.
+const FAULTS = `
+import { nativeStatus } from ${JSON.stringify(INDEX)};
+if (process.argv.includes('native')) nativeStatus();
+const rounds = [];
+for (let r = 0; r < 6; r++) {
+  const f0 = process.resourceUsage().minorPageFault;
+  let b = Buffer.allocUnsafeSlow(48 << 20);
+  b.fill(1);
+  b = null;
+  globalThis.gc();
+  rounds.push(process.resourceUsage().minorPageFault - f0);
+}
+console.log(JSON.stringify(rounds));
+`;
+
+describe('the addon keeps freed memory for the next tensor', () => {
+  const glibc = process.platform === 'linux' && (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  const skip = skipNative || (glibc ? false : 'the allocator setting is glibc\'s (mallopt); this is not a glibc Linux');
+
+  test('a 48 MiB buffer freed and allocated again is not faulted in again (12,288 pages a round otherwise)', { skip }, () => {
+    const rounds = (mode: string): number[] => {
+      const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', FAULTS, mode], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as number[];
+    };
+    const pages = (48 << 20) / 4096;
+    // The control: without the addon every round maps fresh pages and faults them all in.
+    const plain = rounds('js');
+    assert.ok(plain.slice(1).every((n) => n >= pages / 2), `without the addon: ${plain.join(', ')} faults per round, expected ≥ ${pages / 2} each`);
+    const kept = rounds('native');
+    const later = kept.slice(2).reduce((a, n) => a + n, 0);
+    assert.ok(later < pages / 4, `with the addon loaded, rounds 3-6 faulted ${later} pages in (${kept.join(', ')}), expected the freed buffer's memory reused`);
+  });
+});
