@@ -15,6 +15,7 @@
 #include "gemm.h"
 #include "pool.h"
 #include "scratch.h"
+#include "transpose16.h"
 
 #ifdef AK_X86
 #include <immintrin.h>
@@ -63,30 +64,6 @@ AK_TARGET_AVX512 void tile(int64_t K, const float* a, int64_t lda, const float* 
       const __m512 base = accumulate ? _mm512_maskz_loadu_ps(keep[v], ci) : _mm512_setzero_ps();
       _mm512_mask_storeu_ps(ci, keep[v], _mm512_add_ps(base, acc[i][v]));
     }
-}
-
-// r[0..15] ← its transpose (the same shuffles as gemm-pack.cc's packing).
-AK_TARGET_AVX512 inline void transpose16(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 8; i++) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; i++) {
-    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-  }
-  for (int h = 0; h < 2; h++)
-    for (int i = 0; i < 4; i++) {
-      t[8 * h + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0x88);
-      t[8 * h + 4 + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0xDD);
-    }
-  for (int i = 0; i < 8; i++) {
-    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
-    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
-  }
 }
 
 // panel (K×W) ← columns [0, n) of B (K×n) whose columns are contiguous (column j at bt + j·ldbt),
