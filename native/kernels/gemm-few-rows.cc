@@ -17,19 +17,10 @@
 #include "scratch.h"
 #include "transpose16.h"
 
-#ifdef AK_X86
-#include <immintrin.h>
-#endif
-
 namespace ak {
 
 #ifdef AK_X86
 namespace {
-
-// GCC 12 flags the undefined pass-through operand inside its own shuffle intrinsics.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 
 // C[0:M, 0:n] (+)= A (M×K, row stride lda) · B (K×n, row stride ldb, contiguous along n), n ≤ 16·V.
 template <int M, int V>
@@ -82,8 +73,6 @@ AK_TARGET_AVX512 void transpose_panel(float* panel, const float* bt, int64_t ldb
       for (int64_t j = 0; j < kk; j++) _mm512_storeu_ps(panel + (k0 + j) * W + g, r[j]);
     }
 }
-#pragma GCC diagnostic pop
-
 // Columns [j0, j1) of C with the M×(16·V) tile.
 template <int M, int V>
 void columns(int64_t K, gemm::View a, gemm::View b, float* c, int64_t ldc, bool accumulate, int64_t j0, int64_t j1) {
