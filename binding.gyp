@@ -16,6 +16,7 @@
         "native/kernels/gemm-avx512.cc",
         "native/kernels/gemm-dots.cc",
         "native/kernels/gemm-few-rows.cc",
+        "native/kernels/gemm-few-cols.cc",
         "native/kernels/gemm-bf16dot.cc",
         "native/kernels/gemm-generic.cc",
         "native/kernels/gemm-half.cc",

@@ -121,7 +121,9 @@ void gemm_t(int64_t M, int64_t N, int64_t K, View a, BV b, float* c, int64_t ldc
   const Config& cf = gemm::config();
   if (split_k(M, N, K, a, b, c, ldc, accumulate, T)) return;
   if constexpr (std::is_same<BV, View>::value)
-    if (!bias && sgemm_few_rows(M, N, K, a, b, c, ldc, accumulate, threads)) return;
+    if (!bias && (sgemm_few_rows(M, N, K, a, b, c, ldc, accumulate, threads) ||
+                  sgemm_few_cols(M, N, K, a, b, c, ldc, accumulate, threads)))
+      return;
   // Equal K blocks (not kc, kc, ..., remainder) so that no pass is a short, overhead-bound one.
   const int64_t kc = ceil_div(K, ceil_div(K, cf.kc));
   // M blocks: a multiple of the thread count when there are enough rows, so threads finish

@@ -72,6 +72,12 @@ bool sgemm_thin(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::View b, flo
 bool sgemm_few_rows(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::View b, float* c, int64_t ldc,
                     bool accumulate, bool threads);
 
+// At most 16 columns of C from float32 A and B in any layout, on AVX-512 (gemm-few-cols.cc: a
+// LoRA adapter's rank side): the packed path's numbers without its half-empty tile. Returns
+// false, having done nothing, for every other product.
+bool sgemm_few_cols(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::View b, float* c, int64_t ldc,
+                    bool accumulate, bool threads);
+
 // sgemm_thin for a 16-bit B: the same paths over widened copies of the parts of B each one reads.
 bool sgemm_thin(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::HalfView b, float* c, int64_t ldc,
                 bool accumulate, bool threads);

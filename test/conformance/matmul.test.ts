@@ -108,9 +108,10 @@ describe('conformance: matmul', { skip: skipNative }, () => {
 
 describe('matmul: 5 to 13 rows (grouped-query attention in a decoding step)', { skip: skipNative }, () => {
   // These run without packing (gemm-few-rows.cc) where the CPU has AVX-512, and must give the
-  // packed 14-row tile's numbers: the same rows inside a 14-row product take the packed path,
-  // whose outputs do not depend on the rows beside them, so each row must match it bit for bit.
-  test('each row has the bits it has inside a 14-row product: both layouts of B, ragged N, K up to kc, accumulation, threads, batches', () => {
+  // packed path's numbers: the same rows inside a 17-row product take the packed path (from 17
+  // columns on; gemm-few-cols.cc takes products of 16 rows or fewer), whose outputs do not depend
+  // on the rows beside them, so each row must match it bit for bit.
+  test('each row has the bits it has inside a 17-row product: both layouts of B, ragged N, K up to kc, accumulation, threads, batches', () => {
     const st = nativeStatus();
     if (!st.ok) return;
     const be = st.native.backend, g = new Gen(31);
@@ -118,14 +119,14 @@ describe('matmul: 5 to 13 rows (grouped-query attention in a decoding step)', { 
       withThreads(threads, () => {
         for (const M of [5, 7, 8, 13]) for (const N of [1, 17, 64, 65, 129, 1500]) for (const K of [1, 16, 64, 100, 512]) {
           for (const tB of [false, true]) for (const acc of [false, true]) {
-            const batch = N > 200 ? 1 : 3, a = g.normal(batch * 14 * K), b = g.normal(batch * K * N), c0 = g.normal(batch * 14 * N);
+            const batch = N > 200 ? 1 : 3, a = g.normal(batch * 17 * K), b = g.normal(batch * K * N), c0 = g.normal(batch * 17 * N);
             const full = c0.slice(), few = new Float32Array(batch * M * N);
-            for (let t = 0; t < batch; t++) few.set(full.subarray(t * 14 * N, t * 14 * N + M * N), t * M * N);
-            // The few-row product reads the first M of each batch entry's 14 rows (stride 14·K), writes M·N apart.
-            be.matmul(few, a, b, batch, M, N, K, false, tB, 14 * K, K * N, M * N, acc);
-            be.matmul(full, a, b, batch, 14, N, K, false, tB, 14 * K, K * N, 14 * N, acc);
+            for (let t = 0; t < batch; t++) few.set(full.subarray(t * 17 * N, t * 17 * N + M * N), t * M * N);
+            // The few-row product reads the first M of each batch entry's 17 rows (stride 17·K), writes M·N apart.
+            be.matmul(few, a, b, batch, M, N, K, false, tB, 17 * K, K * N, M * N, acc);
+            be.matmul(full, a, b, batch, 17, N, K, false, tB, 17 * K, K * N, 17 * N, acc);
             for (let t = 0; t < batch; t++) {
-              const got = few.subarray(t * M * N, (t + 1) * M * N), want = full.subarray(t * 14 * N, t * 14 * N + M * N);
+              const got = few.subarray(t * M * N, (t + 1) * M * N), want = full.subarray(t * 17 * N, t * 17 * N + M * N);
               assert.deepEqual(got, want, `M=${M} N=${N} K=${K} transB=${tB} accumulate=${acc} threads=${threads} batch entry ${t}`);
             }
           }
@@ -139,6 +140,57 @@ describe('matmul: 5 to 13 rows (grouped-query attention in a decoding step)', { 
       // Q·Kᵀ: 4 kv heads of 7 query rows over n keys; then P·V.
       mm(g, 4, 7, n, D, false, true, 7 * D, cap * D, 7 * n, false);
       mm(g, 4, 7, D, n, false, false, 7 * n, cap * D, 7 * D, false);
+    }
+  });
+});
+
+describe('matmul: at most 16 columns or 16 rows (a LoRA adapter\'s rank side)', { skip: skipNative }, () => {
+  // These run without packing (gemm-few-cols.cc) where the CPU has AVX-512, and must give the
+  // packed path's numbers. The same rows and columns inside a product of at least 17 rows and 17
+  // columns take the packed path, whose outputs do not depend on the rows and columns beside them.
+  // (4 rows or columns and fewer take the thin path, gemm-small.cc, with numbers of its own.)
+  test('each output has the bits it has inside a wider product: every layout, ragged tiles, K blocks, accumulation, threads', () => {
+    const st = nativeStatus();
+    if (!st.ok) return;
+    const be = st.native.backend, g = new Gen(33);
+    // A logical rows×cols matrix (row-major) stored as is, or transposed when t.
+    const store = (x: Float32Array, rows: number, cols: number, t: boolean): Float32Array => {
+      if (!t) return x;
+      const out = new Float32Array(rows * cols);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = x[i * cols + j]!;
+      return out;
+    };
+    const shapes: [number, number][] = [[512, 16], [300, 16], [100, 5], [29, 16], [28, 6], [17, 9], [5, 16], [16, 16], [16, 576], [16, 300], [14, 100], [5, 17], [9, 40]];
+    let checked = 0;
+    for (const threads of [1, 2])
+      withThreads(threads, () => {
+        for (const [M, N] of shapes) for (const K of [1, 17, 300, 513, 1100]) for (const [tA, tB] of TRANSPOSES) for (const acc of [false, true]) {
+          if (M * N * K > 2e6 && (tA !== tB || acc)) continue;
+          // With a K long next to M and N, two threads split K (gemm.cc's split_k) or not by sizes
+          // the wider product does not share: no common reference.
+          if (threads > 1 && K >= 512 && K >= 4 * Math.max(M, N)) continue;
+          const M2 = Math.max(M, 17), N2 = Math.max(N, 17);
+          const A = g.normal(M2 * K), B = g.normal(K * N2), c0 = g.normal(M2 * N2);
+          const Bn = new Float32Array(K * N), few = new Float32Array(M * N), wide = c0.slice();
+          for (let k = 0; k < K; k++) Bn.set(B.subarray(k * N2, k * N2 + N), k * N);
+          for (let i = 0; i < M; i++) few.set(c0.subarray(i * N2, i * N2 + N), i * N);
+          be.matmul(few, store(A.subarray(0, M * K), M, K, tA), store(Bn, K, N, tB), 1, M, N, K, tA, tB, 0, 0, 0, acc);
+          be.matmul(wide, store(A, M2, K, tA), store(B, K, N2, tB), 1, M2, N2, K, tA, tB, 0, 0, 0, acc);
+          for (let i = 0; i < M; i++)
+            assert.deepEqual(few.subarray(i * N, i * N + N), wide.subarray(i * N2, i * N2 + N),
+              `M=${M} N=${N} K=${K} transA=${tA} transB=${tB} accumulate=${acc} threads=${threads}: row ${i}`);
+          checked++;
+        }
+      });
+    assert.ok(checked > 300, `${checked} products checked`);
+  });
+
+  test('LoRA\'s shapes against the reference', () => {
+    const g = new Gen(34);
+    for (const [tA, tB] of TRANSPOSES) {
+      mm(g, 1, 512, 16, 576, tA, tB, 0, 0, 0, false, 1e-4);
+      mm(g, 1, 16, 576, 512, tA, tB, 0, 0, 0, true, 1e-4);
+      mm(g, 1, 200, 16, 1100, tA, tB, 0, 0, 0, true, 1e-4);
     }
   });
 });
