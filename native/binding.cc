@@ -174,6 +174,26 @@ KERNEL(stridedCopy, const int64_t off = a.i64(2, "inpOffset");
     const Dims st = a.dims(3, "inpStrides"), sh = a.shape(4, "shape");
     ak::strided_copy(a.f32(0, "out", product(sh)), a.f32(1, "inp", extent(off, st, sh)), off, st, sh,
                      a.flag(5, "accumulate")))
+// rotaryForward(out, x, cos, sin, shape [B, h, T, D], strides [sB, sH, sT], offset) and
+// rotaryBackward(dx, g, cos, sin, shape, strides, offset).
+static void rotary_args(const Args& a, Dims* shape, Dims* strides, int64_t* offset) {
+  *shape = a.shape(4, "shape");
+  *strides = a.dims(5, "strides");
+  *offset = a.i64(6, "offset");
+  if (shape->size() != 4) a.fail<Napi::RangeError>("shape", "must be [B, h, T, D]");
+  if (strides->size() != 3) a.fail<Napi::RangeError>("strides", "must be [sB, sH, sT]");
+  if ((*shape)[3] % 2) a.fail<Napi::RangeError>("shape", "D must be even, got " + std::to_string((*shape)[3]));
+}
+KERNEL(rotaryForward, Dims sh, st; int64_t off; rotary_args(a, &sh, &st, &off);
+    const Dims view{st[0], st[1], st[2], 1};
+    const int64_t tables = sh[0] * sh[2] * sh[3];
+    ak::rotary_forward(a.f32(0, "out", product(sh)), a.f32(1, "x", extent(off, view, sh)), a.f32(2, "cos", tables),
+                       a.f32(3, "sin", tables), sh, st, off))
+KERNEL(rotaryBackward, Dims sh, st; int64_t off; rotary_args(a, &sh, &st, &off);
+    const Dims view{st[0], st[1], st[2], 1};
+    const int64_t tables = sh[0] * sh[2] * sh[3];
+    ak::rotary_backward(a.f32(0, "dx", extent(off, view, sh)), a.f32(1, "g", product(sh)), a.f32(2, "cos", tables),
+                        a.f32(3, "sin", tables), sh, st, off))
 KERNEL(stridedScatter, const int64_t off = a.i64(1, "outOffset");
     const Dims st = a.dims(2, "outStrides"), sh = a.shape(4, "shape");
     ak::strided_scatter(a.f32(0, "out", extent(off, st, sh)), off, st, a.f32(3, "inp", product(sh)), sh,

@@ -91,6 +91,13 @@ void strided_copy(float* out, const float* inp, int64_t inp_offset, const Dims& 
 void strided_scatter(float* out, int64_t out_offset, const Dims& out_strides, const float* inp, const Dims& shape,
                      bool accumulate);
 
+// Rotary position embedding over a (B, h, T, D) view of x (row (b, hh, t) at offset + b·strides[0]
+// + hh·strides[1] + t·strides[2]); out and g contiguous, cos and sin (B, T, D); D even.
+void rotary_forward(float* out, const float* x, const float* cos, const float* sin, const Dims& shape, const Dims& strides,
+                    int64_t offset);
+void rotary_backward(float* dx, const float* g, const float* cos, const float* sin, const Dims& shape, const Dims& strides,
+                     int64_t offset);
+
 // `cond` is read as float or int32 by `cond_is_int`; only "≠ 0" matters.
 void where_forward(float* out, const void* cond, bool cond_is_int, const Dims& cs, const float* a, const Dims& as,
                    const float* b, const Dims& bs, const Dims& shape);

@@ -10,6 +10,7 @@ import { loadNative, type Native } from './native/index.js';
 export type { Backend, BinaryOp, F32, I32, Strides, U16, UnaryOp } from './kernels.js';
 export { contiguousLayout } from './kernels.js';
 export { jsBackend } from './js/index.js';
+export { rotateHead } from './js/rotary.js';
 export type { DecodeLayerFn, Isa, Native, NativeConfig } from './native/index.js';
 
 export type BackendName = 'js' | 'native';

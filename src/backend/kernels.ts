@@ -123,6 +123,19 @@ export interface Backend {
   /** out viewed at outOffset with outStrides (+)= inp (contiguous, `shape`). */
   stridedScatter(out: F32, outOffset: number, outStrides: Strides, inp: F32, shape: Strides, accumulate: boolean): void;
 
+  /**
+   * Rotary position embedding, rotate-half layout: out (B, h, T, D), contiguous, = x·cos +
+   * rotate_half(x)·sin, with x's head row (b, hh, t) read at offset + b·strides[0] +
+   * hh·strides[1] + t·strides[2] (D contiguous values), cos and sin (B, T, D); each product rounded
+   * to float32, then their sum. shape = [B, h, T, D], D even.
+   */
+  rotaryForward(out: F32, x: F32, cos: F32, sin: F32, shape: Strides, strides: Strides, offset: number): void;
+  /**
+   * dx, viewed as x is above, += the rotation's transpose applied to g (B, h, T, D contiguous):
+   * the rotated term rounded to float32, g·cos fused onto it in one rounding, then added to dx.
+   */
+  rotaryBackward(dx: F32, g: F32, cos: F32, sin: F32, shape: Strides, strides: Strides, offset: number): void;
+
   /** out = cond ≠ 0 ? a : b, each read through its strides over the output shape. */
   whereForward(out: F32, cond: F32 | I32, condStrides: Strides, a: F32, aStrides: Strides, b: F32, bStrides: Strides, shape: Strides): void;
   whereBackward(da: F32 | null, db: F32 | null, dout: F32, cond: F32 | I32, condStrides: Strides,

@@ -7,6 +7,7 @@ import { crossEntropyBackward, crossEntropyForward, embeddingBackward, embedding
 import { matmul, matmulBf16Dot, matmulBias, matmulHalf, matmulInt8 } from './matmul.js';
 import * as norm from './norm.js';
 import * as red from './reduce.js';
+import { rotaryBackward, rotaryForward } from './rotary.js';
 import { stridedCopy, stridedScatter } from './strided.js';
 
 export const jsBackend: Backend = {
@@ -18,6 +19,7 @@ export const jsBackend: Backend = {
   embeddingForward, embeddingBackward, embeddingForwardHalf, crossEntropyForward, crossEntropyBackward,
   attentionForward, attentionBackward,
   stridedCopy, stridedScatter,
+  rotaryForward, rotaryBackward,
   matmulBias,
   matmulBf16Dot,
 };

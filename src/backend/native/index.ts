@@ -11,7 +11,7 @@ const KERNELS = [
   'softmaxForward', 'softmaxBackward', 'logSoftmaxForward', 'logSoftmaxBackward',
   'layerNormForward', 'layerNormBackward', 'rmsNormForward', 'rmsNormBackward',
   'embeddingForward', 'embeddingBackward', 'embeddingForwardHalf', 'crossEntropyForward', 'crossEntropyBackward',
-  'attentionForward', 'attentionBackward', 'stridedCopy', 'stridedScatter', 'whereForward', 'whereBackward',
+  'attentionForward', 'attentionBackward', 'stridedCopy', 'stridedScatter', 'rotaryForward', 'rotaryBackward', 'whereForward', 'whereBackward',
   'sumSquares', 'scaleInPlace', 'adamwUpdate', 'matmulBias', 'matmulBf16Dot',
   'greedyRows',
 ] as const satisfies readonly (keyof Backend)[];
