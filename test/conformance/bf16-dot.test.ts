@@ -86,13 +86,17 @@ describe('conformance: matmulBf16Dot', () => {
   test('a·Wᵀ: a row\'s numbers do not depend on the rows beside it (any M gives each row the bits it gets alone)', () => {
     const st = nativeStatus();
     if (!st.ok) return;
-    const g = new Gen(23), K = 1100, N = 29, M = 70; // K past the strip kernel's 512-deep blocks; M past 32
-    const a = g.normal(M * K), w = weights(g, N * K), all = new Float32Array(M * N);
-    st.native.backend.matmulBf16Dot(all, a, w, M, N, K, true, false);
-    for (const i of [0, 31, 32, 33, 69]) {
-      const one = new Float32Array(N);
-      st.native.backend.matmulBf16Dot(one, a.subarray(i * K, (i + 1) * K), w, 1, N, K, true, false);
-      assert.deepEqual(all.subarray(i * N, (i + 1) * N), one, `row ${i} of ${M} vs alone`);
+    const g = new Gen(23), M = 70; // M past 32
+    // K past the strip kernel's 512-deep blocks; then a W of 18 MB, past the size from which every
+    // 32-row chunk of a is packed before one pass over W.
+    for (const [N, K] of [[29, 1100], [30000, 300]] as const) for (const acc of [false, true]) {
+      const a = g.normal(M * K), w = weights(g, N * K), out0 = g.normal(M * N), all = out0.slice();
+      st.native.backend.matmulBf16Dot(all, a, w, M, N, K, true, acc);
+      for (const i of [0, 31, 32, 33, 63, 64, 69]) {
+        const one = out0.slice(i * N, (i + 1) * N);
+        st.native.backend.matmulBf16Dot(one, a.subarray(i * K, (i + 1) * K), w, 1, N, K, true, acc);
+        assert.deepEqual(all.subarray(i * N, (i + 1) * N), one, `N=${N} K=${K} accumulate=${acc}: row ${i} of ${M} vs alone`);
+      }
     }
   });
 
