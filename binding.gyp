@@ -17,6 +17,7 @@
         "native/kernels/gemm-dots.cc",
         "native/kernels/gemm-few-rows.cc",
         "native/kernels/gemm-few-cols.cc",
+        "native/kernels/gemm-scaled-add.cc",
         "native/kernels/rotary.cc",
         "native/kernels/gemm-bf16dot.cc",
         "native/kernels/gemm-generic.cc",

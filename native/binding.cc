@@ -216,6 +216,8 @@ KERNEL(adamwUpdate, const int64_t n = a.size(4, "n");
                      float(a.num(9, "weightDecay")), a.size(10, "step")))
 
 KERNEL(scaleInPlace, const int64_t n = a.size(1, "n"); ak::scale_in_place(a.f32(0, "x", n), n, a.num(2, "s")))
+KERNEL(matmulScaledAdd, const int64_t M = a.size(3, "M"), N = a.size(4, "N"), K = a.size(5, "K");
+    ak::matmul_scaled_add(a.f32(0, "out", M * N), a.f32(1, "a", M * K), a.f32(2, "b", N * K), M, N, K, float(a.num(6, "scale"))))
 KERNEL(matmulBias, const int64_t M = a.size(4, "M"), N = a.size(5, "N"), K = a.size(6, "K");
     ak::matmul_bias(a.f32(0, "out", M * N), a.f32(1, "a", M * K), a.f32(2, "b", K * N), a.f32(3, "bias", N), M, N, K,
                     a.flag(7, "transA"), a.flag(8, "transB")))

@@ -27,6 +27,9 @@ void matmul_int8(float* out, const float* a, const int8_t* q, const float* scale
                  bool accumulate);
 // out (M×N) = bias (N, every row) + op(a)·op(b): bit for bit matmul accumulating onto the bias
 // written over out, without that extra pass over out (gemm.cc).
+// out (M, N) += fl(scale·p) with p = a (M, K)·bᵀ, b stored (N, K): bit for bit matmul into a
+// buffer, a multiply by scale and an add onto out (gemm-scaled-add.cc).
+void matmul_scaled_add(float* out, const float* a, const float* b, int64_t M, int64_t N, int64_t K, float scale);
 void matmul_bias(float* out, const float* a, const float* b, const float* bias, int64_t M, int64_t N, int64_t K,
                  bool transA, bool transB);
 void embedding_forward_half(float* out, const int32_t* ids, const uint16_t* table, bool bf16, int64_t N, int64_t C);

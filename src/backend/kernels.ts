@@ -165,6 +165,13 @@ export interface Backend {
   matmulBias(out: F32, a: F32, b: F32, bias: F32, M: number, N: number, K: number, transA: boolean, transB: boolean): void;
 
   /**
+   * out (M, N) += scale·(a (M, K) · bᵀ), b stored (N, K): a LoRA update added onto the base
+   * projection's output. Per element fl(out + fl(scale·p)), p the product `matmul` gives, so it
+   * is bit for bit matmul into a buffer, binaryForward('mul') by scale, binaryForward('add').
+   */
+  matmulScaledAdd(out: F32, a: F32, b: F32, M: number, N: number, K: number, scale: number): void;
+
+  /**
    * out (M, N) (+)= bf16(a) (M, K) · op(w) with a bfloat16 weight w stored (N, K) when `transB`
    * (x·Wᵀ), else (K, N): a rounded to the nearest bfloat16 (ties to even), each product exact in
    * float32, the products summed in float32 in an order of the backend's own (issue 20's opt-in

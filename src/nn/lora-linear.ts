@@ -2,11 +2,11 @@
 // memory and time at real shapes): y = x·op(W) + bias + scale·(x·Aᵀ)·Bᵀ, Hu et al. 2021 eq. 3.
 // Composed from ops, the update costs four (…, out) tensors per projection that the graph keeps
 // until backward (the base product, (x·Aᵀ)·Bᵀ, its scaled copy, the sum) and as many gradients;
-// here only the output and the (…, r) h = x·Aᵀ are kept, and the (…, out) temporaries come from
-// and go back to the gradient pool. The forward runs the same kernels with the same arguments in
-// the same order as the composition (base product, x·Aᵀ, h·Bᵀ, ×scale, +), so its output is the
-// composition's bit for bit; the backward's products are the composition's too, only the order
-// in which x's gradient sums its terms may differ (the last bits).
+// here only the output and the (…, r) h = x·Aᵀ are kept, and the backward's (…, out) temporaries
+// come from and go back to the gradient pool. The forward computes what the composition does, in
+// its order (base product, x·Aᵀ, then h·Bᵀ, ×scale, + in one kernel, matmulScaledAdd, bit for bit
+// the three), so its output is the composition's bit for bit; the backward's products are the
+// composition's too, only the order in which x's gradient sums its terms may differ (the last bits).
 import { backend } from '../backend/index.js';
 import { gradSlot, needsGrad, record, recycleGradBuffer, takeGradBuffer } from '../autograd/index.js';
 import { halfProduct } from '../ops/index.js';
@@ -47,11 +47,8 @@ export function loraLinear(x: Tensor, w: Tensor, bias: Tensor | null, transB: bo
   baseProduct(out.f32, x.f32, w, M, N, K, transB, bias !== null, bf16Compute);
   const h = new Float32Array(M * r); // (M, r) = x·Aᵀ
   be.matmul(h, x.f32, lr.A.f32, 1, M, r, K, false, true, 0, 0, 0, false);
-  const s = Float32Array.of(lr.scale), p = takeGradBuffer(M * N, false); // (M, N) = h·Bᵀ, then ×scale
-  be.matmul(p, h, lr.B.f32, 1, M, N, r, false, true, 0, 0, 0, false);
-  be.binaryForward('mul', p, p, [1], s, [0], [M * N]);
-  be.binaryForward('add', out.f32, out.f32, [1], p, [1], [M * N]);
-  recycleGradBuffer(p);
+  be.matmulScaledAdd(out.f32, h, lr.B.f32, M, N, r, lr.scale); // out += scale·(h·Bᵀ), no (M, N) temporary
+  const s = Float32Array.of(lr.scale);
   if (!needsGrad(x, lr.A, lr.B)) return out;
   return record(out, 'loraLinear', [x, lr.A, lr.B], (g) => {
     // d(scaled update) = scale·g; dB = (scale·g)ᵀ·h, dh = (scale·g)·B, dA = dhᵀ·x, dx = dh·A + g·op(W)ᵀ.

@@ -194,3 +194,32 @@ describe('matmul: at most 16 columns or 16 rows (a LoRA adapter\'s rank side)', 
     }
   });
 });
+
+describe('matmulScaledAdd: a LoRA update added onto the base output', () => {
+  test('matches the reference, ragged shapes, short and long K', () => {
+    const g = new Gen(35);
+    for (const [M, N, K] of [[1, 1, 1], [3, 70, 16], [74, 72, 4], [9, 33, 64], [40, 5, 100]] as const) {
+      conform(`matmulScaledAdd M=${M} N=${N} K=${K}`, { out: g.normal(M * N), a: g.normal(M * K), b: g.normal(N * K) },
+        (be, x) => be.matmulScaledAdd(f(x, 'out'), f(x, 'a'), f(x, 'b'), M, N, K, 2), 1e-5);
+    }
+  });
+
+  test('bit for bit the product into a buffer, times scale, added onto out (the composition it replaces)', { skip: skipNative }, () => {
+    const st = nativeStatus();
+    if (!st.ok) return;
+    const be = st.native.backend, g = new Gen(36);
+    for (const threads of [1, 2])
+      withThreads(threads, () => {
+        // 8×32 tiles with ragged edges; 4 rows or columns (the thin path's sums); K past the tile's 64.
+        for (const [M, N, K] of [[512, 4864, 16], [37, 65, 16], [5, 5, 1], [8, 32, 64], [300, 17, 7], [4, 600, 16], [600, 4, 16], [70, 90, 65]] as const) {
+          const out0 = g.normal(M * N), a = g.normal(M * K), b = g.normal(N * K), scale = 0.37;
+          const fused = out0.slice(), composed = out0.slice(), p = new Float32Array(M * N);
+          be.matmulScaledAdd(fused, a, b, M, N, K, scale);
+          be.matmul(p, a, b, 1, M, N, K, false, true, 0, 0, 0, false);
+          be.binaryForward('mul', p, p, [1], Float32Array.of(scale), [0], [M * N]);
+          be.binaryForward('add', composed, composed, [1], p, [1], [M * N]);
+          assert.deepEqual(fused, composed, `M=${M} N=${N} K=${K} threads=${threads}`);
+        }
+      });
+  });
+});

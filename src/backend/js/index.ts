@@ -4,7 +4,7 @@ import { attentionBackward, attentionForward } from './attention.js';
 import * as ew from './elementwise.js';
 import { crossEntropyBackward, crossEntropyForward, embeddingBackward, embeddingForward, embeddingForwardHalf } from './embedding.js';
 
-import { matmul, matmulBf16Dot, matmulBias, matmulHalf, matmulInt8 } from './matmul.js';
+import { matmul, matmulBf16Dot, matmulBias, matmulHalf, matmulInt8, matmulScaledAdd } from './matmul.js';
 import * as norm from './norm.js';
 import * as red from './reduce.js';
 import { rotaryBackward, rotaryForward } from './rotary.js';
@@ -20,6 +20,6 @@ export const jsBackend: Backend = {
   attentionForward, attentionBackward,
   stridedCopy, stridedScatter,
   rotaryForward, rotaryBackward,
-  matmulBias,
+  matmulBias, matmulScaledAdd,
   matmulBf16Dot,
 };

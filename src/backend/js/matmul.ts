@@ -68,3 +68,10 @@ export function matmulBf16Dot(out: F32, a: F32, w: U16, M: number, N: number, K:
     }
   }
 }
+
+/** out += fl(scale·p), p = a·bᵀ from the product above: the composition, one element at a time. */
+export function matmulScaledAdd(out: F32, a: F32, b: F32, M: number, N: number, K: number, scale: number): void {
+  const p = new Float32Array(M * N), f = Math.fround, s = f(scale);
+  matmul(p, a, b, 1, M, N, K, false, true, 0, 0, 0, false);
+  for (let i = 0; i < M * N; i++) out[i] = f(out[i]! + f(p[i]! * s));
+}

@@ -12,7 +12,7 @@ const KERNELS = [
   'layerNormForward', 'layerNormBackward', 'rmsNormForward', 'rmsNormBackward',
   'embeddingForward', 'embeddingBackward', 'embeddingForwardHalf', 'crossEntropyForward', 'crossEntropyBackward',
   'attentionForward', 'attentionBackward', 'stridedCopy', 'stridedScatter', 'rotaryForward', 'rotaryBackward', 'whereForward', 'whereBackward',
-  'sumSquares', 'scaleInPlace', 'adamwUpdate', 'matmulBias', 'matmulBf16Dot',
+  'sumSquares', 'scaleInPlace', 'adamwUpdate', 'matmulBias', 'matmulScaledAdd', 'matmulBf16Dot',
   'greedyRows',
 ] as const satisfies readonly (keyof Backend)[];
 type Missing = Exclude<keyof Backend, 'name' | (typeof KERNELS)[number]>;
