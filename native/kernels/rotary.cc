@@ -1,7 +1,8 @@
 // Rotary position embedding for training (ops/fused/rotary.ts), rotate-half layout: forward
 // out = x·cos + rotate_half(x)·sin over a (B, h, T, D) view of a projection, and its gradient.
-// In JavaScript these two loops were about a tenth of the LoRA step at SmolLM2-135M's shape (5 ms
-// a layer at 512 tokens: a Math.fround per operation); here each row's D values run as vectors.
+// In JavaScript (a Math.fround per operation) the forward took 1.78 ms for SmolLM2-135M's queries
+// at 512 tokens; here each row's D values run as vectors, 0.26 ms, and the LoRA step at that shape
+// is 3–4% shorter.
 // Rounding is the reference's (backend/js/rotary.ts): the forward rounds each product and then
 // their sum (no contraction into an FMA, as in decode-layer.cc's rotate); the backward rounds the
 // rotated term (plus zero), fuses g·cos onto it with one FMA, then adds to dx.
