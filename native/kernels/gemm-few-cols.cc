@@ -157,9 +157,9 @@ void row_tiles(int64_t M, int64_t N, int64_t K, int64_t kc, int64_t rows, gemm::
 }  // namespace
 #endif
 
+#ifdef AK_X86
 bool sgemm_few_cols(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::View b, float* c, int64_t ldc,
                     bool accumulate, bool threads) {
-#ifdef AK_X86
   if (M <= 0 || N <= 0 || K <= 0 || std::min(M, N) > 16 || (a.cs != 1 && a.rs != 1) || (b.cs != 1 && b.rs != 1) ||
       isa() != Isa::avx512)
     return false;
@@ -170,17 +170,15 @@ bool sgemm_few_cols(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::View b,
     const gemm::View at{b.p, b.cs, b.rs}, bt{a.p, a.cs, a.rs};
     a = at, b = bt;
   }
-  // The packed path's K blocks: `blocks` of equal length kc (the last shorter), kc at most its kc.
-  const int64_t blocks = (K + gemm::config().kc - 1) / gemm::config().kc, kc = (K + blocks - 1) / blocks;
+  const int64_t kc = gemm::block_kc(K);  // the packed path's K blocks
   const int64_t rows = a.cs == 1 ? Q : R, tiles = (M + rows - 1) / rows;
   auto run = [&](int64_t lo, int64_t hi) { row_tiles(M, N, K, kc, rows, a, b, c, ldc, accumulate, trans, lo, hi); };
   if (threads && double(M) * N * K >= (1 << 18)) parallel_range(tiles, 1, run);
   else run(0, tiles);
   return true;
-#else
-  (void)M, (void)N, (void)K, (void)a, (void)b, (void)c, (void)ldc, (void)accumulate, (void)threads;
-  return false;
-#endif
 }
+#else
+bool sgemm_few_cols(int64_t, int64_t, int64_t, gemm::View, gemm::View, float*, int64_t, bool, bool) { return false; }
+#endif
 
 }  // namespace ak

@@ -104,9 +104,9 @@ Columns pick(int64_t M) {
 }  // namespace
 #endif
 
+#ifdef AK_X86
 bool sgemm_few_rows(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::View b, float* c, int64_t ldc,
                     bool accumulate, bool threads) {
-#ifdef AK_X86
   if (M < 5 || M > 13 || N <= 0 || K <= 0 || a.cs != 1 || (b.cs != 1 && b.rs != 1) || isa() != Isa::avx512) return false;
   if (K > gemm::config().kc) return false;
   const Columns f = pick(M);
@@ -116,10 +116,9 @@ bool sgemm_few_rows(int64_t M, int64_t N, int64_t K, gemm::View a, gemm::View b,
     f(K, a, b, c, ldc, accumulate, 0, N);
   }
   return true;
-#else
-  (void)M, (void)N, (void)K, (void)a, (void)b, (void)c, (void)ldc, (void)accumulate, (void)threads;
-  return false;
-#endif
 }
+#else
+bool sgemm_few_rows(int64_t, int64_t, int64_t, gemm::View, gemm::View, float*, int64_t, bool, bool) { return false; }
+#endif
 
 }  // namespace ak

@@ -124,8 +124,7 @@ void gemm_t(int64_t M, int64_t N, int64_t K, View a, BV b, float* c, int64_t ldc
     if (!bias && (sgemm_few_rows(M, N, K, a, b, c, ldc, accumulate, threads) ||
                   sgemm_few_cols(M, N, K, a, b, c, ldc, accumulate, threads)))
       return;
-  // Equal K blocks (not kc, kc, ..., remainder) so that no pass is a short, overhead-bound one.
-  const int64_t kc = ceil_div(K, ceil_div(K, cf.kc));
+  const int64_t kc = gemm::block_kc(K);
   // M blocks: a multiple of the thread count when there are enough rows, so threads finish
   // together; when there are not, each A block is also split along N below.
   int64_t mblocks = ceil_div(M, cf.mc);

@@ -24,6 +24,14 @@ const Config& config_avx2();
 const Config& config_generic();
 const Config& config();  // for the active ISA
 
+// The K block of a product of depth K: K cut into equal blocks of at most config().kc (not kc, kc,
+// ..., remainder), so that no pass is a short, overhead-bound one. Paths that must give the packed
+// path's numbers split K the same way.
+inline int64_t block_kc(int64_t K) {
+  const int64_t blocks = (K + config().kc - 1) / config().kc;
+  return (K + blocks - 1) / blocks;
+}
+
 // A strided matrix: element (r, c) at p[r·rs + c·cs]. A transposed operand is the same memory
 // with rs and cs swapped, so the driver never branches on transposes; only packing does.
 struct View {

@@ -13,6 +13,10 @@
 #include "kernels.h"
 #include "pool.h"
 
+// Every function here, the ISA versions AK_MULTIVERSION makes included, without contraction: the
+// forward's products and sum round separately, and the backward's one FMA is written out.
+#pragma GCC optimize("fp-contract=off")
+
 namespace ak {
 namespace {
 
@@ -32,11 +36,7 @@ void over_rows(const Dims& shape, const Dims& strides, int64_t offset, F&& fn) {
   parallel_range(n, grain, [&](int64_t lo, int64_t hi) { rows(lo, hi, shape, strides, offset, fn); });
 }
 
-// The row bodies, compiled for AVX-512, AVX2+FMA and the baseline (AK_MULTIVERSION's scheme,
-// written out: every version must carry the same optimize attribute for the body to inline).
-#define AK_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
-
-AK_NO_CONTRACT AK_INLINE void rotate_body(float* o, const float* x, const float* c, const float* s, int64_t half) {
+AK_INLINE void rotate_body(float* o, const float* x, const float* c, const float* s, int64_t half) {
 #pragma omp simd
   for (int64_t d = 0; d < half; d++) {
     const float lo = x[d], hi = x[d + half];
@@ -47,7 +47,7 @@ AK_NO_CONTRACT AK_INLINE void rotate_body(float* o, const float* x, const float*
   }
 }
 
-AK_NO_CONTRACT AK_INLINE void unrotate_body(float* dx, const float* g, const float* c, const float* s, int64_t half) {
+AK_INLINE void unrotate_body(float* dx, const float* g, const float* c, const float* s, int64_t half) {
 #pragma omp simd
   for (int64_t d = 0; d < half; d++) {
     const float glo = g[d], ghi = g[d + half];
@@ -57,45 +57,23 @@ AK_NO_CONTRACT AK_INLINE void unrotate_body(float* dx, const float* g, const flo
   }
 }
 
-#define AK_ROW_VERSIONS(name, body)                                                                         \
-  AK_NO_CONTRACT AK_TARGET_AVX512 void name##_avx512(float* o, const float* x, const float* c, const float* s, \
-                                                     int64_t half) {                                      \
-    body(o, x, c, s, half);                                                                               \
-  }                                                                                                       \
-  AK_NO_CONTRACT AK_TARGET_AVX2 void name##_avx2(float* o, const float* x, const float* c, const float* s,     \
-                                                 int64_t half) {                                          \
-    body(o, x, c, s, half);                                                                               \
-  }                                                                                                       \
-  AK_NO_CONTRACT void name##_generic(float* o, const float* x, const float* c, const float* s, int64_t half) { \
-    body(o, x, c, s, half);                                                                               \
-  }
-
-#ifdef AK_X86
-AK_ROW_VERSIONS(rotate_row, rotate_body)
-AK_ROW_VERSIONS(unrotate_row, unrotate_body)
-using Row = void (*)(float*, const float*, const float*, const float*, int64_t);
-Row pick(Row avx512, Row avx2, Row generic) {
-  return isa() == Isa::avx512 ? avx512 : isa() == Isa::avx2 ? avx2 : generic;
-}
-#define AK_ROW(name) pick(name##_row_avx512, name##_row_avx2, name##_row_generic)
-#else
-#define AK_ROW(name) name##_body
-#endif
+AK_MULTIVERSION(void, rotate_row, rotate_body, (float* o, const float* x, const float* c, const float* s, int64_t half),
+                (o, x, c, s, half))
+AK_MULTIVERSION(void, unrotate_row, unrotate_body,
+                (float* dx, const float* g, const float* c, const float* s, int64_t half), (dx, g, c, s, half))
 
 }  // namespace
 
 void rotary_forward(float* out, const float* x, const float* cos, const float* sin, const Dims& shape, const Dims& strides,
                     int64_t offset) {
   const int64_t half = shape[3] / 2;
-  const auto row = AK_ROW(rotate);
-  over_rows(shape, strides, offset, [&](int64_t i, int64_t o, int64_t r) { row(out + o, x + i, cos + r, sin + r, half); });
+    over_rows(shape, strides, offset, [&](int64_t i, int64_t o, int64_t r) { rotate_row(out + o, x + i, cos + r, sin + r, half); });
 }
 
 void rotary_backward(float* dx, const float* g, const float* cos, const float* sin, const Dims& shape, const Dims& strides,
                      int64_t offset) {
   const int64_t half = shape[3] / 2;
-  const auto row = AK_ROW(unrotate);
-  over_rows(shape, strides, offset, [&](int64_t i, int64_t o, int64_t r) { row(dx + i, g + o, cos + r, sin + r, half); });
+    over_rows(shape, strides, offset, [&](int64_t i, int64_t o, int64_t r) { unrotate_row(dx + i, g + o, cos + r, sin + r, half); });
 }
 
 }  // namespace ak

@@ -48,8 +48,8 @@ export function loraLinear(x: Tensor, w: Tensor, bias: Tensor | null, transB: bo
   const h = new Float32Array(M * r); // (M, r) = x·Aᵀ
   be.matmul(h, x.f32, lr.A.f32, 1, M, r, K, false, true, 0, 0, 0, false);
   be.matmulScaledAdd(out.f32, h, lr.B.f32, M, N, r, lr.scale); // out += scale·(h·Bᵀ), no (M, N) temporary
-  const s = Float32Array.of(lr.scale);
   if (!needsGrad(x, lr.A, lr.B)) return out;
+  const s = Float32Array.of(lr.scale);
   return record(out, 'loraLinear', [x, lr.A, lr.B], (g) => {
     // d(scaled update) = scale·g; dB = (scale·g)ᵀ·h, dh = (scale·g)·B, dA = dhᵀ·x, dx = dh·A + g·op(W)ᵀ.
     const gs = takeGradBuffer(M * N, false);

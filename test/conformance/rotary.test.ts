@@ -21,32 +21,27 @@ const CASES: Case[] = [
   { B: 3, h: 2, T: 40, D: 16, W: 80, channel: 16 },
 ];
 
+/** fn for every case on one thread and on two, with the case's view and its buffer sizes. */
+function eachCase(seed: number, fn: (g: Gen, what: string, v: ReturnType<typeof views>, n: number, tables: number) => void): void {
+  const g = new Gen(seed);
+  for (const threads of [1, 2])
+    withThreads(threads, () => {
+      for (const c of CASES) fn(g, `${JSON.stringify(c)} threads=${threads}`, views(c), c.B * c.h * c.T * c.D, c.B * c.T * c.D);
+    });
+}
+
 describe('conformance: rotary', { skip: skipNative }, () => {
   test('forward: each product rounded, then the sum, bit for bit', () => {
-    const g = new Gen(41);
-    for (const threads of [1, 2])
-      withThreads(threads, () => {
-        for (const c of CASES) {
-          const v = views(c), n = c.B * c.h * c.T * c.D, tables = c.B * c.T * c.D;
-          conform(`rotaryForward ${JSON.stringify(c)} threads=${threads}`,
-            { out: g.normal(n), x: g.normal(v.xSize), cos: g.normal(tables), sin: g.normal(tables) },
-            (be, b) => be.rotaryForward(f(b, 'out'), f(b, 'x'), f(b, 'cos'), f(b, 'sin'), v.shape, v.strides, v.offset), 1e-12);
-        }
-      });
+    eachCase(41, (g, what, v, n, tables) => conform(`rotaryForward ${what}`,
+      { out: g.normal(n), x: g.normal(v.xSize), cos: g.normal(tables), sin: g.normal(tables) },
+      (be, b) => be.rotaryForward(f(b, 'out'), f(b, 'x'), f(b, 'cos'), f(b, 'sin'), v.shape, v.strides, v.offset), 1e-12));
   });
 
   test('backward accumulates into x\'s view and leaves the rest of it alone', () => {
-    const g = new Gen(42);
-    for (const threads of [1, 2])
-      withThreads(threads, () => {
-        for (const c of CASES) {
-          const v = views(c), n = c.B * c.h * c.T * c.D, tables = c.B * c.T * c.D;
-          // The reference rounds the fused step twice (float64, then float32); an FMA once: they
-          // may differ by an ulp at an exact tie, hence 2e-7 rather than exact.
-          conform(`rotaryBackward ${JSON.stringify(c)} threads=${threads}`,
-            { dx: g.normal(v.xSize), g: g.normal(n), cos: g.normal(tables), sin: g.normal(tables) },
-            (be, b) => be.rotaryBackward(f(b, 'dx'), f(b, 'g'), f(b, 'cos'), f(b, 'sin'), v.shape, v.strides, v.offset), 2e-7);
-        }
-      });
+    // The reference rounds the fused step twice (float64, then float32); an FMA once: they may
+    // differ by an ulp at an exact tie, hence 2e-7 rather than exact.
+    eachCase(42, (g, what, v, n, tables) => conform(`rotaryBackward ${what}`,
+      { dx: g.normal(v.xSize), g: g.normal(n), cos: g.normal(tables), sin: g.normal(tables) },
+      (be, b) => be.rotaryBackward(f(b, 'dx'), f(b, 'g'), f(b, 'cos'), f(b, 'sin'), v.shape, v.strides, v.offset), 2e-7));
   });
 });
