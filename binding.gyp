@@ -20,6 +20,8 @@
         "native/kernels/gemm-scaled-add.cc",
         "native/kernels/rotary.cc",
         "native/kernels/gemm-bf16dot.cc",
+        "native/kernels/gemm-bf16-pack.cc",
+        "native/kernels/gemm-amx.cc",
         "native/kernels/gemm-generic.cc",
         "native/kernels/gemm-half.cc",
         "native/kernels/gemm-int8.cc",

@@ -294,9 +294,16 @@ static Napi::Value config(const Napi::CallbackInfo& info) {
   o.Set("bestIsa", ak::isa_name(ak::best_isa()));
   o.Set("threads", ak::num_threads());
   o.Set("bf16Dot", ak::has_bf16dot());
+  o.Set("amx", ak::has_amx());
   return o;
 }
 static const Register register_config("config", config);
+
+static Napi::Value setAmx(const Napi::CallbackInfo& info) {
+  const Args a(info, "setAmx");
+  return Napi::Boolean::New(info.Env(), ak::set_amx(a.flag(0, "on")));
+}
+static const Register register_setAmx("setAmx", setAmx);
 
 static Napi::Value setIsa(const Napi::CallbackInfo& info) {
   const Args a(info, "setIsa");

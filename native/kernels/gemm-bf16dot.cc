@@ -26,6 +26,7 @@
 #include <cstring>
 
 #include "cpu.h"
+#include "gemm-bf16.h"
 #include "kernels.h"
 #include "pool.h"
 #include "scratch.h"
@@ -34,7 +35,6 @@
 #include <immintrin.h>
 // GCC 12 flags the undefined pass-through operands inside its own AVX-512 intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#define AK_TARGET_BF16 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 #endif
 
 namespace ak {
@@ -75,50 +75,11 @@ constexpr int64_t MB = 256;  // rows of a rounded per block: a bounded scratch (
 constexpr int64_t KC = 512;  // k per packed block: 32 KiB of pairs, re-read by every tile of rows
 
 thread_local ScratchBuffer t_a, t_panel;
-
-// Rows [0, m) of a rounded to bfloat16, each padded with zeros to lda (a multiple of 32).
-// (The threads' lambdas call target functions: a lambda does not inherit its caller's target.)
-AK_TARGET_BF16 void round_rows(uint16_t* dst, int64_t lda, const float* a, int64_t lo, int64_t hi, int64_t K) {
-    for (int64_t i = lo; i < hi; i++) {
-      const float* s = a + i * K;
-      uint16_t* d = dst + i * lda;
-      for (int64_t k = 0; k < lda; k += 32) {
-        const int64_t left = K - k;
-        const __mmask16 m0 = left >= 16 ? 0xffff : left > 0 ? __mmask16((1u << left) - 1) : 0;
-        const __mmask16 m1 = left >= 32 ? 0xffff : left > 16 ? __mmask16((1u << (left - 16)) - 1) : 0;
-        const __m512bh r = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(m1, s + k + 16), _mm512_maskz_loadu_ps(m0, s + k));
-        _mm512_storeu_si512(d + k, (__m512i)r);
-      }
-    }
-}
+using bf16::pack_pairs;
+using bf16::pack_rows;
+using bf16::round_rows;
 
 constexpr int MR = 12;  // 24 accumulators, 2 rows of B and a broadcast: 27 of the 32 registers
-
-// A (kn, 32-column) block of W (K, N) at (k0, j) as pairs: lane l of pair p holds W[k0+2p][j+l]
-// in its low half and W[k0+2p+1][j+l] in its high half; columns past N and the row past K are 0.
-// `strips` such blocks side by side in W (j, j + 32, ...) go to dst, dst + panel, ...: W's rows
-// are read along their length, a row pair at a time, rather than 64 bytes of each of kn rows per
-// block. Eight at a time: 512×4864·4864×896 at 369–387 GFLOP/s against 320–324 one at a time
-// (1 and 4 alike; 16 no better), the LM head's product within the noise (2-core Zen 4).
-AK_TARGET_BF16 void pack_pairs(uint32_t* dst, int64_t panel, const uint16_t* w, int64_t N, int64_t K, int64_t k0, int64_t kn,
-                               int64_t j, int64_t strips) {
-  for (int64_t p = 0; p < (kn + 1) / 2; p++) {
-    const int64_t r = k0 + 2 * p;
-    for (int64_t t = 0; t < strips; t++) {
-      const int64_t jt = j + 32 * t, cols = std::min<int64_t>(32, N - jt);
-      const __mmask16 m0 = cols >= 16 ? 0xffff : __mmask16((1u << cols) - 1);
-      const __mmask16 m1 = cols >= 32 ? 0xffff : cols > 16 ? __mmask16((1u << (cols - 16)) - 1) : 0;
-      const uint16_t* lo = w + r * N + jt;
-      const uint16_t* hi = r + 1 < K ? lo + N : nullptr;
-      for (int h = 0; h < 2; h++) {
-        const __mmask16 mk = h ? m1 : m0;
-        const __m512i l = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mk, lo + 16 * h));
-        const __m512i u = hi ? _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mk, hi + 16 * h)) : _mm512_setzero_si512();
-        _mm512_store_si512(dst + t * panel + p * 32 + 16 * h, _mm512_or_si512(l, _mm512_slli_epi32(u, 16)));
-      }
-    }
-  }
-}
 
 // c (mr ≤ R rows, cols ≤ 32) (+)= Σ_p ab pairs (rows lda32 words apart) · packed pairs. Rows
 // past mr repeat the last (computed, not stored).
@@ -250,12 +211,6 @@ AK_TARGET_BF16 void swap_tiles(float* out, const uint32_t* xp, int64_t panel, in
   }
 }
 
-// a's M ≤ 32 rounded rows (lda apart) as a pairs panel: lane i of pair p is row i's word p.
-void pack_rows(uint32_t* xp, const uint16_t* ab, int64_t lda, int64_t M, int64_t pairs) {
-  const uint32_t* a32 = reinterpret_cast<const uint32_t*>(ab);
-  for (int64_t p = 0; p < pairs; p++)
-    for (int64_t i = 0; i < 32; i++) xp[p * 32 + i] = i < M ? a32[i * (lda / 2) + p] : 0;
-}
 #endif
 
 }  // namespace
@@ -271,6 +226,10 @@ bool has_bf16dot() {
 void matmul_bf16dot(float* out, const float* a, const uint16_t* w, int64_t M, int64_t N, int64_t K, bool transB, bool accumulate) {
   if (M <= 0 || N <= 0) return;
 #ifdef AK_X86
+  if (has_amx()) {
+    matmul_bf16_amx(out, a, w, M, N, K, transB, accumulate);
+    return;
+  }
   if (has_bf16dot()) {
     const int64_t lda = std::max<int64_t>(32, (K + 31) / 32 * 32);
     if (transB) {

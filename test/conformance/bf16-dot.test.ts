@@ -15,7 +15,10 @@ function weights(g: Gen, n: number): Uint16Array {
   return Uint16Array.from({ length: n }, () => (g.int(2) << 15) | ((121 + g.int(7)) << 7) | g.int(128));
 }
 
-/** The backends to check: JS, and native on each SIMD path (vdpbf16ps on avx512 where the CPU has it). */
+/**
+ * The backends to check: JS, and native on each SIMD path (vdpbf16ps on avx512 where the CPU has
+ * it), and on avx512 once more with AMX tiles where the CPU has them.
+ */
 function eachBackend(fn: (be: Backend, what: string) => void): void {
   fn(getBackend('js'), 'js');
   const st = nativeStatus();
@@ -24,10 +27,23 @@ function eachBackend(fn: (be: Backend, what: string) => void): void {
   try {
     for (const isa of isas) {
       st.native.setIsa(isa);
-      fn(st.native.backend, `native ${isa}${st.native.config().bf16Dot ? ' (vdpbf16ps)' : ''}`);
+      eachAmx((amx) => fn(st.native.backend, `native ${isa}${amx ? ' (AMX)' : st.native.config().bf16Dot ? ' (vdpbf16ps)' : ''}`));
     }
   } finally {
     st.native.setIsa(before);
+  }
+}
+
+/** Runs fn with AMX switched off, then, where the CPU has it, on (AMX is on by default). */
+function eachAmx(fn: (amx: boolean) => void): void {
+  const st = nativeStatus();
+  if (!st.ok) return;
+  try {
+    st.native.setAmx(false);
+    fn(false);
+    if (st.native.setAmx(true)) fn(true);
+  } finally {
+    st.native.setAmx(true);
   }
 }
 
@@ -75,12 +91,14 @@ describe('conformance: matmulBf16Dot', () => {
     const st = nativeStatus();
     if (!st.ok) return;
     const a = g.normal(70 * 300), w = weights(g, 300 * 130);
-    for (const M of [70, 20]) for (const tB of [true, false]) { // 20 rows: the decode step's swapped kernel
-      const one = new Float32Array(M * 130), two = new Float32Array(M * 130);
-      withThreads(1, () => st.native.backend.matmulBf16Dot(one, a, w, M, 130, 300, tB, false));
-      withThreads(2, () => st.native.backend.matmulBf16Dot(two, a, w, M, 130, 300, tB, false));
-      assert.deepEqual(two, one, `M=${M} transB=${tB}: the thread split changed a result`);
-    }
+    eachAmx((amx) => {
+      for (const M of [70, 20]) for (const tB of [true, false]) { // 20 rows: the decode step's swapped kernel
+        const one = new Float32Array(M * 130), two = new Float32Array(M * 130);
+        withThreads(1, () => st.native.backend.matmulBf16Dot(one, a, w, M, 130, 300, tB, false));
+        withThreads(2, () => st.native.backend.matmulBf16Dot(two, a, w, M, 130, 300, tB, false));
+        assert.deepEqual(two, one, `M=${M} transB=${tB} AMX=${amx}: the thread split changed a result`);
+      }
+    });
   });
 
   test('a·Wᵀ: a row\'s numbers do not depend on the rows beside it (any M gives each row the bits it gets alone)', () => {
@@ -90,13 +108,32 @@ describe('conformance: matmulBf16Dot', () => {
     // K past the strip kernel's 512-deep blocks; then a W of 18 MB, past the size from which every
     // 32-row chunk of a is packed before one pass over W.
     for (const [N, K] of [[29, 1100], [30000, 300]] as const) for (const acc of [false, true]) {
-      const a = g.normal(M * K), w = weights(g, N * K), out0 = g.normal(M * N), all = out0.slice();
-      st.native.backend.matmulBf16Dot(all, a, w, M, N, K, true, acc);
-      for (const i of [0, 31, 32, 33, 63, 64, 69]) {
-        const one = out0.slice(i * N, (i + 1) * N);
-        st.native.backend.matmulBf16Dot(one, a.subarray(i * K, (i + 1) * K), w, 1, N, K, true, acc);
-        assert.deepEqual(all.subarray(i * N, (i + 1) * N), one, `N=${N} K=${K} accumulate=${acc}: row ${i} of ${M} vs alone`);
-      }
+      const a = g.normal(M * K), w = weights(g, N * K), out0 = g.normal(M * N);
+      eachAmx((amx) => {
+        const all = out0.slice();
+        st.native.backend.matmulBf16Dot(all, a, w, M, N, K, true, acc);
+        for (const i of [0, 15, 16, 31, 32, 33, 63, 64, 69]) {
+          const one = out0.slice(i * N, (i + 1) * N);
+          st.native.backend.matmulBf16Dot(one, a.subarray(i * K, (i + 1) * K), w, 1, N, K, true, acc);
+          assert.deepEqual(all.subarray(i * N, (i + 1) * N), one, `N=${N} K=${K} accumulate=${acc} AMX=${amx}: row ${i} of ${M} vs alone`);
+        }
+      });
+    }
+  });
+
+  test('a NaN weight reaches only its own column (no kernel reads past a row of W into the next)', () => {
+    // K = 33, 70: rows of W whose length is not a multiple of a 32-deep step or tile.
+    const g = new Gen(24);
+    for (const K of [33, 70]) for (const tB of [true, false]) {
+      const M = 20, N = 40, bad = 7, a = g.normal(M * K), w = weights(g, N * K);
+      for (let k = 0; k < K; k++) w[tB ? bad * K + k : k * N + bad] = 0x7fc0; // column `bad` of op(W): NaN
+      eachBackend((be, what) => {
+        const out = new Float32Array(M * N);
+        be.matmulBf16Dot(out, a, w, M, N, K, tB, false);
+        for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+          if (Number.isNaN(out[i * N + j]) !== (j === bad)) assert.fail(`${what} K=${K} transB=${tB}: [${i}, ${j}] is ${out[i * N + j]}`);
+        }
+      });
     }
   });
 

@@ -30,6 +30,8 @@ export interface NativeConfig {
   threads: number;
   /** Whether matmulBf16Dot runs vdpbf16ps (AVX-512 BF16 present and the avx512 path in use), else its scalar loop. */
   bf16Dot: boolean;
+  /** Whether matmulBf16Dot runs on AMX tiles (AMX-BF16 present, granted by the OS, and not switched off with setAmx). */
+  amx: boolean;
 }
 
 /**
@@ -41,6 +43,7 @@ export type DecodeLayerFn = (...args: (Float32Array | Uint16Array | number | num
 type Addon = Omit<Backend, 'name'> & {
   config(): NativeConfig;
   setIsa(isa: Isa): Isa;
+  setAmx(on: boolean): boolean;
   setThreads(n: number): number;
   decodeLayer?: DecodeLayerFn;
 };
@@ -50,6 +53,8 @@ export interface Native {
   config(): NativeConfig;
   /** Lowers the SIMD path (never past bestIsa) for every later call; returns the one in force. */
   setIsa(isa: Isa): Isa;
+  /** Lets matmulBf16Dot use AMX tiles where the CPU has them (the default) or not; returns config().amx. */
+  setAmx(on: boolean): boolean;
   setThreads(n: number): number;
   /** null when the addon predates it. */
   decodeLayer: DecodeLayerFn | null;
@@ -75,6 +80,7 @@ export function loadNative(): { ok: true; native: Native } | { ok: false; reason
       backend: backend as unknown as Backend,
       config: () => a.config(),
       setIsa: (isa) => a.setIsa(isa),
+      setAmx: (on) => (typeof a.setAmx === 'function' ? a.setAmx(on) : false),
       setThreads: (n) => a.setThreads(n),
       decodeLayer: typeof a.decodeLayer === 'function' ? a.decodeLayer : null,
     },

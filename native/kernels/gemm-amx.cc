@@ -1,0 +1,278 @@
+// The bf16-compute product (matmul_bf16dot's semantics: a rounded to bfloat16, to nearest even;
+// products of two bfloat16 values, exact in float32; float32 sums) on AMX tiles, where the CPU
+// has AMX-BF16 (Intel Xeon from Sapphire Rapids on) and Linux lets the process use it. One
+// tdpbf16ps multiplies a 16×32 tile of bfloat16 by a 32×16 one into 16×16 float32 sums, 16,384
+// flops, where one vdpbf16ps does 64: on the 2-core Xeon these were written on, PyTorch's bf16
+// linear (oneDNN on AMX) ran 512×896·4864×896ᵀ at 2,500 GFLOP/s while the vdpbf16ps kernels ran
+// the LoRA step's products at 150–300.
+//
+// The order of the sums: each output is one chain over k in steps of 32 (a tile's depth); within
+// a step the tile unit adds the 32 products its own way (pairs, as vdpbf16ps), flushing
+// subnormals as vdpbf16ps does. Tile row i of the sums depends on row i of a alone, and the steps
+// do not depend on M, so a row's numbers do not depend on the rows beside it; the thread split
+// cuts along W only, so neither do they depend on the thread count.
+//
+// Two kernels, one per layout of the frozen weight, as in gemm-bf16dot.cc:
+// - out = a·Wᵀ, W (N, K) out-in (every forward projection): outᵀ = W·aᵀ, with W's rows loaded
+//   as tiles where they lie (16 rows of 64 bytes, K·2 bytes apart: W is never packed) and a's
+//   rows as the pairs panel of gemm-bf16.h (16 lanes of rows per tile, 128 bytes a pair). A
+//   block of 32 of W's rows stays in L2 while every 32-row chunk of a runs against it.
+// - out = a·W, W (K, N) (the input gradient dy·W): a's rounded rows as tiles, W's 32-column
+//   strips packed into pairs a K block at a time, the sums of a K block kept as float32 between
+//   blocks (a tile stored and loaded again is the same chain as one kept in the tile).
+#include "kernels.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "cpu.h"
+#include "gemm-bf16.h"
+#include "pool.h"
+#include "scratch.h"
+#include "transpose16.h"
+
+#if defined(AK_X86) && defined(__linux__)
+#define AK_AMX 1
+#include <cpuid.h>
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define AK_TARGET_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+#endif
+
+namespace ak {
+namespace {
+
+#ifdef AK_AMX
+// Linux gives a process the 8 KiB of tile state only once it asks (arch_prctl, Linux 5.16 on).
+bool request_tiles() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  if (!(d & (1u << 22)) || !(d & (1u << 24))) return false;  // AMX-BF16, AMX-TILE
+  constexpr long kGetPerm = 0x1022, kRequestPerm = 0x1023, kTileData = 18;
+  if (syscall(SYS_arch_prctl, kRequestPerm, kTileData) != 0) return false;
+  unsigned long perm = 0;
+  return syscall(SYS_arch_prctl, kGetPerm, &perm) == 0 && ((perm >> kTileData) & 1);
+}
+const bool kTiles = request_tiles();
+std::atomic<bool> g_on{true};
+
+struct alignas(64) TileConfig {
+  uint8_t palette = 1, start_row = 0, reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+// All eight tiles 16 rows of 64 bytes: tmm0–3 sums (16×16 float32), tmm4–5 the left operand
+// (16 rows × 32 bfloat16), tmm6–7 the right one (16 pairs × 16 lanes). Each thread loads it: the
+// configuration is a thread's state.
+AK_TARGET_AMX void configure_tiles() {
+  TileConfig cfg;
+  for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
+  _tile_loadconfig(&cfg);
+}
+
+thread_local ScratchBuffer t_xp, t_rows, t_pad, t_panel, t_part;
+
+// out[i, j] (+)= v for the rows and columns of a 32×32 block that lie in out; sums[2h + g] is
+// the tile of rows 16h.., columns 16g.. (transposed: of columns 16h.., rows 16g..).
+AK_TARGET_AMX void scatter(float* out, int64_t ldo, const float (&sums)[4][256], int64_t rows, int64_t cols, bool transposed,
+                           bool accumulate) {
+  for (int h = 0; h < 2; h++)
+    for (int g = 0; g < 2; g++) {
+      // The tile's rows of out start at r0, its columns at c0.
+      const int64_t r0 = transposed ? 16 * g : 16 * h, c0 = transposed ? 16 * h : 16 * g;
+      const int64_t nr = std::min<int64_t>(16, rows - r0), nc = std::min<int64_t>(16, cols - c0);
+      if (nr <= 0 || nc <= 0) continue;
+      __m512 r[16];
+      for (int x = 0; x < 16; x++) r[x] = _mm512_load_ps(sums[2 * h + g] + 16 * x);
+      if (transposed) transpose16(r);
+      const __mmask16 mask = nc >= 16 ? 0xffff : __mmask16((1u << nc) - 1);
+      for (int64_t x = 0; x < nr; x++) {
+        float* o = out + (r0 + x) * ldo + c0;
+        const __m512 v = accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask, o), r[x]) : r[x];
+        _mm512_mask_storeu_ps(o, mask, v);
+      }
+    }
+}
+
+AK_TARGET_AMX void store_sums(float (&sums)[4][256]) {
+  _tile_stored(0, sums[0], 64);
+  _tile_stored(1, sums[1], 64);
+  _tile_stored(2, sums[2], 64);
+  _tile_stored(3, sums[3], 64);
+}
+
+// tmm0–3 += the 2×2 tiles of a0 and a1 (16 rows each of 32 bfloat16 a step, stride_a bytes
+// apart) times b's 32 lanes in two halves (a pairs panel: 16 pair rows of 128 bytes a step); with
+// `half`, b's first 16 lanes only (tmm1 and tmm3 left as they are).
+AK_TARGET_AMX void dot_steps(const uint16_t* a0, const uint16_t* a1, int64_t stride_a, const uint32_t* b, int64_t steps, bool half) {
+  if (half) {
+    for (int64_t s = 0; s < steps; s++) {
+      _tile_loadd(4, a0 + 32 * s, stride_a);
+      _tile_loadd(5, a1 + 32 * s, stride_a);
+      _tile_loadd(6, b + 512 * s, 128);
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(2, 5, 6);
+    }
+    return;
+  }
+  for (int64_t s = 0; s < steps; s++) {
+    _tile_loadd(4, a0 + 32 * s, stride_a);
+    _tile_loadd(5, a1 + 32 * s, stride_a);
+    _tile_loadd(6, b + 512 * s, 128);
+    _tile_loadd(7, b + 512 * s + 16, 128);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+}
+
+// Chunks [lo, hi) of a's rows (32 a chunk) rounded and packed as pairs panels, `panel` words each.
+void pack_chunks(uint32_t* xp, int64_t panel, const float* a, int64_t M, int64_t K, int64_t lda, int64_t lo, int64_t hi) {
+  uint16_t* ab = reinterpret_cast<uint16_t*>(t_rows.get(size_t(32 * lda / 2)));
+  for (int64_t c = lo; c < hi; c++) {
+    const int64_t m = std::min<int64_t>(32, M - 32 * c);
+    bf16::round_rows(ab, lda, a + 32 * c * K, 0, m, K);
+    bf16::pack_rows(xp + c * panel, ab, lda, m, lda / 2);
+  }
+}
+
+// out = a·Wᵀ for W's 32-row blocks [lo, hi) against every chunk's panel (see the top).
+AK_TARGET_AMX void t_blocks(float* out, const uint32_t* xp, int64_t panel, int64_t M, const uint16_t* w, int64_t N,
+                            int64_t K, int64_t lda, bool accumulate, int64_t lo, int64_t hi) {
+  configure_tiles();
+  alignas(64) float sums[4][256];
+  const int64_t steps = lda / 32, chunks = (M + 31) / 32;
+  for (int64_t b = lo; b < hi; b++) {
+    const int64_t j = 32 * b, rows = std::min<int64_t>(32, N - j);
+    const uint16_t* wb = w + j * K;
+    int64_t ldw = K;
+    if (rows < 32 || K % 32) {
+      // A tile reads 64 bytes of each of 16 rows: W's last block, or rows whose length is not a
+      // multiple of 32, go through a copy padded with zeros.
+      uint16_t* pad = reinterpret_cast<uint16_t*>(t_pad.get(size_t(32 * lda / 2)));
+      std::memset(pad, 0, size_t(32 * lda * 2));
+      for (int64_t r = 0; r < rows; r++) std::memcpy(pad + r * lda, wb + r * K, size_t(K * 2));
+      wb = pad, ldw = lda;
+    }
+    const uint16_t* wb16 = wb + 16 * ldw;
+    for (int64_t c = 0; c < chunks; c++) {
+      const int64_t m = std::min<int64_t>(32, M - 32 * c);
+      const uint32_t* xc = xp + c * panel;
+      _tile_zero(0);
+      _tile_zero(1);
+      _tile_zero(2);
+      _tile_zero(3);
+      dot_steps(wb, wb16, ldw * 2, xc, steps, m <= 16);
+      store_sums(sums);
+      scatter(out + 32 * c * N + j, N, sums, m, rows, true, accumulate);
+    }
+  }
+  _tile_release();
+}
+
+constexpr int64_t MB = 256;     // rows of a rounded per block of the a·W kernel
+constexpr int64_t KC = 512;     // k per packed block of W's strips: 16 tile steps
+constexpr int64_t kGroup = 8;   // strips packed at once (W's rows read along their length)
+
+// out (m, N) (+)= ab (mpad rows, zeros past m)·W for W's 32-column strips [lo, hi).
+AK_TARGET_AMX void n_strips(float* out, const uint16_t* ab, int64_t lda, int64_t m, const uint16_t* w, int64_t N, int64_t K,
+                            bool accumulate, int64_t lo, int64_t hi) {
+  configure_tiles();
+  constexpr int64_t panel = KC / 2 * 32;
+  uint32_t* panels = reinterpret_cast<uint32_t*>(t_panel.get(size_t(kGroup * panel)));
+  const int64_t chunks = (m + 31) / 32;
+  float* part = K > KC ? t_part.get(size_t((hi - lo) * chunks * 1024)) : nullptr;
+  alignas(64) float sums[4][256];
+  for (int64_t k0 = 0; k0 < K; k0 += KC) {
+    const int64_t kn = std::min(KC, K - k0), steps = (kn + 31) / 32, pairs = (kn + 1) / 2;
+    const bool first = k0 == 0, last = k0 + KC >= K;
+    for (int64_t g = lo; g < hi; g += kGroup) {
+      const int64_t here = std::min(kGroup, hi - g);
+      bf16::pack_pairs(panels, panel, w, N, K, k0, kn, 32 * g, here);
+      if (pairs < 16 * steps)  // a short last block: the tiles read whole steps
+        for (int64_t t = 0; t < here; t++) std::memset(panels + t * panel + pairs * 32, 0, size_t((16 * steps - pairs) * 128));
+      for (int64_t t = 0; t < here; t++) {
+        const uint32_t* pt = panels + t * panel;
+        const int64_t j = 32 * (g + t), cols = std::min<int64_t>(32, N - j);
+        for (int64_t c = 0; c < chunks; c++) {
+          float* pc = part ? part + ((g - lo + t) * chunks + c) * 1024 : nullptr;
+          if (first) {
+            _tile_zero(0);
+            _tile_zero(1);
+            _tile_zero(2);
+            _tile_zero(3);
+          } else {
+            _tile_loadd(0, pc, 64);
+            _tile_loadd(1, pc + 256, 64);
+            _tile_loadd(2, pc + 512, 64);
+            _tile_loadd(3, pc + 768, 64);
+          }
+          const uint16_t* a0 = ab + 32 * c * lda + k0;
+          dot_steps(a0, a0 + 16 * lda, lda * 2, pt, steps, false);
+          if (!last) {
+            _tile_stored(0, pc, 64);
+            _tile_stored(1, pc + 256, 64);
+            _tile_stored(2, pc + 512, 64);
+            _tile_stored(3, pc + 768, 64);
+          } else {
+            store_sums(sums);
+            scatter(out + 32 * c * N + j, N, sums, std::min<int64_t>(32, m - 32 * c), cols, false, accumulate);
+          }
+        }
+      }
+    }
+  }
+  _tile_release();
+}
+#endif
+
+}  // namespace
+
+bool has_amx() {
+#ifdef AK_AMX
+  return kTiles && g_on.load(std::memory_order_relaxed) && has_bf16dot();
+#else
+  return false;
+#endif
+}
+
+bool set_amx(bool on) {
+#ifdef AK_AMX
+  g_on.store(on, std::memory_order_relaxed);
+#else
+  (void)on;
+#endif
+  return has_amx();
+}
+
+void matmul_bf16_amx(float* out, const float* a, const uint16_t* w, int64_t M, int64_t N, int64_t K, bool transB,
+                     bool accumulate) {
+#ifdef AK_AMX
+  const int64_t lda = std::max<int64_t>(32, (K + 31) / 32 * 32);
+  if (transB) {
+    const int64_t chunks = (M + 31) / 32, panel = lda / 2 * 32;
+    uint32_t* xp = reinterpret_cast<uint32_t*>(t_xp.get(size_t(chunks * panel)));
+    parallel_range(chunks, 1, [&](int64_t lo, int64_t hi) { pack_chunks(xp, panel, a, M, K, lda, lo, hi); });
+    const int64_t B = (N + 31) / 32, T = std::min<int64_t>(num_threads(), B);
+    parallel_for(T, [&](int64_t t) { t_blocks(out, xp, panel, M, w, N, K, lda, accumulate, B * t / T, B * (t + 1) / T); });
+    return;
+  }
+  for (int64_t m0 = 0; m0 < M; m0 += MB) {
+    const int64_t m = std::min(MB, M - m0), mpad = (m + 31) / 32 * 32;
+    uint16_t* ab = reinterpret_cast<uint16_t*>(t_xp.get(size_t(mpad * lda / 2)));
+    const float* am = a + m0 * K;
+    parallel_range(m, 16, [&](int64_t lo, int64_t hi) { bf16::round_rows(ab, lda, am, lo, hi, K); });
+    std::memset(ab + m * lda, 0, size_t((mpad - m) * lda * 2));
+    const int64_t S = (N + 31) / 32, T = std::min<int64_t>(num_threads(), S);
+    parallel_for(T, [&](int64_t t) { n_strips(out + m0 * N, ab, lda, m, w, N, K, accumulate, S * t / T, S * (t + 1) / T); });
+  }
+#else
+  (void)out, (void)a, (void)w, (void)M, (void)N, (void)K, (void)transB, (void)accumulate;
+#endif
+}
+
+}  // namespace ak

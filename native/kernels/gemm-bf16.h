@@ -1,0 +1,30 @@
+// What the two bf16-compute product kernels share (gemm-bf16dot.cc with vdpbf16ps, gemm-amx.cc
+// with AMX tiles): a's rows rounded to bfloat16, and the two packed layouts of (k, k+1) pairs
+// that both instructions read — a pair of bfloat16 values in each 32-bit word.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu.h"
+
+#ifdef AK_X86
+#define AK_TARGET_BF16 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+
+namespace ak::bf16 {
+
+// Rows [lo, hi) of a (K floats apart) rounded to bfloat16 (to nearest even), each padded with
+// zeros to lda (a multiple of 32).
+void round_rows(uint16_t* dst, int64_t lda, const float* a, int64_t lo, int64_t hi, int64_t K);
+
+// A (kn, 32-column) block of W (K, N) at (k0, j) as pairs: lane l of pair p holds W[k0+2p][j+l]
+// in its low half and W[k0+2p+1][j+l] in its high half; columns past N and the row past K are 0.
+// `strips` such blocks side by side in W (j, j + 32, ...) go to dst, dst + panel, ...
+void pack_pairs(uint32_t* dst, int64_t panel, const uint16_t* w, int64_t N, int64_t K, int64_t k0, int64_t kn, int64_t j,
+                int64_t strips);
+
+// M ≤ 32 rounded rows (lda apart) as a pairs panel: lane i of pair p is row i's word p, lanes
+// past M are 0.
+void pack_rows(uint32_t* xp, const uint16_t* ab, int64_t lda, int64_t M, int64_t pairs);
+
+}  // namespace ak::bf16
+#endif
