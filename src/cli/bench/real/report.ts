@@ -18,6 +18,7 @@ const verdictRow = (t: TargetRow): string[] => [
 
 export function formatReal(r: RealResult): string[] {
   const b = r.bandwidth, out: string[] = [];
+  out.push(`host: ${r.host.cpu}; alignkit's bf16-compute products on ${r.host.bf16_products}`);
   out.push(`memory bandwidth: STREAM triad a[i] = b[i] + s·c[i], 3 arrays of ${b.array_mb} MiB, ${b.threads} threads: ${b.gb_s === null ? `not measured (${b.note})` : `${b.gb_s.toFixed(1)} GB/s`}`);
   for (const c of r.configs) {
     const bpt = c.bytes_per_token;

@@ -43,6 +43,12 @@ export interface RealConfigResult {
 }
 
 export interface RealResult {
+  /**
+   * The machine the figures are from: the CPU's model name, and what runs alignkit's bf16-compute
+   * products there (AMX tiles, AVX-512 BF16 or a scalar loop), which moves those lines severalfold
+   * and PyTorch's bf16 lines with them (oneDNN takes AMX too).
+   */
+  host: { cpu: string; bf16_products: string };
   /** The triad's GB/s (null where the harness could not be built), its arrays' size and threads. */
   bandwidth: { gb_s: number | null; array_mb: number; threads: number; note: string | null };
   configs: RealConfigResult[];

@@ -4,9 +4,10 @@
 // (from_pretrained) and llama.cpp (alignkit's GGUF export of it) — and removes the folder after.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nativeStatus } from '../../../backend/index.js';
 import { Rng } from '../../../tensor/index.js';
 import { writeRandomCheckpoint } from '../../../model/index.js';
 import { CharTokenizer } from '../../../tokenizer/index.js';
@@ -224,7 +225,14 @@ export function runReal(plan: RealPlan, peers: Peers, log: (s: string) => void, 
       rmSync(tmp, { recursive: true, force: true });
     }
   }
-  return { result: { bandwidth, configs, targets: judgeTargets(configs, trusted), matched: matchedLora(configs, trusted), settings: realSettings(plan) }, profile };
+  return { result: { host: hostInfo(), bandwidth, configs, targets: judgeTargets(configs, trusted), matched: matchedLora(configs, trusted), settings: realSettings(plan) }, profile };
+}
+
+/** The CPU, and the kernel that runs bf16-compute products on it (the children load the same addon). */
+export function hostInfo(): RealResult['host'] {
+  const s = nativeStatus(), c = s.ok ? s.native.config() : null;
+  const products = !c ? 'the JS reference (no native addon)' : c.amx ? 'AMX tiles' : c.bf16Dot ? 'AVX-512 BF16 (vdpbf16ps)' : `a scalar loop (${c.isa})`;
+  return { cpu: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores`, bf16_products: products };
 }
 
 function realSettings(plan: RealPlan): Record<string, unknown> {

@@ -2,8 +2,10 @@
 // compared, a missing peer gives no verdict, an untrusted PyTorch gives no ratio, RSS is "at most".
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { nativeStatus } from '../../../backend/index.js';
 import { formatReal } from './report.js';
 import type { RealConfigResult, RealResult, RealRow } from './results.js';
+import { hostInfo } from './run.js';
 import { judgeTargets, matchedLora } from './targets.js';
 
 const row = (line: RealRow['line'], batch: number, contender: RealRow['contender'], dtype: string, tok_s: number | null, extra: Partial<RealRow> = {}): RealRow => ({
@@ -70,8 +72,9 @@ test('targets: the fastest alignkit line is judged, a bf16-compute one included,
 });
 
 test('the C/D report prints each row, the bandwidth and every verdict', () => {
-  const r: RealResult = { bandwidth: { gb_s: 15.94, array_mb: 256, threads: 2, note: null }, configs: [C, D], targets: judgeTargets([C, D], true), matched: matchedLora([C, D], true), settings: {} };
+  const r: RealResult = { host: { cpu: 'Test CPU, 2 cores', bf16_products: 'AMX tiles' }, bandwidth: { gb_s: 15.94, array_mb: 256, threads: 2, note: null }, configs: [C, D], targets: judgeTargets([C, D], true), matched: matchedLora([C, D], true), settings: {} };
   const text = formatReal(r).join('\n');
+  assert.match(text, /^host: Test CPU, 2 cores; alignkit's bf16-compute products on AMX tiles$/m);
   assert.match(text, /3 arrays of 256 MiB, 2 threads: 15\.9 GB\/s/);
   assert.match(text, /config C — SmolLM2-135M shape, 134\.5M parameters.*bf16 269 MB/);
   assert.match(text, /triad right before its batch-1 lines 15\.2 GB\/s, right after 16\.4 GB\/s/);
@@ -98,6 +101,20 @@ test('targets: peft under bf16 autocast counts as the peer when fastest; matched
     ['LoRA SFT D, float32 / peft float32: tokens/s', 1, false, 'alignkit float32 vs transformers sdpa float32'],
   ]);
   assert.deepEqual(matchedLora([C], false).map((x) => x.value), [null], 'no ratio against an untrusted PyTorch');
-  const text = formatReal({ bandwidth: { gb_s: null, array_mb: 256, threads: 2, note: 'no triad' }, configs: [C], targets: t, matched: m, settings: {} }).join('\n');
+  const text = formatReal({ host: hostInfo(), bandwidth: { gb_s: null, array_mb: 256, threads: 2, note: 'no triad' }, configs: [C], targets: t, matched: m, settings: {} }).join('\n');
   assert.match(text, /LoRA SFT C, bf16-compute \/ peft bf16-autocast: tokens\/s \(alignkit bf16-compute vs transformers eager bf16-autocast\) +1\.43 +≥ 1\.5 +NOT MET/);
+});
+
+test('the host line names the CPU and what runs the bf16-compute products, following the native switches', () => {
+  const h = hostInfo();
+  assert.match(h.cpu, /\S, \d+ cores$/);
+  const s = nativeStatus();
+  if (!s.ok) return assert.equal(h.bf16_products, 'the JS reference (no native addon)');
+  try {
+    s.native.setAmx(false);
+    assert.equal(hostInfo().bf16_products, s.native.config().bf16Dot ? 'AVX-512 BF16 (vdpbf16ps)' : `a scalar loop (${s.native.config().isa})`);
+    if (s.native.setAmx(true)) assert.equal(hostInfo().bf16_products, 'AMX tiles');
+  } finally {
+    s.native.setAmx(true);
+  }
 });
