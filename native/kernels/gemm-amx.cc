@@ -254,11 +254,18 @@ void matmul_bf16_amx(float* out, const float* a, const uint16_t* w, int64_t M, i
 #ifdef AK_AMX
   const int64_t lda = std::max<int64_t>(32, (K + 31) / 32 * 32);
   if (transB) {
-    const int64_t chunks = (M + 31) / 32, panel = lda / 2 * 32;
-    uint32_t* xp = reinterpret_cast<uint32_t*>(t_xp.get(size_t(chunks * panel)));
-    parallel_range(chunks, 1, [&](int64_t lo, int64_t hi) { pack_chunks(xp, panel, a, M, K, lda, lo, hi); });
+    // Up to 1 MiB of a's panels a pass over W (half of a core's L2 on the Xeon this was written
+    // on): 2048×896·4864×896ᵀ, the prefill's, ran at 985 GFLOP/s with all 3.7 MB in one pass.
+    const int64_t all = (M + 31) / 32, panel = lda / 2 * 32, group = std::max<int64_t>(1, (1 << 20) / (panel * 4));
+    uint32_t* xp = reinterpret_cast<uint32_t*>(t_xp.get(size_t(std::min(all, group) * panel)));
     const int64_t B = (N + 31) / 32, T = std::min<int64_t>(num_threads(), B);
-    parallel_for(T, [&](int64_t t) { t_blocks(out, xp, panel, M, w, N, K, lda, accumulate, B * t / T, B * (t + 1) / T); });
+    for (int64_t c0 = 0; c0 < all; c0 += group) {
+      const int64_t n = std::min(group, all - c0), rows = std::min<int64_t>(M - 32 * c0, 32 * n);
+      const float* ac = a + 32 * c0 * K;
+      float* oc = out + 32 * c0 * N;
+      parallel_range(n, 1, [&](int64_t lo, int64_t hi) { pack_chunks(xp, panel, ac, rows, K, lda, lo, hi); });
+      parallel_for(T, [&](int64_t t) { t_blocks(oc, xp, panel, rows, w, N, K, lda, accumulate, B * t / T, B * (t + 1) / T); });
+    }
     return;
   }
   for (int64_t m0 = 0; m0 < M; m0 += MB) {

@@ -82,11 +82,12 @@ describe('conformance: matmulBf16Dot', () => {
     }
   });
 
-  test('past the kernels\' blocks: K > 1024, M > 256; one thread and two give the same bits', () => {
+  test('past the kernels\' blocks: K > 1024, M > 256, a·Wᵀ in several passes; one thread and two give the same bits', () => {
     const g = new Gen(22);
     for (const tB of [true, false]) {
       check(g, 6, 9, 2100, tB, false);
       check(g, 300, 20, 40, tB, true);
+      check(g, 70, 20, 8200, tB, true); // a's 32-row panels past 1 MiB: more than one pass over W (AMX)
     }
     const st = nativeStatus();
     if (!st.ok) return;
