@@ -23,19 +23,36 @@
 // as its longest sample had (the same prompts, rows and steps as padded batching), timed, and
 // credited with the real samples' tokens only.
 //
-// Usage: npx tsc -p tsconfig.json && node dist/bench/continuous-batching.js [PROMPTS=1000] [BATCH=64] [MAX_NEW=256] [MEAN=96] [ROUNDS=1] [PADDED=1]
+// Usage: npx tsc -p tsconfig.json && node dist/bench/continuous-batching.js [PROMPTS=1000] [BATCH=64] [MAX_NEW=256] [MEAN=96] [ROUNDS=1] [PADDED=1] [WEIGHTS=float32]
 // (n = 8 samples per prompt; ROUNDS of S C then C S pairs; PADDED=0 leaves the control out, which
-// needs BATCH to be a multiple of n). The full target is the default.
+// needs BATCH to be a multiple of n). The full target is the default. WEIGHTS=bf16-compute runs
+// config C's random bf16 checkpoint (written to the temporary directory when missing) kept 16-bit,
+// with model.bf16Compute: its products are cheap where AMX runs them, so a step's cost grows less
+// with its rows than in float32.
 import { execSync } from 'node:child_process';
-import { Transformer, defaultConfig, generate, type DecodeStats, type Sample } from '../src/model/index.js';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REAL_SHAPES } from '../src/cli/bench/real/shapes.js';
+import { Transformer, defaultConfig, generate, loadModelDir, writeRandomCheckpoint, type DecodeStats, type Sample } from '../src/model/index.js';
 import { Rng } from '../src/tensor/index.js';
 
 const [P, BATCH, MAX_NEW, MEAN, ROUNDS, PADDED] = [1000, 64, 256, 96, 1, 1].map((d, i) => Number(process.argv[2 + i] ?? d));
+const WEIGHTS = process.argv[8] ?? 'float32';
+if (!['float32', 'bf16-compute'].includes(WEIGHTS)) throw new Error(`continuous-batching: WEIGHTS is '${WEIGHTS}', expected float32 or bf16-compute`);
 const N = 8;
-const config = defaultConfig('llama', {
+const model = WEIGHTS === 'float32' ? new Transformer(defaultConfig('llama', {
   vocabSize: 49152, dModel: 576, nLayer: 30, nHead: 9, nKvHead: 3, dFF: 1536, maxSeqLen: 2048, tieEmbeddings: true, normEps: 1e-5, ropeTheta: 100000,
-});
-const model = new Transformer(config, undefined, 0);
+}), undefined, 0) : bf16Model();
+const config = model.config;
+
+function bf16Model(): Transformer {
+  const dir = join(tmpdir(), 'alignkit-continuous-batching-C');
+  if (!existsSync(join(dir, 'model.safetensors'))) writeRandomCheckpoint(dir, REAL_SHAPES.C);
+  const m = loadModelDir(dir, { frozenDtype: 'keep', tokenizer: false }).model;
+  m.bf16Compute = true;
+  return m;
+}
 const V = config.vocabSize, stride = Math.max(1, Math.round(MEAN));
 const stopTokens = Array.from({ length: Math.floor(V / stride) }, (_, i) => i * stride + 1);
 const rng = new Rng(1);
@@ -55,7 +72,7 @@ function once(schedule: 'static' | 'continuous'): { samples: Sample[]; seconds: 
 }
 
 const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
-console.log(`continuous batching: ${P} prompts × ${N} samples, batch ${BATCH}, maxNewTokens ${MAX_NEW}, ${stopTokens.length} stop ids (mean length ≈ ${MEAN}), SmolLM2-135M shape, float32 random weights`);
+console.log(`continuous batching: ${P} prompts × ${N} samples, batch ${BATCH}, maxNewTokens ${MAX_NEW}, ${stopTokens.length} stop ids (mean length ≈ ${MEAN}), SmolLM2-135M shape, ${WEIGHTS === 'float32' ? 'float32 random weights' : 'random bf16 weights, bf16 compute'}`);
 const time = { static: 0, continuous: 0 };
 const steps = { static: 0, continuous: 0 };
 let first: Sample[] | null = null;
