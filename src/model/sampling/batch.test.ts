@@ -32,3 +32,30 @@ test('RowCache: select repeats, drops and reorders rows and trims left columns',
   assert.deepEqual([...k.f32], [11, 12, -1, 11, 12, -2, 1, 2, -3]);
   assert.throws(() => c.select([0], 5), /dropLeft is 5/);
 });
+
+test('RowCache: select keeping rows in order moves them down inside the same buffers', () => {
+  const c = new RowCache(2), [B, H, T, D] = [4, 2, 3, 2];
+  // value = 1000·row + 100·head + 10·t + d, keys; values negated.
+  const kv = (sign: number) => new Tensor(Float32Array.from({ length: B * H * T * D }, (_, i) => {
+    const d = i % D, t = Math.floor(i / D) % T, h = Math.floor(i / (D * T)) % H, b = Math.floor(i / (D * T * H));
+    return sign * (1000 * b + 100 * h + 10 * t + d);
+  }), [B, H, T, D]);
+  for (const l of [0, 1]) c.append(l, kv(1), kv(-1));
+  c.advance(T);
+  const before = c.reserve(1, B, H, D, T).k.f32.buffer;
+  c.select([1, 3], 1);
+  assert.equal(c.length, 2);
+  const { k, v } = c.reserve(1, 2, H, D, 2);
+  assert.equal(k.f32.buffer, before, 'the keys stayed in their buffer');
+  const cap = k.shape[2]!, expect = (sign: number): number[] => [1, 3].flatMap((b) => [0, 1].flatMap((h) =>
+    [1, 2].flatMap((t) => [0, 1].map((d) => sign * (1000 * b + 100 * h + 10 * t + d)))));
+  const held = (x: Tensor): number[] => Array.from({ length: 2 * H }, (_, r) => [...x.f32.subarray(r * cap * D, r * cap * D + 2 * D)]).flat();
+  assert.deepEqual(held(k), expect(1));
+  assert.deepEqual(held(v), expect(-1));
+  // The next step's keys land after them, row by row.
+  const step = new Tensor(Float32Array.from({ length: 2 * H * D }, (_, i) => -7 - i), [2, H, 1, D]);
+  const [k2] = c.append(0, step, step);
+  assert.deepEqual(k2.shape, [2, H, 3, D]);
+  assert.deepEqual([...k2.f32.subarray(0, 3 * D)], [1010, 1011, 1020, 1021, -7, -8]);
+  assert.deepEqual([...k2.f32.subarray(3 * 3 * D)], [3110, 3111, 3120, 3121, -13, -14]);
+});

@@ -115,8 +115,11 @@ export class RowCache extends KVCache {
     const B = this.keys.find((t) => t)?.shape[0] ?? Infinity;
     for (const r of rows) if (!(r >= 0 && r < B)) throw new RangeError(`RowCache.select: row ${r} is outside the batch of ${B}`);
     const keep = this.length - dropLeft;
+    // Rows kept in their order (a finished sample dropped): moved down inside the same buffers.
+    // Rows repeated or reordered (n samples of a prompt) need fresh buffers.
+    const inPlace = rows.every((r, i) => i === 0 || r > rows[i - 1]!);
     const pick = (t: Tensor | null): Tensor | null =>
-      t && regrow(t, rows.length, t.shape[1]!, t.shape[2]!, t.shape[3]!, keep, dropLeft, rows);
+      t && (inPlace ? compact(t, rows, keep, dropLeft) : regrow(t, rows.length, t.shape[1]!, t.shape[2]!, t.shape[3]!, keep, dropLeft, rows));
     this.keys = this.keys.map(pick);
     this.vals = this.vals.map(pick);
     this.length = keep;
@@ -177,6 +180,25 @@ function regrow(old: Tensor | null, B: number, H: number, cap: number, D: number
     }
   }
   return new Tensor(out, [B, H, cap, D]);
+}
+
+/**
+ * `buf`'s batch rows `rows` (increasing), columns [from, from + keep) of each, moved to rows 0.. and
+ * column 0 of the same memory, as a (rows.length, H, cap, D) view of it. Every copy goes to a
+ * lower address than it reads, and past what any earlier copy wrote, so none overwrites what a later
+ * one reads. Columns past `keep` hold stale values, which the cache never reads: it writes a column
+ * before its length covers it. Saves a fresh zero-filled buffer per layer each time a sample ends
+ * (E-step sampling at config C's shape spent 11% of its main thread in those copies).
+ */
+function compact(buf: Tensor, rows: readonly number[], keep: number, from: number): Tensor {
+  const [, H, cap, D] = buf.shape as [number, number, number, number], f = buf.f32;
+  for (let i = 0; i < rows.length; i++) {
+    for (let h = 0; h < H; h++) {
+      const dst = (i * H + h) * cap * D, src = ((rows[i]! * H + h) * cap + from) * D;
+      if (dst !== src && keep > 0) f.copyWithin(dst, src, src + keep * D);
+    }
+  }
+  return new Tensor(f.subarray(0, rows.length * H * cap * D), [rows.length, H, cap, D]);
 }
 
 /** The first `rows` rows per head of a (B, H, cap, D) buffer, as a contiguous (B, H, rows, D). */
