@@ -16,7 +16,8 @@
 // - out = a·Wᵀ, W (N, K) out-in (every forward projection): outᵀ = W·aᵀ, with W's rows loaded
 //   as tiles where they lie (16 rows of 64 bytes, K·2 bytes apart: W is never packed) and a's
 //   rows as the pairs panel of gemm-bf16.h (16 lanes of rows per tile, 128 bytes a pair). A
-//   block of 32 of W's rows stays in L2 while every 32-row chunk of a runs against it.
+//   block of 32 of W's rows stays in L2 while every 32-row chunk of a pass (at most 1 MiB of
+//   panels) runs against it.
 // - out = a·W, W (K, N) (the input gradient dy·W): a's rounded rows as tiles, W's 32-column
 //   strips packed into pairs a K block at a time, the sums of a K block kept as float32 between
 //   blocks (a tile stored and loaded again is the same chain as one kept in the tile).
@@ -252,6 +253,10 @@ bool set_amx(bool on) {
 void matmul_bf16_amx(float* out, const float* a, const uint16_t* w, int64_t M, int64_t N, int64_t K, bool transB,
                      bool accumulate) {
 #ifdef AK_AMX
+  if (K <= 0) {  // an empty sum: the tiles would read W at stride 0
+    if (!accumulate) std::memset(out, 0, size_t(M * N) * sizeof(float));
+    return;
+  }
   const int64_t lda = std::max<int64_t>(32, (K + 31) / 32 * 32);
   if (transB) {
     // Up to 1 MiB of a's panels a pass over W (half of a core's L2 on the Xeon this was written

@@ -21,7 +21,8 @@
 // earlier kernel that read W's rows in place as dot products (16 lanes reduced per output) was
 // slower than both at M = 32.
 // Without AVX-512 BF16 (or with the ISA lowered for a test) a scalar loop of the same semantics
-// runs, summing k in order as the JS reference does.
+// runs, summing k in order as the JS reference does. Where the CPU has AMX, gemm-amx.cc's tiles
+// run instead of both kernels here (has_amx()).
 #include <algorithm>
 #include <cstring>
 
