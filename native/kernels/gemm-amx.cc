@@ -74,7 +74,7 @@ AK_TARGET_AMX void configure_tiles() {
   _tile_loadconfig(&cfg);
 }
 
-thread_local ScratchBuffer t_xp, t_rows, t_pad, t_panel, t_part;
+thread_local ScratchBuffer t_xp, t_pad, t_panel, t_part;
 
 // out[i, j] (+)= v for the rows and columns of a 32×32 block that lie in out; sums[2h + g] is
 // the tile of rows 16h.., columns 16g.. (transposed: of columns 16h.., rows 16g..).
@@ -128,16 +128,6 @@ AK_TARGET_AMX void dot_steps(const uint16_t* a0, const uint16_t* a1, int64_t str
     _tile_dpbf16ps(1, 4, 7);
     _tile_dpbf16ps(2, 5, 6);
     _tile_dpbf16ps(3, 5, 7);
-  }
-}
-
-// Chunks [lo, hi) of a's rows (32 a chunk) rounded and packed as pairs panels, `panel` words each.
-void pack_chunks(uint32_t* xp, int64_t panel, const float* a, int64_t M, int64_t K, int64_t lda, int64_t lo, int64_t hi) {
-  uint16_t* ab = reinterpret_cast<uint16_t*>(t_rows.get(size_t(32 * lda / 2)));
-  for (int64_t c = lo; c < hi; c++) {
-    const int64_t m = std::min<int64_t>(32, M - 32 * c);
-    bf16::round_rows(ab, lda, a + 32 * c * K, 0, m, K);
-    bf16::pack_rows(xp + c * panel, ab, lda, m, lda / 2);
   }
 }
 
@@ -263,13 +253,12 @@ void matmul_bf16_amx(float* out, const float* a, const uint16_t* w, int64_t M, i
     // on): 2048×896·4864×896ᵀ, the prefill's, ran at 985 GFLOP/s with all 3.7 MB in one pass.
     const int64_t all = (M + 31) / 32, panel = lda / 2 * 32, group = std::max<int64_t>(1, (1 << 20) / (panel * 4));
     uint32_t* xp = reinterpret_cast<uint32_t*>(t_xp.get(size_t(std::min(all, group) * panel)));
-    const int64_t B = (N + 31) / 32, T = std::min<int64_t>(num_threads(), B);
     for (int64_t c0 = 0; c0 < all; c0 += group) {
       const int64_t n = std::min(group, all - c0), rows = std::min<int64_t>(M - 32 * c0, 32 * n);
       const float* ac = a + 32 * c0 * K;
       float* oc = out + 32 * c0 * N;
-      parallel_range(n, 1, [&](int64_t lo, int64_t hi) { pack_chunks(xp, panel, ac, rows, K, lda, lo, hi); });
-      parallel_for(T, [&](int64_t t) { t_blocks(oc, xp, panel, rows, w, N, K, lda, accumulate, B * t / T, B * (t + 1) / T); });
+      parallel_range(n, 1, [&](int64_t lo, int64_t hi) { bf16::pack_chunks(xp, lda / 2, ac, rows, K, lda, lo, hi); });
+      parallel_shares((N + 31) / 32, [&](int64_t lo, int64_t hi) { t_blocks(oc, xp, panel, rows, w, N, K, lda, accumulate, lo, hi); });
     }
     return;
   }
@@ -279,8 +268,7 @@ void matmul_bf16_amx(float* out, const float* a, const uint16_t* w, int64_t M, i
     const float* am = a + m0 * K;
     parallel_range(m, 16, [&](int64_t lo, int64_t hi) { bf16::round_rows(ab, lda, am, lo, hi, K); });
     std::memset(ab + m * lda, 0, size_t((mpad - m) * lda * 2));
-    const int64_t S = (N + 31) / 32, T = std::min<int64_t>(num_threads(), S);
-    parallel_for(T, [&](int64_t t) { n_strips(out + m0 * N, ab, lda, m, w, N, K, accumulate, S * t / T, S * (t + 1) / T); });
+    parallel_shares((N + 31) / 32, [&](int64_t lo, int64_t hi) { n_strips(out + m0 * N, ab, lda, m, w, N, K, accumulate, lo, hi); });
   }
 #else
   (void)out, (void)a, (void)w, (void)M, (void)N, (void)K, (void)transB, (void)accumulate;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "scratch.h"
+
 #ifdef AK_X86
 #include <immintrin.h>
 // GCC 12 flags the undefined pass-through operands inside its own AVX-512 intrinsics.
@@ -26,9 +28,10 @@ AK_TARGET_BF16 void round_rows(uint16_t* dst, int64_t lda, const float* a, int64
     }
 }
 
-// W's rows are read along their length, a row pair at a time, for every strip of the group, rather
-// than 64 bytes of each of kn rows per block. Eight strips at a time: 512×4864·4864×896 at 369–387 GFLOP/s against 320–324 one at a time
-// (1 and 4 alike; 16 no better), the LM head's product within the noise (2-core Zen 4).
+// W's rows are read along their length, a row pair at a time, for every strip of the group,
+// rather than 64 bytes of each of kn rows per block. Eight strips at a time: 512×4864·4864×896 at
+// 369–387 GFLOP/s against 320–324 one at a time (1 and 4 alike; 16 no better), the LM head's
+// product within the noise (2-core Zen 4).
 AK_TARGET_BF16 void pack_pairs(uint32_t* dst, int64_t panel, const uint16_t* w, int64_t N, int64_t K, int64_t k0, int64_t kn,
                                int64_t j, int64_t strips) {
   for (int64_t p = 0; p < (kn + 1) / 2; p++) {
@@ -53,6 +56,16 @@ void pack_rows(uint32_t* xp, const uint16_t* ab, int64_t lda, int64_t M, int64_t
   const uint32_t* a32 = reinterpret_cast<const uint32_t*>(ab);
   for (int64_t p = 0; p < pairs; p++)
     for (int64_t i = 0; i < 32; i++) xp[p * 32 + i] = i < M ? a32[i * (lda / 2) + p] : 0;
+}
+
+void pack_chunks(uint32_t* xp, int64_t pairs, const float* a, int64_t M, int64_t K, int64_t lda, int64_t lo, int64_t hi) {
+  thread_local ScratchBuffer t_rows;
+  uint16_t* ab = reinterpret_cast<uint16_t*>(t_rows.get(size_t(32 * lda / 2)));
+  for (int64_t c = lo; c < hi; c++) {
+    const int64_t m = std::min<int64_t>(32, M - 32 * c);
+    round_rows(ab, lda, a + 32 * c * K, 0, m, K);
+    pack_rows(xp + c * pairs * 32, ab, lda, m, pairs);
+  }
 }
 
 }  // namespace ak::bf16

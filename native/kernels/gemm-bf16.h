@@ -26,5 +26,15 @@ void pack_pairs(uint32_t* dst, int64_t panel, const uint16_t* w, int64_t N, int6
 // past M are 0.
 void pack_rows(uint32_t* xp, const uint16_t* ab, int64_t lda, int64_t M, int64_t pairs);
 
+// Chunks [lo, hi) of a's M rows (K floats apart), 32 rows a chunk, rounded (rows lda apart) and
+// packed as pairs panels of `pairs` pairs, chunk c at xp + c·pairs·32.
+void pack_chunks(uint32_t* xp, int64_t pairs, const float* a, int64_t M, int64_t K, int64_t lda, int64_t lo, int64_t hi);
+
 }  // namespace ak::bf16
+
+namespace ak {
+// matmul_bf16dot (kernels.h) on AMX tiles (gemm-amx.cc), which it calls where has_amx().
+void matmul_bf16_amx(float* out, const float* a, const uint16_t* w, int64_t M, int64_t N, int64_t K, bool transB,
+                     bool accumulate);
+}  // namespace ak
 #endif

@@ -77,7 +77,6 @@ constexpr int64_t KC = 512;  // k per packed block: 32 KiB of pairs, re-read by 
 
 thread_local ScratchBuffer t_a, t_panel;
 using bf16::pack_pairs;
-using bf16::pack_rows;
 using bf16::round_rows;
 
 constexpr int MR = 12;  // 24 accumulators, 2 rows of B and a broadcast: 27 of the 32 registers
@@ -242,15 +241,10 @@ void matmul_bf16dot(float* out, const float* a, const uint16_t* w, int64_t M, in
       // nothing measurable.
       const int64_t pairs = (K + 1) / 2, panel = pairs * 32, all = (M + 31) / 32;
       const int64_t chunks = N * K * 2 > (16 << 20) ? all : 1;
-      uint16_t* ab = reinterpret_cast<uint16_t*>(t_a.get(size_t(std::min<int64_t>(32, M) * lda / 2)));
       uint32_t* xp = reinterpret_cast<uint32_t*>(t_panel.get(size_t(chunks * panel)));
       for (int64_t c0 = 0; c0 < all; c0 += chunks) {
         const int64_t n = std::min(chunks, all - c0), rows = std::min<int64_t>(M - 32 * c0, 32 * n);
-        for (int64_t c = 0; c < n; c++) {
-          const int64_t m = std::min<int64_t>(32, M - 32 * (c0 + c));
-          round_rows(ab, lda, a + 32 * (c0 + c) * K, 0, m, K);
-          pack_rows(xp + c * panel, ab, lda, m, pairs);
-        }
+        bf16::pack_chunks(xp, pairs, a + 32 * c0 * K, rows, K, lda, 0, n);
         parallel_range((N + R - 1) / R, 4, [&](int64_t lo, int64_t hi) {
           swap_tiles(out + 32 * c0 * N, xp, panel, n, w, rows, N, K, accumulate, lo, hi);
         });
@@ -266,8 +260,7 @@ void matmul_bf16dot(float* out, const float* a, const uint16_t* w, int64_t M, in
       // One even share of the strips per thread: each share runs every K block over ab, so more
       // shares than threads (the pool's balancing) read ab again per share — at the LM head's K,
       // from DRAM. Even shares ran the step's a·W products 1.14–1.22× faster (2-core Zen 4).
-      const int64_t S = (N + 31) / 32, T = std::min<int64_t>(num_threads(), S);
-      parallel_for(T, [&](int64_t t) { strips(om, ab, lda, w, m, N, K, accumulate, S * t / T, S * (t + 1) / T); });
+      parallel_shares((N + 31) / 32, [&](int64_t lo, int64_t hi) { strips(om, ab, lda, w, m, N, K, accumulate, lo, hi); });
     }
     return;
   }

@@ -143,11 +143,9 @@ void adamw_update(float* param, const float* grad, float* m, float* v, int64_t n
 void matmul_bf16dot(float* out, const float* a, const uint16_t* w, int64_t M, int64_t N, int64_t K, bool transB,
                     bool accumulate);
 bool has_bf16dot();
-// The same product on AMX tiles (gemm-amx.cc), which matmul_bf16dot takes where has_amx(): the
-// CPU has AMX-BF16, Linux granted the tile state, vdpbf16ps is in use and set_amx has not
-// switched it off (for tests and benchmarks; returns has_amx()).
-void matmul_bf16_amx(float* out, const float* a, const uint16_t* w, int64_t M, int64_t N, int64_t K, bool transB,
-                     bool accumulate);
+// Whether matmul_bf16dot runs on AMX tiles (gemm-amx.cc): the CPU has AMX-BF16, Linux granted
+// the tile state, vdpbf16ps is in use and set_amx has not switched it off (for tests and
+// benchmarks; returns has_amx()).
 bool has_amx();
 bool set_amx(bool on);
 

@@ -2,6 +2,7 @@
 // enough to split. The calling thread takes part, so one thread means no pool at all.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -43,6 +44,15 @@ void parallel_chunks(int64_t total, int64_t grain, F&& f) {
 template <class F>
 void parallel_range(int64_t total, int64_t grain, F&& f) {
   parallel_chunks(total, grain, [&](int64_t, int64_t lo, int64_t hi) { f(lo, hi); });
+}
+
+// Calls f(lo, hi) once per thread, each with an even share of [0, total): for work whose every
+// share re-reads a common operand (a's rounded rows, a pass of packed panels), which the finer
+// chunks of parallel_range would read again per chunk.
+template <class F>
+void parallel_shares(int64_t total, F&& f) {
+  const int64_t T = std::min<int64_t>(num_threads(), total);
+  parallel_for(T, [&](int64_t t) { f(total * t / T, total * (t + 1) / T); });
 }
 
 }  // namespace ak

@@ -67,13 +67,13 @@ AK_MULTIVERSION(void, unrotate_row, unrotate_body,
 void rotary_forward(float* out, const float* x, const float* cos, const float* sin, const Dims& shape, const Dims& strides,
                     int64_t offset) {
   const int64_t half = shape[3] / 2;
-    over_rows(shape, strides, offset, [&](int64_t i, int64_t o, int64_t r) { rotate_row(out + o, x + i, cos + r, sin + r, half); });
+  over_rows(shape, strides, offset, [&](int64_t i, int64_t o, int64_t r) { rotate_row(out + o, x + i, cos + r, sin + r, half); });
 }
 
 void rotary_backward(float* dx, const float* g, const float* cos, const float* sin, const Dims& shape, const Dims& strides,
                      int64_t offset) {
   const int64_t half = shape[3] / 2;
-    over_rows(shape, strides, offset, [&](int64_t i, int64_t o, int64_t r) { unrotate_row(dx + i, g + o, cos + r, sin + r, half); });
+  over_rows(shape, strides, offset, [&](int64_t i, int64_t o, int64_t r) { unrotate_row(dx + i, g + o, cos + r, sin + r, half); });
 }
 
 }  // namespace ak
