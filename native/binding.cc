@@ -170,6 +170,22 @@ KERNEL(attentionBackward, const ak::AttentionShape s = attention_shape(a, 11, 9)
                            a.f32(4, "out", ox), a.f32(5, "lse", s.B * s.H * s.Tq), a.f32(6, "q", qx), a.f32(7, "k", kx),
                            a.f32(8, "v", vx), s))
 
+// attentionDecodeHalf(out, q, k, v, mask, maskStrides [b, h, j], B, H, Hkv, cap, Tk, D, scale, softcap, window).
+KERNEL(attentionDecodeHalf, const int64_t B = a.size(6, "B"), H = a.size(7, "H"), Hkv = a.size(8, "Hkv"),
+    cap = a.size(9, "cap"), Tk = a.size(10, "Tk"), D = a.size(11, "D"), window = a.size(14, "window");
+    const float scale = float(a.num(12, "scale")), softcap = float(a.num(13, "softcap"));
+    if (Hkv == 0 || H % Hkv != 0)
+      a.fail<Napi::RangeError>("H", "must be a multiple of Hkv, got H = " + std::to_string(H) + ", Hkv = " + std::to_string(Hkv));
+    if (Tk < 1 || Tk > cap)
+      a.fail<Napi::RangeError>("Tk", "must be in [1, cap = " + std::to_string(cap) + "], got " + std::to_string(Tk));
+    if (!(softcap >= 0.f && std::isfinite(softcap)))
+      a.fail<Napi::RangeError>("softcap", "must be a finite number ≥ 0 (0: none), got " + std::to_string(softcap));
+    const Dims ms = a.dims(5, "maskStrides");
+    if (ms.size() != 3) a.fail<Napi::RangeError>("maskStrides", "must hold 3 strides (batch, head, key)");
+    ak::attention_decode_half(a.f32(0, "out", B * H * D), a.f32(1, "q", B * H * D), a.u16(2, "k", B * Hkv * cap * D),
+                              a.u16(3, "v", B * Hkv * cap * D), a.f32n(4, "mask", extent(0, ms, Dims{B, H, Tk})),
+                              ms.data(), B, H, Hkv, cap, Tk, D, scale, softcap, window))
+
 KERNEL(stridedCopy, const int64_t off = a.i64(2, "inpOffset");
     const Dims st = a.dims(3, "inpStrides"), sh = a.shape(4, "shape");
     ak::strided_copy(a.f32(0, "out", product(sh)), a.f32(1, "inp", extent(off, st, sh)), off, st, sh,

@@ -88,6 +88,12 @@ struct AttentionShape {
 void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s);
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
                         const float* q, const float* k, const float* v, const AttentionShape& s);
+// One decoding query per (b, h) over the first Tk rows of a bfloat16 cache k, v (B, Hkv, cap, D):
+// out, q (B, H, D); mask (optional) added to the scaled (soft-capped) scores at b·ms[0] + h·ms[1] +
+// j·ms[2]; window > 0 reads only the last `window` keys (attention-decode.cc).
+void attention_decode_half(float* out, const float* q, const uint16_t* k, const uint16_t* v, const float* mask,
+                           const int64_t* mask_strides, int64_t B, int64_t H, int64_t Hkv, int64_t cap, int64_t Tk,
+                           int64_t D, float scale, float softcap, int64_t window);
 
 void strided_copy(float* out, const float* inp, int64_t inp_offset, const Dims& inp_strides, const Dims& shape,
                   bool accumulate);

@@ -118,6 +118,16 @@ export interface Backend {
     B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, scale: number, causal: boolean,
     layout: Strides, softcap?: number, window?: number): void;
 
+  /**
+   * One decoding query per (batch row, head) over the first Tk rows of a bfloat16 KV cache: q, out
+   * (B, H, D); k, v (B, Hkv, cap, D) bfloat16 bits, widened exactly; `mask` (or null) is added to
+   * the scaled (soft-capped) scores at b·maskStrides[0] + h·maskStrides[1] + j·maskStrides[2];
+   * softcap and window as in attentionForward (0: none). attentionForward's result on the widened
+   * rows, up to the order of the float32 sums; a row whose keys are all hidden gets zeros.
+   */
+  attentionDecodeHalf(out: F32, q: F32, k: U16, v: U16, mask: F32 | null, maskStrides: Strides,
+    B: number, H: number, Hkv: number, cap: number, Tk: number, D: number, scale: number, softcap: number, window: number): void;
+
   /** out (contiguous, `shape`) (+)= inp viewed at inpOffset with inpStrides. */
   stridedCopy(out: F32, inp: F32, inpOffset: number, inpStrides: Strides, shape: Strides, accumulate: boolean): void;
   /** out viewed at outOffset with outStrides (+)= inp (contiguous, `shape`). */

@@ -57,7 +57,8 @@ export class Transformer {
    * their activations to bfloat16 and run AVX-512 BF16's dot products (ops/matmul.ts
    * halfProduct), as torch's autocast to bf16 does: faster at batch ≥ 4, no longer the float32
    * model's numbers. Off by default (exact). float32 weights are unaffected; a model holding
-   * float16 weights refuses it. Clones and withoutAdapters() keep it.
+   * float16 weights refuses it. Clones and withoutAdapters() keep it. Sampling (generate, the
+   * engine) then keeps its KV cache in bfloat16 too (running-batch.ts cacheDtype).
    */
   get bf16Compute(): boolean { return this.bf16; }
   set bf16Compute(on: boolean) {

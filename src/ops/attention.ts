@@ -135,11 +135,16 @@ function attentionOn(op: string, q: HeadsIn, k: HeadsIn, v: HeadsIn, d: Dims, ou
  * but reads the buffers in place through the batch strides of two products, so that no step
  * copies the cache. Records no gradient: it is for sampling. A window reads only the buffers'
  * last `window` rows in use; a soft-cap caps the scaled scores before the mask, as attention() does.
+ * Buffers of bfloat16 (a RowCache that rounds what it stores) go to attentionDecodeHalf, one
+ * kernel that reads each row once for the group's queries: the same attention over the widened
+ * values, its float32 sums in that kernel's order.
  */
 export function attentionDecode(q: Tensor, kBuf: Tensor, vBuf: Tensor, Tk: number, opts: Omit<AttentionOptions, 'causal'> = {}): Tensor {
   const op = 'attentionDecode';
+  const half = kBuf.dtype === 'bfloat16';
+  if (half && vBuf.dtype !== 'bfloat16') throw new TypeError(`${op}: k is bfloat16 and v ${vBuf.dtype}; expected both bfloat16 or both float32`);
   for (const [t, n] of [[q, 'q'], [kBuf, 'k'], [vBuf, 'v']] as const) {
-    expectFloat(op, t, n);
+    if (!(half && n !== 'q')) expectFloat(op, t, n);
     if (t.rank !== 4) throw new ShapeError(op, `${n} has shape ${shapeStr(t.shape)}, expected (B, H, T, D)`);
   }
   const [B, H, Tq, D] = q.shape as [number, number, number, number];
@@ -159,6 +164,12 @@ export function attentionDecode(q: Tensor, kBuf: Tensor, vBuf: Tensor, Tk: numbe
     const b = broadcastShapes(mask.shape, fullShape);
     if (!b || b.some((d, i) => d !== fullShape[i])) throw new ShapeError(op, `mask ${shapeStr(mask.shape)} does not broadcast to (B, H, 1, Tk) = ${shapeStr(fullShape)}`);
     ms = broadcastStrides(mask.shape, fullShape);
+  }
+  if (half) {
+    const out = zeros([B, H, 1, D]);
+    const m = mask ? mask.f32 : null, strides = mask ? [ms[0]!, ms[1]!, ms[3]!] : [0, 0, 0];
+    be.attentionDecodeHalf(out.f32, q.f32, kBuf.u16, vBuf.u16, m, strides, B, H, Hkv, cap, Tk, D, scale, softcap, window);
+    return out;
   }
   // The window's rows [j0, Tk) of the buffers (and of the mask): the only keys the query sees.
   const j0 = window && window < Tk ? Tk - window : 0, n = Tk - j0;

@@ -79,9 +79,11 @@ export function narrowExact(values: Float32Array, dtype: HalfDType): Uint16Array
  */
 export function roundToBf16(values: Float32Array, out = new Float32Array(values.length)): Float32Array {
   const u = new Uint32Array(values.buffer, values.byteOffset, values.length), o = new Uint32Array(out.buffer, out.byteOffset, values.length);
-  for (let i = 0; i < u.length; i++) {
-    const b = u[i]!;
-    o[i] = (b & 0x7fffffff) > 0x7f800000 ? (b | 0x400000) & 0xffff0000 : ((b + 0x7fff + ((b >>> 16) & 1)) & 0xffff0000) >>> 0;
-  }
+  for (let i = 0; i < u.length; i++) o[i] = bf16Bits(u[i]!) << 16;
   return out;
+}
+
+/** The bfloat16 pattern nearest the float32 pattern `b` (ties to even; a NaN stays a quiet NaN). */
+export function bf16Bits(b: number): number {
+  return (b & 0x7fffffff) > 0x7f800000 ? ((b >>> 16) | 0x40) & 0xffff : ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
 }

@@ -101,3 +101,19 @@ export function attentionBackward(dq: F32 | null, dk: F32 | null, dv: F32 | null
 export function firstKey(i: number, Tq: number, Tk: number, w: number): number {
   return w > 0 ? Math.max(0, i + Tk - Tq - w + 1) : 0;
 }
+
+/**
+ * attentionForward for one query per (b, h) over the first Tk rows of a bfloat16 cache
+ * (B, Hkv, cap, D): the rows widened, then the reference above with the cache's strides.
+ */
+export function attentionDecodeHalf(out: F32, q: F32, k: Uint16Array, v: Uint16Array, mask: F32 | null, maskStrides: Strides,
+  B: number, H: number, Hkv: number, cap: number, Tk: number, D: number, scale: number, softcap: number, window: number): void {
+  const widen = (bits: Uint16Array): F32 => {
+    const f = new Float32Array(B * Hkv * cap * D), u = new Uint32Array(f.buffer);
+    for (let i = 0; i < u.length; i++) u[i] = bits[i]! << 16;
+    return f;
+  };
+  const [mb, mh, mj] = [maskStrides[0] ?? 0, maskStrides[1] ?? 0, maskStrides[2] ?? 0];
+  const layout = [H * D, D, D, Hkv * cap * D, cap * D, D, Hkv * cap * D, cap * D, D, H * D, D, D];
+  attentionForward(out, new Float32Array(B * H), q, widen(k), widen(v), mask, [mb, mh, 0, mj], B, H, Hkv, 1, Tk, D, scale, true, layout, softcap, window);
+}

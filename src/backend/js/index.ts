@@ -1,6 +1,6 @@
 // The pure-TypeScript reference backend: the living definition of every kernel.
 import type { Backend } from '../kernels.js';
-import { attentionBackward, attentionForward } from './attention.js';
+import { attentionBackward, attentionDecodeHalf, attentionForward } from './attention.js';
 import * as ew from './elementwise.js';
 import { crossEntropyBackward, crossEntropyForward, embeddingBackward, embeddingForward, embeddingForwardHalf } from './embedding.js';
 
@@ -17,7 +17,7 @@ export const jsBackend: Backend = {
   ...red,
   ...norm,
   embeddingForward, embeddingBackward, embeddingForwardHalf, crossEntropyForward, crossEntropyBackward,
-  attentionForward, attentionBackward,
+  attentionForward, attentionBackward, attentionDecodeHalf,
   stridedCopy, stridedScatter,
   rotaryForward, rotaryBackward,
   matmulBias, matmulScaledAdd,

@@ -11,7 +11,7 @@ const KERNELS = [
   'softmaxForward', 'softmaxBackward', 'logSoftmaxForward', 'logSoftmaxBackward',
   'layerNormForward', 'layerNormBackward', 'rmsNormForward', 'rmsNormBackward',
   'embeddingForward', 'embeddingBackward', 'embeddingForwardHalf', 'crossEntropyForward', 'crossEntropyBackward',
-  'attentionForward', 'attentionBackward', 'stridedCopy', 'stridedScatter', 'rotaryForward', 'rotaryBackward', 'whereForward', 'whereBackward',
+  'attentionForward', 'attentionBackward', 'attentionDecodeHalf', 'stridedCopy', 'stridedScatter', 'rotaryForward', 'rotaryBackward', 'whereForward', 'whereBackward',
   'sumSquares', 'scaleInPlace', 'adamwUpdate', 'matmulBias', 'matmulScaledAdd', 'matmulBf16Dot',
   'greedyRows',
 ] as const satisfies readonly (keyof Backend)[];

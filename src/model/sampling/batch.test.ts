@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor } from '../../tensor/index.js';
+import { Rng, Tensor, roundToBf16 } from '../../tensor/index.js';
 import { RowCache, gatherSteps, leftPad } from './batch.js';
 
 test('leftPad: padding first, positions from each first real token, −∞ mask over padding', () => {
@@ -58,4 +58,37 @@ test('RowCache: select keeping rows in order moves them down inside the same buf
   assert.deepEqual(k2.shape, [2, H, 3, D]);
   assert.deepEqual([...k2.f32.subarray(0, 3 * D)], [1010, 1011, 1020, 1021, -7, -8]);
   assert.deepEqual([...k2.f32.subarray(3 * 3 * D)], [3110, 3111, 3120, 3121, -13, -14]);
+});
+
+test('RowCache bfloat16: holds what a float32 cache holds of the rounded values through append, select (both ways), join and a step', () => {
+  const rng = new Rng(3), [H, D] = [2, 3];
+  const kv = (B: number, T: number, scale: number): Tensor => new Tensor(Float32Array.from({ length: B * H * T * D }, () => scale * rng.normal()), [B, H, T, D]);
+  const rounded = (t: Tensor): Tensor => new Tensor(roundToBf16(t.f32), t.shape);
+  const half = new RowCache(2, 'bfloat16'), full = new RowCache(2);
+  const both = (fn: (c: RowCache, round: (t: Tensor) => Tensor) => void): void => { fn(half, (t) => t); fn(full, rounded); };
+  const same = (what: string, layer: number, k: Tensor, v: Tensor): void => {
+    const [hk, hv] = half.append(layer, k, v), [fk, fv] = full.append(layer, rounded(k), rounded(v));
+    assert.deepEqual(hk.shape, fk.shape, what);
+    assert.deepEqual([...hk.f32], [...fk.f32], `${what}: keys`);
+    assert.deepEqual([...hv.f32], [...fv.f32], `${what}: values`);
+  };
+  const [k0, v0] = [kv(3, 4, 1.7), kv(3, 4, 0.3)];
+  same('prefill layer 0', 0, k0, v0);
+  same('prefill layer 1', 1, v0, k0);
+  both((c) => c.advance(4));
+  assert.ok(!roundToBf16(k0.f32).every((x, i) => x === k0.f32[i]), 'the values need rounding');
+  assert.equal(half.reserve(0, 3, H, D, 4).k.dtype, 'bfloat16');
+  both((c) => c.select([2, 0, 0], 1)); // repeated: fresh buffers
+  same('after select, layer 0', 0, kv(3, 1, 1), kv(3, 1, 1));
+  same('after select, layer 1', 1, kv(3, 1, 1), kv(3, 1, 1));
+  both((c) => c.advance(1));
+  both((c) => c.select([0, 2], 0)); // in order: in place
+  const other = { half: new RowCache(2, 'bfloat16'), full: new RowCache(2) }, [ok, ov] = [kv(1, 2, 2), kv(1, 2, 2)];
+  for (const l of [0, 1]) { other.half.append(l, ok, ov); other.full.append(l, rounded(ok), rounded(ov)); }
+  other.half.advance(2); other.full.advance(2);
+  half.join(other.half); full.join(other.full);
+  same('after join, layer 0', 0, kv(3, 1, 1), kv(3, 1, 1));
+  same('after join, layer 1', 1, kv(3, 1, 1), kv(3, 1, 1));
+  assert.throws(() => half.join(new RowCache(2)), /a float32 cache joined to a bfloat16 one/);
+  assert.throws(() => new RowCache(2, 'float16' as never), /expected 'float32' or 'bfloat16'/);
 });

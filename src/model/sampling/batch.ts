@@ -2,7 +2,7 @@
 // key mask that make a padded row compute exactly what it would alone, and a KV cache whose rows
 // can be dropped, repeated and trimmed between decoding steps.
 import { backend } from '../../backend/index.js';
-import { Tensor, shapeStr } from '../../tensor/index.js';
+import { Tensor, bf16Bits, shapeStr } from '../../tensor/index.js';
 import { KVCache, type CacheBuffers } from './kv-cache.js';
 
 export interface PaddedBatch {
@@ -61,13 +61,17 @@ export function gatherSteps(h: Tensor, picks: readonly { row: number; start: num
  * inside maxSeqLen). Keys and values live in preallocated buffers (B, Hkv, capacity, D) that
  * double when full, so a decoding step writes one row per head instead of copying the cache, and
  * `store` hands the buffers to attentionDecode. For sampling: no gradient flows through it.
+ * With dtype 'bfloat16' the buffers hold each key and value rounded to bfloat16 (to nearest, ties
+ * to even) as it is stored: half the bytes that every decoding step reads (the engine's choice
+ * under bf16 compute, running-batch.ts); `append` hands back the rounded values widened.
  */
 export class RowCache extends KVCache {
   private keys: (Tensor | null)[];
   private vals: (Tensor | null)[];
 
-  constructor(nLayer: number) {
+  constructor(nLayer: number, readonly dtype: 'float32' | 'bfloat16' = 'float32') {
     super(nLayer);
+    if (dtype !== 'float32' && dtype !== 'bfloat16') throw new RangeError(`RowCache: dtype is ${String(dtype)}; expected 'float32' or 'bfloat16'`);
     this.keys = new Array<Tensor | null>(nLayer).fill(null);
     this.vals = new Array<Tensor | null>(nLayer).fill(null);
   }
@@ -83,8 +87,8 @@ export class RowCache extends KVCache {
     }
     if (!kb || kb.shape[2]! < rows) {
       const cap = Math.max(rows, 2 * (kb?.shape[2] ?? 8));
-      kb = regrow(kb, B, H, cap, D, this.length, 0, null);
-      vb = regrow(vb, B, H, cap, D, this.length, 0, null);
+      kb = regrow(kb, B, H, cap, D, this.length, 0, null, this.dtype);
+      vb = regrow(vb, B, H, cap, D, this.length, 0, null, this.dtype);
       this.keys[layer] = kb;
       this.vals[layer] = vb;
     }
@@ -96,8 +100,13 @@ export class RowCache extends KVCache {
     const rows = this.length + T;
     const { k: kb, v: vb } = this.reserve(layer, B, H, D, rows);
     const cap = kb.shape[2]!, at = this.length * D, st = [H * cap * D, cap * D, D, 1];
-    backend().stridedScatter(kb.f32, at, st, k.f32, k.shape, false);
-    backend().stridedScatter(vb.f32, at, st, v.f32, v.shape, false);
+    if (kb.isHalf) {
+      scatterBf16(kb.u16, at, cap, k);
+      scatterBf16(vb.u16, at, cap, v);
+    } else {
+      backend().stridedScatter(kb.f32, at, st, k.f32, k.shape, false);
+      backend().stridedScatter(vb.f32, at, st, v.f32, v.shape, false);
+    }
     return { k: kb, v: vb, rows };
   }
 
@@ -119,7 +128,7 @@ export class RowCache extends KVCache {
     // Rows repeated or reordered (n samples of a prompt) need fresh buffers.
     const inPlace = rows.every((r, i) => i === 0 || r > rows[i - 1]!);
     const pick = (t: Tensor | null): Tensor | null =>
-      t && (inPlace ? compact(t, rows, keep, dropLeft) : regrow(t, rows.length, t.shape[1]!, t.shape[2]!, t.shape[3]!, keep, dropLeft, rows));
+      t && (inPlace ? compact(t, rows, keep, dropLeft) : regrow(t, rows.length, t.shape[1]!, t.shape[2]!, t.shape[3]!, keep, dropLeft, rows, this.dtype));
     this.keys = this.keys.map(pick);
     this.vals = this.vals.map(pick);
     this.length = keep;
@@ -132,10 +141,11 @@ export class RowCache extends KVCache {
    */
   join(other: RowCache): void {
     if (other.nLayer !== this.nLayer) throw new RangeError(`RowCache.join: ${other.nLayer} layers joined to ${this.nLayer}`);
+    if (other.dtype !== this.dtype) throw new RangeError(`RowCache.join: a ${other.dtype} cache joined to a ${this.dtype} one`);
     const L = Math.max(this.length, other.length);
     for (let l = 0; l < this.nLayer; l++) {
-      this.keys[l] = stack(this.keys[l] ?? null, this.length, other.keys[l] ?? null, other.length, L);
-      this.vals[l] = stack(this.vals[l] ?? null, this.length, other.vals[l] ?? null, other.length, L);
+      this.keys[l] = stack(this.keys[l] ?? null, this.length, other.keys[l] ?? null, other.length, L, this.dtype);
+      this.vals[l] = stack(this.vals[l] ?? null, this.length, other.vals[l] ?? null, other.length, L, this.dtype);
     }
     this.length = L;
     other.keys.fill(null);
@@ -144,42 +154,61 @@ export class RowCache extends KVCache {
   }
 }
 
+type CacheData = Float32Array | Uint16Array;
+
+/** A zero-filled (B, H, cap, D) cache buffer of `dtype`. */
+function fresh(dtype: RowCache['dtype'], shape: [number, number, number, number]): Tensor {
+  const n = shape[0] * shape[1] * shape[2] * shape[3];
+  return dtype === 'bfloat16' ? new Tensor(new Uint16Array(n), shape, false, 'bfloat16') : new Tensor(new Float32Array(n), shape);
+}
+
 /** a's rows then b's, each row's `len` columns ending at column L of a fresh buffer. */
-function stack(a: Tensor | null, aLen: number, b: Tensor | null, bLen: number, L: number): Tensor | null {
+function stack(a: Tensor | null, aLen: number, b: Tensor | null, bLen: number, L: number, dtype: RowCache['dtype']): Tensor | null {
   const like = a ?? b;
   if (!like) return null;
   const [, H, , D] = like.shape as [number, number, number, number];
   const Ba = a?.shape[0] ?? 0, Bb = b?.shape[0] ?? 0;
   const cap = Math.max(L + 1, a?.shape[2] ?? 0, b?.shape[2] ?? 0);
-  const out = new Float32Array((Ba + Bb) * H * cap * D);
+  const t = fresh(dtype, [Ba + Bb, H, cap, D]), out = t.data as CacheData;
   const put = (src: Tensor, len: number, row0: number): void => {
-    const sc = src.shape[2]!;
+    const sc = src.shape[2]!, data = src.data as CacheData;
     for (let i = 0; i < src.shape[0]!; i++) {
       for (let h = 0; h < H; h++) {
         const from = (i * H + h) * sc * D;
-        out.set(src.f32.subarray(from, from + len * D), (((row0 + i) * H + h) * cap + L - len) * D);
+        out.set(data.subarray(from, from + len * D), (((row0 + i) * H + h) * cap + L - len) * D);
       }
     }
   };
   if (a) put(a, aLen, 0);
   if (b) put(b, bLen, Ba);
-  return new Tensor(out, [Ba + Bb, H, cap, D]);
+  return t;
 }
 
 /** A fresh (B, H, cap, D) buffer holding rows [from, from + keep) of `old`'s batch rows `pick` (default all) at row 0. */
-function regrow(old: Tensor | null, B: number, H: number, cap: number, D: number, keep: number, from: number, pick: readonly number[] | null): Tensor {
-  const out = new Float32Array(B * H * cap * D);
+function regrow(old: Tensor | null, B: number, H: number, cap: number, D: number, keep: number, from: number, pick: readonly number[] | null,
+  dtype: RowCache['dtype']): Tensor {
+  const t = fresh(dtype, [B, H, cap, D]), out = t.data as CacheData;
   if (old && keep > 0) {
-    const oc = old.shape[2]!;
+    const oc = old.shape[2]!, data = old.data as CacheData;
     for (let i = 0; i < B; i++) {
       const r = pick ? pick[i]! : i;
       for (let h = 0; h < H; h++) {
         const src = ((r * H + h) * oc + from) * D;
-        out.set(old.f32.subarray(src, src + keep * D), (i * H + h) * cap * D);
+        out.set(data.subarray(src, src + keep * D), (i * H + h) * cap * D);
       }
     }
   }
-  return new Tensor(out, [B, H, cap, D]);
+  return t;
+}
+
+/** x (B, H, T, D), float32 and contiguous, rounded to bfloat16 into columns from at / D of a (B, H, cap, D) buffer. */
+function scatterBf16(dst: Uint16Array, at: number, cap: number, x: Tensor): void {
+  const [B, H, T, D] = x.shape as [number, number, number, number], src = x.f32;
+  const u = new Uint32Array(src.buffer, src.byteOffset, src.length), n = T * D;
+  for (let r = 0; r < B * H; r++) {
+    const o = r * cap * D + at, i0 = r * n;
+    for (let i = 0; i < n; i++) dst[o + i] = bf16Bits(u[i0 + i]!);
+  }
 }
 
 /**
@@ -191,21 +220,25 @@ function regrow(old: Tensor | null, B: number, H: number, cap: number, D: number
  * (E-step sampling at config C's shape spent 11% of its main thread in those copies).
  */
 function compact(buf: Tensor, rows: readonly number[], keep: number, from: number): Tensor {
-  const [, H, cap, D] = buf.shape as [number, number, number, number], f = buf.f32;
+  const [, H, cap, D] = buf.shape as [number, number, number, number], f = buf.data as CacheData;
   for (let i = 0; i < rows.length; i++) {
     for (let h = 0; h < H; h++) {
       const dst = (i * H + h) * cap * D, src = ((rows[i]! * H + h) * cap + from) * D;
       if (dst !== src && keep > 0) f.copyWithin(dst, src, src + keep * D);
     }
   }
-  return new Tensor(f.subarray(0, rows.length * H * cap * D), [rows.length, H, cap, D]);
+  const shape = [rows.length, H, cap, D], kept = f.subarray(0, rows.length * H * cap * D);
+  return kept instanceof Uint16Array ? new Tensor(kept, shape, false, 'bfloat16') : new Tensor(kept, shape);
 }
 
-/** The first `rows` rows per head of a (B, H, cap, D) buffer, as a contiguous (B, H, rows, D). */
+/** The first `rows` rows per head of a (B, H, cap, D) buffer, as a contiguous float32 (B, H, rows, D) (bfloat16 widened). */
 function inUse(buf: Tensor, rows: number): Tensor {
   const [B, H, cap, D] = buf.shape as [number, number, number, number];
   const out = new Float32Array(B * H * rows * D);
-  backend().stridedCopy(out, buf.f32, 0, [H * cap * D, cap * D, D, 1], [B, H, rows, D], false);
+  if (buf.isHalf) {
+    const bits = buf.u16, o = new Uint32Array(out.buffer), n = rows * D;
+    for (let r = 0; r < B * H; r++) for (let i = 0; i < n; i++) o[r * n + i] = bits[r * cap * D + i]! << 16;
+  } else backend().stridedCopy(out, buf.f32, 0, [H * cap * D, cap * D, D, 1], [B, H, rows, D], false);
   return new Tensor(out, [B, H, rows, D]);
 }
 

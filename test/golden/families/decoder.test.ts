@@ -22,21 +22,23 @@ const DIR = 'test/golden/families';
 const fixture = JSON.parse(readFileSync(join(DIR, 'families.json'), 'utf8')) as { prompt: number[]; cases: { name: string }[] };
 
 /** The largest |difference| over `steps` decoding steps of the decoder and of model.logits with a cache. */
-function compare(model: Transformer, steps: number, prompts = [fixture.prompt, fixture.prompt.slice(0, 2)]): { diff: number; tokens: number[][] } {
+function compare(model: Transformer, steps: number, prompts = [fixture.prompt, fixture.prompt.slice(0, 2)], dtype: RowCache['dtype'] = 'float32'):
+  { diff: number; tokens: number[][]; logits: Float32Array[] } {
   const B = prompts.length, V = model.config.vocabSize;
   return noGrad(() => {
     const pb = leftPad(prompts);
-    const [generic, fast] = [new RowCache(model.config.nLayer), new RowCache(model.config.nLayer)];
+    const [generic, fast] = [new RowCache(model.config.nLayer, dtype), new RowCache(model.config.nLayer, dtype)];
     for (const cache of [generic, fast]) model.hidden(pb.ids, { positions: pb.positions, keyMask: pb.keyMask, cache });
     const decoder = new Decoder(model, fast, B);
     let ids = Int32Array.from(prompts, (p) => p.at(-1)!), diff = 0;
-    const tokens: number[][] = [];
+    const tokens: number[][] = [], logits: Float32Array[] = [];
     for (let s = 0; s < steps; s++) {
       const Tk = generic.length + 1, keyMask = new Float32Array(B * Tk);
       for (let b = 0; b < B; b++) keyMask.fill(-Infinity, b * Tk, b * Tk + pb.pads[b]!);
       const positions = Int32Array.from(prompts, (p) => p.length + s);
       const want = model.logits(new Tensor(ids, [B, 1]), { positions, keyMask, cache: generic }).f32;
       const got = decoder.step(ids, positions, keyMask);
+      logits.push(want.slice());
       assert.equal(fast.length, generic.length);
       for (let i = 0; i < want.length; i++) diff = Math.max(diff, Number.isNaN(got[i]!) ? Infinity : Math.abs(got[i]! - want[i]!));
       // Greedy next tokens from the generic logits, fed to both sides.
@@ -47,7 +49,7 @@ function compare(model: Transformer, steps: number, prompts = [fixture.prompt, f
       });
       tokens.push([...ids]);
     }
-    return { diff, tokens };
+    return { diff, tokens, logits };
   });
 }
 
@@ -115,6 +117,32 @@ for (const name of ['llama', 'qwen2', 'gemma3']) {
     model.bf16Compute = false;
     const plain = cache(model);
     assert.ok(rounded.some((v, i) => v !== plain[i]), 'bf16Compute changed no logit of the decoder');
+  });
+}
+
+// A bfloat16 KV cache (the engine's under bf16 compute): the decoder rounds what it stores as
+// RowCache.store does and reads it with the same kernel as attentionDecode, so the two paths agree
+// bit for bit; its logits move from the float32 cache's by the rounding of keys and values only
+// (gemma2: soft-capped scores; gemma3 and mistral: sliding windows; qwen3: normalised q and k heads).
+for (const name of ['llama', 'qwen2', 'qwen3', 'mistral', 'gemma2', 'gemma3']) {
+  test(`decoder ${name} on a bfloat16 KV cache: equal to the generic path bit for bit, near the float32 cache's logits`, () => {
+    const { model } = loadModelDir(join(DIR, 'checkpoints', name, 'bf16'), { tokenizer: false, frozenDtype: 'keep' });
+    const prompts = [fixture.prompt, fixture.prompt.slice(0, 2), fixture.prompt.slice(1), fixture.prompt.slice(0, 4), fixture.prompt.slice(2), fixture.prompt];
+    const half = compare(model, 12, prompts, 'bfloat16');
+    assert.equal(half.diff, 0);
+    const exact = compare(model, 12, prompts);
+    assert.deepEqual(half.tokens.slice(0, 3), exact.tokens.slice(0, 3), 'the first greedy tokens');
+    let worst = 0, top = 0, moved = false;
+    for (let s = 0; s < 3; s++) {
+      exact.logits[s]!.forEach((w, i) => {
+        const g = half.logits[s]![i]!;
+        worst = Math.max(worst, Math.abs(g - w));
+        top = Math.max(top, Math.abs(w));
+        moved ||= g !== w;
+      });
+    }
+    assert.ok(moved, 'the bfloat16 cache changed no logit');
+    assert.ok(worst <= 0.02 * top, `logits moved by ${worst}, more than 2% of the largest |logit| ${top}`);
   });
 }
 

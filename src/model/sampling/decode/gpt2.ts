@@ -36,6 +36,7 @@ export class Gpt2Decoder {
 
   /** Buffers for up to `B` rows. */
   constructor(private readonly model: Transformer, private readonly cache: RowCache, B: number) {
+    if (cache.dtype !== 'float32') throw new RangeError(`Gpt2Decoder: the cache holds ${cache.dtype}; this step writes float32 keys and values`);
     const c = model.config, C = c.dModel, F = c.dFF;
     const f = (n: number): Float32Array => new Float32Array(n);
     this.x = f(B * C); this.h = f(B * C); this.qkv = f(B * 3 * C); this.q = f(B * C); this.o = f(B * C);

@@ -5,7 +5,8 @@
 // without the ~25 tensors, checks and allocations per layer and token. 16-bit weights are read
 // in place by matmulHalf (or, under model.bf16Compute at batch ≥ 4, by matmulBf16Dot: the generic
 // path's halfProduct, so the two still agree); keys and values go into the RowCache's buffers, so
-// generate's row selection and the engine's joins work unchanged.
+// generate's row selection and the engine's joins work unchanged. A bfloat16 RowCache gets them
+// rounded as its store() rounds them, and is read by attentionDecodeHalf, as attentionDecode reads it.
 import { backend } from '../../../backend/index.js';
 import { BF16_COMPUTE_MIN_ROWS, halfProduct } from '../../../ops/index.js';
 import { headDim } from '../../config.js';
@@ -15,7 +16,7 @@ import type { RowCache } from '../batch.js';
 import { FusedLayers } from './fused.js';
 import { int8Of } from './int8.js';
 import { gatherWeights, loraSizes, type DecoderWeights } from './llama-weights.js';
-import { addInto, attend, project, rotate, type LoraScratch } from './steps.js';
+import { addInto, attend, project, rotate, storeBf16, type LoraScratch } from './steps.js';
 
 export class LlamaDecoder {
   private readonly w: DecoderWeights;
@@ -27,6 +28,7 @@ export class LlamaDecoder {
   private readonly qr: Float32Array;
   private readonly k: Float32Array; // (B, Hkv·D)
   private readonly kn: Float32Array;
+  private readonly kr: Float32Array; // (B, Hkv·D) rotated keys, before a bfloat16 cache rounds them
   private readonly v: Float32Array;
   private readonly o: Float32Array; // (B, H·D) attention output
   private readonly gate: Float32Array; // (B, F)
@@ -47,7 +49,7 @@ export class LlamaDecoder {
     const c = model.config, C = c.dModel, D = headDim(c), HD = c.nHead * D, KD = c.nKvHead * D, F = c.dFF, f = this.f;
     this.w = gatherWeights(model);
     this.x = f(B * C); this.h = f(B * C); this.t = f(B * C);
-    this.q = f(B * HD); this.qr = f(B * HD); this.k = f(B * KD); this.kn = f(B * KD); this.v = f(B * KD); this.o = f(B * HD);
+    this.q = f(B * HD); this.qr = f(B * HD); this.k = f(B * KD); this.kn = f(B * KD); this.kr = cache.dtype === 'bfloat16' ? f(B * KD) : f(0); this.v = f(B * KD); this.o = f(B * HD);
     this.gate = f(B * F); this.up = f(B * F); this.rstd = f(B * c.nHead);
     this.cos = f(B * D); this.sin = f(B * D); this.cosLocal = f(B * D); this.sinLocal = f(B * D);
     const lr = loraSizes(this.w);
@@ -111,7 +113,7 @@ export class LlamaDecoder {
   private fusedLayer(l: number, B: number, Tk: number, keyMask: Float32Array, window: number | null, local: boolean): boolean {
     // Under bf16Compute a batch of BF16_COMPUTE_MIN_ROWS rows or more takes the rounded products
     // project() runs; the native layer makes the exact ones only.
-    if (!this.fused?.covers(l) || (this.model.bf16Compute && B >= BF16_COMPUTE_MIN_ROWS)) return false;
+    if (!this.fused?.covers(l) || (this.model.bf16Compute && B >= BF16_COMPUTE_MIN_ROWS) || this.cache.dtype !== 'float32') return false;
     const c = this.model.config, L = this.cache.length, { k, v } = this.cache.reserve(l, B, c.nKvHead, headDim(c), Tk);
     const [cos, sin] = local ? [this.cosLocal, this.sinLocal] : [this.cos, this.sin];
     this.fused.run(l, { B, Tk, L, cap: k.shape[2]!, window, kf: k.f32, vf: v.f32, cos, sin, keyMask, s: this.s, p: this.p });
@@ -140,14 +142,22 @@ export class LlamaDecoder {
       qs = o; ks = kn;
     }
     const L = this.cache.length, { k: kb, v: vb } = this.cache.reserve(l, B, Hkv, D, Tk);
-    const cap = kb.shape[2]!, kf = kb.f32, vf = vb.f32;
+    const cap = kb.shape[2]!;
     const slot = (r: number): number => (r * cap + L) * D; // row r = b·Hkv + head
     const [cos, sin] = local ? [this.cosLocal, this.sinLocal] : [this.cos, this.sin];
     rotate(qr, (r) => r * D, qs, B * H, H, D, cos, sin);
-    rotate(kf, slot, ks, B * Hkv, Hkv, D, cos, sin);
-    for (let r = 0; r < B * Hkv; r++) vf.set(v.subarray(r * D, (r + 1) * D), slot(r));
     const how = { scale: c.attnScale ?? 1 / Math.sqrt(D), softcap: c.attnSoftcap ?? null, window };
-    attend(o, qr, kf, vf, keyMask, { B, H, Hkv, D, Tk, cap }, how, this.s, this.p);
+    if (kb.isHalf) {
+      rotate(this.kr, (r) => r * D, ks, B * Hkv, Hkv, D, cos, sin);
+      storeBf16(kb.u16, this.kr, B * Hkv, D, slot);
+      storeBf16(vb.u16, v, B * Hkv, D, slot);
+      be.attentionDecodeHalf(o, qr, kb.u16, vb.u16, keyMask, [Tk, 0, 1], B, H, Hkv, cap, Tk, D, how.scale, how.softcap ?? 0, window ?? 0);
+    } else {
+      const kf = kb.f32, vf = vb.f32;
+      rotate(kf, slot, ks, B * Hkv, Hkv, D, cos, sin);
+      for (let r = 0; r < B * Hkv; r++) vf.set(v.subarray(r * D, (r + 1) * D), slot(r));
+      attend(o, qr, kf, vf, keyMask, { B, H, Hkv, D, Tk, cap }, how, this.s, this.p);
+    }
     project(t, o, B, lw.o, lora, bf16);
     if (lw.postAttnNorm) { be.rmsNormForward(h, rstd, t, lw.postAttnNorm, B, C, c.normEps); addInto(x, h, B * C); } else addInto(x, t, B * C);
   }

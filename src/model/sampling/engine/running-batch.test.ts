@@ -4,10 +4,11 @@ import { defaultConfig, type Family } from '../../config.js';
 import { Transformer } from '../../transformer.js';
 import { createLora, defaultLoraTargets } from '../../lora.js';
 import { layoutOf } from '../../weights.js';
-import { Rng } from '../../../tensor/index.js';
+import { Rng, Tensor, roundToBf16 } from '../../../tensor/index.js';
+import { narrowFrozen } from '../../hf/frozen-dtype.js';
 import { Decoder } from '../decode.js';
 import { generate, type DecodeStats, type Sample, type SampleOptions } from '../generate.js';
-import { RunningBatch, noStats } from './running-batch.js';
+import { RunningBatch, cacheDtype, noStats } from './running-batch.js';
 import { greedyPick } from '../filters.js';
 
 // generate()'s continuous batching (issue 20, point 4) against its static batches and against
@@ -107,4 +108,33 @@ test("greedy(): the step's rows picked in one backend call equal greedyPick row 
     assert.equal(picks.batched.length, 2 * (6 + 7 + 8 + 9 + 4 * 3), name);
     picks.batched.forEach((v, i) => assert.ok(Object.is(v, picks.rowwise[i]), `${name}, pick ${i >> 1}: ${v} vs ${picks.rowwise[i]}`));
   }
+});
+
+test('generate under bf16 compute on bfloat16 weights samples over a bfloat16 KV cache; float32 weights keep the exact one', () => {
+  const model = tiny('llama');
+  assert.equal(cacheDtype(model), 'float32');
+  model.bf16Compute = true;
+  assert.equal(cacheDtype(model), 'float32', 'float32 weights: bf16 compute changes nothing, nor the cache');
+  for (const [name, t] of model.params) if (t.rank === 2) model.params.set(name, new Tensor(roundToBf16(t.f32), t.shape));
+  narrowFrozen(model);
+  assert.ok([...model.params.values()].some((t) => t.dtype === 'bfloat16'));
+  assert.equal(cacheDtype(model), 'bfloat16');
+  // One row at a time the products stay exact under bf16 compute (fewer than 4 rows): what moves
+  // the log-probabilities is the cache's rounding alone.
+  const greedy = { temperature: 0, batchSize: 1, n: 1 };
+  const half = run(model, greedy);
+  model.bf16Compute = false;
+  assert.equal(cacheDtype(model), 'float32');
+  const exact = run(model, greedy);
+  let moved = 0, worst = 0;
+  half.forEach((s, i) => {
+    const e = exact[i]!, same = s.tokens.findIndex((t, j) => t !== e.tokens[j]);
+    for (let j = 0; j < (same < 0 ? s.tokens.length : same); j++) {
+      const d = Math.abs(s.logprobs[j]! - e.logprobs[j]!);
+      worst = Math.max(worst, d);
+      if (d > 0) moved++;
+    }
+  });
+  assert.ok(moved > 0, 'the bfloat16 cache changed no log-probability');
+  assert.ok(worst < 0.05, `log-probabilities moved by up to ${worst}`);
 });

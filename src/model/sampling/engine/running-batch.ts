@@ -28,6 +28,15 @@ interface Slot<R> { row: R; fed: number; next: number }
 
 export const noStats = (): DecodeStats => ({ steps: 0, rowSteps: 0, prefills: 0 });
 
+/**
+ * The KV cache's dtype: bfloat16 under bf16 compute with bfloat16 weights (keys and values rounded
+ * as they are stored, halving what every decoding step reads: the opt-in's numerics, as the
+ * rounded products are), float32 otherwise (exact).
+ */
+export function cacheDtype(model: Transformer): RowCache['dtype'] {
+  return model.bf16Compute && [...model.params.values()].some((t) => t.dtype === 'bfloat16') ? 'bfloat16' : 'float32';
+}
+
 export class RunningBatch<R> {
   private slots: Slot<R>[] = [];
   private readonly cache: RowCache;
@@ -37,7 +46,7 @@ export class RunningBatch<R> {
   /** Up to `maxRows` rows decode together; `stats` is added to. */
   constructor(readonly model: Transformer, readonly maxRows: number, readonly stats: DecodeStats = noStats()) {
     if (!(Number.isInteger(maxRows) && maxRows >= 1)) throw new RangeError(`RunningBatch: maxRows is ${maxRows}; expected a positive integer`);
-    this.cache = new RowCache(model.config.nLayer);
+    this.cache = new RowCache(model.config.nLayer, cacheDtype(model));
     // Steps of one token go through the kernel-level decoder when the model allows it (decode.ts).
     this.decoder = Decoder.supports(model) ? new Decoder(model, this.cache, maxRows) : null;
   }
@@ -63,7 +72,7 @@ export class RunningBatch<R> {
     if (!adding) return;
     if (this.slots.length + adding > this.maxRows) throw new RangeError(`RunningBatch.admit: ${adding} rows join ${this.slots.length}; expected at most maxRows ${this.maxRows} in all`);
     const model = this.model, V = model.config.vocabSize;
-    const cache = new RowCache(model.config.nLayer);
+    const cache = new RowCache(model.config.nLayer, this.cache.dtype);
     const pb = leftPad(used.map((g) => g.prompt));
     const T = pb.ids.shape[1]!;
     const h = model.hidden(pb.ids, { positions: pb.positions, keyMask: pb.keyMask, cache }); // (U, T, C)
