@@ -201,7 +201,7 @@ function regrow(old: Tensor | null, B: number, H: number, cap: number, D: number
   return t;
 }
 
-/** x (B, H, T, D), float32 and contiguous, rounded to bfloat16 into columns from at / D of a (B, H, cap, D) buffer. */
+/** x (B, H, T, D), float32 and contiguous, rounded to bfloat16 into each (b, h) row of a (B, H, cap, D) buffer from offset `at` (column at / D) on. */
 function scatterBf16(dst: Uint16Array, at: number, cap: number, x: Tensor): void {
   const [B, H, T, D] = x.shape as [number, number, number, number], src = x.f32;
   const u = new Uint32Array(src.buffer, src.byteOffset, src.length), n = T * D;

@@ -112,7 +112,7 @@ export class LlamaDecoder {
   /** Layer l in one native call (fused.ts); false when that path does not take it. */
   private fusedLayer(l: number, B: number, Tk: number, keyMask: Float32Array, window: number | null, local: boolean): boolean {
     // Under bf16Compute a batch of BF16_COMPUTE_MIN_ROWS rows or more takes the rounded products
-    // project() runs; the native layer makes the exact ones only.
+    // project() runs; the native layer makes the exact ones only, into a float32 cache only.
     if (!this.fused?.covers(l) || (this.model.bf16Compute && B >= BF16_COMPUTE_MIN_ROWS) || this.cache.dtype !== 'float32') return false;
     const c = this.model.config, L = this.cache.length, { k, v } = this.cache.reserve(l, B, c.nKvHead, headDim(c), Tk);
     const [cos, sin] = local ? [this.cosLocal, this.sinLocal] : [this.cos, this.sin];
