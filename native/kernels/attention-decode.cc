@@ -27,6 +27,20 @@ thread_local ScratchBuffer t_scratch;
 
 static AK_INLINE int64_t lanes_pad(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
+// The cache comes from memory once a step, a few KB per task with arithmetic between. Asking for
+// the keys kAhead rows ahead, and for the first values before the scores are done, took a call
+// over 30 layers' caches from ~11 to 13–15 GB/s of cache read (C's shape, B = 32, Tk = 128).
+constexpr int64_t kAhead = 32;
+
+// Asks for rows [first, first + rows) of a buffer of rows of `stride` bfloat16 values, `width` of
+// each from column `col` on (none when rows ≤ 0).
+static AK_INLINE void prefetch_rows(const uint16_t* src, int64_t first, int64_t rows, int64_t stride, int64_t col, int64_t width) {
+  for (int64_t r = 0; r < rows; r++) {
+    const char* row = reinterpret_cast<const char*>(src + (first + r) * stride + col);
+    for (int64_t b = 0; b < width * 2; b += 64) __builtin_prefetch(row + b, 0, 3);
+  }
+}
+
 // dst[0, Dp) ← the widened bfloat16 values src[0, D), zeros after.
 static AK_INLINE void widen_row(float* dst, const uint16_t* src, int64_t D, int64_t Dp) {
   for (int64_t d = 0; d < D; d++) dst[d] = bits_to_float(static_cast<int32_t>(static_cast<uint32_t>(src[d]) << 16));
@@ -90,6 +104,7 @@ AK_TARGET_AVX512 static void block_values_avx512(float* O, const float* P, int64
   for (int h = 0; h < 4; h++)
     for (int x = 0; x < NZ; x++) acc[h][x] = _mm512_setzero_ps();
   for (int64_t j = 0; j < n; j++) {
+    prefetch_rows(v, j + kAhead, std::min<int64_t>(1, n - j - kAhead), D, c, NZ * kLanes);
     __m512 row[NZ];
     for (int x = 0; x < NZ; x++) {
       const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + j * D + c + x * kLanes));
@@ -136,9 +151,13 @@ static AK_INLINE void group_body(float* out, const float* q, const uint16_t* k, 
 #else
   const bool wide = false;
 #endif
+  prefetch_rows(k, 0, std::min(n, kAhead), D, 0, D);
   for (int64_t j0 = 0; j0 < n; j0 += kLanes) {
     const int64_t nb = std::min(kLanes, n - j0);
     const uint16_t* kb = k + j0 * D;
+    // The next block's keys, and the values once the last block is reached.
+    prefetch_rows(k, j0 + kAhead, std::min(kLanes, n - j0 - kAhead), D, 0, D);
+    if (j0 + kLanes >= n) prefetch_rows(v, 0, std::min(n, kAhead), D, 0, D);
 #ifdef AK_X86
     if (wide) {
       widen_keys_t_avx512(kt, kb, nb, D);
