@@ -272,12 +272,19 @@ struct DqRows {
   int64_t ld;
 };
 
-// The backward for kv head (b, kvh) over key blocks [kb0, kb1): this task alone writes those
-// rows of dk and dv, and the dq rows of the heads in the group go to dq_of(gi).
+// Where a task adds its dk and dv rows of one kv head: row 0 of each, and their row stride.
+struct DkvRows {
+  float *dk, *dv;
+  int64_t ldk, ldv;
+};
+
+// The backward for kv head (b, kvh) over key blocks [kb0, kb1) and the group's query heads
+// [gi0, gi1): this task alone adds to those rows of dkv (dk and dv themselves, or a private
+// partial), and the dq rows of its query heads go to dq_of(gi).
 template <class DqOf>
-void backward_task(const DqOf& dq_of, float* dk, float* dv, const float* dout, const float* out, const float* lse,
+void backward_task(const DqOf& dq_of, const DkvRows& dkv, const float* dout, const float* out, const float* lse,
                    const float* q, const float* k, const float* v, const Geometry& g, int64_t b, int64_t kvh,
-                   int64_t kb0, int64_t kb1) {
+                   int64_t kb0, int64_t kb1, int64_t gi0, int64_t gi1) {
   const AttentionShape& s = g.s;
   const int64_t D = s.D, Dp = block_pad(D), qrs = s.q_strides[2], ors = s.o_strides[2];
   const bool want_dq = dq_of(0).p != nullptr;
@@ -289,7 +296,7 @@ void backward_task(const DqOf& dq_of, float* dk, float* dv, const float* dout, c
         *dOb = Qb + kBq * Dp, *dcap = capped ? dOb + kBq * Dp : nullptr;
   // D_r = dO_r · O_r for every query row of the group's heads.
   std::vector<float> Di(static_cast<size_t>(g.group * s.Tq));
-  for (int64_t gi = 0; gi < g.group; gi++) {
+  for (int64_t gi = gi0; gi < gi1; gi++) {
     const int64_t h = kvh * g.group + gi;
     for (int64_t i = 0; i < s.Tq; i++)
       Di[gi * s.Tq + i] = row_dot(dout + g.o_at(b, h, i), out + g.o_at(b, h, i), D);
@@ -297,14 +304,14 @@ void backward_task(const DqOf& dq_of, float* dk, float* dv, const float* dout, c
   for (int64_t j0 = kb0 * kBk; j0 < std::min(s.Tk, kb1 * kBk); j0 += kBk) {
     const int64_t nk = std::min(kBk, s.Tk - j0);
     const float *Kj = k + g.k_at(b, kvh, j0), *Vj = v + g.v_at(b, kvh, j0);
-    float *dKj = dk ? dk + g.k_at(b, kvh, j0) : nullptr, *dVj = dv ? dv + g.v_at(b, kvh, j0) : nullptr;
+    float *dKj = dkv.dk ? dkv.dk + j0 * dkv.ldk : nullptr, *dVj = dkv.dv ? dkv.dv + j0 * dkv.ldv : nullptr;
     int64_t ldk = 0;
     const float* KB = want_dq ? b_rows(Kb, Dp, Kj, s.k_strides[2], nk, D, &ldk) : nullptr;
     // Causal: query i sees key j0 only from i = j0 − (Tk − Tq) on.
     const int64_t ist = s.causal ? std::max<int64_t>(0, j0 - (s.Tk - s.Tq)) : 0;
     // Window: the last query that sees key j0 + nk − 1 is j0 + nk − 1 + window − 1 − (Tk − Tq).
     const int64_t iend = s.window > 0 ? std::min(s.Tq, j0 + nk + s.window - 1 - (s.Tk - s.Tq)) : s.Tq;
-    for (int64_t gi = 0; gi < g.group; gi++) {
+    for (int64_t gi = gi0; gi < gi1; gi++) {
       const int64_t h = kvh * g.group + gi, row0 = (b * s.H + h) * s.Tq;
       const DqRows dq = dq_of(gi);
       for (int64_t i0 = ist; i0 < iend; i0 += kBq) {
@@ -314,20 +321,20 @@ void backward_task(const DqOf& dq_of, float* dk, float* dv, const float* dout, c
         block_mm(nk, nq, D, Kj, s.k_strides[2], 1, QT, nqp, PT, nqp, false, Band::cols_from_row, delta);
         scores(PT, dcap, nqp, nk, nq, &g, b, h, i0, j0);
         probs(PT, nqp, nk, nq, delta, lse + row0 + i0);
-        if (dv) {
+        if (dVj) {
           int64_t ld;
           const float* dOB = b_rows(dOb, Dp, dO, ors, nq, D, &ld);
-          block_mm(nk, D, nq, PT, nqp, 1, dOB, ld, dVj, s.v_strides[2], true, Band::k_from_row, delta);
+          block_mm(nk, D, nq, PT, nqp, 1, dOB, ld, dVj, dkv.ldv, true, Band::k_from_row, delta);
         }
-        if (!want_dq && !dk) continue;
+        if (!want_dq && !dKj) continue;
         transpose_rows(dOT, nqp, dO, ors, nq, D);
         block_mm(nk, nq, D, Vj, s.v_strides[2], 1, dOT, nqp, dST, nqp, false, Band::cols_from_row, delta);
         dscores(dST, PT, dcap, nqp, nk, nq, Di.data() + gi * s.Tq + i0, s.scale, delta);
         if (want_dq) block_mm(nq, D, nk, dST, 1, nqp, KB, ldk, dq.p + i0 * dq.ld, dq.ld, true, Band::k_to_row, delta);
-        if (dk) {
+        if (dKj) {
           int64_t ld;
           const float* QB = b_rows(Qb, Dp, Q, qrs, nq, D, &ld);
-          block_mm(nk, D, nq, dST, nqp, 1, QB, ld, dKj, s.k_strides[2], true, Band::k_from_row, delta);
+          block_mm(nk, D, nq, dST, nqp, 1, QB, ld, dKj, dkv.ldk, true, Band::k_from_row, delta);
         }
       }
     }
@@ -344,19 +351,42 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   const bool small = double(s.B) * s.H * s.Tq * s.Tk * s.D < (1 << 16);
   // Fewer kv heads than threads: split the key blocks too, with a private dq per split.
   const int64_t splits = small || heads >= T ? 1 : std::min(kblocks, (T + heads - 1) / heads);
-  const int64_t qsize = s.Tq * s.D, gsize = g.group * qsize;
+  // Kv heads that the threads do not share evenly, and few of them (SmolLM2's 3 on 2 threads: two
+  // rounds, the second half idle): each query head of a group its own task instead, adding into a
+  // private dk, dv partial that is summed after.
+  const int64_t gsplits = !small && splits == 1 && g.group > 1 && (dk || dv) && heads % T != 0 && heads < 4 * T ? g.group : 1;
+  const int64_t qsize = s.Tq * s.D, gsize = g.group * qsize, kvsize = s.Tk * s.D;
   std::vector<float> parts(splits > 1 && dq ? static_cast<size_t>(heads * splits * gsize) : 0, 0.f);
+  std::vector<float> kvparts(gsplits > 1 ? static_cast<size_t>(heads * gsplits * 2 * kvsize) : 0, 0.f);
   auto task = [&](int64_t t) {
-    const int64_t hk = t / splits, c = t % splits, b = hk / s.Hkv, kvh = hk % s.Hkv;
+    const int64_t hk = t / splits / gsplits, c = t / gsplits % splits, gs = t % gsplits, b = hk / s.Hkv, kvh = hk % s.Hkv;
     auto dq_of = [&](int64_t gi) {
       if (!dq) return DqRows{nullptr, 0};
-      if (splits > 1) return DqRows{parts.data() + t * gsize + gi * qsize, s.D};
+      if (splits > 1) return DqRows{parts.data() + (hk * splits + c) * gsize + gi * qsize, s.D};
       return DqRows{dq + g.q_at(b, kvh * g.group + gi, 0), s.q_strides[2]};
     };
-    backward_task(dq_of, dk, dv, dout, out, lse, q, k, v, g, b, kvh, kblocks * c / splits, kblocks * (c + 1) / splits);
+    DkvRows dkv{dk ? dk + g.k_at(b, kvh, 0) : nullptr, dv ? dv + g.v_at(b, kvh, 0) : nullptr, s.k_strides[2], s.v_strides[2]};
+    if (gsplits > 1) {
+      float* p = kvparts.data() + (hk * gsplits + gs) * 2 * kvsize;
+      dkv = DkvRows{dk ? p : nullptr, dv ? p + kvsize : nullptr, s.D, s.D};
+    }
+    const int64_t gi0 = g.group * gs / gsplits, gi1 = g.group * (gs + 1) / gsplits;
+    backward_task(dq_of, dkv, dout, out, lse, q, k, v, g, b, kvh, kblocks * c / splits, kblocks * (c + 1) / splits, gi0, gi1);
   };
-  if (small) for (int64_t t = 0; t < heads * splits; t++) task(t);
-  else parallel_for(heads * splits, task);
+  const int64_t tasks = heads * splits * gsplits;
+  if (small) for (int64_t t = 0; t < tasks; t++) task(t);
+  else parallel_for(tasks, task);
+  for (int64_t hk = 0; hk < heads && gsplits > 1; hk++) {
+    const int64_t b = hk / s.Hkv, kvh = hk % s.Hkv;
+    for (int64_t gs = 0; gs < gsplits; gs++) {
+      const float* p = kvparts.data() + (hk * gsplits + gs) * 2 * kvsize;
+      for (int64_t j = 0; j < s.Tk; j++)
+        for (int64_t d = 0; d < s.D; d++) {
+          if (dk) dk[g.k_at(b, kvh, j) + d] += p[j * s.D + d];
+          if (dv) dv[g.v_at(b, kvh, j) + d] += p[kvsize + j * s.D + d];
+        }
+    }
+  }
   if (parts.empty()) return;
   for (int64_t hk = 0; hk < heads; hk++)
     for (int64_t gi = 0; gi < g.group; gi++) {

@@ -26,6 +26,9 @@ const CASES: Case[] = [
   { name: 'causal Tq > Tk: early queries see nothing', B: 1, H: 1, Hkv: 1, Tq: 9, Tk: 4, D: 8, causal: true },
   { name: 'GQA 4 heads on 2 kv heads, long', B: 2, H: 4, Hkv: 2, Tq: 130, Tk: 130, D: 32, causal: true },
   { name: 'MQA 6 heads on 1 kv head', B: 1, H: 6, Hkv: 1, Tq: 65, Tk: 65, D: 8, causal: false },
+  // Kv heads that 2 threads do not share evenly (SmolLM2's 3): each query head its own task, dk and dv summed from partials.
+  { name: 'GQA 9 heads on 3 kv heads, kv heads split by query head', B: 1, H: 9, Hkv: 3, Tq: 70, Tk: 70, D: 16, causal: true },
+  { name: 'MQA 4 heads on 1 kv head × 3 rows, split by query head, padding mask', B: 3, H: 4, Hkv: 1, Tq: 66, Tk: 66, D: 8, causal: true, mask: [3, 1, 1, 66] },
   { name: 'padding mask (B, 1, 1, Tk)', B: 3, H: 2, Hkv: 2, Tq: 20, Tk: 20, D: 8, causal: true, mask: [3, 1, 1, 20] },
   { name: 'full mask (B, H, Tq, Tk), GQA', B: 1, H: 4, Hkv: 2, Tq: 66, Tk: 70, D: 8, causal: false, mask: [1, 4, 66, 70] },
   { name: 'bias mask (1, H, Tq, Tk) with causal', B: 2, H: 2, Hkv: 1, Tq: 40, Tk: 40, D: 4, causal: true, mask: [1, 2, 40, 40] },
