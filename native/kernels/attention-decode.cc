@@ -5,12 +5,16 @@
 // at two bytes a value and no score leaves the task. Arithmetic is float32 on the exactly widened
 // values: each score the dot product summed over d in order (16 keys at a time, their rows widened
 // and transposed), softmax with the max subtracted, exp_f, the sum in 16 lanes, then the products
-// with V in key order. The bodies are plain loops that AK_MULTIVERSION compiles per ISA.
+// with V in key order. On AVX-512 with D a multiple of 16 the keys are transposed, scored and the
+// values summed in registers; elsewhere plain loops, which AK_MULTIVERSION compiles per ISA, do
+// the same sums in the same order.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 
 #include "cpu.h"
+#include "gemm.h"
+#include "half16.h"
 #include "kernels.h"
 #include "pool.h"
 #include "scratch.h"
@@ -43,7 +47,7 @@ static AK_INLINE void prefetch_rows(const uint16_t* src, int64_t first, int64_t 
 
 // dst[0, Dp) ← the widened bfloat16 values src[0, D), zeros after.
 static AK_INLINE void widen_row(float* dst, const uint16_t* src, int64_t D, int64_t Dp) {
-  for (int64_t d = 0; d < D; d++) dst[d] = bits_to_float(static_cast<int32_t>(static_cast<uint32_t>(src[d]) << 16));
+  gemm::widen(dst, src, D, true);
   for (int64_t d = D; d < Dp; d++) dst[d] = 0.f;
 }
 
@@ -60,8 +64,7 @@ AK_TARGET_AVX512 static void widen_keys_t_avx512(float* kt, const uint16_t* k, i
   for (int64_t c = 0; c < D; c += kLanes) {
     __m512 r[kLanes];
     for (int64_t jj = 0; jj < kLanes; jj++) {
-      const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + jj * D + c));
-      r[jj] = jj < nb ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16)) : _mm512_setzero_ps();
+      r[jj] = jj < nb ? load_half16<HalfKind::bf16>(k + jj * D + c) : _mm512_setzero_ps();
     }
     transpose16(r);
     for (int64_t d = 0; d < kLanes; d++) _mm512_storeu_ps(kt + (c + d) * kLanes, r[d]);
@@ -106,10 +109,7 @@ AK_TARGET_AVX512 static void block_values_avx512(float* O, const float* P, int64
   for (int64_t j = 0; j < n; j++) {
     prefetch_rows(v, j + kAhead, std::min<int64_t>(1, n - j - kAhead), D, c, NZ * kLanes);
     __m512 row[NZ];
-    for (int x = 0; x < NZ; x++) {
-      const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + j * D + c + x * kLanes));
-      row[x] = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
-    }
+    for (int x = 0; x < NZ; x++) row[x] = load_half16<HalfKind::bf16>(v + j * D + c + x * kLanes);
     for (int h = 0; h < 4; h++) {
       if (h >= gs) break;
       const __m512 p = _mm512_set1_ps(P[h * np + j]);

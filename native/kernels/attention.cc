@@ -376,15 +376,17 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   const int64_t tasks = heads * splits * gsplits;
   if (small) for (int64_t t = 0; t < tasks; t++) task(t);
   else parallel_for(tasks, task);
+  // dst's Tk rows (row stride ld) += a partial's.
+  auto add_rows = [&](float* dst, int64_t ld, const float* src) {
+    for (int64_t j = 0; j < s.Tk; j++)
+      for (int64_t d = 0; d < s.D; d++) dst[j * ld + d] += src[j * s.D + d];
+  };
   for (int64_t hk = 0; hk < heads && gsplits > 1; hk++) {
     const int64_t b = hk / s.Hkv, kvh = hk % s.Hkv;
     for (int64_t gs = 0; gs < gsplits; gs++) {
       const float* p = kvparts.data() + (hk * gsplits + gs) * 2 * kvsize;
-      for (int64_t j = 0; j < s.Tk; j++)
-        for (int64_t d = 0; d < s.D; d++) {
-          if (dk) dk[g.k_at(b, kvh, j) + d] += p[j * s.D + d];
-          if (dv) dv[g.v_at(b, kvh, j) + d] += p[kvsize + j * s.D + d];
-        }
+      if (dk) add_rows(dk + g.k_at(b, kvh, 0), s.k_strides[2], p);
+      if (dv) add_rows(dv + g.v_at(b, kvh, 0), s.v_strides[2], p + kvsize);
     }
   }
   if (parts.empty()) return;

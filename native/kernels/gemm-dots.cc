@@ -12,6 +12,7 @@
 
 #include "cpu.h"
 #include "gemm.h"
+#include "half16.h"
 
 #ifdef AK_X86
 #include <immintrin.h>
@@ -35,26 +36,8 @@ namespace {
 // could not tell any distance from none.
 constexpr int64_t kAhead = 256;
 
-enum class Kind { bf16, f16 };
-
-// 16 weights from p widened to float32 (both widenings are exact).
-template <Kind T>
-AK_TARGET_AVX512 static inline __m512 load16(const uint16_t* p) {
-  const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  if constexpr (T == Kind::bf16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-  else return _mm512_cvtph_ps(h);
-}
-
-// The first n < 16 weights from p, the other lanes 0, without reading past p + n.
-template <Kind T>
-AK_TARGET_AVX512 static inline __m512 load_tail(const uint16_t* p, int64_t n) {
-  const __m256i h = _mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << n) - 1), p);
-  if constexpr (T == Kind::bf16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-  else return _mm512_cvtph_ps(h);
-}
-
 // c[r·ldc] (+)= x · w row r for r < R, rows ldw apart, each sum in row_dot's order (see the top).
-template <Kind T, int R>
+template <HalfKind T, int R>
 AK_TARGET_AVX512 static inline void dot_rows(const float* x, const uint16_t* w, int64_t ldw, int64_t K, float* c,
                                              int64_t ldc, bool accumulate) {
   __m512 acc[R];
@@ -64,13 +47,13 @@ AK_TARGET_AVX512 static inline void dot_rows(const float* x, const uint16_t* w, 
     const __m512 xv = _mm512_loadu_ps(x + i);
     if ((i & 31) == 0)  // once per 64-byte line of each stream
       for (int r = 0; r < R; r++) _mm_prefetch(reinterpret_cast<const char*>(w + r * ldw + i + kAhead), _MM_HINT_T0);
-    for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(load16<T>(w + r * ldw + i), xv, acc[r]);
+    for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(load_half16<T>(w + r * ldw + i), xv, acc[r]);
   }
   alignas(64) float lanes[16], tail[16];
   for (int r = 0; r < R; r++) {
     _mm512_store_ps(lanes, acc[r]);
     if (K16 < K) {
-      _mm512_store_ps(tail, load_tail<T>(w + r * ldw + K16, K - K16));
+      _mm512_store_ps(tail, load_half_tail<T>(w + r * ldw + K16, K - K16));
       for (int64_t i = K16; i < K; i++) lanes[0] = __builtin_fmaf(tail[i - K16], x[i], lanes[0]);
     }
     float s = 0.f;
@@ -83,7 +66,7 @@ AK_TARGET_AVX512 static inline void dot_rows(const float* x, const uint16_t* w, 
 // quarter is then one sequential stream through memory, which the hardware prefetchers follow,
 // where four neighbouring rows read side by side streamed from DRAM at half the speed of one row
 // at a time (bench numbers in the commit that brought this file).
-template <Kind T>
+template <HalfKind T>
 AK_TARGET_AVX512 static void dots(int64_t M, int64_t K, const float* a, int64_t lda, const uint16_t* w, int64_t ldw,
                                   float* c, int64_t ldc, bool accumulate, int64_t j0, int64_t j1) {
   const int64_t q = (j1 - j0) / 4;
@@ -99,8 +82,8 @@ AK_TARGET_AVX512 static void dots(int64_t M, int64_t K, const float* a, int64_t 
 
 void half_dots_avx512(int64_t M, int64_t K, const float* a, int64_t lda, const uint16_t* w, int64_t ldw, bool bf16,
                       float* c, int64_t ldc, bool accumulate, int64_t j0, int64_t j1) {
-  if (bf16) dots<Kind::bf16>(M, K, a, lda, w, ldw, c, ldc, accumulate, j0, j1);
-  else dots<Kind::f16>(M, K, a, lda, w, ldw, c, ldc, accumulate, j0, j1);
+  if (bf16) dots<HalfKind::bf16>(M, K, a, lda, w, ldw, c, ldc, accumulate, j0, j1);
+  else dots<HalfKind::f16>(M, K, a, lda, w, ldw, c, ldc, accumulate, j0, j1);
 }
 #pragma GCC diagnostic pop
 #endif

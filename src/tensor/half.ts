@@ -83,6 +83,18 @@ export function roundToBf16(values: Float32Array, out = new Float32Array(values.
   return out;
 }
 
+/**
+ * `rows` rows of `width` float32 values of src (row r at r·width) rounded to bfloat16 bits into dst
+ * at at(r): what a bfloat16 KV cache stores (RowCache, the decoder's step).
+ */
+export function roundRowsToBf16(dst: Uint16Array, src: Float32Array, rows: number, width: number, at: (r: number) => number): void {
+  const u = new Uint32Array(src.buffer, src.byteOffset, rows * width);
+  for (let r = 0; r < rows; r++) {
+    const o = at(r), i0 = r * width;
+    for (let i = 0; i < width; i++) dst[o + i] = bf16Bits(u[i0 + i]!);
+  }
+}
+
 /** The bfloat16 pattern nearest the float32 pattern `b` (ties to even; a NaN stays a quiet NaN). */
 export function bf16Bits(b: number): number {
   return (b & 0x7fffffff) > 0x7f800000 ? ((b >>> 16) | 0x40) & 0xffff : ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;

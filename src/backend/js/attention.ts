@@ -6,6 +6,7 @@
 // attention does, and the backward multiplies by its derivative 1 − tanh². A window w > 0 hides
 // key j from query i unless j > i + Tk − Tq − w (Mistral's sliding window, on top of causality):
 // the loops start at the first key in the window, so keys outside cost nothing.
+import { widenHalf } from '../../tensor/index.js';
 import type { F32, Strides } from '../kernels.js';
 
 interface Rows { q(b: number, h: number, i: number): number; k(b: number, h: number, j: number): number;
@@ -108,11 +109,7 @@ export function firstKey(i: number, Tq: number, Tk: number, w: number): number {
  */
 export function attentionDecodeHalf(out: F32, q: F32, k: Uint16Array, v: Uint16Array, mask: F32 | null, maskStrides: Strides,
   B: number, H: number, Hkv: number, cap: number, Tk: number, D: number, scale: number, softcap: number, window: number): void {
-  const widen = (bits: Uint16Array): F32 => {
-    const f = new Float32Array(B * Hkv * cap * D), u = new Uint32Array(f.buffer);
-    for (let i = 0; i < u.length; i++) u[i] = bits[i]! << 16;
-    return f;
-  };
+  const widen = (bits: Uint16Array): F32 => widenHalf(bits.subarray(0, B * Hkv * cap * D), 'bfloat16');
   const [mb, mh, mj] = [maskStrides[0] ?? 0, maskStrides[1] ?? 0, maskStrides[2] ?? 0];
   const layout = [H * D, D, D, Hkv * cap * D, cap * D, D, Hkv * cap * D, cap * D, D, H * D, D, D];
   attentionForward(out, new Float32Array(B * H), q, widen(k), widen(v), mask, [mb, mh, 0, mj], B, H, Hkv, 1, Tk, D, scale, true, layout, softcap, window);

@@ -2,7 +2,7 @@
 // key mask that make a padded row compute exactly what it would alone, and a KV cache whose rows
 // can be dropped, repeated and trimmed between decoding steps.
 import { backend } from '../../backend/index.js';
-import { Tensor, bf16Bits, shapeStr } from '../../tensor/index.js';
+import { Tensor, roundRowsToBf16, shapeStr, widenHalf } from '../../tensor/index.js';
 import { KVCache, type CacheBuffers } from './kv-cache.js';
 
 export interface PaddedBatch {
@@ -101,8 +101,9 @@ export class RowCache extends KVCache {
     const { k: kb, v: vb } = this.reserve(layer, B, H, D, rows);
     const cap = kb.shape[2]!, at = this.length * D, st = [H * cap * D, cap * D, D, 1];
     if (kb.isHalf) {
-      scatterBf16(kb.u16, at, cap, k);
-      scatterBf16(vb.u16, at, cap, v);
+      // Each (b, h) row's T·D values, rounded, from column `length` on.
+      roundRowsToBf16(kb.u16, k.f32, B * H, T * D, (r) => r * cap * D + at);
+      roundRowsToBf16(vb.u16, v.f32, B * H, T * D, (r) => r * cap * D + at);
     } else {
       backend().stridedScatter(kb.f32, at, st, k.f32, k.shape, false);
       backend().stridedScatter(vb.f32, at, st, v.f32, v.shape, false);
@@ -201,16 +202,6 @@ function regrow(old: Tensor | null, B: number, H: number, cap: number, D: number
   return t;
 }
 
-/** x (B, H, T, D), float32 and contiguous, rounded to bfloat16 into each (b, h) row of a (B, H, cap, D) buffer from offset `at` (column at / D) on. */
-function scatterBf16(dst: Uint16Array, at: number, cap: number, x: Tensor): void {
-  const [B, H, T, D] = x.shape as [number, number, number, number], src = x.f32;
-  const u = new Uint32Array(src.buffer, src.byteOffset, src.length), n = T * D;
-  for (let r = 0; r < B * H; r++) {
-    const o = r * cap * D + at, i0 = r * n;
-    for (let i = 0; i < n; i++) dst[o + i] = bf16Bits(u[i0 + i]!);
-  }
-}
-
 /**
  * `buf`'s batch rows `rows` (increasing), columns [from, from + keep) of each, moved to rows 0.. and
  * column 0 of the same memory, as a (rows.length, H, cap, D) view of it. Every copy goes to a
@@ -236,8 +227,8 @@ function inUse(buf: Tensor, rows: number): Tensor {
   const [B, H, cap, D] = buf.shape as [number, number, number, number];
   const out = new Float32Array(B * H * rows * D);
   if (buf.isHalf) {
-    const bits = buf.u16, o = new Uint32Array(out.buffer), n = rows * D;
-    for (let r = 0; r < B * H; r++) for (let i = 0; i < n; i++) o[r * n + i] = bits[r * cap * D + i]! << 16;
+    const bits = buf.u16, n = rows * D;
+    for (let r = 0; r < B * H; r++) widenHalf(bits.subarray(r * cap * D, r * cap * D + n), 'bfloat16', out.subarray(r * n, (r + 1) * n));
   } else backend().stridedCopy(out, buf.f32, 0, [H * cap * D, cap * D, D, 1], [B, H, rows, D], false);
   return new Tensor(out, [B, H, rows, D]);
 }

@@ -3,7 +3,7 @@
 // logits equal the generic path's bit for bit: only the tensors, checks and allocations go.
 import { backend } from '../../../backend/index.js';
 import { halfProduct, rotateHead } from '../../../ops/index.js';
-import { bf16Bits, type Tensor } from '../../../tensor/index.js';
+import type { Tensor } from '../../../tensor/index.js';
 import type { LoraAdapter } from '../../lora.js';
 import { int8Of } from './int8.js';
 
@@ -78,13 +78,4 @@ export function attend(o: Float32Array, q: Float32Array, kf: Float32Array, vf: F
   be.binaryForward('add', sv, sv, rowMajor, j0 ? keyMask.subarray(j0) : keyMask, [Tk, 0, 0, 1], shape);
   be.softmaxForward(pv, sv, B * H, n);
   be.matmul(o, pv, rows(vf), B * Hkv, g, D, n, false, false, g * n, cap * D, g * D, false);
-}
-
-/** `rows` rows of D values of src, rounded to bfloat16 (as RowCache.store rounds them), into dst at at(r). */
-export function storeBf16(dst: Uint16Array, src: Float32Array, rows: number, D: number, at: (r: number) => number): void {
-  const u = new Uint32Array(src.buffer, src.byteOffset, rows * D);
-  for (let r = 0; r < rows; r++) {
-    const o = at(r), i0 = r * D;
-    for (let d = 0; d < D; d++) dst[o + d] = bf16Bits(u[i0 + d]!);
-  }
 }
