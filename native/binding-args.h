@@ -116,6 +116,10 @@ class Args {
   const uint16_t* u16(size_t i, const char* name, int64_t n) const {
     return static_cast<const uint16_t*>(typed(i, name, napi_uint16_array, Range{0, n - 1}, false));
   }
+  // A Uint16Array the kernel writes (a bfloat16 KV cache).
+  uint16_t* u16w(size_t i, const char* name, int64_t n) const {
+    return static_cast<uint16_t*>(typed(i, name, napi_uint16_array, Range{0, n - 1}, false));
+  }
   const int8_t* i8(size_t i, const char* name, int64_t n) const {
     return static_cast<const int8_t*>(typed(i, name, napi_int8_array, Range{0, n - 1}, false));
   }

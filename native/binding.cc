@@ -240,9 +240,11 @@ KERNEL(matmulBias, const int64_t M = a.size(4, "M"), N = a.size(5, "N"), K = a.s
 
 // decodeLayer(x, h, t, q, qr, k, kn, v, o, gate, up, rstd, s, p, inNorm, qNorm, kNorm, postAttnNorm,
 // mlpNorm, postMlpNorm, qW, kW, vW, oW, gateW, upW, downW, qBias, kBias, vBias, kCache, vCache, cos,
-// sin, keyMask, dims, eps, scale, softcap): one decoder layer (kernels.h's DecodeLayer), dims =
-// [B, C, H, Hkv, D, F, Tk, L, cap, window, half (0 float32, 1 bfloat16, 2 binary16), gelu (0, 1)] and
-// optionally separate (1: each projection in its own parallel region, the path before grouping).
+// sin, keyMask, dims, eps, scale, softcap[, kr]): one decoder layer (kernels.h's DecodeLayer), dims =
+// [B, C, H, Hkv, D, F, Tk, L, cap, window, half (0 float32, 1 bfloat16, 2 binary16), gelu (0, 1)],
+// then optionally separate (1: each projection in its own parallel region, the path before
+// grouping), bf16Dot (1: bfloat16 weights' products by matmulBf16Dot) and cache (0 float32, 1
+// bfloat16: kCache and vCache are Uint16Arrays and kr, (B, Hkv·D) float32, is given).
 static ak::DecodeWeight decode_weight(const Args& a, size_t i, const char* name, int64_t n, int64_t half, const float* bias) {
   if (half) return {a.u16(i, name, n), true, half == 1, bias};
   return {a.f32(i, name, n), false, false, bias};
@@ -250,10 +252,11 @@ static ak::DecodeWeight decode_weight(const Args& a, size_t i, const char* name,
 static Napi::Value decodeLayer(const Napi::CallbackInfo& info) {
   const Args a(info, "decodeLayer");
   const Dims d = a.shape(35, "dims");
-  if (d.size() != 12 && d.size() != 13) a.fail<Napi::RangeError>("dims", "must hold 12 or 13 sizes, got " + std::to_string(d.size()));
+  if (d.size() < 12 || d.size() > 15) a.fail<Napi::RangeError>("dims", "must hold 12 to 15 sizes, got " + std::to_string(d.size()));
   const int64_t B = d[0], C = d[1], H = d[2], Hkv = d[3], D = d[4], F = d[5], Tk = d[6], L = d[7], cap = d[8], half = d[10];
-  if (Hkv == 0 || H % Hkv != 0 || D % 2 != 0 || Tk != L + 1 || cap < Tk || half > 2)
-    a.fail<Napi::RangeError>("dims", "must have H a multiple of Hkv, D even, Tk = L + 1 ≤ cap and half ≤ 2");
+  const bool bf16_dot = d.size() > 13 && d[13] != 0, cache16 = d.size() > 14 && d[14] != 0;
+  if (Hkv == 0 || H % Hkv != 0 || D % 2 != 0 || Tk != L + 1 || cap < Tk || half > 2 || (d.size() > 14 && d[14] > 1))
+    a.fail<Napi::RangeError>("dims", "must have H a multiple of Hkv, D even, Tk = L + 1 ≤ cap, half ≤ 2 and cache 0 or 1");
   const int64_t HD = H * D, KD = Hkv * D;
   ak::DecodeScratch s{a.f32(0, "x", B * C), a.f32(1, "h", B * C), a.f32(2, "t", B * C), a.f32(3, "q", B * HD),
                       a.f32(4, "qr", B * HD), a.f32(5, "k", B * KD), a.f32(6, "kn", B * KD), a.f32(7, "v", B * KD),
@@ -268,10 +271,17 @@ static Napi::Value decodeLayer(const Napi::CallbackInfo& info) {
                     decode_weight(a, 22, "vW", KD * C, half, a.f32n(29, "vBias", KD)),
                     decode_weight(a, 23, "oW", C * HD, half, nullptr), decode_weight(a, 24, "gateW", F * C, half, nullptr),
                     decode_weight(a, 25, "upW", F * C, half, nullptr), decode_weight(a, 26, "downW", C * F, half, nullptr),
-                    a.f32(30, "kCache", B * Hkv * cap * D), a.f32(31, "vCache", B * Hkv * cap * D), a.f32(32, "cos", B * D),
+                    cache16 ? nullptr : a.f32(30, "kCache", B * Hkv * cap * D),
+                    cache16 ? nullptr : a.f32(31, "vCache", B * Hkv * cap * D), a.f32(32, "cos", B * D),
                     a.f32(33, "sin", B * D), a.f32(34, "keyMask", B * Tk)};
   if ((l.q_norm == nullptr) != (l.k_norm == nullptr)) a.fail<Napi::TypeError>("kNorm", "must be given exactly when qNorm is");
-  l.separate = d.size() == 13 && d[12] != 0;
+  l.separate = d.size() > 12 && d[12] != 0;
+  l.bf16_dot = bf16_dot;
+  if (cache16) {
+    l.kcache16 = a.u16w(30, "kCache", B * Hkv * cap * D);
+    l.vcache16 = a.u16w(31, "vCache", B * Hkv * cap * D);
+    s.kr = a.f32(39, "kr", B * KD);
+  }
   ak::decode_layer(l, s);
   return info.Env().Undefined();
 }

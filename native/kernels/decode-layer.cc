@@ -6,6 +6,7 @@
 // JavaScript → native crossing, argument check and Dims array per kernel. Two places differ in
 // how the work is shared out, not in what is summed (see project_all and heads_matmul).
 #include <algorithm>
+#include <cstring>
 #include <initializer_list>
 
 #include "cpu.h"
@@ -25,10 +26,12 @@ bool bias_rows(float* out, const DecodeWeight& w, int64_t M, int64_t N) {
   return w.bias != nullptr;
 }
 
-// x·Wᵀ (+ bias) as steps.ts's project: the bias copied into each row, then the accumulating product.
-void project(float* out, const float* x, int64_t M, const DecodeWeight& w, int64_t N, int64_t K) {
+// x·Wᵀ (+ bias) as steps.ts's project: the bias copied into each row, then the accumulating product
+// (halfProduct's choice of kernel for a 16-bit weight).
+void project(const DecodeLayer& l, float* out, const float* x, int64_t M, const DecodeWeight& w, int64_t N, int64_t K) {
   const bool acc = bias_rows(out, w, M, N);
-  if (w.half) matmul_half(out, x, static_cast<const uint16_t*>(w.p), w.bf16, M, N, K, true, acc);
+  if (w.half && w.bf16 && l.bf16_dot) matmul_bf16dot(out, x, static_cast<const uint16_t*>(w.p), M, N, K, true, acc);
+  else if (w.half) matmul_half(out, x, static_cast<const uint16_t*>(w.p), w.bf16, M, N, K, true, acc);
   else matmul(out, x, static_cast<const float*>(w.p), 1, M, N, K, false, true, 0, 0, 0, acc);
 }
 
@@ -45,7 +48,7 @@ struct Part {
 };
 
 void project_all(const DecodeLayer& l, const float* x, int64_t M, int64_t K, std::initializer_list<Part> parts) {
-  bool grouped = !l.separate && M <= 4 && K > 0;
+  bool grouped = !l.separate && !l.bf16_dot && M <= 4 && K > 0;
 #ifdef AK_X86
   grouped = grouped && isa() == Isa::avx512;
 #else
@@ -53,7 +56,7 @@ void project_all(const DecodeLayer& l, const float* x, int64_t M, int64_t K, std
 #endif
   for (const Part& p : parts) grouped = grouped && p.w.half && p.w.bf16 == parts.begin()->w.bf16;
   if (!grouped) {
-    for (const Part& p : parts) project(p.out, x, M, p.w, p.N, K);
+    for (const Part& p : parts) project(l, p.out, x, M, p.w, p.N, K);
     return;
   }
 #ifdef AK_X86
@@ -74,6 +77,20 @@ void project_all(const DecodeLayer& l, const float* x, int64_t M, int64_t K, std
   };
   parallel_range(total, 64, rows);
 #endif
+}
+
+// rows × D float32 values of src (row r at r·D) rounded to bfloat16 into dst at r·dst_row + dst_at:
+// tensor/half.ts's roundRowsToBf16 and bf16Bits, nearest with ties to even, a NaN kept quiet.
+void round_rows_bf16(uint16_t* dst, int64_t dst_row, int64_t dst_at, const float* src, int64_t rows, int64_t D) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* x = src + r * D;
+    uint16_t* o = dst + r * dst_row + dst_at;
+    for (int64_t d = 0; d < D; d++) {
+      uint32_t b;
+      std::memcpy(&b, x + d, 4);
+      o[d] = (b & 0x7fffffffu) > 0x7f800000u ? uint16_t((b >> 16) | 0x40u) : uint16_t((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+    }
+  }
 }
 
 void add_into(float* x, const float* y, int64_t n) { binary_forward(BinaryOp::add, x, x, Dims{1}, y, Dims{1}, Dims{n}); }
@@ -140,11 +157,20 @@ void attention(const DecodeLayer& l, const DecodeScratch& s) {
     ks = s.kn;
   }
   rotate(s.qr, D, 0, qs, B * H, H, D, l.cos, l.sin);
-  rotate(l.kcache, l.cap * D, l.L * D, ks, B * Hkv, Hkv, D, l.cos, l.sin);
-  for (int64_t r = 0; r < B * Hkv; r++)
-    for (int64_t d = 0; d < D; d++) l.vcache[(r * l.cap + l.L) * D + d] = s.v[r * D + d];
-  attend(l, s, s.qr);
-  project(s.t, s.o, B, l.o, C, H * D);
+  if (l.kcache16) {
+    rotate(s.kr, D, 0, ks, B * Hkv, Hkv, D, l.cos, l.sin);
+    round_rows_bf16(l.kcache16, l.cap * D, l.L * D, s.kr, B * Hkv, D);
+    round_rows_bf16(l.vcache16, l.cap * D, l.L * D, s.v, B * Hkv, D);
+    const int64_t mask_strides[3] = {l.Tk, 0, 1};
+    attention_decode_half(s.o, s.qr, l.kcache16, l.vcache16, l.key_mask, mask_strides, B, H, Hkv, l.cap, l.Tk, D, l.scale,
+                          l.softcap, l.window > 0 && l.window < l.Tk ? l.window : 0);
+  } else {
+    rotate(l.kcache, l.cap * D, l.L * D, ks, B * Hkv, Hkv, D, l.cos, l.sin);
+    for (int64_t r = 0; r < B * Hkv; r++)
+      for (int64_t d = 0; d < D; d++) l.vcache[(r * l.cap + l.L) * D + d] = s.v[r * D + d];
+    attend(l, s, s.qr);
+  }
+  project(l, s.t, s.o, B, l.o, C, H * D);
   if (l.post_attn_norm) {
     rms_norm_forward(s.h, s.rstd, s.t, l.post_attn_norm, B, C, l.eps);
     add_into(s.x, s.h, B * C);
@@ -161,7 +187,7 @@ void mlp(const DecodeLayer& l, const DecodeScratch& s) {
   if (l.gelu) gelu_forward(s.gate, s.gate, B * F);
   else silu_forward(s.gate, s.gate, B * F);
   binary_forward(BinaryOp::mul, s.gate, s.gate, Dims{1}, s.up, Dims{1}, Dims{B * F});
-  project(s.t, s.gate, B, l.down, C, F);
+  project(l, s.t, s.gate, B, l.down, C, F);
   if (l.post_mlp_norm) {
     rms_norm_forward(s.h, s.rstd, s.t, l.post_mlp_norm, B, C, l.eps);
     add_into(s.x, s.h, B * C);

@@ -128,15 +128,23 @@ struct DecodeLayer {
   bool gelu;                  // GeGLU (Gemma), else SwiGLU
   const float *in_norm, *q_norm, *k_norm, *post_attn_norm, *mlp_norm, *post_mlp_norm;  // q_norm … may be null
   DecodeWeight q, k, v, o, gate, up, down;
-  float *kcache, *vcache;
+  float *kcache, *vcache;  // a float32 cache, or null with kcache16/vcache16
   const float *cos, *sin, *key_mask;
   // The layer as before task i20n (benches' A/B): each projection in its own parallel region, the
   // attention's per-head products handed to the pool.
   bool separate = false;
+  // bfloat16 weights' products through matmul_bf16dot (halfProduct's bf16Compute rule, which the
+  // caller applies: bf16 compute and at least BF16_COMPUTE_MIN_ROWS rows).
+  bool bf16_dot = false;
+  // A bfloat16 cache (RowCache 'bfloat16'): keys and values rounded to nearest even as stored,
+  // read by attention_decode_half.
+  uint16_t *kcache16 = nullptr, *vcache16 = nullptr;
 };
-// The step's buffers, those of LlamaDecoder: x (B, C) is read and updated in place.
+// The step's buffers, those of LlamaDecoder: x (B, C) is read and updated in place; kr (B, Hkv·D)
+// holds the rotated keys before a bfloat16 cache rounds them (null with a float32 cache).
 struct DecodeScratch {
   float *x, *h, *t, *q, *qr, *k, *kn, *v, *o, *gate, *up, *rstd, *s, *p;
+  float* kr = nullptr;
 };
 void decode_layer(const DecodeLayer& layer, const DecodeScratch& scratch);
 

@@ -84,19 +84,23 @@ for (const name of ['llama', 'qwen2', 'gemma2']) {
 // layer that falls back to llama.ts (LoRA adapters) makes two; compare's generic side and prefill
 // make the same calls either way (adapters add no norm).
 const nativeInUse = (): boolean => { const st = nativeStatus(); return st.ok && backend() === st.native.backend; };
+const six = [fixture.prompt, fixture.prompt.slice(0, 2), fixture.prompt.slice(1), fixture.prompt.slice(0, 4), fixture.prompt.slice(2), fixture.prompt];
 test('decoder: the native backend runs each layer in one call, and layers with adapters in llama.ts', { skip: nativeInUse() ? false : 'needs the native backend in use' }, () => {
-  const norms = (model: Transformer): number => {
+  const norms = (model: Transformer, prompts?: number[][], cache?: RowCache['dtype']): number => {
     const be = backend(), own = be.rmsNormForward;
     let calls = 0;
     be.rmsNormForward = (...a) => { calls++; own.apply(be, a); };
-    try { compare(model, 1); } finally { be.rmsNormForward = own; }
+    try { compare(model, 1, prompts, cache); } finally { be.rmsNormForward = own; }
     return calls;
   };
-  for (const dtype of ['f32', 'bf16']) {
+  // Under bf16 compute (its products at 6 rows) and on a bfloat16 cache too.
+  const settings = [{ dtype: 'f32' }, { dtype: 'bf16' }, { dtype: 'bf16', bf16Compute: true, prompts: six, cache: 'bfloat16' as const }];
+  for (const { dtype, bf16Compute, prompts, cache } of settings) {
     const { model } = loadModelDir(join(DIR, 'checkpoints', 'llama', dtype), { tokenizer: false, frozenDtype: 'keep' });
-    const fused = norms(model);
+    model.bf16Compute = bf16Compute ?? false;
+    const fused = norms(model, prompts, cache);
     model.lora = createLora(model.params, layoutOf(model.config), { rank: 2, alpha: 4, dropout: 0, targets: defaultLoraTargets.llama }, new Rng(7));
-    assert.equal(norms(model) - fused, 2 * model.config.nLayer, `${dtype}: one step's two norms per layer, in JavaScript only with adapters`);
+    assert.equal(norms(model, prompts, cache) - fused, 2 * model.config.nLayer, `${dtype}${bf16Compute ? ', bf16 compute, bfloat16 cache' : ''}: one step's two norms per layer, in JavaScript only with adapters`);
   }
 });
 for (const name of ['llama', 'qwen2', 'gemma3']) {
@@ -127,7 +131,7 @@ for (const name of ['llama', 'qwen2', 'gemma3']) {
 for (const name of ['llama', 'qwen2', 'qwen3', 'mistral', 'gemma2', 'gemma3']) {
   test(`decoder ${name} on a bfloat16 KV cache: equal to the generic path bit for bit, near the float32 cache's logits`, () => {
     const { model } = loadModelDir(join(DIR, 'checkpoints', name, 'bf16'), { tokenizer: false, frozenDtype: 'keep' });
-    const prompts = [fixture.prompt, fixture.prompt.slice(0, 2), fixture.prompt.slice(1), fixture.prompt.slice(0, 4), fixture.prompt.slice(2), fixture.prompt];
+    const prompts = six;
     const half = compare(model, 12, prompts, 'bfloat16');
     assert.equal(half.diff, 0);
     const exact = compare(model, 12, prompts);
@@ -143,6 +147,20 @@ for (const name of ['llama', 'qwen2', 'qwen3', 'mistral', 'gemma2', 'gemma3']) {
     }
     assert.ok(moved, 'the bfloat16 cache changed no logit');
     assert.ok(worst <= 0.02 * top, `logits moved by ${worst}, more than 2% of the largest |logit| ${top}`);
+  });
+}
+
+// What the engine samples with under bf16 compute: the rounded products (6 rows) and a bfloat16
+// cache, both in the native per-layer step when it runs; the generic path makes the same calls.
+for (const name of ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3']) {
+  test(`decoder ${name} under bf16Compute on a bfloat16 KV cache: equal to the generic path bit for bit`, () => {
+    const { model } = loadModelDir(join(DIR, 'checkpoints', name, 'bf16'), { tokenizer: false, frozenDtype: 'keep' });
+    model.bf16Compute = true;
+    const both = compare(model, 8, six, 'bfloat16');
+    assert.equal(both.diff, 0);
+    model.bf16Compute = false;
+    const cacheOnly = compare(model, 8, six, 'bfloat16');
+    assert.ok(both.logits[0]!.some((v, i) => v !== cacheOnly.logits[0]![i]), 'bf16Compute changed no logit');
   });
 }
 

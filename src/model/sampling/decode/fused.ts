@@ -13,10 +13,15 @@ import type { LayerWeights } from './llama-weights.js';
 export type StepBuffers = [x: Float32Array, h: Float32Array, t: Float32Array, q: Float32Array, qr: Float32Array,
   k: Float32Array, kn: Float32Array, v: Float32Array, o: Float32Array, gate: Float32Array, up: Float32Array, rstd: Float32Array];
 
-/** The step's varying inputs of one layer. */
+/**
+ * The step's varying inputs of one layer: the cache's keys and values, float32 or bfloat16 bits
+ * (then kr, (B, Hkv·D), takes the rotated keys before they are rounded); bf16Dot: bfloat16
+ * weights' products by matmulBf16Dot (halfProduct's rule under bf16 compute, applied by the caller).
+ */
 export interface LayerStep {
-  B: number; Tk: number; L: number; cap: number; window: number | null;
-  kf: Float32Array; vf: Float32Array; cos: Float32Array; sin: Float32Array; keyMask: Float32Array; s: Float32Array; p: Float32Array;
+  B: number; Tk: number; L: number; cap: number; window: number | null; bf16Dot: boolean;
+  k: Float32Array | Uint16Array; v: Float32Array | Uint16Array; kr: Float32Array;
+  cos: Float32Array; sin: Float32Array; keyMask: Float32Array; s: Float32Array; p: Float32Array;
 }
 
 type Arg = Float32Array | Uint16Array | number | number[] | null;
@@ -55,9 +60,9 @@ export class FusedLayers {
     this.args = layers.map((lw) => {
       const f = fixedArgs(lw);
       if (!f) return null;
-      const dims = [0, c.dModel, c.nHead, c.nKvHead, headDim(c), c.dFF, 0, 0, 0, 0, f.half, c.mlpAct === 'gelu_tanh' ? 1 : 0, 0];
-      // s, p | norms, weights, biases | kf, vf, cos, sin, keyMask | dims, eps, scale, softcap
-      return [...bufs, null, null, ...f.args, null, null, null, null, null, dims, c.normEps, c.attnScale ?? 1 / Math.sqrt(headDim(c)), c.attnSoftcap ?? 0];
+      const dims = [0, c.dModel, c.nHead, c.nKvHead, headDim(c), c.dFF, 0, 0, 0, 0, f.half, c.mlpAct === 'gelu_tanh' ? 1 : 0, 0, 0, 0];
+      // s, p | norms, weights, biases | k, v, cos, sin, keyMask | dims, eps, scale, softcap | kr
+      return [...bufs, null, null, ...f.args, null, null, null, null, null, dims, c.normEps, c.attnScale ?? 1 / Math.sqrt(headDim(c)), c.attnSoftcap ?? 0, null];
     });
   }
 
@@ -77,9 +82,10 @@ export class FusedLayers {
   run(l: number, st: LayerStep): void {
     const a = this.args[l]!, dims = a[35] as number[];
     a[12] = st.s; a[13] = st.p;
-    a[30] = st.kf; a[31] = st.vf; a[32] = st.cos; a[33] = st.sin; a[34] = st.keyMask;
+    a[30] = st.k; a[31] = st.v; a[32] = st.cos; a[33] = st.sin; a[34] = st.keyMask; a[39] = st.kr;
     dims[0] = st.B; dims[6] = st.Tk; dims[7] = st.L; dims[8] = st.cap; dims[9] = st.window ?? 0;
     dims[12] = FusedLayers.separateProjections ? 1 : 0;
+    dims[13] = st.bf16Dot ? 1 : 0; dims[14] = st.k instanceof Uint16Array ? 1 : 0;
     this.fn.apply(null, a);
   }
 }

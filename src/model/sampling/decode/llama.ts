@@ -112,12 +112,15 @@ export class LlamaDecoder {
 
   /** Layer l in one native call (fused.ts); false when that path does not take it. */
   private fusedLayer(l: number, B: number, Tk: number, keyMask: Float32Array, window: number | null, local: boolean): boolean {
-    // Under bf16Compute a batch of BF16_COMPUTE_MIN_ROWS rows or more takes the rounded products
-    // project() runs; the native layer makes the exact ones only, into a float32 cache only.
-    if (!this.fused?.covers(l) || (this.model.bf16Compute && B >= BF16_COMPUTE_MIN_ROWS) || this.cache.dtype !== 'float32') return false;
+    if (!this.fused?.covers(l)) return false;
     const c = this.model.config, L = this.cache.length, { k, v } = this.cache.reserve(l, B, c.nKvHead, headDim(c), Tk);
     const [cos, sin] = local ? [this.cosLocal, this.sinLocal] : [this.cos, this.sin];
-    this.fused.run(l, { B, Tk, L, cap: k.shape[2]!, window, kf: k.f32, vf: v.f32, cos, sin, keyMask, s: this.s, p: this.p });
+    // Under bf16Compute a batch of BF16_COMPUTE_MIN_ROWS rows or more takes the rounded products, as project() does.
+    const bf16Dot = this.model.bf16Compute && B >= BF16_COMPUTE_MIN_ROWS;
+    this.fused.run(l, {
+      B, Tk, L, cap: k.shape[2]!, window, bf16Dot, k: k.isHalf ? k.u16 : k.f32, v: v.isHalf ? v.u16 : v.f32, kr: this.kr,
+      cos, sin, keyMask, s: this.s, p: this.p,
+    });
     return true;
   }
 
