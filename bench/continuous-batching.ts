@@ -75,14 +75,18 @@ const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a -
 console.log(`continuous batching: ${P} prompts × ${N} samples, batch ${BATCH}, maxNewTokens ${MAX_NEW}, ${stopTokens.length} stop ids (mean length ≈ ${MEAN}), SmolLM2-135M shape, ${WEIGHTS === 'float32' ? 'float32 random weights' : 'random bf16 weights, bf16 compute'}`);
 const time = { static: 0, continuous: 0 };
 const steps = { static: 0, continuous: 0 };
-let first: Sample[] | null = null;
+// A sample's logits are its own up to the rounding of sums over its padding (running-batch.ts),
+// which the schedules lay out differently: at temperature 1 a draw that lands within that rounding
+// of a boundary can pick another token. Counted, not thrown: a handful of the run's samples on
+// some machines (one of 64 on a 2-core AMX Xeon at 8 16 48 16); many would mean a bug.
+let first: Sample[] | null = null, differing = 0;
 for (let r = 0; r < ROUNDS; r++) {
   for (const schedule of r % 2 ? (['continuous', 'static'] as const) : (['static', 'continuous'] as const)) {
     const { samples, seconds, stats } = once(schedule);
     time[schedule] += seconds;
     steps[schedule] += stats.steps;
     if (!first) first = samples;
-    else if (samples.some((s, i) => s.tokens.join() !== first![i]!.tokens.join())) throw new Error(`${schedule}: other tokens than the first run's`);
+    else differing = Math.max(differing, samples.filter((s, i) => s.tokens.join() !== first![i]!.tokens.join()).length);
   }
 }
 const lengths = first!.map((s) => s.tokens.length), prompt = prompts.map((p) => p.length);
@@ -90,7 +94,8 @@ const padded = PADDED ? paddedStatic(lengths) : null;
 console.log(JSON.stringify({
   completionLength: { mean: +(lengths.reduce((a, b) => a + b, 0) / lengths.length).toFixed(1), p10: quantile(lengths, 0.1), p50: quantile(lengths, 0.5), p90: quantile(lengths, 0.9), atMax: lengths.filter((l) => l === MAX_NEW).length },
   promptLength: { p10: quantile(prompt, 0.1), p50: quantile(prompt, 0.5), p90: quantile(prompt, 0.9) },
-  speedup: +(time.static / time.continuous).toFixed(2), stepRatio: +(steps.static / steps.continuous).toFixed(2), sameTokens: true,
+  speedup: +(time.static / time.continuous).toFixed(2), stepRatio: +(steps.static / steps.continuous).toFixed(2),
+  samplesNotAsFirstRun: `${differing} of ${first!.length}`,
   ...(padded && { paddedStaticSeconds: +padded.toFixed(1), speedupOverPadded: +(padded / (time.continuous / ROUNDS)).toFixed(2) }),
 }));
 

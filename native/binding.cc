@@ -313,6 +313,33 @@ static Napi::Value greedyRows(const Napi::CallbackInfo& info) {
 }
 static const Register register_greedyRows("greedyRows", greedyRows);
 
+// softmaxSums(stats, logits, B, V, temperature): stats, a Float64Array of 2·B, checked here.
+static Napi::Value softmaxSums(const Napi::CallbackInfo& info) {
+  const Args a(info, "softmaxSums");
+  const int64_t B = a.size(2, "B"), V = a.size(3, "V");
+  const double t = a.num(4, "temperature");
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(info.Env(), "softmaxSums: stats must be a Float64Array");
+  Napi::Float64Array stats = info[0].As<Napi::Float64Array>();
+  if (int64_t(stats.ElementLength()) < 2 * B)
+    throw Napi::RangeError::New(info.Env(), "softmaxSums: stats has " + std::to_string(stats.ElementLength()) + " elements; expected at least 2·B = " + std::to_string(2 * B));
+  if (!(t > 0) || !std::isfinite(t)) a.fail<Napi::RangeError>("temperature", "must be a finite number > 0, got " + std::to_string(t));
+  ak::softmax_sums(stats.Data(), a.f32(1, "logits", B * V), B, V, t);
+  return info.Env().Undefined();
+}
+static const Register register_softmaxSums("softmaxSums", softmaxSums);
+
+// inverseCdf(logits, V, temperature, lse, u) → the token, or −1.
+static Napi::Value inverseCdf(const Napi::CallbackInfo& info) {
+  const Args a(info, "inverseCdf");
+  const int64_t V = a.size(1, "V");
+  const double t = a.num(2, "temperature");
+  if (!(t > 0) || !std::isfinite(t)) a.fail<Napi::RangeError>("temperature", "must be a finite number > 0, got " + std::to_string(t));
+  const int64_t i = ak::inverse_cdf(a.f32(0, "logits", V), V, t, a.num(3, "lse"), a.num(4, "u"));
+  return Napi::Number::New(info.Env(), double(i));
+}
+static const Register register_inverseCdf("inverseCdf", inverseCdf);
+
 // Controls beside the kernels: which SIMD path and how many threads (for tests and benchmarks).
 static Napi::Value config(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());

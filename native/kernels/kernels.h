@@ -166,5 +166,11 @@ bool set_amx(bool on);
 // Greedy decoding over B rows of V logits: token[b] the first index of the maximum, sum[b] =
 // Σ exp(x − max) in float64 in index order with fdlibm's exp, JavaScript's Math.exp (greedy.cc).
 void greedy_rows(int32_t* token, double* sum, const float* logits, int64_t B, int64_t V);
+// Sampling at temperature t > 0 over B rows of V logits (greedy.cc), logSoftmaxT's and pickToken's
+// float64 arithmetic: stats[2b] = m = max_i row[i] / t, stats[2b + 1] = Σ_i exp(row[i] / t − m) in
+// index order with fdlibm's exp; inverse_cdf: the first i with u < Σ_{j ≤ i} exp(row[j] / t − lse),
+// summed in order, or −1 when the sum never passes u.
+void softmax_sums(double* stats, const float* logits, int64_t B, int64_t V, double t);
+int64_t inverse_cdf(const float* row, int64_t V, double t, double lse, double u);
 
 }  // namespace ak

@@ -195,6 +195,20 @@ export interface Backend {
    * Math.exp (fdlibm's algorithm) so that the sum is logSoftmaxT's normaliser bit for bit.
    */
   greedyRows(token: I32, sum: Float64Array, logits: F32, B: number, V: number): void;
+
+  /**
+   * Sampling's normaliser over B rows of V logits at temperature t > 0, as logSoftmaxT computes
+   * it in float64: stats[2b] = m = max_i x_bi / t, stats[2b + 1] = Σ_i exp(x_bi / t − m), i in
+   * order, exp being JavaScript's Math.exp (fdlibm's algorithm), bit for bit.
+   */
+  softmaxSums(stats: Float64Array, logits: F32, B: number, V: number, temperature: number): void;
+
+  /**
+   * pickToken's inverse-CDF draw over one row of V logits: the first i with
+   * u < Σ_{j ≤ i} exp(x_j / t − lse), summed in float64 in order with Math.exp's exp; −1 when the
+   * sum never passes u (the rounding sliver, left to the caller).
+   */
+  inverseCdf(logits: F32, V: number, temperature: number, lse: number, u: number): number;
 }
 
 /** The attention `layout` of packed q, out (B, H, Tq, D) and k, v (B, Hkv, Tk, D). */

@@ -54,6 +54,27 @@ export function greedyRows(token: I32, sum: Float64Array, logits: F32, B: number
   }
 }
 
+export function softmaxSums(stats: Float64Array, logits: F32, B: number, V: number, t: number): void {
+  for (let b = 0; b < B; b++) {
+    const o = b * V;
+    let m = -Infinity;
+    for (let i = 0; i < V; i++) { const z = logits[o + i] / t; if (z > m) m = z; }
+    let s = 0;
+    for (let i = 0; i < V; i++) s += Math.exp(logits[o + i] / t - m);
+    stats[2 * b] = m;
+    stats[2 * b + 1] = s;
+  }
+}
+
+export function inverseCdf(logits: F32, V: number, t: number, lse: number, u: number): number {
+  let acc = 0;
+  for (let i = 0; i < V; i++) {
+    acc += Math.exp(logits[i] / t - lse);
+    if (u < acc) return i;
+  }
+  return -1;
+}
+
 export function softmaxForward(out: F32, inp: F32, N: number, C: number): void {
   for (let n = 0; n < N; n++) {
     const b = n * C;

@@ -13,7 +13,7 @@ const KERNELS = [
   'embeddingForward', 'embeddingBackward', 'embeddingForwardHalf', 'crossEntropyForward', 'crossEntropyBackward',
   'attentionForward', 'attentionBackward', 'attentionDecodeHalf', 'stridedCopy', 'stridedScatter', 'rotaryForward', 'rotaryBackward', 'whereForward', 'whereBackward',
   'sumSquares', 'scaleInPlace', 'adamwUpdate', 'matmulBias', 'matmulScaledAdd', 'matmulBf16Dot',
-  'greedyRows',
+  'greedyRows', 'softmaxSums', 'inverseCdf',
 ] as const satisfies readonly (keyof Backend)[];
 type Missing = Exclude<keyof Backend, 'name' | (typeof KERNELS)[number]>;
 const allKernelsListed: [Missing] extends [never] ? true : Missing = true;

@@ -154,6 +154,25 @@ export function drawFrom(c: Candidates, u: number): number {
   return c.ids[c.ids.length - 1]!;
 }
 
+const sums = new Float64Array(2);
+
+/**
+ * pickToken without top-k or top-p over float32 logits, in two backend calls (softmaxSums,
+ * inverseCdf: natively the exps 8 at a time) instead of logSoftmaxT's (V) float64 array and
+ * two passes of Math.exp in JavaScript: the same float64 operations in the same order, so the
+ * same token and log-probability bit for bit (test/conformance/sample.test.ts).
+ */
+function drawUntruncated(logits: Float32Array, T: number, rng: Rng): { token: number; logprob: number } {
+  const be = backend(), V = logits.length;
+  be.softmaxSums(sums, logits, 1, V, T);
+  const lse = sums[0]! + Math.log(sums[1]!);
+  if (Number.isNaN(lse)) throw new RangeError('pickToken: logits contain NaN (has the model diverged?)');
+  let token = be.inverseCdf(logits, V, T, lse, rng.uniform());
+  // The rounding sliver, as in drawFrom: the last token that has any probability.
+  for (let i = V - 1; i >= 0 && token < 0; i--) if (logits[i]! / T - lse > -Infinity) token = i;
+  return { token, logprob: logits[token]! / T - lse };
+}
+
 /**
  * Picks the next token from one row of logits. `logprob` is log softmax(logits / T)[token] BEFORE
  * top-k/top-p truncation (T = 1 when greedy): the probability under the policy's smooth
@@ -163,6 +182,7 @@ export function drawFrom(c: Candidates, u: number): number {
 export function pickToken(logits: ArrayLike<number>, opts: FilterOptions, rng: Rng): { token: number; logprob: number } {
   const T = opts.temperature ?? 1, topK = opts.topK ?? 0, topP = opts.topP ?? 1;
   if (T === 0) return greedyPick(logits);
+  if (topK === 0 && topP >= 1 && logits instanceof Float32Array && T > 0 && Number.isFinite(T)) return drawUntruncated(logits, T, rng);
   const logp = logSoftmaxT(logits, T);
   // One NaN logit makes the normaliser, and so every entry, NaN: a diverged model, not a draw.
   if (Number.isNaN(logp[0])) throw new RangeError('pickToken: logits contain NaN (has the model diverged?)');

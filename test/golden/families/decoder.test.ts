@@ -158,6 +158,7 @@ for (const name of ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3']) {
     model.bf16Compute = true;
     const both = compare(model, 8, six, 'bfloat16');
     assert.equal(both.diff, 0);
+    assert.equal(compare(model, 8, six.slice(0, 3), 'bfloat16').diff, 0, 'at 3 rows: the exact products');
     model.bf16Compute = false;
     const cacheOnly = compare(model, 8, six, 'bfloat16');
     assert.ok(both.logits[0]!.some((v, i) => v !== cacheOnly.logits[0]![i]), 'bf16Compute changed no logit');
