@@ -242,8 +242,21 @@ void attention_decode_half(float* out, const float* q, const uint16_t* k, const 
     // The group's mask rows: stride between heads, then between keys.
     const int64_t ms[2] = {mask_strides[1], mask_strides[2]};
     const float* m = mask ? mask + b * mask_strides[0] + h0 * mask_strides[1] + j0 * mask_strides[2] : nullptr;
-    decode_group(out + (b * H + h0) * D, q + (b * H + h0) * D, k + at, v + at, m, ms, g, n, D, scale, softcap,
-                 t_scratch.get(static_cast<size_t>(scratch)));
+    // Leading keys hidden from every query of the group (a row's left padding, which a batch that
+    // admits rows as others leave makes long) are not read: their scores are −∞ and their weights
+    // exactly 0, and starting the 16-lane max and sum at another key only rotates the lanes, which
+    // the pairwise fold (lanes w apart, w = 8, 4, 2, 1) and commutative adds leave unchanged; so
+    // every output is the same bits. At least one key is kept (a row that sees none gets zeros).
+    int64_t lead = m ? n : 0;
+    for (int64_t gi = 0; gi < g && lead > 0; gi++) {
+      const float* mr = m + gi * ms[0];
+      int64_t j = 0;
+      while (j < lead && mr[j * ms[1]] == kNegInf) j++;
+      lead = j;
+    }
+    const int64_t skip = std::min(lead, n - 1);
+    decode_group(out + (b * H + h0) * D, q + (b * H + h0) * D, k + at + skip * D, v + at + skip * D,
+                 m ? m + skip * ms[1] : nullptr, ms, g, n - skip, D, scale, softcap, t_scratch.get(static_cast<size_t>(scratch)));
   };
   const int64_t tasks = B * Hkv;
   if (double(B) * H * n * D < (1 << 15)) for (int64_t t = 0; t < tasks; t++) task(t);

@@ -6,8 +6,8 @@
 // not depend on the rows beside it nor on the thread count.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { getBackend } from '../../src/backend/index.js';
-import { conform, f, fn, Gen, native, skipNative, u, withThreads } from './harness.js';
+import { getBackend, nativeStatus } from '../../src/backend/index.js';
+import { conform, f, fn, Gen, isas, native, skipNative, u, withThreads } from './harness.js';
 
 interface Case { B: number; H: number; Hkv: number; cap: number; Tk: number; D: number; softcap?: number; window?: number; mask?: 'rows' | 'full' | 'none' }
 
@@ -86,5 +86,35 @@ test('attentionDecodeHalf: each row independent of the rows beside it and of the
   for (const r of [0, 4]) {
     const alone = run(1, r);
     assert.deepEqual(alone, two.subarray(r * per, (r + 1) * per), `row ${r} alone differs from row ${r} in the batch`);
+  }
+});
+
+// The kernel does not read the leading keys that every query of a group has hidden (left
+// padding): a head's output must be the same bits whether its group's other heads see those keys
+// (nothing skipped) or not (skipped), on every SIMD path, with and without a window.
+test('attentionDecodeHalf: skipping hidden leading keys leaves every bit as it was', { skip: skipNative }, () => {
+  const g = new Gen(10), st = nativeStatus(), before = st.ok ? st.native.config().isa : null;
+  const B = 1, H = 6, Hkv = 2, cap = 1004, Tk = 1000, D = 64, gsz = H / Hkv;
+  const { bufs } = setup(g, { B, H, Hkv, cap, Tk, D, mask: 'none' });
+  const call = (pads: number[], window: number): Float32Array => {
+    const mask = new Float32Array(H * Tk);
+    pads.forEach((p, h) => mask.fill(-Infinity, h * Tk, h * Tk + p));
+    const out = new Float32Array(H * D);
+    native().attentionDecodeHalf(out, bufs.q as Float32Array, bufs.k as Uint16Array, bufs.v as Uint16Array, mask, [H * Tk, Tk, 1], B, H, Hkv, cap, Tk, D, 0.125, 0, window);
+    return out;
+  };
+  try {
+    for (const isa of isas) {
+      st.ok && st.native.setIsa(isa);
+      for (const [pad, window] of [[40, 0], [16, 0], [31, 0], [333, 0], [999, 0], [1000, 0], [870, 900]] as const) {
+        // Group 0's head 0 and group 1's head 3 hide `pad` keys; their group mates hide none, then all do.
+        const mixed = call([pad, 0, 0, pad, 0, 0], window), same = call(Array.from({ length: H }, () => pad), window);
+        for (const h of [0, gsz]) {
+          assert.deepEqual(same.subarray(h * D, (h + 1) * D), mixed.subarray(h * D, (h + 1) * D), `${isa}, ${pad} hidden keys, window ${window}: head ${h}`);
+        }
+      }
+    }
+  } finally {
+    if (st.ok && before) st.native.setIsa(before);
   }
 });
