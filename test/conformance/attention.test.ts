@@ -3,6 +3,7 @@
 // strides (with −∞ padding, including fully masked rows), lengths that cross the 64-wide tiles,
 // and every subset of wanted gradients; Gemma 2's soft-cap and sliding windows whose edges fall
 // inside tiles, skip whole tiles, or hide every key from early queries of a chunk.
+import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { contiguousLayout, getBackend } from '../../src/backend/index.js';
 import { conform, f, fn, Gen, skipNative } from './harness.js';
@@ -111,4 +112,37 @@ describe('conformance: attention', { skip: skipNative }, () => {
           }, 1e-4);
         }
       });
+});
+
+// A left-padded row (the batched prefill's) gets the numbers it gets alone, bit for bit: the
+// forward's key blocks start where the key mask stops hiding keys, so they hold the same keys as
+// the unpadded row's. Causal (Tq = Tk), with a window, and a soft-cap; paddings below, across and
+// beyond a 64-wide block; a key mask of (B, Tk) broadcast and a full (B, H, Tq, Tk) one.
+test('attentionForward: a left-padded row equals the row alone bit for bit', { skip: skipNative }, () => {
+  const g = new Gen(21), be = getBackend('native'), H = 4, Hkv = 2, D = 32, T = 150;
+  const q0 = g.normal(H * T * D), k0 = g.normal(Hkv * T * D), v0 = g.normal(Hkv * T * D);
+  for (const [softcap, window] of [[0, 0], [0, 40], [20, 0]]) {
+    const alone = { out: new Float32Array(H * T * D), lse: new Float32Array(H * T) };
+    be.attentionForward(alone.out, alone.lse, q0, k0, v0, null, [0, 0, 0, 0], 1, H, Hkv, T, T, D, 0.2, true, contiguousLayout(H, Hkv, T, T, D), softcap, window);
+    for (const P of [5, 64, 70, 130]) {
+      const Tp = T + P, pad = (x: Float32Array, heads: number): Float32Array => {
+        const y = g.normal(heads * Tp * D); // the padding's rows: anything
+        for (let h = 0; h < heads; h++) y.set(x.subarray(h * T * D, (h + 1) * T * D), (h * Tp + P) * D);
+        return y;
+      };
+      const [q, k, v] = [pad(q0, H), pad(k0, Hkv), pad(v0, Hkv)];
+      const keyMask = new Float32Array(Tp).fill(-Infinity, 0, P);
+      const full = new Float32Array(H * Tp * Tp);
+      for (let r = 0; r < H * Tp; r++) full.fill(-Infinity, r * Tp, r * Tp + P);
+      for (const [mask, strides] of [[keyMask, [0, 0, 0, 1]], [full, [0, Tp * Tp, Tp, 1]]] as const) {
+        const out = new Float32Array(H * Tp * D), lse = new Float32Array(H * Tp);
+        be.attentionForward(out, lse, q, k, v, mask, [...strides], 1, H, Hkv, Tp, Tp, D, 0.2, true, contiguousLayout(H, Hkv, Tp, Tp, D), softcap, window);
+        for (let h = 0; h < H; h++) {
+          const what = `softcap ${softcap}, window ${window}, padding ${P}, ${mask === full ? 'full' : 'key'} mask, head ${h}`;
+          assert.deepEqual(out.subarray((h * Tp + P) * D, (h + 1) * Tp * D), alone.out.subarray(h * T * D, (h + 1) * T * D), what);
+          assert.deepEqual(lse.subarray(h * Tp + P, (h + 1) * Tp), alone.lse.subarray(h * T, (h + 1) * T), `${what}: lse`);
+        }
+      }
+    }
+  }
 });
