@@ -184,9 +184,7 @@ void mlp(const DecodeLayer& l, const DecodeScratch& s) {
   const int64_t B = l.B, C = l.C, F = l.F;
   rms_norm_forward(s.h, s.rstd, s.x, l.mlp_norm, B, C, l.eps);
   project_all(l, s.h, B, C, {{s.gate, l.gate, F}, {s.up, l.up, F}});
-  if (l.gelu) gelu_forward(s.gate, s.gate, B * F);
-  else silu_forward(s.gate, s.gate, B * F);
-  binary_forward(BinaryOp::mul, s.gate, s.gate, Dims{1}, s.up, Dims{1}, Dims{B * F});
+  glu_forward(s.gate, s.gate, s.up, B * F, l.gelu);
   project(l, s.t, s.gate, B, l.down, C, F);
   if (l.post_mlp_norm) {
     rms_norm_forward(s.h, s.rstd, s.t, l.post_mlp_norm, B, C, l.eps);

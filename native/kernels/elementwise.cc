@@ -124,6 +124,13 @@ void gelu_backward(float* dinp, const float* inp, const float* dout, int64_t n) 
   AK_CHUNKED(n, gelu_bwd(dinp + lo, inp + lo, dout + lo, hi - lo));
 }
 void silu_forward(float* out, const float* inp, int64_t n) { AK_CHUNKED(n, silu_fwd(out + lo, inp + lo, hi - lo)); }
+void glu_forward(float* out, const float* gate, const float* up, int64_t n, bool gelu) {
+  AK_CHUNKED(n, {
+    if (gelu) gelu_fwd(out + lo, gate + lo, hi - lo);
+    else silu_fwd(out + lo, gate + lo, hi - lo);
+    for (int64_t i = lo; i < hi; i++) out[i] *= up[i];
+  });
+}
 void silu_backward(float* dinp, const float* inp, const float* dout, int64_t n) {
   AK_CHUNKED(n, silu_bwd(dinp + lo, inp + lo, dout + lo, hi - lo));
 }

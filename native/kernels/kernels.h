@@ -39,6 +39,10 @@ void unary_backward(UnaryOp op, float* dinp, const float* dout, const float* inp
 void gelu_forward(float* out, const float* inp, int64_t n);
 void gelu_backward(float* dinp, const float* inp, const float* dout, int64_t n);
 void silu_forward(float* out, const float* inp, int64_t n);
+// out = act(gate) ⊙ up (SiLU, or tanh-GELU with gelu), a chunk at a time: silu_forward or
+// gelu_forward then the product, as binary_forward's mul rounds it: the same bits, in one pass
+// over memory (out may be gate).
+void glu_forward(float* out, const float* gate, const float* up, int64_t n, bool gelu);
 void silu_backward(float* dinp, const float* inp, const float* dout, int64_t n);
 
 void binary_forward(BinaryOp op, float* out, const float* a, const Dims& as, const float* b, const Dims& bs,
