@@ -75,10 +75,12 @@ const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a -
 console.log(`continuous batching: ${P} prompts × ${N} samples, batch ${BATCH}, maxNewTokens ${MAX_NEW}, ${stopTokens.length} stop ids (mean length ≈ ${MEAN}), SmolLM2-135M shape, ${WEIGHTS === 'float32' ? 'float32 random weights' : 'random bf16 weights, bf16 compute'}`);
 const time = { static: 0, continuous: 0 };
 const steps = { static: 0, continuous: 0 };
-// A sample's logits are its own up to the rounding of sums over its padding (running-batch.ts),
-// which the schedules lay out differently: at temperature 1 a draw that lands within that rounding
-// of a boundary can pick another token. Counted, not thrown: a handful of the run's samples on
-// some machines (one of 64 on a 2-core AMX Xeon at 8 16 48 16); many would mean a bug.
+// A sample's logits are its own up to rounding (running-batch.ts: some products sum in another
+// order at another number of rows), which the schedules lay out differently: at temperature 1 a
+// draw that lands within that rounding of a boundary can pick another token. Counted, not thrown:
+// 1 of 64 (8 16 48 16) and 11 of 192 (24 64 256 96) under bf16 compute on a 2-core AMX Xeon while
+// the prefill's attention still summed a padded row's keys across other block edges, 0 of each
+// since; many would mean a bug.
 let first: Sample[] | null = null, differing = 0;
 for (let r = 0; r < ROUNDS; r++) {
   for (const schedule of r % 2 ? (['continuous', 'static'] as const) : (['static', 'continuous'] as const)) {

@@ -5,7 +5,10 @@
 // they finish, with the padding no live row needs, so the cache holds the longest live row and
 // never runs past maxSeqLen. Admitting rows while others decode is continuous batching (Yu et al.
 // 2022, "Orca"); admitting only into an empty batch is static batching. Either way a row's logits
-// are what it would get alone, up to the rounding of sums over its padding (issue 20, point 4).
+// are what it would get alone up to rounding (issue 20, point 4): the attention kernels give a
+// left-padded row its own sums, but some products sum in another order at another number of rows
+// (the thin kernels of a few rows; under bf16 compute, the exact products below
+// BF16_COMPUTE_MIN_ROWS), which at temperature 1 can, rarely, move a draw across a boundary.
 import { Tensor } from '../../../tensor/index.js';
 import type { Transformer } from '../../transformer.js';
 import { RowCache, gatherSteps, leftPad } from '../batch.js';
