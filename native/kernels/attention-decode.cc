@@ -17,6 +17,7 @@
 #include "half16.h"
 #include "kernels.h"
 #include "pool.h"
+#include "rows.h"
 #include "scratch.h"
 #include "transpose16.h"
 #include "vmath.h"
@@ -247,14 +248,7 @@ void attention_decode_half(float* out, const float* q, const uint16_t* k, const 
     // exactly 0, and starting the 16-lane max and sum at another key only rotates the lanes, which
     // the pairwise fold (lanes w apart, w = 8, 4, 2, 1) and commutative adds leave unchanged; so
     // every output is the same bits. At least one key is kept (a row that sees none gets zeros).
-    int64_t lead = m ? n : 0;
-    for (int64_t gi = 0; gi < g && lead > 0; gi++) {
-      const float* mr = m + gi * ms[0];
-      int64_t j = 0;
-      while (j < lead && mr[j * ms[1]] == kNegInf) j++;
-      lead = j;
-    }
-    const int64_t skip = std::min(lead, n - 1);
+    const int64_t skip = m ? std::min(hidden_lead(m, g, ms[0], ms[1], n), n - 1) : 0;
     decode_group(out + (b * H + h0) * D, q + (b * H + h0) * D, k + at + skip * D, v + at + skip * D,
                  m ? m + skip * ms[1] : nullptr, ms, g, n - skip, D, scale, softcap, t_scratch.get(static_cast<size_t>(scratch)));
   };

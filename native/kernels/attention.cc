@@ -51,18 +51,6 @@ struct Geometry {
   const float* mask_row(int64_t b, int64_t h, int64_t i) const {
     return s.mask ? s.mask + b * s.mask_strides[0] + h * s.mask_strides[1] + i * s.mask_strides[2] : nullptr;
   }
-  // How many of the first `limit` keys the mask hides (−∞) from every one of queries [i0, i0 + nq).
-  int64_t hidden_lead(int64_t b, int64_t h, int64_t i0, int64_t nq, int64_t limit) const {
-    if (!s.mask) return 0;
-    int64_t lead = std::max<int64_t>(limit, 0);
-    for (int64_t r = 0; r < (s.mask_strides[2] == 0 ? 1 : nq) && lead > 0; r++) {
-      const float* mr = mask_row(b, h, i0 + r);
-      int64_t j = 0;
-      while (j < lead && mr[j * s.mask_strides[3]] == kNegInf) j++;
-      lead = j;
-    }
-    return lead;
-  }
   int64_t q_at(int64_t b, int64_t h, int64_t i) const { return b * s.q_strides[0] + h * s.q_strides[1] + i * s.q_strides[2]; }
   int64_t k_at(int64_t b, int64_t h, int64_t j) const { return b * s.k_strides[0] + h * s.k_strides[1] + j * s.k_strides[2]; }
   int64_t v_at(int64_t b, int64_t h, int64_t j) const { return b * s.v_strides[0] + h * s.v_strides[1] + j * s.v_strides[2]; }
@@ -245,7 +233,7 @@ void forward_block(float* out, float* lse, const float* q, const float* k, const
   // there), so that a padded row's blocks hold the keys they hold unpadded: its numbers are then
   // its numbers alone, bit for bit, whatever padding a batch gives it. The keys before it are −∞
   // for every query here, so walking them (as blocks from key 0 did) only adds exact zeros.
-  const int64_t lead = g.hidden_lead(b, h, i0, nq, jend);
+  const int64_t lead = s.mask ? hidden_lead(g.mask_row(b, h, i0), nq, s.mask_strides[2], s.mask_strides[3], jend) : 0;
   for (int64_t j0 = lead + std::max<int64_t>(0, g.first_key(i0) - lead) / kBk * kBk; j0 < jend; j0 += kBk) {
     const int64_t nk = std::min(kBk, jend - j0), delta = g.delta(i0, j0);
     block_mm(nk, nq, D, k + g.k_at(b, kvh, j0), s.k_strides[2], 1, QT, nqp, ST, nqp, false, Band::cols_from_row, delta);

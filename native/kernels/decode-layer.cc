@@ -6,11 +6,11 @@
 // JavaScript → native crossing, argument check and Dims array per kernel. Two places differ in
 // how the work is shared out, not in what is summed (see project_all and heads_matmul).
 #include <algorithm>
-#include <cstring>
 #include <initializer_list>
 
 #include "cpu.h"
 #include "gemm.h"
+#include "half16.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -80,17 +80,10 @@ void project_all(const DecodeLayer& l, const float* x, int64_t M, int64_t K, std
 }
 
 // rows × D float32 values of src (row r at r·D) rounded to bfloat16 into dst at r·dst_row + dst_at:
-// tensor/half.ts's roundRowsToBf16 and bf16Bits, nearest with ties to even, a NaN kept quiet.
+// tensor/half.ts's roundRowsToBf16.
 void round_rows_bf16(uint16_t* dst, int64_t dst_row, int64_t dst_at, const float* src, int64_t rows, int64_t D) {
-  for (int64_t r = 0; r < rows; r++) {
-    const float* x = src + r * D;
-    uint16_t* o = dst + r * dst_row + dst_at;
-    for (int64_t d = 0; d < D; d++) {
-      uint32_t b;
-      std::memcpy(&b, x + d, 4);
-      o[d] = (b & 0x7fffffffu) > 0x7f800000u ? uint16_t((b >> 16) | 0x40u) : uint16_t((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
-    }
-  }
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t d = 0; d < D; d++) dst[r * dst_row + dst_at + d] = round_bf16(src[r * D + d]);
 }
 
 void add_into(float* x, const float* y, int64_t n) { binary_forward(BinaryOp::add, x, x, Dims{1}, y, Dims{1}, Dims{n}); }

@@ -28,6 +28,7 @@
 
 #include "cpu.h"
 #include "gemm-bf16.h"
+#include "half16.h"
 #include "kernels.h"
 #include "pool.h"
 #include "scratch.h"
@@ -41,13 +42,6 @@
 namespace ak {
 namespace {
 
-// float32 → bfloat16, round to nearest even (NaN kept a quiet NaN): what cvtne2ps_pbh does.
-static inline uint16_t round_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40u);
-  return uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
 static inline float widen_bf16(uint16_t h) {
   const uint32_t u = uint32_t(h) << 16;
   float f;

@@ -141,9 +141,11 @@ AK_TARGET_AVX512 unsigned exp8(__m512d x, double* e) {
   return reduced | small;
 }
 
-// x_i = row[i] / t − c in float64 (JavaScript's `logits[i] / t - c`; t = 1 divides exactly), 8 at a time.
-AK_TARGET_AVX512 AK_INLINE __m512d shifted8(const float* row, __m512d t, __m512d c) {
-  return _mm512_sub_pd(_mm512_div_pd(_mm512_cvtps_pd(_mm256_loadu_ps(row)), t), c);
+// x_i = row[i] / t − c in float64 (JavaScript's `logits[i] / t - c`), 8 at a time; t = 1 (the
+// greedy pick's) divides exactly, so its division is left out.
+AK_TARGET_AVX512 AK_INLINE __m512d shifted8(const float* row, __m512d t, bool divide, __m512d c) {
+  const __m512d x = _mm512_cvtps_pd(_mm256_loadu_ps(row));
+  return _mm512_sub_pd(divide ? _mm512_div_pd(x, t) : x, c);
 }
 
 // sum_exp_scalar's sum (at temperature t) with 8 exps at a time (exp8); the sum stays serial, in
@@ -153,7 +155,7 @@ AK_TARGET_AVX512 double sum_exp_avx512(const float* row, int64_t V, double m, do
   double s = 0, e[8];
   int64_t i = 0;
   for (; i + 8 <= V; i += 8) {
-    const unsigned vector = exp8(shifted8(row + i, vt, vm), e);
+    const unsigned vector = exp8(shifted8(row + i, vt, t != 1.0, vm), e);
     for (int j = 0; j < 8; j++) s += (vector >> j) & 1 ? e[j] : fd_exp(double(row[i + j]) / t - m);
   }
   for (; i < V; i++) s += fd_exp(double(row[i]) / t - m);
@@ -166,7 +168,7 @@ AK_TARGET_AVX512 int64_t inverse_cdf_avx512(const float* row, int64_t V, double 
   double acc = 0, e[8];
   int64_t i = 0;
   for (; i + 8 <= V; i += 8) {
-    const unsigned vector = exp8(shifted8(row + i, vt, vl), e);
+    const unsigned vector = exp8(shifted8(row + i, vt, t != 1.0, vl), e);
     for (int j = 0; j < 8; j++) {
       acc += (vector >> j) & 1 ? e[j] : fd_exp(double(row[i + j]) / t - lse);
       if (u < acc) return i + j;

@@ -1,11 +1,26 @@
-// Sixteen 16-bit floats widened to float32 in one AVX-512 register (both widenings exact), shared
-// by the thin half products (gemm-dots.cc) and the decode attention over a bfloat16 cache
-// (attention-decode.cc).
+// 16-bit floats: one float32 rounded to bfloat16 (the bf16-compute products' reference, the
+// decoding layer's bfloat16 KV cache), and sixteen 16-bit floats widened to float32 in one AVX-512
+// register (both widenings exact), shared by the thin half products (gemm-dots.cc) and the decode
+// attention over a bfloat16 cache (attention-decode.cc).
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "cpu.h"
+
+namespace ak {
+
+// float32 → bfloat16, round to nearest even (a NaN kept a quiet NaN): what cvtne2ps_pbh does, and
+// tensor/half.ts's bf16Bits.
+static inline uint16_t round_bf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40u);
+  return uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+}  // namespace ak
 
 #ifdef AK_X86
 #include <immintrin.h>

@@ -14,13 +14,13 @@ export type StepBuffers = [x: Float32Array, h: Float32Array, t: Float32Array, q:
   k: Float32Array, kn: Float32Array, v: Float32Array, o: Float32Array, gate: Float32Array, up: Float32Array, rstd: Float32Array];
 
 /**
- * The step's varying inputs of one layer: the cache's keys and values, float32 or bfloat16 bits
- * (then kr, (B, Hkv·D), takes the rotated keys before they are rounded); bf16Dot: bfloat16
- * weights' products by matmulBf16Dot (halfProduct's rule under bf16 compute, applied by the caller).
+ * The step's varying inputs of one layer: the cache's keys and values, float32 or bfloat16 bits;
+ * bf16Dot: bfloat16 weights' products by matmulBf16Dot (halfProduct's rule under bf16 compute,
+ * applied by the caller).
  */
 export interface LayerStep {
   B: number; Tk: number; L: number; cap: number; window: number | null; bf16Dot: boolean;
-  k: Float32Array | Uint16Array; v: Float32Array | Uint16Array; kr: Float32Array;
+  k: Float32Array | Uint16Array; v: Float32Array | Uint16Array;
   cos: Float32Array; sin: Float32Array; keyMask: Float32Array; s: Float32Array; p: Float32Array;
 }
 
@@ -56,21 +56,24 @@ export class FusedLayers {
   /** Per layer, decodeLayer's argument list, kept: run writes the step's slots into it (no allocation per step). */
   private readonly args: (Arg[] | null)[];
 
-  private constructor(private readonly fn: DecodeLayerFn, c: ModelConfig, layers: LayerWeights[], bufs: StepBuffers) {
+  private constructor(private readonly fn: DecodeLayerFn, c: ModelConfig, layers: LayerWeights[], bufs: StepBuffers, kr: Float32Array) {
     this.args = layers.map((lw) => {
       const f = fixedArgs(lw);
       if (!f) return null;
       const dims = [0, c.dModel, c.nHead, c.nKvHead, headDim(c), c.dFF, 0, 0, 0, 0, f.half, c.mlpAct === 'gelu_tanh' ? 1 : 0, 0, 0, 0];
       // s, p | norms, weights, biases | k, v, cos, sin, keyMask | dims, eps, scale, softcap | kr
-      return [...bufs, null, null, ...f.args, null, null, null, null, null, dims, c.normEps, c.attnScale ?? 1 / Math.sqrt(headDim(c)), c.attnSoftcap ?? 0, null];
+      return [...bufs, null, null, ...f.args, null, null, null, null, null, dims, c.normEps, c.attnScale ?? 1 / Math.sqrt(headDim(c)), c.attnSoftcap ?? 0, kr];
     });
   }
 
-  /** The fused layers when the native backend is the one in use, else null. */
-  static create(c: ModelConfig, layers: LayerWeights[], bufs: StepBuffers): FusedLayers | null {
+  /**
+   * The fused layers when the native backend is the one in use, else null. kr, (B, Hkv·D), takes
+   * the rotated keys before a bfloat16 cache rounds them (unread with a float32 cache).
+   */
+  static create(c: ModelConfig, layers: LayerWeights[], bufs: StepBuffers, kr: Float32Array): FusedLayers | null {
     const st = nativeStatus();
     if (!st.ok || !st.native.decodeLayer || backend() !== st.native.backend) return null;
-    return new FusedLayers(st.native.decodeLayer, c, layers, bufs);
+    return new FusedLayers(st.native.decodeLayer, c, layers, bufs, kr);
   }
 
   /** Whether run takes layer l. */
@@ -82,7 +85,7 @@ export class FusedLayers {
   run(l: number, st: LayerStep): void {
     const a = this.args[l]!, dims = a[35] as number[];
     a[12] = st.s; a[13] = st.p;
-    a[30] = st.k; a[31] = st.v; a[32] = st.cos; a[33] = st.sin; a[34] = st.keyMask; a[39] = st.kr;
+    a[30] = st.k; a[31] = st.v; a[32] = st.cos; a[33] = st.sin; a[34] = st.keyMask;
     dims[0] = st.B; dims[6] = st.Tk; dims[7] = st.L; dims[8] = st.cap; dims[9] = st.window ?? 0;
     dims[12] = FusedLayers.separateProjections ? 1 : 0;
     dims[13] = st.bf16Dot ? 1 : 0; dims[14] = st.k instanceof Uint16Array ? 1 : 0;

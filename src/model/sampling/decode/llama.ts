@@ -60,7 +60,7 @@ export class LlamaDecoder {
     // Only dynamic NTK scaling depends on the step's longest position; the others are fixed.
     this.fixedRope = c.rope?.type === 'dynamic' ? null : this.ropes(1);
     const { x, h, t, q, qr, k, kn, v, o, gate, up, rstd } = this;
-    this.fused = FusedLayers.create(c, this.w.layers, [x, h, t, q, qr, k, kn, v, o, gate, up, rstd]);
+    this.fused = FusedLayers.create(c, this.w.layers, [x, h, t, q, qr, k, kn, v, o, gate, up, rstd], this.kr);
   }
 
   private ropes(seqLen: number): { global: RopeFrequencies; local: RopeFrequencies | null } {
@@ -118,7 +118,7 @@ export class LlamaDecoder {
     // Under bf16Compute a batch of BF16_COMPUTE_MIN_ROWS rows or more takes the rounded products, as project() does.
     const bf16Dot = this.model.bf16Compute && B >= BF16_COMPUTE_MIN_ROWS;
     this.fused.run(l, {
-      B, Tk, L, cap: k.shape[2]!, window, bf16Dot, k: k.isHalf ? k.u16 : k.f32, v: v.isHalf ? v.u16 : v.f32, kr: this.kr,
+      B, Tk, L, cap: k.shape[2]!, window, bf16Dot, k: k.isHalf ? k.u16 : k.f32, v: v.isHalf ? v.u16 : v.f32,
       cos, sin, keyMask, s: this.s, p: this.p,
     });
     return true;
