@@ -105,6 +105,16 @@ AK_TARGET_AMX void store_sums(float (&sums)[4][256]) {
   _tile_stored(3, sums[3], 64);
 }
 
+// The 32×32 block of out the next tiles will write (rows of it past `rows` left out): its 64
+// cache lines are asked for with the intent to write, a few a step, while the tiles run. Written
+// cold, each line was read from DRAM (a store's read for ownership) while the tiles waited: a
+// fresh 512×1536 output halved the product's speed (the LoRA step's projections ran at 700
+// GFLOP/s against 1,400 with the output in cache).
+struct OutAhead {
+  float* p = nullptr;
+  int64_t ld = 0, rows = 0;
+};
+
 // tmm0–3 += the 2×2 tiles of a0 and a1 (16 rows each of 32 bfloat16 a step, stride_a bytes
 // apart) times b's 32 lanes in two halves (a pairs panel: 16 pair rows of 128 bytes a step); with
 // `half`, b's first 16 lanes only (tmm1 and tmm3 left as they are). With `next`, each step also
@@ -113,25 +123,20 @@ AK_TARGET_AMX void store_sums(float (&sums)[4][256]) {
 // rows apart, are a pattern the hardware prefetchers follow poorly. Streamed, C's and D's
 // 32-row projections and LM heads took 10–40% less time with it (node dist/bench/bf16dot-stream.js).
 AK_TARGET_AMX void dot_steps(const uint16_t* a0, const uint16_t* a1, int64_t stride_a, const uint32_t* b, int64_t steps, bool half,
-                             const uint16_t* next = nullptr, int64_t ld_next = 0) {
-  if (half) {
-    for (int64_t s = 0; s < steps; s++) {
-      if (next)
-        for (int r = 0; r < 32; r++) _mm_prefetch(reinterpret_cast<const char*>(next + r * ld_next + 32 * s), _MM_HINT_T1);
-      _tile_loadd(4, a0 + 32 * s, stride_a);
-      _tile_loadd(5, a1 + 32 * s, stride_a);
-      _tile_loadd(6, b + 512 * s, 128);
-      _tile_dpbf16ps(0, 4, 6);
-      _tile_dpbf16ps(2, 5, 6);
-    }
-    return;
-  }
+                             const uint16_t* next = nullptr, int64_t ld_next = 0, OutAhead oa = {}) {
+  const int64_t lines = 2 * oa.rows, per = oa.p ? (lines + steps - 1) / steps : 0;
   for (int64_t s = 0; s < steps; s++) {
     if (next)
       for (int r = 0; r < 32; r++) _mm_prefetch(reinterpret_cast<const char*>(next + r * ld_next + 32 * s), _MM_HINT_T1);
+    for (int64_t l = s * per, e = std::min(lines, l + per); l < e; l++) _m_prefetchw(oa.p + (l >> 1) * oa.ld + 16 * (l & 1));
     _tile_loadd(4, a0 + 32 * s, stride_a);
     _tile_loadd(5, a1 + 32 * s, stride_a);
     _tile_loadd(6, b + 512 * s, 128);
+    if (half) {
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(2, 5, 6);
+      continue;
+    }
     _tile_loadd(7, b + 512 * s + 16, 128);
     _tile_dpbf16ps(0, 4, 6);
     _tile_dpbf16ps(1, 4, 7);
@@ -168,7 +173,11 @@ AK_TARGET_AMX void t_blocks(float* out, const uint32_t* xp, int64_t panel, int64
       _tile_zero(3);
       // W's next block (where it is read in place) is asked for while the first chunk runs.
       const bool ahead = c == 0 && b + 1 < hi && j + 64 <= N && K % 32 == 0;
-      dot_steps(wb, wb16, ldw * 2, xc, steps, m <= 16, ahead ? w + (j + 32) * K : nullptr, K);
+      // The block of out after this one: the next chunk's, or the next W block's first.
+      OutAhead oa;
+      if (c + 1 < chunks) oa = {out + 32 * (c + 1) * N + j, N, std::min<int64_t>(32, M - 32 * (c + 1))};
+      else if (b + 1 < hi) oa = {out + j + 32, N, std::min<int64_t>(32, M)};
+      dot_steps(wb, wb16, ldw * 2, xc, steps, m <= 16, ahead ? w + (j + 32) * K : nullptr, K, oa);
       store_sums(sums);
       scatter(out + 32 * c * N + j, N, sums, m, rows, true, accumulate);
     }
@@ -214,7 +223,10 @@ AK_TARGET_AMX void n_strips(float* out, const uint16_t* ab, int64_t lda, int64_t
             _tile_loadd(3, pc + 768, 64);
           }
           const uint16_t* a0 = ab + 32 * c * lda + k0;
-          dot_steps(a0, a0 + 16 * lda, lda * 2, pt, steps, false);
+          OutAhead oa;  // on the last K block, the block of out after this one
+          if (last && c + 1 < chunks) oa = {out + 32 * (c + 1) * N + j, N, std::min<int64_t>(32, m - 32 * (c + 1))};
+          else if (last && t + 1 < here) oa = {out + j + 32, N, std::min<int64_t>(32, m)};
+          dot_steps(a0, a0 + 16 * lda, lda * 2, pt, steps, false, nullptr, 0, oa);
           if (!last) {
             _tile_stored(0, pc, 64);
             _tile_stored(1, pc + 256, 64);
