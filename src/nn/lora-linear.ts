@@ -2,11 +2,12 @@
 // memory and time at real shapes): y = x·op(W) + bias + scale·(x·Aᵀ)·Bᵀ, Hu et al. 2021 eq. 3.
 // Composed from ops, the update costs four (…, out) tensors per projection that the graph keeps
 // until backward (the base product, (x·Aᵀ)·Bᵀ, its scaled copy, the sum) and as many gradients;
-// here only the output and the (…, r) h = x·Aᵀ are kept, and the backward's (…, out) temporaries
-// come from and go back to the gradient pool. The forward computes what the composition does, in
+// here only the output and the (…, r) h = x·Aᵀ are kept, and the backward makes no (…, out)
+// temporary. The forward computes what the composition does, in
 // its order (base product, x·Aᵀ, then h·Bᵀ, ×scale, + in one kernel, matmulScaledAdd, bit for bit
-// the three), so its output is the composition's bit for bit; the backward's products are the
-// composition's too, only the order in which x's gradient sums its terms may differ (the last bits).
+// the three), so its output is the composition's bit for bit; the backward's gradients are the
+// composition's to rounding: x's gradient sums its terms in another order, and the scale multiplies
+// h and B rather than g (the same bits where the scale is a power of two).
 import { backend } from '../backend/index.js';
 import { gradSlot, needsGrad, record, recycleGradBuffer, takeGradBuffer } from '../autograd/index.js';
 import { halfProduct } from '../ops/index.js';
@@ -51,21 +52,27 @@ export function loraLinear(x: Tensor, w: Tensor, bias: Tensor | null, transB: bo
   if (!needsGrad(x, lr.A, lr.B)) return out;
   const s = Float32Array.of(lr.scale);
   return record(out, 'loraLinear', [x, lr.A, lr.B], (g) => {
-    // d(scaled update) = scale·g; dB = (scale·g)ᵀ·h, dh = (scale·g)·B, dA = dhᵀ·x, dx = dh·A + g·op(W)ᵀ.
-    const gs = takeGradBuffer(M * N, false);
-    be.binaryForward('mul', gs, g, [1], s, [0], [M * N]);
+    // dB = (scale·g)ᵀ·h, dh = (scale·g)·B, dA = dhᵀ·x, dx = dh·A + g·op(W)ᵀ. The scale goes onto
+    // the small operands, h (M, r) and B (N, r), instead of a scaled copy of g (M, N): the same
+    // bits where scale is a power of two (PEFT's alpha = 2r, the bench's 32/16), else to rounding.
     const dB = gradSlot(lr.B), dA = gradSlot(lr.A), dx = gradSlot(x);
-    if (dB) be.matmul(dB.grad, gs, h, 1, N, r, M, true, false, 0, 0, 0, !dB.fresh);
+    if (dB) {
+      const hs = takeGradBuffer(M * r, false);
+      be.binaryForward('mul', hs, h, [1], s, [0], [M * r]);
+      be.matmul(dB.grad, g, hs, 1, N, r, M, true, false, 0, 0, 0, !dB.fresh);
+      recycleGradBuffer(hs);
+    }
     if (dA || dx) {
-      const dh = takeGradBuffer(M * r, false);
-      be.matmul(dh, gs, lr.B.f32, 1, M, r, N, false, false, 0, 0, 0, false);
+      const bs = takeGradBuffer(N * r, false), dh = takeGradBuffer(M * r, false);
+      be.binaryForward('mul', bs, lr.B.f32, [1], s, [0], [N * r]);
+      be.matmul(dh, g, bs, 1, M, r, N, false, false, 0, 0, 0, false);
       if (dA) be.matmul(dA.grad, dh, x.f32, 1, r, K, M, true, false, 0, 0, 0, !dA.fresh);
       if (dx) {
         be.matmul(dx.grad, dh, lr.A.f32, 1, M, K, r, false, false, 0, 0, 0, !dx.fresh);
         baseProduct(dx.grad, g, w, M, K, N, !transB, true, bf16Compute);
       }
       recycleGradBuffer(dh);
+      recycleGradBuffer(bs);
     }
-    recycleGradBuffer(gs);
   });
 }
