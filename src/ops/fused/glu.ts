@@ -4,7 +4,7 @@
 // (one elementwise pass) with the same kernels, so forward and gradients equal the composed ops'
 // bit for bit, one MLP-wide activation per layer lighter (issue 22).
 import { backend } from '../../backend/index.js';
-import { gradOf, needsGrad, record, recycleGradBuffer, takeGradBuffer } from '../../autograd/index.js';
+import { gradOf, gradSlot, needsGrad, record, recycleGradBuffer, takeGradBuffer } from '../../autograd/index.js';
 import { Tensor, empty, uninitializedF32 } from '../../tensor/index.js';
 import { expectFloat, shapeMismatch } from '../errors.js';
 
@@ -29,10 +29,15 @@ export function glu(gate: Tensor, up: Tensor, act: GluActivation): Tensor {
   if (!needsGrad(gate, up)) return out;
   return record(out, op, [gate, up], (g) => {
     // Scratch from the gradient pool, handed back at once: a layer's MLP width per backward.
+    // Gradients written where this backward creates them (dAct, and up's when it has none yet),
+    // not zero-filled and then added to, as elementwise mul's backward does (elementwise.ts).
     const recomputed = takeGradBuffer(n, false);
     activate(act, recomputed, gate.f32, n);
-    const dAct = gate.requiresGrad ? takeGradBuffer(n) : null;
-    be.binaryBackward('mul', dAct, gradOf(up), g, recomputed, unit, up.f32, unit, flat);
+    const dAct = gate.requiresGrad ? takeGradBuffer(n, false) : null;
+    if (dAct) be.binaryForward('mul', dAct, g, unit, up.f32, unit, flat);
+    const du = gradSlot(up);
+    if (du?.fresh) be.binaryForward('mul', du.grad, g, unit, recomputed, unit, flat);
+    else if (du) be.binaryBackward('mul', null, du.grad, g, recomputed, unit, g, unit, flat);
     recycleGradBuffer(recomputed);
     if (!dAct) return;
     if (act === 'silu') be.siluBackward(gradOf(gate)!, gate.f32, dAct, n);
