@@ -35,8 +35,9 @@ static AK_INLINE void ce_fwd_body(float* losses, float* lse, const float* logits
 
 // d loss_n / d logits_n = softmax(logits_n) − onehot(target_n), scaled by dlosses_n
 static AK_INLINE void ce_bwd_body(float* dlogits, const float* dlosses, const float* logits, const float* lse,
-                                  const int32_t* targets, int64_t n0, int64_t n1, int64_t V, int64_t ignore) {
+                                  const int32_t* targets, int64_t n0, int64_t n1, int64_t V, int64_t ignore, bool accumulate) {
   for (int64_t n = n0; n < n1; n++) {
+    if (!accumulate) std::memset(dlogits + n * V, 0, size_t(V) * sizeof(float));
     if (targets[n] == ignore) continue;
     const float* x = logits + n * V;
     float* dx = dlogits + n * V;
@@ -55,8 +56,8 @@ AK_MULTIVERSION(void, ce_fwd, ce_fwd_body,
                 (losses, lse, logits, targets, n0, n1, V, ignore))
 AK_MULTIVERSION(void, ce_bwd, ce_bwd_body,
                 (float* dlogits, const float* dlosses, const float* logits, const float* lse, const int32_t* targets,
-                 int64_t n0, int64_t n1, int64_t V, int64_t ignore),
-                (dlogits, dlosses, logits, lse, targets, n0, n1, V, ignore))
+                 int64_t n0, int64_t n1, int64_t V, int64_t ignore, bool accumulate),
+                (dlogits, dlosses, logits, lse, targets, n0, n1, V, ignore, accumulate))
 
 }  // namespace
 
@@ -84,9 +85,9 @@ void cross_entropy_forward(float* losses, float* lse, const float* logits, const
 }
 
 void cross_entropy_backward(float* dlogits, const float* dlosses, const float* logits, const float* lse,
-                            const int32_t* targets, int64_t N, int64_t V, int64_t ignore_index) {
+                            const int32_t* targets, int64_t N, int64_t V, int64_t ignore_index, bool accumulate) {
   parallel_range(N, row_grain(V), [&](int64_t lo, int64_t hi) {
-    ce_bwd(dlogits, dlosses, logits, lse, targets, lo, hi, V, ignore_index);
+    ce_bwd(dlogits, dlosses, logits, lse, targets, lo, hi, V, ignore_index, accumulate);
   });
 }
 

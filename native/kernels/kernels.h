@@ -72,8 +72,10 @@ void embedding_forward(float* out, const int32_t* ids, const float* table, int64
 void embedding_backward(float* dtable, const float* dout, const int32_t* ids, int64_t N, int64_t C);
 void cross_entropy_forward(float* losses, float* lse, const float* logits, const int32_t* targets, int64_t N,
                            int64_t V, int64_t ignore_index);
+// dlogits (+)= dlosses·(softmax(logits) − onehot(targets)) per row; without accumulate, each row
+// is zeroed first (in cache, just before its sums), an ignored target's row left 0.
 void cross_entropy_backward(float* dlogits, const float* dlosses, const float* logits, const float* lse,
-                            const int32_t* targets, int64_t N, int64_t V, int64_t ignore_index);
+                            const int32_t* targets, int64_t N, int64_t V, int64_t ignore_index, bool accumulate);
 
 struct AttentionShape {
   int64_t B, H, Hkv, Tq, Tk, D;

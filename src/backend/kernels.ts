@@ -92,7 +92,12 @@ export interface Backend {
    * lse (N) is saved for the backward.
    */
   crossEntropyForward(losses: F32, lse: F32, logits: F32, targets: I32, N: number, V: number, ignoreIndex: number): void;
-  crossEntropyBackward(dlogits: F32, dlosses: F32, logits: F32, lse: F32, targets: I32, N: number, V: number, ignoreIndex: number): void;
+  /**
+   * dlogits (+)= dlosses · (softmax(logits) − onehot(targets)) per row; with accumulate false each
+   * row is zeroed first (an ignored target's row left 0), as if dlogits came zero-filled.
+   */
+  crossEntropyBackward(dlogits: F32, dlosses: F32, logits: F32, lse: F32, targets: I32, N: number, V: number, ignoreIndex: number,
+    accumulate: boolean): void;
 
   /**
    * Scaled dot-product attention. q (B, H, Tq, D); k, v (B, Hkv, Tk, D) with H a multiple of Hkv

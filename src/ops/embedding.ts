@@ -1,6 +1,6 @@
 // Embedding lookup by Int32 ids, and cross-entropy from logits with an ignore index.
 import { backend } from '../backend/index.js';
-import { gradOf, needsGrad, record } from '../autograd/index.js';
+import { gradOf, gradSlot, needsGrad, record } from '../autograd/index.js';
 import { Tensor, empty, shapeStr, zeros } from '../tensor/index.js';
 import { mul } from './elementwise.js';
 import { ShapeError, expectFloat, expectInt } from './errors.js';
@@ -54,8 +54,10 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   const losses = zeros(lead);
   const lse = new Float32Array(N);
   backend().crossEntropyForward(losses.f32, lse, logits.f32, tv, N, V, ignoreIndex);
-  const perToken = !needsGrad(logits) ? losses : record(losses, op, [logits], (g) =>
-    backend().crossEntropyBackward(gradOf(logits)!, g, logits.f32, lse, tv, N, V, ignoreIndex));
+  const perToken = !needsGrad(logits) ? losses : record(losses, op, [logits], (g) => {
+    const d = gradSlot(logits)!; // a fresh gradient is written over, not zero-filled first
+    backend().crossEntropyBackward(d.grad, g, logits.f32, lse, tv, N, V, ignoreIndex, !d.fresh);
+  });
   const reduction = opts.reduction ?? 'mean';
   if (reduction === 'none') return perToken;
   const total = sum(perToken);

@@ -7,7 +7,7 @@
 // the order dW's row sums are added in.
 import { backend } from '../backend/index.js';
 import { gradSlot, needsGrad, record } from '../autograd/index.js';
-import { Tensor, shapeStr, zeros } from '../tensor/index.js';
+import { Tensor, shapeStr, uninitializedF32, zeros } from '../tensor/index.js';
 import { ShapeError, expectFloat, expectInt } from './errors.js';
 import { halfProduct } from './matmul.js';
 
@@ -97,7 +97,9 @@ export function lmHeadCrossEntropy(hidden: Tensor, weight: Tensor, targets: Tens
     if (tv[i] !== ignoreIndex && !(tv[i]! >= 0 && tv[i]! < V)) throw new RangeError(`${op}: target ${tv[i]} at position ${i} is outside [0, ${V}) (ignoreIndex is ${ignoreIndex})`);
   }
   const losses = zeros(lead), lse = new Float32Array(N);
-  const buf = new Float32Array(Math.min(R, N) * V);
+  // Written over in full before each read (the logits by the head's product, dLogits row by row
+  // by crossEntropyBackward): not zero-filled, 67 MB each at D's vocabulary.
+  const buf = uninitializedF32(Math.min(R, N) * V);
   const early = h.bf16 && weight.dtype === 'bfloat16' && needsGrad(hidden) ? new EarlyHiddenGrad(h, Math.min(R, N)) : null;
   for (let r0 = 0; r0 < N; r0 += R) {
     const n = Math.min(R, N - r0);
@@ -109,7 +111,7 @@ export function lmHeadCrossEntropy(hidden: Tensor, weight: Tensor, targets: Tens
   if (early) return record(losses, op, [hidden], (g) => early.backward(gradSlot(hidden), g));
   return record(losses, op, [hidden, weight], (g) => {
     const dh = gradSlot(hidden), dw = gradSlot(weight);
-    const dlogits = new Float32Array(Math.min(R, N) * V);
+    const dlogits = uninitializedF32(Math.min(R, N) * V);
     let wFresh = dw?.fresh ?? false;
     for (let r0 = 0; r0 < N; r0 += R) {
       const n = Math.min(R, N - r0);
@@ -127,8 +129,8 @@ export function lmHeadCrossEntropy(hidden: Tensor, weight: Tensor, targets: Tens
  * upstream gradients g (n), then the 1/τ of mul(logits, 1/τ).
  */
 function chunkDlogits(h: Head, buf: Float32Array, g: Float32Array, logits: Float32Array, lse: Float32Array, tv: Int32Array, r0: number, n: number, ignoreIndex: number): Float32Array {
-  const d = buf.subarray(0, n * h.V).fill(0);
-  backend().crossEntropyBackward(d, g, logits, lse.subarray(r0, r0 + n), tv.subarray(r0, r0 + n), n, h.V, ignoreIndex);
+  const d = buf.subarray(0, n * h.V);
+  backend().crossEntropyBackward(d, g, logits, lse.subarray(r0, r0 + n), tv.subarray(r0, r0 + n), n, h.V, ignoreIndex, false);
   if (h.scale !== 1) for (let i = 0; i < d.length; i++) d[i] = d[i]! * h.scale;
   return d;
 }
@@ -150,7 +152,7 @@ class EarlyHiddenGrad {
 
   constructor(private readonly h: Head, rowsPerChunk: number) {
     this.rows = new Float32Array(h.N * h.C);
-    this.d = new Float32Array(rowsPerChunk * h.V);
+    this.d = uninitializedF32(rowsPerChunk * h.V);
     this.ones = new Float32Array(rowsPerChunk).fill(1);
   }
 

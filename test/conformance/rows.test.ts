@@ -2,6 +2,7 @@
 // layer norm and RMS norm, embedding and cross-entropy, with odd sizes, rows long enough to
 // split over threads, −∞ entries, the ignore index and null gradients.
 import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
 import { getBackend } from '../../src/backend/index.js';
 import { conform, f, fn, Gen, i, skipNative } from './harness.js';
 
@@ -115,7 +116,22 @@ describe('conformance: rows', { skip: skipNative }, () => {
       const lse = new Float32Array(N);
       getBackend('js').crossEntropyForward(new Float32Array(N), lse, logits, targets, N, V, -100);
       conform(`crossEntropyBackward N=${N} V=${V}`, { dlogits: g.normal(N * V), dlosses: g.normal(N), logits, lse, targets },
-        (be, x) => be.crossEntropyBackward(f(x, 'dlogits'), f(x, 'dlosses'), f(x, 'logits'), f(x, 'lse'), i(x, 'targets'), N, V, -100), tol);
+        (be, x) => be.crossEntropyBackward(f(x, 'dlogits'), f(x, 'dlosses'), f(x, 'logits'), f(x, 'lse'), i(x, 'targets'), N, V, -100, true), tol);
+    }
+  });
+
+  test('cross-entropy backward without accumulate: over any contents, what accumulating onto zeros gives, bit for bit', () => {
+    const g = new Gen(27), [N, V] = [9, 300];
+    const targets = g.ids(N, V), logits = g.normal(N * V, 4), dlosses = g.normal(N), lse = new Float32Array(N);
+    for (let k = 0; k < N; k += 4) targets[k] = -100;
+    getBackend('js').crossEntropyForward(new Float32Array(N), lse, logits, targets, N, V, -100);
+    for (const name of (skipNative ? ['js'] : ['js', 'native']) as ('js' | 'native')[]) {
+      const be = getBackend(name);
+      const zeroed = new Float32Array(N * V), over = g.normal(N * V, 3);
+      be.crossEntropyBackward(zeroed, dlosses, logits, lse, targets, N, V, -100, true);
+      be.crossEntropyBackward(over, dlosses, logits, lse, targets, N, V, -100, false);
+      assert.deepEqual(Array.from(over), Array.from(zeroed), `${name}: the rows written over`);
+      assert.ok(zeroed.subarray(0, V).every((v) => v === 0) && zeroed.subarray(V, 2 * V).some((v) => v !== 0), `${name}: an ignored row stays 0`);
     }
   });
 });

@@ -33,8 +33,10 @@ export function crossEntropyForward(losses: F32, lse: F32, logits: F32, targets:
 }
 
 // d loss_n / d logits_n = softmax(logits_n) − onehot(target_n)
-export function crossEntropyBackward(dlogits: F32, dlosses: F32, logits: F32, lse: F32, targets: I32, N: number, V: number, ignoreIndex: number): void {
+export function crossEntropyBackward(dlogits: F32, dlosses: F32, logits: F32, lse: F32, targets: I32, N: number, V: number, ignoreIndex: number,
+  accumulate: boolean): void {
   for (let n = 0; n < N; n++) {
+    if (!accumulate) dlogits.fill(0, n * V, (n + 1) * V);
     if (targets[n] === ignoreIndex) continue;
     const b = n * V, g = dlosses[n], l = lse[n];
     for (let v = 0; v < V; v++) dlogits[b + v] += g * Math.exp(logits[b + v] - l);
