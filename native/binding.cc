@@ -69,6 +69,8 @@ KERNEL(geluForward, const int64_t n = a.size(2, "n"); ak::gelu_forward(a.f32(0, 
 KERNEL(geluBackward, const int64_t n = a.size(3, "n");
     ak::gelu_backward(a.f32(0, "dinp", n), a.f32(1, "inp", n), a.f32(2, "dout", n), n))
 KERNEL(siluForward, const int64_t n = a.size(2, "n"); ak::silu_forward(a.f32(0, "out", n), a.f32(1, "inp", n), n))
+KERNEL(gluForward, const int64_t n = a.size(3, "n");
+    ak::glu_forward(a.f32(0, "out", n), a.f32(1, "gate", n), a.f32(2, "up", n), n, a.flag(4, "gelu")))
 KERNEL(siluBackward, const int64_t n = a.size(3, "n");
     ak::silu_backward(a.f32(0, "dinp", n), a.f32(1, "inp", n), a.f32(2, "dout", n), n))
 

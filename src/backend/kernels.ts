@@ -52,6 +52,8 @@ export interface Backend {
   geluForward(out: F32, inp: F32, n: number): void;
   geluBackward(dinp: F32, inp: F32, dout: F32, n: number): void;
   siluForward(out: F32, inp: F32, n: number): void;
+  /** out = act(gate) ⊙ up, act SiLU or (gelu) tanh-GELU: the two ops' values in one pass. */
+  gluForward(out: F32, gate: F32, up: F32, n: number, gelu: boolean): void;
   siluBackward(dinp: F32, inp: F32, dout: F32, n: number): void;
 
   /** out[i] = a[i·aStrides] op b[i·bStrides] over the output shape. */

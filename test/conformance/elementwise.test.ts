@@ -44,6 +44,25 @@ describe('conformance: elementwise', { skip: skipNative }, () => {
       conform(`siluForward n=${n}`, { out: new Float32Array(n), inp }, (be, x) => be.siluForward(f(x, 'out'), f(x, 'inp'), n));
       conform(`siluBackward n=${n}`, { dinp: g.normal(n), inp, dout: g.normal(n) },
         (be, x) => be.siluBackward(f(x, 'dinp'), f(x, 'inp'), f(x, 'dout'), n));
+      for (const gelu of [false, true]) {
+        conform(`gluForward n=${n} ${gelu ? 'gelu' : 'silu'}`, { out: g.normal(n), gate: inp, up: g.normal(n) },
+          (be, x) => be.gluForward(f(x, 'out'), f(x, 'gate'), f(x, 'up'), n, gelu));
+      }
+    }
+  });
+
+  test('gluForward is the activation then the product, bit for bit, on each backend', () => {
+    const g = new Gen(13), n = 4099, gate = g.normal(n, 3), up = g.normal(n);
+    for (const name of (skipNative ? ['js'] : ['js', 'native']) as ('js' | 'native')[]) {
+      const be = getBackend(name);
+      for (const gelu of [false, true]) {
+        const want = new Float32Array(n), got = new Float32Array(n);
+        if (gelu) be.geluForward(want, gate, n);
+        else be.siluForward(want, gate, n);
+        be.binaryForward('mul', want, want, [1], up, [1], [n]);
+        be.gluForward(got, gate, up, n, gelu);
+        assert.deepEqual(Array.from(got), Array.from(want), `${name} ${gelu ? 'gelu' : 'silu'}`);
+      }
     }
   });
 

@@ -51,6 +51,13 @@ export function siluForward(out: F32, inp: F32, n: number): void {
   for (let i = 0; i < n; i++) out[i] = inp[i] / (1 + Math.exp(-inp[i]));
 }
 
+/** act(gate) into out, then out ⊙ up: each value rounded to float32 as the two ops store it. */
+export function gluForward(out: F32, gate: F32, up: F32, n: number, gelu: boolean): void {
+  if (gelu) geluForward(out, gate, n);
+  else siluForward(out, gate, n);
+  for (let i = 0; i < n; i++) out[i] = out[i] * up[i];
+}
+
 export function siluBackward(dinp: F32, inp: F32, dout: F32, n: number): void {
   for (let i = 0; i < n; i++) {
     const s = 1 / (1 + Math.exp(-inp[i]));

@@ -5,7 +5,7 @@
 // bit for bit, one MLP-wide activation per layer lighter (issue 22).
 import { backend } from '../../backend/index.js';
 import { gradOf, gradSlot, needsGrad, record, recycleGradBuffer, takeGradBuffer } from '../../autograd/index.js';
-import { Tensor, empty, uninitializedF32 } from '../../tensor/index.js';
+import { Tensor, empty } from '../../tensor/index.js';
 import { expectFloat, shapeMismatch } from '../errors.js';
 
 export type GluActivation = 'silu' | 'gelu_tanh';
@@ -22,10 +22,8 @@ export function glu(gate: Tensor, up: Tensor, act: GluActivation): Tensor {
   expectFloat(op, up, 'up');
   if (gate.shape.join() !== up.shape.join()) throw shapeMismatch(op, gate.shape, up.shape, 'gate and up of one shape');
   const n = gate.size, be = backend(), flat = [n], unit = [1];
-  const a = uninitializedF32(n);
-  activate(act, a, gate.f32, n);
   const out = empty(gate.shape);
-  be.binaryForward('mul', out.f32, a, unit, up.f32, unit, flat);
+  be.gluForward(out.f32, gate.f32, up.f32, n, act === 'gelu_tanh'); // act(gate) ⊙ up in one pass, in cache
   if (!needsGrad(gate, up)) return out;
   return record(out, op, [gate, up], (g) => {
     // Scratch from the gradient pool, handed back at once: a layer's MLP width per backward.
