@@ -71,6 +71,9 @@ KERNEL(geluBackward, const int64_t n = a.size(3, "n");
 KERNEL(siluForward, const int64_t n = a.size(2, "n"); ak::silu_forward(a.f32(0, "out", n), a.f32(1, "inp", n), n))
 KERNEL(gluForward, const int64_t n = a.size(3, "n");
     ak::glu_forward(a.f32(0, "out", n), a.f32(1, "gate", n), a.f32(2, "up", n), n, a.flag(4, "gelu")))
+KERNEL(roundRowsBf16, const int64_t rows = a.size(2, "rows"), width = a.size(3, "width"), at = a.size(4, "dstOffset"),
+    stride = a.size(5, "dstStride"); const int64_t need = rows ? at + (rows - 1) * stride + width : 0;
+    ak::round_rows_bf16(a.u16w(0, "dst", need), stride, at, a.f32(1, "src", rows * width), rows, width))
 KERNEL(siluBackward, const int64_t n = a.size(3, "n");
     ak::silu_backward(a.f32(0, "dinp", n), a.f32(1, "inp", n), a.f32(2, "dout", n), n))
 

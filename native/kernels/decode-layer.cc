@@ -79,13 +79,6 @@ void project_all(const DecodeLayer& l, const float* x, int64_t M, int64_t K, std
 #endif
 }
 
-// rows × D float32 values of src (row r at r·D) rounded to bfloat16 into dst at r·dst_row + dst_at:
-// tensor/half.ts's roundRowsToBf16.
-void round_rows_bf16(uint16_t* dst, int64_t dst_row, int64_t dst_at, const float* src, int64_t rows, int64_t D) {
-  for (int64_t r = 0; r < rows; r++)
-    for (int64_t d = 0; d < D; d++) dst[r * dst_row + dst_at + d] = round_bf16(src[r * D + d]);
-}
-
 void add_into(float* x, const float* y, int64_t n) { binary_forward(BinaryOp::add, x, x, Dims{1}, y, Dims{1}, Dims{n}); }
 
 // steps.ts's rotate: x·cos + rotate_half(x)·sin, each product rounded to float32 before the sum

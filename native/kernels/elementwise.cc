@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cpu.h"
+#include "half16.h"
 #include "kernels.h"
 #include "pool.h"
 #include "vmath.h"
@@ -129,6 +130,12 @@ void glu_forward(float* out, const float* gate, const float* up, int64_t n, bool
     if (gelu) gelu_fwd(out + lo, gate + lo, hi - lo);
     else silu_fwd(out + lo, gate + lo, hi - lo);
     for (int64_t i = lo; i < hi; i++) out[i] *= up[i];
+  });
+}
+void round_rows_bf16(uint16_t* dst, int64_t dst_row, int64_t dst_at, const float* src, int64_t rows, int64_t D) {
+  parallel_range(rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(D, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; r++)
+      for (int64_t d = 0; d < D; d++) dst[r * dst_row + dst_at + d] = round_bf16(src[r * D + d]);
   });
 }
 void silu_backward(float* dinp, const float* inp, const float* dout, int64_t n) {

@@ -43,6 +43,9 @@ void silu_forward(float* out, const float* inp, int64_t n);
 // gelu_forward then the product, as binary_forward's mul rounds it: the same bits, in one pass
 // over memory (out may be gate).
 void glu_forward(float* out, const float* gate, const float* up, int64_t n, bool gelu);
+// rows × D float32 values of src (row r at r·D) rounded to bfloat16 (nearest, ties to even; a NaN
+// stays a quiet NaN) into dst at r·dst_row + dst_at: tensor/half.ts's roundRowsToBf16.
+void round_rows_bf16(uint16_t* dst, int64_t dst_row, int64_t dst_at, const float* src, int64_t rows, int64_t D);
 void silu_backward(float* dinp, const float* inp, const float* dout, int64_t n);
 
 void binary_forward(BinaryOp op, float* out, const float* a, const Dims& as, const float* b, const Dims& bs,

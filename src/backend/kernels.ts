@@ -52,6 +52,11 @@ export interface Backend {
   geluForward(out: F32, inp: F32, n: number): void;
   geluBackward(dinp: F32, inp: F32, dout: F32, n: number): void;
   siluForward(out: F32, inp: F32, n: number): void;
+  /**
+   * rows × width float32 values of src (row r at r·width) rounded to bfloat16 bits (nearest, ties
+   * to even; a NaN stays quiet) into dst at dstOffset + r·dstStride: a bfloat16 KV cache's store.
+   */
+  roundRowsBf16(dst: U16, src: F32, rows: number, width: number, dstOffset: number, dstStride: number): void;
   /** out = act(gate) ⊙ up, act SiLU or (gelu) tanh-GELU: the two ops' values in one pass. */
   gluForward(out: F32, gate: F32, up: F32, n: number, gelu: boolean): void;
   siluBackward(dinp: F32, inp: F32, dout: F32, n: number): void;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { getBackend, type UnaryOp } from '../../src/backend/index.js';
 import { conform, f, Gen, skipNative } from './harness.js';
+import { bf16Bits } from '../../src/tensor/index.js';
 
 const LENGTHS = [1, 7, 33, 1000, 100_003];
 
@@ -49,6 +50,24 @@ describe('conformance: elementwise', { skip: skipNative }, () => {
           (be, x) => be.gluForward(f(x, 'out'), f(x, 'gate'), f(x, 'up'), n, gelu));
       }
     }
+  });
+
+  test('roundRowsBf16: nearest bfloat16, ties to even, NaN kept quiet, subnormals rounded, at an offset and stride', () => {
+    const g = new Gen(14), rows = 37, width = 70, offset = 5, stride = 81;
+    const src = g.normal(rows * width, 10), u = new Uint32Array(src.buffer);
+    // Ties (low half 0x8000) both ways, subnormals, NaNs with payloads, infinities, the largest finite.
+    const special = [0x3f808000, 0x3f818000, 0x00008000, 0x00018000, 0x807fffff, 0x7fc00001, 0xff800123, 0x7f800000, 0xff800000, 0x7f7fffff, 0x00000001];
+    special.forEach((b, i) => { u[i * 13] = b; });
+    const want = new Uint16Array(offset + (rows - 1) * stride + width).fill(0xabcd);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < width; i++) want[offset + r * stride + i] = bf16Bits(u[r * width + i]!);
+    for (const name of (skipNative ? ['js'] : ['js', 'native']) as ('js' | 'native')[]) {
+      const got = new Uint16Array(want.length).fill(0xabcd);
+      getBackend(name).roundRowsBf16(got, src, rows, width, offset, stride);
+      assert.deepEqual(Array.from(got), Array.from(want), name);
+    }
+    assert.equal(bf16Bits(0x3f808000), 0x3f80, 'a tie to the even side');
+    assert.equal(bf16Bits(0x3f818000), 0x3f82, 'a tie up to even');
+    assert.equal(bf16Bits(0x7f800001) & 0x40, 0x40, 'a signalling NaN comes out quiet');
   });
 
   test('gluForward is the activation then the product, bit for bit, on each backend', () => {

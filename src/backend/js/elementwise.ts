@@ -1,5 +1,6 @@
 // Elementwise kernels: the unary table, GELU and SiLU, and broadcasting binary ops.
-import type { BinaryOp, F32, I32, Strides, UnaryOp } from '../kernels.js';
+import type { BinaryOp, F32, I32, Strides, U16, UnaryOp } from '../kernels.js';
+import { roundRowsToBf16 } from '../../tensor/index.js';
 import { walkRows } from './walk.js';
 
 export function unaryForward(op: UnaryOp, out: F32, inp: F32, n: number, p: number): void {
@@ -140,4 +141,9 @@ export function adamwUpdate(param: F32, grad: F32, m: F32, v: F32, n: number, lr
     v[i] = beta2 * v[i] + (1 - beta2) * g * g;
     param[i] = param[i] * decay - (lr * (m[i] / bc1)) / (Math.sqrt(v[i] / bc2) + eps);
   }
+}
+
+/** rows × width values of src rounded to bfloat16 bits into dst at dstOffset + r·dstStride. */
+export function roundRowsBf16(dst: U16, src: F32, rows: number, width: number, dstOffset: number, dstStride: number): void {
+  roundRowsToBf16(dst, src, rows, width, (r) => dstOffset + r * dstStride);
 }

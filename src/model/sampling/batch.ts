@@ -2,7 +2,7 @@
 // key mask that make a padded row compute exactly what it would alone, and a KV cache whose rows
 // can be dropped, repeated and trimmed between decoding steps.
 import { backend } from '../../backend/index.js';
-import { Tensor, roundRowsToBf16, shapeStr, widenHalf } from '../../tensor/index.js';
+import { Tensor, shapeStr, uninitializedF32 } from '../../tensor/index.js';
 import { KVCache, type CacheBuffers } from './kv-cache.js';
 
 export interface PaddedBatch {
@@ -102,8 +102,8 @@ export class RowCache extends KVCache {
     const cap = kb.shape[2]!, at = this.length * D, st = [H * cap * D, cap * D, D, 1];
     if (kb.isHalf) {
       // Each (b, h) row's T·D values, rounded, from column `length` on.
-      roundRowsToBf16(kb.u16, k.f32, B * H, T * D, (r) => r * cap * D + at);
-      roundRowsToBf16(vb.u16, v.f32, B * H, T * D, (r) => r * cap * D + at);
+      backend().roundRowsBf16(kb.u16, k.f32, B * H, T * D, at, cap * D);
+      backend().roundRowsBf16(vb.u16, v.f32, B * H, T * D, at, cap * D);
     } else {
       backend().stridedScatter(kb.f32, at, st, k.f32, k.shape, false);
       backend().stridedScatter(vb.f32, at, st, v.f32, v.shape, false);
@@ -225,10 +225,12 @@ function compact(buf: Tensor, rows: readonly number[], keep: number, from: numbe
 /** The first `rows` rows per head of a (B, H, cap, D) buffer, as a contiguous float32 (B, H, rows, D) (bfloat16 widened). */
 function inUse(buf: Tensor, rows: number): Tensor {
   const [B, H, cap, D] = buf.shape as [number, number, number, number];
-  const out = new Float32Array(B * H * rows * D);
+  const out = uninitializedF32(B * H * rows * D);
   if (buf.isHalf) {
-    const bits = buf.u16, n = rows * D;
-    for (let r = 0; r < B * H; r++) widenHalf(bits.subarray(r * cap * D, r * cap * D + n), 'bfloat16', out.subarray(r * n, (r + 1) * n));
+    // The buffer as a table of D-wide rows: (b, h)'s first `rows` positions, widened by the kernel.
+    const ids = new Int32Array(B * H * rows);
+    for (let r = 0; r < B * H; r++) for (let t = 0; t < rows; t++) ids[r * rows + t] = r * cap + t;
+    backend().embeddingForwardHalf(out, ids, buf.u16, true, B * H * rows, D);
   } else backend().stridedCopy(out, buf.f32, 0, [H * cap * D, cap * D, D, 1], [B, H, rows, D], false);
   return new Tensor(out, [B, H, rows, D]);
 }
