@@ -2,7 +2,7 @@
 // All copies go through the backend's two strided kernels.
 import { backend } from '../backend/index.js';
 import { gradOf, needsGrad, record } from '../autograd/index.js';
-import { Tensor, normAxis, numel, shapeStr, stridesOf, zeros, type Shape } from '../tensor/index.js';
+import { Tensor, empty, normAxis, numel, shapeStr, stridesOf, type Shape } from '../tensor/index.js';
 import { ShapeError, expectFloat } from './errors.js';
 
 /** Same data, new shape; one axis may be -1 and is inferred. Shares the buffer (a view). */
@@ -34,7 +34,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const st = stridesOf(x.shape);
   const shape = p.map((a) => x.shape[a]!);
   const inStrides = p.map((a) => st[a]!);
-  const out = zeros(shape);
+  const out = empty(shape); // written in full by the copy
   backend().stridedCopy(out.f32, x.f32, 0, inStrides, shape, false);
   if (!needsGrad(x)) return out;
   return record(out, op, [x], (g) => backend().stridedScatter(gradOf(x)!, 0, inStrides, g, shape, true));
@@ -60,7 +60,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const st = stridesOf(x.shape);
   const shape = x.shape.map((d, i) => (i === ax ? e - s : d));
   const offset = s * st[ax]!;
-  const out = zeros(shape);
+  const out = empty(shape); // written in full by the copy
   backend().stridedCopy(out.f32, x.f32, offset, st, shape, false);
   if (!needsGrad(x)) return out;
   return record(out, op, [x], (g) => backend().stridedScatter(gradOf(x)!, offset, st, g, shape, true));
@@ -79,7 +79,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
     if (t.dtype !== 'float32') throw new TypeError(`${op}: tensors must be float32, got ${t.dtype}`);
   }
   const shape = first.shape.map((d, i) => (i === ax ? xs.reduce((n, t) => n + t.shape[ax]!, 0) : d));
-  const out = zeros(shape);
+  const out = empty(shape); // the parts tile the axis: every element written once
   const st = stridesOf(shape);
   const offsets: number[] = [];
   let pos = 0;
@@ -120,7 +120,8 @@ export function stridedView(x: Tensor, shape: Shape, strides: readonly number[],
     if (strides[i] !== want) { contiguous = false; break; }
     want *= shape[i]!;
   }
-  const out = contiguous ? new Tensor(x.f32.subarray(offset, offset + n), outShape) : zeros(outShape);
+  // Otherwise a fresh buffer that stridedCopy writes in full: not zero-filled first.
+  const out = contiguous ? new Tensor(x.f32.subarray(offset, offset + n), outShape) : empty(outShape);
   if (!contiguous) backend().stridedCopy(out.f32, x.f32, offset, strides, shape, false);
   if (!needsGrad(x)) return out;
   return record(out, op, [x], (g) => backend().stridedScatter(gradOf(x)!, offset, strides, g, shape, true));
