@@ -25,32 +25,32 @@ function binary(op: BinaryOp, xa: Operand, xb: Operand): Tensor {
     // pass (g, −g or g times the other factor) rather than zero-filled and then added to: the
     // same values but for the sign of a zero (0 + (−0) is +0), which no sum with a nonzero term
     // keeps. The residual adds and the products of a layer's backward are such first writes.
-    const da = op !== 'div' && a.size === out.size && !a.grad ? firstWrite(op, 'a', gradSlot(a), g, b, bs, shape) : gradOf(a);
-    const db = op !== 'div' && b.size === out.size && !b.grad ? firstWrite(op, 'b', gradSlot(b), g, a, as, shape) : gradOf(b);
-    if (da === WRITTEN && db === WRITTEN) return;
-    const wa = da === WRITTEN ? null : da, wb = db === WRITTEN ? null : db;
+    const writable = (t: Tensor): boolean => op !== 'div' && t.size === out.size && !t.grad;
+    const wroteA = writable(a) && firstWrite(op, 'a', gradSlot(a), g, b, bs, shape);
+    const wroteB = writable(b) && firstWrite(op, 'b', gradSlot(b), g, a, as, shape);
+    const da = wroteA ? null : gradOf(a), db = wroteB ? null : gradOf(b);
+    if (!da && !db) return;
     // Only the values a gradient needs are read (a sum's none; a product's other factor): the
     // rest may have been released (Tensor.release). g stands in for them: no larger than either.
-    const reads = op === 'div' ? [true, true] : op === 'mul' ? [wb !== null, wa !== null] : [false, false];
-    backend().binaryBackward(op, wa, wb, g, reads[0] ? a.f32 : g, as, reads[1] ? b.f32 : g, bs, shape);
+    const reads = op === 'div' ? [true, true] : op === 'mul' ? [db !== null, da !== null] : [false, false];
+    backend().binaryBackward(op, da, db, g, reads[0] ? a.f32 : g, as, reads[1] ? b.f32 : g, bs, shape);
   });
 }
 
-const WRITTEN = new Float32Array(0);
 const MINUS_ONE = Float32Array.of(-1);
 
 /**
  * Writes the fresh gradient of operand `which` (of the output's shape) of add, sub or mul: g, −g
- * (b of sub) or g times the other operand; WRITTEN, or null when the operand takes no gradient.
+ * (b of sub) or g times the other operand; false when the operand takes no gradient.
  */
 function firstWrite(op: BinaryOp, which: 'a' | 'b', slot: { grad: Float32Array } | null, g: Float32Array, other: Tensor,
-  otherStrides: number[], shape: number[]): Float32Array | null {
-  if (!slot) return null;
+  otherStrides: number[], shape: number[]): boolean {
+  if (!slot) return false;
   const be = backend(), unit = broadcastStrides(shape, shape);
   if (op === 'mul') be.binaryForward('mul', slot.grad, g, unit, other.f32, otherStrides, shape);
   else if (op === 'sub' && which === 'b') be.binaryForward('mul', slot.grad, g, unit, MINUS_ONE, shape.map(() => 0), shape);
   else slot.grad.set(g);
-  return WRITTEN;
+  return true;
 }
 
 export const add = (a: Operand, b: Operand): Tensor => binary('add', a, b);

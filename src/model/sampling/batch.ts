@@ -114,7 +114,7 @@ export class RowCache extends KVCache {
   /** The rows in use after this step as contiguous (B, Hkv, Tk, D) copies. */
   override append(layer: number, k: Tensor, v: Tensor): [Tensor, Tensor] {
     const { k: kb, v: vb, rows } = this.store(layer, k, v);
-    return [inUse(kb, rows), inUse(vb, rows)];
+    return inUse(kb, vb, rows);
   }
 
   /** Keeps batch rows `rows` (in that order, repeats allowed) and drops the first `dropLeft` columns. */
@@ -222,17 +222,25 @@ function compact(buf: Tensor, rows: readonly number[], keep: number, from: numbe
   return kept instanceof Uint16Array ? new Tensor(kept, shape, false, 'bfloat16') : new Tensor(kept, shape);
 }
 
-/** The first `rows` rows per head of a (B, H, cap, D) buffer, as a contiguous float32 (B, H, rows, D) (bfloat16 widened). */
-function inUse(buf: Tensor, rows: number): Tensor {
-  const [B, H, cap, D] = buf.shape as [number, number, number, number];
-  const out = uninitializedF32(B * H * rows * D);
-  if (buf.isHalf) {
-    // The buffer as a table of D-wide rows: (b, h)'s first `rows` positions, widened by the kernel.
-    const ids = new Int32Array(B * H * rows);
+/**
+ * The first `rows` rows per head of the keys' and values' (B, H, cap, D) buffers (one shape), as
+ * contiguous float32 (B, H, rows, D) copies (bfloat16 widened).
+ */
+function inUse(kb: Tensor, vb: Tensor, rows: number): [Tensor, Tensor] {
+  const [B, H, cap, D] = kb.shape as [number, number, number, number];
+  // A bfloat16 buffer as a table of D-wide rows: (b, h)'s first `rows` positions, widened by the kernel.
+  let ids: Int32Array | null = null;
+  if (kb.isHalf) {
+    ids = new Int32Array(B * H * rows);
     for (let r = 0; r < B * H; r++) for (let t = 0; t < rows; t++) ids[r * rows + t] = r * cap + t;
-    backend().embeddingForwardHalf(out, ids, buf.u16, true, B * H * rows, D);
-  } else backend().stridedCopy(out, buf.f32, 0, [H * cap * D, cap * D, D, 1], [B, H, rows, D], false);
-  return new Tensor(out, [B, H, rows, D]);
+  }
+  const copy = (buf: Tensor): Tensor => {
+    const out = uninitializedF32(B * H * rows * D);
+    if (ids) backend().embeddingForwardHalf(out, ids, buf.u16, true, B * H * rows, D);
+    else backend().stridedCopy(out, buf.f32, 0, [H * cap * D, cap * D, D, 1], [B, H, rows, D], false);
+    return new Tensor(out, [B, H, rows, D]);
+  };
+  return [copy(kb), copy(vb)];
 }
 
 /** Throws unless `ids` is a non-empty list of token ids below `vocabSize`, naming `what`. */

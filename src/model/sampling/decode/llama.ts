@@ -9,7 +9,6 @@
 // rounded as its store() rounds them, and is read by attentionDecodeHalf, as attentionDecode reads it.
 import { backend } from '../../../backend/index.js';
 import { BF16_COMPUTE_MIN_ROWS, halfProduct } from '../../../ops/index.js';
-import { roundRowsToBf16 } from '../../../tensor/index.js';
 import { headDim } from '../../config.js';
 import { fillRopeTables, ropeFrequencies, type RopeFrequencies } from '../../rope.js';
 import type { Transformer } from '../../transformer.js';
@@ -153,8 +152,8 @@ export class LlamaDecoder {
     const how = { scale: c.attnScale ?? 1 / Math.sqrt(D), softcap: c.attnSoftcap ?? null, window };
     if (kb.isHalf) {
       rotate(this.kr, (r) => r * D, ks, B * Hkv, Hkv, D, cos, sin);
-      roundRowsToBf16(kb.u16, this.kr, B * Hkv, D, slot);
-      roundRowsToBf16(vb.u16, v, B * Hkv, D, slot);
+      be.roundRowsBf16(kb.u16, this.kr, B * Hkv, D, L * D, cap * D); // at slot(r)
+      be.roundRowsBf16(vb.u16, v, B * Hkv, D, L * D, cap * D);
       be.attentionDecodeHalf(o, qr, kb.u16, vb.u16, keyMask, [Tk, 0, 1], B, H, Hkv, cap, Tk, D, how.scale, how.softcap ?? 0, window ?? 0);
     } else {
       const kf = kb.f32, vf = vb.f32;
