@@ -5,6 +5,7 @@
       "sources": [
         "native/binding.cc",
         "native/kernels/attention.cc",
+        "native/kernels/attention-amx.cc",
         "native/kernels/attention-decode.cc",
         "native/kernels/binary.cc",
         "native/kernels/block-mm.cc",

@@ -157,6 +157,7 @@ static ak::AttentionShape attention_shape(const Args& a, size_t i, size_t mask) 
     a.fail<Napi::RangeError>("softcap", "must be a finite number ≥ 0 (0: none), got " + std::to_string(s.softcap));
   if (a.given(i + 10)) s.window = a.size(i + 10, "window");
   if (s.window > 0 && !s.causal) a.fail<Napi::RangeError>("window", "needs causal attention, got window " + std::to_string(s.window));
+  if (a.given(i + 11)) s.bf16 = a.flag(i + 11, "bf16");
   return s;
 }
 // Elements a (batch, head, row) view with D contiguous values per row touches.

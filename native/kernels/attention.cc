@@ -13,11 +13,15 @@
 // it crosses are masked to −∞ lane by lane. Gemma 2's soft-cap maps scaled scores to
 // cap·tanh(s/cap) per block before the mask; the backward keeps 1 − tanh² of each block beside
 // Pᵀ to multiply into dSᵀ (tanh_f, vectorised with the rest of the block).
+// With the bf16 permission (AttentionShape::bf16) and AMX tiles, the block products run on tiles
+// from bfloat16-rounded operands (forward_block_amx, backward_task_amx; attention-amx.h): the
+// same walk, the softmax and its gradient in float32 as here.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "attention-amx.h"
 #include "block-mm.h"
 #include "cpu.h"
 #include "gemm.h"
@@ -44,6 +48,12 @@ struct Geometry {
   int64_t delta(int64_t i0, int64_t j0) const { return s.causal ? i0 + s.Tk - s.Tq - j0 : kSeesAll; }
   // The first key query i sees: 0, or the window's edge i + Tk − Tq − window + 1.
   int64_t first_key(int64_t i) const { return s.window > 0 ? std::max<int64_t>(0, i + s.Tk - s.Tq - s.window + 1) : 0; }
+  // The queries that see keys [j0, j0 + nk): causal, query i sees key j0 only from i = j0 − (Tk −
+  // Tq) on; a window's last query for key j0 + nk − 1 is j0 + nk − 1 + window − 1 − (Tk − Tq).
+  int64_t first_query(int64_t j0) const { return s.causal ? std::max<int64_t>(0, j0 - (s.Tk - s.Tq)) : 0; }
+  int64_t query_end(int64_t j0, int64_t nk) const {
+    return s.window > 0 ? std::min(s.Tq, j0 + nk + s.window - 1 - (s.Tk - s.Tq)) : s.Tq;
+  }
   // Query i0 + r sees key j0 + c only when r < c − delta + window (the window's far edge).
   int64_t window_end(int64_t c, int64_t delta, int64_t nq) const {
     return s.window > 0 ? std::clamp<int64_t>(c - delta + s.window, 0, nq) : nq;
@@ -121,10 +131,19 @@ static AK_INLINE void scores_body(float* ST, float* dcap, int64_t ld, int64_t nk
     float* row = ST + c * ld;
     const int64_t from = std::clamp<int64_t>(c - delta, 0, nq), run = first_run(c, delta, ld);
     const int64_t end = g->window_end(c, delta, nq);
-    for (int64_t r = 0; r < run; r++) row[r] = kNegInf;
-    for (int64_t r0 = run; r0 < ld; r0 += kRun)
+    if (cap == 0.f) {
+      // Three plain runs (no per-lane test): −∞ before the first visible query, scaled scores up
+      // to the window's end, −∞ after; the values are the ones the test below gives.
+      for (int64_t r = 0; r < from; r++) row[r] = kNegInf;
 #pragma omp simd
-      for (int64_t r = r0; r < r0 + kRun; r++) row[r] = (r >= from) & (r < end) ? row[r] * scale : kNegInf;
+      for (int64_t r = from; r < end; r++) row[r] *= scale;
+      for (int64_t r = std::max(from, end); r < ld; r++) row[r] = kNegInf;
+    } else {
+      for (int64_t r = 0; r < run; r++) row[r] = kNegInf;
+      for (int64_t r0 = run; r0 < ld; r0 += kRun)
+#pragma omp simd
+        for (int64_t r = r0; r < r0 + kRun; r++) row[r] = (r >= from) & (r < end) ? row[r] * scale : kNegInf;
+    }
     if (cap > 0.f && dcap) {
       float* dc = dcap + c * ld;
       for (int64_t r = 0; r < run; r++) dc[r] = 0.f;
@@ -149,9 +168,10 @@ static AK_INLINE void scores_body(float* ST, float* dcap, int64_t ld, int64_t nk
 }
 
 // Online softmax step down the columns of Sᵀ: turns it into Pᵀ = exp(Sᵀ − m_new) and rescales
-// l and the rows of O. m, l hold ld ≥ nq entries (the padding's stay −∞ and 0).
+// l and the rows of O. m, l hold ld ≥ nq entries (the padding's stay −∞ and 0). With `corr`, O is
+// left to the caller: corr[r] (ld entries) gets the factor of query r's sums (1 where none).
 static AK_INLINE void online_body(float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, float* m, float* l,
-                                  float* O, int64_t ldo, int64_t D) {
+                                  float* O, int64_t ldo, int64_t D, float* corr_out) {
   alignas(64) float mx[kBq], sum[kBq], sub[kBq];
   for (int64_t r = 0; r < ld; r++) { mx[r] = m[r]; sum[r] = 0.f; }
   for (int64_t c = 0; c < nk; c++) {
@@ -163,12 +183,14 @@ static AK_INLINE void online_body(float* ST, int64_t ld, int64_t nk, int64_t nq,
   // A query that has seen no key yet keeps P = 0 (every score −∞) and O, l = 0.
   for (int64_t r = 0; r < ld; r++) sub[r] = mx[r] == kNegInf ? 0.f : mx[r];
   exp_down<true>(ST, ld, nk, delta, sub, sum);
+  if (corr_out) std::fill(corr_out, corr_out + ld, 1.f);
   for (int64_t r = 0; r < nq; r++) {
     if (mx[r] == kNegInf) continue;
     const float corr = exp_f(m[r] - mx[r]);
     l[r] = l[r] * corr + sum[r];
     m[r] = mx[r];
-    if (corr != 1.f) for (int64_t d = 0; d < D; d++) O[r * ldo + d] *= corr;
+    if (corr_out) corr_out[r] = corr;
+    else if (corr != 1.f) for (int64_t d = 0; d < D; d++) O[r * ldo + d] *= corr;
   }
 }
 
@@ -204,8 +226,8 @@ AK_MULTIVERSION(void, scores, scores_body,
                 (ST, dcap, ld, nk, nq, g, b, h, i0, j0))
 AK_MULTIVERSION(void, online, online_body,
                 (float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, float* m, float* l, float* O,
-                 int64_t ldo, int64_t D),
-                (ST, ld, nk, nq, delta, m, l, O, ldo, D))
+                 int64_t ldo, int64_t D, float* corr_out),
+                (ST, ld, nk, nq, delta, m, l, O, ldo, D, corr_out))
 AK_MULTIVERSION(void, probs, probs_body,
                 (float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, const float* lse),
                 (ST, ld, nk, nq, delta, lse))
@@ -214,35 +236,23 @@ AK_MULTIVERSION(void, dscores, dscores_body,
                  float scale, int64_t delta),
                 (dPT, PT, dcap, ld, nk, nq, Di, scale, delta))
 
-// One (b, h, query block) of the forward.
-void forward_block(float* out, float* lse, const float* q, const float* k, const float* v, const Geometry& g,
-                   int64_t b, int64_t h, int64_t i0) {
+// Where a query block's walk over key blocks starts. Key blocks start at the first key the mask
+// shows any query of the block (left padding ends there), so that a padded row's blocks hold the
+// keys they hold unpadded: its numbers are then its numbers alone, bit for bit, whatever padding a
+// batch gives it. The keys before it are −∞ for every query here, so walking them (as blocks from
+// key 0 did) only adds exact zeros. A window's edge moves the start on by whole blocks.
+int64_t first_block(const Geometry& g, int64_t b, int64_t h, int64_t i0, int64_t nq, int64_t jend) {
   const AttentionShape& s = g.s;
-  const int64_t D = s.D, Dp = block_pad(D), nq = std::min(kBq, s.Tq - i0), nqp = block_pad(nq), kvh = h / g.group;
-  const int64_t row0 = (b * s.H + h) * s.Tq + i0;
-  // Scratch: Sᵀ (kBk × kBq), Qᵀ (D × kBq), V rows (kBk × Dp), O (kBq × Dp).
-  float* ST = t_scratch.get(static_cast<size_t>(kBk * kBq + D * kBq + kBk * Dp + kBq * Dp));
-  float *QT = ST + kBk * kBq, *Vb = QT + D * kBq, *O = Vb + kBk * Dp;
-  transpose_rows(QT, nqp, q + g.q_at(b, h, i0), s.q_strides[2], nq, D);
-  std::fill(O, O + nq * Dp, 0.f);
-  float m[kBq], l[kBq];
-  std::fill(m, m + kBq, kNegInf);
-  std::fill(l, l + kBq, 0.f);
-  const int64_t jend = g.last_key(i0 + nq - 1) + 1;
-  // Key blocks start at the first key the mask shows any query of the block (left padding ends
-  // there), so that a padded row's blocks hold the keys they hold unpadded: its numbers are then
-  // its numbers alone, bit for bit, whatever padding a batch gives it. The keys before it are −∞
-  // for every query here, so walking them (as blocks from key 0 did) only adds exact zeros.
   const int64_t lead = s.mask ? hidden_lead(g.mask_row(b, h, i0), nq, s.mask_strides[2], s.mask_strides[3], jend) : 0;
-  for (int64_t j0 = lead + std::max<int64_t>(0, g.first_key(i0) - lead) / kBk * kBk; j0 < jend; j0 += kBk) {
-    const int64_t nk = std::min(kBk, jend - j0), delta = g.delta(i0, j0);
-    block_mm(nk, nq, D, k + g.k_at(b, kvh, j0), s.k_strides[2], 1, QT, nqp, ST, nqp, false, Band::cols_from_row, delta);
-    scores(ST, nullptr, nqp, nk, nq, &g, b, h, i0, j0);
-    online(ST, nqp, nk, nq, delta, m, l, O, Dp, D);
-    int64_t ldv;
-    const float* V = b_rows(Vb, Dp, v + g.v_at(b, kvh, j0), s.v_strides[2], nk, D, &ldv);
-    block_mm(nq, D, nk, ST, 1, nqp, V, ldv, O, Dp, true, Band::k_to_row, delta);
-  }
+  return lead + std::max<int64_t>(0, g.first_key(i0) - lead) / kBk * kBk;
+}
+
+// A query block's output rows, O's rows (ldo apart) over their softmax sums l, and their lse;
+// a query that saw no key (m = −∞) gets zeros and lse −∞.
+void finish_rows(float* out, float* lse, const float* O, int64_t ldo, const float* m, const float* l, const Geometry& g,
+                 int64_t b, int64_t h, int64_t i0, int64_t nq) {
+  const AttentionShape& s = g.s;
+  const int64_t D = s.D, row0 = (b * s.H + h) * s.Tq + i0;
   float* Out = out + g.o_at(b, h, i0);
   for (int64_t r = 0; r < nq; r++) {
     float* o = Out + r * s.o_strides[2];
@@ -252,18 +262,120 @@ void forward_block(float* out, float* lse, const float* q, const float* k, const
       continue;
     }
     const float inv = 1.f / l[r];
-    for (int64_t d = 0; d < D; d++) o[d] = O[r * Dp + d] * inv;
+    for (int64_t d = 0; d < D; d++) o[d] = O[r * ldo + d] * inv;
     lse[row0 + r] = m[r] + std::log(l[r]);
   }
 }
+
+// One (b, h, query block) of the forward.
+void forward_block(float* out, float* lse, const float* q, const float* k, const float* v, const Geometry& g,
+                   int64_t b, int64_t h, int64_t i0) {
+  const AttentionShape& s = g.s;
+  const int64_t D = s.D, Dp = block_pad(D), nq = std::min(kBq, s.Tq - i0), nqp = block_pad(nq), kvh = h / g.group;
+  // Scratch: Sᵀ (kBk × kBq), Qᵀ (D × kBq), V rows (kBk × Dp), O (kBq × Dp).
+  float* ST = t_scratch.get(static_cast<size_t>(kBk * kBq + D * kBq + kBk * Dp + kBq * Dp));
+  float *QT = ST + kBk * kBq, *Vb = QT + D * kBq, *O = Vb + kBk * Dp;
+  transpose_rows(QT, nqp, q + g.q_at(b, h, i0), s.q_strides[2], nq, D);
+  std::fill(O, O + nq * Dp, 0.f);
+  float m[kBq], l[kBq];
+  std::fill(m, m + kBq, kNegInf);
+  std::fill(l, l + kBq, 0.f);
+  const int64_t jend = g.last_key(i0 + nq - 1) + 1;
+  for (int64_t j0 = first_block(g, b, h, i0, nq, jend); j0 < jend; j0 += kBk) {
+    const int64_t nk = std::min(kBk, jend - j0), delta = g.delta(i0, j0);
+    block_mm(nk, nq, D, k + g.k_at(b, kvh, j0), s.k_strides[2], 1, QT, nqp, ST, nqp, false, Band::cols_from_row, delta);
+    scores(ST, nullptr, nqp, nk, nq, &g, b, h, i0, j0);
+    online(ST, nqp, nk, nq, delta, m, l, O, Dp, D, nullptr);
+    int64_t ldv;
+    const float* V = b_rows(Vb, Dp, v + g.v_at(b, kvh, j0), s.v_strides[2], nk, D, &ldv);
+    block_mm(nq, D, nk, ST, 1, nqp, V, ldv, O, Dp, true, Band::k_to_row, delta);
+  }
+  finish_rows(out, lse, O, Dp, m, l, g, b, h, i0, nq);
+}
+
+// The rounded keys and values of one kv head for forward_block_amx, made once per call: K's rows
+// as bfloat16 (the left operand of Sᵀ = K·Qᵀ) and V's rows as pairs from row 0 (the right operand
+// of O += P·V), each with kBk rows of zeros past Tk, so that a block's tiles never read past them.
+struct RoundedKv {
+  std::vector<uint16_t> k;
+  std::vector<uint32_t> v;
+  int64_t rows, Dk;  // rows a head (Tk + kBk, even), Dk = D rounded up to 32
+  const uint16_t* k_rows(int64_t head, int64_t j0) const { return k.data() + (head * rows + j0) * Dk; }
+  const uint32_t* v_pairs(int64_t head, int64_t j0) const { return v.data() + (head * rows + j0) / 2 * Dk; }
+};
+
+RoundedKv round_kv(const float* k, const float* v, const Geometry& g) {
+  const AttentionShape& s = g.s;
+  RoundedKv r;
+  r.Dk = (s.D + 31) / 32 * 32;
+  r.rows = (s.Tk + kBk + 1) / 2 * 2;
+  const int64_t heads = s.B * s.Hkv;
+  r.k.resize(static_cast<size_t>(heads * r.rows * r.Dk));
+  r.v.resize(static_cast<size_t>(heads * r.rows / 2 * r.Dk));
+  parallel_for(heads, [&](int64_t t) {
+    const int64_t b = t / s.Hkv, h = t % s.Hkv;
+    amx::rows_bf16(r.k.data() + t * r.rows * r.Dk, k + g.k_at(b, h, 0), s.k_strides[2], s.Tk, s.D, r.rows, r.Dk);
+    amx::row_pairs(r.v.data() + t * r.rows / 2 * r.Dk, v + g.v_at(b, h, 0), s.v_strides[2], s.Tk, s.D, r.rows, r.Dk);
+  });
+  return r;
+}
+
+// forward_block with the bf16 path's products on AMX tiles (attention-amx.h): Sᵀ = K·Qᵀ from K's
+// rounded rows and Qᵀ's pairs; O += P·V from P's rounded rows (the probabilities rounded, their
+// sum l kept in float32) and V's pairs. Blocks are whole (64 keys, 64 queries, D rounded up to 32):
+// a causal block's products cover the whole block, and keys past the block's last (or past the
+// causal band) meet probabilities of 0.
+void forward_block_amx(float* out, float* lse, const float* q, const float* v, const RoundedKv& kv, const Geometry& g,
+                       int64_t b, int64_t h, int64_t i0) {
+  const AttentionShape& s = g.s;
+  const int64_t D = s.D, Dk = kv.Dk, nq = std::min(kBq, s.Tq - i0), head = b * s.Hkv + h / g.group;
+  // Scratch (floats): Sᵀ (kBk × kBq), O (kBq × Dk); bfloat16 P rows (kBq × kBk); pairs of Qᵀ
+  // (Dk/2 × kBq) and of a V block that starts on an odd row (kBk/2 × Dk).
+  float* ST = t_scratch.get(static_cast<size_t>(kBk * kBq + kBq * Dk + kBq * kBk / 2 + Dk * kBq / 2 + kBk * Dk / 2));
+  float* O = ST + kBk * kBq;
+  uint16_t* Pb = reinterpret_cast<uint16_t*>(O + kBq * Dk);
+  uint32_t* Qp = reinterpret_cast<uint32_t*>(Pb + kBq * kBk);
+  uint32_t* Vodd = Qp + Dk / 2 * kBq;
+  amx::col_pairs(Qp, q + g.q_at(b, h, i0), s.q_strides[2], nq, D, kBq, Dk);
+  std::fill(O, O + kBq * Dk, 0.f);
+  alignas(64) float m[kBq], l[kBq], corr[kBq];
+  std::fill(m, m + kBq, kNegInf);
+  std::fill(l, l + kBq, 0.f);
+  const int64_t jend = g.last_key(i0 + nq - 1) + 1;
+  for (int64_t j0 = first_block(g, b, h, i0, nq, jend); j0 < jend; j0 += kBk) {
+    const int64_t nk = std::min(kBk, jend - j0), delta = g.delta(i0, j0);
+    amx::mm(kBk, kBq, Dk, kv.k_rows(head, j0), Dk, Qp, kBq, ST, kBq, false, kBk, kBq);
+    scores(ST, nullptr, kBq, nk, nq, &g, b, h, i0, j0);
+    online(ST, kBq, nk, nq, delta, m, l, nullptr, 0, D, corr);
+    for (int64_t r = 0; r < nq; r++)
+      if (corr[r] != 1.f) for (int64_t d = 0; d < D; d++) O[r * Dk + d] *= corr[r];
+    amx::cols_bf16(Pb, ST, kBq, nk, kBq, kBk, kBq);
+    const uint32_t* V = kv.v_pairs(head, j0);
+    if (j0 % 2) {
+      amx::row_pairs(Vodd, v + g.v_at(b, h / g.group, j0), s.v_strides[2], nk, D, kBk, Dk);
+      V = Vodd;
+    }
+    amx::mm(kBq, Dk, kBk, Pb, kBk, V, Dk, O, Dk, true, kBq, Dk);
+  }
+  finish_rows(out, lse, O, Dk, m, l, g, b, h, i0, nq);
+}
+
+// Whether this call's products run on tiles: asked for (AttentionShape::bf16) and usable here.
+bool on_tiles(const AttentionShape& s) { return s.bf16 && amx::usable(); }
 
 }  // namespace
 
 void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s) {
   const Geometry g{s, s.H / s.Hkv};
   const int64_t qblocks = (s.Tq + kBq - 1) / kBq, tasks = s.B * s.H * qblocks;
+  const bool tiles = on_tiles(s);
+  const RoundedKv kv = tiles ? round_kv(k, v, g) : RoundedKv{};
   auto task = [&](int64_t t) {
-    forward_block(out, lse, q, k, v, g, t / qblocks / s.H, t / qblocks % s.H, t % qblocks * kBq);
+    const int64_t b = t / qblocks / s.H, h = t / qblocks % s.H, i0 = t % qblocks * kBq;
+    if (!tiles) return forward_block(out, lse, q, k, v, g, b, h, i0);
+    amx::configure();
+    forward_block_amx(out, lse, q, v, kv, g, b, h, i0);
+    amx::release();
   };
   if (double(s.B) * s.H * s.Tq * s.Tk * s.D < (1 << 16)) for (int64_t t = 0; t < tasks; t++) task(t);
   else parallel_for(tasks, task);
@@ -283,6 +395,17 @@ struct DkvRows {
   int64_t ldk, ldv;
 };
 
+// D_r = dO_r · O_r for every query row of the group's heads [gi0, gi1) (at gi·Tq + r).
+std::vector<float> output_dots(const float* dout, const float* out, const Geometry& g, int64_t b, int64_t kvh,
+                               int64_t gi0, int64_t gi1) {
+  std::vector<float> Di(static_cast<size_t>(g.group * g.s.Tq));
+  for (int64_t gi = gi0; gi < gi1; gi++) {
+    const int64_t h = kvh * g.group + gi;
+    for (int64_t i = 0; i < g.s.Tq; i++) Di[gi * g.s.Tq + i] = row_dot(dout + g.o_at(b, h, i), out + g.o_at(b, h, i), g.s.D);
+  }
+  return Di;
+}
+
 // The backward for kv head (b, kvh) over key blocks [kb0, kb1) and the group's query heads
 // [gi0, gi1): this task alone adds to those rows of dkv (dk and dv themselves, or a private
 // partial), and the dq rows of its query heads go to dq_of(gi).
@@ -299,23 +422,14 @@ void backward_task(const DqOf& dq_of, const DkvRows& dkv, const float* dout, con
   float* PT = t_scratch.get(static_cast<size_t>(2 * kBk * kBq + 2 * D * kBq + kBk * Dp + 2 * kBq * Dp + capped));
   float *dST = PT + kBk * kBq, *QT = dST + kBk * kBq, *dOT = QT + D * kBq, *Kb = dOT + D * kBq, *Qb = Kb + kBk * Dp,
         *dOb = Qb + kBq * Dp, *dcap = capped ? dOb + kBq * Dp : nullptr;
-  // D_r = dO_r · O_r for every query row of the group's heads.
-  std::vector<float> Di(static_cast<size_t>(g.group * s.Tq));
-  for (int64_t gi = gi0; gi < gi1; gi++) {
-    const int64_t h = kvh * g.group + gi;
-    for (int64_t i = 0; i < s.Tq; i++)
-      Di[gi * s.Tq + i] = row_dot(dout + g.o_at(b, h, i), out + g.o_at(b, h, i), D);
-  }
+  const std::vector<float> Di = output_dots(dout, out, g, b, kvh, gi0, gi1);
   for (int64_t j0 = kb0 * kBk; j0 < std::min(s.Tk, kb1 * kBk); j0 += kBk) {
     const int64_t nk = std::min(kBk, s.Tk - j0);
     const float *Kj = k + g.k_at(b, kvh, j0), *Vj = v + g.v_at(b, kvh, j0);
     float *dKj = dkv.dk ? dkv.dk + j0 * dkv.ldk : nullptr, *dVj = dkv.dv ? dkv.dv + j0 * dkv.ldv : nullptr;
     int64_t ldk = 0;
     const float* KB = want_dq ? b_rows(Kb, Dp, Kj, s.k_strides[2], nk, D, &ldk) : nullptr;
-    // Causal: query i sees key j0 only from i = j0 − (Tk − Tq) on.
-    const int64_t ist = s.causal ? std::max<int64_t>(0, j0 - (s.Tk - s.Tq)) : 0;
-    // Window: the last query that sees key j0 + nk − 1 is j0 + nk − 1 + window − 1 − (Tk − Tq).
-    const int64_t iend = s.window > 0 ? std::min(s.Tq, j0 + nk + s.window - 1 - (s.Tk - s.Tq)) : s.Tq;
+    const int64_t ist = g.first_query(j0), iend = g.query_end(j0, nk);
     for (int64_t gi = gi0; gi < gi1; gi++) {
       const int64_t h = kvh * g.group + gi, row0 = (b * s.H + h) * s.Tq;
       const DqRows dq = dq_of(gi);
@@ -346,6 +460,83 @@ void backward_task(const DqOf& dq_of, const DkvRows& dkv, const float* dout, con
   }
 }
 
+// backward_task with the bf16 path's five products on AMX tiles, from rounded operands: Sᵀ = K·Qᵀ
+// as the forward made it; dV += Pᵀ·dO; dPᵀ = V·dOᵀ; dQ += dS·K; dK += dSᵀ·Q. A key block's K and
+// V (rows, and K's pairs) are rounded once for the query blocks that meet it, and a query block's
+// Q and dO (pairs of their rows and of their transposes) once for the key blocks that meet it: on
+// first use, kept for the task (causal, each query block meets every key block up to its own).
+thread_local ScratchBuffer t_query_side;
+
+template <class DqOf>
+void backward_task_amx(const DqOf& dq_of, const DkvRows& dkv, const float* dout, const float* out, const float* lse,
+                       const float* q, const float* k, const float* v, const Geometry& g, int64_t b, int64_t kvh,
+                       int64_t kb0, int64_t kb1, int64_t gi0, int64_t gi1) {
+  const AttentionShape& s = g.s;
+  const int64_t D = s.D, Dk = (D + 31) / 32 * 32, qrs = s.q_strides[2], ors = s.o_strides[2];
+  const bool want_dq = dq_of(0).p != nullptr;
+  const int64_t capped = s.softcap > 0.f ? kBk * kBq : 0;
+  // Scratch (floats): Pᵀ, dSᵀ (kBk × kBq), the soft-cap's 1 − tanh²; bfloat16 K and V rows
+  // (kBk × Dk), Pᵀ and dSᵀ rows (kBk × kBq), dS rows (kBq × kBk); pairs of K (kBk/2 × Dk).
+  const int64_t halves = 2 * kBk * Dk + 3 * kBk * kBq, words = kBk / 2 * Dk;
+  float* PT = t_scratch.get(static_cast<size_t>(2 * kBk * kBq + capped + halves / 2 + words));
+  float *dST = PT + kBk * kBq, *dcap = capped ? dST + kBk * kBq : nullptr;
+  uint16_t* Kb = reinterpret_cast<uint16_t*>(dST + kBk * kBq + capped);
+  uint16_t *Vb = Kb + kBk * Dk, *Pb = Vb + kBk * Dk, *dSTb = Pb + kBk * kBq, *dSb = dSTb + kBk * kBq;
+  uint32_t* Kp = reinterpret_cast<uint32_t*>(dSb + kBq * kBk);
+  // The query side of (head gi, query block qb): pairs of Qᵀ and dOᵀ (Dk/2 × kBq each), of Q and
+  // dO (kBq/2 × Dk each), at side + ((gi − gi0)·qblocks + qb)·per words; one slot more after them
+  // for a block that does not start at a multiple of kBq (Tq < Tk), converted at each use.
+  const int64_t qblocks = (s.Tq + kBq - 1) / kBq, per = 4 * kBq / 2 * Dk, spare = (gi1 - gi0) * qblocks;
+  uint32_t* side = reinterpret_cast<uint32_t*>(t_query_side.get(static_cast<size_t>((spare + 1) * per)));
+  std::vector<char> ready(static_cast<size_t>(spare), 0);
+  const std::vector<float> Di = output_dots(dout, out, g, b, kvh, gi0, gi1);
+  for (int64_t j0 = kb0 * kBk; j0 < std::min(s.Tk, kb1 * kBk); j0 += kBk) {
+    const int64_t nk = std::min(kBk, s.Tk - j0);
+    const float *Kj = k + g.k_at(b, kvh, j0), *Vj = v + g.v_at(b, kvh, j0);
+    float *dKj = dkv.dk ? dkv.dk + j0 * dkv.ldk : nullptr, *dVj = dkv.dv ? dkv.dv + j0 * dkv.ldv : nullptr;
+    amx::rows_bf16(Kb, Kj, s.k_strides[2], nk, D, kBk, Dk);
+    amx::rows_bf16(Vb, Vj, s.v_strides[2], nk, D, kBk, Dk);
+    if (want_dq) amx::row_pairs(Kp, Kj, s.k_strides[2], nk, D, kBk, Dk);
+    const int64_t ist = g.first_query(j0), iend = g.query_end(j0, nk);
+    for (int64_t gi = gi0; gi < gi1; gi++) {
+      const int64_t h = kvh * g.group + gi, row0 = (b * s.H + h) * s.Tq;
+      const DqRows dq = dq_of(gi);
+      for (int64_t i0 = ist; i0 < iend; i0 += kBq) {
+        const int64_t nq = std::min(kBq, s.Tq - i0), delta = g.delta(i0, j0);
+        const float *Q = q + g.q_at(b, h, i0), *dO = dout + g.o_at(b, h, i0);
+        const bool aligned = i0 % kBq == 0;
+        const int64_t slot = aligned ? (gi - gi0) * qblocks + i0 / kBq : spare;
+        uint32_t *Qt = side + slot * per, *dOt = Qt + Dk / 2 * kBq, *Qp = dOt + Dk / 2 * kBq, *dOp = Qp + kBq / 2 * Dk;
+        if (!aligned || !ready[slot]) {
+          amx::col_pairs(Qt, Q, qrs, nq, D, kBq, Dk);
+          if (want_dq || dKj) amx::col_pairs(dOt, dO, ors, nq, D, kBq, Dk);
+          if (dKj) amx::row_pairs(Qp, Q, qrs, nq, D, kBq, Dk);
+          if (dVj) amx::row_pairs(dOp, dO, ors, nq, D, kBq, Dk);
+          if (aligned) ready[slot] = 1;
+        }
+        amx::mm(kBk, kBq, Dk, Kb, Dk, Qt, kBq, PT, kBq, false, kBk, kBq);
+        scores(PT, dcap, kBq, nk, nq, &g, b, h, i0, j0);
+        probs(PT, kBq, nk, nq, delta, lse + row0 + i0);
+        if (dVj) {
+          amx::rows_bf16(Pb, PT, kBq, nk, kBq, kBk, kBq);
+          amx::mm(kBk, Dk, kBq, Pb, kBq, dOp, Dk, dVj, dkv.ldv, true, nk, D);
+        }
+        if (!want_dq && !dKj) continue;
+        amx::mm(kBk, kBq, Dk, Vb, Dk, dOt, kBq, dST, kBq, false, kBk, kBq);
+        dscores(dST, PT, dcap, kBq, nk, nq, Di.data() + gi * s.Tq + i0, s.scale, delta);
+        if (want_dq) {
+          amx::cols_bf16(dSb, dST, kBq, nk, kBq, kBk, kBq);
+          amx::mm(kBq, Dk, kBk, dSb, kBk, Kp, Dk, dq.p + i0 * dq.ld, dq.ld, true, nq, D);
+        }
+        if (dKj) {
+          amx::rows_bf16(dSTb, dST, kBq, nk, kBq, kBk, kBq);
+          amx::mm(kBk, Dk, kBq, dSTb, kBq, Qp, Dk, dKj, dkv.ldk, true, nk, D);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
@@ -363,6 +554,7 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   const int64_t qsize = s.Tq * s.D, gsize = g.group * qsize, kvsize = s.Tk * s.D;
   std::vector<float> parts(splits > 1 && dq ? static_cast<size_t>(heads * splits * gsize) : 0, 0.f);
   std::vector<float> kvparts(gsplits > 1 ? static_cast<size_t>(heads * gsplits * 2 * kvsize) : 0, 0.f);
+  const bool tiles = on_tiles(s);
   auto task = [&](int64_t t) {
     const int64_t hk = t / splits / gsplits, c = t / gsplits % splits, gs = t % gsplits, b = hk / s.Hkv, kvh = hk % s.Hkv;
     auto dq_of = [&](int64_t gi) {
@@ -376,7 +568,11 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
       dkv = DkvRows{dk ? p : nullptr, dv ? p + kvsize : nullptr, s.D, s.D};
     }
     const int64_t gi0 = g.group * gs / gsplits, gi1 = g.group * (gs + 1) / gsplits;
-    backward_task(dq_of, dkv, dout, out, lse, q, k, v, g, b, kvh, kblocks * c / splits, kblocks * (c + 1) / splits, gi0, gi1);
+    const int64_t kb0 = kblocks * c / splits, kb1 = kblocks * (c + 1) / splits;
+    if (!tiles) return backward_task(dq_of, dkv, dout, out, lse, q, k, v, g, b, kvh, kb0, kb1, gi0, gi1);
+    amx::configure();
+    backward_task_amx(dq_of, dkv, dout, out, lse, q, k, v, g, b, kvh, kb0, kb1, gi0, gi1);
+    amx::release();
   };
   const int64_t tasks = heads * splits * gsplits;
   if (small) for (int64_t t = 0; t < tasks; t++) task(t);

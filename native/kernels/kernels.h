@@ -93,6 +93,10 @@ struct AttentionShape {
   // only) hides key j from query i unless j > i + Tk − Tq − w, 0: none.
   float softcap;
   int64_t window;
+  // Permission to round the products' operands to bfloat16 (q, k, v, dout, the probabilities and
+  // the scores' gradient; float32 sums) where the CPU has AMX tiles: attention.cc's bf16 path.
+  // Elsewhere, and without it, every product is float32.
+  bool bf16 = false;
 };
 void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s);
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,

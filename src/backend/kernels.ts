@@ -121,14 +121,19 @@ export interface Backend {
    * (Gemma 2's attn_logit_softcapping); `window` > 0 (with causal) hides key j from query i
    * unless j > i + Tk − Tq − window (a sliding window: keys outside it are never visited).
    * 0 means none for both.
+   * `bf16` permits the products to take their operands rounded to bfloat16 (q, k, v, dout, the
+   * probabilities and the scores' gradient; float32 sums and softmax), as torch's autocast to bf16
+   * runs attention: the native backend does so where the CPU has AMX tiles (attention-amx.cc),
+   * several times the float32 products' speed there; elsewhere, and on the JavaScript backend, it
+   * changes nothing. The forward and backward of one attention must be given the same value.
    */
   attentionForward(out: F32, lse: F32, q: F32, k: F32, v: F32, mask: F32 | null, maskStrides: Strides,
     B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, scale: number, causal: boolean,
-    layout: Strides, softcap?: number, window?: number): void;
+    layout: Strides, softcap?: number, window?: number, bf16?: boolean): void;
   attentionBackward(dq: F32 | null, dk: F32 | null, dv: F32 | null, dout: F32, out: F32, lse: F32,
     q: F32, k: F32, v: F32, mask: F32 | null, maskStrides: Strides,
     B: number, H: number, Hkv: number, Tq: number, Tk: number, D: number, scale: number, causal: boolean,
-    layout: Strides, softcap?: number, window?: number): void;
+    layout: Strides, softcap?: number, window?: number, bf16?: boolean): void;
 
   /**
    * One decoding query per (batch row, head) over the first Tk rows of a bfloat16 KV cache: q, out

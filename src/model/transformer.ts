@@ -56,7 +56,8 @@ export class Transformer {
    * Opt-in bfloat16 compute (issue 20, --bf16-compute): the products with bfloat16 weights round
    * their activations to bfloat16 and run AVX-512 BF16's dot products (ops/matmul.ts
    * halfProduct), as torch's autocast to bf16 does: faster at batch ≥ 4, no longer the float32
-   * model's numbers. Off by default (exact). float32 weights are unaffected; a model holding
+   * model's numbers. Attention's products then take bfloat16 operands too where the CPU has AMX
+   * tiles (ops/attention.ts `bf16`). Off by default (exact). float32 weights are unaffected; a model holding
    * float16 weights refuses it. Clones and withoutAdapters() keep it. Sampling (generate, the
    * engine) then keeps its KV cache in bfloat16 too (running-batch.ts cacheDtype).
    */
@@ -249,7 +250,7 @@ export class Transformer {
       if (!cache) {
         // Heads read in place from qkv and written merged: no split or merge copies.
         const o = projectionAttention({ of: qkv, heads: H }, { of: qkv, heads: H, channel: C },
-          { of: qkv, heads: H, channel: 2 * C }, D, { causal: true, mask });
+          { of: qkv, heads: H, channel: 2 * C }, D, { causal: true, mask, bf16: this.bf16 });
         return this.proj(o, `${pre}.attn.c_proj`, `${pre}.attn.c_proj.bias`, training);
       }
       q = heads(qkv, H, 0); k = heads(qkv, H, C); v = heads(qkv, H, 2 * C);
@@ -276,7 +277,7 @@ export class Transformer {
     // A one-token step reads a cache that keeps buffers in place (no per-token concatenation).
     const stored = cache && T === 1 && !needsGrad(q, k, v) ? cache.store(l, k, v) : null;
     let o: Tensor; // (B, H, T, D)
-    const how = { mask, window, scale: c.attnScale, softcap: c.attnSoftcap ?? null };
+    const how = { mask, window, scale: c.attnScale, softcap: c.attnSoftcap ?? null, bf16: this.bf16 };
     if (stored) o = attentionDecode(q, stored.k, stored.v, stored.rows, how);
     else {
       if (cache) [k, v] = cache.append(l, k, v);

@@ -23,6 +23,12 @@ export interface AttentionOptions {
    * costs nothing where an additive (B, 1, Tq, Tk) mask would cost Tq·Tk floats and their reads.
    */
   window?: number | null;
+  /**
+   * Permits the products to round their operands to bfloat16 (float32 sums and softmax), as
+   * torch's autocast to bf16 runs attention; the native backend takes it where the CPU has AMX
+   * tiles (a model's bf16Compute passes it). Default false: float32 products.
+   */
+  bf16?: boolean;
 }
 
 /** softcap and window checked: each 0 when absent. */
@@ -118,13 +124,14 @@ function attentionOn(op: string, q: HeadsIn, k: HeadsIn, v: HeadsIn, d: Dims, ou
   const out = empty(outShape);
   const lse = new Float32Array(B * H * Tq);
   const m = mask ? mask.f32 : null;
-  backend().attentionForward(out.f32, lse, at(q.t.f32, q), at(k.t.f32, k), at(v.t.f32, v), m, ms, B, H, Hkv, Tq, Tk, D, scale, causal, layout, softcap, window);
+  const bf16 = opts.bf16 ?? false;
+  backend().attentionForward(out.f32, lse, at(q.t.f32, q), at(k.t.f32, k), at(v.t.f32, v), m, ms, B, H, Hkv, Tq, Tk, D, scale, causal, layout, softcap, window, bf16);
   const sources = [...new Set([q.t, k.t, v.t])];
   if (!needsGrad(...sources)) return out;
   return record(out, op, sources, (g) => {
     const grad = (h: HeadsIn) => { const x = gradOf(h.t); return x && at(x, h); };
     backend().attentionBackward(grad(q), grad(k), grad(v), g, out.f32, lse, at(q.t.f32, q), at(k.t.f32, k), at(v.t.f32, v),
-      m, ms, B, H, Hkv, Tq, Tk, D, scale, causal, layout, softcap, window);
+      m, ms, B, H, Hkv, Tq, Tk, D, scale, causal, layout, softcap, window, bf16);
   });
 }
 

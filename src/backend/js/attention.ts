@@ -5,7 +5,8 @@
 // scaled score s to cap·tanh(s/cap) before the mask is added, as transformers' Gemma 2 eager
 // attention does, and the backward multiplies by its derivative 1 − tanh². A window w > 0 hides
 // key j from query i unless j > i + Tk − Tq − w (Mistral's sliding window, on top of causality):
-// the loops start at the first key in the window, so keys outside cost nothing.
+// the loops start at the first key in the window, so keys outside cost nothing. The `bf16`
+// permission (kernels.ts) is not taken here: every product is exact.
 import { widenHalf } from '../../tensor/index.js';
 import type { F32, Strides } from '../kernels.js';
 
