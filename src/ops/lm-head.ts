@@ -26,16 +26,20 @@ export interface LmHeadLossOptions {
 export const LOGIT_BUDGET = 1 << 22;
 
 /**
- * The budget where the weight is a frozen 16-bit one (a LoRA base's head): 64 MiB, 110 rows of
+ * The budget where the weight is a frozen 16-bit one (a LoRA base's head): 148 MiB, 256 rows of
  * Qwen2.5's 151,936 entries. With no dW to sum, the chunking changes no bit (each row's logits and
- * dHidden are the same whatever the rows beside it), only how many rows each product of the
- * 272 MB weight serves: matmulHalf ran the head at 55 GFLOP/s on 27 rows and 80 on 110, the
- * bf16-compute kernel at 122 and 156 (one core of a Zen 4, D's head; the kernels widen or pack the
- * weight once per call).
+ * dHidden are the same whatever the rows beside it), only how many rows each pass over the
+ * weight serves — 272 MB at Qwen2.5's shape, streamed from memory by each chunk's two products.
+ * On AMX (2-core Xeon, D's LoRA step, `node dist/bench/lora-step-profile.js D bf16`, alternating)
+ * the head's products and cross-entropy took 363–443 ms a step in chunks of 256 rows against
+ * 442–703 in chunks of 110 (the budget before, 64 MiB, set on a Zen 4 for the vdpbf16ps kernels).
  */
-export const FROZEN_LOGIT_BUDGET = 1 << 24;
-/** Past 128 rows the head's products gain little (the bf16 kernel 156 → 175 GFLOP/s at 256) for the memory: C's 49,152 entries stop there. */
-export const FROZEN_CHUNK_ROWS = 128;
+export const FROZEN_LOGIT_BUDGET = 256 * 151_936;
+/**
+ * Rows per chunk at most: SmolLM2's 49,152 entries (a 57 MB weight) stop here. Its step measured
+ * level between 128 and 256 rows (87–128 against 95–139 ms), so its chunks cost only memory past it.
+ */
+export const FROZEN_CHUNK_ROWS = 256;
 
 /** Rows per chunk for a vocabulary of V entries under the budget (at least one). */
 export function chunkRowsFor(V: number, budget = LOGIT_BUDGET): number {
