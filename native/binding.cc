@@ -76,6 +76,9 @@ KERNEL(roundRowsBf16, const int64_t rows = a.size(2, "rows"), width = a.size(3, 
     ak::round_rows_bf16(a.u16w(0, "dst", need), stride, at, a.f32(1, "src", rows * width), rows, width))
 KERNEL(siluBackward, const int64_t n = a.size(3, "n");
     ak::silu_backward(a.f32(0, "dinp", n), a.f32(1, "inp", n), a.f32(2, "dout", n), n))
+KERNEL(gluBackward, const int64_t n = a.size(5, "n");
+    ak::glu_backward(a.f32n(0, "dgate", n), a.f32n(1, "dup", n), a.f32(2, "g", n), a.f32(3, "gate", n),
+                     a.f32(4, "up", n), n, a.flag(6, "gelu"), a.flag(7, "upFresh")))
 
 KERNEL(binaryForward, const Dims as = a.dims(3, "aStrides"), bs = a.dims(5, "bStrides"), sh = a.shape(6, "shape");
     ak::binary_forward(binding::binary_op(a, 0), a.f32(1, "out", product(sh)), a.f32(2, "a", extent(0, as, sh)), as,

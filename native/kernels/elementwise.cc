@@ -72,6 +72,54 @@ static AK_INLINE void silu_bwd_body(float* dinp, const float* inp, const float* 
   }
 }
 
+// The GLU's backward in one pass (see glu_backward in kernels.h): the activation recomputed as
+// silu_fwd_body / gelu_fwd_body make it, dUp = g·act, dAct = g·up, and dGate += dAct·act′ as
+// silu_bwd_body / gelu_bwd_body add it — each value the expression the separate passes store.
+template <bool kGelu, bool kGate, bool kUp, bool kUpFresh>
+static AK_INLINE void glu_bwd_loop(float* dgate, float* dup, const float* g, const float* gate, const float* up,
+                                   int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float x = gate[i];
+    float s, act, d;
+    if constexpr (kGelu) {
+      const float u = kGeluS * (x + kGeluC * x * x * x);
+      s = sigmoid_f(2.f * u);
+      act = x * s;
+      const float du = kGeluS * (1.f + 3.f * kGeluC * x * x);
+      d = s + 2.f * x * s * (1.f - s) * du;
+    } else {
+      s = sigmoid_f(x);
+      act = x * s;
+      d = 0.f;
+    }
+    if constexpr (kUp) {
+      if constexpr (kUpFresh) dup[i] = g[i] * act;
+      else dup[i] += g[i] * act;
+    }
+    if constexpr (kGate) {
+      const float da = g[i] * up[i];
+      if constexpr (kGelu) dgate[i] += da * d;
+      else dgate[i] += da * s * (1.f + x * (1.f - s));
+    }
+  }
+}
+
+template <bool kGelu>
+static AK_INLINE void glu_bwd_act(float* dgate, float* dup, const float* g, const float* gate, const float* up,
+                                  int64_t n, bool up_fresh) {
+  if (dgate && dup && up_fresh) glu_bwd_loop<kGelu, true, true, true>(dgate, dup, g, gate, up, n);
+  else if (dgate && dup) glu_bwd_loop<kGelu, true, true, false>(dgate, dup, g, gate, up, n);
+  else if (dgate) glu_bwd_loop<kGelu, true, false, false>(dgate, dup, g, gate, up, n);
+  else if (up_fresh) glu_bwd_loop<kGelu, false, true, true>(dgate, dup, g, gate, up, n);
+  else glu_bwd_loop<kGelu, false, true, false>(dgate, dup, g, gate, up, n);
+}
+
+static AK_INLINE void glu_bwd_body(float* dgate, float* dup, const float* g, const float* gate, const float* up,
+                                   int64_t n, bool gelu, bool up_fresh) {
+  if (gelu) glu_bwd_act<true>(dgate, dup, g, gate, up, n, up_fresh);
+  else glu_bwd_act<false>(dgate, dup, g, gate, up, n, up_fresh);
+}
+
 static AK_INLINE double sum_squares_body(const float* inp, int64_t n) {
   double s = 0;
 #pragma omp simd reduction(+ : s)
@@ -105,6 +153,10 @@ AK_MULTIVERSION(void, gelu_bwd, gelu_bwd_body, (float* dinp, const float* inp, c
 AK_MULTIVERSION(void, silu_fwd, silu_fwd_body, (float* out, const float* inp, int64_t n), (out, inp, n))
 AK_MULTIVERSION(void, silu_bwd, silu_bwd_body, (float* dinp, const float* inp, const float* dout, int64_t n),
                 (dinp, inp, dout, n))
+AK_MULTIVERSION(void, glu_bwd, glu_bwd_body,
+                (float* dgate, float* dup, const float* g, const float* gate, const float* up, int64_t n, bool gelu,
+                 bool up_fresh),
+                (dgate, dup, g, gate, up, n, gelu, up_fresh))
 AK_MULTIVERSION(double, sum_sq, sum_squares_body, (const float* inp, int64_t n), (inp, n))
 AK_MULTIVERSION(void, adamw, adamw_body, (float* param, const float* grad, float* m, float* v, int64_t n, Adam a),
                 (param, grad, m, v, n, a))
@@ -140,6 +192,12 @@ void round_rows_bf16(uint16_t* dst, int64_t dst_row, int64_t dst_at, const float
 }
 void silu_backward(float* dinp, const float* inp, const float* dout, int64_t n) {
   AK_CHUNKED(n, silu_bwd(dinp + lo, inp + lo, dout + lo, hi - lo));
+}
+void glu_backward(float* dgate, float* dup, const float* g, const float* gate, const float* up, int64_t n, bool gelu,
+                  bool up_fresh) {
+  if (!dgate && !dup) return;
+  AK_CHUNKED(n, glu_bwd(dgate ? dgate + lo : nullptr, dup ? dup + lo : nullptr, g + lo, gate + lo, up + lo, hi - lo,
+                        gelu, up_fresh));
 }
 
 double sum_squares(const float* inp, int64_t n) {

@@ -47,6 +47,11 @@ void glu_forward(float* out, const float* gate, const float* up, int64_t n, bool
 // stays a quiet NaN) into dst at r·dst_row + dst_at: tensor/half.ts's roundRowsToBf16.
 void round_rows_bf16(uint16_t* dst, int64_t dst_row, int64_t dst_at, const float* src, int64_t rows, int64_t D);
 void silu_backward(float* dinp, const float* inp, const float* dout, int64_t n);
+// The backward of out = act(gate) ⊙ up (act SiLU, or tanh-GELU with `gelu`) from its gradient g, in
+// one pass: dgate (or null) += act′(gate)·(g·up); dup (or null) = g·act(gate) with up_fresh, else
+// += it. Bit for bit the separate passes: the activation, two products and silu/gelu_backward.
+void glu_backward(float* dgate, float* dup, const float* g, const float* gate, const float* up, int64_t n, bool gelu,
+                  bool up_fresh);
 
 void binary_forward(BinaryOp op, float* out, const float* a, const Dims& as, const float* b, const Dims& bs,
                     const Dims& shape);

@@ -60,6 +60,12 @@ export interface Backend {
   /** out = act(gate) ⊙ up, act SiLU or (gelu) tanh-GELU: the two ops' values in one pass. */
   gluForward(out: F32, gate: F32, up: F32, n: number, gelu: boolean): void;
   siluBackward(dinp: F32, inp: F32, dout: F32, n: number): void;
+  /**
+   * The backward of out = act(gate) ⊙ up (gluForward) from its gradient g, in one pass: dgate (or
+   * null) += act′(gate)·(g·up); dup (or null) = g·act(gate) with upFresh, else += it. Bit for bit
+   * the activation, two binary products and silu/geluBackward that it stands for.
+   */
+  gluBackward(dgate: F32 | null, dup: F32 | null, g: F32, gate: F32, up: F32, n: number, gelu: boolean, upFresh: boolean): void;
 
   /** out[i] = a[i·aStrides] op b[i·bStrides] over the output shape. */
   binaryForward(op: BinaryOp, out: F32, a: F32, aStrides: Strides, b: F32, bStrides: Strides, shape: Strides): void;

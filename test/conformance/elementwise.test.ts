@@ -48,6 +48,10 @@ describe('conformance: elementwise', { skip: skipNative }, () => {
       for (const gelu of [false, true]) {
         conform(`gluForward n=${n} ${gelu ? 'gelu' : 'silu'}`, { out: g.normal(n), gate: inp, up: g.normal(n) },
           (be, x) => be.gluForward(f(x, 'out'), f(x, 'gate'), f(x, 'up'), n, gelu));
+        for (const upFresh of [false, true])
+          conform(`gluBackward n=${n} ${gelu ? 'gelu' : 'silu'} upFresh=${upFresh}`,
+            { dgate: g.normal(n), dup: g.normal(n), g: g.normal(n), gate: inp, up: g.normal(n) },
+            (be, x) => be.gluBackward(f(x, 'dgate'), f(x, 'dup'), f(x, 'g'), f(x, 'gate'), f(x, 'up'), n, gelu, upFresh));
       }
     }
   });
@@ -82,6 +86,32 @@ describe('conformance: elementwise', { skip: skipNative }, () => {
         be.gluForward(got, gate, up, n, gelu);
         assert.deepEqual(Array.from(got), Array.from(want), `${name} ${gelu ? 'gelu' : 'silu'}`);
       }
+    }
+  });
+
+  test('gluBackward is the activation, two products and the activation\'s backward, bit for bit, on each backend', () => {
+    const g = new Gen(17), n = 4099, gate = g.normal(n, 3), up = g.normal(n), dout = g.normal(n);
+    const dgate0 = g.normal(n), dup0 = g.normal(n);
+    for (const name of (skipNative ? ['js'] : ['js', 'native']) as ('js' | 'native')[]) {
+      const be = getBackend(name);
+      for (const gelu of [false, true])
+        for (const [wantGate, wantUp, upFresh] of [[true, true, true], [true, true, false], [true, false, false], [false, true, true], [false, true, false]] as const) {
+          const what = `${name} ${gelu ? 'gelu' : 'silu'} dgate ${wantGate} dup ${wantUp} fresh ${upFresh}`;
+          // The separate passes glu.ts made before: act, g·up, g·act (written or added), act′.
+          const act = new Float32Array(n), dAct = new Float32Array(n);
+          const wantDgate = dgate0.slice(), wantDup = upFresh ? new Float32Array(n).fill(NaN) : dup0.slice();
+          if (gelu) be.geluForward(act, gate, n);
+          else be.siluForward(act, gate, n);
+          if (upFresh) be.binaryForward('mul', wantDup, dout, [1], act, [1], [n]);
+          else be.binaryBackward('mul', null, wantDup, dout, act, [1], dout, [1], [n]);
+          be.binaryForward('mul', dAct, dout, [1], up, [1], [n]);
+          if (gelu) be.geluBackward(wantDgate, gate, dAct, n);
+          else be.siluBackward(wantDgate, gate, dAct, n);
+          const gotDgate = dgate0.slice(), gotDup = upFresh ? new Float32Array(n).fill(NaN) : dup0.slice();
+          be.gluBackward(wantGate ? gotDgate : null, wantUp ? gotDup : null, dout, gate, up, n, gelu, upFresh);
+          assert.deepEqual(Array.from(gotDgate), Array.from(wantGate ? wantDgate : dgate0), `${what}: dgate`);
+          assert.deepEqual(Array.from(gotDup), Array.from(wantUp ? wantDup : upFresh ? new Float32Array(n).fill(NaN) : dup0), `${what}: dup`);
+        }
     }
   });
 

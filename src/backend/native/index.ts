@@ -6,7 +6,7 @@ import { loadAddon } from './load.js';
 
 /** Every kernel of the Backend interface; the check below fails to compile if one is missing. */
 const KERNELS = [
-  'matmul', 'matmulHalf', 'matmulInt8', 'unaryForward', 'unaryBackward', 'geluForward', 'geluBackward', 'siluForward', 'siluBackward', 'gluForward', 'roundRowsBf16',
+  'matmul', 'matmulHalf', 'matmulInt8', 'unaryForward', 'unaryBackward', 'geluForward', 'geluBackward', 'siluForward', 'siluBackward', 'gluForward', 'gluBackward', 'roundRowsBf16',
   'binaryForward', 'binaryBackward', 'sumForward', 'sumBackward', 'maxForward', 'maxBackward',
   'softmaxForward', 'softmaxBackward', 'logSoftmaxForward', 'logSoftmaxBackward',
   'layerNormForward', 'layerNormBackward', 'rmsNormForward', 'rmsNormBackward',
