@@ -64,7 +64,11 @@ AK_TARGET_AVX512 inline void store(const __m512* acc, int count, const Out& o) {
 // C[0:m, 0:16 under keep] (+)= A (m×kb, element (i, k) at a[i + k·ldk]: A stored transposed, read
 // in place) · bp (kb×16), with a 28×16 tile: 28 accumulators, and per k one load of B's row and
 // 28 broadcasts from one run of A. One FMA chain from zero per output.
+// Each k's run lies ldk floats after the last (a whole row of the product's other operand: 19 KB
+// for Qwen2.5's MLP), which the hardware prefetchers do not follow: the run kAhead steps on is
+// asked for in software, its first and last lines and the one between.
 constexpr int R = 28;
+constexpr int64_t kAhead = 24;
 AK_TARGET_AVX512 void tile_cols(int64_t kb, const float* a, int64_t ldk, const float* bp, const Out& o) {
   __m512 acc[R];
 #pragma GCC unroll 28
@@ -72,6 +76,12 @@ AK_TARGET_AVX512 void tile_cols(int64_t kb, const float* a, int64_t ldk, const f
   for (int64_t k = 0; k < kb; k++) {
     const __m512 b = _mm512_load_ps(bp + k * 16);
     const float* ak = a + k * ldk;
+    if (k + kAhead < kb) {
+      const char* next = reinterpret_cast<const char*>(ak + kAhead * ldk);
+      _mm_prefetch(next, _MM_HINT_T0);
+      _mm_prefetch(next + 64, _MM_HINT_T0);
+      _mm_prefetch(next + 4 * (R - 1), _MM_HINT_T0);
+    }
 #pragma GCC unroll 28
     for (int i = 0; i < R; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(ak[i]), b, acc[i]);
   }
