@@ -4,7 +4,7 @@
 //   attentionDecodeHalf over a bfloat16 cache, each with one layer's cache ("hot") and with 30
 //   layers' caches cycled ("DRAM"), as a step meets them;
 // - the training attention's forward and backward at 512 tokens (the LoRA step), with the native
-//   backend's threads and with one.
+//   backend's threads and with one, and with the bf16 permission where the CPU has AMX tiles.
 //   node dist/bench/attention-kernels.js [Tk=128]
 import { backend, nativeStatus } from '../src/backend/index.js';
 
@@ -55,9 +55,9 @@ for (const [name, { H, Hkv }] of Object.entries(shapes)) {
   const out = new Float32Array(H * T * D), lse = new Float32Array(H * T);
   const dq = new Float32Array(H * T * D), dk = new Float32Array(Hkv * T * D), dv = new Float32Array(Hkv * T * D);
   const layout = [H * T * D, T * D, D, Hkv * T * D, T * D, D, Hkv * T * D, T * D, D, H * T * D, T * D, D];
-  const run = (): string => {
-    const fw = time(9, () => be.attentionForward(out, lse, q, k, v, null, [0, 0, 0, 0], 1, H, Hkv, T, T, D, 0.125, true, layout));
-    const bw = time(9, () => be.attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, null, [0, 0, 0, 0], 1, H, Hkv, T, T, D, 0.125, true, layout));
+  const run = (bf16 = false): string => {
+    const fw = time(9, () => be.attentionForward(out, lse, q, k, v, null, [0, 0, 0, 0], 1, H, Hkv, T, T, D, 0.125, true, layout, 0, 0, bf16));
+    const bw = time(9, () => be.attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, null, [0, 0, 0, 0], 1, H, Hkv, T, T, D, 0.125, true, layout, 0, 0, bf16));
     return `forward ${fw.toFixed(2)}, backward ${bw.toFixed(2)}`;
   };
   const many = run();
@@ -67,4 +67,6 @@ for (const [name, { H, Hkv }] of Object.entries(shapes)) {
     try { one = run(); } finally { st.native.setThreads(threads); }
   }
   console.log(`  ${name} (${H} heads on ${Hkv}): ${many}${one ? `; one thread: ${one}` : ''}`);
+  // The bf16 permission (a model's bf16Compute): products on AMX tiles where the CPU has them.
+  if (st.ok && st.native.config().amx) console.log(`  ${name}, bf16 (AMX tiles): ${run(true)}`);
 }

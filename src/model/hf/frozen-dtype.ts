@@ -17,7 +17,7 @@ export const frozenDtypeOption = choice(['keep', 'float32'] as const, 'keep',
  * theirs is torch.autocast(dtype=torch.bfloat16), which rounds activations the same way.
  */
 export const bf16ComputeOption = bool(false,
-  'products with bfloat16 weights round their activations to bfloat16 (as torch\'s autocast to bf16 does) and run AVX-512 BF16 dot products: faster from batch 4, no longer the exact float32 numbers; the frozen weights must be bfloat16 (float16 ones are refused)');
+  'products with bfloat16 weights round their activations to bfloat16 (as torch\'s autocast to bf16 does) and run AVX-512 BF16 dot products (AMX tiles where the CPU has them, for attention too): faster from batch 4, no longer the exact float32 numbers; the frozen weights must be bfloat16 (float16 ones are refused)');
 
 const isMatrix = (name: string, t: Tensor): boolean => t.rank === 2 && !/^(score|v_head)\./.test(name);
 
