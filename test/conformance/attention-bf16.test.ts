@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { contiguousLayout, getBackend, nativeStatus, type Backend } from '../../src/backend/index.js';
-import { roundToBf16 } from '../../src/tensor/index.js';
+import { attention, backward, mul, sum, Tensor, roundToBf16 } from '../../src/index.js';
 import { Gen } from './harness.js';
 
 const st = nativeStatus();
@@ -107,6 +107,29 @@ describe('attention with the bf16 permission on AMX tiles', { skip: noTiles }, (
         assert.deepEqual(lse.subarray(h * Tp + P, (h + 1) * Tp), alone.lse.subarray(h * T, (h + 1) * T), `padding ${P}, head ${h}: lse`);
       }
     }
+  });
+
+  test('ops attention() hands the permission to the forward and to the backward', () => {
+    const g = new Gen(9), B = 1, H = 4, Hkv = 2, T = 70, D = 32;
+    const q0 = g.normal(B * H * T * D), k0 = g.normal(B * Hkv * T * D), v0 = g.normal(B * Hkv * T * D), w = g.normal(B * H * T * D);
+    const viaOps = (bf16: boolean): Float32Array[] => {
+      const [q, k, v] = [new Tensor(q0.slice(), [B, H, T, D]), new Tensor(k0.slice(), [B, Hkv, T, D]), new Tensor(v0.slice(), [B, Hkv, T, D])];
+      for (const t of [q, k, v]) t.requiresGrad = true;
+      const o = attention(q, k, v, { bf16 });
+      backward(sum(mul(o, new Tensor(w, o.shape))));
+      return [o.f32, q.grad!.f32, k.grad!.f32, v.grad!.f32];
+    };
+    // The kernels called directly with bf16 on both passes: what the op must give, bit for bit.
+    const be = native(), layout = contiguousLayout(H, Hkv, T, T, D), args = [B, H, Hkv, T, T, D, 1 / Math.sqrt(D), true, layout, 0, 0, true] as const;
+    const out = new Float32Array(q0.length), lse = new Float32Array(B * H * T);
+    const dq = new Float32Array(q0.length), dk = new Float32Array(k0.length), dv = new Float32Array(v0.length);
+    be.attentionForward(out, lse, q0, k0, v0, null, [0, 0, 0, 0], ...args);
+    be.attentionBackward(dq, dk, dv, w, out, lse, q0, k0, v0, null, [0, 0, 0, 0], ...args);
+    const got = viaOps(true), exact = viaOps(false);
+    [out, dq, dk, dv].forEach((want, i) => {
+      assert.deepEqual(got[i], want, `${['out', 'dq', 'dk', 'dv'][i]} through attention({ bf16: true })`);
+      assert.notDeepEqual(exact[i], want, `${['out', 'dq', 'dk', 'dv'][i]}: bf16 false must give the float32 numbers`);
+    });
   });
 
   test('with AMX switched off the permission changes nothing: the float32 numbers bit for bit', () => {

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mean, noGrad, Tensor } from '../../../src/index.js';
+import { backend, backward, mean, noGrad, sum, Tensor } from '../../../src/index.js';
 import { AdamW } from '../../../src/nn/index.js';
 import { createLora, defaultLoraTargets, generate, layoutOf, loadModelDir, type Transformer } from '../../../src/model/index.js';
 import { Rng } from '../../../src/tensor/index.js';
@@ -98,6 +98,29 @@ test('--bf16-compute reaches the model a training command prepares; clones and t
   assert.equal(model.clone().bf16Compute, true);
   assert.equal(model.withoutAdapters().bf16Compute, true);
   assert.equal(prepareForTraining(load('llama'), { loraR: 2 }, null).bf16Compute, false);
+});
+
+test('bf16 compute gives attention the bf16 permission, forward and backward; the exact path does not', () => {
+  const model = load('llama'), be = backend(), seen: string[] = [];
+  const [fw, bw] = [be.attentionForward, be.attentionBackward];
+  // The permission is the calls' last argument (kernels.ts): recorded, then the kernel runs.
+  be.attentionForward = (...args: Parameters<typeof fw>) => { seen.push(`forward ${args[18]}`); fw.apply(be, args); };
+  be.attentionBackward = (...args: Parameters<typeof bw>) => { seen.push(`backward ${args[22]}`); bw.apply(be, args); };
+  try {
+    for (const on of [true, false]) {
+      model.bf16Compute = on;
+      const h = model.hidden(ids);
+      backward(sum(h));
+    }
+  } finally {
+    be.attentionForward = fw;
+    be.attentionBackward = bw;
+  }
+  const layers = seen.length / 4;
+  assert.ok(layers >= 1, `attention ran ${seen.length} times`);
+  assert.deepEqual(seen.filter((c) => c.endsWith('true')).length, 2 * layers, seen.join(', '));
+  assert.deepEqual(seen.slice(0, layers), Array(layers).fill('forward true'));
+  assert.deepEqual(seen.slice(2 * layers, 3 * layers), Array(layers).fill('forward false'));
 });
 
 after(() => { if (figures.length) console.log(`bf16 compute figures:\n  ${figures.join('\n  ')}`); });
