@@ -6,6 +6,7 @@
         "native/binding.cc",
         "native/kernels/attention.cc",
         "native/kernels/attention-amx.cc",
+        "native/kernels/attention-bf16.cc",
         "native/kernels/attention-decode.cc",
         "native/kernels/binary.cc",
         "native/kernels/block-mm.cc",

@@ -8,7 +8,6 @@
 #include <cstdlib>
 
 #include "cpu.h"
-#include "kernels.h"
 #include "transpose16.h"
 
 #if defined(AK_X86) && defined(__linux__)
@@ -22,12 +21,6 @@ namespace ak::amx {
 #ifdef AK_AMX_ATTENTION
 namespace {
 
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0, reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
 AK_TARGET_AMX inline __mmask16 lanes(int64_t n) {
   return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
 }
@@ -37,24 +30,7 @@ AK_TARGET_AMX inline __m512 load16(const float* src, int64_t lds, int64_t r, int
   return r < rows ? _mm512_maskz_loadu_ps(lanes(cols - c0), src + r * lds + c0) : _mm512_setzero_ps();
 }
 
-// Every tile 16 rows of 64 bytes. A constant in memory: built on the stack in a function of its
-// own, GCC 12 dropped the stores of colsb and rows as dead ahead of ldtilecfg.
-constexpr TileConfig every_tile() {
-  TileConfig cfg;
-  for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
-  return cfg;
-}
-const TileConfig kConfig = every_tile();
-
 }  // namespace
-
-bool usable() { return has_amx(); }
-
-AK_TARGET_AMX void configure() { _tile_loadconfig(&kConfig); }
-
-
-
-AK_TARGET_AMX void release() { _tile_release(); }
 
 AK_TARGET_AMX void mm(int64_t M, int64_t N, int64_t K, const uint16_t* A, int64_t lda, const uint32_t* B, int64_t ldb,
                       float* C, int64_t ldc, bool accumulate, int64_t rows, int64_t cols) {
@@ -163,9 +139,6 @@ AK_TARGET_AMX void col_pairs(uint32_t* dst, const float* src, int64_t lds, int64
 }
 
 #else
-bool usable() { return false; }
-void configure() { std::abort(); }
-void release() { std::abort(); }
 void mm(int64_t, int64_t, int64_t, const uint16_t*, int64_t, const uint32_t*, int64_t, float*, int64_t, bool, int64_t,
         int64_t) { std::abort(); }
 void rows_bf16(uint16_t*, const float*, int64_t, int64_t, int64_t, int64_t, int64_t) { std::abort(); }

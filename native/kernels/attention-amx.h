@@ -7,14 +7,11 @@
 
 #include <cstdint>
 
+#include "amx.h"
+
 namespace ak::amx {
 
-// Whether the tiles are usable here (has_amx()); the functions below must not be called otherwise.
-bool usable();
-// Loads this thread's tile configuration (every tile 16 rows of 64 bytes); release() frees it.
-void configure();
-void release();
-
+// Each between configure() and release() (amx.h) on the calling thread.
 // C (M×N floats, row stride ldc) (+)= A·B for A bfloat16 rows (M × K, lda apart) and B a pairs
 // panel (K/2 pair rows of N words, ldb words apart). M and N multiples of 32, K of 32. Only the
 // first `rows` rows and `cols` columns of C are written (the rest of the sums is dropped).

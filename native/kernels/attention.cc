@@ -14,14 +14,16 @@
 // cap·tanh(s/cap) per block before the mask; the backward keeps 1 − tanh² of each block beside
 // Pᵀ to multiply into dSᵀ (tanh_f, vectorised with the rest of the block).
 // With the bf16 permission (AttentionShape::bf16) and AMX tiles, the block products run on tiles
-// from bfloat16-rounded operands (forward_block_amx, backward_task_amx; attention-amx.h): the
-// same walk, the softmax and its gradient in float32 as here.
+// from bfloat16-rounded operands (attention-bf16.cc, on attention-amx.h's tiles): the same walk,
+// and the same passes over the scores, which live here (attention-blocks.h declares what the two
+// paths share).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
-#include "attention-amx.h"
+#include "amx.h"
+#include "attention-blocks.h"
 #include "block-mm.h"
 #include "cpu.h"
 #include "gemm.h"
@@ -30,69 +32,8 @@
 #include "rows.h"
 #include "scratch.h"
 
-namespace ak {
+namespace ak::attn {
 namespace {
-
-constexpr int64_t kBq = 64, kBk = 64;  // 64×64 score blocks: 16 KiB, in L1 with their K rows
-constexpr float kNegInf = -__builtin_inff();
-constexpr int64_t kSeesAll = INT64_MAX / 4;  // band offset of a non-causal block
-
-thread_local ScratchBuffer t_scratch;  // a task's block buffers
-
-struct Geometry {
-  const AttentionShape& s;
-  int64_t group;
-  // The last key that query i may see (−1 and below: none).
-  int64_t last_key(int64_t i) const { return s.causal ? std::min(s.Tk - 1, i + s.Tk - s.Tq) : s.Tk - 1; }
-  // Key j0 + c is visible to query i0 + r when c ≤ r + delta.
-  int64_t delta(int64_t i0, int64_t j0) const { return s.causal ? i0 + s.Tk - s.Tq - j0 : kSeesAll; }
-  // The first key query i sees: 0, or the window's edge i + Tk − Tq − window + 1.
-  int64_t first_key(int64_t i) const { return s.window > 0 ? std::max<int64_t>(0, i + s.Tk - s.Tq - s.window + 1) : 0; }
-  // The queries that see keys [j0, j0 + nk): causal, query i sees key j0 only from i = j0 − (Tk −
-  // Tq) on; a window's last query for key j0 + nk − 1 is j0 + nk − 1 + window − 1 − (Tk − Tq).
-  int64_t first_query(int64_t j0) const { return s.causal ? std::max<int64_t>(0, j0 - (s.Tk - s.Tq)) : 0; }
-  int64_t query_end(int64_t j0, int64_t nk) const {
-    return s.window > 0 ? std::min(s.Tq, j0 + nk + s.window - 1 - (s.Tk - s.Tq)) : s.Tq;
-  }
-  // Query i0 + r sees key j0 + c only when r < c − delta + window (the window's far edge).
-  int64_t window_end(int64_t c, int64_t delta, int64_t nq) const {
-    return s.window > 0 ? std::clamp<int64_t>(c - delta + s.window, 0, nq) : nq;
-  }
-  const float* mask_row(int64_t b, int64_t h, int64_t i) const {
-    return s.mask ? s.mask + b * s.mask_strides[0] + h * s.mask_strides[1] + i * s.mask_strides[2] : nullptr;
-  }
-  int64_t q_at(int64_t b, int64_t h, int64_t i) const { return b * s.q_strides[0] + h * s.q_strides[1] + i * s.q_strides[2]; }
-  int64_t k_at(int64_t b, int64_t h, int64_t j) const { return b * s.k_strides[0] + h * s.k_strides[1] + j * s.k_strides[2]; }
-  int64_t v_at(int64_t b, int64_t h, int64_t j) const { return b * s.v_strides[0] + h * s.v_strides[1] + j * s.v_strides[2]; }
-  int64_t o_at(int64_t b, int64_t h, int64_t i) const { return b * s.o_strides[0] + h * s.o_strides[1] + i * s.o_strides[2]; }
-};
-
-// dst (rows × width, row stride ld) ← rows of src (row stride rs), zero past `cols`.
-void copy_rows(float* dst, int64_t ld, const float* src, int64_t rs, int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; r++) {
-    std::memcpy(dst + r * ld, src + r * rs, sizeof(float) * cols);
-    std::memset(dst + r * ld + cols, 0, sizeof(float) * (ld - cols));
-  }
-}
-
-// dst (cols × ld) ← the transpose of rows of src (rows × cols, row stride rs), zero past `rows`:
-// the GEMM's panel packing, which transposes 16×16 tiles in registers on AVX-512.
-void transpose_rows(float* dst, int64_t ld, const float* src, int64_t rs, int64_t rows, int64_t cols) {
-  gemm::pack_panel(dst, src, rs, 1, rows, cols, static_cast<int>(ld));
-}
-
-// Rows of a B operand for block_mm: the source rows themselves when D fills whole vectors
-// (block_mm reads B unaligned and never past n rounded up to kBlockPad), else a padded copy in
-// `scratch`. Returns the rows and sets *ld to their stride.
-const float* b_rows(float* scratch, int64_t Dp, const float* src, int64_t rs, int64_t rows, int64_t D, int64_t* ld) {
-  if (D == Dp) {
-    *ld = rs;
-    return src;
-  }
-  copy_rows(scratch, Dp, src, rs, rows, D);
-  *ld = Dp;
-  return scratch;
-}
 
 // The elementwise passes over Sᵀ below run along a row c in whole 16-wide runs from the run
 // holding its first visible query, over the block's padded width nqp: exact bounds would leave
@@ -220,21 +161,39 @@ static AK_INLINE void dscores_body(float* dPT, const float* PT, const float* dca
   }
 }
 
-AK_MULTIVERSION(void, scores, scores_body,
+AK_MULTIVERSION(void, scores_pass, scores_body,
                 (float* ST, float* dcap, int64_t ld, int64_t nk, int64_t nq, const Geometry* g, int64_t b, int64_t h,
                  int64_t i0, int64_t j0),
                 (ST, dcap, ld, nk, nq, g, b, h, i0, j0))
-AK_MULTIVERSION(void, online, online_body,
+AK_MULTIVERSION(void, online_pass, online_body,
                 (float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, float* m, float* l, float* O,
                  int64_t ldo, int64_t D, float* corr_out),
                 (ST, ld, nk, nq, delta, m, l, O, ldo, D, corr_out))
-AK_MULTIVERSION(void, probs, probs_body,
+AK_MULTIVERSION(void, probs_pass, probs_body,
                 (float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, const float* lse),
                 (ST, ld, nk, nq, delta, lse))
-AK_MULTIVERSION(void, dscores, dscores_body,
+AK_MULTIVERSION(void, dscores_pass, dscores_body,
                 (float* dPT, const float* PT, const float* dcap, int64_t ld, int64_t nk, int64_t nq, const float* Di,
                  float scale, int64_t delta),
                 (dPT, PT, dcap, ld, nk, nq, Di, scale, delta))
+
+}  // namespace
+
+void scores(float* ST, float* dcap, int64_t ld, int64_t nk, int64_t nq, const Geometry* g, int64_t b, int64_t h,
+            int64_t i0, int64_t j0) {
+  scores_pass(ST, dcap, ld, nk, nq, g, b, h, i0, j0);
+}
+void online(float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, float* m, float* l, float* O, int64_t ldo,
+            int64_t D, float* corr_out) {
+  online_pass(ST, ld, nk, nq, delta, m, l, O, ldo, D, corr_out);
+}
+void probs(float* ST, int64_t ld, int64_t nk, int64_t nq, int64_t delta, const float* lse) {
+  probs_pass(ST, ld, nk, nq, delta, lse);
+}
+void dscores(float* dPT, const float* PT, const float* dcap, int64_t ld, int64_t nk, int64_t nq, const float* Di,
+             float scale, int64_t delta) {
+  dscores_pass(dPT, PT, dcap, ld, nk, nq, Di, scale, delta);
+}
 
 // Where a query block's walk over key blocks starts. Key blocks start at the first key the mask
 // shows any query of the block (left padding ends there), so that a padded row's blocks hold the
@@ -267,6 +226,53 @@ void finish_rows(float* out, float* lse, const float* O, int64_t ldo, const floa
   }
 }
 
+// D_r = dO_r · O_r for every query row of the group's heads [gi0, gi1) (at gi·Tq + r).
+std::vector<float> output_dots(const float* dout, const float* out, const Geometry& g, int64_t b, int64_t kvh,
+                               int64_t gi0, int64_t gi1) {
+  std::vector<float> Di(static_cast<size_t>(g.group * g.s.Tq));
+  for (int64_t gi = gi0; gi < gi1; gi++) {
+    const int64_t h = kvh * g.group + gi;
+    for (int64_t i = 0; i < g.s.Tq; i++) Di[gi * g.s.Tq + i] = row_dot(dout + g.o_at(b, h, i), out + g.o_at(b, h, i), g.s.D);
+  }
+  return Di;
+}
+
+}  // namespace ak::attn
+
+namespace ak {
+namespace {
+
+using namespace attn;
+
+thread_local ScratchBuffer t_scratch;  // a task's block buffers
+
+// dst (rows × width, row stride ld) ← rows of src (row stride rs), zero past `cols`.
+void copy_rows(float* dst, int64_t ld, const float* src, int64_t rs, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; r++) {
+    std::memcpy(dst + r * ld, src + r * rs, sizeof(float) * cols);
+    std::memset(dst + r * ld + cols, 0, sizeof(float) * (ld - cols));
+  }
+}
+
+// dst (cols × ld) ← the transpose of rows of src (rows × cols, row stride rs), zero past `rows`:
+// the GEMM's panel packing, which transposes 16×16 tiles in registers on AVX-512.
+void transpose_rows(float* dst, int64_t ld, const float* src, int64_t rs, int64_t rows, int64_t cols) {
+  gemm::pack_panel(dst, src, rs, 1, rows, cols, static_cast<int>(ld));
+}
+
+// Rows of a B operand for block_mm: the source rows themselves when D fills whole vectors
+// (block_mm reads B unaligned and never past n rounded up to kBlockPad), else a padded copy in
+// `scratch`. Returns the rows and sets *ld to their stride.
+const float* b_rows(float* scratch, int64_t Dp, const float* src, int64_t rs, int64_t rows, int64_t D, int64_t* ld) {
+  if (D == Dp) {
+    *ld = rs;
+    return src;
+  }
+  copy_rows(scratch, Dp, src, rs, rows, D);
+  *ld = Dp;
+  return scratch;
+}
+
 // One (b, h, query block) of the forward.
 void forward_block(float* out, float* lse, const float* q, const float* k, const float* v, const Geometry& g,
                    int64_t b, int64_t h, int64_t i0) {
@@ -293,129 +299,15 @@ void forward_block(float* out, float* lse, const float* q, const float* k, const
   finish_rows(out, lse, O, Dp, m, l, g, b, h, i0, nq);
 }
 
-// The rounded keys and values of one kv head for forward_block_amx, made once per call: K's rows
-// as bfloat16 (the left operand of Sᵀ = K·Qᵀ) and V's rows as pairs from row 0 (the right operand
-// of O += P·V), each with kBk rows of zeros past Tk, so that a block's tiles never read past them.
-struct RoundedKv {
-  std::vector<uint16_t> k;
-  std::vector<uint32_t> v;
-  int64_t rows, Dk;  // rows a head (Tk + kBk, even), Dk = D rounded up to 32
-  const uint16_t* k_rows(int64_t head, int64_t j0) const { return k.data() + (head * rows + j0) * Dk; }
-  const uint32_t* v_pairs(int64_t head, int64_t j0) const { return v.data() + (head * rows + j0) / 2 * Dk; }
-};
-
-RoundedKv round_kv(const float* k, const float* v, const Geometry& g) {
-  const AttentionShape& s = g.s;
-  RoundedKv r;
-  r.Dk = (s.D + 31) / 32 * 32;
-  r.rows = (s.Tk + kBk + 1) / 2 * 2;
-  const int64_t heads = s.B * s.Hkv;
-  r.k.resize(static_cast<size_t>(heads * r.rows * r.Dk));
-  r.v.resize(static_cast<size_t>(heads * r.rows / 2 * r.Dk));
-  parallel_for(heads, [&](int64_t t) {
-    const int64_t b = t / s.Hkv, h = t % s.Hkv;
-    amx::rows_bf16(r.k.data() + t * r.rows * r.Dk, k + g.k_at(b, h, 0), s.k_strides[2], s.Tk, s.D, r.rows, r.Dk);
-    amx::row_pairs(r.v.data() + t * r.rows / 2 * r.Dk, v + g.v_at(b, h, 0), s.v_strides[2], s.Tk, s.D, r.rows, r.Dk);
-  });
-  return r;
-}
-
-// forward_block with the bf16 path's products on AMX tiles (attention-amx.h): Sᵀ = K·Qᵀ from K's
-// rounded rows and Qᵀ's pairs; O += P·V from P's rounded rows (the probabilities rounded, their
-// sum l kept in float32) and V's pairs. Blocks are whole (64 keys, 64 queries, D rounded up to 32):
-// a causal block's products cover the whole block, and keys past the block's last (or past the
-// causal band) meet probabilities of 0.
-void forward_block_amx(float* out, float* lse, const float* q, const float* v, const RoundedKv& kv, const Geometry& g,
-                       int64_t b, int64_t h, int64_t i0) {
-  const AttentionShape& s = g.s;
-  const int64_t D = s.D, Dk = kv.Dk, nq = std::min(kBq, s.Tq - i0), head = b * s.Hkv + h / g.group;
-  // Scratch (floats): Sᵀ (kBk × kBq), O (kBq × Dk); bfloat16 P rows (kBq × kBk); pairs of Qᵀ
-  // (Dk/2 × kBq) and of a V block that starts on an odd row (kBk/2 × Dk).
-  float* ST = t_scratch.get(static_cast<size_t>(kBk * kBq + kBq * Dk + kBq * kBk / 2 + Dk * kBq / 2 + kBk * Dk / 2));
-  float* O = ST + kBk * kBq;
-  uint16_t* Pb = reinterpret_cast<uint16_t*>(O + kBq * Dk);
-  uint32_t* Qp = reinterpret_cast<uint32_t*>(Pb + kBq * kBk);
-  uint32_t* Vodd = Qp + Dk / 2 * kBq;
-  amx::col_pairs(Qp, q + g.q_at(b, h, i0), s.q_strides[2], nq, D, kBq, Dk);
-  std::fill(O, O + kBq * Dk, 0.f);
-  alignas(64) float m[kBq], l[kBq], corr[kBq];
-  std::fill(m, m + kBq, kNegInf);
-  std::fill(l, l + kBq, 0.f);
-  const int64_t jend = g.last_key(i0 + nq - 1) + 1;
-  for (int64_t j0 = first_block(g, b, h, i0, nq, jend); j0 < jend; j0 += kBk) {
-    const int64_t nk = std::min(kBk, jend - j0), delta = g.delta(i0, j0);
-    amx::mm(kBk, kBq, Dk, kv.k_rows(head, j0), Dk, Qp, kBq, ST, kBq, false, kBk, kBq);
-    scores(ST, nullptr, kBq, nk, nq, &g, b, h, i0, j0);
-    online(ST, kBq, nk, nq, delta, m, l, nullptr, 0, D, corr);
-    for (int64_t r = 0; r < nq; r++)
-      if (corr[r] != 1.f) for (int64_t d = 0; d < D; d++) O[r * Dk + d] *= corr[r];
-    amx::cols_bf16(Pb, ST, kBq, nk, kBq, kBk, kBq);
-    const uint32_t* V = kv.v_pairs(head, j0);
-    if (j0 % 2) {
-      amx::row_pairs(Vodd, v + g.v_at(b, h / g.group, j0), s.v_strides[2], nk, D, kBk, Dk);
-      V = Vodd;
-    }
-    amx::mm(kBq, Dk, kBk, Pb, kBk, V, Dk, O, Dk, true, kBq, Dk);
-  }
-  finish_rows(out, lse, O, Dk, m, l, g, b, h, i0, nq);
-}
-
-// Whether this call's products run on tiles: asked for (AttentionShape::bf16) and usable here.
-bool on_tiles(const AttentionShape& s) { return s.bf16 && amx::usable(); }
-
-}  // namespace
-
-void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s) {
-  const Geometry g{s, s.H / s.Hkv};
-  const int64_t qblocks = (s.Tq + kBq - 1) / kBq, tasks = s.B * s.H * qblocks;
-  const bool tiles = on_tiles(s);
-  const RoundedKv kv = tiles ? round_kv(k, v, g) : RoundedKv{};
-  auto task = [&](int64_t t) {
-    const int64_t b = t / qblocks / s.H, h = t / qblocks % s.H, i0 = t % qblocks * kBq;
-    if (!tiles) return forward_block(out, lse, q, k, v, g, b, h, i0);
-    amx::configure();
-    forward_block_amx(out, lse, q, v, kv, g, b, h, i0);
-    amx::release();
-  };
-  if (double(s.B) * s.H * s.Tq * s.Tk * s.D < (1 << 16)) for (int64_t t = 0; t < tasks; t++) task(t);
-  else parallel_for(tasks, task);
-}
-
-namespace {
-
-// Where a task writes the dq rows of one head: dq itself or a private partial (row stride ld).
-struct DqRows {
-  float* p;
-  int64_t ld;
-};
-
-// Where a task adds its dk and dv rows of one kv head: row 0 of each, and their row stride.
-struct DkvRows {
-  float *dk, *dv;
-  int64_t ldk, ldv;
-};
-
-// D_r = dO_r · O_r for every query row of the group's heads [gi0, gi1) (at gi·Tq + r).
-std::vector<float> output_dots(const float* dout, const float* out, const Geometry& g, int64_t b, int64_t kvh,
-                               int64_t gi0, int64_t gi1) {
-  std::vector<float> Di(static_cast<size_t>(g.group * g.s.Tq));
-  for (int64_t gi = gi0; gi < gi1; gi++) {
-    const int64_t h = kvh * g.group + gi;
-    for (int64_t i = 0; i < g.s.Tq; i++) Di[gi * g.s.Tq + i] = row_dot(dout + g.o_at(b, h, i), out + g.o_at(b, h, i), g.s.D);
-  }
-  return Di;
-}
-
 // The backward for kv head (b, kvh) over key blocks [kb0, kb1) and the group's query heads
 // [gi0, gi1): this task alone adds to those rows of dkv (dk and dv themselves, or a private
-// partial), and the dq rows of its query heads go to dq_of(gi).
-template <class DqOf>
-void backward_task(const DqOf& dq_of, const DkvRows& dkv, const float* dout, const float* out, const float* lse,
+// partial), and the dq rows of its query heads go to dqh.of(gi).
+void backward_task(const DqHeads& dqh, const DkvRows& dkv, const float* dout, const float* out, const float* lse,
                    const float* q, const float* k, const float* v, const Geometry& g, int64_t b, int64_t kvh,
                    int64_t kb0, int64_t kb1, int64_t gi0, int64_t gi1) {
   const AttentionShape& s = g.s;
   const int64_t D = s.D, Dp = block_pad(D), qrs = s.q_strides[2], ors = s.o_strides[2];
-  const bool want_dq = dq_of(0).p != nullptr;
+  const bool want_dq = dqh.p != nullptr;
   // Scratch: Pᵀ and dSᵀ (kBk × kBq each), Qᵀ and dOᵀ (D × kBq each), K rows (kBk × Dp), Q and
   // dO rows (kBq × Dp each), and with a soft-cap its 1 − tanh² (kBk × kBq).
   const int64_t capped = s.softcap > 0.f ? kBk * kBq : 0;
@@ -432,7 +324,7 @@ void backward_task(const DqOf& dq_of, const DkvRows& dkv, const float* dout, con
     const int64_t ist = g.first_query(j0), iend = g.query_end(j0, nk);
     for (int64_t gi = gi0; gi < gi1; gi++) {
       const int64_t h = kvh * g.group + gi, row0 = (b * s.H + h) * s.Tq;
-      const DqRows dq = dq_of(gi);
+      const DqRows dq = dqh.of(gi);
       for (int64_t i0 = ist; i0 < iend; i0 += kBq) {
         const int64_t nq = std::min(kBq, s.Tq - i0), nqp = block_pad(nq), delta = g.delta(i0, j0);
         const float *Q = q + g.q_at(b, h, i0), *dO = dout + g.o_at(b, h, i0);
@@ -460,84 +352,26 @@ void backward_task(const DqOf& dq_of, const DkvRows& dkv, const float* dout, con
   }
 }
 
-// backward_task with the bf16 path's five products on AMX tiles, from rounded operands: Sᵀ = K·Qᵀ
-// as the forward made it; dV += Pᵀ·dO; dPᵀ = V·dOᵀ; dQ += dS·K; dK += dSᵀ·Q. A key block's K and
-// V (rows, and K's pairs) are rounded once for the query blocks that meet it, and a query block's
-// Q and dO (pairs of their rows and of their transposes) once for the key blocks that meet it: on
-// first use, kept for the task (causal, each query block meets every key block up to its own).
-thread_local ScratchBuffer t_query_side;
-
-template <class DqOf>
-void backward_task_amx(const DqOf& dq_of, const DkvRows& dkv, const float* dout, const float* out, const float* lse,
-                       const float* q, const float* k, const float* v, const Geometry& g, int64_t b, int64_t kvh,
-                       int64_t kb0, int64_t kb1, int64_t gi0, int64_t gi1) {
-  const AttentionShape& s = g.s;
-  const int64_t D = s.D, Dk = (D + 31) / 32 * 32, qrs = s.q_strides[2], ors = s.o_strides[2];
-  const bool want_dq = dq_of(0).p != nullptr;
-  const int64_t capped = s.softcap > 0.f ? kBk * kBq : 0;
-  // Scratch (floats): Pᵀ, dSᵀ (kBk × kBq), the soft-cap's 1 − tanh²; bfloat16 K and V rows
-  // (kBk × Dk), Pᵀ and dSᵀ rows (kBk × kBq), dS rows (kBq × kBk); pairs of K (kBk/2 × Dk).
-  const int64_t halves = 2 * kBk * Dk + 3 * kBk * kBq, words = kBk / 2 * Dk;
-  float* PT = t_scratch.get(static_cast<size_t>(2 * kBk * kBq + capped + halves / 2 + words));
-  float *dST = PT + kBk * kBq, *dcap = capped ? dST + kBk * kBq : nullptr;
-  uint16_t* Kb = reinterpret_cast<uint16_t*>(dST + kBk * kBq + capped);
-  uint16_t *Vb = Kb + kBk * Dk, *Pb = Vb + kBk * Dk, *dSTb = Pb + kBk * kBq, *dSb = dSTb + kBk * kBq;
-  uint32_t* Kp = reinterpret_cast<uint32_t*>(dSb + kBq * kBk);
-  // The query side of (head gi, query block qb): pairs of Qᵀ and dOᵀ (Dk/2 × kBq each), of Q and
-  // dO (kBq/2 × Dk each), at side + ((gi − gi0)·qblocks + qb)·per words; one slot more after them
-  // for a block that does not start at a multiple of kBq (Tq < Tk), converted at each use.
-  const int64_t qblocks = (s.Tq + kBq - 1) / kBq, per = 4 * kBq / 2 * Dk, spare = (gi1 - gi0) * qblocks;
-  uint32_t* side = reinterpret_cast<uint32_t*>(t_query_side.get(static_cast<size_t>((spare + 1) * per)));
-  std::vector<char> ready(static_cast<size_t>(spare), 0);
-  const std::vector<float> Di = output_dots(dout, out, g, b, kvh, gi0, gi1);
-  for (int64_t j0 = kb0 * kBk; j0 < std::min(s.Tk, kb1 * kBk); j0 += kBk) {
-    const int64_t nk = std::min(kBk, s.Tk - j0);
-    const float *Kj = k + g.k_at(b, kvh, j0), *Vj = v + g.v_at(b, kvh, j0);
-    float *dKj = dkv.dk ? dkv.dk + j0 * dkv.ldk : nullptr, *dVj = dkv.dv ? dkv.dv + j0 * dkv.ldv : nullptr;
-    amx::rows_bf16(Kb, Kj, s.k_strides[2], nk, D, kBk, Dk);
-    amx::rows_bf16(Vb, Vj, s.v_strides[2], nk, D, kBk, Dk);
-    if (want_dq) amx::row_pairs(Kp, Kj, s.k_strides[2], nk, D, kBk, Dk);
-    const int64_t ist = g.first_query(j0), iend = g.query_end(j0, nk);
-    for (int64_t gi = gi0; gi < gi1; gi++) {
-      const int64_t h = kvh * g.group + gi, row0 = (b * s.H + h) * s.Tq;
-      const DqRows dq = dq_of(gi);
-      for (int64_t i0 = ist; i0 < iend; i0 += kBq) {
-        const int64_t nq = std::min(kBq, s.Tq - i0), delta = g.delta(i0, j0);
-        const float *Q = q + g.q_at(b, h, i0), *dO = dout + g.o_at(b, h, i0);
-        const bool aligned = i0 % kBq == 0;
-        const int64_t slot = aligned ? (gi - gi0) * qblocks + i0 / kBq : spare;
-        uint32_t *Qt = side + slot * per, *dOt = Qt + Dk / 2 * kBq, *Qp = dOt + Dk / 2 * kBq, *dOp = Qp + kBq / 2 * Dk;
-        if (!aligned || !ready[slot]) {
-          amx::col_pairs(Qt, Q, qrs, nq, D, kBq, Dk);
-          if (want_dq || dKj) amx::col_pairs(dOt, dO, ors, nq, D, kBq, Dk);
-          if (dKj) amx::row_pairs(Qp, Q, qrs, nq, D, kBq, Dk);
-          if (dVj) amx::row_pairs(dOp, dO, ors, nq, D, kBq, Dk);
-          if (aligned) ready[slot] = 1;
-        }
-        amx::mm(kBk, kBq, Dk, Kb, Dk, Qt, kBq, PT, kBq, false, kBk, kBq);
-        scores(PT, dcap, kBq, nk, nq, &g, b, h, i0, j0);
-        probs(PT, kBq, nk, nq, delta, lse + row0 + i0);
-        if (dVj) {
-          amx::rows_bf16(Pb, PT, kBq, nk, kBq, kBk, kBq);
-          amx::mm(kBk, Dk, kBq, Pb, kBq, dOp, Dk, dVj, dkv.ldv, true, nk, D);
-        }
-        if (!want_dq && !dKj) continue;
-        amx::mm(kBk, kBq, Dk, Vb, Dk, dOt, kBq, dST, kBq, false, kBk, kBq);
-        dscores(dST, PT, dcap, kBq, nk, nq, Di.data() + gi * s.Tq + i0, s.scale, delta);
-        if (want_dq) {
-          amx::cols_bf16(dSb, dST, kBq, nk, kBq, kBk, kBq);
-          amx::mm(kBq, Dk, kBk, dSb, kBk, Kp, Dk, dq.p + i0 * dq.ld, dq.ld, true, nq, D);
-        }
-        if (dKj) {
-          amx::rows_bf16(dSTb, dST, kBq, nk, kBq, kBk, kBq);
-          amx::mm(kBk, Dk, kBq, dSTb, kBq, Qp, Dk, dKj, dkv.ldk, true, nk, D);
-        }
-      }
-    }
-  }
-}
+// Whether this call's products run on tiles: asked for (AttentionShape::bf16) and usable here.
+bool on_tiles(const AttentionShape& s) { return s.bf16 && amx::usable(); }
 
 }  // namespace
+
+void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s) {
+  const Geometry g{s, s.H / s.Hkv};
+  const int64_t qblocks = (s.Tq + kBq - 1) / kBq, tasks = s.B * s.H * qblocks;
+  const bool tiles = on_tiles(s);
+  const RoundedKv kv = tiles ? round_kv(k, v, g) : RoundedKv{};
+  auto task = [&](int64_t t) {
+    const int64_t b = t / qblocks / s.H, h = t / qblocks % s.H, i0 = t % qblocks * kBq;
+    if (!tiles) return forward_block(out, lse, q, k, v, g, b, h, i0);
+    amx::configure();
+    forward_block_amx(out, lse, q, v, kv, g, b, h, i0);
+    amx::release();
+  };
+  if (double(s.B) * s.H * s.Tq * s.Tk * s.D < (1 << 16)) for (int64_t t = 0; t < tasks; t++) task(t);
+  else parallel_for(tasks, task);
+}
 
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
                         const float* q, const float* k, const float* v, const AttentionShape& s) {
@@ -557,11 +391,10 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   const bool tiles = on_tiles(s);
   auto task = [&](int64_t t) {
     const int64_t hk = t / splits / gsplits, c = t / gsplits % splits, gs = t % gsplits, b = hk / s.Hkv, kvh = hk % s.Hkv;
-    auto dq_of = [&](int64_t gi) {
-      if (!dq) return DqRows{nullptr, 0};
-      if (splits > 1) return DqRows{parts.data() + (hk * splits + c) * gsize + gi * qsize, s.D};
-      return DqRows{dq + g.q_at(b, kvh * g.group + gi, 0), s.q_strides[2]};
-    };
+    // Query head gi's dq rows: in dq itself, or in the split's private partial.
+    const DqHeads dqh = !dq ? DqHeads{nullptr, 0, 0}
+                      : splits > 1 ? DqHeads{parts.data() + (hk * splits + c) * gsize, qsize, s.D}
+                                   : DqHeads{dq + g.q_at(b, kvh * g.group, 0), s.q_strides[1], s.q_strides[2]};
     DkvRows dkv{dk ? dk + g.k_at(b, kvh, 0) : nullptr, dv ? dv + g.v_at(b, kvh, 0) : nullptr, s.k_strides[2], s.v_strides[2]};
     if (gsplits > 1) {
       float* p = kvparts.data() + (hk * gsplits + gs) * 2 * kvsize;
@@ -569,9 +402,9 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
     }
     const int64_t gi0 = g.group * gs / gsplits, gi1 = g.group * (gs + 1) / gsplits;
     const int64_t kb0 = kblocks * c / splits, kb1 = kblocks * (c + 1) / splits;
-    if (!tiles) return backward_task(dq_of, dkv, dout, out, lse, q, k, v, g, b, kvh, kb0, kb1, gi0, gi1);
+    if (!tiles) return backward_task(dqh, dkv, dout, out, lse, q, k, v, g, b, kvh, kb0, kb1, gi0, gi1);
     amx::configure();
-    backward_task_amx(dq_of, dkv, dout, out, lse, q, k, v, g, b, kvh, kb0, kb1, gi0, gi1);
+    backward_task_amx(dqh, dkv, dout, out, lse, q, k, v, g, b, kvh, kb0, kb1, gi0, gi1);
     amx::release();
   };
   const int64_t tasks = heads * splits * gsplits;

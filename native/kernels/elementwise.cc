@@ -79,26 +79,16 @@ template <bool kGelu, bool kGate, bool kUp, bool kUpFresh>
 static AK_INLINE void glu_bwd_loop(float* dgate, float* dup, const float* g, const float* gate, const float* up,
                                    int64_t n) {
   for (int64_t i = 0; i < n; i++) {
-    const float x = gate[i];
-    float s, act, d;
-    if constexpr (kGelu) {
-      const float u = kGeluS * (x + kGeluC * x * x * x);
-      s = sigmoid_f(2.f * u);
-      act = x * s;
-      const float du = kGeluS * (1.f + 3.f * kGeluC * x * x);
-      d = s + 2.f * x * s * (1.f - s) * du;
-    } else {
-      s = sigmoid_f(x);
-      act = x * s;
-      d = 0.f;
-    }
+    // s: GELU's σ(2u) or SiLU's σ(x); act = x·s either way.
+    const float x = gate[i], u = kGelu ? kGeluS * (x + kGeluC * x * x * x) : 0.f;
+    const float s = kGelu ? sigmoid_f(2.f * u) : sigmoid_f(x), act = x * s;
     if constexpr (kUp) {
       if constexpr (kUpFresh) dup[i] = g[i] * act;
       else dup[i] += g[i] * act;
     }
     if constexpr (kGate) {
       const float da = g[i] * up[i];
-      if constexpr (kGelu) dgate[i] += da * d;
+      if constexpr (kGelu) dgate[i] += da * (s + 2.f * x * s * (1.f - s) * (kGeluS * (1.f + 3.f * kGeluC * x * x)));
       else dgate[i] += da * s * (1.f + x * (1.f - s));
     }
   }

@@ -28,6 +28,7 @@
 #include <cstring>
 
 #include "cpu.h"
+#include "amx.h"
 #include "gemm-bf16.h"
 #include "pool.h"
 #include "scratch.h"
@@ -67,12 +68,16 @@ struct alignas(64) TileConfig {
 
 // All eight tiles 16 rows of 64 bytes: tmm0–3 sums (16×16 float32), tmm4–5 the left operand
 // (16 rows × 32 bfloat16), tmm6–7 the right one (16 pairs × 16 lanes). Each thread loads it: the
-// configuration is a thread's state.
-AK_TARGET_AMX void configure_tiles() {
+// configuration is a thread's state. A constant in memory: built on the stack in a function of its
+// own (amx::configure, out of line), GCC 12 dropped the stores of colsb and rows ahead of ldtilecfg.
+constexpr TileConfig every_tile() {
   TileConfig cfg;
   for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
-  _tile_loadconfig(&cfg);
+  return cfg;
 }
+const TileConfig kEveryTile = every_tile();
+
+AK_TARGET_AMX void configure_tiles() { _tile_loadconfig(&kEveryTile); }
 
 thread_local ScratchBuffer t_xp, t_pad, t_panel, t_part;
 
@@ -253,6 +258,17 @@ bool has_amx() {
   return false;
 #endif
 }
+
+namespace amx {
+bool usable() { return has_amx(); }
+#ifdef AK_AMX
+AK_TARGET_AMX void configure() { configure_tiles(); }
+AK_TARGET_AMX void release() { _tile_release(); }
+#else
+void configure() {}
+void release() {}
+#endif
+}  // namespace amx
 
 bool set_amx(bool on) {
 #ifdef AK_AMX

@@ -68,10 +68,12 @@ export function siluBackward(dinp: F32, inp: F32, dout: F32, n: number): void {
 
 /** The separate passes gluBackward stands for, each value stored as they store it. */
 export function gluBackward(dgate: F32 | null, dup: F32 | null, g: F32, gate: F32, up: F32, n: number, gelu: boolean, upFresh: boolean): void {
-  const act = new Float32Array(n);
-  if (gelu) geluForward(act, gate, n);
-  else siluForward(act, gate, n);
-  if (dup) for (let i = 0; i < n; i++) dup[i] = upFresh ? g[i] * act[i] : dup[i] + g[i] * act[i];
+  if (dup) {
+    const act = new Float32Array(n);
+    if (gelu) geluForward(act, gate, n);
+    else siluForward(act, gate, n);
+    for (let i = 0; i < n; i++) dup[i] = upFresh ? g[i] * act[i] : dup[i] + g[i] * act[i];
+  }
   if (!dgate) return;
   const dAct = new Float32Array(n);
   for (let i = 0; i < n; i++) dAct[i] = g[i] * up[i];
