@@ -135,6 +135,9 @@ KERNEL(crossEntropyForward, const int64_t n = a.size(4, "N"), V = a.size(5, "V")
 KERNEL(crossEntropyBackward, const int64_t n = a.size(5, "N"), V = a.size(6, "V"), ig = a.i64(7, "ignoreIndex");
     ak::cross_entropy_backward(a.f32(0, "dlogits", n * V), a.f32(1, "dlosses", n), a.f32(2, "logits", n * V),
                                a.f32(3, "lse", n), a.ids(4, "targets", n, V, ig), n, V, ig, a.flag(8, "accumulate")))
+KERNEL(crossEntropyFused, const int64_t n = a.size(4, "N"), V = a.size(5, "V"), ig = a.i64(6, "ignoreIndex");
+    ak::cross_entropy_fused(a.f32(0, "losses", n), a.f32(1, "lse", n), a.f32(2, "logits", n * V), a.ids(3, "targets", n, V, ig), n, V,
+                            ig, float(a.num(7, "scale"))))
 
 // (mask, maskStrides) at `mask`, then (B, H, Hkv, Tq, Tk, D, scale, causal, layout) from index
 // `i`: layout holds the (batch, head, row) strides of q, k, v and out, in that order.

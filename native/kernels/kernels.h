@@ -84,6 +84,10 @@ void cross_entropy_forward(float* losses, float* lse, const float* logits, const
 // is zeroed first (in cache, just before its sums), an ignored target's row left 0.
 void cross_entropy_backward(float* dlogits, const float* dlosses, const float* logits, const float* lse,
                             const int32_t* targets, int64_t N, int64_t V, int64_t ignore_index, bool accumulate);
+// cross_entropy_forward, then cross_entropy_backward for dlosses = 1 and a multiply by scale, into
+// the logits themselves (an ignored row's become 0): the same bits, one row at a time.
+void cross_entropy_fused(float* losses, float* lse, float* logits, const int32_t* targets, int64_t N, int64_t V,
+                         int64_t ignore_index, float scale);
 
 struct AttentionShape {
   int64_t B, H, Hkv, Tq, Tk, D;

@@ -111,6 +111,12 @@ export interface Backend {
    */
   crossEntropyBackward(dlogits: F32, dlosses: F32, logits: F32, lse: F32, targets: I32, N: number, V: number, ignoreIndex: number,
     accumulate: boolean): void;
+  /**
+   * crossEntropyForward, then crossEntropyBackward for dlosses = 1 written over the logits
+   * themselves, each value then multiplied by `scale` (a float32): the same bits as the three
+   * steps, a row at a time (one pass over memory where the rows are large).
+   */
+  crossEntropyFused(losses: F32, lse: F32, logits: F32, targets: I32, N: number, V: number, ignoreIndex: number, scale: number): void;
 
   /**
    * Scaled dot-product attention. q (B, H, Tq, D); k, v (B, Hkv, Tk, D) with H a multiple of Hkv

@@ -26,20 +26,21 @@ export interface LmHeadLossOptions {
 export const LOGIT_BUDGET = 1 << 22;
 
 /**
- * The budget where the weight is a frozen 16-bit one (a LoRA base's head): 148 MiB, 256 rows of
+ * The budget where the weight is a frozen 16-bit one (a LoRA base's head): 297 MiB, 512 rows of
  * Qwen2.5's 151,936 entries. With no dW to sum, the chunking changes no bit (each row's logits and
  * dHidden are the same whatever the rows beside it), only how many rows each pass over the
  * weight serves — 272 MB at Qwen2.5's shape, streamed from memory by each chunk's two products.
- * On AMX (2-core Xeon, D's LoRA step, `node dist/bench/lora-step-profile.js D bf16`, alternating)
- * the head's products and cross-entropy took 363–443 ms a step in chunks of 256 rows against
- * 442–703 in chunks of 110 (the budget before, 64 MiB, set on a Zen 4 for the vdpbf16ps kernels).
+ * On AMX (2-core Xeon, under bf16 compute, where the chunk's gradient is written over its logits
+ * and no second buffer is held): the head's forward and backward for 512 tokens at D's shape,
+ * cheapest of 15 alternations, 265 ms in one chunk of 512 rows against 285 in two of 256; 256
+ * rows had measured 363–443 ms a LoRA step against 442–703 for chunks of 110.
  */
-export const FROZEN_LOGIT_BUDGET = 256 * 151_936;
+export const FROZEN_LOGIT_BUDGET = 512 * 151_936;
 /**
- * Rows per chunk at most: SmolLM2's 49,152 entries (a 57 MB weight) stop here. Its step measured
- * level between 128 and 256 rows (87–128 against 95–139 ms), so its chunks cost only memory past it.
+ * Rows per chunk at most: SmolLM2's 49,152 entries (a 57 MB weight) stop here. Its head measured
+ * level between 128, 256 and 512 rows (67–77 ms for 512 tokens), so its chunks cost only memory past it.
  */
-export const FROZEN_CHUNK_ROWS = 256;
+export const FROZEN_CHUNK_ROWS = 512;
 
 /** Rows per chunk for a vocabulary of V entries under the budget (at least one). */
 export function chunkRowsFor(V: number, budget = LOGIT_BUDGET): number {
@@ -104,12 +105,12 @@ export function lmHeadCrossEntropy(hidden: Tensor, weight: Tensor, targets: Tens
   // Written over in full before each read (the logits by the head's product, dLogits row by row
   // by crossEntropyBackward): not zero-filled, 67 MB each at D's vocabulary.
   const buf = uninitializedF32(Math.min(R, N) * V);
-  const early = h.bf16 && weight.dtype === 'bfloat16' && needsGrad(hidden) ? new EarlyHiddenGrad(h, Math.min(R, N)) : null;
+  const early = h.bf16 && weight.dtype === 'bfloat16' && needsGrad(hidden) ? new EarlyHiddenGrad(h) : null;
   for (let r0 = 0; r0 < N; r0 += R) {
     const n = Math.min(R, N - r0);
     const logits = chunkLogits(h, hidden.f32, weight, r0, n, buf);
-    backend().crossEntropyForward(losses.f32.subarray(r0, r0 + n), lse.subarray(r0, r0 + n), logits, tv.subarray(r0, r0 + n), n, V, ignoreIndex);
-    early?.chunk(weight, logits, lse, tv, r0, n, ignoreIndex);
+    if (early) early.chunk(weight, losses.f32, logits, lse, tv, r0, n, ignoreIndex);
+    else backend().crossEntropyForward(losses.f32.subarray(r0, r0 + n), lse.subarray(r0, r0 + n), logits, tv.subarray(r0, r0 + n), n, V, ignoreIndex);
   }
   if (!needsGrad(hidden, weight)) return losses;
   if (early) return record(losses, op, [hidden], (g) => early.backward(gradSlot(hidden), g));
@@ -151,19 +152,19 @@ function chunkDlogits(h: Head, buf: Float32Array, g: Float32Array, logits: Float
 class EarlyHiddenGrad {
   /** (N, C): dHidden for gᵢ = 1. */
   private readonly rows: Float32Array;
-  private readonly d: Float32Array;
-  private readonly ones: Float32Array;
 
-  constructor(private readonly h: Head, rowsPerChunk: number) {
+  constructor(private readonly h: Head) {
     this.rows = new Float32Array(h.N * h.C);
-    this.d = uninitializedF32(rowsPerChunk * h.V);
-    this.ones = new Float32Array(rowsPerChunk).fill(1);
   }
 
-  chunk(weight: Tensor, logits: Float32Array, lse: Float32Array, tv: Int32Array, r0: number, n: number, ignoreIndex: number): void {
+  /**
+   * The chunk's losses and lse, and its dLogits for gᵢ = 1 written over its logits (the fused
+   * kernel: the same bits as crossEntropyForward, chunkDlogits' backward and 1/τ), then their rows of dHidden.
+   */
+  chunk(weight: Tensor, losses: Float32Array, logits: Float32Array, lse: Float32Array, tv: Int32Array, r0: number, n: number, ignoreIndex: number): void {
     const { C, V } = this.h;
-    const d = chunkDlogits(this.h, this.d, this.ones.subarray(0, n), logits, lse, tv, r0, n, ignoreIndex);
-    headMatmul(this.rows.subarray(r0 * C, (r0 + n) * C), d, weight, n, C, V, false, false, true);
+    backend().crossEntropyFused(losses.subarray(r0, r0 + n), lse.subarray(r0, r0 + n), logits, tv.subarray(r0, r0 + n), n, V, ignoreIndex, this.h.scale);
+    headMatmul(this.rows.subarray(r0 * C, (r0 + n) * C), logits, weight, n, C, V, false, false, true);
   }
 
   backward(dh: ReturnType<typeof gradSlot>, g: Float32Array): void {

@@ -120,6 +120,38 @@ describe('conformance: rows', { skip: skipNative }, () => {
     }
   });
 
+  test('crossEntropyFused: JS and native agree on losses, lse and the gradient written over the logits', () => {
+    const g = new Gen(28);
+    for (const [N, V, scale] of [[1, 1, 1], [7, 33, 1], [5, 1000, 0.5], [9, 2049, Math.fround(1 / 0.7)]] as const) {
+      const targets = g.ids(N, V);
+      for (let k = 0; k < N; k += 3) targets[k] = -100;
+      conform(`crossEntropyFused N=${N} V=${V} scale=${scale}`, { losses: g.normal(N), lse: g.normal(N), logits: g.normal(N * V, 4), targets },
+        (be, x) => be.crossEntropyFused(f(x, 'losses'), f(x, 'lse'), f(x, 'logits'), i(x, 'targets'), N, V, -100, scale), V >= 1000 ? 1e-4 : 1e-5);
+    }
+  });
+
+  test('crossEntropyFused: bit for bit crossEntropyForward, crossEntropyBackward for unit gradients, then × scale, on each backend', () => {
+    const g = new Gen(29), [N, V] = [11, 3001];
+    const targets = g.ids(N, V), logits = g.normal(N * V, 5);
+    for (let k = 0; k < N; k += 4) targets[k] = -100;
+    targets[1] = V - 1;
+    for (const name of (skipNative ? ['js'] : ['js', 'native']) as ('js' | 'native')[]) {
+      const be = getBackend(name);
+      for (const scale of [1, Math.fround(1 / 0.7)]) {
+        const losses = new Float32Array(N), lse = new Float32Array(N), d = new Float32Array(N * V);
+        be.crossEntropyForward(losses, lse, logits, targets, N, V, -100);
+        be.crossEntropyBackward(d, new Float32Array(N).fill(1), logits, lse, targets, N, V, -100, false);
+        for (let k = 0; k < d.length; k++) d[k] = d[k]! * scale;
+        const fl = g.normal(N), fs = g.normal(N), over = logits.slice();
+        be.crossEntropyFused(fl, fs, over, targets, N, V, -100, scale);
+        assert.deepEqual(Array.from(fl), Array.from(losses), `${name} scale ${scale}: losses`);
+        assert.deepEqual(Array.from(fs), Array.from(lse), `${name} scale ${scale}: lse`);
+        assert.deepEqual(Array.from(over), Array.from(d), `${name} scale ${scale}: the gradient over the logits`);
+        assert.ok(over.subarray(0, V).every((v) => v === 0), `${name}: an ignored row becomes 0`);
+      }
+    }
+  });
+
   test('cross-entropy backward without accumulate: over any contents, what accumulating onto zeros gives, bit for bit', () => {
     const g = new Gen(27), [N, V] = [9, 300];
     const targets = g.ids(N, V), logits = g.normal(N * V, 4), dlosses = g.normal(N), lse = new Float32Array(N);

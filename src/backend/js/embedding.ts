@@ -43,3 +43,15 @@ export function crossEntropyBackward(dlogits: F32, dlosses: F32, logits: F32, ls
     dlogits[b + targets[n]] -= g;
   }
 }
+
+/** crossEntropyForward, then its backward for dlosses = 1 over the logits, × scale (kernels.ts). */
+export function crossEntropyFused(losses: F32, lse: F32, logits: F32, targets: I32, N: number, V: number, ignoreIndex: number, scale: number): void {
+  crossEntropyForward(losses, lse, logits, targets, N, V, ignoreIndex);
+  for (let n = 0; n < N; n++) {
+    const b = n * V, l = lse[n];
+    if (targets[n] === ignoreIndex) { logits.fill(0, b, b + V); continue; }
+    for (let v = 0; v < V; v++) logits[b + v] = Math.exp(logits[b + v] - l);
+    logits[b + targets[n]] -= 1;
+    if (scale !== 1) for (let v = 0; v < V; v++) logits[b + v] *= scale;
+  }
+}

@@ -2,7 +2,7 @@
 import type { Backend } from '../kernels.js';
 import { attentionBackward, attentionDecodeHalf, attentionForward } from './attention.js';
 import * as ew from './elementwise.js';
-import { crossEntropyBackward, crossEntropyForward, embeddingBackward, embeddingForward, embeddingForwardHalf } from './embedding.js';
+import { crossEntropyBackward, crossEntropyForward, crossEntropyFused, embeddingBackward, embeddingForward, embeddingForwardHalf } from './embedding.js';
 
 import { matmul, matmulBf16Dot, matmulBias, matmulHalf, matmulInt8, matmulScaledAdd } from './matmul.js';
 import * as norm from './norm.js';
@@ -16,7 +16,7 @@ export const jsBackend: Backend = {
   ...ew,
   ...red,
   ...norm,
-  embeddingForward, embeddingBackward, embeddingForwardHalf, crossEntropyForward, crossEntropyBackward,
+  embeddingForward, embeddingBackward, embeddingForwardHalf, crossEntropyForward, crossEntropyBackward, crossEntropyFused,
   attentionForward, attentionBackward, attentionDecodeHalf,
   stridedCopy, stridedScatter,
   rotaryForward, rotaryBackward,

@@ -10,7 +10,7 @@ const KERNELS = [
   'binaryForward', 'binaryBackward', 'sumForward', 'sumBackward', 'maxForward', 'maxBackward',
   'softmaxForward', 'softmaxBackward', 'logSoftmaxForward', 'logSoftmaxBackward',
   'layerNormForward', 'layerNormBackward', 'rmsNormForward', 'rmsNormBackward',
-  'embeddingForward', 'embeddingBackward', 'embeddingForwardHalf', 'crossEntropyForward', 'crossEntropyBackward',
+  'embeddingForward', 'embeddingBackward', 'embeddingForwardHalf', 'crossEntropyForward', 'crossEntropyBackward', 'crossEntropyFused',
   'attentionForward', 'attentionBackward', 'attentionDecodeHalf', 'stridedCopy', 'stridedScatter', 'rotaryForward', 'rotaryBackward', 'whereForward', 'whereBackward',
   'sumSquares', 'scaleInPlace', 'adamwUpdate', 'matmulBias', 'matmulScaledAdd', 'matmulBf16Dot',
   'greedyRows', 'softmaxSums', 'inverseCdf',
