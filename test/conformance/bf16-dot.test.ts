@@ -102,6 +102,22 @@ describe('conformance: matmulBf16Dot', () => {
     });
   });
 
+  test('a·W with more strips than a thread keeps sums for: spans of strips through every K block, any thread count the same bits', () => {
+    // 512 rows (one block of a), K past one packed block, 35 strips (the last ragged): 2.2 MB of
+    // sums between K blocks on one thread and 1.1 on two, so the AMX kernel runs them in spans.
+    const g = new Gen(24), [M, N, K] = [512, 1093, 544];
+    check(g, M, N, K, false, true);
+    const st = nativeStatus();
+    if (!st.ok) return;
+    const a = g.normal(M * K), w = weights(g, K * N);
+    eachAmx((amx) => {
+      const one = new Float32Array(M * N), two = new Float32Array(M * N);
+      withThreads(1, () => st.native.backend.matmulBf16Dot(one, a, w, M, N, K, false, false));
+      withThreads(2, () => st.native.backend.matmulBf16Dot(two, a, w, M, N, K, false, false));
+      assert.deepEqual(two, one, `AMX=${amx}: the thread split changed a result`);
+    });
+  });
+
   test('a·Wᵀ: a row\'s numbers do not depend on the rows beside it (any M gives each row the bits it gets alone)', () => {
     const st = nativeStatus();
     if (!st.ok) return;
