@@ -26,21 +26,22 @@ export interface LmHeadLossOptions {
 export const LOGIT_BUDGET = 1 << 22;
 
 /**
- * The budget where the weight is a frozen 16-bit one (a LoRA base's head): 297 MiB, 512 rows of
+ * The budget where the weight is a frozen 16-bit one (a LoRA base's head): 148 MiB, 256 rows of
  * Qwen2.5's 151,936 entries. With no dW to sum, the chunking changes no bit (each row's logits and
  * dHidden are the same whatever the rows beside it), only how many rows each pass over the
  * weight serves — 272 MB at Qwen2.5's shape, streamed from memory by each chunk's two products.
- * On AMX (2-core Xeon, under bf16 compute, where the chunk's gradient is written over its logits
- * and no second buffer is held): the head's forward and backward for 512 tokens at D's shape,
- * cheapest of 15 alternations, 265 ms in one chunk of 512 rows against 285 in two of 256; 256
- * rows had measured 363–443 ms a LoRA step against 442–703 for chunks of 110.
+ * On AMX (2-core Xeon, D's LoRA step, `node dist/bench/lora-step-profile.js D bf16`, alternating)
+ * the head's products and cross-entropy took 363–443 ms a step in chunks of 256 rows against
+ * 442–703 in chunks of 110. 512 rows gained little more (the head alone, 512 tokens, builds
+ * alternating: 148–202 ms for the logits' product against 159–213) for 311 MB more at the
+ * exact path's peak, which holds a chunk's logits and its gradient together.
  */
-export const FROZEN_LOGIT_BUDGET = 512 * 151_936;
+export const FROZEN_LOGIT_BUDGET = 256 * 151_936;
 /**
- * Rows per chunk at most: SmolLM2's 49,152 entries (a 57 MB weight) stop here. Its head measured
- * level between 128, 256 and 512 rows (67–77 ms for 512 tokens), so its chunks cost only memory past it.
+ * Rows per chunk at most: SmolLM2's 49,152 entries (a 57 MB weight) stop here. Its step measured
+ * level between 128 and 256 rows (87–128 against 95–139 ms), so its chunks cost only memory past it.
  */
-export const FROZEN_CHUNK_ROWS = 512;
+export const FROZEN_CHUNK_ROWS = 256;
 
 /** Rows per chunk for a vocabulary of V entries under the budget (at least one). */
 export function chunkRowsFor(V: number, budget = LOGIT_BUDGET): number {
@@ -103,7 +104,8 @@ export function lmHeadCrossEntropy(hidden: Tensor, weight: Tensor, targets: Tens
   }
   const losses = zeros(lead), lse = new Float32Array(N);
   // Written over in full before each read (the logits by the head's product, dLogits row by row
-  // by crossEntropyBackward): not zero-filled, 67 MB each at D's vocabulary.
+  // by crossEntropyBackward or crossEntropyFused): not zero-filled, 148 MiB a chunk of 256 rows at
+  // D's vocabulary.
   const buf = uninitializedF32(Math.min(R, N) * V);
   const early = h.bf16 && weight.dtype === 'bfloat16' && needsGrad(hidden) ? new EarlyHiddenGrad(h) : null;
   for (let r0 = 0; r0 < N; r0 += R) {
