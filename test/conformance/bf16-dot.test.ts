@@ -102,20 +102,31 @@ describe('conformance: matmulBf16Dot', () => {
     });
   });
 
-  test('a·W with more strips than a thread keeps sums for: spans of strips through every K block, any thread count the same bits', () => {
+  test('a·W with more strips than a thread keeps sums for: spans of strips through every K block, the bits of narrow products, any thread count', () => {
     // 512 rows (one block of a), K past one packed block, 35 strips (the last ragged): 2.2 MB of
     // sums between K blocks on one thread and 1.1 on two, so the AMX kernel runs them in spans.
-    const g = new Gen(24), [M, N, K] = [512, 1093, 544];
-    check(g, M, N, K, false, true);
+    // Each output is one chain over k whatever strips share its pass, so the product equals the
+    // same product taken 256 columns at a time (8 strips: one span), bit for bit.
     const st = nativeStatus();
     if (!st.ok) return;
+    const g = new Gen(24), [M, N, K] = [512, 1093, 544], be = st.native.backend;
     const a = g.normal(M * K), w = weights(g, K * N);
     eachAmx((amx) => {
       const one = new Float32Array(M * N), two = new Float32Array(M * N);
-      withThreads(1, () => st.native.backend.matmulBf16Dot(one, a, w, M, N, K, false, false));
-      withThreads(2, () => st.native.backend.matmulBf16Dot(two, a, w, M, N, K, false, false));
+      withThreads(1, () => be.matmulBf16Dot(one, a, w, M, N, K, false, false));
+      withThreads(2, () => be.matmulBf16Dot(two, a, w, M, N, K, false, false));
       assert.deepEqual(two, one, `AMX=${amx}: the thread split changed a result`);
+      for (let j0 = 0; j0 < N; j0 += 256) {
+        const n = Math.min(256, N - j0), ws = new Uint16Array(K * n), narrow = new Float32Array(M * n);
+        for (let k = 0; k < K; k++) ws.set(w.subarray(k * N + j0, k * N + j0 + n), k * n);
+        be.matmulBf16Dot(narrow, a, ws, M, n, K, false, false);
+        for (let i = 0; i < M; i++) {
+          const row = two.subarray(i * N + j0, i * N + j0 + n), want = narrow.subarray(i * n, (i + 1) * n);
+          if (!row.every((v, c) => Object.is(v, want[c]))) assert.fail(`AMX=${amx}: row ${i}, columns ${j0}… differ from the 256-column product`);
+        }
+      }
     });
+    check(g, 40, 300, 544, false, true); // K past one packed block on every backend, against the float64 sum
   });
 
   test('a·Wᵀ: a row\'s numbers do not depend on the rows beside it (any M gives each row the bits it gets alone)', () => {
