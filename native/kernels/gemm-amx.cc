@@ -205,7 +205,8 @@ AK_TARGET_AMX void n_strips(float* out, const uint16_t* ab, int64_t lda, int64_t
   // span through every K block: D's 76 strips a thread at 512×896·896×4864 kept 4.9 MB of sums
   // that went to memory and back (one core, builds alternating: 434–501 GFLOP/s against 534–683
   // in spans). Where they fit, one span, as before: each span reads a's rows again.
-  const int64_t all = hi - lo, span = all * chunks * 4096 <= (1 << 20) ? all : std::max<int64_t>(kGroup, (1 << 19) / (chunks * 4096) / kGroup * kGroup);
+  const int64_t all = hi - lo, sums_bytes = chunks * 4096;
+  const int64_t span = all * sums_bytes <= (1 << 20) ? all : std::max<int64_t>(kGroup, (1 << 19) / sums_bytes / kGroup * kGroup);
   float* part = K > KC ? t_part.get(size_t(std::min(span, hi - lo) * chunks * 1024)) : nullptr;
   alignas(64) float sums[4][256];
   for (int64_t s0 = lo; s0 < hi; s0 += span) {
