@@ -214,14 +214,19 @@ AK_TARGET_AMX void t_blocks(float* out, const uint32_t* xp, int64_t panel, int64
   _tile_release();
 }
 
-constexpr int64_t KC = 512;     // k per packed block of W's strips: 16 tile steps
 constexpr int64_t kGroup = 8;   // strips packed at once (W's rows read along their length)
 
-// out (m, N) (+)= ab (mpad rows, zeros past m)·W for W's 32-column strips [lo, hi).
+// k per packed block of W's strips (a multiple of 32): all of K up to 1024 (no sums kept between
+// blocks), else 256 (16 KiB a strip, in L1 beside a's rows). Against 512 throughout, alternating in
+// one process (medians of 40 calls, AMX Xeon): 512×896·896×4864 +11–15%, 512×4864·4864×896 and
+// the LM head's 256×151936·151936×896 +6%.
+int64_t strip_depth(int64_t K) { return K <= 1024 ? (K + 31) / 32 * 32 : 256; }
+
+// out (m, N) (+)= ab (mpad rows, zeros past m)·W for W's 32-column strips [lo, hi), KC deep a block.
 AK_TARGET_AMX void n_strips(float* out, const uint16_t* ab, int64_t lda, int64_t m, const uint16_t* w, int64_t N, int64_t K,
-                            bool accumulate, int64_t lo, int64_t hi) {
+                            int64_t KC, bool accumulate, int64_t lo, int64_t hi) {
   configure_tiles();
-  constexpr int64_t panel = KC / 2 * 32;
+  const int64_t panel = KC / 2 * 32;
   uint32_t* panels = reinterpret_cast<uint32_t*>(t_panel.get(size_t(kGroup * panel)));
   const int64_t chunks = (m + 31) / 32;
   // The sums between K blocks take 4 KiB a strip and chunk. Where a thread's strips need more
@@ -335,14 +340,14 @@ void matmul_bf16_amx(float* out, const float* a, const uint16_t* w, int64_t M, i
   }
   // Rows of a rounded per block: 512 where they fit in 1 MiB (each block packs W's strips again),
   // else 256.
-  const int64_t MB = lda <= 1024 ? 512 : 256;
+  const int64_t MB = lda <= 1024 ? 512 : 256, kc = strip_depth(K);
   for (int64_t m0 = 0; m0 < M; m0 += MB) {
     const int64_t m = std::min(MB, M - m0), mpad = (m + 31) / 32 * 32;
     uint16_t* ab = reinterpret_cast<uint16_t*>(t_xp.get(size_t(mpad * lda / 2)));
     const float* am = a + m0 * K;
     parallel_range(m, 16, [&](int64_t lo, int64_t hi) { bf16::round_rows(ab, lda, am, lo, hi, K); });
     std::memset(ab + m * lda, 0, size_t((mpad - m) * lda * 2));
-    parallel_shares((N + 31) / 32, [&](int64_t lo, int64_t hi) { n_strips(out + m0 * N, ab, lda, m, w, N, K, accumulate, lo, hi); });
+    parallel_shares((N + 31) / 32, [&](int64_t lo, int64_t hi) { n_strips(out + m0 * N, ab, lda, m, w, N, K, kc, accumulate, lo, hi); });
   }
 #else
   (void)out, (void)a, (void)w, (void)M, (void)N, (void)K, (void)transB, (void)accumulate;

@@ -103,13 +103,14 @@ describe('conformance: matmulBf16Dot', () => {
   });
 
   test('a·W with more strips than a thread keeps sums for: spans of strips through every K block, the bits of narrow products, any thread count', () => {
-    // 512 rows (one block of a), K past one packed block, 35 strips (the last ragged): 2.2 MB of
-    // sums between K blocks on one thread and 1.1 on two, so the AMX kernel runs them in spans.
-    // Each output is one chain over k whatever strips share its pass, so the product equals the
-    // same product taken 256 columns at a time (8 strips: one span), bit for bit.
+    // 256 rows (one block of a at this K), K past 1024 (packed 256 deep: five blocks, the last
+    // short), 66 strips (the last ragged): 2.1 MB of sums between K blocks on one thread and 1.06
+    // on two, so the AMX kernel runs them in spans. Each output is one chain over k whatever
+    // strips share its pass, so the product equals the same product taken 256 columns at a time
+    // (8 strips: one span), bit for bit.
     const st = nativeStatus();
     if (!st.ok) return;
-    const g = new Gen(24), [M, N, K] = [512, 1093, 544], be = st.native.backend;
+    const g = new Gen(24), [M, N, K] = [256, 2085, 1056], be = st.native.backend;
     const a = g.normal(M * K), w = weights(g, K * N);
     eachAmx((amx) => {
       const one = new Float32Array(M * N), two = new Float32Array(M * N);
@@ -126,7 +127,7 @@ describe('conformance: matmulBf16Dot', () => {
         }
       }
     });
-    check(g, 40, 300, 544, false, true); // K past one packed block on every backend, against the float64 sum
+    check(g, 40, 300, 1056, false, true); // K past one packed block on every backend, against the float64 sum
   });
 
   test('a·Wᵀ: a row\'s numbers do not depend on the rows beside it (any M gives each row the bits it gets alone)', () => {
