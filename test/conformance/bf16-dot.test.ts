@@ -130,6 +130,30 @@ describe('conformance: matmulBf16Dot', () => {
     check(g, 40, 300, 1056, false, true); // K past one packed block on every backend, against the float64 sum
   });
 
+  test('a·Wᵀ with a long output row (N ≥ 8192: W\'s blocks in groups against each chunk): the bits of narrow products', () => {
+    // 257 blocks of W (the last ragged), 40 rows (a full chunk and a half one); K 70 pads every
+    // block (the group's copies side by side) and K 64 reads W in place. Taken 1024 rows of W at a
+    // time (one block at a time), each output is the same chain, so the same bits.
+    const st = nativeStatus();
+    if (!st.ok) return;
+    const g = new Gen(25), be = st.native.backend, [M, N] = [40, 8192 + 37];
+    for (const K of [70, 64]) {
+      const a = g.normal(M * K), w = weights(g, N * K);
+      eachAmx((amx) => {
+        const all = new Float32Array(M * N);
+        be.matmulBf16Dot(all, a, w, M, N, K, true, false);
+        for (let j0 = 0; j0 < N; j0 += 1024) {
+          const n = Math.min(1024, N - j0), narrow = new Float32Array(M * n);
+          be.matmulBf16Dot(narrow, a, w.subarray(j0 * K, (j0 + n) * K), M, n, K, true, false);
+          for (let i = 0; i < M; i++) {
+            const row = all.subarray(i * N + j0, i * N + j0 + n), want = narrow.subarray(i * n, (i + 1) * n);
+            if (!row.every((v, c) => Object.is(v, want[c]))) assert.fail(`K=${K} AMX=${amx}: row ${i}, columns ${j0}… differ from the 1024-column product`);
+          }
+        }
+      });
+    }
+  });
+
   test('a·Wᵀ: a row\'s numbers do not depend on the rows beside it (any M gives each row the bits it gets alone)', () => {
     const st = nativeStatus();
     if (!st.ok) return;
