@@ -214,7 +214,9 @@ AK_TARGET_AMX void t_blocks(float* out, const uint32_t* xp, int64_t panel, int64
         _tile_zero(1);
         _tile_zero(2);
         _tile_zero(3);
+        // W's next block (where it is read in place) is asked for while its first chunk runs.
         const bool ahead = c == 0 && b + 1 < hi && j + 64 <= N && K % 32 == 0;
+        // The block of out after this one: the group's next, the next chunk's first, or the next group's.
         OutAhead oa;
         if (b + 1 < b1) oa = {out + 32 * c * N + j + 32, N, m};
         else if (c + 1 < chunks) oa = {out + 32 * (c + 1) * N + 32 * b0, N, std::min<int64_t>(32, M - 32 * (c + 1))};
