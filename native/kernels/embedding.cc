@@ -52,7 +52,9 @@ static AK_INLINE void ce_bwd_body(float* dlogits, const float* dlosses, const fl
 // (an LM head chunk's rows are 600 KB at a 152k vocabulary), rather than the logits read twice,
 // a gradient buffer zero-filled and written, and that buffer read again by the next product. The
 // same operations in the same order as ce_fwd_body, ce_bwd_body (g = 1: 0 + 1·e is e) and a
-// multiply by scale, so the same bits.
+// multiply by scale, so the same bits. The forward's two lines are written out here rather than
+// ce_fwd_body called a row at a time: inlined that way, its sum of exps vectorised differently and
+// the losses moved in the last bits (rows.test.ts caught it).
 static AK_INLINE void ce_fused_body(float* losses, float* lse, float* logits, const int32_t* targets, int64_t n0, int64_t n1,
                                     int64_t V, int64_t ignore, float scale) {
   for (int64_t n = n0; n < n1; n++) {

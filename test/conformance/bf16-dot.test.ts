@@ -74,6 +74,14 @@ function check(g: Gen, M: number, N: number, K: number, tB: boolean, acc: boolea
   });
 }
 
+/** Columns [j0, j0 + n) of every row of out (M, N) are narrow (M, n), bit for bit. */
+function sameColumns(out: Float32Array, N: number, narrow: Float32Array, n: number, j0: number, M: number, what: string): void {
+  for (let i = 0; i < M; i++) {
+    const row = out.subarray(i * N + j0, i * N + j0 + n), want = narrow.subarray(i * n, (i + 1) * n);
+    if (!row.every((v, c) => Object.is(v, want[c]))) assert.fail(`${what}: row ${i}, columns ${j0}… differ from the narrow product`);
+  }
+}
+
 describe('conformance: matmulBf16Dot', () => {
   test('decode and training shapes, both layouts, ragged edges, accumulation', () => {
     const g = new Gen(21);
@@ -121,10 +129,7 @@ describe('conformance: matmulBf16Dot', () => {
         const n = Math.min(256, N - j0), ws = new Uint16Array(K * n), narrow = new Float32Array(M * n);
         for (let k = 0; k < K; k++) ws.set(w.subarray(k * N + j0, k * N + j0 + n), k * n);
         be.matmulBf16Dot(narrow, a, ws, M, n, K, false, false);
-        for (let i = 0; i < M; i++) {
-          const row = two.subarray(i * N + j0, i * N + j0 + n), want = narrow.subarray(i * n, (i + 1) * n);
-          if (!row.every((v, c) => Object.is(v, want[c]))) assert.fail(`AMX=${amx}: row ${i}, columns ${j0}… differ from the 256-column product`);
-        }
+        sameColumns(two, N, narrow, n, j0, M, `AMX=${amx}`);
       }
     });
     check(g, 40, 300, 1056, false, true); // K past one packed block on every backend, against the float64 sum
@@ -145,10 +150,7 @@ describe('conformance: matmulBf16Dot', () => {
         for (let j0 = 0; j0 < N; j0 += 1024) {
           const n = Math.min(1024, N - j0), narrow = new Float32Array(M * n);
           be.matmulBf16Dot(narrow, a, w.subarray(j0 * K, (j0 + n) * K), M, n, K, true, false);
-          for (let i = 0; i < M; i++) {
-            const row = all.subarray(i * N + j0, i * N + j0 + n), want = narrow.subarray(i * n, (i + 1) * n);
-            if (!row.every((v, c) => Object.is(v, want[c]))) assert.fail(`K=${K} AMX=${amx}: row ${i}, columns ${j0}… differ from the 1024-column product`);
-          }
+          sameColumns(all, N, narrow, n, j0, M, `K=${K} AMX=${amx}`);
         }
       });
     }
