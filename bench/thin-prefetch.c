@@ -6,7 +6,7 @@
 // Prints the median, p25 and p75 of (time without) / (time with) over the pairs, and each side's
 // best GB/s. AVX-512 only.
 //   cc -O2 -mavx512f -mavx512bw -o thin-prefetch bench/thin-prefetch.c -lpthread
-//   ./thin-prefetch threads ahead     (e.g. 2 256; the kernel uses 256)
+//   ./thin-prefetch threads ahead     (e.g. 2 256; the kernel uses 256 on AMD, 768 on Intel)
 #include <immintrin.h>
 #include <pthread.h>
 #include <stdint.h>

@@ -27,26 +27,31 @@ namespace gemm {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 namespace {
 
-// How far ahead of the loads each row stream asks for its lines (elements): 512 bytes, eight lines.
-// The address may run past the row into the next row of the same quarter, which is what that
-// stream reads next, or past the weights altogether, which a prefetch never faults on. Measured on
-// the 2-core Zen 4 over 512 MiB of bf16 rows streamed from DRAM, rep against rep in one process
-// (bench/thin-prefetch.c; medians): 1.08× at two threads, 1.23× at one (128 elements ahead:
-// 1.06×; 512: 1.04×; 1024: 1.03×). An earlier trial that timed whole runs on a loaded machine
-// could not tell any distance from none.
-constexpr int64_t kAhead = 256;
+// How far ahead of the loads each row stream asks for its lines (elements). The address may run
+// past the row into the next row of the same quarter, which is what that stream reads next, or
+// past the weights altogether, which a prefetch never faults on. Rep against rep in one process
+// over 512 MiB of bf16 rows streamed from DRAM (bench/thin-prefetch.c, two threads; medians of
+// time without / time with): on the 2-core Zen 4, 256 elements ahead (512 bytes) 1.08× (128:
+// 1.06×; 512: 1.04×; 1024: 1.03×); on the 2-core AMX Xeon (KVM), 256 1.16×, 512–1024
+// 1.21–1.24×, and SmolLM2's whole decoding step (steps alternating between distances in one
+// process) 8.86 ms at 768 or 1024 against 9.46 at 256 (p25 of 128 steps each). Intel's L2
+// streamer keeps fewer lines in flight per stream than Zen's, so it is asked from further ahead.
+int64_t prefetch_ahead() {
+  static const int64_t ahead = __builtin_cpu_is("intel") ? 768 : 256;
+  return ahead;
+}
 
 // c[r·ldc] (+)= x · w row r for r < R, rows ldw apart, each sum in row_dot's order (see the top).
 template <HalfKind T, int R>
 AK_TARGET_AVX512 static inline void dot_rows(const float* x, const uint16_t* w, int64_t ldw, int64_t K, float* c,
-                                             int64_t ldc, bool accumulate) {
+                                             int64_t ldc, bool accumulate, int64_t ahead) {
   __m512 acc[R];
   for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
   const int64_t K16 = K & ~int64_t(15);
   for (int64_t i = 0; i < K16; i += 16) {
     const __m512 xv = _mm512_loadu_ps(x + i);
     if ((i & 31) == 0)  // once per 64-byte line of each stream
-      for (int r = 0; r < R; r++) _mm_prefetch(reinterpret_cast<const char*>(w + r * ldw + i + kAhead), _MM_HINT_T0);
+      for (int r = 0; r < R; r++) _mm_prefetch(reinterpret_cast<const char*>(w + r * ldw + i + ahead), _MM_HINT_T0);
     for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(load_half16<T>(w + r * ldw + i), xv, acc[r]);
   }
   alignas(64) float lanes[16], tail[16];
@@ -69,13 +74,13 @@ AK_TARGET_AVX512 static inline void dot_rows(const float* x, const uint16_t* w, 
 template <HalfKind T>
 AK_TARGET_AVX512 static void dots(int64_t M, int64_t K, const float* a, int64_t lda, const uint16_t* w, int64_t ldw,
                                   float* c, int64_t ldc, bool accumulate, int64_t j0, int64_t j1) {
-  const int64_t q = (j1 - j0) / 4;
+  const int64_t q = (j1 - j0) / 4, ahead = prefetch_ahead();
   for (int64_t t = 0; t < q; t++) {
     const int64_t j = j0 + t;
-    for (int64_t i = 0; i < M; i++) dot_rows<T, 4>(a + i * lda, w + j * ldw, q * ldw, K, c + i * ldc + j, q, accumulate);
+    for (int64_t i = 0; i < M; i++) dot_rows<T, 4>(a + i * lda, w + j * ldw, q * ldw, K, c + i * ldc + j, q, accumulate, ahead);
   }
   for (int64_t j = j0 + 4 * q; j < j1; j++)
-    for (int64_t i = 0; i < M; i++) dot_rows<T, 1>(a + i * lda, w + j * ldw, ldw, K, c + i * ldc + j, 1, accumulate);
+    for (int64_t i = 0; i < M; i++) dot_rows<T, 1>(a + i * lda, w + j * ldw, ldw, K, c + i * ldc + j, 1, accumulate, ahead);
 }
 
 }  // namespace
