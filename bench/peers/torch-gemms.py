@@ -1,0 +1,84 @@
+"""PyTorch side of bench/toy-train-gemms.ts: the toy configs' training step (torch-gpt.py's model
+and step) timed and profiled, and each matrix product of alignkit's step timed alone with torch.mm
+on the same shapes and layouts.
+
+Usage: python3 torch-gemms.py '<JSON: {"config": "A", "threads": 2, "reps": 15, "shapes": [[M, N, K, transA, transB], ...]}>'
+Prints one JSON line: step_ms (best of the timed steps), gemm_ms (self time of mm/addmm/bmm per
+step, torch.profiler), other_ms, and ms per shape (median of reps).
+"""
+import importlib.util
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+from torch.profiler import ProfilerActivity, profile
+
+GEMM_OPS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
+
+
+def load_gpt():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch-gpt.py")
+    spec = importlib.util.spec_from_file_location("torch_gpt", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def step_fn(tg, cfg):
+    m = tg.MODELS[cfg]
+    torch.manual_seed(1)
+    model = tg.GPT(**m)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, foreach=True)
+    B, T, V = m["batch"], m["ctx"], m["vocab"]
+    seq = torch.randint(0, V, (B, T + 1), generator=torch.Generator().manual_seed(2))
+
+    def step():
+        logits = model(seq[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, V), seq[:, 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+
+    return step
+
+
+def median_ms(call, reps):
+    for _ in range(3):
+        call()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        call()
+        ts.append((time.perf_counter() - t0) * 1000)
+    ts.sort()
+    return ts[len(ts) // 2], ts[0]
+
+
+def main():
+    task = json.loads(sys.argv[1])
+    torch.set_num_threads(int(task["threads"]))
+    reps = int(task["reps"])
+    step = step_fn(load_gpt(), task["config"])
+    _, best = median_ms(step, reps)
+    with profile(activities=[ProfilerActivity.CPU]) as p:
+        for _ in range(3):
+            step()
+    self_ms = {e.key: e.self_cpu_time_total / 3 / 1000 for e in p.key_averages()}
+    gemm = sum(v for k, v in self_ms.items() if k in GEMM_OPS)
+    shapes = []
+    for M, N, K, ta, tb in task["shapes"]:
+        a = torch.rand(K, M) - 0.5 if ta else torch.rand(M, K) - 0.5
+        b = torch.rand(N, K) - 0.5 if tb else torch.rand(K, N) - 0.5
+        a, b = (a.t() if ta else a), (b.t() if tb else b)
+        c = torch.empty(M, N)
+        shapes.append(median_ms(lambda: torch.mm(a, b, out=c), reps)[0])
+    print(json.dumps({"step_ms": best, "gemm_ms": gemm, "profiled_ms": sum(self_ms.values()), "shape_ms": shapes,
+                      "torch": torch.__version__, "blas": "mkl" if torch.backends.mkl.is_available() else "other"}))
+
+
+if __name__ == "__main__":
+    main()
