@@ -10,6 +10,7 @@
 
 #include "cpu.h"
 #include "gemm.h"
+#include "gemm-bf16.h"
 #include "half16.h"
 #include "kernels.h"
 #include "pool.h"
@@ -40,7 +41,8 @@ void project(const DecodeLayer& l, float* out, const float* x, int64_t M, const 
 // hand-off and join, and k and v (192 rows at SmolLM2's shape) are under sgemm_thin's threshold,
 // so one core streams them alone. Each output element is still the one sum half_dots_avx512 makes
 // for it when matmul_half runs the projection by itself (gemm-half.cc's thin path on AVX-512), so
-// the bits are project()'s; elsewhere (float32 weights, other ISAs, more than 4 rows) project().
+// the bits are project()'s; elsewhere (float32 weights, other ISAs, more than 4 rows) project(),
+// except under bf16 compute on AMX (below).
 struct Part {
   float* out;
   const DecodeWeight& w;
@@ -48,6 +50,26 @@ struct Part {
 };
 
 void project_all(const DecodeLayer& l, const float* x, int64_t M, int64_t K, std::initializer_list<Part> parts) {
+#ifdef AK_X86
+  // Under bf16 compute on AMX, the parts' products in one call (matmul_bf16_amx_parts): x rounded
+  // and packed once, every part's blocks of W in one parallel region, each output the sum
+  // project()'s matmul_bf16dot makes for it. Apart, k and v (128 rows each at Qwen2.5-0.5B) were
+  // each a pack of x and a hand-off and join for 4 blocks of W.
+  if (!l.separate && l.bf16_dot && K > 0 && parts.size() <= 3 && has_amx()) {
+    bool all = true;
+    for (const Part& p : parts) all = all && p.w.half && p.w.bf16;
+    if (all) {
+      AmxPart amx[3];
+      int64_t n = 0;
+      for (const Part& p : parts) {
+        const bool acc = bias_rows(p.out, p.w, M, p.N);
+        amx[n++] = AmxPart{p.out, static_cast<const uint16_t*>(p.w.p), p.N, acc};
+      }
+      matmul_bf16_amx_parts(x, M, K, amx, n);
+      return;
+    }
+  }
+#endif
   bool grouped = !l.separate && !l.bf16_dot && M <= 4 && K > 0;
 #ifdef AK_X86
   grouped = grouped && isa() == Isa::avx512;

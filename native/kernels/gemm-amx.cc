@@ -370,4 +370,35 @@ void matmul_bf16_amx(float* out, const float* a, const uint16_t* w, int64_t M, i
 #endif
 }
 
+void matmul_bf16_amx_parts(const float* a, int64_t M, int64_t K, const AmxPart* parts, int64_t count) {
+#ifdef AK_AMX
+  if (K <= 0 || M <= 0) {
+    for (int64_t p = 0; p < count; p++) matmul_bf16_amx(parts[p].out, a, parts[p].w, M, parts[p].N, K, true, parts[p].accumulate);
+    return;
+  }
+  // As matmul_bf16_amx's x·Wᵀ (the same passes, panels and t_blocks per block of W), the blocks of
+  // every part numbered one after the other and cut into one share a thread.
+  const int64_t lda = std::max<int64_t>(32, (K + 31) / 32 * 32);
+  const int64_t all = (M + 31) / 32, panel = lda / 2 * 32, group = std::max<int64_t>(1, (1 << 20) / (panel * 4));
+  int64_t blocks = 0;
+  for (int64_t p = 0; p < count; p++) blocks += (parts[p].N + 31) / 32;
+  uint32_t* xp = reinterpret_cast<uint32_t*>(t_xp.get(size_t(std::min(all, group) * panel)));
+  for (int64_t c0 = 0; c0 < all; c0 += group) {
+    const int64_t n = std::min(group, all - c0), rows = std::min<int64_t>(M - 32 * c0, 32 * n);
+    parallel_range(n, 1, [&](int64_t lo, int64_t hi) { bf16::pack_chunks(xp, lda / 2, a + 32 * c0 * K, rows, K, lda, lo, hi); });
+    parallel_shares(blocks, [&](int64_t lo, int64_t hi) {
+      int64_t at = 0;
+      for (int64_t p = 0; p < count; p++) {
+        const AmxPart& q = parts[p];
+        const int64_t nb = (q.N + 31) / 32, b0 = std::max(lo - at, int64_t(0)), b1 = std::min(hi - at, nb);
+        if (b0 < b1) t_blocks(q.out + 32 * c0 * q.N, xp, panel, rows, q.w, q.N, K, lda, q.accumulate, b0, b1);
+        at += nb;
+      }
+    });
+  }
+#else
+  (void)a, (void)M, (void)K, (void)parts, (void)count;
+#endif
+}
+
 }  // namespace ak

@@ -36,5 +36,17 @@ namespace ak {
 // matmul_bf16dot (kernels.h) on AMX tiles (gemm-amx.cc), which it calls where has_amx().
 void matmul_bf16_amx(float* out, const float* a, const uint16_t* w, int64_t M, int64_t N, int64_t K, bool transB,
                      bool accumulate);
+
+// One x·Wᵀ of several that read the same a: out (M, N) (+)= bf16(a)·Wᵀ, W (N, K) bfloat16.
+struct AmxPart {
+  float* out;
+  const uint16_t* w;
+  int64_t N;
+  bool accumulate;
+};
+// Every part's product, each bit for bit matmul_bf16_amx(part.out, a, part.w, M, part.N, K, true,
+// part.accumulate), with a rounded and packed once and all the parts' blocks of W shared out
+// among the threads in one parallel region (has_amx() only).
+void matmul_bf16_amx_parts(const float* a, int64_t M, int64_t K, const AmxPart* parts, int64_t count);
 }  // namespace ak
 #endif

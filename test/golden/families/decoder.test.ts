@@ -191,6 +191,34 @@ test('decoder: grouped projections over many chunks (random bf16 Qwen2, width 25
   }
 });
 
+// Under bf16 compute on AMX, decode-layer.cc runs q, k, v (and gate, up) as one call of
+// matmul_bf16_amx_parts: their blocks of W numbered one after the other and shared out among the
+// threads. At width 192 (q 6 blocks, k and v 2 each, MLP 464 rows: 15 blocks, the last partial)
+// with three threads, the shares start inside q, gate and up. Six rows, so that the products are
+// the rounded ones; the logits must equal the generic path's and the ungrouped native path's bit
+// for bit. (Without AMX the grouped call is not made, and the test checks the ungrouped path alone.)
+test('decoder: bf16-compute projections grouped on AMX (random bf16 Qwen2, width 192, 3 threads) equal the generic path and the ungrouped one bit for bit', { skip: nativeInUse() ? false : 'needs the native backend in use' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alignkit-grouped-amx-'));
+  const st = nativeStatus(), threads = st.ok ? st.native.setThreads(3) : 1;
+  try {
+    writeRandomCheckpoint(dir, { model_type: 'qwen2', hidden_size: 192, num_hidden_layers: 2, num_attention_heads: 3, num_key_value_heads: 1,
+      intermediate_size: 464, vocab_size: 64, tie_word_embeddings: true, max_position_embeddings: 128, rms_norm_eps: 1e-6, rope_theta: 10000 });
+    const { model } = loadModelDir(dir, { tokenizer: false, frozenDtype: 'keep' });
+    model.bf16Compute = true;
+    const rows = [fixture.prompt, fixture.prompt.slice(0, 2), fixture.prompt.slice(1), fixture.prompt.slice(0, 4), fixture.prompt.slice(2), fixture.prompt];
+    const grouped = compare(model, 6, rows, 'bfloat16');
+    assert.equal(grouped.diff, 0);
+    FusedLayers.separateProjections = true;
+    const separate = compare(model, 6, rows, 'bfloat16');
+    assert.equal(separate.diff, 0);
+    assert.deepEqual(separate.logits, grouped.logits);
+  } finally {
+    FusedLayers.separateProjections = false;
+    if (st.ok) st.native.setThreads(threads);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** Figures of int8 against float32, printed at the end (README "Fast decoding" quotes them). */
 const int8Figures: string[] = [];
 // Per-row codes move each weight by at most max|w_row|/254 (0.4% of the row's range); through these
