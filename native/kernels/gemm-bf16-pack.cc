@@ -54,8 +54,8 @@ AK_TARGET_BF16 void pack_pairs(uint32_t* dst, int64_t panel, const uint16_t* w, 
 }
 
 // Sixteen pairs of sixteen rows at a time, transposed in registers (transpose16 moves 32-bit
-// lanes, whatever they hold). One word at a time, the 32 rows' strided reads cost a decoding
-// step's 32-row product ~7 µs of its ~10 at 32×896·32×896ᵀ (one core, AMX Xeon).
+// lanes, whatever they hold). Against a word at a time, a decoding step's 32-row product
+// 32×896·32×896ᵀ on one core (AMX Xeon): 9.5 → 7.9 µs a call.
 AK_TARGET_BF16 void pack_rows(uint32_t* xp, const uint16_t* ab, int64_t lda, int64_t M, int64_t pairs) {
   const uint32_t* a32 = reinterpret_cast<const uint32_t*>(ab);
   for (int64_t p0 = 0; p0 < pairs; p0 += 16) {

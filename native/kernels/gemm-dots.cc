@@ -34,8 +34,8 @@ namespace {
 // time without / time with): on the 2-core Zen 4, 256 elements ahead (512 bytes) 1.08× (128:
 // 1.06×; 512: 1.04×; 1024: 1.03×); on the 2-core AMX Xeon (KVM), 256 1.16×, 512–1024
 // 1.21–1.24×, and SmolLM2's whole decoding step (steps alternating between distances in one
-// process) 8.86 ms at 768 or 1024 against 9.46 at 256 (p25 of 128 steps each). Intel's L2
-// streamer keeps fewer lines in flight per stream than Zen's, so it is asked from further ahead.
+// process) 8.86 ms at 768 or 1024 against 9.46 at 256 (p25 of 128 steps each). Each vendor gets
+// its measured best; why the Xeon wants the lines asked for earlier was not measured.
 int64_t prefetch_ahead() {
   static const int64_t ahead = (__builtin_cpu_init(), __builtin_cpu_is("intel")) ? 768 : 256;
   return ahead;
