@@ -165,58 +165,52 @@ for (const name of ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3']) {
   });
 }
 
+/**
+ * A random bf16 Qwen2 of the given widths, decoded on `threads` threads by the native path with its
+ * grouped projections and with them apart (FusedLayers.separateProjections): both must equal the
+ * generic path bit for bit, and each other.
+ */
+function groupedAgainstSeparate(prefix: string, shape: { hidden: number; heads: number; kvHeads: number; mlp: number }, threads: number,
+  bf16Compute: boolean): void {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const st = nativeStatus(), before = st.ok ? st.native.setThreads(threads) : 1;
+  try {
+    writeRandomCheckpoint(dir, { model_type: 'qwen2', hidden_size: shape.hidden, num_hidden_layers: 2, num_attention_heads: shape.heads,
+      num_key_value_heads: shape.kvHeads, intermediate_size: shape.mlp, vocab_size: 64, tie_word_embeddings: true, max_position_embeddings: 128,
+      rms_norm_eps: 1e-6, rope_theta: 10000 });
+    const { model } = loadModelDir(dir, { tokenizer: false, frozenDtype: 'keep' });
+    assert.ok(model.headWeight().isHalf && model.params.get('model.layers.0.self_attn.q_proj.bias'), 'a bf16 model with q, k, v biases');
+    model.bf16Compute = bf16Compute;
+    // Under bf16 compute, six rows: the products are then the rounded ones.
+    const run = (): ReturnType<typeof compare> => (bf16Compute ? compare(model, 6, six, 'bfloat16') : compare(model, 6));
+    const grouped = run();
+    assert.equal(grouped.diff, 0);
+    FusedLayers.separateProjections = true;
+    const separate = run();
+    assert.equal(separate.diff, 0);
+    assert.deepEqual(separate.logits, grouped.logits);
+  } finally {
+    FusedLayers.separateProjections = false;
+    if (st.ok) st.native.setThreads(before);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // The golden checkpoints are too narrow for decode-layer.cc's grouped projections (q, k, v; gate,
 // up in one parallel region) to cut their rows into chunks: a random bf16 Qwen2 of width 256 (q, k,
 // v 256 + 128 + 128 rows with biases, gate and up 2 × 512) does, and the chunks cross from one
-// projection into the next. Its logits must equal the generic path's, and the ungrouped native
-// path's (FusedLayers.separateProjections), bit for bit, with two threads.
+// projection into the next, with two threads.
 test('decoder: grouped projections over many chunks (random bf16 Qwen2, width 256) equal the generic path and the ungrouped one bit for bit', { skip: nativeInUse() ? false : 'needs the native backend in use' }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'alignkit-grouped-'));
-  const st = nativeStatus(), threads = st.ok ? st.native.setThreads(2) : 1;
-  try {
-    writeRandomCheckpoint(dir, { model_type: 'qwen2', hidden_size: 256, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
-      intermediate_size: 512, vocab_size: 64, tie_word_embeddings: true, max_position_embeddings: 128, rms_norm_eps: 1e-6, rope_theta: 10000 });
-    const { model } = loadModelDir(dir, { tokenizer: false, frozenDtype: 'keep' });
-    assert.ok(model.headWeight().isHalf && model.params.get('model.layers.0.self_attn.q_proj.bias'), 'a bf16 model with q, k, v biases');
-    const grouped = compare(model, 6);
-    assert.equal(grouped.diff, 0);
-    FusedLayers.separateProjections = true;
-    const separate = compare(model, 6);
-    assert.equal(separate.diff, 0);
-    assert.deepEqual(separate.tokens, grouped.tokens);
-  } finally {
-    FusedLayers.separateProjections = false;
-    if (st.ok) st.native.setThreads(threads);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  groupedAgainstSeparate('alignkit-grouped-', { hidden: 256, heads: 4, kvHeads: 2, mlp: 512 }, 2, false);
 });
 
 // Under bf16 compute on AMX, decode-layer.cc runs q, k, v (and gate, up) as one call of
 // matmul_bf16_amx_parts: their blocks of W numbered one after the other and shared out among the
 // threads. At width 192 (q 6 blocks, k and v 2 each, MLP 464 rows: 15 blocks, the last partial)
-// with three threads, the shares start inside q, gate and up. Six rows, so that the products are
-// the rounded ones; the logits must equal the generic path's and the ungrouped native path's bit
-// for bit. (Without AMX the grouped call is not made, and the test checks the ungrouped path alone.)
+// with three threads, the shares start inside q, gate and up. (Without AMX the grouped call is not
+// made, and the test checks the ungrouped path alone.)
 test('decoder: bf16-compute projections grouped on AMX (random bf16 Qwen2, width 192, 3 threads) equal the generic path and the ungrouped one bit for bit', { skip: nativeInUse() ? false : 'needs the native backend in use' }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'alignkit-grouped-amx-'));
-  const st = nativeStatus(), threads = st.ok ? st.native.setThreads(3) : 1;
-  try {
-    writeRandomCheckpoint(dir, { model_type: 'qwen2', hidden_size: 192, num_hidden_layers: 2, num_attention_heads: 3, num_key_value_heads: 1,
-      intermediate_size: 464, vocab_size: 64, tie_word_embeddings: true, max_position_embeddings: 128, rms_norm_eps: 1e-6, rope_theta: 10000 });
-    const { model } = loadModelDir(dir, { tokenizer: false, frozenDtype: 'keep' });
-    model.bf16Compute = true;
-    const rows = [fixture.prompt, fixture.prompt.slice(0, 2), fixture.prompt.slice(1), fixture.prompt.slice(0, 4), fixture.prompt.slice(2), fixture.prompt];
-    const grouped = compare(model, 6, rows, 'bfloat16');
-    assert.equal(grouped.diff, 0);
-    FusedLayers.separateProjections = true;
-    const separate = compare(model, 6, rows, 'bfloat16');
-    assert.equal(separate.diff, 0);
-    assert.deepEqual(separate.logits, grouped.logits);
-  } finally {
-    FusedLayers.separateProjections = false;
-    if (st.ok) st.native.setThreads(threads);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  groupedAgainstSeparate('alignkit-grouped-amx-', { hidden: 192, heads: 3, kvHeads: 1, mlp: 464 }, 3, true);
 });
 
 /** Figures of int8 against float32, printed at the end (README "Fast decoding" quotes them). */
