@@ -13,13 +13,12 @@
 // time). Each figure is the best of `--rounds` turns of both sides (see below).
 //   node dist/bench/toy-train-gemms.js [--configs A,B] [--reps 15] [--rounds 2] [--python PATH]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backend, nativeStatus } from '../src/backend/index.js';
 import { MODELS } from '../src/cli/bench/configs.js';
-import { peerEnv } from '../src/cli/bench/peers.js';
+import { findPeers, peerEnv, removeHarnesses } from '../src/cli/bench/peers.js';
 import { profileCalls, trainStep } from '../src/cli/bench/tasks.js';
 
 const flag = (name: string, fallback: string): string => {
@@ -58,15 +57,15 @@ function alignkitMs([M, N, K, ta, tb]: Shape): number {
 
 const here = dirname(fileURLToPath(import.meta.url)), script = join(here, '..', '..', 'bench', 'peers', 'torch-gemms.py');
 
-/** GFLOP/s of the FMA peak program with `threads` threads, best of 8; null if it does not build. */
+// The FMA peak program, compiled once as `alignkit bench` compiles it (findPeers without peers).
+const built = findPeers({ peers: false, threads });
+process.on('exit', () => removeHarnesses(built));
+
+/** GFLOP/s of the FMA peak program with `threads` threads, best of 8; null if it did not build. */
 function fmaPeak(): number | null {
-  const dir = mkdtempSync(join(tmpdir(), 'alignkit-peak-')), exe = join(dir, 'fma-peak');
-  try {
-    if (spawnSync('c++', ['-O2', join(here, '..', '..', 'bench', 'matmul-native-peak.cc'), '-o', exe, '-lpthread']).status !== 0) return null;
-    return Math.max(...Array.from({ length: 8 }, () => Number(spawnSync(exe, [String(threads), '200'], { encoding: 'utf8' }).stdout.trim().split(' ')[0]) || 0));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const exe = built.peak.ok ? built.peak.exe : null;
+  if (!exe) return null;
+  return Math.max(...Array.from({ length: 8 }, () => Number(spawnSync(exe, [String(threads), '200'], { encoding: 'utf8' }).stdout.trim().split(' ')[0]) || 0));
 }
 const rounds = Number(flag('rounds', '2'));
 console.log(`toy training steps and their products, ${threads} threads; backend ${backend().name}; ${rounds} rounds; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

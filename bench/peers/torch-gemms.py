@@ -1,10 +1,10 @@
-"""PyTorch side of bench/toy-train-gemms.ts: the toy configs' training step (torch-gpt.py's model
-and step) timed and profiled, and each matrix product of alignkit's step timed alone with torch.mm
-on the same shapes and layouts.
+"""PyTorch side of bench/toy-train-gemms.ts: the toy configs' training step (torch-gpt.py's
+train_step, the step `alignkit bench` times) timed and profiled, and each matrix product of
+alignkit's step timed alone with torch.mm on the same shapes and layouts.
 
 Usage: python3 torch-gemms.py '<JSON: {"config": "A", "threads": 2, "reps": 15, "shapes": [[M, N, K, transA, transB], ...]}>'
 Prints one JSON line: step_ms (best of the timed steps), gemm_ms (self time of mm/addmm/bmm per
-step, torch.profiler), other_ms, and ms per shape (median of reps).
+step, torch.profiler), profiled_ms, and ms per shape (median of reps).
 """
 import importlib.util
 import json
@@ -13,7 +13,6 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
 GEMM_OPS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
@@ -25,25 +24,6 @@ def load_gpt():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
-
-
-def step_fn(tg, cfg):
-    m = tg.MODELS[cfg]
-    torch.manual_seed(1)
-    model = tg.GPT(**m)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, foreach=True)
-    B, T, V = m["batch"], m["ctx"], m["vocab"]
-    seq = torch.randint(0, V, (B, T + 1), generator=torch.Generator().manual_seed(2))
-
-    def step():
-        logits = model(seq[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, V), seq[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-
-    return step
 
 
 def median_ms(call, reps):
@@ -62,7 +42,7 @@ def main():
     task = json.loads(sys.argv[1])
     torch.set_num_threads(int(task["threads"]))
     reps = int(task["reps"])
-    step = step_fn(load_gpt(), task["config"])
+    step = load_gpt().train_step(task["config"])[0]
     _, best = median_ms(step, reps)
     with profile(activities=[ProfilerActivity.CPU]) as p:
         for _ in range(3):

@@ -103,7 +103,8 @@ def best_of(rounds, call):
             return best * 1000, n
 
 
-def train(cfg, rounds):
+def train_step(cfg):
+    """The bench's training step for config `cfg`: (step, state, tokens per step); state["loss"] the last loss."""
     m = MODELS[cfg]
     torch.manual_seed(1)
     model = GPT(**m)
@@ -131,8 +132,13 @@ def train(cfg, rounds):
         opt.step()
         state["loss"] = loss.item()
 
+    return step, state, B * T
+
+
+def train(cfg, rounds):
+    step, state, tokens = train_step(cfg)
     ms, n = best_of(rounds, step)
-    return {"tok_s": B * T * 1000 / ms, "ms_per_step": ms, "rounds": n, "loss": state["loss"]}
+    return {"tok_s": tokens * 1000 / ms, "ms_per_step": ms, "rounds": n, "loss": state["loss"]}
 
 
 def sample(cfg, batch, prompt, new_tokens, rounds):

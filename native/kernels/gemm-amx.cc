@@ -341,17 +341,8 @@ void matmul_bf16_amx(float* out, const float* a, const uint16_t* w, int64_t M, i
   }
   const int64_t lda = std::max<int64_t>(32, (K + 31) / 32 * 32);
   if (transB) {
-    // Up to 1 MiB of a's panels a pass over W (half of a core's L2 on the Xeon this was written
-    // on): 2048×896·4864×896ᵀ, the prefill's, ran at 985 GFLOP/s with all 3.7 MB in one pass.
-    const int64_t all = (M + 31) / 32, panel = lda / 2 * 32, group = std::max<int64_t>(1, (1 << 20) / (panel * 4));
-    uint32_t* xp = reinterpret_cast<uint32_t*>(t_xp.get(size_t(std::min(all, group) * panel)));
-    for (int64_t c0 = 0; c0 < all; c0 += group) {
-      const int64_t n = std::min(group, all - c0), rows = std::min<int64_t>(M - 32 * c0, 32 * n);
-      const float* ac = a + 32 * c0 * K;
-      float* oc = out + 32 * c0 * N;
-      parallel_range(n, 1, [&](int64_t lo, int64_t hi) { bf16::pack_chunks(xp, lda / 2, ac, rows, K, lda, lo, hi); });
-      parallel_shares((N + 31) / 32, [&](int64_t lo, int64_t hi) { t_blocks(oc, xp, panel, rows, w, N, K, lda, accumulate, lo, hi); });
-    }
+    const AmxPart one{out, w, N, accumulate};
+    matmul_bf16_amx_parts(a, M, K, &one, 1);
     return;
   }
   // Rows of a rounded per block: 512 where they fit in 1 MiB (each block packs W's strips again),
@@ -372,12 +363,15 @@ void matmul_bf16_amx(float* out, const float* a, const uint16_t* w, int64_t M, i
 
 void matmul_bf16_amx_parts(const float* a, int64_t M, int64_t K, const AmxPart* parts, int64_t count) {
 #ifdef AK_AMX
-  if (K <= 0 || M <= 0) {
-    for (int64_t p = 0; p < count; p++) matmul_bf16_amx(parts[p].out, a, parts[p].w, M, parts[p].N, K, true, parts[p].accumulate);
+  if (M <= 0) return;
+  if (K <= 0) {  // empty sums: the tiles would read W at stride 0
+    for (int64_t p = 0; p < count; p++)
+      if (!parts[p].accumulate) std::memset(parts[p].out, 0, size_t(M * parts[p].N) * sizeof(float));
     return;
   }
-  // As matmul_bf16_amx's x·Wᵀ (the same passes, panels and t_blocks per block of W), the blocks of
-  // every part numbered one after the other and cut into one share a thread.
+  // Up to 1 MiB of a's panels a pass over W (half of a core's L2 on the Xeon this was written
+  // on): 2048×896·4864×896ᵀ, the prefill's, ran at 985 GFLOP/s with all 3.7 MB in one pass. The
+  // blocks of every part are numbered one after the other and cut into one share a thread.
   const int64_t lda = std::max<int64_t>(32, (K + 31) / 32 * 32);
   const int64_t all = (M + 31) / 32, panel = lda / 2 * 32, group = std::max<int64_t>(1, (1 << 20) / (panel * 4));
   int64_t blocks = 0;

@@ -44,9 +44,10 @@ struct AmxPart {
   int64_t N;
   bool accumulate;
 };
-// Every part's product, each bit for bit matmul_bf16_amx(part.out, a, part.w, M, part.N, K, true,
-// part.accumulate), with a rounded and packed once and all the parts' blocks of W shared out
-// among the threads in one parallel region (has_amx() only).
+// Every part's product, a rounded and packed once and all the parts' blocks of W shared out among
+// the threads in one parallel region (has_amx() only). matmul_bf16_amx's x·Wᵀ is this with one
+// part; each output is the same chain over k however the blocks are shared, so a part's numbers
+// are those of its own call.
 void matmul_bf16_amx_parts(const float* a, int64_t M, int64_t K, const AmxPart* parts, int64_t count);
 }  // namespace ak
 #endif
